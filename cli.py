@@ -1,0 +1,236 @@
+"""notesearch command line: index, search, related, eval, stats.
+
+Each command is a thin shell over one library call; this file parses
+arguments, reads the environment once, and renders results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import corpus
+from indexer.build import BuildReport, build
+from indexer.embedders import DEFAULT_MODEL, EmbedderError
+from indexer.generations import IndexBusy, NoIndex
+from indexer.vectors import VectorIndexError
+from search.engine import MODES, Hit, SearchResult, open_index, search
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 1."""
+
+
+def default_index_dir() -> str:
+    """The index of the bundled notes in the user's cache directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "notesearch", "index")
+
+
+# ---------------------------------------------------------------- rendering
+
+class Progress:
+    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.started: dict[str, float] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        now = time.monotonic()
+        start = self.started.setdefault(stage, now)
+        rate = done / (now - start) if now > start else 0.0
+        left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
+        label = "embedding" if stage == "embed" else "indexing"
+        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it, else absolute."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def hit_json(hit: Hit, explain: bool = False) -> dict:
+    p = hit.passage
+    data = dict(
+        rank=hit.rank, path=display_path(p.path), line_start=p.line_start, line_end=p.line_end,
+        title=p.display_title, section=p.section, score=round(hit.score, 6),
+        keyword_rank=hit.keyword_rank, vector_rank=hit.vector_rank, snippet=hit.snippet, text=p.text,
+    )
+    if explain:
+        data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, matched=list(hit.matched))
+    return data
+
+
+def result_json(result: SearchResult, explain: bool = False) -> str:
+    return json.dumps(dict(query=result.query, mode=result.mode, took_ms=round(result.took_ms, 2),
+                           hits=[hit_json(h, explain) for h in result.hits]), ensure_ascii=False)
+
+
+def render_text(result: SearchResult, explain: bool, color: bool) -> str:
+    lines = []
+    if not result.hits:
+        lines.append(f"no results for {result.query!r} ({result.mode})")
+    for hit in result.hits:
+        p = hit.passage
+        heading = " › ".join(part for part in (p.display_title, p.section) if part)
+        lines.append(f"{hit.rank:>2}. {heading}")
+        lines.append(f"    {display_path(p.path)}:{p.line_start}" + (f"-{p.line_end}" if p.line_end != p.line_start else ""))
+        text = hit.snippet
+        if color:
+            parts = text.split("**")
+            text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
+        lines.append(f"    {text}")
+        if explain:
+            kw = f"#{hit.keyword_rank} ({hit.keyword_score:.3f})" if hit.keyword_rank else "-"
+            vec = f"#{hit.vector_rank} ({hit.vector_score:.3f})" if hit.vector_rank else "-"
+            lines.append(f"    keyword {kw}  vector {vec}  fused {hit.score:.4f}  matched: {', '.join(hit.matched) or '-'}")
+    return "\n".join(lines)
+
+
+def warn(message: str) -> None:
+    print(f"notesearch: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- commands
+
+def report_line(report: BuildReport) -> str:
+    if not report.changed:
+        return f"no change: {report.summary()} ({report.passages} passages, generation {report.generation})"
+    seconds = report.timings.get("total", 0.0)
+    return (f"{report.summary()} — {report.passages} passages, {report.embedded} embedded, "
+            f"generation {report.generation} ({seconds:.1f} s)")
+
+
+def cmd_index(args) -> int:
+    paths = args.paths or [str(corpus.BUNDLED_NOTES)]
+    report = build(paths, args.index, model=args.model, exclude=args.exclude, progress=Progress(args.quiet),
+                   wait=args.wait)
+    for skipped in report.skipped:
+        warn(f"skipped {skipped.path}: {skipped.reason}")
+    print(report_line(report))
+    return 0
+
+
+def ensure_index(args) -> None:
+    """Build the default index of the bundled notes on first use."""
+    if args.index == default_index_dir() and not os.path.exists(os.path.join(args.index, "manifest.json")):
+        warn(f"building the index of the bundled notes in {args.index} (first use)")
+        report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
+        warn(report_line(report))
+
+
+def read_queries(args) -> list[str]:
+    if args.queries:
+        try:
+            text = Path(args.queries).read_text(encoding="utf-8") if args.queries != "-" else sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserError(f"cannot read queries from {args.queries}: {error}") from error
+        return text.splitlines()
+    if args.query is None:
+        raise UserError("give a QUERY or --queries FILE")
+    return [args.query]
+
+
+def cmd_search(args) -> int:
+    queries = read_queries(args)
+    ensure_index(args)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    with open_index(args.index) as index:
+        for n, query in enumerate(queries):
+            result = search(index, query, mode=args.mode, k=args.k)
+            for message in result.warnings:
+                warn(message)
+            if args.json:
+                print(result_json(result, args.explain), flush=True)
+            else:
+                if len(queries) > 1:
+                    print(("\n" if n else "") + f"== {query}")
+                print(render_text(result, args.explain, color))
+    return 0
+
+
+def cmd_stats(args) -> int:
+    with open_index(args.index) as index:
+        m = index.manifest
+        papers = sum(1 for p in index.passages() if p.paper)
+        print(f"index      {index.directory}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
+              f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
+              f"words      {len(m.words)} learned dictionary words")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", default=None, metavar="DIR",
+                        help="index folder (default: an index of the bundled notes in the user cache)")
+    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    ap = argparse.ArgumentParser(prog="notesearch", description="Search mixed Chinese/English notes.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="index notes (default: the bundled notes)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="note files or folders")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model: use-m3 (default) or st:<name or path>")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for another indexer (default 30)")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="search the index")
+    p.add_argument("query", nargs="?", help="the query")
+    p.add_argument("--queries", metavar="FILE", help="one query per line ('-' for stdin)")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("stats", parents=[common], help="what the index holds")
+    p.set_defaults(run=cmd_stats)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.index is None:
+        args.index = default_index_dir()
+    args.index = os.path.abspath(os.path.expanduser(args.index))
+    if getattr(args, "k", 1) < 1:
+        print("notesearch: -k must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except (UserError, IndexBusy, EmbedderError, VectorIndexError) as error:
+        if args.debug:
+            raise
+        warn(str(error))
+        return 1
+    except NoIndex as error:
+        if args.debug:
+            raise
+        warn(f"{error}: run 'notesearch index PATH --index {args.index}' first")
+        return 1
+    except KeyboardInterrupt:
+        warn("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

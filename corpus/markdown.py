@@ -1,0 +1,262 @@
+"""A note's markdown → passages with their line spans and heading path.
+
+Paragraphs, list items and table rows become passages; headings become the
+section of the passages under them; code blocks are kept as passages of their
+own. A block longer than MAX_PIECE characters is split at sentence ends, each
+piece keeping the lines it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from corpus.model import Note, Passage
+from corpus.papers import PaperTable, split_row
+
+# Pieces of a long block aim at TARGET_PIECE characters and never exceed MAX_PIECE.
+TARGET_PIECE = 300
+MAX_PIECE = 500
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
+_SOFT_BREAK = re.compile(r"(?<=[，,、：])")
+_HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_EMPHASIS = re.compile(r"\\?\*+|(?<![\w\\])__?(?=\S)|(?<=\S)__?(?!\w)")
+_CODE_TICKS = re.compile(r"`+")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def strip_inline(line: str) -> str:
+    """The text of one line with inline markdown removed (emphasis, links, code ticks)."""
+    line = _IMAGE.sub(r"\1", line)
+    line = _LINK.sub(r"\1", line)
+    line = _HTML_TAG.sub("", line)
+    line = _EMPHASIS.sub("", line)
+    line = _CODE_TICKS.sub("", line)
+    line = _ESCAPE.sub(r"\1", line)
+    return line.strip()
+
+
+@dataclass
+class _Block:
+    kind: str
+    first: int  # 1-based line of the first line
+    lines: list[str]
+
+
+def passages_of(note: Note) -> list[Passage]:
+    """All passages of a note, in reading order."""
+    out: list[Passage] = []
+    headings: list[tuple[int, str]] = []
+    lines = note.text.split("\n")
+
+    def section() -> str:
+        return " > ".join(text for _level, text in headings)
+
+    def set_heading(level: int, text: str) -> None:
+        while headings and headings[-1][0] >= level:
+            headings.pop()
+        if text:
+            headings.append((level, text))
+
+    for block in _blocks(lines, note.body_line):
+        if block.kind == "heading":
+            level, text = block.lines
+            set_heading(level, strip_inline(text))
+        elif block.kind == "table":
+            out.extend(_table_passages(note, block, section()))
+        else:
+            out.extend(_text_passages(note, block, section()))
+    return out
+
+
+def _blocks(lines: list[str], first_line: int):
+    """Split lines into heading, paragraph, item, table and code blocks."""
+    i = 0
+    current: _Block | None = None
+
+    def flush():
+        nonlocal current
+        block, current = current, None
+        return block
+
+    while i < len(lines):
+        line = lines[i]
+        number = first_line + i
+        stripped = line.strip()
+        fence = _FENCE.match(line)
+        if fence:
+            if current:
+                yield flush()
+            marker = fence.group(1)
+            j = i + 1
+            while j < len(lines) and not lines[j].strip().startswith(marker[0] * len(marker)):
+                j += 1
+            body = lines[i + 1:j]
+            if any(part.strip() for part in body):
+                yield _Block("code", number + 1, body)
+            i = j + 1
+            continue
+        if not stripped:
+            if current:
+                yield flush()
+            i += 1
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            if current:
+                yield flush()
+            yield _Block("heading", number, [len(atx.group(1)), atx.group(2) or ""])
+            i += 1
+            continue
+        setext = _SETEXT.match(line)
+        if setext and current and current.kind == "paragraph" and len(current.lines) == 1:
+            level = 1 if setext.group(1).startswith("=") else 2
+            text = current.lines[0]
+            current = None
+            yield _Block("heading", number - 1, [level, text])
+            i += 1
+            continue
+        if stripped.startswith("|"):
+            if not (current and current.kind == "table"):
+                if current:
+                    yield flush()
+                current = _Block("table", number, [])
+            current.lines.append(line)
+            i += 1
+            continue
+        if _ITEM.match(line):
+            if current:
+                yield flush()
+            current = _Block("item", number, [line])
+            i += 1
+            continue
+        if current and current.kind in ("paragraph", "item"):
+            current.lines.append(line)
+        else:
+            if current:
+                yield flush()
+            current = _Block("paragraph", number, [line])
+        i += 1
+    if current:
+        yield flush()
+
+
+def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
+    if block.kind == "code":
+        texts = [line.rstrip() for line in block.lines]
+        joiner = "\n"
+    else:
+        texts = [strip_inline(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item" else line)
+                 for n, line in enumerate(block.lines)]
+        joiner = None
+    text, starts = _join(texts, joiner)
+    if not text.strip():
+        return []
+    pieces = split_long(text)
+    out = []
+    for n, (begin, end) in enumerate(pieces):
+        first = block.first + bisect.bisect_right(starts, begin) - 1
+        last = block.first + bisect.bisect_right(starts, max(begin, end - 1)) - 1
+        out.append(Passage(
+            path=note.path, line_start=first, line_end=last, section=section, title=note.title,
+            text=text[begin:end].strip(), kind=block.kind, tags=note.tags,
+            piece=n if len(pieces) > 1 else 0,
+        ))
+    return [p for p in out if p.text]
+
+
+def _join(texts: list[str], joiner: str | None) -> tuple[str, list[int]]:
+    """Join lines into one text; returns it and the offset where each line starts.
+
+    Without an explicit joiner, lines are joined with nothing between two Chinese
+    characters and a space otherwise, as a reader would read them.
+    """
+    parts: list[str] = []
+    starts: list[int] = []
+    length = 0
+    for n, piece in enumerate(texts):
+        if n:
+            sep = joiner if joiner is not None else ("" if _HAN.match(parts[-1][-1:] or " ") and _HAN.match(piece[:1] or " ") else " ")
+            parts.append(sep)
+            length += len(sep)
+        starts.append(length)
+        parts.append(piece)
+        length += len(piece)
+    return "".join(parts), starts
+
+
+def split_long(text: str) -> list[tuple[int, int]]:
+    """Character spans of the pieces of `text`: the whole text if short, else sentence-packed pieces."""
+    if len(text) <= MAX_PIECE:
+        return [(0, len(text))]
+    spans = []
+    for begin, end in _sentences(text):
+        if spans and end - spans[-1][0] <= TARGET_PIECE:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((begin, end))
+    return spans
+
+
+def _sentences(text: str):
+    """Spans of sentences, each at most MAX_PIECE characters (cut at commas, then anywhere)."""
+    begin = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if end > begin:
+            yield from _bounded(text, begin, end)
+            begin = end
+    if begin < len(text):
+        yield from _bounded(text, begin, len(text))
+
+
+def _bounded(text: str, begin: int, end: int):
+    if end - begin <= MAX_PIECE:
+        yield begin, end
+        return
+    cut = begin
+    for match in _SOFT_BREAK.finditer(text, begin, end):
+        if match.end() - cut > TARGET_PIECE:
+            yield cut, match.end()
+            cut = match.end()
+    while end - cut > MAX_PIECE:
+        yield cut, cut + TARGET_PIECE
+        cut += TARGET_PIECE
+    if cut < end:
+        yield cut, end
+
+
+def _table_passages(note: Note, block: _Block, section: str) -> list[Passage]:
+    rows = block.lines
+    header: list[str] | None = None
+    body_start = 0
+    if len(rows) >= 2 and _TABLE_SEPARATOR.match(rows[1]):
+        header = split_row(rows[0])
+        body_start = 2
+    papers = PaperTable.from_header(header) if header else None
+    out = []
+    for offset, row in enumerate(rows[body_start:], start=body_start):
+        if _TABLE_SEPARATOR.match(row):
+            continue
+        line = block.first + offset
+        cells = split_row(row)
+        paper = papers.paper(cells) if papers else None
+        text = " ".join(strip_inline(cell) for cell in cells if strip_inline(cell))
+        if not text:
+            continue
+        out.append(Passage(
+            path=note.path, line_start=line, line_end=line, section=section, title=note.title,
+            text=text, kind="paper" if paper else "row", tags=note.tags, paper=paper,
+        ))
+    return out

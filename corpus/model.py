@@ -1,0 +1,71 @@
+"""The plain records that flow out of the corpus stage: notes, passages, papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note file: its decoded text and the metadata from its front matter.
+
+    `body_line` is the 1-based line where the body starts (after front matter),
+    so passages keep the line numbers of the file itself.
+    """
+
+    path: str
+    text: str
+    title: str
+    date: str = ""
+    tags: tuple[str, ...] = ()
+    body_line: int = 1
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper record parsed from a row of a table of papers."""
+
+    year: int | None
+    authors: tuple[str, ...]
+    title: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit of retrieval: a paragraph, list item, table row or piece of one.
+
+    `line_start`/`line_end` are 1-based and inclusive, in the source file.
+    `text` has the markdown syntax stripped; it is what is indexed and shown.
+    `piece` numbers the pieces a long block was split into (0 for a whole block).
+    """
+
+    path: str
+    line_start: int
+    line_end: int
+    section: str
+    title: str
+    text: str
+    kind: str = "paragraph"
+    tags: tuple[str, ...] = ()
+    paper: Paper | None = None
+    piece: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.path}:{self.line_start}-{self.line_end}#{self.piece}"
+
+    @property
+    def display_title(self) -> str:
+        """The paper title for a paper record, the note title otherwise."""
+        return self.paper.title if self.paper else self.title
+
+    def context_text(self) -> str:
+        """The passage with the context an embedder needs to place it."""
+        if self.paper:
+            p = self.paper
+            authors = ", ".join(p.authors)
+            year = f" ({p.year})" if p.year else ""
+            return f"{p.title}{year}. {authors}. {p.note}"
+        where = " / ".join(part for part in (self.title, self.section) if part)
+        return f"{where}: {self.text}" if where else self.text

@@ -1,0 +1,83 @@
+"""Rows of a table of papers → paper records (year, authors, title, note).
+
+A table is a table of papers when its header has a year column and an
+author/title column, like `|年份|作者/标题|注释|`. The title is the italic part
+of the author/title cell; the authors are what comes before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.model import Paper
+
+_YEAR_HEADER = re.compile(r"年份|年代|^年$|year|date", re.IGNORECASE)
+_WORK_HEADER = re.compile(r"作者|标题|论文|题目|author|title|paper", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_ITALIC = re.compile(r"(?<![*\w])(\*{1,2}|_)(?!\s)(.+?)(?<!\s)\1(?![*\w])")
+_AUTHOR_SEPARATOR = re.compile(r"\s*(?:、|，|,|;|；|&|\band\b|和|与|及)\s*")
+_TRAILING = " ，,:：;；.。"
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def split_row(row: str) -> list[str]:
+    """The cells of a markdown table row (outer pipes dropped, `\\|` kept)."""
+    row = row.strip()
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|") and not row.endswith("\\|"):
+        row = row[:-1]
+    return [cell.strip().replace("\\|", "|") for cell in _PIPE.split(row)]
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """Which columns of a table hold the year, the authors/title and the note."""
+
+    year: int
+    work: int
+    note: int | None
+
+    @classmethod
+    def from_header(cls, header: list[str]) -> PaperTable | None:
+        """The column layout if `header` is that of a table of papers, else None."""
+        year = next((i for i, cell in enumerate(header) if _YEAR_HEADER.search(cell)), None)
+        work = next((i for i, cell in enumerate(header) if i != year and _WORK_HEADER.search(cell)), None)
+        if year is None or work is None:
+            return None
+        rest = [i for i in range(len(header)) if i not in (year, work)]
+        return cls(year, work, rest[-1] if rest else None)
+
+    def paper(self, cells: list[str]) -> Paper | None:
+        """The paper of one row, or None if the row has no year or no title."""
+        if max(self.year, self.work) >= len(cells):
+            return None
+        found = _YEAR.search(cells[self.year])
+        work = cells[self.work]
+        if not found or not work.strip():
+            return None
+        italic = _ITALIC.search(work)
+        if italic:
+            title = italic.group(2).strip()
+            authors_text = work[: italic.start()]
+        else:
+            title, authors_text = work.strip(), ""
+        note = cells[self.note] if self.note is not None and self.note < len(cells) else ""
+        return Paper(
+            year=int(found.group(1)),
+            authors=split_authors(authors_text),
+            title=_plain(title),
+            note=_plain(note),
+        )
+
+
+def split_authors(text: str) -> tuple[str, ...]:
+    """Author names from `A、B和C` or `A, B and C`."""
+    text = _plain(text).strip(_TRAILING)
+    names = (name.strip(_TRAILING) for name in _AUTHOR_SEPARATOR.split(text))
+    return tuple(name for name in names if name)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\\?\*+", "", text).strip()

@@ -1,0 +1,172 @@
+"""Index generations: a manifest written last names the one committed generation.
+
+Layout of an index folder:
+
+    manifest.json      the committed generation (written atomically, last)
+    gen-000007/        keyword/ (Whoosh), vectors.npy, vectors.json
+    gen-000006/        the previous generation, kept until the next commit
+    lock               held (flock) by the one indexer at work
+    jieba.cache        jieba's prefix dictionary cache
+
+A reader opens whatever manifest.json names; a writer builds gen-N+1 beside
+it and only then replaces the manifest, so an interrupted run never damages
+what readers see. The lock is an flock: the kernel drops it when its process
+dies, even by kill -9.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from indexer.files import atomic_write, fsync_dir
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+class NoIndex(Exception):
+    """There is no committed index in the folder."""
+
+
+class IndexBusy(Exception):
+    """Another indexer holds the lock."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A note file as committed: its content hash and the words learned from it."""
+
+    sha256: str
+    words: tuple[str, ...] = ()
+    passages: int = 0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What one committed generation holds."""
+
+    generation: int
+    model: str
+    fingerprint: str
+    files: dict[str, FileEntry]
+    words: tuple[str, ...]
+    vectors_sha256: str
+    whoosh_generation: int
+    passages: int
+    roots: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+
+    @property
+    def folder(self) -> str:
+        return generation_folder(self.generation)
+
+    def to_json(self) -> str:
+        data = dict(
+            version=MANIFEST_VERSION, generation=self.generation, model=self.model, fingerprint=self.fingerprint,
+            files={path: dict(sha256=e.sha256, words=list(e.words), passages=e.passages) for path, e in self.files.items()},
+            words=list(self.words), vectors_sha256=self.vectors_sha256, whoosh_generation=self.whoosh_generation,
+            passages=self.passages, roots=list(self.roots), exclude=list(self.exclude), skipped=self.skipped,
+            created=self.created,
+        )
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        d = json.loads(text)
+        if d.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"manifest version {d.get('version')!r} is not {MANIFEST_VERSION}")
+        return cls(
+            generation=int(d["generation"]), model=d["model"], fingerprint=d["fingerprint"],
+            files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0))) for path, e in d["files"].items()},
+            words=tuple(d["words"]), vectors_sha256=d["vectors_sha256"], whoosh_generation=int(d["whoosh_generation"]),
+            passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
+            skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)),
+        )
+
+
+def committed_generations(directory: str) -> list[Manifest]:
+    """The manifests of every generation folder that has one, newest first."""
+    found = []
+    for name in sorted(os.listdir(directory), reverse=True):
+        if name.startswith("gen-"):
+            try:
+                with open(os.path.join(directory, name, MANIFEST), encoding="utf-8") as f:
+                    found.append(Manifest.from_json(f.read()))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return found
+
+
+def generation_folder(generation: int) -> str:
+    return f"gen-{generation:06d}"
+
+
+def read_manifest(directory: str) -> Manifest:
+    """The committed manifest of the index in `directory`; raises NoIndex."""
+    path = os.path.join(directory, MANIFEST)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return Manifest.from_json(f.read())
+    except FileNotFoundError as error:
+        raise NoIndex(f"no index at {directory}") from error
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise NoIndex(f"the index manifest {path} is damaged ({error})") from error
+
+
+def commit(directory: str, manifest: Manifest) -> None:
+    """Make `manifest` the committed generation, then drop generations older than its predecessor.
+
+    The generation folder keeps its own copy of the manifest, so a reader can
+    fall back to the previous generation when the newest one is damaged.
+    """
+    data = manifest.to_json().encode("utf-8")
+    atomic_write(os.path.join(directory, manifest.folder, MANIFEST), lambda f: f.write(data))
+    atomic_write(os.path.join(directory, MANIFEST), lambda f: f.write(data))
+    keep = {generation_folder(manifest.generation), generation_folder(manifest.generation - 1)}
+    for name in os.listdir(directory):
+        if name.startswith("gen-") and name not in keep:
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+    fsync_dir(directory)
+
+
+def next_generation(directory: str, current: Manifest | None) -> int:
+    """A generation number above the committed one and above any leftover folder."""
+    numbers = [current.generation if current else 0]
+    for name in os.listdir(directory):
+        if name.startswith("gen-") and name[4:].isdigit():
+            numbers.append(int(name[4:]))
+    return max(numbers) + 1
+
+
+@contextmanager
+def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
+    """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
+    os.makedirs(directory, exist_ok=True)
+    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(f"the index at {directory} is busy: another 'index' is running") from error
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,166 @@
+"""The keyword index: passages in a Whoosh index, terms from our own analyzer.
+
+Fields: title (paper title), authors, year (numeric), section (note title and
+heading path), tags, body, path, and `grams` (Chinese character uni/bigrams of
+everything, the fallback when jieba cuts a word differently). Every stored
+field needed to show a hit is stored here, so a hit never needs the notes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Iterable
+
+from whoosh import fields, index
+from whoosh.analysis import Token as WhooshToken
+from whoosh.analysis import Tokenizer
+
+from corpus.model import Paper, Passage
+from indexer.analysis import Analyzer, Token, char_grams
+
+class WordTokenizer(Tokenizer):
+    """Whoosh adapter for Analyzer.tokens. Pickled with the schema: keeps only its word list."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        self.words = tuple(words)
+        self.cache_dir: str | None = None
+
+    def __getstate__(self):
+        return {"words": self.words}
+
+    def __setstate__(self, state):
+        self.words = state["words"]
+        self.cache_dir = None
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.words == self.words
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        analyzer = Analyzer(self.words, self.cache_dir)
+        yield from _whoosh_tokens(analyzer.tokens(value), positions, chars, start_pos, start_char, mode)
+
+
+class GramTokenizer(Tokenizer):
+    """Whoosh adapter for char_grams."""
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        yield from _whoosh_tokens(char_grams(value), positions, chars, start_pos, start_char, mode)
+
+
+class PathTokenizer(Tokenizer):
+    """Lower-cased words of a file path: `notes/famous-papers.md` → notes, famous, papers, md."""
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        tokens = [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", value)]
+        yield from _whoosh_tokens([Token(t, n + 1, s, e) for n, (t, s, e) in enumerate(tokens)],
+                                  positions, chars, start_pos, start_char, mode)
+
+
+def _whoosh_tokens(tokens, positions, chars, start_pos, start_char, mode):
+    t = WhooshToken(positions, chars, mode=mode)
+    for token in tokens:
+        t.text = token.text
+        t.boost = 1.0
+        t.stopped = False
+        if positions:
+            t.pos = start_pos + token.pos - 1
+        if chars:
+            t.startchar = start_char + token.start
+            t.endchar = start_char + token.end
+        yield t
+
+
+def schema(words: Iterable[str]) -> fields.Schema:
+    """The keyword index schema, its word fields analysed with the learned `words`."""
+    words = tuple(words)
+
+    def text() -> fields.TEXT:
+        return fields.TEXT(analyzer=WordTokenizer(words), phrase=True)
+
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        file=fields.ID(stored=True),
+        path=fields.TEXT(analyzer=PathTokenizer(), phrase=False),
+        title=text(),
+        authors=text(),
+        section=text(),
+        tags=text(),
+        body=text(),
+        grams=fields.TEXT(analyzer=GramTokenizer(), phrase=True),
+        year=fields.NUMERIC(int, bits=32, stored=True, signed=False),
+        kind=fields.ID(stored=True),
+        record=fields.STORED,
+    )
+
+
+def bind(ix: index.Index, cache_dir: str | None) -> index.Index:
+    """Point the analyzers of an opened index at the jieba cache directory."""
+    for name in ix.schema.names():
+        analyzer = ix.schema[name].analyzer if hasattr(ix.schema[name], "analyzer") else None
+        if isinstance(analyzer, WordTokenizer):
+            analyzer.cache_dir = cache_dir
+    return ix
+
+
+def document(passage: Passage) -> dict:
+    """The Whoosh document of a passage."""
+    paper = passage.paper
+    doc = dict(
+        id=passage.id,
+        file=passage.path,
+        path=passage.path,
+        title=paper.title if paper else "",
+        authors=" ; ".join(paper.authors) if paper else "",
+        section=" ".join(part for part in (passage.title, passage.section) if part),
+        tags=" ".join(passage.tags),
+        body=passage.text,
+        grams=" ".join(part for part in (paper.title if paper else "", passage.section, passage.text) if part),
+        kind=passage.kind,
+        record=to_record(passage),
+    )
+    if paper and paper.year:
+        doc["year"] = paper.year
+    return doc
+
+
+def to_record(passage: Passage) -> str:
+    """A passage as compact JSON (what the index stores to rebuild it)."""
+    data = dict(p=passage.path, a=passage.line_start, b=passage.line_end, s=passage.section,
+                t=passage.title, x=passage.text, k=passage.kind, g=list(passage.tags), n=passage.piece)
+    if passage.paper:
+        p = passage.paper
+        data["paper"] = [p.year, list(p.authors), p.title, p.note]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def from_record(record: str) -> Passage:
+    """The passage stored by to_record."""
+    d = json.loads(record)
+    paper = None
+    if "paper" in d:
+        year, authors, title, note = d["paper"]
+        paper = Paper(year, tuple(authors), title, note)
+    return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
+                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"])
+
+
+def create(directory: str, words: Iterable[str], cache_dir: str | None) -> index.Index:
+    """A new empty keyword index in `directory`."""
+    os.makedirs(directory, exist_ok=True)
+    return bind(index.create_in(directory, schema(words)), cache_dir)
+
+
+def open_keyword_index(directory: str, cache_dir: str | None) -> index.Index:
+    """The keyword index in `directory`, its analyzers bound to `cache_dir`."""
+    return bind(index.open_dir(directory), cache_dir)

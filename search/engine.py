@@ -1,0 +1,229 @@
+"""Open an index and answer queries: keyword, semantic or hybrid hits.
+
+    index = open_index("~/.cache/notesearch/index")
+    result = search(index, "自监督 视觉", mode="hybrid", k=10)
+
+Pieces of one long paragraph share its line span; a ranking keeps the best
+piece of each span, so a result list never shows the same lines twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh.index import EmptyIndexError
+
+from corpus.model import Passage
+from indexer import keyword as keyword_index
+from indexer import vectors
+from indexer.analysis import Analyzer
+from indexer.embedders import Embedder, load_embedder
+from indexer.generations import Manifest, NoIndex, committed_generations, read_manifest
+from search import keyword
+from search.fusion import fuse_rrf
+from search.query import ParsedQuery, parse
+from search.snippets import match_spans, snippet
+
+MODES = ("hybrid", "keyword", "semantic")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One answer: a passage, its place in each ranking, and a marked snippet."""
+
+    passage: Passage
+    rank: int
+    score: float
+    keyword_rank: int | None
+    vector_rank: int | None
+    keyword_score: float | None
+    vector_score: float | None
+    snippet: str
+    matched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    mode: str
+    hits: tuple[Hit, ...]
+    took_ms: float
+    warnings: tuple[str, ...] = field(default=())
+
+
+class NoteIndex:
+    """A committed index generation opened for searching (keyword index, vectors, analyzer).
+
+    The embedder loads on first semantic use, so a keyword search never pays for it.
+    """
+
+    def __init__(self, directory: str, embedder: Embedder | None = None):
+        self.directory = os.path.abspath(os.path.expanduser(directory))
+        self.warnings: list[str] = []
+        self.manifest, self._ix = self._open_generation()
+        self.analyzer = Analyzer(self.manifest.words, self.directory)
+        self.compiler = keyword.QueryCompiler(self.analyzer)
+        self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)
+        self._vectors: vectors.VectorIndex | None = None
+        self._embedder = embedder
+
+    def _open_generation(self) -> tuple[Manifest, object]:
+        try:
+            newest = read_manifest(self.directory)
+        except NoIndex:
+            if not os.path.isdir(self.directory):
+                raise
+            newest = None
+        candidates = ([newest] if newest else []) + [m for m in committed_generations(self.directory)
+                                                      if not newest or m.generation < newest.generation]
+        problems = []
+        for manifest in candidates:
+            folder = os.path.join(self.directory, manifest.folder)
+            try:
+                ix = keyword_index.open_keyword_index(os.path.join(folder, "keyword"), self.directory)
+                if manifest is not newest:
+                    self.warnings.append(f"the newest index generation is damaged; answering from generation {manifest.generation}")
+                return manifest, ix
+            except (OSError, EmptyIndexError, ValueError, EOFError) as error:
+                problems.append(f"generation {manifest.generation}: {error}")
+        detail = f" ({'; '.join(problems)})" if problems else ""
+        raise NoIndex(f"no usable index at {self.directory}{detail}")
+
+    @property
+    def folder(self) -> str:
+        return os.path.join(self.directory, self.manifest.folder)
+
+    def vector_index(self) -> vectors.VectorIndex:
+        if self._vectors is None:
+            self._vectors = vectors.load(self.folder)
+        return self._vectors
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.manifest.model)
+        if self._embedder.fingerprint() != self.manifest.fingerprint:
+            raise vectors.VectorIndexError(
+                f"the index was built with {self.manifest.fingerprint}, not {self._embedder.fingerprint()}: "
+                "run 'notesearch index' again")
+        return self._embedder
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The stored passage with this id, or None."""
+        doc = self._searcher.document(id=passage_id)
+        return keyword_index.from_record(doc["record"]) if doc else None
+
+    def passages(self) -> list[Passage]:
+        """Every passage of the index."""
+        return [keyword_index.from_record(doc["record"]) for doc in self._searcher.all_stored_fields()]
+
+    @property
+    def searcher(self):
+        return self._searcher
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+    def __enter__(self) -> NoteIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_index(directory: str, embedder: Embedder | None = None) -> NoteIndex:
+    """The committed index in `directory`; raises NoIndex with a message for the user."""
+    return NoteIndex(directory, embedder)
+
+
+def _span(passage: Passage) -> tuple[str, int, int]:
+    return passage.path, passage.line_start, passage.line_end
+
+
+@dataclass
+class _Ranked:
+    passage: Passage
+    rank: int
+    score: float
+
+
+def _collapse(items: list[tuple[Passage, float]]) -> dict[tuple, _Ranked]:
+    """Best-first passages → best-first spans (each span keeps its best piece)."""
+    out: dict[tuple, _Ranked] = {}
+    for passage, score in items:
+        key = _span(passage)
+        if key not in out:
+            out[key] = _Ranked(passage, len(out) + 1, score)
+    return out
+
+
+def keyword_ranking(index: NoteIndex, parsed: ParsedQuery, limit: int) -> dict[tuple, _Ranked]:
+    compiled = index.compiler.compile(parsed)
+    hits = keyword.rank(index.searcher, compiled, limit)
+    return _collapse([(keyword_index.from_record(h.record), h.score) for h in hits])
+
+
+def vector_ranking(index: NoteIndex, text: str, limit: int, allowed: set[str] | None = None) -> dict[tuple, _Ranked]:
+    if not text.strip():
+        return {}
+    store = index.vector_index()
+    query = index.embedder().encode([text])[0]
+    rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids))
+    items = []
+    for row, score in rows:
+        passage_id = store.ids[row]
+        if allowed is not None and passage_id not in allowed:
+            continue
+        passage = index.passage(passage_id)
+        if passage is not None:
+            items.append((passage, score))
+        if len(items) >= limit:
+            break
+    return _collapse(items)
+
+
+def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10) -> SearchResult:
+    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    started = time.perf_counter()
+    parsed = parse(query)
+    warnings = list(index.warnings) + list(parsed.warnings)
+    pool = max(50, 5 * k)
+    kw: dict[tuple, _Ranked] = {}
+    vec: dict[tuple, _Ranked] = {}
+    if mode in ("keyword", "hybrid"):
+        kw = keyword_ranking(index, parsed, pool)
+    if mode in ("semantic", "hybrid"):
+        allowed = None
+        if not parsed.is_plain():
+            compiled = index.compiler.compile(parsed)
+            allowed = {h.id for h in keyword.rank(index.searcher, compiled, 100000)} if compiled is not None else set()
+        vec = vector_ranking(index, " ".join(parsed.words()), pool, allowed)
+    if not parsed.text:
+        warnings.append("empty query: nothing to search for")
+    if mode == "keyword":
+        order = [(key, r.score) for key, r in kw.items()]
+    elif mode == "semantic":
+        order = [(key, r.score) for key, r in vec.items()]
+    else:
+        order = fuse_rrf([list(kw), list(vec)])
+    terms = index.compiler.terms(parsed)
+    words = parsed.words()
+    hits = []
+    for rank, (key, score) in enumerate(order[:k], 1):
+        kr, vr = kw.get(key), vec.get(key)
+        passage = (kr or vr).passage
+        spans = match_spans(passage.text, terms, words, index.analyzer)
+        matched = tuple(dict.fromkeys(passage.text[a:b] for a, b in spans))
+        hits.append(Hit(
+            passage=passage, rank=rank, score=float(score),
+            keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
+            keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
+            snippet=snippet(passage.text, spans), matched=matched,
+        ))
+    took = (time.perf_counter() - started) * 1000
+    return SearchResult(query, mode, tuple(hits), took, tuple(dict.fromkeys(warnings)))

@@ -1,0 +1,226 @@
+"""The query language: free words, "quoted phrases", field:value, -exclude, OR, ( ).
+
+Fields: `title:`, `author:` (or `authors:`), `year:2015`, `year:2012..2017`,
+`section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
+parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) falls back to its
+plain words, and `warnings` says so. Parsing never raises.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_QUERY_CHARS = 1000
+MAX_DEPTH = 32
+FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
+          "section": "section", "tags": "tags", "tag": "tags", "path": "path"}
+_YEAR_RANGE = re.compile(r"^(\d{1,4})?\s*(?:\.\.|-|–)\s*(\d{1,4})?$")
+_TOKEN = re.compile(r'\s+|"[^"]*"|"|\(|\)|[^\s()"]+')
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldTerm:
+    field: str
+    text: str
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class YearRange:
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
+class Not:
+    node: object
+
+
+@dataclass(frozen=True)
+class Group:
+    """Children joined by AND (all required) or OR (any)."""
+
+    op: str
+    children: tuple
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The query tree (an AND/OR Group), the cleaned text, and what was not understood."""
+
+    root: Group
+    text: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def words(self) -> list[str]:
+        """Every positive word and phrase text, in order (for snippets and the embedder)."""
+        out: list[str] = []
+
+        def walk(node, positive=True):
+            if isinstance(node, Group):
+                for child in node.children:
+                    walk(child, positive)
+            elif isinstance(node, Not):
+                walk(node.node, False)
+            elif positive and isinstance(node, (Word, Phrase)):
+                out.append(node.text)
+            elif positive and isinstance(node, FieldTerm) and node.field != "path":
+                out.append(node.text)
+
+        walk(self.root)
+        return out
+
+    def is_plain(self) -> bool:
+        """True when the query is free words only (no phrases, fields or operators)."""
+        return all(isinstance(child, Word) for child in self.root.children)
+
+
+class _ParseError(Exception):
+    pass
+
+
+def clean(text: str) -> str:
+    """The query with control characters replaced by spaces, trimmed."""
+    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).strip()
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse a user query; never raises (falls back to plain words, with a warning)."""
+    warnings: list[str] = []
+    text = clean(text if isinstance(text, str) else str(text))
+    if len(text) > MAX_QUERY_CHARS:
+        warnings.append(f"query cut to its first {MAX_QUERY_CHARS} characters")
+        text = text[:MAX_QUERY_CHARS]
+    text = unicodedata.normalize("NFKC", text)
+    try:
+        tokens = [t for t in _TOKEN.findall(text) if not t.isspace()]
+        parser = _Parser(tokens)
+        root = parser.parse()
+    except (_ParseError, RecursionError) as error:
+        warnings.append(f"could not parse the query ({error}); searching its words instead")
+        root = Group("AND", tuple(Word(w) for w in _plain_words(text)))
+    return ParsedQuery(root, text, tuple(warnings))
+
+
+def _plain_words(text: str) -> list[str]:
+    words = re.sub(r'["()]', " ", text).split()
+    return [w.lstrip("-") for w in words if w.lstrip("-") and w not in ("OR", "AND", "NOT")]
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Group:
+        group = self.sequence()
+        if self.peek() is not None:
+            raise _ParseError("unbalanced ')'")
+        return group
+
+    def sequence(self) -> Group:
+        """item item OR item …: OR binds tighter than the implicit AND."""
+        items: list = []
+        while self.peek() not in (None, ")"):
+            item = self.unary()
+            while self.peek() == "OR":
+                self.take()
+                if self.peek() in (None, ")"):
+                    raise _ParseError("OR without a right side")
+                right = self.unary()
+                item = Group("OR", (*(item.children if isinstance(item, Group) and item.op == "OR" else (item,)), right))
+            items.append(item)
+        return Group("AND", tuple(items))
+
+    def unary(self):
+        token = self.peek()
+        if token == "OR":
+            raise _ParseError("OR without a left side")
+        if token == "AND":
+            self.take()
+            if self.peek() in (None, ")", "OR", "AND"):
+                raise _ParseError("AND without a right side")
+            return self.unary()
+        if token == "NOT" or (token is not None and token.startswith("-") and len(token) > 1):
+            if token == "NOT":
+                self.take()
+                if self.peek() in (None, ")", "OR", "NOT", "AND"):
+                    raise _ParseError("NOT must be followed by a term")
+            else:
+                self.tokens[self.i] = token[1:]
+                if self.tokens[self.i].startswith("-"):
+                    raise _ParseError("double negation")
+            return Not(self.atom())
+        return self.atom()
+
+    def atom(self):
+        token = self.take()
+        if token == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _ParseError(f"more than {MAX_DEPTH} nested parentheses")
+            group = self.sequence()
+            if self.peek() != ")":
+                raise _ParseError("unbalanced '('")
+            self.take()
+            self.depth -= 1
+            return group if len(group.children) != 1 else group.children[0]
+        if token == ")":
+            raise _ParseError("unbalanced ')'")
+        if token == '"':
+            raise _ParseError("unbalanced quote")
+        if token.startswith('"'):
+            inner = token[1:-1].strip()
+            return Phrase(inner) if inner else Group("AND", ())
+        name, sep, value = token.partition(":")
+        if sep and name.lower() in FIELDS and (value or self.peek_phrase()):
+            return self.field(FIELDS[name.lower()], value)
+        return Word(token)
+
+    def peek_phrase(self) -> bool:
+        token = self.peek()
+        return bool(token and token.startswith('"') and len(token) > 1)
+
+    def field(self, name: str, value: str):
+        phrase = False
+        if not value:
+            value, phrase = self.take()[1:-1].strip(), True
+        if name == "year":
+            return _year(value)
+        return FieldTerm(name, value, phrase)
+
+
+def _year(value: str):
+    value = value.strip()
+    if value.isdigit():
+        return YearRange(int(value), int(value))
+    match = _YEAR_RANGE.match(value)
+    if match and (match.group(1) or match.group(2)):
+        low, high = match.group(1), match.group(2)
+        return YearRange(int(low) if low else None, int(high) if high else None)
+    for op, make in ((">=", lambda n: YearRange(n, None)), ("<=", lambda n: YearRange(None, n)),
+                     (">", lambda n: YearRange(n + 1, None)), ("<", lambda n: YearRange(None, n - 1))):
+        if value.startswith(op) and value[len(op):].isdigit():
+            return make(int(value[len(op):]))
+    raise _ParseError(f"year:{value} is not a year or a range like 2012..2017")

@@ -1,0 +1,74 @@
+"""Snippets: the best fragment of a passage with the matched words marked.
+
+Marks sit at the original character offsets of the passage text. Where
+matches overlap (马克 inside 马克思), the longest wins.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from indexer.analysis import HAN, Analyzer
+
+MARK_OPEN, MARK_CLOSE = "**", "**"
+FRAGMENT_CHARS = 160
+_HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
+
+
+def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer: Analyzer) -> list[tuple[int, int]]:
+    """Non-overlapping [start, end) spans of `text` that match the query, longest first on overlap.
+
+    `terms` are index terms (a token of the text matches when its term is one);
+    `words` are the query's own words, whose Chinese runs also match as substrings.
+    """
+    wanted = set(terms)
+    spans = [(t.start, t.end) for t in analyzer.tokens(text) if t.text in wanted]
+    folded = text.lower()
+    for word in words:
+        for run in _HAN_RUN.findall(word):
+            start = folded.find(run)
+            while start >= 0:
+                spans.append((start, start + len(run)))
+                start = folded.find(run, start + 1)
+    chosen: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(end <= a or start >= b for a, b in chosen):
+            chosen.append((start, end))
+    return sorted(chosen)
+
+
+def snippet(text: str, spans: list[tuple[int, int]], width: int = FRAGMENT_CHARS,
+            mark: tuple[str, str] = (MARK_OPEN, MARK_CLOSE)) -> str:
+    """The `width`-character window of `text` holding the most matched characters, marked."""
+    text = text.replace("\n", " ")
+    if len(text) <= width:
+        begin, end = 0, len(text)
+    else:
+        begin = _best_window(spans, width, len(text))
+        end = begin + width
+    out = ["…" if begin > 0 else ""]
+    cursor = begin
+    for start, stop in spans:
+        if stop <= begin or start >= end:
+            continue
+        start, stop = max(start, begin), min(stop, end)
+        out.append(text[cursor:start])
+        out.append(mark[0] + text[start:stop] + mark[1])
+        cursor = stop
+    out.append(text[cursor:end])
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def _best_window(spans: list[tuple[int, int]], width: int, length: int) -> int:
+    if not spans:
+        return 0
+    best, best_score = 0, -1
+    for start, _end in spans:
+        begin = max(0, min(start - width // 4, length - width))
+        score = sum(min(b, begin + width) - max(a, begin) for a, b in spans if b > begin and a < begin + width)
+        if score > best_score:
+            best, best_score = begin, score
+    return best
