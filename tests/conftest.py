@@ -1,0 +1,78 @@
+"""Shared fixtures: the bundled notes indexed once per session, a notes-folder factory,
+one embedder for the whole session, and access to ../shared (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import corpus
+from indexer.build import build
+from indexer.embedders import UseM3
+from search.engine import NoteIndex, open_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BUNDLED_NOTES = corpus.BUNDLED_NOTES
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test: a user's clone has no ../shared."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared corpora and judgements are not in this checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> UseM3:
+    """The real default embedder, loaded once."""
+    return UseM3()
+
+
+@pytest.fixture(scope="session")
+def bundled_index_dir(tmp_path_factory, embedder) -> str:
+    """An index of the bundled notes, built once per session."""
+    directory = str(tmp_path_factory.mktemp("bundled") / "index")
+    build([str(BUNDLED_NOTES)], directory, embedder=embedder)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def bundled_index(bundled_index_dir, embedder) -> NoteIndex:
+    """The opened index of the bundled notes (read only: do not build into it)."""
+    index = open_index(bundled_index_dir, embedder=embedder)
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def notes_dir(tmp_path) -> Callable[[dict[str, str | bytes]], Path]:
+    """Write {relative path: text or bytes} into a fresh folder and return it."""
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        root = tmp_path / "notes"
+        root.mkdir(exist_ok=True)
+        for name, content in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return make
+
+
+def line_of(path: Path, snippet: str) -> int:
+    """The 1-based line of `path` that holds `snippet` (which must occur exactly once)."""
+    found = [n for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if snippet in line]
+    assert len(found) == 1, f"{snippet!r} is on lines {found} of {path}"
+    return found[0]
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
