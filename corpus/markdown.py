@@ -21,7 +21,9 @@ MAX_PIECE = 500
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
@@ -120,11 +122,16 @@ def _blocks(lines: list[str], first_line: int):
             i += 1
             continue
         setext = _SETEXT.match(line)
-        if setext and current and current.kind == "paragraph" and len(current.lines) == 1:
+        if setext and current and current.kind == "paragraph":
             level = 1 if setext.group(1).startswith("=") else 2
-            text = current.lines[0]
+            text, _starts = _join([part.strip() for part in current.lines], None)
+            yield _Block("heading", current.first, [level, text])
             current = None
-            yield _Block("heading", number - 1, [level, text])
+            i += 1
+            continue
+        if _THEMATIC_BREAK.match(line):
+            if current:
+                yield flush()
             i += 1
             continue
         if stripped.startswith("|"):
@@ -157,7 +164,7 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         texts = [line.rstrip() for line in block.lines]
         joiner = "\n"
     else:
-        texts = [strip_inline(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item" else line)
+        texts = [strip_inline(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item" else _QUOTE.sub("", line))
                  for n, line in enumerate(block.lines)]
         joiner = None
     text, starts = _join(texts, joiner)
@@ -166,6 +173,11 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
     pieces = split_long(text)
     out = []
     for n, (begin, end) in enumerate(pieces):
+        # The span of a piece is that of its first and last visible character: a piece
+        # that starts with the space joining two lines belongs to the second line only.
+        piece = text[begin:end]
+        begin += len(piece) - len(piece.lstrip())
+        end -= len(piece) - len(piece.rstrip())
         first = block.first + bisect.bisect_right(starts, begin) - 1
         last = block.first + bisect.bisect_right(starts, max(begin, end - 1)) - 1
         out.append(Passage(
@@ -228,13 +240,20 @@ def _bounded(text: str, begin: int, end: int):
     cut = begin
     for match in _SOFT_BREAK.finditer(text, begin, end):
         if match.end() - cut > TARGET_PIECE:
-            yield cut, match.end()
+            yield from _hard_cut(text, cut, match.end())
             cut = match.end()
-    while end - cut > MAX_PIECE:
-        yield cut, cut + TARGET_PIECE
-        cut += TARGET_PIECE
-    if cut < end:
-        yield cut, end
+    yield from _hard_cut(text, cut, end)
+
+
+def _hard_cut(text: str, begin: int, end: int):
+    """Spans of at most MAX_PIECE characters, cut after a space where there is one."""
+    while end - begin > MAX_PIECE:
+        space = text.rfind(" ", begin + 1, begin + TARGET_PIECE)
+        cut = space + 1 if space > begin else begin + TARGET_PIECE
+        yield begin, cut
+        begin = cut
+    if begin < end:
+        yield begin, end
 
 
 def _table_passages(note: Note, block: _Block, section: str) -> list[Passage]:

@@ -14,18 +14,21 @@ from corpus.model import Paper
 
 _YEAR_HEADER = re.compile(r"年份|年代|^年$|year|date", re.IGNORECASE)
 _WORK_HEADER = re.compile(r"作者|标题|论文|题目|author|title|paper", re.IGNORECASE)
+_NOTE_HEADER = re.compile(r"注释|注解|备注|说明|评论|简介|摘要|note|comment|remark|summary|description|abstract",
+                          re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _ITALIC = re.compile(r"(?<![*\w])(\*{1,2}|_)(?!\s)(.+?)(?<!\s)\1(?![*\w])")
 _AUTHOR_SEPARATOR = re.compile(r"\s*(?:、|，|,|;|；|&|\band\b|和|与|及)\s*")
 _TRAILING = " ，,:：;；.。"
 _PIPE = re.compile(r"(?<!\\)\|")
+_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+_MARKUP = re.compile(r"\\?\*+|`+")
 
 
 def split_row(row: str) -> list[str]:
     """The cells of a markdown table row (outer pipes dropped, `\\|` kept)."""
     row = row.strip()
-    if row.startswith("|"):
-        row = row[1:]
+    row = row.removeprefix("|")
     if row.endswith("|") and not row.endswith("\\|"):
         row = row[:-1]
     return [cell.strip().replace("\\|", "|") for cell in _PIPE.split(row)]
@@ -33,7 +36,10 @@ def split_row(row: str) -> list[str]:
 
 @dataclass(frozen=True)
 class PaperTable:
-    """Which columns of a table hold the year, the authors/title and the note."""
+    """Which columns of a table hold the year, the authors/title and the note.
+
+    The note is the column headed like a note (`注释`, `Notes`), else the last other column.
+    """
 
     year: int
     work: int
@@ -47,14 +53,15 @@ class PaperTable:
         if year is None or work is None:
             return None
         rest = [i for i in range(len(header)) if i not in (year, work)]
-        return cls(year, work, rest[-1] if rest else None)
+        note = next((i for i in rest if _NOTE_HEADER.search(header[i])), rest[-1] if rest else None)
+        return cls(year, work, note)
 
     def paper(self, cells: list[str]) -> Paper | None:
         """The paper of one row, or None if the row has no year or no title."""
         if max(self.year, self.work) >= len(cells):
             return None
         found = _YEAR.search(cells[self.year])
-        work = cells[self.work]
+        work = _LINK.sub(r"\1", cells[self.work])
         if not found or not work.strip():
             return None
         italic = _ITALIC.search(work)
@@ -80,4 +87,5 @@ def split_authors(text: str) -> tuple[str, ...]:
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"\\?\*+", "", text).strip()
+    """`text` without links, emphasis marks and code ticks."""
+    return _MARKUP.sub("", _LINK.sub(r"\1", text)).strip()
