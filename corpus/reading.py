@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import fnmatch
 import os
+import re
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import yaml
 
 from corpus.model import Note
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
-# Larger files are not notes; reading them would only cost memory.
-MAX_NOTE_BYTES = 64 * 1024 * 1024
+# A larger file is skipped with its size as the reason: it is an export or a log,
+# not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
+MAX_NOTE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,29 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
 
 
 def read_bytes(file: NoteFile) -> bytes:
-    """The raw content of a note file; raises OSError or ValueError with a reason."""
-    path = Path(file.path)
-    if path.is_symlink() and not path.exists():
-        raise ValueError("broken symbolic link")
-    size = path.stat().st_size
-    if size > MAX_NOTE_BYTES:
-        raise ValueError(f"too large for a note ({size // (1024 * 1024)} MB)")
-    return path.read_bytes()
+    """The raw content of a note file; raises OSError or ValueError with a reason.
+
+    Only regular files are read (a FIFO named like a note would block forever),
+    and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
+    """
+    try:
+        fd = os.open(file.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        if error.errno == errno.ENOENT and os.path.islink(file.path):
+            raise ValueError("broken symbolic link") from error
+        if error.errno == errno.ELOOP:
+            raise ValueError("symbolic link loop") from error
+        raise
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(MAX_NOTE_BYTES + 1)
+    if len(data) > MAX_NOTE_BYTES:
+        size = max(info.st_size, len(data))
+        raise ValueError(f"larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
+                         "not indexed as a note")
+    return data
 
 
 def decode(data: bytes) -> str:
@@ -121,10 +140,14 @@ def decode(data: bytes) -> str:
     return text
 
 
+# Han ideographs (with extensions A-G and compatibility forms), CJK punctuation and full-width forms.
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
+
+
 def _mostly_han(text: str) -> bool:
+    """Whether the non-ASCII characters of a GB18030 reading are Chinese (else it was another encoding)."""
     wide = [ch for ch in text[:20000] if ord(ch) > 127]
-    han = sum("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" for ch in wide)
-    return not wide or han >= 0.9 * len(wide)
+    return not wide or sum(bool(_CHINESE.match(ch)) for ch in wide) >= 0.9 * len(wide)
 
 
 def parse_note(path: str, text: str) -> Note:

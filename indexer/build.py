@@ -1,21 +1,26 @@
 """Build or update an index: files → passages → keyword index + vectors → new generation.
 
 Only what changed is redone: a file whose content hash is unchanged is not
-read again, a renamed file is moved without parsing, and a passage whose text
-(with its context) is unchanged keeps its vector. Everything is written into
-a new generation folder; the manifest that names it is written last.
+decoded or parsed again, and a passage whose text (with its context) is
+unchanged keeps its vector. Everything is written into a new generation
+folder; the manifest that names it is written last. An incremental keyword
+update that deleted passages is merged into one segment, so its BM25
+statistics, and thus its ranking, equal those of a full rebuild.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
+import struct
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from whoosh.index import EmptyIndexError
 
 from corpus.markdown import passages_of
 from corpus.model import Passage
@@ -24,15 +29,30 @@ from indexer import keyword, vectors
 from indexer.dictionary import learn_words, merge
 from indexer.embedders import DEFAULT_MODEL, Embedder, load_embedder
 from indexer.files import fsync_tree
-from indexer.generations import FileEntry, Manifest, NoIndex, commit, next_generation, read_manifest, writer_lock
+from indexer.generations import (
+    MANIFEST,
+    FileEntry,
+    Manifest,
+    NoIndex,
+    commit,
+    committed_generations,
+    generation_folder,
+    next_generation,
+    read_manifest,
+    remove_generations,
+    writer_lock,
+)
 
 Progress = Callable[[str, int, int], None]
+# How a damaged Whoosh table of contents or segment fails to open (it is unpickled and unpacked).
+_DAMAGE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
+                  pickle.UnpicklingError, EmptyIndexError, vectors.VectorIndexError)
 EMBED_BATCH = 64
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What one `index` run did."""
+    """What one `index` run did; `warnings` says what was wrong with the index it found."""
 
     generation: int
     added: int = 0
@@ -45,8 +65,10 @@ class BuildReport:
     skipped: tuple[Skipped, ...] = ()
     changed: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
+        """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were)."""
         line = f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
         if self.renamed:
             line += f", renamed {self.renamed}"
@@ -55,10 +77,14 @@ class BuildReport:
 
 @dataclass
 class _Scan:
-    """The note files found now, compared with the committed generation."""
+    """The note files found now, compared with the committed generation.
+
+    `texts` holds the decoded text of the files that must be parsed (added,
+    updated, renamed); unchanged files are hashed only.
+    """
 
     hashes: dict[str, str]
-    data: dict[str, bytes]
+    texts: dict[str, str]
     skipped: list[Skipped]
     added: list[str]
     updated: list[str]
@@ -66,52 +92,95 @@ class _Scan:
     unchanged: list[str]
     renamed: dict[str, str]  # new path → old path
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.renamed)
+
 
 def build(paths: Sequence[str], directory: str, *, model: str = DEFAULT_MODEL, exclude: Iterable[str] = (),
           progress: Progress | None = None, wait: float = 30.0, embedder: Embedder | None = None) -> BuildReport:
-    """Index the notes under `paths` into `directory`, incrementally; returns what was done."""
+    """Index the notes under `paths` into `directory`, incrementally; returns what was done.
+
+    Raises IndexBusy when another indexer holds the index for more than `wait` seconds.
+    """
     directory = os.path.abspath(directory)
     exclude = tuple(exclude)
     started = time.perf_counter()
     with writer_lock(directory, wait):
-        try:
-            current: Manifest | None = read_manifest(directory)
-        except NoIndex:
-            current = None
-        if current and not _generation_usable(directory, current):
-            current = None
+        current, warnings = _base_generation(directory)
         scan = _scan(paths, exclude, current)
-        same_model = current is not None and current.model == model
-        if current and same_model and not (scan.added or scan.updated or scan.removed or scan.renamed):
+        if current and current.model == model and not scan.changed:
             return BuildReport(current.generation, unchanged=len(scan.unchanged), passages=current.passages,
-                               skipped=tuple(scan.skipped), changed=False,
+                               skipped=tuple(scan.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
-        return _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
+        report = _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
+        return replace(report, warnings=tuple(warnings))
 
 
-def _generation_usable(directory: str, manifest: Manifest) -> bool:
-    folder = os.path.join(directory, manifest.folder)
-    return os.path.isdir(os.path.join(folder, "keyword")) and os.path.isfile(os.path.join(folder, "vectors.json"))
+def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
+    """The newest committed generation that is intact, and what was wrong with newer ones.
+
+    Folders of runs that never committed are removed here (under the writer lock).
+    """
+    warnings: list[str] = []
+    try:
+        top: Manifest | None = read_manifest(directory)
+    except NoIndex as error:
+        top = None
+        if os.path.exists(os.path.join(directory, MANIFEST)):
+            warnings.append(str(error))
+    older = [m for m in committed_generations(directory) if top is None or m.generation < top.generation]
+    remove_generations(directory, {m.generation for m in ([top] if top else []) + older})
+    for manifest in ([top] if top else []) + older:
+        problem = _damage(directory, manifest)
+        if problem is None:
+            if warnings:
+                warnings.append(f"building on generation {manifest.generation}")
+            return manifest, warnings
+        warnings.append(f"index generation {manifest.generation} is damaged ({problem})")
+    if warnings:
+        warnings.append("rebuilding the index from scratch")
+    return None, warnings
+
+
+def _damage(directory: str, manifest: Manifest) -> str | None:
+    """What is wrong with a committed generation's files, or None when they match its manifest."""
+    folder = os.path.join(directory, generation_folder(manifest.generation))
+    try:
+        ix = keyword.open_keyword_index(os.path.join(folder, "keyword"), directory)
+        try:
+            if ix.latest_generation() != manifest.whoosh_generation or ix.doc_count() != manifest.passages:
+                return "the keyword index does not match the manifest"
+        finally:
+            ix.close()
+        stored = vectors.load(folder, verify=True)
+    except _DAMAGE_ERRORS as error:
+        return f"{type(error).__name__}: {error}"
+    if len(stored.ids) != manifest.passages:
+        return "the vectors do not match the manifest"
+    return None
 
 
 def _scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | None) -> _Scan:
     files, skipped = find_note_files(paths, exclude)
+    old = current.files if current else {}
     hashes: dict[str, str] = {}
-    data: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
     for file in files:
         try:
             content = read_bytes(file)
+            digest = hashlib.sha256(content).hexdigest()
+            if file.path not in old or old[file.path].sha256 != digest:
+                texts[file.path] = decode(content)
         except (OSError, ValueError) as error:
             skipped.append(Skipped(file.path, _reason(error)))
             continue
-        hashes[file.path] = hashlib.sha256(content).hexdigest()
-        data[file.path] = content
-    old = current.files if current else {}
+        hashes[file.path] = digest
     removed = [path for path in old if path not in hashes]
     unchanged = [path for path, h in hashes.items() if path in old and old[path].sha256 == h]
     updated = [path for path, h in hashes.items() if path in old and old[path].sha256 != h]
     fresh = [path for path in hashes if path not in old]
-    by_hash = {}
+    by_hash: dict[str, str] = {}
     for path in removed:
         by_hash.setdefault(old[path].sha256, path)
     renamed: dict[str, str] = {}
@@ -121,7 +190,7 @@ def _scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | No
             renamed[path] = source
     added = [path for path in fresh if path not in renamed]
     removed = [path for path in removed if path not in renamed.values()]
-    return _Scan(hashes, data, skipped, added, updated, removed, unchanged, renamed)
+    return _Scan(hashes, texts, skipped, added, updated, removed, unchanged, renamed)
 
 
 def _reason(error: Exception) -> str:
@@ -130,30 +199,25 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
-def _build_generation(directory, current, scan: _Scan, model, paths, exclude, progress, embedder, started):
+def _build_generation(directory: str, current: Manifest | None, scan: _Scan, model: str, paths: Sequence[str],
+                      exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
+                      started: float) -> BuildReport:
     timings: dict[str, float] = {}
     generation = next_generation(directory, current)
-    folder = os.path.join(directory, f"gen-{generation:06d}")
-    shutil.rmtree(folder, ignore_errors=True)
+    folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
 
-    # Parse the notes that are new or changed; keep the words learned from each file.
+    # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
-    for path in scan.added + scan.updated:
-        try:
-            note = parse_note(path, decode(scan.data[path]))
-        except ValueError as error:
-            scan.skipped.append(Skipped(path, str(error)))
-            continue
+    for path in scan.added + scan.updated + list(scan.renamed):
+        note = parse_note(path, scan.texts[path])
         parsed[path] = passages_of(note)
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
-    for path, source in scan.renamed.items():
-        entries[path] = old[source]
     entries = dict(sorted(entries.items()))
     words = merge(entry.words for entry in entries.values())
     timings["parse"] = time.perf_counter() - t0
@@ -169,21 +233,18 @@ def _build_generation(directory, current, scan: _Scan, model, paths, exclude, pr
     else:
         ix = keyword.create(keyword_dir, words, directory)
     carried = {} if incremental else _stored_passages(previous_folder, directory, scan.unchanged)
-    moved = _stored_passages(previous_folder, directory, list(scan.renamed.values()))
+    deleted = scan.updated + scan.removed + list(scan.renamed.values()) if incremental else []
     writer = ix.writer(procs=1, limitmb=256)
     try:
-        if incremental:
-            for path in scan.updated + scan.removed + list(scan.renamed.values()):
-                writer.delete_by_term("file", path)
+        for path in deleted:
+            writer.delete_by_term("file", path)
         additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
         additions += [p for passages in carried.values() for p in passages]
-        for new_path, old_path in scan.renamed.items():
-            additions += [replace(p, path=new_path) for p in moved.get(old_path, [])]
         for n, passage in enumerate(additions, 1):
             writer.add_document(**keyword.document(passage))
             if progress and n % 200 == 0:
                 progress("keyword", n, len(additions))
-        writer.commit(optimize=False)
+        writer.commit(optimize=bool(deleted))
     except BaseException:
         writer.cancel()
         raise
@@ -207,7 +268,7 @@ def _build_generation(directory, current, scan: _Scan, model, paths, exclude, pr
         roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(),
     )
-    commit(directory, manifest)
+    commit(directory, manifest, current.generation if current else None)
     timings["total"] = time.perf_counter() - started
     return BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
@@ -240,6 +301,7 @@ def _stored_passages(previous_folder: str | None, cache_dir: str, paths: list[st
         for doc in searcher.all_stored_fields():
             if doc["file"] in wanted:
                 found[doc["file"]].append(keyword.from_record(doc["record"]))
+    ix.close()
     return found
 
 
@@ -250,26 +312,38 @@ def _embedder_for(model: str, embedder: Embedder | None) -> tuple[Embedder, str]
 
 def _embed(passages: list[Passage], current: Manifest | None, previous_folder: str | None, model: str,
            fingerprint: str, embedder: Embedder, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
-    keys = [vectors.content_key(fingerprint, p.context_text()) for p in passages]
+    """The vectors of `passages` and how many distinct texts were embedded now.
+
+    A context text already embedded by the same model in the committed
+    generation keeps its vector; a passage with no context text (a code
+    block) gets no vector: an all-zero row with the empty key.
+    """
+    texts = [p.context_text() for p in passages]
+    keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
     reuse: dict[str, np.ndarray] = {}
-    if current and previous_folder and current.fingerprint == fingerprint:
+    if current and previous_folder:
         try:
-            old = vectors.load(previous_folder)
-            rows = {key: i for i, key in enumerate(old.keys)}
-            reuse = {key: old.vectors[rows[key]] for key in set(keys) if key in rows}
+            old = vectors.load(previous_folder, fingerprint)
         except vectors.VectorIndexError:
-            reuse = {}
-    missing = sorted({key: i for i, key in enumerate(keys) if key not in reuse}.items(), key=lambda kv: kv[1])
+            old = None
+        if old is not None:
+            rows = {key: i for i, key in enumerate(old.keys) if key}
+            reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    first_row: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key and key not in reuse:
+            first_row.setdefault(key, i)
+    missing = list(first_row.items())
     fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(missing), EMBED_BATCH):
         batch = missing[start:start + EMBED_BATCH]
-        encoded = embedder.encode([passages[i].context_text() for _key, i in batch])
+        encoded = embedder.encode([texts[i] for _key, i in batch])
         fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
         if progress:
-            progress("embed", min(start + EMBED_BATCH, len(missing)), len(missing))
-    dim = embedder.dim
-    matrix = np.zeros((len(passages), dim), dtype=np.float32)
+            progress("embed", start + len(batch), len(missing))
+    matrix = np.zeros((len(passages), embedder.dim), dtype=np.float32)
     for i, key in enumerate(keys):
-        matrix[i] = fresh[key] if key in fresh else reuse[key]
+        if key:
+            matrix[i] = fresh[key] if key in fresh else reuse[key]
     index = vectors.VectorIndex(tuple(p.id for p in passages), tuple(keys), matrix, model, fingerprint)
     return index, len(missing)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 
 def fsync_dir(directory: str) -> None:
@@ -16,8 +18,9 @@ def fsync_dir(directory: str) -> None:
         return
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):  # folders some file systems cannot fsync
+            raise
     finally:
         os.close(fd)
 
@@ -31,6 +34,7 @@ def atomic_write(path: str, write: Callable[[BinaryIO], object]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600: other users may read the index
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

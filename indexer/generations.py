@@ -10,8 +10,12 @@ Layout of an index folder:
 
 A reader opens whatever manifest.json names; a writer builds gen-N+1 beside
 it and only then replaces the manifest, so an interrupted run never damages
-what readers see. The lock is an flock: the kernel drops it when its process
-dies, even by kill -9.
+what readers see. Files are shared between generations only by hard links to
+files Whoosh never rewrites (it writes new segment and TOC files and renames
+them in), so writing gen-N+1 cannot touch gen-N. A folder is deleted by first
+renaming it to `.trash-*`, so a half-deleted generation never looks committed;
+folders left by a crashed run are removed by the next writer. The lock is an
+flock: the kernel drops it when its process dies, even by kill -9.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from indexer.files import atomic_write, fsync_dir
 
@@ -71,13 +75,13 @@ class Manifest:
         return generation_folder(self.generation)
 
     def to_json(self) -> str:
-        data = dict(
-            version=MANIFEST_VERSION, generation=self.generation, model=self.model, fingerprint=self.fingerprint,
-            files={path: dict(sha256=e.sha256, words=list(e.words), passages=e.passages) for path, e in self.files.items()},
-            words=list(self.words), vectors_sha256=self.vectors_sha256, whoosh_generation=self.whoosh_generation,
-            passages=self.passages, roots=list(self.roots), exclude=list(self.exclude), skipped=self.skipped,
-            created=self.created,
-        )
+        data = {
+            "version": MANIFEST_VERSION, "generation": self.generation, "model": self.model, "fingerprint": self.fingerprint,
+            "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages} for path, e in self.files.items()},
+            "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
+            "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
+            "created": self.created,
+        }
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     @classmethod
@@ -94,20 +98,25 @@ class Manifest:
         )
 
 
+def _generation_names(directory: str) -> list[str]:
+    return sorted((name for name in os.listdir(directory) if name.startswith("gen-") and name[4:].isdigit()),
+                  reverse=True)
+
+
 def committed_generations(directory: str) -> list[Manifest]:
     """The manifests of every generation folder that has one, newest first."""
     found = []
-    for name in sorted(os.listdir(directory), reverse=True):
-        if name.startswith("gen-"):
-            try:
-                with open(os.path.join(directory, name, MANIFEST), encoding="utf-8") as f:
-                    found.append(Manifest.from_json(f.read()))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
+    for name in _generation_names(directory):
+        try:
+            with open(os.path.join(directory, name, MANIFEST), encoding="utf-8") as f:
+                found.append(Manifest.from_json(f.read()))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     return found
 
 
 def generation_folder(generation: int) -> str:
+    """The folder name of a generation number."""
     return f"gen-{generation:06d}"
 
 
@@ -123,8 +132,8 @@ def read_manifest(directory: str) -> Manifest:
         raise NoIndex(f"the index manifest {path} is damaged ({error})") from error
 
 
-def commit(directory: str, manifest: Manifest) -> None:
-    """Make `manifest` the committed generation, then drop generations older than its predecessor.
+def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
+    """Make `manifest` the committed generation, keeping only it and the `previous` committed one.
 
     The generation folder keeps its own copy of the manifest, so a reader can
     fall back to the previous generation when the newest one is damaged.
@@ -132,19 +141,33 @@ def commit(directory: str, manifest: Manifest) -> None:
     data = manifest.to_json().encode("utf-8")
     atomic_write(os.path.join(directory, manifest.folder, MANIFEST), lambda f: f.write(data))
     atomic_write(os.path.join(directory, MANIFEST), lambda f: f.write(data))
-    keep = {generation_folder(manifest.generation), generation_folder(manifest.generation - 1)}
-    for name in os.listdir(directory):
-        if name.startswith("gen-") and name not in keep:
-            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+    keep = {manifest.generation} | ({previous} if previous is not None else set())
+    remove_generations(directory, keep)
+
+
+def remove_generations(directory: str, keep: set[int]) -> None:
+    """Delete every generation folder not in `keep`, and leftovers of earlier deletions."""
+    for name in _generation_names(directory):
+        if int(name[4:]) not in keep:
+            trash = os.path.join(directory, f".trash-{name}-{os.getpid()}")
+            os.replace(os.path.join(directory, name), trash)
     fsync_dir(directory)
+    for name in os.listdir(directory):
+        if name.startswith((".trash-", ".tmp-")):
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
 
 def next_generation(directory: str, current: Manifest | None) -> int:
     """A generation number above the committed one and above any leftover folder."""
     numbers = [current.generation if current else 0]
-    for name in os.listdir(directory):
-        if name.startswith("gen-") and name[4:].isdigit():
-            numbers.append(int(name[4:]))
+    numbers += [int(name[4:]) for name in _generation_names(directory)]
     return max(numbers) + 1
 
 

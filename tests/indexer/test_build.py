@@ -1,0 +1,69 @@
+"""Incremental indexing: what changed is detected by content hash, and only that is redone."""
+
+from __future__ import annotations
+
+import os
+
+from cli import report_line
+from indexer.build import build
+from search.engine import open_index
+
+NOTES = {
+    "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",
+    "b.md": "# Transformer\n\nThe transformer relies on self-attention.\n",
+    "c.md": "# 图神经网络\n\nGraph neural networks pass messages.\n",
+    "d.md": "对比学习从未标注数据中学习表示。\n",  # no heading: its title is its file name
+}
+
+
+def test_first_run_adds_every_note(notes_dir, tmp_path, embedder):
+    report = build([str(notes_dir(NOTES))], str(tmp_path / "index"), embedder=embedder)
+    assert (report.changed, report.generation, report.summary()) == (True, 1, "added 4, updated 0, removed 0, unchanged 0")
+    assert report.passages == report.embedded == 4
+
+
+def test_run_without_change_does_no_work_and_says_so(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    before = {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"}
+    report = build([str(notes)], index, embedder=embedder)
+    assert (report.changed, report.generation, report.embedded) == (False, 1, 0)
+    assert report_line(report) == "no change: added 0, updated 0, removed 0, unchanged 4 (4 passages, generation 1)"
+    assert {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"} == before
+
+
+def test_added_updated_removed_and_renamed_notes_are_told_apart(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    (notes / "e.md").write_text("# 新笔记\n\n强化学习中智能体根据奖励调整策略。\n", encoding="utf-8")
+    (notes / "a.md").write_text(NOTES["a.md"] + "\nDDPM 是代表工作。\n", encoding="utf-8")
+    (notes / "c.md").unlink()
+    (notes / "b.md").rename(notes / "moved.md")
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.summary() == "added 1, updated 1, removed 1, unchanged 1, renamed 1"
+    assert report_line(report).startswith("added 1, updated 1, removed 1, unchanged 1, renamed 1 — 5 passages, 2 embedded")
+    with open_index(index, embedder=embedder) as opened:
+        files = {os.path.basename(p.path) for p in opened.passages()}
+        assert files == {"a.md", "d.md", "e.md", "moved.md"}
+        assert sorted(os.path.basename(path) for path in opened.manifest.files) == sorted(files)
+
+
+def test_renamed_note_without_heading_takes_its_new_file_name_as_title(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    (notes / "d.md").rename(notes / "对比学习.md")
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.renamed == 1 and report.embedded == 1  # its context (the title) changed
+    with open_index(index, embedder=embedder) as opened:
+        assert [p.title for p in opened.passages() if p.path.endswith("对比学习.md")] == ["对比学习"]
+
+
+def test_a_file_that_turns_binary_is_removed_and_reported_every_run(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    (notes / "c.md").write_bytes(b"\x00\x01\x02" * 100)
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.summary() == "added 0, updated 0, removed 1, unchanged 3"
+    assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("c.md", "binary file (NUL bytes)")]
+    again = build([str(notes)], index, embedder=embedder)
+    assert not again.changed and len(again.skipped) == 1
