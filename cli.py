@@ -19,6 +19,8 @@ from indexer.embedders import DEFAULT_MODEL, EmbedderError
 from indexer.generations import IndexBusy, NoIndex
 from indexer.vectors import VectorIndexError
 from search.engine import MODES, Hit, SearchResult, open_index, search
+from search.evaluation import Report, evaluate_index, read_judgements
+from search.related import PaperGraph, RelatedResult, find_passage, more_like, related
 
 
 class UserError(Exception):
@@ -65,19 +67,70 @@ def display_path(path: str) -> str:
 
 def hit_json(hit: Hit, explain: bool = False) -> dict:
     p = hit.passage
-    data = dict(
-        rank=hit.rank, path=display_path(p.path), line_start=p.line_start, line_end=p.line_end,
-        title=p.display_title, section=p.section, score=round(hit.score, 6),
-        keyword_rank=hit.keyword_rank, vector_rank=hit.vector_rank, snippet=hit.snippet, text=p.text,
-    )
+    data = {
+        "rank": hit.rank, "path": display_path(p.path), "line_start": p.line_start, "line_end": p.line_end,
+        "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
+        "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
+    }
     if explain:
-        data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, matched=list(hit.matched))
+        data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
+                    exact_match=hit.exact, matched=list(hit.matched))
+    if hit.reasons:
+        data["reasons"] = list(hit.reasons)
     return data
 
 
 def result_json(result: SearchResult, explain: bool = False) -> str:
-    return json.dumps(dict(query=result.query, mode=result.mode, took_ms=round(result.took_ms, 2),
-                           hits=[hit_json(h, explain) for h in result.hits]), ensure_ascii=False)
+    data = {"query": result.query, "mode": result.mode, "took_ms": round(result.took_ms, 2),
+                "hits": [hit_json(h, explain) for h in result.hits]}
+    if explain:
+        data["route"] = result.route
+    return json.dumps(data, ensure_ascii=False)
+
+
+def paper_json(passage) -> dict:
+    p = passage
+    return {"path": display_path(p.path), "line_start": p.line_start, "line_end": p.line_end, "title": p.display_title,
+                "year": p.paper.year if p.paper else None, "authors": list(p.paper.authors) if p.paper else []}
+
+
+def related_json(result: RelatedResult) -> str:
+    return json.dumps({"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
+                           "anchor": paper_json(result.anchor) if result.anchor else None,
+                           "candidates": [paper_json(p) for p in result.candidates],
+                           "hits": [hit_json(h) for h in result.hits]}, ensure_ascii=False)
+
+
+def paper_line(passage) -> str:
+    p = passage
+    year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
+    return f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}"
+
+
+def render_related(result: RelatedResult) -> str:
+    if result.anchor is None:
+        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines += [f"  - {paper_line(p)}" for p in result.candidates]
+        return "\n".join(lines)
+    lines = [f"related to {paper_line(result.anchor)}"]
+    for hit in result.hits:
+        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
+        lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
+    return "\n".join(lines)
+
+
+def render_report(report: Report) -> str:
+    lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
+    for s in report.summaries():
+        lines.append(f"{s.mode:<9}{s.kind:<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
+    return "\n".join(lines)
+
+
+def report_json(report: Report, judgements: str) -> str:
+    return json.dumps({"judgements": judgements, "k": report.k,
+                           "summaries": [vars(s) for s in report.summaries()],
+                           "queries": {mode: [vars(r) for r in rows] for mode, rows in report.scores.items()}},
+                      ensure_ascii=False)
 
 
 def render_text(result: SearchResult, explain: bool, color: bool) -> str:
@@ -97,7 +150,11 @@ def render_text(result: SearchResult, explain: bool, color: bool) -> str:
         if explain:
             kw = f"#{hit.keyword_rank} ({hit.keyword_score:.3f})" if hit.keyword_rank else "-"
             vec = f"#{hit.vector_rank} ({hit.vector_score:.3f})" if hit.vector_rank else "-"
-            lines.append(f"    keyword {kw}  vector {vec}  fused {hit.score:.4f}  matched: {', '.join(hit.matched) or '-'}")
+            exact = "  exact match" if hit.exact else ""
+            lines.append(f"    keyword {kw}  vector {vec}  fused {hit.score:.4f}{exact}  "
+                         f"matched: {', '.join(hit.matched) or '-'}")
+    if explain and result.route:
+        lines.append(f"({result.route})")
     return "\n".join(lines)
 
 
@@ -163,6 +220,49 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_related(args) -> int:
+    if args.passage:
+        path, _sep, line = args.passage.rpartition(":")
+        if not path or not line.isdigit():
+            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}")
+    else:
+        queries = read_queries(args)
+    ensure_index(args)
+    status = 0
+    with open_index(args.index) as index:
+        graph = PaperGraph(index)
+        if args.passage:
+            anchor = find_passage(index, path, int(line))
+            if anchor is None:
+                raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
+            results = [more_like(index, anchor, k=args.k, graph=graph)]
+        else:
+            results = (related(index, query, k=args.k, graph=graph) for query in queries)
+        for n, result in enumerate(results):
+            if result.anchor is None and not result.candidates:
+                warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
+                status = 1
+            if args.json:
+                print(related_json(result), flush=True)
+            elif result.anchor or result.candidates:
+                print(("\n" if n else "") + render_related(result))
+    return status if args.passage or not args.queries else 0
+
+
+def cmd_eval(args) -> int:
+    try:
+        judgements = read_judgements(args.judgements)
+    except OSError as error:
+        raise UserError(f"cannot read judgements from {args.judgements}: {error}") from error
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    ensure_index(args)
+    with open_index(args.index) as index:
+        report = evaluate_index(index, judgements, args.corpus, k=args.k)
+    print(report_json(report, args.judgements) if args.json else render_report(report))
+    return 0
+
+
 def cmd_stats(args) -> int:
     with open_index(args.index) as index:
         m = index.manifest
@@ -199,6 +299,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per query per line")
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("related", parents=[common], help="papers to read with a paper (or passages like one)")
+    p.add_argument("query", nargs="?", metavar="PAPER", help="a paper title, a fragment of one, or an author")
+    p.add_argument("--queries", metavar="FILE", help="one paper a line ('-' for stdin)")
+    p.add_argument("--passage", metavar="PATH:LINE", help="passages like the one at this line of this note")
+    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per paper per line")
+    p.set_defaults(run=cmd_related)
+
+    p = sub.add_parser("eval", parents=[common], help="score the index against judged queries")
+    p.add_argument("judgements", metavar="JUDGEMENTS", help="judged queries, one JSON object a line")
+    p.add_argument("--corpus", metavar="DIR", help="where snippets are looked up (default: the indexed folder)")
+    p.add_argument("-k", type=int, default=10, help="cut-off rank (default 10)")
+    p.add_argument("--json", action="store_true", help="the scores as one JSON object")
+    p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
     p.set_defaults(run=cmd_stats)

@@ -23,7 +23,7 @@ from indexer.analysis import Analyzer
 from indexer.embedders import Embedder, load_embedder
 from indexer.generations import Manifest, NoIndex, committed_generations, read_manifest
 from search import keyword
-from search.fusion import fuse_rrf
+from search.fusion import DEFAULT_FUSION, FusionConfig, exact_keys, fuse_hybrid, route
 from search.query import ParsedQuery, parse
 from search.snippets import match_spans, snippet
 
@@ -32,7 +32,12 @@ MODES = ("hybrid", "keyword", "semantic")
 
 @dataclass(frozen=True)
 class Hit:
-    """One answer: a passage, its place in each ranking, and a marked snippet."""
+    """One answer: a passage, its place and score in each ranking, and a marked snippet.
+
+    `score` is the fused score in hybrid mode, else the score of the one ranking;
+    `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
+    `reasons` say why a related paper was chosen.
+    """
 
     passage: Passage
     rank: int
@@ -43,15 +48,20 @@ class Hit:
     vector_score: float | None
     snippet: str
     matched: tuple[str, ...] = ()
+    exact: bool = False
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """The hits of one query; `route` says how hybrid mode weighed the two rankings."""
+
     query: str
     mode: str
     hits: tuple[Hit, ...]
     took_ms: float
     warnings: tuple[str, ...] = field(default=())
+    route: str = ""
 
 
 class NoteIndex:
@@ -205,14 +215,20 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10) -> S
         vec = vector_ranking(index, " ".join(parsed.words()), pool, allowed)
     if not parsed.text:
         warnings.append("empty query: nothing to search for")
+    words = parsed.words()
+    how = ""
+    exact: set[tuple] = set()
     if mode == "keyword":
         order = [(key, r.score) for key, r in kw.items()]
     elif mode == "semantic":
         order = [(key, r.score) for key, r in vec.items()]
     else:
-        order = fuse_rrf([list(kw), list(vec)])
+        found = {**vec, **kw}
+        weights = route(parsed.text, [r.passage.text for r in (*vec.values(), *kw.values())], fusion)
+        how = weights.reason
+        exact = exact_keys(words, {key: (r.passage.text, r.passage.display_title) for key, r in found.items()})
+        order = [(item.key, item.score) for item in fuse_hybrid(list(kw), list(vec), exact, weights, fusion)]
     terms = index.compiler.terms(parsed)
-    words = parsed.words()
     hits = []
     for rank, (key, score) in enumerate(order[:k], 1):
         kr, vr = kw.get(key), vec.get(key)
@@ -223,7 +239,7 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10) -> S
             passage=passage, rank=rank, score=float(score),
             keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
             keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
-            snippet=snippet(passage.text, spans), matched=matched,
+            snippet=snippet(passage.text, spans), matched=matched, exact=key in exact,
         ))
     took = (time.perf_counter() - started) * 1000
-    return SearchResult(query, mode, tuple(hits), took, tuple(dict.fromkeys(warnings)))
+    return SearchResult(query, mode, tuple(hits), took, tuple(dict.fromkeys(warnings)), how)

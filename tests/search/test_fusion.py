@@ -1,0 +1,114 @@
+"""Hybrid fusion: weighted RRF, routing by query shape, the exact-match guard — on synthetic
+rankings, then on the bundled index."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.engine import search
+from search.fusion import (
+    FusionConfig,
+    Route,
+    chinese_share,
+    exact_keys,
+    fuse_hybrid,
+    fuse_rrf,
+    holds_query,
+    query_length,
+    route,
+)
+
+CHINESE_NOTES = ["自监督学习已成为现代机器学习研究的核心要素之一", "扩散模型在生成模型领域异军突起"]
+ENGLISH_NOTES = ["Self-supervised learning has become a core part of machine learning.",
+                 "Diffusion models rose quickly among generative models."]
+
+
+def test_rrf_weight_decides_between_two_first_places():
+    fused = fuse_rrf([["a", "b"], ["b", "a"]], [1.0, 0.2], k=10)
+    assert [item for item, _score in fused] == ["a", "b"]
+    assert fused[0][1] == pytest.approx(1.0 / 11 + 0.2 / 12)
+
+
+def test_rrf_ties_keep_first_appearance():
+    assert [item for item, _ in fuse_rrf([["x", "y"], ["y", "x"]])] == ["x", "y"]
+
+
+def test_empty_keyword_list_leaves_the_vector_order():
+    order = fuse_hybrid([], ["v1", "v2", "v3"], set(), Route(1.0, 0.3, "short"))
+    assert [item.key for item in order] == ["v1", "v2", "v3"]
+
+
+@pytest.mark.parametrize("text, low, high", [
+    ("自监督 视觉", 0.99, 1.0), ("self-supervised learning", 0.0, 0.01), ("Transformer 长序列", 0.2, 0.6),
+    ("2024", 0.5, 0.5),
+])
+def test_chinese_share_measures_the_script(text, low, high):
+    assert low <= chinese_share(text) <= high
+
+
+def test_english_query_against_chinese_notes_leans_on_vectors():
+    weights = route("self-supervised learning for vision", CHINESE_NOTES)
+    assert weights.vector == 1.0 and weights.keyword < 0.2
+    assert "cross-lingual" in weights.reason
+
+
+def test_chinese_query_against_english_notes_leans_on_vectors():
+    assert "cross-lingual" in route("自监督学习", ENGLISH_NOTES).reason
+
+
+def test_short_query_in_the_notes_language_leans_on_keywords():
+    weights = route("扩散模型 采样", CHINESE_NOTES)
+    assert weights.keyword == 1.0 and weights.vector < 1.0
+
+
+def test_long_natural_language_query_leans_on_vectors():
+    question = "which two companies worked together to develop the third game of the series and when was it out"
+    assert query_length(question) > FusionConfig().long_query
+    weights = route(question, ENGLISH_NOTES)
+    assert weights.vector == 1.0 and weights.keyword < 1.0 and "long" in weights.reason
+
+
+@pytest.mark.parametrize("words, text, title, expected", [
+    (["Transformer", "长序列"], "为了解决长序列建模，transformer 架构也在演进", "", True),
+    (["self-supervised"], "Self supervised methods", "", True),
+    (["图神经网络", "分子"], "图神经网络在药物设计中的应用", "", False),
+    (["attention", "is", "all", "you", "need"], "无关的注释", "Attention is All You Need", True),
+    ([], "anything", "", False),
+])
+def test_holds_query_ignores_case_spaces_and_punctuation(words, text, title, expected):
+    assert holds_query(words, text, title) is expected
+
+
+def test_exact_match_deep_in_one_list_moves_ahead_of_fused_winners():
+    keyword = [f"k{n}" for n in range(40)] + ["exact"]
+    vector = [f"k{n}" for n in range(40)]
+    exact = exact_keys(["长序列"], {"exact": ("处理长序列的方法", ""), "k0": ("别的内容", "")})
+    assert exact == {"exact"}
+    order = fuse_hybrid(keyword, vector, exact, Route(1.0, 1.0, "test"))
+    assert order[0].key == "exact" and order[0].exact
+    assert [item.key for item in order[1:3]] == ["k0", "k1"]
+
+
+def test_hybrid_keeps_the_passage_holding_the_whole_query_first(bundled_index):
+    result = search(bundled_index, "Transformer 长序列", mode="hybrid", k=5)
+    assert result.hits[0].exact
+    assert "Transformer" in result.hits[0].passage.text and "长序列" in result.hits[0].passage.text
+
+
+def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
+    query = "generative models that reverse a diffusion process"
+    hybrid = search(bundled_index, query, mode="hybrid", k=3)
+    semantic = search(bundled_index, query, mode="semantic", k=3)
+    assert "cross-lingual" in hybrid.route or "long" in hybrid.route
+    span = lambda hit: (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
+    assert span(hybrid.hits[0]) == span(semantic.hits[0])
+
+
+def test_hybrid_explains_each_hit(bundled_index):
+    result = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=5)
+    assert result.route
+    for hit in result.hits:
+        assert hit.keyword_rank is not None or hit.vector_rank is not None
+        if hit.keyword_rank is not None:
+            assert hit.keyword_score > 0
+    assert any(hit.matched for hit in result.hits)
