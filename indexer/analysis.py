@@ -17,8 +17,8 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import jieba
 
@@ -30,10 +30,13 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(
     rf"(?P<han>[{HAN}]+)"
     r"|(?P<latin>[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+"
-    r"(?:[-./_'][0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+)*\+*)"
+    r"(?:[-./_'][0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+)*(?:\+\+?|#)?)"
 )
 _LATIN_PART = re.compile(r"[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+")
 _NUMBER_DOT = re.compile(r"^\d+(?:\.\d+)+$")
+_HAN_WORD = re.compile(f"[{HAN}]")
+# The longest dictionary word looked for inside a longer word (`神经网络` in `卷积神经网络`).
+MAX_INNER_WORD = 6
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,10 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 
     The map is None when normalisation kept every character in place (the usual case).
     """
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) == len(text):
-        return folded, None
+    if unicodedata.is_normalized("NFKC", text):
+        folded = text.lower()
+        if len(folded) == len(text):  # lower() never shortens, so each character stayed one character
+            return folded, None
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
@@ -65,11 +69,16 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 
 
 def stem(word: str) -> str:
-    """English plural stemming (Harman's S-stemmer): `networks` → `network`, never `transformer` → `transform`."""
+    """English plural stemming (Harman's S-stemmer, plus `classes` → `class`).
+
+    `networks` → `network`, `policies` → `policy`; never `transformer` → `transform`.
+    """
     if len(word) <= 3 or not word.isalpha() or not word.isascii():
         return word
     if word.endswith("ies") and not word.endswith(("eies", "aies")):
         return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
     if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
         return word[:-1]
     if word.endswith("s") and not word.endswith(("us", "ss", "is")):
@@ -93,7 +102,13 @@ class Segmenter:
         with self._lock:
             if self._ready:
                 return
-            self._jieba.initialize()
+            if self._jieba.tmp_dir:
+                self._jieba.initialize()
+            else:
+                # No cache directory: build the prefix dictionary in memory rather than
+                # let jieba write its cache into the shared temporary folder.
+                self._jieba.FREQ, self._jieba.total = self._jieba.gen_pfdict(self._jieba.get_dict_file())
+                self._jieba.initialized = True
             for word in self._words:
                 self._jieba.add_word(word)
             self._ready = True
@@ -159,9 +174,7 @@ class Analyzer:
         return out
 
     def _inner_words(self, word: str) -> Iterator[tuple[str, int]]:
-        for n in (2, 3):
-            if n >= len(word):
-                break
+        for n in range(2, min(len(word), MAX_INNER_WORD + 1)):
             for i in range(len(word) - n + 1):
                 sub = word[i:i + n]
                 if self.segmenter.known(sub):
@@ -195,8 +208,20 @@ class Analyzer:
         return max(pos, first)
 
     def query_terms(self, text: str) -> list[str]:
-        """The main terms of a query word, in order (no overlapping parts): for phrases."""
-        return [t.text for t in self.tokens(text, subwords=False)]
+        """One term per position, in order: the terms of a phrase.
+
+        A Chinese word stands for itself (its inner words share its position);
+        a split Latin compound stands as its parts, which hold positions of
+        their own in the index (`resnet-50 模型` → `resnet`, `50`, `模型`).
+        """
+        tokens = self.tokens(text)
+        out = []
+        for i, token in enumerate(tokens):
+            following = tokens[i + 1] if i + 1 < len(tokens) else None
+            split = following is not None and following.part and following.pos == token.pos and not _HAN_WORD.match(token.text)
+            if (token.part and not _HAN_WORD.match(token.text)) or (not token.part and not split):
+                out.append(token.text)
+        return out
 
 
 def char_grams(text: str) -> list[Token]:

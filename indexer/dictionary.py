@@ -1,21 +1,34 @@
 """Domain words learned from the notes, given to jieba so they stay whole.
 
-A note marks its terms: `**扩散模型（Diffusion Models）**`, `**掩码图像建模**`.
-The Chinese head of each bold span (2 to 8 characters, no function words)
-becomes a dictionary word, so `扩散模型` is one token in notes and queries alike.
+Notes mark their terms in two ways, and both are learned:
+
+- bold: `**扩散模型（Diffusion Models）**`, `**掩码图像建模**` — the Chinese head
+  of the span (2 to 8 characters, no function words);
+- a Chinese name followed by its English name or acronym in parentheses:
+  `这篇论文提出了长短期记忆（LSTM）架构` — the words just before the parenthesis,
+  back to the nearest function word or verb of introduction (`提出`, `采用`…).
+
+So `扩散模型` or `长短期记忆` is one token in notes and queries alike.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from indexer.analysis import HAN
+from indexer.analysis import HAN, segmenter
 from indexer.stopwords import CHINESE_STOP_WORDS
 
+MAX_WORD = 8
 _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\\?\*\*")
-_HEAD = re.compile(rf"^[{HAN}]{{2,8}}(?=$|[（(\s])")
+_HEAD = re.compile(rf"^[{HAN}]{{2,{MAX_WORD}}}(?=$|[（(\s])")
+_NAMED = re.compile(rf"([{HAN}]{{2,40}})\s?[（(]\s?[A-Za-z][A-Za-z0-9 .+/-]{{0,60}}[）)]")
 _FUNCTION_CHARS = frozenset(word for word in CHINESE_STOP_WORDS if len(word) == 1)
+# Words that introduce a term rather than belong to it: `提出了X（…）`, `称为X（…）`.
+_INTRODUCERS = frozenset(
+    """提出 采用 使用 利用 引入 设计 称为 称作 叫做 即 如 例如 比如 包括 基于 借助 结合 一种 这种
+    名为 被称为 所谓 以及 等等 发现 证明 表明 介绍 展示 构建 训练 研究 发明""".split()  # noqa: SIM905
+)
 
 
 def learn_words(text: str) -> list[str]:
@@ -25,7 +38,22 @@ def learn_words(text: str) -> list[str]:
         head = _HEAD.match(match.group(1).strip())
         if head and not (_FUNCTION_CHARS & set(head.group())):
             words.setdefault(head.group())
+    for match in _NAMED.finditer(text):
+        name = _named_term(match.group(1))
+        if name:
+            words.setdefault(name)
     return list(words)
+
+
+def _named_term(run: str) -> str | None:
+    """The term at the end of a run of Chinese text, when it is more than one jieba word."""
+    taken: list[str] = []
+    for word in reversed(segmenter().words(run)):
+        if word in CHINESE_STOP_WORDS or word in _INTRODUCERS or sum(map(len, taken)) + len(word) > MAX_WORD:
+            break
+        taken.insert(0, word)
+    term = "".join(taken)
+    return term if len(taken) > 1 and len(term) >= 3 else None
 
 
 def merge(word_lists: Iterable[Iterable[str]]) -> tuple[str, ...]:

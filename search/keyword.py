@@ -1,8 +1,10 @@
 """Keyword ranking: a parsed query → a Whoosh query → passages ranked by BM25F.
 
-A free word searches the paper title, authors, section and body (with boosts)
-and, for Chinese, the character-gram field as an exact-substring fallback.
-Phrases, fields and year ranges are required; `-word` excludes.
+Each term of a free word searches the paper title, authors, section and body
+(the best field counts, the others add a little) and, for Chinese, the
+character-gram field as an exact-substring fallback. A passage that matches
+more of the query's terms ranks higher (a coordination factor). Phrases,
+fields and year ranges are required; `-word` excludes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from whoosh import query as wq
+from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
 from indexer.analysis import HAN, Analyzer, char_grams
@@ -18,10 +21,30 @@ from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearR
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0}
 GRAM_BOOST = 0.4
+# A bigram of a longer Chinese word, found on its own, counts this share of GRAM_BOOST.
+BIGRAM_WEIGHT = 0.5
 # The parts of a compound (`gpt` and `4` of `gpt-4`) count less than the whole.
 PART_WEIGHT = 0.5
 NUMBER_PART_WEIGHT = 0.1
+# A term's best field counts fully, each other matching field adds this share.
+FIELD_TIEBREAK = 0.1
+# score × (share of the query's terms matched) ** COORDINATION, over the best RERANK_POOL passages.
+COORDINATION = 1.0
+RERANK_POOL = 200
+# A Chinese run of the query up to this length must also match as an exact substring to get the gram bonus.
+MAX_GRAM_PHRASE = 8
 _HAN_RUN = re.compile(f"[{HAN}]+")
+
+
+class Coordinated(WrappingQuery):
+    """A compiled query with its coordination units: the searches for each term of the free words."""
+
+    def __init__(self, child: wq.Query, units: tuple[wq.Query, ...] = ()):
+        super().__init__(child)
+        self.units = units
+
+    def _rewrap(self, child: wq.Query) -> Coordinated:
+        return Coordinated(child, self.units)
 
 
 @dataclass(frozen=True)
@@ -40,15 +63,32 @@ class QueryCompiler:
         self.analyzer = analyzer
 
     def compile(self, parsed: ParsedQuery) -> wq.Query | None:
-        """The Whoosh query, or None when nothing searchable is left (e.g. only stop words)."""
-        return self._group(parsed.root)
+        """The Whoosh query, or None when nothing searchable is left (e.g. only stop words).
+
+        With two or more terms in its free words the query comes wrapped in
+        Coordinated, which `rank` uses to favour passages matching more of them.
+        """
+        query = self._group(parsed.root)
+        if query is None:
+            return None
+        units = tuple(unit for text in self._free_words(parsed.root) for unit in self._units(text))
+        return Coordinated(query, units) if len(units) > 1 else query
 
     def terms(self, parsed: ParsedQuery) -> list[str]:
-        """Every index term the positive parts of the query look for (for highlighting)."""
+        """The index terms to mark in a snippet: each word's terms and Latin parts.
+
+        The Chinese words inside a longer query word are left out: a query for
+        马克思 marks 马克思, never a lone 马克.
+        """
         out: list[str] = []
         for text in parsed.words():
-            out.extend(t.text for t in self.analyzer.tokens(text))
+            out.extend(t.text for t in self.analyzer.tokens(text) if not (t.part and _HAN_RUN.match(t.text)))
         return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _free_words(group: Group) -> list[str]:
+        """The texts of the optional words of the top-level AND (or a lone OR)."""
+        return [child.text for child in group.children if isinstance(child, Word)] if group.op == "AND" else []
 
     def _group(self, group: Group) -> wq.Query | None:
         required, optional, excluded = [], [], []
@@ -97,28 +137,54 @@ class QueryCompiler:
 
     def word(self, text: str, fields: dict[str, float] = BOOSTS) -> wq.Query | None:
         """Any field matching any term of the word, plus the character-gram fallback."""
-        parts: list[wq.Query] = []
-        weights: dict[str, float] = {}
-        for token in self.analyzer.tokens(text):
-            weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
-            weights[token.text] = max(weights.get(token.text, 0.0), weight)
-        for term, weight in weights.items():
-            parts.extend(wq.Term(name, term, boost=boost * weight) for name, boost in fields.items())
-        parts.extend(self._grams(text, GRAM_BOOST))
+        parts = self._units(text, fields)
+        if len(parts) > 1:
+            # A short Chinese run found as written scores above its words found apart.
+            parts.extend(self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)
+                         if 2 < len(run) <= MAX_GRAM_PHRASE)
         if not parts:
             return None
         return wq.Or(parts) if len(parts) > 1 else parts[0]
 
+    def _units(self, text: str, fields: dict[str, float] = BOOSTS) -> list[wq.Query]:
+        """One query per main term of `text`: the term (or its parts) in any field, or its characters in a row."""
+        groups: list[list] = []
+        for token in self.analyzer.tokens(text):
+            if token.part and groups:
+                groups[-1].append(token)
+            else:
+                groups.append([token])
+        units = []
+        for group in groups:
+            weights: dict[str, float] = {}
+            for token in group:
+                weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
+                weights[token.text] = max(weights.get(token.text, 0.0), weight)
+            clauses = [wq.DisjunctionMax([wq.Term(name, term, boost=boost * weight) for name, boost in fields.items()],
+                                         tiebreak=FIELD_TIEBREAK)
+                       for term, weight in weights.items()]
+            main = group[0].text
+            if _HAN_RUN.fullmatch(main):
+                clauses.append(self._grams(main, GRAM_BOOST))
+                if len(main) > 2:
+                    # jieba may have cut the word wrongly here (`尚恩有` for 尚恩 + 有): its bigrams alone count a little.
+                    clauses.extend(wq.Term("grams", main[i:i + 2], boost=GRAM_BOOST * BIGRAM_WEIGHT)
+                                   for i in range(len(main) - 1))
+            units.append(wq.Or(clauses) if len(clauses) > 1 else clauses[0])
+        return units
+
     def phrase(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query | None:
         """The words of `text` next to each other, in order, in a title or body."""
-        terms = self.analyzer.query_terms(text)
+        whole = self.analyzer.tokens(text, subwords=False)
+        terms = [whole[0].text] if len(whole) == 1 else self.analyzer.query_terms(text)
         parts: list[wq.Query] = []
         if terms:
             for name in fields:
                 parts.append(wq.Phrase(name, terms, boost=BOOSTS[name]) if len(terms) > 1
                              else wq.Term(name, terms[0], boost=BOOSTS[name]))
         if _HAN_RUN.fullmatch(re.sub(r"\s+", "", text) or "x"):
-            parts.extend(self._grams(text, GRAM_BOOST))
+            runs = [self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)]
+            parts.append(wq.And(runs) if len(runs) > 1 else runs[0])
         if not parts:
             return None
         return wq.Or(parts) if len(parts) > 1 else parts[0]
@@ -143,26 +209,57 @@ class QueryCompiler:
         return wq.Or(per_field) if len(per_field) > 1 else per_field[0]
 
     @staticmethod
-    def _grams(text: str, boost: float) -> list[wq.Query]:
-        """Each Chinese run of `text` as an exact sequence of characters (bigram phrase)."""
-        out = []
-        for run in _HAN_RUN.findall(text):
-            grams = [t.text for t in char_grams(run) if len(t.text) == 2]
-            if len(run) == 1:
-                out.append(wq.Term("grams", run, boost=boost))
-            elif len(grams) == 1:
-                out.append(wq.Term("grams", grams[0], boost=boost))
-            else:
-                out.append(wq.Phrase("grams", grams, boost=boost))
-        return out
+    def _grams(run: str, boost: float) -> wq.Query:
+        """A run of Chinese characters as an exact sequence in the gram field (a bigram phrase)."""
+        grams = [t.text for t in char_grams(run) if len(t.text) == 2]
+        if len(run) == 1:
+            return wq.Term("grams", run, boost=boost)
+        if len(grams) == 1:
+            return wq.Term("grams", grams[0], boost=boost)
+        return wq.Phrase("grams", grams, boost=boost)
 
 
 def rank(searcher, compiled: wq.Query | None, limit: int) -> list[KeywordHit]:
     """The best `limit` passages for a compiled query, best first."""
     if compiled is None or limit <= 0:
         return []
-    results = searcher.search(compiled, limit=limit)
-    return [KeywordHit(hit["id"], float(hit.score), hit["record"]) for hit in results]
+    if not isinstance(compiled, Coordinated):
+        results = searcher.search(compiled, limit=limit)
+        return [KeywordHit(hit["id"], float(hit.score), hit["record"]) for hit in results]
+    results = searcher.search(compiled, limit=max(limit, RERANK_POOL))
+    pool = {hit.docnum for hit in results}
+    reader = searcher.reader()
+    weights = {}
+    for n, unit in enumerate(compiled.units):
+        docs = _unit_docs(reader, unit)
+        weights[n] = (reader.doc_count() + 1) / (len(docs) + 1), docs & pool
+    total = sum(weight for weight, _docs in weights.values())
+    matched = dict.fromkeys(pool, 0.0)
+    for weight, docs in weights.values():
+        for docnum in docs:
+            matched[docnum] += weight
+    scored = [(float(hit.score) * (matched[hit.docnum] / total) ** COORDINATION, hit) for hit in results]
+    scored.sort(key=lambda pair: -pair[0])
+    return [KeywordHit(hit["id"], score, hit["record"]) for score, hit in scored[:limit]]
+
+
+def _unit_docs(reader, unit: wq.Query) -> set[int]:
+    """The passages holding a term of `unit` (a gram phrase counts when all its grams are there)."""
+    docs: set[int] = set()
+    for clause in unit.children() if isinstance(unit, wq.Or) else [unit]:
+        if isinstance(clause, wq.Phrase):
+            sets = [_postings(reader, clause.fieldname, word) for word in clause.words]
+            docs |= set.intersection(*sets) if sets else set()
+        else:
+            for name, text in clause.iter_all_terms():
+                docs |= _postings(reader, name, text)
+    return docs
+
+
+def _postings(reader, name: str, text: str) -> set[int]:
+    if (name, text) not in reader:
+        return set()
+    return set(reader.postings(name, text).all_ids())
 
 
 WEIGHTING = BM25F(B=0.75, K1=1.2)

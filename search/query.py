@@ -2,8 +2,9 @@
 
 Fields: `title:`, `author:` (or `authors:`), `year:2015`, `year:2012..2017`,
 `section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
-parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) falls back to its
-plain words, and `warnings` says so. Parsing never raises.
+parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) or is longer than
+MAX_QUERY_CHARS falls back to its plain words, and `warnings` says so.
+Parsing never raises.
 """
 
 from __future__ import annotations
@@ -74,17 +75,24 @@ class ParsedQuery:
                     walk(child, positive)
             elif isinstance(node, Not):
                 walk(node.node, False)
-            elif positive and isinstance(node, (Word, Phrase)):
-                out.append(node.text)
-            elif positive and isinstance(node, FieldTerm) and node.field != "path":
+            elif positive and (isinstance(node, (Word, Phrase)) or isinstance(node, FieldTerm) and node.field != "path"):
                 out.append(node.text)
 
         walk(self.root)
         return out
 
     def is_plain(self) -> bool:
-        """True when the query is free words only (no phrases, fields or operators)."""
-        return all(isinstance(child, Word) for child in self.root.children)
+        """True when the query is free words only (no phrases, fields or operators).
+
+        Parentheses around words alone, as in prose "(e.g. a deep network)", are
+        still free words: semantic search must not turn them into a filter.
+        """
+
+        def words_only(group: Group) -> bool:
+            return all(isinstance(child, Word) or (isinstance(child, Group) and child.op == "AND"
+                                                   and words_only(child)) for child in group.children)
+
+        return words_only(self.root)
 
 
 class _ParseError(Exception):
@@ -100,10 +108,12 @@ def parse(text: str) -> ParsedQuery:
     """Parse a user query; never raises (falls back to plain words, with a warning)."""
     warnings: list[str] = []
     text = clean(text if isinstance(text, str) else str(text))
-    if len(text) > MAX_QUERY_CHARS:
-        warnings.append(f"query cut to its first {MAX_QUERY_CHARS} characters")
-        text = text[:MAX_QUERY_CHARS]
     text = unicodedata.normalize("NFKC", text)
+    if len(text) > MAX_QUERY_CHARS:
+        # Too long to be a real query (1000 nested parentheses, a pasted page): its first words, plainly.
+        warnings.append(f"query longer than {MAX_QUERY_CHARS} characters: searching its first words as plain words")
+        text = " ".join(_plain_words(text))[:MAX_QUERY_CHARS].strip()
+        return ParsedQuery(Group("AND", tuple(Word(w) for w in text.split())), text, tuple(warnings))
     try:
         tokens = [t for t in _TOKEN.findall(text) if not t.isspace()]
         parser = _Parser(tokens)

@@ -7,7 +7,7 @@ matches overlap (马克 inside 马克思), the longest wins.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from indexer.analysis import HAN, Analyzer
 
@@ -20,17 +20,20 @@ def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer:
     """Non-overlapping [start, end) spans of `text` that match the query, longest first on overlap.
 
     `terms` are index terms (a token of the text matches when its term is one);
-    `words` are the query's own words, whose Chinese runs also match as substrings.
+    `words` are the query's own words and phrases: their Chinese runs match as
+    substrings, and a phrase of several words matches whole (any case, any spacing).
     """
     wanted = set(terms)
     spans = [(t.start, t.end) for t in analyzer.tokens(text) if t.text in wanted]
-    folded = text.lower()
     for word in words:
+        if len(word.split()) > 1:
+            phrase = r"\s+".join(re.escape(part) for part in word.split())
+            spans.extend(m.span() for m in re.finditer(phrase, text, re.IGNORECASE))
         for run in _HAN_RUN.findall(word):
-            start = folded.find(run)
+            start = text.find(run)
             while start >= 0:
                 spans.append((start, start + len(run)))
-                start = folded.find(run, start + 1)
+                start = text.find(run, start + 1)
     chosen: list[tuple[int, int]] = []
     for start, end in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(end <= a or start >= b for a, b in chosen):

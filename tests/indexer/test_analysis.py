@@ -1,0 +1,199 @@
+"""The mixed Chinese/English analyzer: a table of inputs → tokens, offsets, stemming,
+the character-gram fallback, the learned dictionary and jieba's cache and silence."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.analysis import Analyzer, Token, char_grams, normalize, stem
+from indexer.dictionary import learn_words
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def analyzer(tmp_path_factory) -> Analyzer:
+    return Analyzer(cache_dir=str(tmp_path_factory.mktemp("jieba")))
+
+
+def texts(tokens: list[Token]) -> list[str]:
+    return [t.text for t in tokens]
+
+
+# Every token in order: a compound's parts follow it (`resnet-50`, then `resnet`, `50`).
+TABLE = [
+    # ASCII runs kept whole and split where users expect
+    ("ResNet-50", ["resnet-50", "resnet", "50"]),
+    ("GPT-4", ["gpt-4", "gpt", "4"]),
+    ("GPT-4o", ["gpt-4o", "gpt", "4o"]),
+    ("top-1", ["top-1", "top", "1"]),
+    ("C++", ["c++", "c"]),
+    ("C#", ["c#", "c"]),
+    ("ViT-B/16", ["vit-b/16", "vit", "b", "16"]),
+    ("LLaMA-2-7B", ["llama-2-7b", "llama", "2", "7b"]),
+    ("U-Net", ["u-net", "u", "net"]),
+    ("x86_64", ["x86_64", "x86", "64"]),
+    ("node.js", ["node.js", "node", "js"]),
+    ("self-supervised", ["self-supervised", "self", "supervised"]),
+    ("BERT-base 模型", ["bert-base", "bert", "base", "模型"]),
+    ("word2vec", ["word2vec"]),
+    # numbers
+    ("2015", ["2015"]),
+    ("3.14", ["3.14"]),
+    ("TensorFlow 2.0", ["tensorflow", "2.0"]),
+    ("Hinton 1986", ["hinton", "1986"]),
+    # one letter is a word too
+    ("R", ["r"]),
+    ("R语言", ["r", "语言"]),
+    ("K-means聚类", ["k-means", "k", "mean", "聚类"]),
+    # full width and other compatibility forms (NFKC) and case folding
+    ("ＧＰＴ", ["gpt"]),
+    ("ＧＰＴ-4", ["gpt-4", "gpt", "4"]),
+    ("Ｃ＋＋", ["c++", "c"]),
+    ("Ｈｅｌｌｏ，世界", ["hello", "世界"]),
+    ("２０１５年", ["2015", "年"]),
+    ("ﬁne-tuning", ["fine-tuning", "fine", "tuning"]),
+    ("Ⅳ", ["iv"]),
+    ("①", ["1"]),
+    ("Café", ["café"]),
+    ("Ω", ["ω"]),
+    # stemming: plurals only, distinct words stay distinct
+    ("transformers", ["transformer"]),
+    ("transformer", ["transformer"]),
+    ("transform", ["transform"]),
+    ("Networks", ["network"]),
+    ("policies", ["policy"]),
+    ("classes", ["class"]),
+    ("analysis", ["analysis"]),
+    ("bus", ["bus"]),
+    # stop words, English and Chinese
+    ("the networks of the brain", ["network", "brain"]),
+    ("of the and", []),
+    ("我们的模型", ["模型"]),
+    ("", []),
+    ("   \n\t", []),
+    ("！？。，", []),
+    # Chinese: jieba words, and the dictionary words inside a long word at its position
+    ("图", ["图"]),
+    ("马克", ["马克"]),
+    ("马克思主义", ["马克思主义", "马克", "主义", "马克思"]),
+    ("机器翻译", ["机器翻译", "机器", "翻译"]),
+    ("反向传播", ["反向", "传播"]),
+    ("卷积神经网络", ["卷积", "神经网络", "神经", "网络", "神经网"]),
+    ("自监督 视觉", ["自", "监督", "视觉"]),
+    ("Transformer 长序列", ["transformer", "长", "序列"]),
+    ("深度学习（Deep Learning）", ["深度", "学习", "deep", "learning"]),
+    ("機器學習", ["機器", "學習"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", TABLE, ids=[repr(t) for t, _ in TABLE])
+def test_tokens(analyzer, text, expected):
+    assert texts(analyzer.tokens(text)) == expected
+
+
+def test_table_covers_forty_inputs():
+    assert len(TABLE) >= 40
+
+
+def test_positions_count_words_and_parts_share_them(analyzer):
+    tokens = analyzer.tokens("用 ResNet-50 图像分类")
+    by_text = {t.text: t for t in tokens}
+    assert by_text["resnet"].pos == by_text["resnet-50"].pos
+    assert by_text["50"].pos == by_text["resnet"].pos + 1
+    assert by_text["图像"].pos == by_text["50"].pos + 1  # so both "resnet-50 图像" and "resnet 50 图像" are phrases
+
+
+def test_chinese_phrase_terms_are_consecutive(analyzer):
+    tokens = [t for t in analyzer.tokens("我们使用生成对抗网络生成图像") if not t.part]
+    assert [t.pos for t in tokens] == list(range(1, len(tokens) + 1))
+
+
+def test_offsets_point_into_the_original_text(analyzer):
+    text = "ＧＰＴ-4 与 ﬁne-tuning：马克思主义"
+    for token in analyzer.tokens(text):
+        assert normalize(text[token.start:token.end])[0] == token.text or token.part
+
+
+def test_query_terms_take_one_term_per_position(analyzer):
+    assert analyzer.query_terms("ResNet-50 马克思主义") == ["resnet", "50", "马克思主义"]
+
+
+def test_stem_never_merges_distinct_words():
+    assert stem("transformer") != stem("transform")
+    assert stem("networks") == stem("network")
+    assert stem("gas") == "gas"
+
+
+def test_char_grams_are_unigrams_and_bigrams_sharing_positions():
+    grams = char_grams("图神经 网络")
+    assert [(g.text, g.pos) for g in grams] == [("图", 1), ("图神", 1), ("神", 2), ("神经", 2), ("经", 3),
+                                                ("网", 5), ("网络", 5), ("络", 6)]
+    assert all(g.start < g.end for g in grams)
+
+
+def test_char_grams_offsets_follow_full_width_text():
+    text = "ＡＢ图像"
+    assert [(g.text, text[g.start:g.end]) for g in char_grams(text)] == [
+        ("图", "图"), ("图像", "图像"), ("像", "像")]
+
+
+def test_learned_domain_word_stays_whole(tmp_path):
+    words = learn_words("**掩码自编码器（Masked Autoencoders）** 是一种自监督方法。")
+    assert "掩码自编码器" in words
+    plain = Analyzer(cache_dir=str(tmp_path / "plain"))
+    learned = Analyzer(words, cache_dir=str(tmp_path / "learned"))
+    assert "掩码自编码器" not in texts(plain.tokens("掩码自编码器"))
+    main = [t.text for t in learned.tokens("我们复现了掩码自编码器的实验") if not t.part]
+    assert "掩码自编码器" in main
+    assert "编码器" in texts(learned.tokens("掩码自编码器"))  # still found by its inner word
+
+
+def test_term_before_parenthesised_english_name_is_learned():
+    text = "这篇论文提出了长短期记忆（LSTM）架构，而Le Cun设计了卷积神经网络 (CNN)。"
+    words = learn_words(text)
+    assert "长短期记忆" in words and "卷积神经网络" in words
+    assert not any(w.startswith(("提出", "了", "设计")) for w in words)
+
+
+def test_years_in_parentheses_teach_nothing():
+    assert learn_words("Jordan（1986）设计的网络") == []
+
+
+def test_jieba_writes_its_cache_only_into_the_cache_dir_and_prints_nothing(tmp_path):
+    cache_dir = tmp_path / "cache"
+    tmp_dir = tmp_path / "tmp"
+    tmp_dir.mkdir()
+    code = ("from indexer.analysis import Analyzer\n"
+            f"Analyzer(['掩码自编码器'], {str(cache_dir)!r}).tokens('掩码自编码器')\n"
+            "Analyzer().tokens('没有缓存目录')\n")
+    env = dict(os.environ, TMPDIR=str(tmp_dir))
+    done = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    assert os.listdir(tmp_dir) == []
+    assert os.listdir(cache_dir) == ["jieba.cache"]
+
+
+# Any text: letters, Han, full width, punctuation, combining marks, emoji, control characters.
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80) | st.text(
+    alphabet="ＧＰＴ-4 C++ ResNet-50 图马克思主义 ﬁ①Ⅳ İ é\u0301 。，（）/._'#+", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_text)
+def test_analyzer_on_any_text_gives_tokens_inside_the_text(text):
+    analyzer = Analyzer()
+    for token in analyzer.tokens(text):
+        assert 0 <= token.start < token.end <= len(text)
+        original = normalize(text[token.start:token.end])[0]
+        assert token.text == original or token.text in original or stem(original) == token.text
+    for token in char_grams(text):
+        assert 0 <= token.start < token.end <= len(text)

@@ -1,0 +1,135 @@
+"""Keyword search over the bundled notes: what a user typing these queries expects,
+and every quoted phrase taken from a passage finding that passage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import BUNDLED_NOTES, line_of
+
+from indexer.analysis import HAN
+from indexer.build import build
+from search.engine import open_index, search
+
+
+def keyword(index, query: str, k: int = 10):
+    return search(index, query, mode="keyword", k=k).hits
+
+
+def test_quoted_english_phrase_finds_its_line(bundled_index):
+    hits = keyword(bundled_index, '"masked autoencoders"')
+    assert hits, "no hit for a phrase that is in the notes"
+    expected = line_of(BUNDLED_NOTES / "dl-research-trends-2022-2024.md", "Masked Autoencoders (MAE)")
+    assert (hits[0].passage.line_start, hits[0].passage.path.endswith("dl-research-trends-2022-2024.md")) == (
+        expected, True)
+    assert all("masked autoencoders" in h.passage.text.lower() for h in hits)
+    assert "**Masked Autoencoders**" in hits[0].snippet
+
+
+def test_quoted_chinese_phrase_finds_only_passages_holding_it(bundled_index):
+    hits = keyword(bundled_index, '"机器翻译"')
+    assert len(hits) >= 3
+    assert all("机器翻译" in h.passage.text for h in hits)
+    assert all("**机器翻译**" in h.snippet for h in hits)
+
+
+def test_year_and_author_find_the_paper(bundled_index):
+    hits = keyword(bundled_index, "year:2014 author:goodfellow")
+    assert [h.passage.paper.title for h in hits] == ["Generative Adversarial Nets"]
+    assert hits[0].passage.paper.year == 2014
+
+
+def test_year_range_keeps_papers_in_range(bundled_index):
+    hits = keyword(bundled_index, "year:2012..2014 网络", k=50)
+    assert hits
+    assert all(2012 <= h.passage.paper.year <= 2014 for h in hits)
+
+
+def test_excluded_word_removes_passages(bundled_index):
+    with_gan = keyword(bundled_index, "生成对抗网络", k=50)
+    without = keyword(bundled_index, "生成对抗网络 -goodfellow", k=50)
+    assert any("Goodfellow" in h.passage.text for h in with_gan)
+    assert without and not any("Goodfellow" in h.passage.text for h in without)
+
+
+def test_or_finds_either_word(bundled_index):
+    hits = keyword(bundled_index, "Chinchilla OR AlphaFold", k=50)
+    texts = [h.passage.text for h in hits]
+    assert any("Chinchilla" in t for t in texts) and any("AlphaFold" in t for t in texts)
+    assert all("Chinchilla" in t or "AlphaFold" in t for t in texts)
+
+
+def test_path_field_limits_the_file(bundled_index):
+    hits = keyword(bundled_index, "path:papers 网络", k=50)
+    assert hits and all(h.passage.path.endswith("famous-deep-learning-papers.md") for h in hits)
+
+
+def test_single_chinese_character_matches(bundled_index):
+    hits = keyword(bundled_index, "图", k=20)
+    assert hits and all("图" in h.passage.text or "图" in h.passage.section for h in hits)
+
+
+def test_word_cut_differently_by_jieba_still_matches(bundled_index):
+    # jieba cuts the query 自监督 into 自 + 监督; the notes hold 自监督学习 as one learned word.
+    hits = keyword(bundled_index, "自监督")
+    assert hits and "自监督" in hits[0].passage.text
+
+
+def test_full_width_query_equals_half_width(bundled_index):
+    assert [h.passage.id for h in keyword(bundled_index, "ＧＰＴ-3")] == [
+        h.passage.id for h in keyword(bundled_index, "GPT-3")]
+
+
+def test_gpt4_finds_gpt4_before_other_gpts_and_numbers(notes_dir, embedder, tmp_path):
+    root = notes_dir({"llm.md": "# 大模型\n\nGPT-3 有 1750 亿参数。\n\n第 4 章讲训练。\n\n"
+                                "GPT-4 的技术报告没有公开参数量。\n\n其他模型。\n"})
+    directory = str(tmp_path / "index")
+    build([str(root)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        hits = keyword(index, "ＧＰＴ-4")
+        assert hits[0].passage.text.startswith("GPT-4")
+        assert "**GPT-4**" in hits[0].snippet
+        assert "第 4 章讲训练。" not in [h.passage.text for h in hits[:2]]
+
+
+def test_matching_more_query_words_ranks_higher(bundled_index):
+    hits = keyword(bundled_index, "weight decay regularization overfitting")
+    assert "Weight Decay" in hits[0].passage.text
+
+
+def _phrases(text: str, analyzer) -> list[str]:
+    """Deterministic samples of a passage: Chinese spans of 3–8 characters, runs of 2–4 English words.
+
+    Phrases made only of stop words are left out: stop words are not indexed.
+    """
+    out = []
+    for run in re.findall(f"[{HAN}]{{3,}}", text):
+        for start in range(0, len(run) - 2, 19):
+            out.append(run[start:start + 3 + start % 6])
+    for run in re.findall(r"(?<!\w)[A-Za-z][A-Za-z0-9'-]*(?: [A-Za-z][A-Za-z0-9'-]*)+(?!\w)", text):
+        words = run.split()
+        for start in range(0, len(words) - 1, 5):
+            out.append(" ".join(words[start:start + 2 + start % 3]))
+    return [phrase for phrase in out if analyzer.query_terms(phrase)]
+
+
+@pytest.mark.slow
+def test_every_quoted_phrase_from_a_passage_finds_that_passage(bundled_index):
+    passages = bundled_index.passages()
+    checked, missed = 0, []
+    for passage in passages:
+        for phrase in _phrases(passage.text, bundled_index.analyzer):
+            hits = search(bundled_index, f'"{phrase}"', mode="keyword", k=200).hits
+            checked += 1
+            spans = {(h.passage.path, h.passage.line_start, h.passage.line_end) for h in hits}
+            if (passage.path, passage.line_start, passage.line_end) not in spans:
+                missed.append((phrase, passage.id))
+    assert checked > 400
+    assert missed == []
+
+
+@pytest.mark.parametrize("query", ['"', '("', "NOT NOT x", "year:", "-", "()" * 500, "\x00\x01", "OR OR"])
+def test_malformed_query_searches_without_raising(bundled_index, query):
+    result = search(bundled_index, query, mode="keyword")
+    assert isinstance(result.hits, tuple)

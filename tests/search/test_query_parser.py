@@ -1,0 +1,104 @@
+"""The query language: fields, year ranges, phrases, exclusion, OR, and the fallback
+for malformed queries (which never raises)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from indexer.analysis import Analyzer
+from search.keyword import QueryCompiler
+from search.query import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
+
+
+def children(query: str) -> tuple:
+    return parse(query).root.children
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("year:2015", (YearRange(2015, 2015),)),
+    ("year:2012..2017", (YearRange(2012, 2017),)),
+    ("year:2012..", (YearRange(2012, None),)),
+    ("year:>2015", (YearRange(2016, None),)),
+    ("author:hinton", (FieldTerm("authors", "hinton"),)),
+    ('author:"Geoffrey Hinton"', (FieldTerm("authors", "Geoffrey Hinton", phrase=True),)),
+    ("path:papers", (FieldTerm("path", "papers"),)),
+    ('"quoted phrase"', (Phrase("quoted phrase"),)),
+    ('"机器翻译"', (Phrase("机器翻译"),)),
+    ("-exclude keep", (Not(Word("exclude")), Word("keep"))),
+    ("NOT exclude keep", (Not(Word("exclude")), Word("keep"))),
+    ("gan OR vae", (Group("OR", (Word("gan"), Word("vae"))),)),
+    ("(gan OR vae) 2014", (Group("OR", (Word("gan"), Word("vae"))), Word("2014"))),
+    ("自监督 视觉", (Word("自监督"), Word("视觉"))),
+    ("ＧＰＴ-4", (Word("GPT-4"),)),
+    ("x:y", (Word("x:y"),)),
+])
+def test_parse(query, expected):
+    parsed = parse(query)
+    assert parsed.root.children == expected
+    assert parsed.warnings == ()
+
+
+@pytest.mark.parametrize("query, words", [
+    ('"unbalanced quote', ["unbalanced", "quote"]),
+    ("(a b", ["a", "b"]),
+    ("a b)", ["a", "b"]),
+    ("NOT NOT x", ["x"]),
+    ("--x", ["x"]),
+    ("a OR", ["a"]),
+    ("OR", []),
+    ("year:abc", ["year:abc"]),
+    ("(" * 1000 + "x" + ")" * 1000, ["x"]),
+])
+def test_malformed_query_falls_back_to_its_words_with_a_warning(query, words):
+    parsed = parse(query)
+    assert parsed.root == Group("AND", tuple(Word(w) for w in words))
+    assert parsed.warnings
+
+
+def test_very_long_query_is_cut_with_a_warning():
+    parsed = parse("词" * 100_000)
+    assert len(parsed.text) <= MAX_QUERY_CHARS
+    assert parsed.warnings
+
+
+def test_control_characters_separate_words():
+    assert children("a\x00b\x07c\u200bd") == (Word("a"), Word("b"), Word("c"), Word("d"))
+
+
+def test_words_lists_positive_terms_only():
+    assert parse('gan -vae "机器翻译" author:hinton path:papers').words() == ["gan", "机器翻译", "hinton"]
+
+
+def test_plain_query_is_plain_and_field_query_is_not():
+    assert parse("自监督 视觉").is_plain()
+    assert not parse("year:2015 gan").is_plain()
+
+
+SYNTAX = ['"', "(", ")", "-", ":", " ", " OR ", " AND ", " NOT ", "year:", "author:", "path:", "..", "\x00",
+          "\n", "图", "马克思", "GPT-4", "ＧＰＴ", "C++", "2015", "a", "\u200b", "（", "＂", "*", "\\"]
+queries = st.lists(st.sampled_from(SYNTAX), max_size=20).map("".join) | st.text(max_size=30)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries)
+def test_parser_never_raises_on_generated_queries(query):
+    parsed = parse(query)
+    assert isinstance(parsed.root, Group)
+    assert all(isinstance(w, str) for w in parsed.warnings)
+    parsed.words()
+
+
+@pytest.fixture(scope="module")
+def compiler(tmp_path_factory) -> QueryCompiler:
+    return QueryCompiler(Analyzer(cache_dir=str(tmp_path_factory.mktemp("jieba"))))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(queries)
+def test_any_parsed_query_compiles(compiler, query):
+    parsed = parse(query)
+    compiler.compile(parsed)
+    compiler.terms(parsed)
