@@ -61,11 +61,19 @@ class Passage:
         return self.paper.title if self.paper else self.title
 
     def context_text(self) -> str:
-        """The passage with the context an embedder needs to place it."""
+        """The text an embedder reads for this passage: its heading path (note title first, once), then its text.
+
+        Empty for a code block: a sentence encoder cannot place code, and its
+        vectors crowd out prose in semantic results; keyword search finds code.
+        """
+        if self.kind == "code":
+            return ""
         if self.paper:
             p = self.paper
             authors = ", ".join(p.authors)
             year = f" ({p.year})" if p.year else ""
             return f"{p.title}{year}. {authors}. {p.note}"
-        where = " / ".join(part for part in (self.title, self.section) if part)
-        return f"{where}: {self.text}" if where else self.text
+        headings = [heading for heading in self.section.split(" > ") if heading]
+        if self.title and self.title not in headings[:1]:
+            headings.insert(0, self.title)
+        return f"{' > '.join(headings)}: {self.text}" if headings else self.text

