@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from whoosh import query as wq
+from whoosh.matching import UnionMatcher
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
@@ -34,6 +35,44 @@ RERANK_POOL = 200
 # A Chinese run of the query up to this length must also match as an exact substring to get the gram bonus.
 MAX_GRAM_PHRASE = 8
 _HAN_RUN = re.compile(f"[{HAN}]+")
+
+
+class _BestFieldMatcher(UnionMatcher):
+    """The best sub-score of the current document plus `tiebreak` times the others.
+
+    Whoosh's DisjunctionMaxMatcher takes the max over sub-matchers without
+    checking that they sit on the current document (and ignores its tiebreak),
+    so its scores changed with the number of segments. Quality bounds are
+    inherited from the union (additive), which stays a safe upper bound.
+    """
+
+    def __init__(self, a, b, tiebreak: float = 0.0):
+        super().__init__(a, b)
+        self.tiebreak = tiebreak
+
+    def copy(self):
+        return self.__class__(self.a.copy(), self.b.copy(), tiebreak=self.tiebreak)
+
+    def replace(self, minquality=0):
+        # Quality-based rewrites of the union would score by sums: only drop finished sub-matchers.
+        replaced = super().replace(0)
+        if isinstance(replaced, UnionMatcher) and not isinstance(replaced, _BestFieldMatcher):
+            return _BestFieldMatcher(replaced.a, replaced.b, self.tiebreak)
+        return replaced
+
+    def score(self):
+        current = self.id()
+        scores = [m.score() for m in (self.a, self.b) if m.is_active() and m.id() == current]
+        best = max(scores)
+        return best + self.tiebreak * (sum(scores) - best)
+
+
+class BestField(wq.DisjunctionMax):
+    """A term in any of several fields, scored by its best field (see _BestFieldMatcher)."""
+
+    def _matcher(self, subs, searcher, context):
+        # An order-preserving tree: the same shape in every segment, so the same scores.
+        return self._tree_matcher(subs, _BestFieldMatcher, searcher, context, None, tiebreak=self.tiebreak)
 
 
 class Coordinated(WrappingQuery):
@@ -160,7 +199,7 @@ class QueryCompiler:
             for token in group:
                 weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
                 weights[token.text] = max(weights.get(token.text, 0.0), weight)
-            clauses = [wq.DisjunctionMax([wq.Term(name, term, boost=boost * weight) for name, boost in fields.items()],
+            clauses = [BestField([wq.Term(name, term, boost=boost * weight) for name, boost in fields.items()],
                                          tiebreak=FIELD_TIEBREAK)
                        for term, weight in weights.items()]
             main = group[0].text

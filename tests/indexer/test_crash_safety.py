@@ -36,6 +36,7 @@ NOTES = {
 def _kill_loop():
     spec = importlib.util.spec_from_file_location("kill_loop", ROOT / "scripts" / "kill_loop.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["kill_loop"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
