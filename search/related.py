@@ -25,7 +25,6 @@ import numpy as np
 
 from corpus.model import Passage
 from search.engine import Hit, NoteIndex, search
-from search.fusion import holds_query
 from search.snippets import snippet
 
 WEIGHTS = {"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, "authors": 0.5, "year": 0.3}
@@ -134,8 +133,7 @@ class PaperGraph:
 
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
-        exact = [p for p in self.papers if holds_query([name], p.paper.title) and
-                 _fold(p.paper.title) == _fold(name)]
+        exact = [p for p in self.papers if _fold(p.paper.title) == _fold(name)]
         if exact:
             return exact[:1]
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")

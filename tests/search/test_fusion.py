@@ -56,12 +56,13 @@ def test_chinese_query_against_english_notes_leans_on_vectors():
     assert "cross-lingual" in route("自监督学习", ENGLISH_NOTES).reason
 
 
-def test_short_query_in_the_notes_language_leans_on_keywords():
-    weights = route("扩散模型 采样", CHINESE_NOTES)
-    assert weights.keyword == 1.0 and weights.vector < 1.0
+def test_query_in_the_notes_language_leans_on_keywords():
+    for query in ("扩散模型 采样", "扩散模型在生成模型领域是哪一年开始异军突起的，又是被谁誉为最火的新秀？"):
+        weights = route(query, CHINESE_NOTES)
+        assert weights.keyword == 1.0 and weights.vector < 1.0, query
 
 
-def test_long_natural_language_query_leans_on_vectors():
+def test_long_english_question_leans_on_vectors():
     question = "which two companies worked together to develop the third game of the series and when was it out"
     assert query_length(question) > FusionConfig().long_query
     weights = route(question, ENGLISH_NOTES)
