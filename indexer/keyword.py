@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from whoosh import fields, index
 from whoosh.analysis import Token as WhooshToken
@@ -19,6 +19,7 @@ from whoosh.analysis import Tokenizer
 
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
+
 
 class WordTokenizer(Tokenizer):
     """Whoosh adapter for Analyzer.tokens. Pickled with the schema: keeps only its word list."""
@@ -116,19 +117,19 @@ def bind(ix: index.Index, cache_dir: str | None) -> index.Index:
 def document(passage: Passage) -> dict:
     """The Whoosh document of a passage."""
     paper = passage.paper
-    doc = dict(
-        id=passage.id,
-        file=passage.path,
-        path=passage.path,
-        title=paper.title if paper else "",
-        authors=" ; ".join(paper.authors) if paper else "",
-        section=" ".join(part for part in (passage.title, passage.section) if part),
-        tags=" ".join(passage.tags),
-        body=passage.text,
-        grams=" ".join(part for part in (paper.title if paper else "", passage.section, passage.text) if part),
-        kind=passage.kind,
-        record=to_record(passage),
-    )
+    doc = {
+        "id": passage.id,
+        "file": passage.path,
+        "path": passage.path,
+        "title": paper.title if paper else "",
+        "authors": " ; ".join(paper.authors) if paper else "",
+        "section": " ".join(part for part in (passage.title, passage.section) if part),
+        "tags": " ".join(passage.tags),
+        "body": passage.text,
+        "grams": " ".join(part for part in (paper.title if paper else "", passage.section, passage.text) if part),
+        "kind": passage.kind,
+        "record": to_record(passage),
+    }
     if paper and paper.year:
         doc["year"] = paper.year
     return doc
@@ -136,8 +137,8 @@ def document(passage: Passage) -> dict:
 
 def to_record(passage: Passage) -> str:
     """A passage as compact JSON (what the index stores to rebuild it)."""
-    data = dict(p=passage.path, a=passage.line_start, b=passage.line_end, s=passage.section,
-                t=passage.title, x=passage.text, k=passage.kind, g=list(passage.tags), n=passage.piece)
+    data = {"p": passage.path, "a": passage.line_start, "b": passage.line_end, "s": passage.section,
+                "t": passage.title, "x": passage.text, "k": passage.kind, "g": list(passage.tags), "n": passage.piece}
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]

@@ -123,8 +123,6 @@ def test_front_matter_alone_gives_no_passages(notes_dir):
     assert note_passages(notes_dir, "---\ntitle: t\n---\n")[1] == []
 
 
-@pytest.mark.xfail(strict=True, reason="corpus/reading.py parse_note: front matter whose YAML does not parse "
-                                       "is read as body, so its lines become passages/headings")
 def test_unparsable_front_matter_is_not_a_passage(notes_dir):
     _path, passages = note_passages(notes_dir, "---\ntitle: [broken\n---\nbody\n")
     assert [(p.text, p.section) for p in passages] == [("body", "")]

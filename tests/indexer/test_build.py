@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from cli import report_line
 from indexer.build import build
+from indexer.generations import read_manifest
 from search.engine import open_index
 
 NOTES = {
@@ -67,3 +69,40 @@ def test_a_file_that_turns_binary_is_removed_and_reported_every_run(notes_dir, t
     assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("c.md", "binary file (NUL bytes)")]
     again = build([str(notes)], index, embedder=embedder)
     assert not again.changed and len(again.skipped) == 1
+
+
+def _edit_manifests(index: str, **changes) -> None:
+    """Rewrite the committed manifest (top and generation copy) as an older notesearch would have left it."""
+    folder = read_manifest(index).folder
+    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json")):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        data.update(changes)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+
+
+def test_index_of_another_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    _edit_manifests(index, format="0")
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.changed and report.summary() == "added 4, updated 0, removed 0, unchanged 0"
+    assert report.embedded == 0 and report.passages == 4
+    assert any("another version" in warning for warning in report.warnings)
+    assert build([str(notes)], index, embedder=embedder).changed is False
+
+
+def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    _edit_manifests(index, fingerprint="use-m3:0.0.1")
+    vectors_json = os.path.join(index, read_manifest(index).folder, "vectors.json")
+    with open(vectors_json, encoding="utf-8") as f:
+        meta = json.load(f)
+    with open(vectors_json, "w", encoding="utf-8") as f:
+        json.dump(dict(meta, fingerprint="use-m3:0.0.1"), f)
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.changed and report.embedded == 4
+    with open_index(index, embedder=embedder) as opened:
+        assert opened.manifest.fingerprint == embedder.fingerprint()
