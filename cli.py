@@ -174,8 +174,14 @@ def report_line(report: BuildReport) -> str:
 
 def cmd_index(args) -> int:
     paths = args.paths or [str(corpus.BUNDLED_NOTES)]
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing:
+        # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
+        raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
     report = build(paths, args.index, model=args.model, exclude=args.exclude, progress=Progress(args.quiet),
                    wait=args.wait)
+    for message in report.warnings:
+        warn(message)
     for skipped in report.skipped:
         warn(f"skipped {skipped.path}: {skipped.reason}")
     print(report_line(report))
@@ -193,7 +199,7 @@ def ensure_index(args) -> None:
 def read_queries(args) -> list[str]:
     if args.queries:
         try:
-            text = Path(args.queries).read_text(encoding="utf-8") if args.queries != "-" else sys.stdin.read()
+            text = Path(args.queries).read_text(encoding="utf-8-sig") if args.queries != "-" else sys.stdin.read()
         except (OSError, UnicodeDecodeError) as error:
             raise UserError(f"cannot read queries from {args.queries}: {error}") from error
         return text.splitlines()

@@ -10,6 +10,8 @@ piece of each span, so a result list never shows the same lines twice.
 from __future__ import annotations
 
 import os
+import pickle
+import struct
 import time
 from dataclasses import dataclass, field
 
@@ -73,14 +75,14 @@ class NoteIndex:
     def __init__(self, directory: str, embedder: Embedder | None = None):
         self.directory = os.path.abspath(os.path.expanduser(directory))
         self.warnings: list[str] = []
-        self.manifest, self._ix = self._open_generation()
+        self.manifest, self._ix, self._vectors = self._open_generation()
         self.analyzer = Analyzer(self.manifest.words, self.directory)
         self.compiler = keyword.QueryCompiler(self.analyzer)
         self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)
-        self._vectors: vectors.VectorIndex | None = None
         self._embedder = embedder
 
-    def _open_generation(self) -> tuple[Manifest, object]:
+    def _open_generation(self) -> tuple[Manifest, object, vectors.VectorIndex]:
+        """The newest intact generation: its manifest, keyword index and (verified) vectors."""
         try:
             newest = read_manifest(self.directory)
         except NoIndex:
@@ -94,10 +96,15 @@ class NoteIndex:
             folder = os.path.join(self.directory, manifest.folder)
             try:
                 ix = keyword_index.open_keyword_index(os.path.join(folder, "keyword"), self.directory)
+                stored = vectors.load(folder)
+                if ix.latest_generation() != manifest.whoosh_generation or len(stored.ids) != manifest.passages:
+                    ix.close()
+                    raise ValueError("its keyword index or vectors do not match its manifest")
                 if manifest is not newest:
                     self.warnings.append(f"the newest index generation is damaged; answering from generation {manifest.generation}")
-                return manifest, ix
-            except (OSError, EmptyIndexError, ValueError, EOFError) as error:
+                return manifest, ix, stored
+            except (OSError, EmptyIndexError, ValueError, EOFError, KeyError, IndexError, TypeError,
+                    struct.error, pickle.UnpicklingError, vectors.VectorIndexError) as error:
                 problems.append(f"generation {manifest.generation}: {error}")
         detail = f" ({'; '.join(problems)})" if problems else ""
         raise NoIndex(f"no usable index at {self.directory}{detail}")
@@ -107,8 +114,7 @@ class NoteIndex:
         return os.path.join(self.directory, self.manifest.folder)
 
     def vector_index(self) -> vectors.VectorIndex:
-        if self._vectors is None:
-            self._vectors = vectors.load(self.folder)
+        """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
         return self._vectors
 
     def embedder(self) -> Embedder:
@@ -137,7 +143,7 @@ class NoteIndex:
         self._searcher.close()
         self._ix.close()
 
-    def __enter__(self) -> NoteIndex:
+    def __enter__(self) -> NoteIndex:  # noqa: PYI034 (Python 3.10 has no typing.Self)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -195,7 +201,8 @@ def vector_ranking(index: NoteIndex, text: str, limit: int, allowed: set[str] | 
     return _collapse(items)
 
 
-def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10) -> SearchResult:
+def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10,
+           fusion: FusionConfig = DEFAULT_FUSION) -> SearchResult:
     """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -197,8 +197,6 @@ def test_search_without_query_is_a_user_error(bundled_index_dir, capsys):
     assert err.strip() == "notesearch: give a QUERY or --queries FILE"
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py read_queries reads FILE as utf-8, not utf-8-sig: a BOM written by "
-                                       "Windows editors stays in the first query")
 def test_queries_file_with_bom_and_crlf_gives_clean_queries(bundled_index_dir, tmp_path, capsys):
     file = tmp_path / "queries.txt"
     file.write_bytes("\ufeffHinton\r\nBengio\r\n".encode())
@@ -206,3 +204,11 @@ def test_queries_file_with_bom_and_crlf_gives_clean_queries(bundled_index_dir, t
                                   "--index", bundled_index_dir)
     assert code == 0
     assert [json.loads(line)["query"] for line in out.splitlines()] == ["Hinton", "Bengio"]
+
+
+def test_index_of_a_missing_folder_is_a_user_error_and_keeps_the_index(bundled_index_dir, tmp_path, capsys):
+    code, out, err = main_output(capsys, "index", str(tmp_path / "typo"), "--index", bundled_index_dir)
+    assert code == 1 and out == ""
+    assert "no such file or folder" in err and "Traceback" not in err
+    code, out, _err = main_output(capsys, "search", "Hinton", "--mode", "keyword", "--json", "--index", bundled_index_dir)
+    assert code == 0 and json.loads(out)["hits"]
