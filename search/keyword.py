@@ -75,6 +75,19 @@ class BestField(wq.DisjunctionMax):
         return self._tree_matcher(subs, _BestFieldMatcher, searcher, context, None, tiebreak=self.tiebreak)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """The search for one query term, and how much of the term each of its clauses stands for.
+
+    A passage matching the term itself (or its characters in a row) holds all of
+    it (share 1.0); one matching only a part (`采样` of `采样效率`) or a stray
+    character pair holds PART_WEIGHT of it.
+    """
+
+    query: wq.Query
+    shares: tuple[float, ...]
+
+
 class Coordinated(WrappingQuery):
     """A compiled query with its coordination units: the searches for each term of the free words."""
 
@@ -176,7 +189,7 @@ class QueryCompiler:
 
     def word(self, text: str, fields: dict[str, float] = BOOSTS) -> wq.Query | None:
         """Any field matching any term of the word, plus the character-gram fallback."""
-        parts = self._units(text, fields)
+        parts = [unit.query for unit in self._units(text, fields)]
         if len(parts) > 1:
             # A short Chinese run found as written scores above its words found apart.
             parts.extend(self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)
@@ -185,8 +198,8 @@ class QueryCompiler:
             return None
         return wq.Or(parts) if len(parts) > 1 else parts[0]
 
-    def _units(self, text: str, fields: dict[str, float] = BOOSTS) -> list[wq.Query]:
-        """One query per main term of `text`: the term (or its parts) in any field, or its characters in a row."""
+    def _units(self, text: str, fields: dict[str, float] = BOOSTS) -> list[Unit]:
+        """One unit per main term of `text`: the term (or its parts) in any field, or its characters in a row."""
         groups: list[list] = []
         for token in self.analyzer.tokens(text):
             if token.part and groups:
@@ -200,16 +213,19 @@ class QueryCompiler:
                 weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
                 weights[token.text] = max(weights.get(token.text, 0.0), weight)
             clauses = [BestField([wq.Term(name, term, boost=boost * weight) for name, boost in fields.items()],
-                                         tiebreak=FIELD_TIEBREAK)
+                                 tiebreak=FIELD_TIEBREAK)
                        for term, weight in weights.items()]
+            shares = list(weights.values())
             main = group[0].text
             if _HAN_RUN.fullmatch(main):
                 clauses.append(self._grams(main, GRAM_BOOST))
+                shares.append(1.0)
                 if len(main) > 2:
                     # jieba may have cut the word wrongly here (`尚恩有` for 尚恩 + 有): its bigrams alone count a little.
                     clauses.extend(wq.Term("grams", main[i:i + 2], boost=GRAM_BOOST * BIGRAM_WEIGHT)
                                    for i in range(len(main) - 1))
-            units.append(wq.Or(clauses) if len(clauses) > 1 else clauses[0])
+                    shares.extend([PART_WEIGHT] * (len(main) - 1))
+            units.append(Unit(wq.Or(clauses) if len(clauses) > 1 else clauses[0], tuple(shares)))
         return units
 
     def phrase(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query | None:
@@ -271,27 +287,34 @@ def rank(searcher, compiled: wq.Query | None, limit: int) -> list[KeywordHit]:
     weights = {}
     for n, unit in enumerate(compiled.units):
         docs = _unit_docs(reader, unit)
-        weights[n] = (reader.doc_count() + 1) / (len(docs) + 1), docs & pool
+        weights[n] = (reader.doc_count() + 1) / (len(docs) + 1), {doc: share for doc, share in docs.items() if doc in pool}
     total = sum(weight for weight, _docs in weights.values())
     matched = dict.fromkeys(pool, 0.0)
     for weight, docs in weights.values():
-        for docnum in docs:
-            matched[docnum] += weight
+        for docnum, share in docs.items():
+            matched[docnum] += weight * share
     scored = [(float(hit.score) * (matched[hit.docnum] / total) ** COORDINATION, hit) for hit in results]
     scored.sort(key=lambda pair: -pair[0])
     return [KeywordHit(hit["id"], score, hit["record"]) for score, hit in scored[:limit]]
 
 
-def _unit_docs(reader, unit: wq.Query) -> set[int]:
-    """The passages holding a term of `unit` (a gram phrase counts when all its grams are there)."""
-    docs: set[int] = set()
-    for clause in unit.children() if isinstance(unit, wq.Or) else [unit]:
+def _unit_docs(reader, unit: Unit) -> dict[int, float]:
+    """The passages holding a term of `unit`, each with the largest share it holds.
+
+    A gram phrase counts when all its grams are there.
+    """
+    docs: dict[int, float] = {}
+    clauses = list(unit.query.children()) if isinstance(unit.query, wq.Or) else [unit.query]
+    for clause, share in zip(clauses, unit.shares):
         if isinstance(clause, wq.Phrase):
             sets = [_postings(reader, clause.fieldname, word) for word in clause.words]
-            docs |= set.intersection(*sets) if sets else set()
+            found = set.intersection(*sets) if sets else set()
         else:
+            found = set()
             for name, text in clause.iter_all_terms():
-                docs |= _postings(reader, name, text)
+                found |= _postings(reader, name, text)
+        for doc in found:
+            docs[doc] = max(docs.get(doc, 0.0), share)
     return docs
 
 
