@@ -176,10 +176,31 @@ def _collapse(items: list[tuple[Passage, float]]) -> dict[tuple, _Ranked]:
     return out
 
 
+# A long paragraph is indexed in pieces; its other pieces add this share of their keyword score to its best one.
+OTHER_PIECES = 0.5
+
+
+def _collapse_pieces(items: list[tuple[Passage, float]], others: float = OTHER_PIECES) -> dict[tuple, _Ranked]:
+    """Keyword hits → best-first spans scored by their best piece plus `others` × the rest.
+
+    A paragraph that holds one query word in one piece and another word in the
+    next holds both words, as the reader sees it.
+    """
+    best: dict[tuple, tuple[Passage, float]] = {}
+    total: dict[tuple, float] = {}
+    for passage, score in items:
+        key = _span(passage)
+        best.setdefault(key, (passage, score))
+        total[key] = total.get(key, 0.0) + score
+    scored = {key: passage_score[1] + others * (total[key] - passage_score[1]) for key, passage_score in best.items()}
+    order = sorted(scored, key=lambda key: -scored[key])
+    return {key: _Ranked(best[key][0], rank, scored[key]) for rank, key in enumerate(order, 1)}
+
+
 def keyword_ranking(index: NoteIndex, parsed: ParsedQuery, limit: int) -> dict[tuple, _Ranked]:
     compiled = index.compiler.compile(parsed)
     hits = keyword.rank(index.searcher, compiled, limit)
-    return _collapse([(keyword_index.from_record(h.record), h.score) for h in hits])
+    return _collapse_pieces([(keyword_index.from_record(h.record), h.score) for h in hits])
 
 
 def vector_ranking(index: NoteIndex, text: str, limit: int, allowed: set[str] | None = None) -> dict[tuple, _Ranked]:
