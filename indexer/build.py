@@ -3,9 +3,9 @@
 Only what changed is redone: a file whose content hash is unchanged is not
 decoded or parsed again, and a passage whose text (with its context) is
 unchanged keeps its vector. Everything is written into a new generation
-folder; the manifest that names it is written last. An incremental keyword
-update that deleted passages is merged into one segment, so its BM25
-statistics, and thus its ranking, equal those of a full rebuild.
+folder; the manifest that names it is written last. Once deleted passages
+are more than MERGE_DELETED of the keyword index it is merged into one
+segment, so its BM25 statistics stay those of a full rebuild up to that share.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ Progress = Callable[[str, int, int], None]
 _DAMAGE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
                   pickle.UnpicklingError, EmptyIndexError, vectors.VectorIndexError)
 EMBED_BATCH = 64
+# The keyword index is merged into one segment once deleted passages exceed this share of it.
+MERGE_DELETED = 0.05
 # Bump when parsing or analysis changes what an unchanged note yields: an index
 # of another format re-reads every note (vectors are still reused by content).
 INDEX_FORMAT = "1"
@@ -137,17 +139,23 @@ def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
         if os.path.exists(os.path.join(directory, MANIFEST)):
             warnings.append(str(error))
     older = [m for m in committed_generations(directory) if top is None or m.generation < top.generation]
-    remove_generations(directory, {m.generation for m in ([top] if top else []) + older})
-    for manifest in ([top] if top else []) + older:
+    candidates = ([top] if top else []) + older
+    base = None
+    for manifest in candidates:
         problem = _damage(directory, manifest)
         if problem is None:
+            base = manifest
             if warnings:
                 warnings.append(f"building on generation {manifest.generation}")
-            return manifest, warnings
+            break
         warnings.append(f"index generation {manifest.generation} is damaged ({problem})")
-    if warnings:
+    # Keep what a reader may open: the committed generation and the one before it (or the intact
+    # one we build on). A run killed after its commit may have left an older one behind.
+    keep = {m.generation for m in candidates[:2]} | ({base.generation} if base else set())
+    remove_generations(directory, keep)
+    if base is None and warnings:
         warnings.append("rebuilding the index from scratch")
-    return None, warnings
+    return base, warnings
 
 
 def _damage(directory: str, manifest: Manifest) -> str | None:
@@ -243,15 +251,18 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     deleted = scan.updated + scan.removed + list(scan.renamed.values()) if incremental else []
     writer = ix.writer(procs=1, limitmb=256)
     try:
+        stale = ix.doc_count_all() - ix.doc_count()  # deleted by earlier runs, not merged away yet
         for path in deleted:
-            writer.delete_by_term("file", path)
+            stale += writer.delete_by_term("file", path)
         additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
         additions += [p for passages in carried.values() for p in passages]
         for n, passage in enumerate(additions, 1):
             writer.add_document(**keyword.document(passage))
             if progress and n % 200 == 0:
                 progress("keyword", n, len(additions))
-        writer.commit(optimize=bool(deleted))
+        # Merging rewrites every posting (most of an update's time), but deleted passages still count in
+        # BM25 document frequencies until merged away: merge once they are a noticeable share.
+        writer.commit(optimize=stale > MERGE_DELETED * max(1, ix.doc_count_all()))
     except BaseException:
         writer.cancel()
         raise

@@ -114,3 +114,21 @@ def test_lock_of_a_killed_writer_does_not_block(tmp_path):
     os.waitpid(pid, 0)
     with writer_lock(str(tmp_path), wait=0):
         pass
+
+
+def test_run_after_a_commit_killed_before_its_cleanup_leaves_two_generations(notes_dir, tmp_path, embedder,
+                                                                               monkeypatch):
+    from indexer import generations
+
+    notes, index = notes_dir({"a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"}), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    (notes / "b.md").write_text("# 图\n\n图神经网络传递消息。\n", encoding="utf-8")
+    build([str(notes)], index, embedder=embedder)
+    (notes / "c.md").write_text("# 强化学习\n\n智能体根据奖励调整策略。\n", encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(generations, "remove_generations", lambda directory, keep: None)  # killed right after commit
+        build([str(notes)], index, embedder=embedder)
+    assert sorted(n for n in os.listdir(index) if n.startswith("gen-")) == ["gen-000001", "gen-000002", "gen-000003"]
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.changed is False
+    assert sorted(n for n in os.listdir(index) if n.startswith("gen-")) == ["gen-000002", "gen-000003"]
