@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import corpus
-from indexer.build import BuildReport, build
 from indexer.embedders import DEFAULT_MODEL, EmbedderError
 from indexer.generations import IndexBusy, NoIndex
 from indexer.vectors import VectorIndexError
@@ -164,7 +163,8 @@ def warn(message: str) -> None:
 
 # ---------------------------------------------------------------- commands
 
-def report_line(report: BuildReport) -> str:
+def report_line(report) -> str:
+    """The one-line summary of an indexer.build.BuildReport."""
     if not report.changed:
         return f"no change: {report.summary()} ({report.passages} passages, generation {report.generation})"
     seconds = report.timings.get("total", 0.0)
@@ -173,6 +173,8 @@ def report_line(report: BuildReport) -> str:
 
 
 def cmd_index(args) -> int:
+    from indexer.build import build  # only indexing needs it: searches start faster without
+
     paths = args.paths or [str(corpus.BUNDLED_NOTES)]
     missing = [path for path in paths if not os.path.exists(path)]
     if missing:
@@ -191,6 +193,8 @@ def cmd_index(args) -> int:
 def ensure_index(args) -> None:
     """Build the default index of the bundled notes on first use."""
     if args.index == default_index_dir() and not os.path.exists(os.path.join(args.index, "manifest.json")):
+        from indexer.build import build
+
         warn(f"building the index of the bundled notes in {args.index} (first use)")
         report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
         warn(report_line(report))
