@@ -50,6 +50,7 @@ class FusionConfig:
     long_query: int = 16
     long_keyword: float = 0.5
     same_language_vector: float = 0.2
+    long_same_language_vector: float = 0.1
     script_sample: int = 5
 
 
@@ -115,6 +116,9 @@ def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_F
         return Route(config.cross_keyword, 1.0, "cross-lingual query: leaning on vectors")
     if chinese_share(query) < 0.5 and query_length(query) > config.long_query:
         return Route(config.long_keyword, 1.0, "long English query: leaning on vectors")
+    if query_length(query) > config.long_query:
+        # A long question in the notes' language shares many words with its answer: strong lexical evidence.
+        return Route(1.0, config.long_same_language_vector, "long question in the notes' language: keywords first")
     return Route(1.0, config.same_language_vector, "query in the notes' language: leaning on keywords")
 
 

@@ -62,6 +62,13 @@ def test_query_in_the_notes_language_leans_on_keywords():
         assert weights.keyword == 1.0 and weights.vector < 1.0, query
 
 
+def test_long_question_in_the_notes_language_gives_vectors_less_say_than_a_short_one():
+    short = route("扩散模型 采样", CHINESE_NOTES)
+    long = route("扩散模型在生成模型领域是哪一年开始异军突起的，又是被谁誉为最火的新秀？", CHINESE_NOTES)
+    assert short.keyword == long.keyword == 1.0
+    assert 0 < long.vector < short.vector
+
+
 def test_long_english_question_leans_on_vectors():
     question = "which two companies worked together to develop the third game of the series and when was it out"
     assert query_length(question) > FusionConfig().long_query
