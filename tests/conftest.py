@@ -4,8 +4,8 @@ one embedder for the whole session, and access to ../shared (skipped when absent
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
