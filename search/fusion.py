@@ -9,7 +9,9 @@ Three rules, in this order:
    vectors. Every other query in the notes' language leans on the keyword
    list: short Chinese keyword queries, and long Chinese questions too, which
    share their rare words with the passage that answers them (on 3,219 cmrc2018
-   questions a vector lean lost recall that keyword-led fusion kept).
+   questions a vector lean lost recall that keyword-led fusion kept). A question
+   or a long query in the notes' language gives vectors so little weight that
+   they only break near-ties of the keyword ranking and add what it missed.
 2. **Weighted reciprocal rank fusion** merges the rankings:
    Σ weight / (k + rank).
 3. **The exact-match guard** keeps passages that hold every word of the query
@@ -50,7 +52,7 @@ class FusionConfig:
     long_query: int = 16
     long_keyword: float = 0.5
     same_language_vector: float = 0.2
-    long_same_language_vector: float = 0.1
+    long_same_language_vector: float = 0.05
     script_sample: int = 5
 
 
@@ -105,6 +107,14 @@ def query_length(text: str) -> int:
     return len(_HAN_CHAR.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
 
 
+_QUESTION = re.compile(r"[?？]\s*$|什么|哪|谁|多少|几[个年月日次种]|怎么|怎样|如何|为什么|为何|是否|吗\s*$")
+
+
+def is_question(text: str) -> bool:
+    """True when `text` is phrased as a question (a question mark, or a Chinese interrogative)."""
+    return bool(_QUESTION.search(text))
+
+
 def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION) -> Route:
     """The weights of the keyword and vector rankings for `query`.
 
@@ -116,9 +126,10 @@ def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_F
         return Route(config.cross_keyword, 1.0, "cross-lingual query: leaning on vectors")
     if chinese_share(query) < 0.5 and query_length(query) > config.long_query:
         return Route(config.long_keyword, 1.0, "long English query: leaning on vectors")
-    if query_length(query) > config.long_query:
-        # A long question in the notes' language shares many words with its answer: strong lexical evidence.
-        return Route(1.0, config.long_same_language_vector, "long question in the notes' language: keywords first")
+    if query_length(query) > config.long_query or is_question(query):
+        # A question (or long query) in the notes' language shares its content words with the passage
+        # that answers it: the keyword ranking is strong evidence, vectors only break its near-ties.
+        return Route(1.0, config.long_same_language_vector, "question in the notes' language: keywords first")
     return Route(1.0, config.same_language_vector, "query in the notes' language: leaning on keywords")
 
 

@@ -14,6 +14,7 @@ from search.fusion import (
     fuse_hybrid,
     fuse_rrf,
     holds_query,
+    is_question,
     query_length,
     route,
 )
@@ -67,6 +68,21 @@ def test_long_question_in_the_notes_language_gives_vectors_less_say_than_a_short
     long = route("扩散模型在生成模型领域是哪一年开始异军突起的，又是被谁誉为最火的新秀？", CHINESE_NOTES)
     assert short.keyword == long.keyword == 1.0
     assert 0 < long.vector < short.vector
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("Heuco在西班牙语中是什么意思？", True), ("李惠珍祖籍是哪里?", True), ("谁提出了扩散模型", True),
+    ("扩散模型有几种采样方法", True), ("what is attention?", True),
+    ("自监督 视觉", False), ("几乎所有模型", False), ("Hinton", False), ("CLIP 零样本", False),
+])
+def test_is_question(query, expected):
+    assert is_question(query) is expected
+
+
+def test_question_in_the_notes_language_is_keyword_first():
+    short = route("扩散模型 采样", CHINESE_NOTES)
+    question = route("扩散模型是谁提出的？", CHINESE_NOTES)
+    assert question.keyword == 1.0 and question.vector < short.vector
 
 
 def test_long_english_question_leans_on_vectors():
