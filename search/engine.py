@@ -26,7 +26,7 @@ from indexer.embedders import Embedder, load_embedder
 from indexer.generations import Manifest, NoIndex, committed_generations, read_manifest
 from search import keyword
 from search.fusion import DEFAULT_FUSION, FusionConfig, exact_keys, fuse_hybrid, route
-from search.query import ParsedQuery, parse
+from search.query import parse
 from search.snippets import match_spans, snippet
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -80,6 +80,7 @@ class NoteIndex:
         self.compiler = keyword.QueryCompiler(self.analyzer)
         self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)
         self._embedder = embedder
+        self._embedder_checked = False
 
     def _open_generation(self) -> tuple[Manifest, object, vectors.VectorIndex]:
         """The newest intact generation: its manifest, keyword index and (verified) vectors."""
@@ -118,12 +119,15 @@ class NoteIndex:
         return self._vectors
 
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.manifest.model)
-        if self._embedder.fingerprint() != self.manifest.fingerprint:
-            raise vectors.VectorIndexError(
-                f"the index was built with {self.manifest.fingerprint}, not {self._embedder.fingerprint()}: "
-                "run 'notesearch index' again")
+        """The index's embedder, checked once against the fingerprint its vectors were made with."""
+        if not self._embedder_checked:
+            embedder = self._embedder or load_embedder(self.manifest.model)
+            fingerprint = embedder.fingerprint()
+            if fingerprint != self.manifest.fingerprint:
+                raise vectors.VectorIndexError(
+                    f"the index was built with {self.manifest.fingerprint}, not {fingerprint}: "
+                    "run 'notesearch index' again")
+            self._embedder, self._embedder_checked = embedder, True
         return self._embedder
 
     def passage(self, passage_id: str) -> Passage | None:
@@ -166,24 +170,15 @@ class _Ranked:
     score: float
 
 
-def _collapse(items: list[tuple[Passage, float]]) -> dict[tuple, _Ranked]:
-    """Best-first passages → best-first spans (each span keeps its best piece)."""
-    out: dict[tuple, _Ranked] = {}
-    for passage, score in items:
-        key = _span(passage)
-        if key not in out:
-            out[key] = _Ranked(passage, len(out) + 1, score)
-    return out
-
-
 # A long paragraph is indexed in pieces; its other pieces add this share of their keyword score to its best one.
 OTHER_PIECES = 0.5
 
 
-def _collapse_pieces(items: list[tuple[Passage, float]], others: float = OTHER_PIECES) -> dict[tuple, _Ranked]:
-    """Keyword hits → best-first spans scored by their best piece plus `others` × the rest.
+def _collapse(items: list[tuple[Passage, float]], others: float = 0.0) -> dict[tuple, _Ranked]:
+    """Best-first passages → best-first spans, each scored by its best piece plus `others` × the rest.
 
-    A paragraph that holds one query word in one piece and another word in the
+    Each span keeps its best piece. For keyword hits `others` is OTHER_PIECES:
+    a paragraph that holds one query word in one piece and another word in the
     next holds both words, as the reader sees it.
     """
     best: dict[tuple, tuple[Passage, float]] = {}
@@ -197,10 +192,10 @@ def _collapse_pieces(items: list[tuple[Passage, float]], others: float = OTHER_P
     return {key: _Ranked(best[key][0], rank, scored[key]) for rank, key in enumerate(order, 1)}
 
 
-def keyword_ranking(index: NoteIndex, parsed: ParsedQuery, limit: int) -> dict[tuple, _Ranked]:
-    compiled = index.compiler.compile(parsed)
+def keyword_ranking(index: NoteIndex, compiled, limit: int) -> dict[tuple, _Ranked]:
+    """Best-first spans for a compiled keyword query."""
     hits = keyword.rank(index.searcher, compiled, limit)
-    return _collapse_pieces([(keyword_index.from_record(h.record), h.score) for h in hits])
+    return _collapse([(keyword_index.from_record(h.record), h.score) for h in hits], OTHER_PIECES)
 
 
 def vector_ranking(index: NoteIndex, text: str, limit: int, allowed: set[str] | None = None) -> dict[tuple, _Ranked]:
@@ -231,15 +226,18 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10,
     parsed = parse(query)
     warnings = list(index.warnings) + list(parsed.warnings)
     pool = max(50, 5 * k)
+    compiled = index.compiler.compile(parsed)
     kw: dict[tuple, _Ranked] = {}
     vec: dict[tuple, _Ranked] = {}
     if mode in ("keyword", "hybrid"):
-        kw = keyword_ranking(index, parsed, pool)
+        kw = keyword_ranking(index, compiled, pool)
     if mode in ("semantic", "hybrid"):
         allowed = None
         if not parsed.is_plain():
-            compiled = index.compiler.compile(parsed)
-            allowed = {h.id for h in keyword.rank(index.searcher, compiled, 100000)} if compiled is not None else set()
+            # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
+            searcher = index.searcher
+            allowed = ({searcher.stored_fields(doc)["id"] for doc in searcher.docs_for_query(compiled)}
+                       if compiled is not None else set())
         vec = vector_ranking(index, " ".join(parsed.words()), pool, allowed)
     if not parsed.text:
         warnings.append("empty query: nothing to search for")
