@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from corpus.model import Note, Passage
 from corpus.papers import PaperTable, split_row
@@ -36,17 +37,50 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _EMPHASIS = re.compile(r"\\?\*+|(?<![\w\\])__?(?=\S)|(?<=\S)__?(?!\w)")
 _CODE_TICKS = re.compile(r"`+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+# Stands in the text for a link's end while the line is stripped (a private-use character).
+_MARK = "\ue000"
 
 
 def strip_inline(line: str) -> str:
     """The text of one line with inline markdown removed (emphasis, links, code ticks)."""
-    line = _IMAGE.sub(r"\1", line)
-    line = _LINK.sub(r"\1", line)
+    return strip_inline_links(line)[0]
+
+
+def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
+    """The text of one line without inline markdown, and each link's target with the offset where its label ends.
+
+    A link keeps its label in the text; its target (a URL whose words often
+    name the linked page, e.g. `…/self-supervised-learning-trends#:~:text=…`)
+    is returned apart, for the index to search.
+    """
+    targets: list[str] = []
+
+    def mark(match: re.Match) -> str:
+        targets.append(_link_target(match.group()))
+        return match.group(1) + _MARK
+
+    line = _IMAGE.sub(r"\1", line.replace(_MARK, ""))
+    line = _LINK.sub(mark, line)
     line = _HTML_TAG.sub("", line)
     line = _EMPHASIS.sub("", line)
     line = _CODE_TICKS.sub("", line)
     line = _ESCAPE.sub(r"\1", line)
-    return line.strip()
+    parts = line.split(_MARK)
+    text = "".join(parts)
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    links, offset = [], 0
+    for part, target in zip(parts, targets):
+        offset += len(part)
+        links.append((min(max(offset - lead, 0), len(stripped)), target))
+    return stripped, links
+
+
+def _link_target(link: str) -> str:
+    """The target of a markdown link `[label](target "title")`, percent-decoded."""
+    target = link[link.index("](") + 2:-1].strip()
+    target = re.sub(r"""\s+(?:"[^"]*"|'[^']*')$""", "", target).strip("<>")
+    return unquote(target)
 
 
 @dataclass
@@ -164,10 +198,14 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         texts = [line.rstrip() for line in block.lines]
         joiner = "\n"
     else:
-        texts = [strip_inline(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item" else _QUOTE.sub("", line))
-                 for n, line in enumerate(block.lines)]
+        stripped = [strip_inline_links(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item"
+                                       else _QUOTE.sub("", line))
+                    for n, line in enumerate(block.lines)]
+        texts = [text for text, _links in stripped]
         joiner = None
     text, starts = _join(texts, joiner)
+    links = [] if block.kind == "code" else [(start + offset, target) for start, (_text, line_links)
+                                              in zip(starts, stripped) for offset, target in line_links]
     if not text.strip():
         return []
     pieces = split_long(text)
@@ -176,6 +214,9 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         # The span of a piece is that of its first and last visible character: a piece
         # that starts with the space joining two lines belongs to the second line only.
         piece = text[begin:end]
+        # A link belongs to the piece holding the end of its label.
+        piece_links = tuple(dict.fromkeys(target for offset, target in links
+                                          if begin < offset <= end or (offset == begin == 0)))
         begin += len(piece) - len(piece.lstrip())
         end -= len(piece) - len(piece.rstrip())
         first = block.first + bisect.bisect_right(starts, begin) - 1
@@ -183,7 +224,7 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         out.append(Passage(
             path=note.path, line_start=first, line_end=last, section=section, title=note.title,
             text=text[begin:end].strip(), kind=block.kind, tags=note.tags,
-            piece=n if len(pieces) > 1 else 0,
+            piece=n if len(pieces) > 1 else 0, links=piece_links,
         ))
     return [p for p in out if p.text]
 
@@ -271,11 +312,13 @@ def _table_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         line = block.first + offset
         cells = split_row(row)
         paper = papers.paper(cells) if papers else None
-        text = " ".join(strip_inline(cell) for cell in cells if strip_inline(cell))
+        stripped = [strip_inline_links(cell) for cell in cells]
+        text = " ".join(cell_text for cell_text, _links in stripped if cell_text)
         if not text:
             continue
+        links = tuple(dict.fromkeys(target for _text, cell_links in stripped for _offset, target in cell_links))
         out.append(Passage(
             path=note.path, line_start=line, line_end=line, section=section, title=note.title,
-            text=text, kind="paper" if paper else "row", tags=note.tags, paper=paper,
+            text=text, kind="paper" if paper else "row", tags=note.tags, paper=paper, links=links,
         ))
     return out

@@ -38,6 +38,7 @@ class Passage:
     `line_start`/`line_end` are 1-based and inclusive, in the source file.
     `text` has the markdown syntax stripped; it is what is indexed and shown.
     `piece` numbers the pieces a long block was split into (0 for a whole block).
+    `links` are the targets of the markdown links in the passage (not part of `text`).
     """
 
     path: str
@@ -50,6 +51,7 @@ class Passage:
     tags: tuple[str, ...] = ()
     paper: Paper | None = None
     piece: int = 0
+    links: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:

@@ -26,7 +26,7 @@ from corpus.markdown import passages_of
 from corpus.model import Passage
 from corpus.reading import Skipped, decode, find_note_files, parse_note, read_bytes
 from indexer import keyword, vectors
-from indexer.dictionary import learn_words, merge
+from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
 from indexer.files import fsync_tree
 from indexer.generations import (
@@ -52,7 +52,7 @@ EMBED_BATCH = 64
 MERGE_DELETED = 0.05
 # Bump when parsing or analysis changes what an unchanged note yields: an index
 # of another format re-reads every note (vectors are still reused by content).
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,8 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     for path in scan.added + scan.updated + list(scan.renamed):
         note = parse_note(path, scan.texts[path])
         parsed[path] = passages_of(note)
-        entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]))
+        entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
+                                  tuple(learn_glossary(note.text)))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
@@ -285,6 +286,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=len(passages),
         roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
+        glossary=merge_glossaries(entry.glossary for entry in entries.values()),
     )
     commit(directory, manifest, current.generation if current else None)
     timings["total"] = time.perf_counter() - started

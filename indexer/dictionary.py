@@ -9,6 +9,11 @@ Notes mark their terms in two ways, and both are learned:
   back to the nearest function word or verb of introduction (`提出`, `采用`…).
 
 So `扩散模型` or `长短期记忆` is one token in notes and queries alike.
+
+The same parentheses give a glossary (`learn_glossary`): each Chinese term with
+the English name or acronym the note gives it — `长短期记忆` ↔ `LSTM`,
+`Scaling Laws` ↔ `缩放定律` — which lets a query in one language find the
+notes' term in the other.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ MAX_WORD = 8
 _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\\?\*\*")
 _HEAD = re.compile(rf"^[{HAN}]{{2,{MAX_WORD}}}(?=$|[（(\s])")
 _NAMED = re.compile(rf"([{HAN}]{{2,40}})\s?[（(]\s?[A-Za-z][A-Za-z0-9 .+/-]{{0,60}}[）)]")
+# `Scaling Laws（缩放定律）`: up to MAX_NAME_WORDS English words, then their Chinese name in parentheses.
+MAX_NAME_WORDS = 5
+_ENGLISH_NAMED = re.compile(
+    rf"(?<![A-Za-z0-9])((?:[A-Za-z][A-Za-z0-9+/-]*[ ]){{0,{MAX_NAME_WORDS - 1}}}[A-Za-z][A-Za-z0-9+/-]*)"
+    rf"\s?[（(]([{HAN}]{{2,{MAX_WORD}}})[）)]")
 _FUNCTION_CHARS = frozenset(word for word in CHINESE_STOP_WORDS if len(word) == 1)
 # Words that introduce a term rather than belong to it: `提出了X（…）`, `称为X（…）`.
 _INTRODUCERS = frozenset(
@@ -45,6 +55,30 @@ def learn_words(text: str) -> list[str]:
     return list(words)
 
 
+def learn_glossary(text: str) -> list[tuple[str, str]]:
+    """(English, Chinese) pairs a note defines: `中文术语（English name or ACRONYM）` or `English（中文）`."""
+    pairs: dict[tuple[str, str], None] = {}
+    for match in _NAMED.finditer(text):
+        name = _named_term(match.group(1))
+        english = _english_name(match.group()[len(match.group(1)):])
+        if name and english:
+            pairs.setdefault((english, name))
+    for match in _ENGLISH_NAMED.finditer(text):
+        english, chinese = _english_name(match.group(1)), match.group(2)
+        if english and not (_FUNCTION_CHARS & set(chinese)):
+            pairs.setdefault((english, chinese))
+    return list(pairs)
+
+
+def _english_name(parenthesis: str) -> str | None:
+    """The English inside `（Long Short-Term Memory）`, or None when it is not a name (e.g. a sentence)."""
+    inner = " ".join(parenthesis.strip().strip("（()）").split())
+    words = inner.split()
+    if not 1 <= len(words) <= MAX_NAME_WORDS or not inner[:1].isalpha() or any(w.isdigit() for w in words):
+        return None  # too long for a name, or a citation (`Olah 2017`)
+    return inner
+
+
 def _named_term(run: str) -> str | None:
     """The term at the end of a run of Chinese text, when it is more than one jieba word."""
     taken: list[str] = []
@@ -54,6 +88,11 @@ def _named_term(run: str) -> str | None:
         taken.insert(0, word)
     term = "".join(taken)
     return term if len(taken) > 1 and len(term) >= 3 else None
+
+
+def merge_glossaries(glossaries: Iterable[Iterable[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+    """One sorted glossary from many."""
+    return tuple(sorted({tuple(pair) for glossary in glossaries for pair in glossary}))
 
 
 def merge(word_lists: Iterable[Iterable[str]]) -> tuple[str, ...]:

@@ -46,11 +46,12 @@ class IndexBusy(Exception):
 
 @dataclass(frozen=True)
 class FileEntry:
-    """A note file as committed: its content hash and the words learned from it."""
+    """A note file as committed: its content hash and the words and glossary learned from it."""
 
     sha256: str
     words: tuple[str, ...] = ()
     passages: int = 0
+    glossary: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Manifest:
     skipped: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
     format: str = ""
+    glossary: tuple[tuple[str, str], ...] = ()
 
     @property
     def folder(self) -> str:
@@ -78,10 +80,11 @@ class Manifest:
     def to_json(self) -> str:
         data = {
             "version": MANIFEST_VERSION, "generation": self.generation, "model": self.model, "fingerprint": self.fingerprint,
-            "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages} for path, e in self.files.items()},
+            "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages,
+                              "glossary": [list(pair) for pair in e.glossary]} for path, e in self.files.items()},
             "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
-            "created": self.created, "format": self.format,
+            "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
         }
         return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -92,10 +95,12 @@ class Manifest:
             raise ValueError(f"manifest version {d.get('version')!r} is not {MANIFEST_VERSION}")
         return cls(
             generation=int(d["generation"]), model=d["model"], fingerprint=d["fingerprint"],
-            files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0))) for path, e in d["files"].items()},
+            files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0)),
+                                   tuple((en, zh) for en, zh in e.get("glossary", ()))) for path, e in d["files"].items()},
             words=tuple(d["words"]), vectors_sha256=d["vectors_sha256"], whoosh_generation=int(d["whoosh_generation"]),
             passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
+            glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
         )
 
 

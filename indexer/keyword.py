@@ -1,7 +1,7 @@
 """The keyword index: passages in a Whoosh index, terms from our own analyzer.
 
 Fields: title (paper title), authors, year (numeric), section (note title and
-heading path), tags, body, path, and `grams` (Chinese character uni/bigrams of
+heading path), tags, body, links (the words of link targets), path, and `grams` (Chinese character uni/bigrams of
 everything, the fallback when jieba cuts a word differently). Every stored
 field needed to show a hit is stored here, so a hit never needs the notes.
 """
@@ -98,6 +98,7 @@ def schema(words: Iterable[str]) -> fields.Schema:
         section=text(),
         tags=text(),
         body=text(),
+        links=fields.TEXT(analyzer=WordTokenizer(words), phrase=False),
         grams=fields.TEXT(analyzer=GramTokenizer(), phrase=True),
         year=fields.NUMERIC(int, bits=32, stored=True, signed=False),
         kind=fields.ID(stored=True),
@@ -126,6 +127,7 @@ def document(passage: Passage) -> dict:
         "section": " ".join(part for part in (passage.title, passage.section) if part),
         "tags": " ".join(passage.tags),
         "body": passage.text,
+        "links": " ".join(link_words(link) for link in passage.links),
         "grams": " ".join(part for part in (paper.title if paper else "", passage.section, passage.text) if part),
         "kind": passage.kind,
         "record": to_record(passage),
@@ -135,10 +137,26 @@ def document(passage: Passage) -> dict:
     return doc
 
 
+_TEXT_FRAGMENT = re.compile(r"#:~:text=")
+_URL_NOISE = re.compile(r"^(?:https?|www|ftp|mailto)$|^(?:html?|php|aspx?|pdf)$", re.IGNORECASE)
+
+
+def link_words(url: str) -> str:
+    """The words of a link target: `https://x.ai/blog/self-supervised-learning#:~:text=If you` → `x ai blog …`.
+
+    A URL's path and text fragment often name the linked page in English; the
+    scheme, `www` and file suffixes say nothing and are dropped.
+    """
+    words = re.split(r"[^\w-]+|_", _TEXT_FRAGMENT.sub(" ", url))
+    return " ".join(word for word in words if word.strip("-") and not _URL_NOISE.match(word))
+
+
 def to_record(passage: Passage) -> str:
     """A passage as compact JSON (what the index stores to rebuild it)."""
     data = {"p": passage.path, "a": passage.line_start, "b": passage.line_end, "s": passage.section,
                 "t": passage.title, "x": passage.text, "k": passage.kind, "g": list(passage.tags), "n": passage.piece}
+    if passage.links:
+        data["l"] = list(passage.links)
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]
@@ -153,7 +171,7 @@ def from_record(record: str) -> Passage:
         year, authors, title, note = d["paper"]
         paper = Paper(year, tuple(authors), title, note)
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
-                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"])
+                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())))
 
 
 def create(directory: str, words: Iterable[str], cache_dir: str | None) -> index.Index:

@@ -77,7 +77,7 @@ class NoteIndex:
         self.warnings: list[str] = []
         self.manifest, self._ix, self._vectors = self._open_generation()
         self.analyzer = Analyzer(self.manifest.words, self.directory)
-        self.compiler = keyword.QueryCompiler(self.analyzer)
+        self.compiler = keyword.QueryCompiler(self.analyzer, keyword.Glossary(self.manifest.glossary))
         self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)
         self._embedder = embedder
         self._embedder_checked = False

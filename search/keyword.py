@@ -9,7 +9,9 @@ fields and year ranges are required; `-word` excludes.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -18,9 +20,10 @@ from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
 from indexer.analysis import HAN, Analyzer, char_grams
+from indexer.stopwords import ENGLISH_STOP_WORDS
 from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearRange
 
-BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0}
+BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
 GRAM_BOOST = 0.4
 # A bigram of a longer Chinese word, found on its own, counts this share of GRAM_BOOST.
 BIGRAM_WEIGHT = 0.5
@@ -35,6 +38,10 @@ RERANK_POOL = 200
 # A Chinese run of the query up to this length must also match as an exact substring to get the gram bonus.
 MAX_GRAM_PHRASE = 8
 _HAN_RUN = re.compile(f"[{HAN}]+")
+# Only an acronym of this many letters is matched by initials (two letters match too many word pairs).
+MIN_INITIALS = 3
+# A glossary term a query word stands for scores this share of a word (split among the words it stands for).
+GLOSSARY_WEIGHT = 1.0
 
 
 class _BestFieldMatcher(UnionMatcher):
@@ -108,11 +115,64 @@ class KeywordHit:
     record: str
 
 
-class QueryCompiler:
-    """Turns a ParsedQuery into a Whoosh query with the index's analyzer."""
+class Glossary:
+    """The notes' own translations (`长短期记忆` ↔ `LSTM`), looked up from either side.
 
-    def __init__(self, analyzer: Analyzer):
+    An English name is found by its words (`diffusion models`) or, for an
+    acronym, by the initials of the query's words: `self-supervised learning`
+    spells SSL, the acronym the notes give `自监督学习`.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
+        self.by_english: dict[tuple[str, ...], set[str]] = {}
+        self.by_initials: dict[str, set[str]] = {}
+        self.by_chinese: dict[str, set[str]] = {}
+        for english, chinese in pairs:
+            words = tuple(_english_words(english))
+            if not words:
+                continue
+            self.by_english.setdefault(words, set()).update((chinese, english))
+            self.by_chinese.setdefault(chinese, set()).add(english)
+            capitals = "".join(ch for ch in english if ch.isupper()).lower()
+            if len(words) == 1 and len(capitals) >= MIN_INITIALS:
+                self.by_initials.setdefault(capitals, set()).update((chinese, english))
+
+    def expansions(self, words: Sequence[str]) -> dict[int, list[tuple[str, int]]]:
+        """For each query word, the glossary terms it stands for, with how many query words share each.
+
+        A run of words stands for a term when the run is the term's English
+        name, or when its initials spell the term's acronym; a single Chinese
+        word stands for the English names of its term.
+        """
+        out: dict[int, list[tuple[str, int]]] = {}
+        folded = [tuple(_english_words(word)) for word in words]
+        initials = ["".join(part[0] for part in parts if part not in ENGLISH_STOP_WORDS) for parts in folded]
+        for i in range(len(words)):
+            if words[i] in self.by_chinese:
+                out.setdefault(i, []).extend((term, 1) for term in sorted(self.by_chinese[words[i]]))
+            for j in range(i, len(words)):
+                if not folded[j] or (j > i and not initials[j]):
+                    break
+                run = tuple(part for parts in folded[i:j + 1] for part in parts)
+                found = self.by_english.get(run, set()) | self.by_initials.get("".join(initials[i:j + 1]), set())
+                typed = " ".join(words[i:j + 1]).lower()
+                found = {term for term in found if term.lower() != typed}
+                for n in range(i, j + 1):
+                    out.setdefault(n, []).extend((term, j - i + 1) for term in sorted(found))
+        return {n: list(dict.fromkeys(terms)) for n, terms in out.items() if terms}
+
+
+def _english_words(text: str) -> list[str]:
+    """Lower-cased Latin words and their hyphen parts: `Short-Term Memory` → short, term, memory."""
+    return re.findall(r"[a-z0-9]+", text.lower()) if re.fullmatch(r"[A-Za-z0-9 .+/-]+", text) else []
+
+
+class QueryCompiler:
+    """Turns a ParsedQuery into a Whoosh query with the index's analyzer and the notes' glossary."""
+
+    def __init__(self, analyzer: Analyzer, glossary: Glossary | None = None):
         self.analyzer = analyzer
+        self.glossary = glossary or Glossary()
 
     def compile(self, parsed: ParsedQuery) -> wq.Query | None:
         """The Whoosh query, or None when nothing searchable is left (e.g. only stop words).
@@ -120,11 +180,38 @@ class QueryCompiler:
         With two or more terms in its free words the query comes wrapped in
         Coordinated, which `rank` uses to favour passages matching more of them.
         """
-        query = self._group(parsed.root)
+        free = self._free_words(parsed.root)
+        extra = self._glossary_clauses(free)
+        query = self._group(parsed.root, extra)
         if query is None:
             return None
-        units = tuple(unit for text in self._free_words(parsed.root) for unit in self._units(text))
+        units = tuple(unit for n, text in enumerate(free) for unit in self._units(text, extra=extra.get(n, ())))
         return Coordinated(query, units) if len(units) > 1 else query
+
+    def _glossary_clauses(self, words: list[str]) -> dict[int, list[wq.Query]]:
+        """For each free word, the searches for the glossary terms it stands for.
+
+        A term that stands for k query words is searched by each of them at 1/k
+        weight, so a passage holding only the term matches all k words once.
+        """
+        out: dict[int, list[wq.Query]] = {}
+        for n, terms in self.glossary.expansions(words).items():
+            for term, shared in terms:
+                clause = self._whole(term, GLOSSARY_WEIGHT / shared)
+                if clause is not None:
+                    out.setdefault(n, []).append(clause)
+        return out
+
+    def _whole(self, text: str, boost: float) -> wq.Query | None:
+        """`text` as written, in any field: its words together, or (Chinese) its characters in a row."""
+        terms = [t.text for t in self.analyzer.tokens(text, subwords=False)]
+        clauses = [BestField([wq.Term(name, term, boost=boost * field_boost) for name, field_boost in BOOSTS.items()],
+                             tiebreak=FIELD_TIEBREAK) for term in dict.fromkeys(terms)]
+        words = wq.And(clauses) if len(clauses) > 1 else clauses[0] if clauses else None
+        if _HAN_RUN.fullmatch(text):
+            grams = self._grams(text, GRAM_BOOST * boost)
+            return wq.Or([words, grams]) if words is not None else grams
+        return words
 
     def terms(self, parsed: ParsedQuery) -> list[str]:
         """The index terms to mark in a snippet: each word's terms and Latin parts.
@@ -142,15 +229,21 @@ class QueryCompiler:
         """The texts of the optional words of the top-level AND (or a lone OR)."""
         return [child.text for child in group.children if isinstance(child, Word)] if group.op == "AND" else []
 
-    def _group(self, group: Group) -> wq.Query | None:
+    def _group(self, group: Group, extra: dict[int, list[wq.Query]] | None = None) -> wq.Query | None:
+        """A group's query; `extra` adds glossary clauses to its free words (by their order, top level only)."""
         required, optional, excluded = [], [], []
+        free = 0
         for child in group.children:
             if isinstance(child, Not):
                 q = self._node(child.node)
                 if q is not None:
                     excluded.append(q)
                 continue
-            q = self._node(child)
+            if isinstance(child, Word) and group.op == "AND" and extra is not None:
+                q = self.word(child.text, extra=extra.get(free, ()))
+                free += 1
+            else:
+                q = self._node(child)
             if q is None:
                 continue
             if isinstance(child, Word) and group.op == "AND":
@@ -187,9 +280,9 @@ class QueryCompiler:
             return wq.AndNot(wq.Every(), inner) if inner is not None else None
         return None
 
-    def word(self, text: str, fields: dict[str, float] = BOOSTS) -> wq.Query | None:
-        """Any field matching any term of the word, plus the character-gram fallback."""
-        parts = [unit.query for unit in self._units(text, fields)]
+    def word(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[wq.Query] = ()) -> wq.Query | None:
+        """Any field matching any term of the word, plus the character-gram fallback (and `extra` alternatives)."""
+        parts = [unit.query for unit in self._units(text, fields, extra)]
         if len(parts) > 1:
             # A short Chinese run found as written scores above its words found apart.
             parts.extend(self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)
@@ -198,8 +291,11 @@ class QueryCompiler:
             return None
         return wq.Or(parts) if len(parts) > 1 else parts[0]
 
-    def _units(self, text: str, fields: dict[str, float] = BOOSTS) -> list[Unit]:
-        """One unit per main term of `text`: the term (or its parts) in any field, or its characters in a row."""
+    def _units(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[wq.Query] = ()) -> list[Unit]:
+        """One unit per main term of `text`: the term (or its parts) in any field, or its characters in a row.
+
+        `extra` (the glossary terms the word stands for) are alternatives of each unit.
+        """
         groups: list[list] = []
         for token in self.analyzer.tokens(text):
             if token.part and groups:
@@ -225,6 +321,8 @@ class QueryCompiler:
                     clauses.extend(wq.Term("grams", main[i:i + 2], boost=GRAM_BOOST * BIGRAM_WEIGHT)
                                    for i in range(len(main) - 1))
                     shares.extend([PART_WEIGHT] * (len(main) - 1))
+            clauses.extend(extra)
+            shares.extend([1.0] * len(extra))
             units.append(Unit(wq.Or(clauses) if len(clauses) > 1 else clauses[0], tuple(shares)))
         return units
 
@@ -287,7 +385,9 @@ def rank(searcher, compiled: wq.Query | None, limit: int) -> list[KeywordHit]:
     weights = {}
     for n, unit in enumerate(compiled.units):
         docs = _unit_docs(reader, unit)
-        weights[n] = (reader.doc_count() + 1) / (len(docs) + 1), {doc: share for doc, share in docs.items() if doc in pool}
+        # A term is as rare as the passages holding all of it (a stray bigram of it says little).
+        whole = sum(1 for share in docs.values() if share >= 1.0)
+        weights[n] = _idf(reader.doc_count(), whole), {doc: share for doc, share in docs.items() if doc in pool}
     total = sum(weight for weight, _docs in weights.values())
     matched = dict.fromkeys(pool, 0.0)
     for weight, docs in weights.values():
@@ -306,16 +406,25 @@ def _unit_docs(reader, unit: Unit) -> dict[int, float]:
     docs: dict[int, float] = {}
     clauses = list(unit.query.children()) if isinstance(unit.query, wq.Or) else [unit.query]
     for clause, share in zip(clauses, unit.shares):
-        if isinstance(clause, wq.Phrase):
-            sets = [_postings(reader, clause.fieldname, word) for word in clause.words]
-            found = set.intersection(*sets) if sets else set()
-        else:
-            found = set()
-            for name, text in clause.iter_all_terms():
-                found |= _postings(reader, name, text)
-        for doc in found:
+        for doc in _matching(reader, clause):
             docs[doc] = max(docs.get(doc, 0.0), share)
     return docs
+
+
+def _matching(reader, clause: wq.Query) -> set[int]:
+    """The passages a clause of a unit matches: a phrase or And needs all its parts, anything else one."""
+    if isinstance(clause, wq.Phrase):
+        sets = [_postings(reader, clause.fieldname, word) for word in clause.words]
+        return set.intersection(*sets) if sets else set()
+    if isinstance(clause, wq.And):
+        sets = [_matching(reader, child) for child in clause.children()]
+        return set.intersection(*sets) if sets else set()
+    if isinstance(clause, wq.Or):
+        return set().union(*(_matching(reader, child) for child in clause.children()))
+    found: set[int] = set()
+    for name, text in clause.iter_all_terms():
+        found |= _postings(reader, name, text)
+    return found
 
 
 def _postings(reader, name: str, text: str) -> set[int]:
@@ -325,3 +434,8 @@ def _postings(reader, name: str, text: str) -> set[int]:
 
 
 WEIGHTING = BM25F(B=0.75, K1=1.2)
+
+
+def _idf(documents: int, matching: int) -> float:
+    """The BM25 inverse document frequency of a term found in `matching` of `documents` passages."""
+    return math.log(1 + (documents - matching + 0.5) / (matching + 0.5))
