@@ -70,7 +70,7 @@ class UseM3:
             return np.zeros((0, self.dim), dtype=np.float32)
         # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
         # and on a busy machine that wait took p95 from 13 ms to 300 ms.
-        self._model._backend.threads = 1 if len(texts) == 1 else self.threads
+        self._model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend, loaded on first use
         return _unit(self._model.encode(list(texts)))
 
 
