@@ -1,4 +1,4 @@
-"""notesearch command line: index, search, related, eval, stats.
+"""notesearch command line: index, search, serve, related, eval, stats.
 
 Each command is a thin shell over one library call; this file parses
 arguments, reads the environment once, and renders results.
@@ -11,15 +11,20 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import corpus
-from indexer.embedders import DEFAULT_MODEL, EmbedderError
-from indexer.generations import IndexBusy, NoIndex
-from indexer.vectors import VectorIndexError
-from search.engine import MODES, Hit, SearchResult, open_index, search
-from search.evaluation import Report, evaluate_index, read_judgements
-from search.related import PaperGraph, RelatedResult, find_passage, more_like, related
+from search.answers import display_path, related_data, result_data
+
+if TYPE_CHECKING:
+    from search.evaluation import Report
+    from search.related import RelatedResult
+
+# The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
+# a search answered by a warm server never loads it.
+MODES = ("hybrid", "keyword", "semantic")  # as search.engine.MODES (tests/test_server.py checks)
 
 
 class UserError(Exception):
@@ -55,51 +60,6 @@ class Progress:
         sys.stderr.flush()
 
 
-def display_path(path: str) -> str:
-    """A path relative to the working directory when it lies below it, else absolute."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
-
-
-def hit_json(hit: Hit, explain: bool = False) -> dict:
-    p = hit.passage
-    data = {
-        "rank": hit.rank, "path": display_path(p.path), "line_start": p.line_start, "line_end": p.line_end,
-        "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
-        "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
-    }
-    if explain:
-        data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
-                    exact_match=hit.exact, matched=list(hit.matched))
-    if hit.reasons:
-        data["reasons"] = list(hit.reasons)
-    return data
-
-
-def result_json(result: SearchResult, explain: bool = False) -> str:
-    data = {"query": result.query, "mode": result.mode, "took_ms": round(result.took_ms, 2),
-                "hits": [hit_json(h, explain) for h in result.hits]}
-    if explain:
-        data["route"] = result.route
-    return json.dumps(data, ensure_ascii=False)
-
-
-def paper_json(passage) -> dict:
-    p = passage
-    return {"path": display_path(p.path), "line_start": p.line_start, "line_end": p.line_end, "title": p.display_title,
-                "year": p.paper.year if p.paper else None, "authors": list(p.paper.authors) if p.paper else []}
-
-
-def related_json(result: RelatedResult) -> str:
-    return json.dumps({"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
-                           "anchor": paper_json(result.anchor) if result.anchor else None,
-                           "candidates": [paper_json(p) for p in result.candidates],
-                           "hits": [hit_json(h) for h in result.hits]}, ensure_ascii=False)
-
-
 def paper_line(passage) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
@@ -132,28 +92,29 @@ def report_json(report: Report, judgements: str) -> str:
                       ensure_ascii=False)
 
 
-def render_text(result: SearchResult, explain: bool, color: bool) -> str:
+def render_text(answer: dict, explain: bool, color: bool) -> str:
+    """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
     lines = []
-    if not result.hits:
-        lines.append(f"no results for {result.query!r} ({result.mode})")
-    for hit in result.hits:
-        p = hit.passage
-        heading = " › ".join(part for part in (p.display_title, p.section) if part)
-        lines.append(f"{hit.rank:>2}. {heading}")
-        lines.append(f"    {display_path(p.path)}:{p.line_start}" + (f"-{p.line_end}" if p.line_end != p.line_start else ""))
-        text = hit.snippet
+    if not answer["hits"]:
+        lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
+    for hit in answer["hits"]:
+        heading = " › ".join(part for part in (hit["title"], hit["section"]) if part)
+        lines.append(f"{hit['rank']:>2}. {heading}")
+        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
+        lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
+        text = hit["snippet"]
         if color:
             parts = text.split("**")
             text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
         lines.append(f"    {text}")
         if explain:
-            kw = f"#{hit.keyword_rank} ({hit.keyword_score:.3f})" if hit.keyword_rank else "-"
-            vec = f"#{hit.vector_rank} ({hit.vector_score:.3f})" if hit.vector_rank else "-"
-            exact = "  exact match" if hit.exact else ""
-            lines.append(f"    keyword {kw}  vector {vec}  fused {hit.score:.4f}{exact}  "
-                         f"matched: {', '.join(hit.matched) or '-'}")
-    if explain and result.route:
-        lines.append(f"({result.route})")
+            kw = f"#{hit['keyword_rank']} ({hit['keyword_score']:.3f})" if hit["keyword_rank"] else "-"
+            vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
+            exact = "  exact match" if hit["exact_match"] else ""
+            lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
+                         f"matched: {', '.join(hit['matched']) or '-'}")
+    if explain and answer["route"]:
+        lines.append(f"({answer['route']})")
     return "\n".join(lines)
 
 
@@ -173,15 +134,16 @@ def report_line(report) -> str:
 
 
 def cmd_index(args) -> int:
-    from indexer.build import build  # only indexing needs it: searches start faster without
+    from indexer.build import build
+    from indexer.embedders import DEFAULT_MODEL
 
     paths = args.paths or [str(corpus.BUNDLED_NOTES)]
     missing = [path for path in paths if not os.path.exists(path)]
     if missing:
         # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
         raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
-    report = build(paths, args.index, model=args.model, exclude=args.exclude, progress=Progress(args.quiet),
-                   wait=args.wait)
+    report = build(paths, args.index, model=args.model or DEFAULT_MODEL, exclude=args.exclude,
+                   progress=Progress(args.quiet), wait=args.wait)
     for message in report.warnings:
         warn(message)
     for skipped in report.skipped:
@@ -212,21 +174,71 @@ def read_queries(args) -> list[str]:
     return [args.query]
 
 
+def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[str], color: bool) -> None:
+    """Print the answer to the n-th query, and its warnings on stderr."""
+    for message in warnings:
+        warn(message)
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False), flush=True)
+    else:
+        if len(queries) > 1:
+            print(("\n" if n else "") + f"== {queries[n]}")
+        print(render_text(answer, args.explain, color))
+
+
+def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, list[str]]]:
+    """(answer, warnings) of each query from a warm server for this index, until one is not answered."""
+    from search.client import ask
+
+    for query in queries:
+        response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,
+                                    "explain": args.explain, "cwd": cwd})
+        if not response or "answer" not in response:
+            if response and args.debug:
+                warn(f"the server did not answer: {response.get('error')}")
+            return
+        yield response["answer"], response.get("warnings", [])
+
+
 def cmd_search(args) -> int:
     queries = read_queries(args)
-    ensure_index(args)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    cwd = os.getcwd()
+    done = 0
+    if not args.no_server:
+        for answer, warnings in served_answers(args, queries, cwd):
+            print_answer(args, queries, done, answer, warnings, color)
+            done += 1
+    if done == len(queries) and queries:
+        return 0
+    ensure_index(args)
+    from search.engine import open_index, search
+
     with open_index(args.index) as index:
-        for n, query in enumerate(queries):
-            result = search(index, query, mode=args.mode, k=args.k)
-            for message in result.warnings:
-                warn(message)
-            if args.json:
-                print(result_json(result, args.explain), flush=True)
-            else:
-                if len(queries) > 1:
-                    print(("\n" if n else "") + f"== {query}")
-                print(render_text(result, args.explain, color))
+        for n in range(done, len(queries)):
+            result = search(index, queries[n], mode=args.mode, k=args.k)
+            print_answer(args, queries, n, result_data(result, args.explain, cwd), list(result.warnings), color)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from search import server
+    from search.client import ask
+
+    running = ask(args.index, {"op": "ping"})
+    if running and running.get("pong"):
+        raise UserError(f"a server already answers for {args.index} (pid {running['pid']})")
+    ensure_index(args)
+
+    def ready(served: server.NoteServer) -> None:
+        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}); "
+              "stop with Ctrl-C", flush=True)
+
+    try:
+        server.run(args.index, port=args.port, ready=ready)
+    except OSError as error:
+        raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
+    print("stopped", flush=True)
     return 0
 
 
@@ -238,6 +250,9 @@ def cmd_related(args) -> int:
     else:
         queries = read_queries(args)
     ensure_index(args)
+    from search.engine import open_index
+    from search.related import PaperGraph, find_passage, more_like, related
+
     status = 0
     with open_index(args.index) as index:
         graph = PaperGraph(index)
@@ -253,13 +268,16 @@ def cmd_related(args) -> int:
                 warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
                 status = 1
             if args.json:
-                print(related_json(result), flush=True)
+                print(json.dumps(related_data(result), ensure_ascii=False), flush=True)
             elif result.anchor or result.candidates:
                 print(("\n" if n else "") + render_related(result))
     return status if args.passage or not args.queries else 0
 
 
 def cmd_eval(args) -> int:
+    from search.engine import open_index
+    from search.evaluation import evaluate_index, read_judgements
+
     try:
         judgements = read_judgements(args.judgements)
     except OSError as error:
@@ -274,6 +292,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
+    from search.engine import open_index
+
     with open_index(args.index) as index:
         m = index.manifest
         papers = sum(1 for p in index.passages() if p.paper)
@@ -296,7 +316,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="index notes (default: the bundled notes)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="note files or folders")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model: use-m3 (default) or st:<name or path>")
+    p.add_argument("--model", default=None, help="embedding model: use-m3 (default) or st:<name or path>")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for another indexer (default 30)")
     p.set_defaults(run=cmd_index)
@@ -308,7 +328,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per query per line")
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
+    p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("serve", parents=[common], help="keep the index loaded and answer searches fast (localhost)")
+    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("related", parents=[common], help="papers to read with a paper (or passages like one)")
     p.add_argument("query", nargs="?", metavar="PAPER", help="a paper title, a fragment of one, or an author")
@@ -340,21 +365,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (UserError, IndexBusy, EmbedderError, VectorIndexError) as error:
-        if args.debug:
-            raise
-        warn(str(error))
-        return 1
-    except NoIndex as error:
-        if args.debug:
-            raise
-        warn(f"{error}: run 'notesearch index PATH --index {args.index}' first")
-        return 1
     except KeyboardInterrupt:
         warn("interrupted")
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        # The error classes are imported only now: a search answered by a server never loads their modules.
+        from indexer.embedders import EmbedderError
+        from indexer.generations import IndexBusy, NoIndex
+        from indexer.vectors import VectorIndexError
+
+        if args.debug or not isinstance(error, (UserError, NoIndex, IndexBusy, EmbedderError, VectorIndexError)):
+            raise
+        warn(f"{error}: run 'notesearch index PATH --index {args.index}' first" if isinstance(error, NoIndex)
+             else str(error))
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""Search answers as JSON-ready dicts: what `search --json` prints and the server sends.
+
+The CLI renders its human output from these same dicts, so an answer from a
+warm server prints exactly as one computed in process. Paths are shown relative
+to the asker's working directory (`cwd`), which for a server is not its own.
+This module imports nothing heavy: a client of the server loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from corpus.model import Passage
+    from search.engine import Hit, SearchResult
+    from search.related import RelatedResult
+
+
+def display_path(path: str, cwd: str | None = None) -> str:
+    """`path` relative to `cwd` (default: the working directory) when it lies below it, else absolute."""
+    try:
+        relative = os.path.relpath(path, cwd)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
+    """One hit in the results format of ../shared/eval/README.md (plus scores when `explain`)."""
+    p = hit.passage
+    data = {
+        "rank": hit.rank, "path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+        "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
+        "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
+    }
+    if explain:
+        data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
+                    exact_match=hit.exact, matched=list(hit.matched))
+    if hit.reasons:
+        data["reasons"] = list(hit.reasons)
+    return data
+
+
+def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
+    """The answer to one query: query, mode, took_ms, hits (and the route when `explain`)."""
+    data = {"query": result.query, "mode": result.mode, "took_ms": round(result.took_ms, 2),
+            "hits": [hit_data(h, explain, cwd) for h in result.hits]}
+    if explain:
+        data["route"] = result.route
+    return data
+
+
+def paper_data(passage: Passage, cwd: str | None = None) -> dict:
+    """A paper record: where it is, its title, year and authors."""
+    p = passage
+    return {"path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+            "title": p.display_title, "year": p.paper.year if p.paper else None,
+            "authors": list(p.paper.authors) if p.paper else []}
+
+
+def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
+    """The papers related to one paper (or the candidates when its name was ambiguous)."""
+    return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
+            "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
+            "candidates": [paper_data(p, cwd) for p in result.candidates],
+            "hits": [hit_data(h, cwd=cwd) for h in result.hits]}

@@ -1,0 +1,223 @@
+"""Warm mode: one index and its embedder kept open, answering searches on localhost.
+
+    notesearch serve --index DIR      # answers until SIGINT or SIGTERM
+    search.client.ask(DIR, {"op": "search", "query": "自监督 视觉", "mode": "hybrid", "k": 10,
+                            "explain": False, "cwd": os.getcwd()})
+
+Protocol: one request per connection, one JSON object a line each way. A
+request is {"op": "ping"} or {"op": "search", "query", "mode", "k", "explain",
+"cwd"}, and always carries "token" and "index". The answer is {"answer": <the
+object `search --json` prints>, "warnings": [...]}, {"pong": true, ...} or
+{"error": "..."}; a bad request never stops the server.
+
+Security: the server binds 127.0.0.1 only, and writes `serve.json` (pid, port,
+a random token, the index folder) into the index folder, readable by its owner
+alone. Every request must carry the token, so another local user, who cannot
+read the file, cannot query the notes. The file goes when the server stops.
+
+The search stage loads in the server only; clients use search/client.py,
+which imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import socketserver
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indexer.files import atomic_write
+from indexer.generations import MANIFEST, read_manifest
+from search.answers import result_data
+from search.client import HOST, STATE_FILE, remove_state, same_folder
+
+if TYPE_CHECKING:
+    from indexer.embedders import Embedder
+    from search.engine import NoteIndex
+
+MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
+
+
+class WarmIndex:
+    """The committed index of a folder, reopened when a rebuild commits a new generation."""
+
+    def __init__(self, directory: str, embedder: Embedder | None = None):
+        self.directory = os.path.abspath(directory)
+        self.embedders: dict[str, Embedder] = {embedder.name: embedder} if embedder else {}
+        self.index: NoteIndex | None = None
+        self._seen: tuple[int, int, int] | None = None
+        self.refresh()
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os.path.join(self.directory, MANIFEST))
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def refresh(self) -> NoteIndex:
+        """The open index, reopened first if manifest.json changed (one stat when it did not).
+
+        Raises NoIndex when the index is gone; the old generation stays open until a new one opens.
+        """
+        stamp = self._manifest_stamp()
+        if self.index is not None and stamp == self._seen:
+            return self.index
+        from search.engine import open_index
+
+        manifest = read_manifest(self.directory)
+        if self.index is not None and manifest.generation == self.index.manifest.generation:
+            self._seen = stamp
+            return self.index
+        known = self.embedders.get(manifest.model)
+        index = open_index(self.directory, known)
+        if known is None:
+            # Load the model now, not at the first query (its first encode loads the weights). A model that
+            # fails to load fails each semantic search with its own message instead.
+            with contextlib.suppress(Exception):
+                embedder = index.embedder()
+                embedder.encode(["warm"])
+                self.embedders[index.manifest.model] = embedder
+        if self.index is not None:
+            self.index.close()
+        self.index, self._seen = index, stamp
+        return index
+
+    def search(self, query: str, mode: str, k: int, explain: bool, cwd: str) -> dict:
+        """The answer to one query, as `search --json` prints it, with its warnings."""
+        from search.engine import search
+
+        result = search(self.refresh(), query, mode=mode, k=k)
+        return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+
+
+def _check(request: dict, key: str, kind: type, default: object = None) -> object:
+    value = request.get(key, default)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{key!r} must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def setup(self) -> None:
+        self.timeout = self.server.client_timeout
+        super().setup()
+
+    def handle(self) -> None:
+        try:
+            line = self.rfile.readline(MAX_REQUEST + 1)
+        except OSError:
+            return
+        response = self.server.respond(line)
+        try:
+            self.wfile.write(json.dumps(response).encode("ascii") + b"\n")
+        except OSError:
+            pass
+
+
+class NoteServer(socketserver.TCPServer):
+    """A TCP server on 127.0.0.1 answering requests for one index, one at a time.
+
+    One at a time because a Whoosh searcher is not meant to be shared between
+    threads, and an interactive user asks one question at a time anyway.
+    """
+
+    allow_reuse_address = True
+    client_timeout = 5.0  # seconds to read a request: one at a time, so a silent client must not hold the server
+
+    def __init__(self, directory: str, port: int = 0, embedder: Embedder | None = None):
+        self.notes = WarmIndex(directory, embedder)
+        self.directory = self.notes.directory
+        self.token = secrets.token_hex(16)
+        self.answered = 0
+        try:
+            super().__init__((HOST, port), _Handler)
+        except BaseException:
+            self.notes.close()
+            raise
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def respond(self, line: bytes) -> dict:
+        """The answer to one request line; every problem becomes {"error": ...}."""
+        try:
+            if len(line) > MAX_REQUEST:
+                raise ValueError(f"request over {MAX_REQUEST} bytes")
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise TypeError("a request is a JSON object")
+            token = _check(request, "token", str, "")
+            if not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self.token.encode()):
+                return {"error": "wrong token: read it from serve.json in the index folder"}
+            if not same_folder(_check(request, "index", str, ""), self.directory):
+                return {"error": f"this server answers for {self.directory}"}
+            op = request.get("op")
+            if op == "ping":
+                index = self.notes.refresh()
+                return {"pong": True, "pid": os.getpid(), "index": self.directory,
+                        "generation": index.manifest.generation, "answered": self.answered}
+            if op == "search":
+                cwd = _check(request, "cwd", str)
+                if not os.path.isabs(cwd):
+                    raise ValueError("'cwd' must be an absolute path: paths are shown relative to it")
+                k = _check(request, "k", int, 10)
+                if k < 1:
+                    raise ValueError("'k' must be at least 1")
+                response = self.notes.search(_check(request, "query", str), _check(request, "mode", str, "hybrid"),
+                                             k, _check(request, "explain", bool, False), cwd)
+                self.answered += 1
+                return response
+            return {"error": f"unknown op {op!r}: use 'search' or 'ping'"}
+        except Exception as error:  # noqa: BLE001 (a request must never stop the server)
+            return {"error": str(error) or type(error).__name__}
+
+    def state(self) -> dict:
+        """What serve.json holds: how to reach this server."""
+        return {"pid": os.getpid(), "host": HOST, "port": self.port, "token": self.token, "index": self.directory}
+
+    def publish(self) -> None:
+        """Write serve.json (owner-only, atomically) so that searches find this server."""
+        data = json.dumps(self.state()).encode("utf-8")
+
+        def write(f) -> None:
+            os.fchmod(f.fileno(), 0o600)  # before the token is written: only the owner may read it
+            f.write(data)
+
+        atomic_write(os.path.join(self.directory, STATE_FILE), write)
+
+    def close(self) -> None:
+        """Stop listening, remove serve.json if it is still this server's, close the index."""
+        remove_state(os.path.join(self.directory, STATE_FILE), self.token)
+        self.server_close()
+        self.notes.close()
+
+
+def run(directory: str, port: int = 0, ready: Callable[[NoteServer], None] | None = None) -> None:
+    """Serve the index in `directory` on 127.0.0.1:`port` (0: any free port) until SIGINT or SIGTERM.
+
+    Calls `ready(server)` once serve.json is written. Raises NoIndex, or OSError when the port is taken.
+    """
+    server = NoteServer(directory, port)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.publish()
+        if ready:
+            ready(server)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
