@@ -41,6 +41,11 @@ class VectorIndex:
     def _embedded(self) -> np.ndarray:
         return np.flatnonzero(np.asarray(self.keys) != "")
 
+    @cached_property
+    def _matrix(self) -> np.ndarray:
+        """The vectors of the embedded rows, read once into memory (a memory map would be copied per query)."""
+        return np.ascontiguousarray(self.vectors[self._embedded], dtype=np.float32)
+
     def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(row, cosine) of the k rows most similar to the unit vector `query`, best first.
 
@@ -50,7 +55,7 @@ class VectorIndex:
         if not len(rows) or k <= 0:
             return []
         scores = np.full(len(self.ids), -np.inf, dtype=np.float32)
-        scores[rows] = self.vectors[rows] @ query.astype(np.float32)
+        scores[rows] = self._matrix @ query.astype(np.float32)
         k = min(k, len(rows))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
