@@ -13,6 +13,7 @@ differently in a query and a note.
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import re
 import threading
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import jieba
 
+from indexer.files import atomic_write
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 jieba.setLogLevel(logging.WARNING)
@@ -86,14 +88,45 @@ def stem(word: str) -> str:
     return word
 
 
+# The file jieba reads its default dictionary from in a cache folder (what Tokenizer.initialize writes).
+JIEBA_CACHE = "jieba.cache"
+_DICTIONARY: tuple[dict[str, int], int] | None = None
+_DICTIONARY_LOCK = threading.Lock()
+
+
+def load_dictionary(cache_dir: str | None = None) -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary and its total frequency, loaded once per process.
+
+    The first call loads it: from jieba's cache in `cache_dir` (written there
+    first when missing), or, without a cache directory, built in memory rather
+    than cached in the shared temporary folder. Later calls share that copy and
+    write it into their `cache_dir` when it has no cache yet, so a later
+    process loads it quickly. The copy is never changed (a Segmenter with
+    learned words adds them to a copy of its own).
+    """
+    global _DICTIONARY
+    with _DICTIONARY_LOCK:
+        if _DICTIONARY is None:
+            loader = jieba.Tokenizer()
+            if cache_dir:
+                os.makedirs(cache_dir, exist_ok=True)
+                loader.tmp_dir = cache_dir
+                loader.initialize()
+                _DICTIONARY = loader.FREQ, loader.total
+                return _DICTIONARY
+            _DICTIONARY = loader.gen_pfdict(loader.get_dict_file())
+        if cache_dir and not os.path.isfile(os.path.join(cache_dir, JIEBA_CACHE)):
+            os.makedirs(cache_dir, exist_ok=True)
+            atomic_write(os.path.join(cache_dir, JIEBA_CACHE), lambda f: marshal.dump(_DICTIONARY, f))
+        return _DICTIONARY
+
+
 class Segmenter:
     """A jieba tokenizer with the learned domain words added."""
 
     def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None):
         self._jieba = jieba.Tokenizer()
-        if cache_dir:
-            os.makedirs(cache_dir, exist_ok=True)
-            self._jieba.tmp_dir = cache_dir
+        self._cache_dir = cache_dir
         self._words = tuple(words)
         self._ready = False
         self._lock = threading.Lock()
@@ -102,13 +135,10 @@ class Segmenter:
         with self._lock:
             if self._ready:
                 return
-            if self._jieba.tmp_dir:
-                self._jieba.initialize()
-            else:
-                # No cache directory: build the prefix dictionary in memory rather than
-                # let jieba write its cache into the shared temporary folder.
-                self._jieba.FREQ, self._jieba.total = self._jieba.gen_pfdict(self._jieba.get_dict_file())
-                self._jieba.initialized = True
+            freq, total = load_dictionary(self._cache_dir)
+            # Words are added in order: jieba suggests each one's frequency from those before it.
+            self._jieba.FREQ, self._jieba.total = (dict(freq) if self._words else freq), total
+            self._jieba.initialized = True
             for word in self._words:
                 self._jieba.add_word(word)
             self._ready = True
