@@ -3,9 +3,12 @@
 Only what changed is redone: a file whose content hash is unchanged is not
 decoded or parsed again, and a passage whose text (with its context) is
 unchanged keeps its vector. Everything is written into a new generation
-folder; the manifest that names it is written last. Once deleted passages
-are more than MERGE_DELETED of the keyword index it is merged into one
-segment, so its BM25 statistics stay those of a full rebuild up to that share.
+folder; the manifest that names it is written last. An update adds a
+segment to the keyword index; once deleted passages would be more than
+MERGE_DELETED of it, or it has MAX_SEGMENTS segments, it is rebuilt into one
+instead, so its BM25 statistics stay those of a full rebuild up to that share.
+(Rebuilt, not merged by Whoosh: a merge sums the lossy one-byte field lengths
+of its documents, so its statistics would drift from a full rebuild's.)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from corpus.markdown import passages_of
 from corpus.model import Passage
 from corpus.reading import Skipped, decode, find_note_files, parse_note, read_bytes
 from indexer import keyword, vectors
+from indexer.analysis import load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
 from indexer.files import fsync_tree
@@ -48,8 +52,10 @@ Progress = Callable[[str, int, int], None]
 _DAMAGE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
                   pickle.UnpicklingError, EmptyIndexError, vectors.VectorIndexError)
 EMBED_BATCH = 64
-# The keyword index is merged into one segment once deleted passages exceed this share of it.
+# The keyword index is rebuilt into one segment once deleted passages exceed this share of it,
 MERGE_DELETED = 0.05
+# or once it has this many segments (each search reads every segment).
+MAX_SEGMENTS = 8
 # Bump when parsing or analysis changes what an unchanged note yields: an index
 # of another format re-reads every note (vectors are still reused by content).
 INDEX_FORMAT = "2"
@@ -224,6 +230,8 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
 
     # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
+    if scan.texts:
+        load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
     for path in scan.added + scan.updated + list(scan.renamed):
@@ -238,52 +246,62 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     words = merge(entry.words for entry in entries.values())
     timings["parse"] = time.perf_counter() - t0
 
-    # Keyword index: update a copy of the committed one, or rebuild when the dictionary changed.
+    # Keyword index: a new segment in a copy of the committed one, or a rebuild when the dictionary
+    # changed or too much of the committed index is deleted or segmented.
     t0 = time.perf_counter()
     previous_folder = os.path.join(directory, current.folder) if current else None
     keyword_dir = os.path.join(folder, "keyword")
-    incremental = current is not None and current.words == words and current.format == INDEX_FORMAT
+    deleted = scan.updated + scan.removed + list(scan.renamed.values())
+    incremental = (current is not None and current.words == words and current.format == INDEX_FORMAT
+                   and not _rebuild_due(os.path.join(previous_folder, "keyword"), directory, deleted))
     if incremental:
         _link_copy(os.path.join(previous_folder, "keyword"), keyword_dir)
         ix = keyword.open_keyword_index(keyword_dir, directory)
     else:
         ix = keyword.create(keyword_dir, words, directory)
-    carried = {} if incremental else _stored_passages(previous_folder, directory, scan.unchanged)
-    deleted = scan.updated + scan.removed + list(scan.renamed.values()) if incremental else []
+    carried = [] if incremental else _stored_passages(previous_folder, directory, scan.unchanged)
     writer = ix.writer(procs=1, limitmb=256)
     try:
-        stale = ix.doc_count_all() - ix.doc_count()  # deleted by earlier runs, not merged away yet
-        for path in deleted:
-            stale += writer.delete_by_term("file", path)
+        for path in deleted if incremental else ():
+            writer.delete_by_term("file", path)
         additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
-        additions += [p for passages in carried.values() for p in passages]
+        additions += carried
         for n, passage in enumerate(additions, 1):
             writer.add_document(**keyword.document(passage))
             if progress and n % 200 == 0:
                 progress("keyword", n, len(additions))
-        # Merging rewrites every posting (most of an update's time), but deleted passages still count in
-        # BM25 document frequencies until merged away: merge once they are a noticeable share.
-        writer.commit(optimize=stale > MERGE_DELETED * max(1, ix.doc_count_all()))
+        writer.commit(merge=False)
     except BaseException:
         writer.cancel()
         raise
     fsync_tree(keyword_dir)
     whoosh_generation = ix.latest_generation()
+    passage_count = ix.doc_count()
+    ix.close()
     timings["keyword"] = time.perf_counter() - t0
 
-    # Vectors: every passage of the new generation, reusing unchanged rows.
+    # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
     t0 = time.perf_counter()
-    with ix.searcher() as searcher:
-        passages = [keyword.from_record(doc["record"]) for doc in searcher.all_stored_fields()]
-    ix.close()
-    embedder, fingerprint = _embedder_for(model, embedder)
-    vector_index, embedded = _embed(passages, current, previous_folder, model, fingerprint, embedder, progress)
+    fingerprint = embedder.fingerprint() if embedder else known_fingerprint(model)
+    if fingerprint is None:
+        embedder = load_embedder(model)
+        fingerprint = embedder.fingerprint()
+    old = _previous_vectors(previous_folder, fingerprint)
+    kept: list[int] = []
+    if incremental and old is not None:
+        gone = set(deleted)
+        kept = [row for row, passage_id in enumerate(old.ids) if _path_of(passage_id) not in gone]
+    elif incremental:
+        additions = _stored_passages(previous_folder, directory, scan.unchanged) + additions
+    vector_index, embedded = _embed(additions, old, kept, model, fingerprint, embedder, progress)
+    if len(vector_index.ids) != passage_count:
+        raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {keyword_dir}")
     checksum = vectors.save(folder, vector_index)
     timings["embed"] = time.perf_counter() - t0
 
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
-        vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=len(passages),
+        vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
         roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
@@ -292,7 +310,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     timings["total"] = time.perf_counter() - started
     return BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
-        unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=len(passages), embedded=embedded,
+        unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
         skipped=tuple(scan.skipped), changed=True, timings=timings,
     )
 
@@ -310,50 +328,75 @@ def _link_copy(source: str, target: str) -> None:
             shutil.copy2(src, dst)
 
 
-def _stored_passages(previous_folder: str | None, cache_dir: str, paths: list[str]) -> dict[str, list[Passage]]:
-    """The passages the committed keyword index holds for `paths`, by path."""
+def _rebuild_due(keyword_dir: str, cache_dir: str, deleting: list[str]) -> bool:
+    """True when the committed keyword index should be rebuilt rather than updated.
+
+    Deleted passages still count in BM25 statistics until the index is
+    rebuilt: it is, once they would be more than MERGE_DELETED of it after
+    deleting the passages of the files `deleting`, or once it has MAX_SEGMENTS.
+    """
+    ix = keyword.open_keyword_index(keyword_dir, cache_dir)
+    try:
+        with ix.searcher() as searcher:
+            segments = len(searcher.reader().leaf_readers())
+            stale = searcher.doc_count_all() - searcher.doc_count()
+            stale += sum(1 for path in deleting for _doc in searcher.document_numbers(file=path))
+            total = searcher.doc_count_all()
+    finally:
+        ix.close()
+    return segments >= MAX_SEGMENTS or stale > MERGE_DELETED * max(1, total)
+
+
+def _stored_passages(previous_folder: str | None, cache_dir: str, paths: list[str]) -> list[Passage]:
+    """The passages the committed keyword index holds for `paths`, in its order."""
     if not previous_folder or not paths:
-        return {}
+        return []
     wanted = set(paths)
-    found: dict[str, list[Passage]] = {path: [] for path in paths}
     ix = keyword.open_keyword_index(os.path.join(previous_folder, "keyword"), cache_dir)
     with ix.searcher() as searcher:
-        for doc in searcher.all_stored_fields():
-            if doc["file"] in wanted:
-                found[doc["file"]].append(keyword.from_record(doc["record"]))
+        found = [keyword.from_record(doc["record"]) for doc in searcher.all_stored_fields() if doc["file"] in wanted]
     ix.close()
     return found
 
 
-def _embedder_for(model: str, embedder: Embedder | None) -> tuple[Embedder, str]:
-    embedder = embedder or load_embedder(model)
-    return embedder, embedder.fingerprint()
+def _path_of(passage_id: str) -> str:
+    """The file of a passage id (`path:start-end#piece`)."""
+    return passage_id.rsplit(":", 1)[0]
 
 
-def _embed(passages: list[Passage], current: Manifest | None, previous_folder: str | None, model: str,
-           fingerprint: str, embedder: Embedder, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
-    """The vectors of `passages` and how many distinct texts were embedded now.
+def _previous_vectors(previous_folder: str | None, fingerprint: str) -> vectors.VectorIndex | None:
+    """The committed generation's vectors when they were made by `fingerprint`, else None."""
+    if previous_folder is None:
+        return None
+    try:
+        # Checked against its checksum by _base_generation under the same writer lock.
+        return vectors.load(previous_folder, fingerprint, verify=False)
+    except vectors.VectorIndexError:
+        return None
 
-    A context text already embedded by the same model in the committed
-    generation keeps its vector; a passage with no context text (a code
-    block) gets no vector: an all-zero row with the empty key.
+
+def _embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
+           embedder: Embedder | None, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
+    """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
+
+    A context text already embedded by the same model (a row of `old`) keeps
+    its vector; a passage with no context text (a code block) gets no vector:
+    an all-zero row with the empty key. The embedder is loaded only when some
+    text must be embedded.
     """
     texts = [p.context_text() for p in passages]
     keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
     reuse: dict[str, np.ndarray] = {}
-    if current and previous_folder:
-        try:
-            old = vectors.load(previous_folder, fingerprint)
-        except vectors.VectorIndexError:
-            old = None
-        if old is not None:
-            rows = {key: i for i, key in enumerate(old.keys) if key}
-            reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    if old is not None:
+        rows = {key: i for i, key in enumerate(old.keys) if key}
+        reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
     first_row: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key and key not in reuse:
             first_row.setdefault(key, i)
     missing = list(first_row.items())
+    if embedder is None and (missing or old is None):
+        embedder = load_embedder(model)
     fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(missing), EMBED_BATCH):
         batch = missing[start:start + EMBED_BATCH]
@@ -361,9 +404,13 @@ def _embed(passages: list[Passage], current: Manifest | None, previous_folder: s
         fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
         if progress:
             progress("embed", start + len(batch), len(missing))
-    matrix = np.zeros((len(passages), embedder.dim), dtype=np.float32)
-    for i, key in enumerate(keys):
+    dim = old.vectors.shape[1] if old is not None else embedder.dim
+    matrix = np.zeros((len(kept) + len(passages), dim), dtype=np.float32)
+    if kept:
+        matrix[:len(kept)] = old.vectors[kept]
+    for i, key in enumerate(keys, len(kept)):
         if key:
             matrix[i] = fresh[key] if key in fresh else reuse[key]
-    index = vectors.VectorIndex(tuple(p.id for p in passages), tuple(keys), matrix, model, fingerprint)
-    return index, len(missing)
+    ids = tuple(old.ids[row] for row in kept) + tuple(p.id for p in passages)
+    all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
+    return vectors.VectorIndex(ids, all_keys, matrix, model, fingerprint), len(missing)
