@@ -27,9 +27,12 @@ from indexer.generations import Manifest, NoIndex, committed_generations, read_m
 from search import keyword
 from search.fusion import DEFAULT_FUSION, FusionConfig, exact_keys, fuse_hybrid, route
 from search.query import parse
+from search.scorer import ArrayScorer
 from search.snippets import match_spans, snippet
 
 MODES = ("hybrid", "keyword", "semantic")
+# Passages an open index keeps after reading them (about 1 KB each).
+PASSAGE_CACHE = 20_000
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,10 @@ class NoteIndex:
         self.analyzer = Analyzer(self.manifest.words, self.directory)
         self.compiler = keyword.QueryCompiler(self.analyzer, keyword.Glossary(self.manifest.glossary))
         self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)
+        self.scorer = ArrayScorer(self._searcher, K1=keyword.WEIGHTING.K1, B=keyword.WEIGHTING.B)
         self._embedder = embedder
         self._embedder_checked = False
+        self._passages: dict[str, Passage | None] = {}
 
     def _open_generation(self) -> tuple[Manifest, object, vectors.VectorIndex]:
         """The newest intact generation: its manifest, keyword index and (verified) vectors."""
@@ -131,9 +136,21 @@ class NoteIndex:
         return self._embedder
 
     def passage(self, passage_id: str) -> Passage | None:
-        """The stored passage with this id, or None."""
-        doc = self._searcher.document(id=passage_id)
-        return keyword_index.from_record(doc["record"]) if doc else None
+        """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
+        if passage_id not in self._passages:
+            if len(self._passages) >= PASSAGE_CACHE:
+                self._passages.clear()
+            self._passages[passage_id] = self._read_passage(passage_id)
+        return self._passages[passage_id]
+
+    def _read_passage(self, passage_id: str) -> Passage | None:
+        reader = self._searcher.reader()
+        if ("id", passage_id) not in reader:
+            return None
+        matcher = reader.postings("id", passage_id)  # skips deleted documents
+        if not matcher.is_active():
+            return None
+        return keyword_index.from_record(self._searcher.stored_fields(matcher.id())["record"])
 
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
@@ -194,7 +211,7 @@ def _collapse(items: list[tuple[Passage, float]], others: float = 0.0) -> dict[t
 
 def keyword_ranking(index: NoteIndex, compiled, limit: int) -> dict[tuple, _Ranked]:
     """Best-first spans for a compiled keyword query."""
-    hits = keyword.rank(index.searcher, compiled, limit)
+    hits = keyword.rank(index.scorer, compiled, limit)
     return _collapse([(keyword_index.from_record(h.record), h.score) for h in hits], OTHER_PIECES)
 
 
@@ -226,7 +243,8 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10,
     parsed = parse(query)
     warnings = list(index.warnings) + list(parsed.warnings)
     pool = max(50, 5 * k)
-    compiled = index.compiler.compile(parsed)
+    # A plain semantic search needs no keyword query (phrases, fields and exclusions filter vector hits).
+    compiled = index.compiler.compile(parsed) if mode != "semantic" or not parsed.is_plain() else None
     kw: dict[tuple, _Ranked] = {}
     vec: dict[tuple, _Ranked] = {}
     if mode in ("keyword", "hybrid"):
@@ -236,7 +254,7 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10,
         if not parsed.is_plain():
             # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
             searcher = index.searcher
-            allowed = ({searcher.stored_fields(doc)["id"] for doc in searcher.docs_for_query(compiled)}
+            allowed = ({searcher.stored_fields(int(doc))["id"] for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
         vec = vector_ranking(index, " ".join(parsed.words()), pool, allowed)
     if not parsed.text:

@@ -140,7 +140,10 @@ def _folded(text: str) -> str:
 def holds_query(words: Sequence[str], text: str, title: str = "") -> bool:
     """True when every query word occurs in the text or title (case, spaces and punctuation ignored),
     or when the title is the whole query."""
-    folded_words = [w for w in (_folded(word) for word in words) if w]
+    return _holds([w for w in (_folded(word) for word in words) if w], text, title)
+
+
+def _holds(folded_words: Sequence[str], text: str, title: str) -> bool:
     if not folded_words:
         return False
     if title and _folded(title) == "".join(folded_words):
@@ -159,4 +162,5 @@ def fuse_hybrid(keyword: Sequence[Hashable], vector: Sequence[Hashable], exact: 
 
 def exact_keys(words: Sequence[str], texts: Mapping[Hashable, tuple[str, str]]) -> set[Hashable]:
     """The keys whose (text, title) hold the whole query."""
-    return {key for key, (text, title) in texts.items() if holds_query(words, text, title)}
+    folded_words = [w for w in (_folded(word) for word in words) if w]
+    return {key for key, (text, title) in texts.items() if _holds(folded_words, text, title)}

@@ -14,14 +14,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh import query as wq
-from whoosh.matching import UnionMatcher
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
 from indexer.analysis import HAN, Analyzer, char_grams
 from indexer.stopwords import ENGLISH_STOP_WORDS
 from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearRange
+from search.scorer import ArrayScorer, BestField
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
 GRAM_BOOST = 0.4
@@ -42,44 +43,6 @@ _HAN_RUN = re.compile(f"[{HAN}]+")
 MIN_INITIALS = 3
 # A glossary term a query word stands for scores this share of a word (split among the words it stands for).
 GLOSSARY_WEIGHT = 1.0
-
-
-class _BestFieldMatcher(UnionMatcher):
-    """The best sub-score of the current document plus `tiebreak` times the others.
-
-    Whoosh's DisjunctionMaxMatcher takes the max over sub-matchers without
-    checking that they sit on the current document (and ignores its tiebreak),
-    so its scores changed with the number of segments. Quality bounds are
-    inherited from the union (additive), which stays a safe upper bound.
-    """
-
-    def __init__(self, a, b, tiebreak: float = 0.0):
-        super().__init__(a, b)
-        self.tiebreak = tiebreak
-
-    def copy(self):
-        return self.__class__(self.a.copy(), self.b.copy(), tiebreak=self.tiebreak)
-
-    def replace(self, minquality=0):
-        # Quality-based rewrites of the union would score by sums: only drop finished sub-matchers.
-        replaced = super().replace(0)
-        if isinstance(replaced, UnionMatcher) and not isinstance(replaced, _BestFieldMatcher):
-            return _BestFieldMatcher(replaced.a, replaced.b, self.tiebreak)
-        return replaced
-
-    def score(self):
-        current = self.id()
-        scores = [m.score() for m in (self.a, self.b) if m.is_active() and m.id() == current]
-        best = max(scores)
-        return best + self.tiebreak * (sum(scores) - best)
-
-
-class BestField(wq.DisjunctionMax):
-    """A term in any of several fields, scored by its best field (see _BestFieldMatcher)."""
-
-    def _matcher(self, subs, searcher, context):
-        # An order-preserving tree: the same shape in every segment, so the same scores.
-        return self._tree_matcher(subs, _BestFieldMatcher, searcher, context, None, tiebreak=self.tiebreak)
 
 
 @dataclass(frozen=True)
@@ -372,65 +335,67 @@ class QueryCompiler:
         return wq.Phrase("grams", grams, boost=boost)
 
 
-def rank(searcher, compiled: wq.Query | None, limit: int) -> list[KeywordHit]:
+def rank(scorer: ArrayScorer, compiled: wq.Query | None, limit: int) -> list[KeywordHit]:
     """The best `limit` passages for a compiled query, best first."""
     if compiled is None or limit <= 0:
         return []
+    searcher = scorer.searcher
     if not isinstance(compiled, Coordinated):
-        results = searcher.search(compiled, limit=limit)
-        return [KeywordHit(hit["id"], float(hit.score), hit["record"]) for hit in results]
-    results = searcher.search(compiled, limit=max(limit, RERANK_POOL))
-    pool = {hit.docnum for hit in results}
-    reader = searcher.reader()
-    weights = {}
-    for n, unit in enumerate(compiled.units):
-        docs = _unit_docs(reader, unit)
+        return [_hit(searcher, docnum, score) for docnum, score in scorer.top(compiled, limit)]
+    results = scorer.top(compiled, max(limit, RERANK_POOL))
+    pool = np.array([docnum for docnum, _score in results], dtype=np.int64)
+    documents = int(scorer.alive.sum())
+    matched = np.zeros(len(pool))
+    total = 0.0
+    for unit in compiled.units:
+        shares = _unit_shares(scorer, unit)
         # A term is as rare as the passages holding all of it (a stray bigram of it says little).
-        whole = sum(1 for share in docs.values() if share >= 1.0)
-        weights[n] = _idf(reader.doc_count(), whole), {doc: share for doc, share in docs.items() if doc in pool}
-    total = sum(weight for weight, _docs in weights.values())
-    matched = dict.fromkeys(pool, 0.0)
-    for weight, docs in weights.values():
-        for docnum, share in docs.items():
-            matched[docnum] += weight * share
-    scored = [(float(hit.score) * (matched[hit.docnum] / total) ** COORDINATION, hit) for hit in results]
-    scored.sort(key=lambda pair: -pair[0])
-    return [KeywordHit(hit["id"], score, hit["record"]) for score, hit in scored[:limit]]
+        weight = _idf(documents, int(np.count_nonzero(shares >= 1.0)))
+        matched += weight * shares[pool]
+        total += weight
+    scored = [(score * (share / total) ** COORDINATION, docnum)
+              for (docnum, score), share in zip(results, matched.tolist())]
+    scored.sort(key=lambda pair: -pair[0])  # stable: ties keep the order of the first ranking
+    return [_hit(searcher, docnum, score) for score, docnum in scored[:limit]]
 
 
-def _unit_docs(reader, unit: Unit) -> dict[int, float]:
-    """The passages holding a term of `unit`, each with the largest share it holds.
+def _hit(searcher, docnum: int, score: float) -> KeywordHit:
+    stored = searcher.stored_fields(docnum)
+    return KeywordHit(stored["id"], score, stored["record"])
+
+
+def _unit_shares(scorer: ArrayScorer, unit: Unit) -> np.ndarray:
+    """For each passage, the largest share of `unit` it holds (0 for none).
 
     A gram phrase counts when all its grams are there.
     """
-    docs: dict[int, float] = {}
+    shares = np.zeros(scorer.size)
     clauses = list(unit.query.children()) if isinstance(unit.query, wq.Or) else [unit.query]
     for clause, share in zip(clauses, unit.shares):
-        for doc in _matching(reader, clause):
-            docs[doc] = max(docs.get(doc, 0.0), share)
-    return docs
+        matching = _matching(scorer, clause)
+        shares[matching] = np.maximum(shares[matching], share)
+    return shares
 
 
-def _matching(reader, clause: wq.Query) -> set[int]:
-    """The passages a clause of a unit matches: a phrase or And needs all its parts, anything else one."""
+def _matching(scorer: ArrayScorer, clause: wq.Query) -> np.ndarray:
+    """Which passages a clause of a unit matches: a phrase or And needs all its parts, anything else one."""
     if isinstance(clause, wq.Phrase):
-        sets = [_postings(reader, clause.fieldname, word) for word in clause.words]
-        return set.intersection(*sets) if sets else set()
+        return np.logical_and.reduce([_holding(scorer, clause.fieldname, word) for word in clause.words])
     if isinstance(clause, wq.And):
-        sets = [_matching(reader, child) for child in clause.children()]
-        return set.intersection(*sets) if sets else set()
+        return np.logical_and.reduce([_matching(scorer, child) for child in clause.children()])
     if isinstance(clause, wq.Or):
-        return set().union(*(_matching(reader, child) for child in clause.children()))
-    found: set[int] = set()
-    for name, text in clause.iter_all_terms():
-        found |= _postings(reader, name, text)
-    return found
+        return np.logical_or.reduce([_matching(scorer, child) for child in clause.children()])
+    return np.logical_or.reduce([_holding(scorer, name, text) for name, text in clause.iter_all_terms()]
+                                + [np.zeros(scorer.size, dtype=bool)])
 
 
-def _postings(reader, name: str, text: str) -> set[int]:
-    if (name, text) not in reader:
-        return set()
-    return set(reader.postings(name, text).all_ids())
+def _holding(scorer: ArrayScorer, name: str, text) -> np.ndarray:
+    """Which passages hold a term (live ones only)."""
+    mask = np.zeros(scorer.size, dtype=bool)
+    btext = text if isinstance(text, bytes) else scorer.term_bytes(name, text)
+    if btext is not None:
+        mask[scorer.postings(name, btext)[0]] = True
+    return mask
 
 
 WEIGHTING = BM25F(B=0.75, K1=1.2)

@@ -7,6 +7,7 @@ matches overlap (马克 inside 马克思), the longest wins.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from indexer.analysis import HAN, Analyzer
@@ -14,6 +15,10 @@ from indexer.analysis import HAN, Analyzer
 MARK_OPEN, MARK_CLOSE = "**", "**"
 FRAGMENT_CHARS = 160
 _HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_LATIN_OR_DIGIT = re.compile(f"[^\\W_{HAN}]")
+# Runs of Chinese characters, and stretches of anything else between spaces (no token crosses either edge).
+_PIECE = re.compile(f"[{HAN}]+|[^{HAN}\\s]+")
 
 
 def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer: Analyzer) -> list[tuple[int, int]]:
@@ -23,8 +28,7 @@ def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer:
     `words` are the query's own words and phrases: their Chinese runs match as
     substrings, and a phrase of several words matches whole (any case, any spacing).
     """
-    wanted = set(terms)
-    spans = [(t.start, t.end) for t in analyzer.tokens(text) if t.text in wanted]
+    spans = token_spans(text, set(terms), analyzer)
     for word in words:
         if len(word.split()) > 1:
             phrase = r"\s+".join(re.escape(part) for part in word.split())
@@ -39,6 +43,32 @@ def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer:
         if all(end <= a or start >= b for a, b in chosen):
             chosen.append((start, end))
     return sorted(chosen)
+
+
+def token_spans(text: str, wanted: set[str], analyzer: Analyzer) -> list[tuple[int, int]]:
+    """The [start, end) spans of the tokens of `text` whose term is wanted (as analysing all of it would give)."""
+    return [(start + t.start, start + t.end) for start, piece in _segments(text, wanted)
+            for t in analyzer.tokens(piece) if t.text in wanted]
+
+
+def _segments(text: str, wanted: set[str]):
+    """The (offset, piece) parts of `text` that may hold a wanted term; the rest is never segmented.
+
+    Segmenting whole passages with jieba was most of a search's time. The
+    analyzer segments each run of Chinese characters on its own, and reads
+    Latin runs without jieba, so a Chinese run that holds no wanted Chinese
+    word as a substring cannot yield one, and is skipped; each piece kept
+    gives the tokens the whole text would.
+    """
+    han = [term for term in wanted if _HAN_CHAR.search(term)]
+    latin = any(not _HAN_CHAR.search(term) for term in wanted)
+    for piece in _PIECE.finditer(text):
+        part = piece.group()
+        if _HAN_CHAR.match(part):
+            if any(term in unicodedata.normalize("NFKC", part) for term in han):
+                yield piece.start(), part
+        elif latin and _LATIN_OR_DIGIT.search(part):
+            yield piece.start(), part
 
 
 def snippet(text: str, spans: list[tuple[int, int]], width: int = FRAGMENT_CHARS,

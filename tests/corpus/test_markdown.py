@@ -315,3 +315,34 @@ def test_long_multi_line_paragraph_pieces_span_their_own_lines(notes_dir):
         assert p.line_end == line_of(path, f"Sentence {last_number}.0 ")
     assert passages[0].line_start == 1 and passages[-1].line_end == len(lines)
     assert " ".join(p.text for p in passages) == " ".join(lines)
+
+
+# ------------------------------------------------------------ link targets
+
+def test_link_targets_leave_the_text_and_stay_with_their_passage(notes_dir):
+    text = ("第一句话讲[自监督](https://example.org/self-supervised-learning#:~:text=Self%2Csupervised)方法。\n"
+            "\n"
+            "| year | title |\n|---|---|\n| 2020 | [MAE](https://arxiv.org/abs/2111.06377 \"paper\") |\n")
+    _path, passages = note_passages(notes_dir, text)
+    paragraph, row = passages
+    assert paragraph.text == "第一句话讲自监督方法。"
+    assert paragraph.links == ("https://example.org/self-supervised-learning#:~:text=Self,supervised",)
+    assert row.links == ("https://arxiv.org/abs/2111.06377",)
+
+
+def test_a_link_belongs_to_the_piece_holding_its_label(notes_dir):
+    sentence = "这是一句用来凑长度的话，" * 20 + "。"
+    text = f"{sentence}[前](https://a.example/first){sentence}{sentence}[后](https://b.example/last)。\n"
+    _path, passages = note_passages(notes_dir, text)
+    assert len(passages) > 2
+    holders = {link: [p.piece for p in passages if link in p.links]
+               for link in ("https://a.example/first", "https://b.example/last")}
+    assert holders["https://a.example/first"] == [next(p.piece for p in passages if "前" in p.text)]
+    assert holders["https://b.example/last"] == [next(p.piece for p in passages if "后" in p.text)]
+
+
+def test_bundled_paragraph_keeps_its_link_targets():
+    passages = at_line(passages_in(TRENDS), line_of(TRENDS, "两大范式在这段时间都有所发展"))
+    links = [link for p in passages for link in p.links]
+    assert any("self-supervised-learning-trends" in link for link in links)
+    assert all("https://" not in p.text for p in passages)

@@ -136,13 +136,13 @@ def test_malformed_query_searches_without_raising(bundled_index, query):
 
 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
-    from search.keyword import PART_WEIGHT, Coordinated, _unit_docs
+    from search.keyword import PART_WEIGHT, Coordinated, _unit_shares
     from search.query import parse
 
     compiled = bundled_index.compiler.compile(parse("GPT-3 FID"))
     assert isinstance(compiled, Coordinated)
-    shares = _unit_docs(bundled_index.searcher.reader(), compiled.units[0])
-    by_text = {bundled_index.searcher.stored_fields(doc)["record"]: share for doc, share in shares.items()}
+    shares = _unit_shares(bundled_index.scorer, compiled.units[0])
+    by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: shares[doc] for doc in shares.nonzero()[0]}
     whole = [share for record, share in by_text.items() if "GPT-3" in record]
     part_only = [share for record, share in by_text.items() if "GPT" in record and "GPT-3" not in record]
     assert whole and part_only

@@ -9,7 +9,7 @@ import pytest
 from indexer.analysis import Analyzer
 from search.keyword import QueryCompiler
 from search.query import parse
-from search.snippets import match_spans, snippet
+from search.snippets import match_spans, snippet, token_spans
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,21 @@ def test_phrase_of_several_words_is_marked_whole(analyzer):
     text = "学者提出了 Masked  Autoencoders (MAE)，masked 也常见"
     assert marked(text, ["masked", "autoencoder"], ["masked autoencoders"], analyzer) == (
         "学者提出了 **Masked  Autoencoders** (MAE)，**masked** 也常见")
+
+
+def test_token_spans_from_the_pieces_equal_those_of_the_whole_text(analyzer):
+    from conftest import BUNDLED_NOTES
+
+    from corpus.markdown import passages_of
+    from corpus.reading import NoteFile, read_note
+
+    checked = 0
+    for path in sorted(BUNDLED_NOTES.glob("*.md")):
+        for passage in passages_of(read_note(NoteFile(str(path), str(BUNDLED_NOTES)))):
+            tokens = analyzer.tokens(passage.text)
+            # Every third term of the passage (words, parts, Latin runs), and words it does not hold.
+            wanted = {t.text for t in tokens[::3]} | {"不存在的词", "nonexistent"}
+            whole = sorted({(t.start, t.end) for t in tokens if t.text in wanted})
+            assert sorted(set(token_spans(passage.text, wanted, analyzer))) == whole
+            checked += 1
+    assert checked > 80

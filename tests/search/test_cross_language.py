@@ -1,0 +1,46 @@
+"""Keyword search across languages: the notes' glossary and the words of link targets."""
+
+from __future__ import annotations
+
+from conftest import BUNDLED_NOTES, line_of
+
+from search.engine import search
+from search.keyword import Glossary
+
+TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
+PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"
+GLOSSARY = Glossary([("SSL", "自监督学习"), ("VAE", "变分自编码器"), ("Diffusion Models", "扩散模型"),
+                     ("CV", "计算机视觉"), ("LSTM", "长短期记忆")])
+
+
+def lines(hits, path) -> list[int]:
+    return [h.passage.line_start for h in hits if h.passage.path.endswith(path.name)]
+
+
+def test_words_whose_initials_spell_an_acronym_stand_for_its_term():
+    found = GLOSSARY.expansions(["self-supervised", "learning", "for", "vision"])
+    assert found == {0: [("SSL", 2), ("自监督学习", 2)], 1: [("SSL", 2), ("自监督学习", 2)]}
+
+
+def test_an_english_name_and_an_acronym_typed_as_is_stand_for_their_term():
+    assert GLOSSARY.expansions(["diffusion", "models"])[0] == [("扩散模型", 2)]
+    assert GLOSSARY.expansions(["lstm"]) == {0: [("长短期记忆", 1)]}
+    assert GLOSSARY.expansions(["长短期记忆"]) == {0: [("LSTM", 1)]}
+
+
+def test_two_letter_acronyms_are_not_matched_by_initials():
+    # `computer vision` would spell CV, but so would any two words starting with c and v.
+    assert GLOSSARY.expansions(["computer", "vision"]) == {}
+    assert GLOSSARY.expansions(["supervised", "learning"]) == {}
+
+
+def test_english_query_finds_the_chinese_paragraph_defining_the_term(bundled_index):
+    hits = search(bundled_index, "self-supervised learning", mode="keyword", k=5).hits
+    assert line_of(TRENDS, "特别是**自监督学习（SSL）**") in lines(hits, TRENDS)[:3]
+
+
+def test_a_word_only_in_a_link_target_finds_its_paragraph(bundled_index):
+    # `expect` occurs only in the lightly.ai links (…/self-supervised-learning-trends-and-what-to-expect-in-2023).
+    hits = search(bundled_index, "expect", mode="keyword", k=5).hits
+    assert line_of(TRENDS, "两大范式在这段时间都有所发展") in lines(hits, TRENDS)
+    assert all("expect" not in h.passage.text for h in hits)

@@ -1,0 +1,148 @@
+"""ArrayScorer gives Whoosh's own BM25F scores, whole posting lists at a time.
+
+Checked against Whoosh's searcher on the bundled index and on an index of
+several segments with deleted documents (an incremental update).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
+
+from indexer.build import build
+from search.engine import open_index
+from search.keyword import WEIGHTING
+from search.scorer import ArrayScorer, BestField
+
+FIELDS = ("title", "body", "section", "grams", "links")
+
+
+@functools.lru_cache(maxsize=4)
+def _vocabulary(searcher, size: int = 40) -> list[tuple[str, str]]:
+    """Some (field, term) pairs of the index, frequent and rare, plus one it does not hold."""
+    reader = searcher.reader()
+    pairs = []
+    for name in FIELDS:
+        terms = [text.decode() if isinstance(text, bytes) else text for text in reader.lexicon(name)]
+        pairs += [(name, term) for term in terms[:: max(1, len(terms) // size)]]
+    return pairs + [("body", "nonexistentterm")]
+
+
+def _whoosh_scores(searcher, query) -> dict[int, float]:
+    return {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+
+
+def _array_scores(scorer: ArrayScorer, query) -> dict[int, float]:
+    score, _mask = scorer.scores(query)
+    return {int(doc): float(score[doc]) for doc in scorer.matching(query)}
+
+
+# Trees of terms (as indexes into a vocabulary, so failing examples stay short). AndNot is left out:
+# Whoosh's AndNotMatcher returns its first positive document even when the negative side holds it
+# (its _find_first skips only on equal ids), so it is no reference there; see the exclusion test below.
+_TREES = st.recursive(
+    st.tuples(st.integers(0, 10**6), st.sampled_from([1.0, 0.5, 2.0])),
+    lambda inner: st.one_of(
+        st.tuples(st.just("or"), st.lists(inner, min_size=1, max_size=4)),
+        st.tuples(st.just("and"), st.lists(inner, min_size=1, max_size=3)),
+        st.tuples(st.just("maybe"), st.lists(inner, min_size=2, max_size=2)),
+    ), max_leaves=8)
+
+
+def _query(tree, vocabulary):
+    if isinstance(tree[0], int):
+        (name, text), boost = vocabulary[tree[0] % len(vocabulary)], tree[1]
+        return wq.Term(name, text, boost=boost)
+    kind, children = tree
+    subs = [_query(child, vocabulary) for child in children]
+    return {"or": wq.Or, "and": wq.And, "maybe": lambda ab: wq.AndMaybe(*ab)}[kind](subs)
+
+
+def _check_equal(searcher, scorer, query):
+    expected = _whoosh_scores(searcher, query)
+    got = _array_scores(scorer, query)
+    assert got.keys() == expected.keys()
+    for doc, score in expected.items():
+        assert got[doc] == pytest.approx(score, rel=1e-9, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def segmented_index(tmp_path_factory, embedder):
+    """An index of 40 small notes, one of them edited after the first build: two segments, deletions."""
+    root = tmp_path_factory.mktemp("segmented") / "notes"
+    root.mkdir()
+    for n in range(40):
+        (root / f"note{n:02}.md").write_text(
+            f"# 笔记 {n}\n\n第{n}篇讲卷积神经网络与 transformer 的第 {n} 个例子。\n\n"
+            f"Attention is used in example {n} with {'dropout' if n % 3 else 'batch norm'}。\n", encoding="utf-8")
+    directory = str(tmp_path_factory.mktemp("segmented") / "index")
+    build([str(root)], directory, embedder=embedder)
+    (root / "note07.md").write_text("# 笔记 7\n\n改过的第七篇：循环神经网络与 attention。\n", encoding="utf-8")
+    build([str(root)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        yield index
+
+
+def test_the_updated_index_has_segments_and_deletions(segmented_index):
+    reader = segmented_index.searcher.reader()
+    assert not reader.is_atomic() and reader.has_deletions()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=_TREES)
+def test_scores_equal_whooshs_on_the_bundled_index(bundled_index, tree):
+    query = _query(tree, _vocabulary(bundled_index.searcher))
+    _check_equal(bundled_index.searcher, bundled_index.scorer, query)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=_TREES)
+def test_scores_equal_whooshs_across_segments_with_deleted_documents(segmented_index, tree):
+    query = _query(tree, _vocabulary(segmented_index.searcher))
+    _check_equal(segmented_index.searcher, segmented_index.scorer, query)
+
+
+def test_and_not_keeps_the_positive_scores_of_documents_without_the_negative(bundled_index):
+    scorer = bundled_index.scorer
+    positive, negative = wq.Term("body", "network"), wq.Term("body", "deep")
+    expected = {doc: score for doc, score in _array_scores(scorer, positive).items()
+                if doc not in set(scorer.matching(negative).tolist())}
+    assert 0 < len(expected) < len(_array_scores(scorer, positive))
+    assert _array_scores(scorer, wq.AndNot(positive, negative)) == expected
+
+
+def test_an_excluded_word_removes_even_the_first_matching_passage(bundled_index):
+    from search.engine import search
+
+    hits = search(bundled_index, "Accelerated -深度学习", mode="keyword").hits
+    assert all("深度学习" not in f"{h.passage.title} {h.passage.section} {h.passage.text}" for h in hits)
+
+
+def test_phrases_and_year_ranges_are_scored_by_whoosh_itself(bundled_index):
+    query = wq.Or([wq.Phrase("body", ["masked", "autoencoders"]), wq.NumericRange("year", 2012, 2015)])
+    _check_equal(bundled_index.searcher, bundled_index.scorer, query)
+
+
+def test_best_field_counts_the_best_field_fully_and_the_others_by_the_tiebreak(bundled_index):
+    scorer = bundled_index.scorer
+    parts = [wq.Term("title", "hinton", boost=2.0), wq.Term("authors", "hinton", boost=2.0), wq.Term("body", "hinton")]
+    best_field, _mask = scorer.scores(BestField(parts, tiebreak=0.1))
+    each = [scorer.scores(part)[0] for part in parts]
+    doc = max(range(scorer.size), key=lambda d: sum(1 for s in each if s[d] > 0))
+    scores = sorted((s[doc] for s in each), reverse=True)
+    assert sum(1 for s in scores if s > 0) >= 2
+    assert best_field[doc] == pytest.approx(scores[0] + 0.1 * sum(scores[1:]))
+
+
+def test_top_orders_by_score_then_document_number(bundled_index):
+    scorer = bundled_index.scorer
+    query = wq.Or([wq.Term("grams", "模型"), wq.Term("body", "learning")])
+    top = scorer.top(query, 15)
+    assert [(-score, doc) for doc, score in top] == sorted((-score, doc) for doc, score in top)
+    everything = sorted((-score, int(doc)) for doc, score in _array_scores(scorer, query).items())
+    assert [(-score, doc) for doc, score in top] == everything[:15]
+    assert ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
