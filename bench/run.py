@@ -10,6 +10,7 @@ Each figure is printed beside its floor, measured in the same run:
 - embedding ↔ the USE model alone encoding the same passage texts;
 - cold `cli.py search --mode keyword` ↔ a bare process that imports and
   initialises jieba; cold hybrid/semantic ↔ one that also loads the model;
+  the same fresh `cli.py search` processes again while `cli.py serve` runs;
 - incremental `cli.py index` after one edited file ↔ the bare jieba+model process;
 - peak RSS while indexing ↔ the peak RSS of the model-alone child.
 
@@ -275,12 +276,37 @@ def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files:
                           "keyword_vs_bare": cold["keyword"]["p50"] / bare_jieba["p50"],
                           "semantic_vs_bare": cold["semantic"]["p50"] / bare_model["p50"],
                           "hybrid_vs_bare": cold["hybrid"]["p50"] / bare_model["p50"]}
+    log(f"{name}: cold processes answered by a running `serve` ({cold_runs} runs each)")
+    served = served_times(index, query, cold_runs, not quick)
+    result["served"] = {"modes": served, "bare_python": summary(wall_times([sys.executable, "-c", "pass"], cold_runs)),
+                        "keyword_vs_bare": served["keyword"]["p50"] / bare_jieba["p50"],
+                        "hybrid_vs_bare": served["hybrid"]["p50"] / bare_model["p50"]}
     count = 10 if quick else 200
     log(f"{name}: warm queries ({count} per mode)")
     warm, _, _ = run_child("warm", {"index": index, "queries": queries_for(query_files, count),
                                         "modes": ["keyword", "semantic", "hybrid"]})
     result["warm"] = dict(open_s=warm["open_s"], **{mode: summary(ms) for mode, ms in warm["ms"].items()})
     return result
+
+
+def served_times(index: str, query: str, runs: int, warmup: bool) -> dict:
+    """Wall times of fresh `cli.py search` processes while `cli.py serve` holds the index, per mode."""
+    from search.client import read_state
+
+    server = subprocess.Popen([sys.executable, CLI, "serve", "--index", index], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while read_state(index) is None:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("`cli.py serve` did not start")
+            time.sleep(0.2)
+        return {mode: summary(wall_times([sys.executable, CLI, "search", "--index", index, "--mode", mode, "--json",
+                                          query], runs, warmup))
+                for mode in ("keyword", "semantic", "hybrid")}
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 # ---------------------------------------------------------------- growth
@@ -391,6 +417,12 @@ def table(results: dict) -> str:
         out.append(row(f"cold `search --mode {mode}` p50 / p95",
                        lambda c, m=mode, f=floor: f"{c['cold']['modes'][m]['p50']:.2f} s / "
                                                   f"{c['cold']['modes'][m]['p95']:.2f} s (**{c['cold'][f]:.2f}×** floor)"))
+    for mode, floor in (("keyword", "bare_jieba"), ("semantic", "bare_jieba_model"), ("hybrid", "bare_jieba_model")):
+        out.append(row(f"served `search --mode {mode}` p50 / p95 (a `serve` running)",
+                       lambda c, m=mode, f=floor: f"{c['served']['modes'][m]['p50']:.2f} s / "
+                                                  f"{c['served']['modes'][m]['p95']:.2f} s "
+                                                  f"(**{c['served']['modes'][m]['p50'] / c['cold'][f]['p50']:.2f}×**"
+                                                  " floor)" if "served" in c else "—"))
     for mode in ("keyword", "semantic", "hybrid", "encode"):
         label = "warm query encode alone" if mode == "encode" else f"warm {mode}"
         out.append(row(f"{label} p50 / p95", lambda c, m=mode: f"{c['warm'][m]['p50']:.1f} / {c['warm'][m]['p95']:.1f} ms"))

@@ -26,4 +26,5 @@ def test_quick_bench_measures_every_figure_against_its_floor(tmp_path):
     assert all(ratio > 0 and math.isfinite(ratio) for ratio in ratios)
     assert {"keyword", "semantic", "hybrid", "encode"} <= set(bundled["warm"])
     assert all(bundled["warm"][mode]["n"] == 10 for mode in ("keyword", "semantic", "hybrid"))
-    assert "keyword part / jieba alone" in run.stdout
+    assert all(bundled["served"]["modes"][mode]["n"] == 1 for mode in ("keyword", "semantic", "hybrid"))
+    assert "keyword part / jieba alone" in run.stdout and "served `search --mode hybrid`" in run.stdout
