@@ -20,6 +20,11 @@ from whoosh.analysis import Tokenizer
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
 
+# Texts up to this many characters are analysed once per tokenizer: a section heading or a file's
+# tags recur in every passage under them, while body texts rarely repeat.
+_CACHED_LENGTH = 200
+_CACHE_SIZE = 4096
+
 
 class WordTokenizer(Tokenizer):
     """Whoosh adapter for Analyzer.tokens. Pickled with the schema: keeps only its word list."""
@@ -27,6 +32,7 @@ class WordTokenizer(Tokenizer):
     def __init__(self, words: Iterable[str] = ()):
         self.words = tuple(words)
         self.cache_dir: str | None = None
+        self._cache: dict[str, list[Token]] = {}
 
     def __getstate__(self):
         return {"words": self.words}
@@ -34,14 +40,24 @@ class WordTokenizer(Tokenizer):
     def __setstate__(self, state):
         self.words = state["words"]
         self.cache_dir = None
+        self._cache = {}
 
     def __eq__(self, other):
         return type(other) is type(self) and other.words == self.words
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        analyzer = Analyzer(self.words, self.cache_dir)
-        yield from _whoosh_tokens(analyzer.tokens(value), positions, chars, start_pos, start_char, mode)
+        yield from _whoosh_tokens(self._tokens(value), positions, chars, start_pos, start_char, mode)
+
+    def _tokens(self, value: str) -> list[Token]:
+        if len(value) > _CACHED_LENGTH:
+            return Analyzer(self.words, self.cache_dir).tokens(value)
+        tokens = self._cache.get(value)
+        if tokens is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            tokens = self._cache[value] = Analyzer(self.words, self.cache_dir).tokens(value)
+        return tokens
 
 
 class GramTokenizer(Tokenizer):
