@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 
+import indexer.build
 from cli import report_line
-from indexer.build import build
+from indexer import keyword
+from indexer.build import MAX_SEGMENTS, build
 from indexer.generations import read_manifest
-from search.engine import open_index
+from search.engine import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",
@@ -106,3 +108,52 @@ def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path
     assert report.changed and report.embedded == 4
     with open_index(index, embedder=embedder) as opened:
         assert opened.manifest.fingerprint == embedder.fingerprint()
+
+
+def _segments(index: str) -> int:
+    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"), index)
+    try:
+        with ix.searcher() as searcher:
+            return len(searcher.reader().leaf_readers())
+    finally:
+        ix.close()
+
+
+def _keyword_top(index: str, embedder) -> list[tuple[float, str]]:
+    with open_index(index, embedder=embedder) as opened:
+        return sorted((-round(h.score, 6), h.passage.id) for h in search(opened, "学习 图像", mode="keyword", k=20).hits)
+
+
+def test_added_notes_are_new_segments_until_max_segments_then_one_rebuilt_segment(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    counts = []
+    for n in range(MAX_SEGMENTS):
+        (notes / f"new{n}.md").write_text(f"# 笔记{n}\n\n第{n}篇笔记学习图像的表示。\n", encoding="utf-8")
+        build([str(notes)], index, embedder=embedder)
+        counts.append(_segments(index))
+    assert counts == [*range(2, MAX_SEGMENTS + 1), 1]
+    (notes / "last.md").write_text("# 最后\n\n最后一篇笔记。\n", encoding="utf-8")
+    build([str(notes)], index, embedder=embedder)
+    assert _segments(index) == 2
+    full = str(tmp_path / "full")
+    build([str(notes)], full, embedder=embedder)
+    assert _segments(full) == 1
+    assert _keyword_top(index, embedder) == _keyword_top(full, embedder)  # same BM25 statistics, segments or not
+
+
+def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_path, embedder, monkeypatch):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+
+    def no_model(name):
+        raise AssertionError(f"loaded {name} with nothing to embed")
+
+    monkeypatch.setattr(indexer.build, "load_embedder", no_model)
+    (notes / "c.md").unlink()
+    (notes / "b.md").rename(notes / "moved.md")  # it has a heading: its context text is unchanged
+    (notes / "a.md").write_text(NOTES["a.md"] + "\n```python\nprint(1)\n```\n", encoding="utf-8")  # code: no vector
+    report = build([str(notes)], index)
+    assert report.summary() == "added 0, updated 1, removed 1, unchanged 1, renamed 1" and report.embedded == 0
+    with open_index(index, embedder=embedder) as opened:
+        assert len(opened.vector_index().ids) == report.passages == 4
