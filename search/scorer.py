@@ -15,9 +15,10 @@ BM25F for all its documents at once:
 - anything else (phrases, year ranges, Every): Whoosh's own matcher, whose
   documents and scores are copied into the arrays.
 
-`scores(query)` returns one score per document number and a mask of the
-documents that match; `top(query, limit)` the best of them, ordered as Whoosh
-orders them (score, then document number).
+`scores(query)` returns the documents a query matches and their scores, as
+sparse arrays (the work grows with the postings read, not with the corpus);
+`top(query, limit)` the best of them, ordered as Whoosh orders them (score,
+then document number).
 """
 
 from __future__ import annotations
@@ -95,96 +96,107 @@ class ArrayScorer:
             for sub, offset in self.leaves:
                 reader = sub.reader()
                 for docnum in range(reader.doc_count_all()):
-                    out[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1)
+                    out[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1) or 1
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
     # ---------------------------------------------------------------- scoring
 
     def scores(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-        """One score per document number, and which documents match."""
+        """The live documents a query matches (ascending document numbers) and their scores."""
         if isinstance(query, wq.Term):
             return self._term(query)
         if isinstance(query, BestField):
-            parts = [self.scores(q) for q in query.subqueries]
-            if not parts:
-                return self._nothing()
-            stacked = np.stack([s for s, _m in parts])
-            best = stacked.max(axis=0)
-            score = best + query.tiebreak * (stacked.sum(axis=0) - best)
-            return self._boosted(query, score), np.logical_or.reduce([m for _s, m in parts])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.subqueries])
+            total = np.bincount(inverse, weights=each, minlength=len(docs))
+            best = np.full(len(docs), -np.inf)
+            np.maximum.at(best, inverse, each)
+            return docs, self._boosted(query, best + query.tiebreak * (total - best))
         if isinstance(query, wq.Or) and not query.scale and not query.minmatch:
-            score, mask = self._nothing()
-            for sub in query.subqueries:
-                s, m = self.scores(sub)
-                score += s
-                mask |= m
-            return self._boosted(query, score), mask
+            docs, inverse, each = _gathered([self.scores(q) for q in query.subqueries])
+            return docs, self._boosted(query, np.bincount(inverse, weights=each, minlength=len(docs)))
         if isinstance(query, wq.And):
             parts = [self.scores(q) for q in query.subqueries]
-            mask = np.logical_and.reduce([m for _s, m in parts])
-            return self._boosted(query, np.where(mask, sum(s for s, _m in parts), 0.0)), mask
+            docs, inverse, each = _gathered(parts)
+            keep = np.bincount(inverse, minlength=len(docs)) == len(parts)
+            return docs[keep], self._boosted(query, np.bincount(inverse, weights=each, minlength=len(docs))[keep])
         if isinstance(query, wq.AndMaybe):
-            (required, mask), (optional, _m) = self.scores(query.a), self.scores(query.b)
-            return self._boosted(query, np.where(mask, required + optional, 0.0)), mask
+            (docs, required), (maybe_docs, optional) = self.scores(query.a), self.scores(query.b)
+            return docs, self._boosted(query, required + _lookup(docs, maybe_docs, optional))
         if isinstance(query, wq.AndNot):
-            (score, mask), (_s, excluded) = self.scores(query.a), self.scores(query.b)
-            mask = mask & ~excluded
-            return self._boosted(query, np.where(mask, score, 0.0)), mask
+            (docs, score), (excluded, _s) = self.scores(query.a), self.scores(query.b)
+            keep = ~np.isin(docs, excluded, assume_unique=True)
+            return docs[keep], self._boosted(query, score[keep])
         if isinstance(query, wq.WrappingQuery) and type(query).matcher is wq.WrappingQuery.matcher:
-            score, mask = self.scores(query.child)
-            return self._boosted(query, score), mask
+            docs, score = self.scores(query.child)
+            return docs, self._boosted(query, score)
         return self._whoosh(query)
 
     def matching(self, query: wq.Query) -> np.ndarray:
-        """The document numbers of the live documents a query matches."""
-        return np.flatnonzero(self.scores(query)[1] & self.alive)
+        """The document numbers of the live documents a query matches, ascending."""
+        return self.scores(query)[0]
 
     def top(self, query: wq.Query, limit: int) -> list[tuple[int, float]]:
         """The best `limit` (document number, score) pairs: by score, then by document number."""
-        score, mask = self.scores(query)
-        docs = np.flatnonzero(mask & self.alive)
-        if len(docs) > limit:
+        docs, score = self.scores(query)
+        if len(docs) > limit > 0:
             # Everything scoring at least the limit-th best, ties included, then Whoosh's order.
-            cut = np.partition(score[docs], len(docs) - limit)[len(docs) - limit]
-            docs = docs[score[docs] >= cut]
-        order = np.lexsort((docs, -score[docs]))[:limit]
-        return [(int(docs[i]), float(score[docs[i]])) for i in order]
+            cut = np.partition(score, len(docs) - limit)[len(docs) - limit]
+            docs, score = docs[score >= cut], score[score >= cut]
+        order = np.lexsort((docs, -score))[:limit]
+        return [(int(docs[i]), float(score[i])) for i in order]
 
     def _term(self, query: wq.Term) -> tuple[np.ndarray, np.ndarray]:
-        score, mask = self._nothing()
         btext = self.term_bytes(query.fieldname, query.text)
         docs, tf = self.postings(query.fieldname, btext) if btext is not None else _EMPTY
-        if len(docs):
-            searcher = self.searcher
-            idf = searcher.idf(query.fieldname, btext)
-            average = searcher.avg_field_length(query.fieldname) or 1
-            length = self.lengths(query.fieldname)[docs]
-            K1, B = self.K1, self.B
-            score[docs] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
-            mask[docs] = True
-        return self._boosted(query, score), mask
+        if not len(docs):
+            return _EMPTY
+        searcher = self.searcher
+        idf = searcher.idf(query.fieldname, btext)
+        average = searcher.avg_field_length(query.fieldname) or 1
+        length = self.lengths(query.fieldname)[docs]
+        K1, B = self.K1, self.B
+        return docs, self._boosted(query, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average))))
 
     def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher, walked over every matching document of every segment."""
-        score, mask = self._nothing()
+        docs, scores = [], []
         context = self.searcher.context()
         for sub, offset in self.leaves:
             matcher = query.matcher(sub, context)
             while matcher.is_active():
-                docnum = offset + matcher.id()
-                score[docnum] = matcher.score()
-                mask[docnum] = True
+                docs.append(offset + matcher.id())
+                scores.append(matcher.score())
                 matcher.next()
-        return score, mask
+        found = np.asarray(docs, dtype=np.int64)
+        live = self.alive[found]
+        return found[live], np.asarray(scores, dtype=np.float64)[live]
 
     @staticmethod
     def _boosted(query: wq.Query, score: np.ndarray) -> np.ndarray:
         boost = getattr(query, "boost", 1.0)
         return score * boost if boost != 1.0 else score
 
-    def _nothing(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.zeros(self.size), np.zeros(self.size, dtype=bool)
+
+def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of the parts' documents, each part's entry's place in it, and the entries' scores.
+
+    Entries keep the parts' order, so per-document sums add up in the order a matcher tree would.
+    """
+    if not parts:
+        return _EMPTY[0], _EMPTY[0], _EMPTY[1]
+    docs = np.concatenate([d for d, _s in parts])
+    each = np.concatenate([s for _d, s in parts])
+    union, inverse = np.unique(docs, return_inverse=True)
+    return union, inverse, each
+
+
+def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """values[keys == doc] for each doc (0.0 where `keys`, sorted, lacks it)."""
+    if not len(keys):
+        return np.zeros(len(docs))
+    at = np.minimum(np.searchsorted(keys, docs), len(keys) - 1)
+    return np.where(keys[at] == docs, values[at], 0.0)
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
