@@ -124,32 +124,48 @@ def warn(message: str) -> None:
 
 # ---------------------------------------------------------------- commands
 
-def report_line(report) -> str:
-    """The one-line summary of an indexer.build.BuildReport."""
-    if not report.changed:
-        return f"no change: {report.summary()} ({report.passages} passages, generation {report.generation})"
-    seconds = report.timings.get("total", 0.0)
-    return (f"{report.summary()} — {report.passages} passages, {report.embedded} embedded, "
-            f"generation {report.generation} ({seconds:.1f} s)")
-
-
 def cmd_index(args) -> int:
-    from indexer.build import build
-    from indexer.embedders import DEFAULT_MODEL
-
     paths = args.paths or [str(corpus.BUNDLED_NOTES)]
     missing = [path for path in paths if not os.path.exists(path)]
     if missing:
         # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
         raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
+    if not args.no_server and served_index(args, paths):
+        return 0
+    from indexer.build import build
+    from indexer.embedders import DEFAULT_MODEL
+
     report = build(paths, args.index, model=args.model or DEFAULT_MODEL, exclude=args.exclude,
                    progress=Progress(args.quiet), wait=args.wait)
     for message in report.warnings:
         warn(message)
     for skipped in report.skipped:
         warn(f"skipped {skipped.path}: {skipped.reason}")
-    print(report_line(report))
+    print(report.line())
     return 0
+
+
+def served_index(args, paths: list[str]) -> bool:
+    """Let a warm server for this index run the update (jieba and the model are loaded there); False if none did.
+
+    The server runs the same build() and prints nothing; its account is printed here.
+    """
+    from search.client import ask
+
+    request = {"op": "index", "paths": [os.path.abspath(path) for path in paths], "exclude": list(args.exclude),
+               "model": args.model or "", "wait": args.wait}
+    response = ask(args.index, request, timeout=None)
+    if not response or "report" not in response:
+        if response and args.debug:
+            warn(f"the server did not index: {response.get('error')}")
+        return False
+    report = response["report"]
+    for message in report["warnings"]:
+        warn(message)
+    for path, reason in report["skipped"]:
+        warn(f"skipped {path}: {reason}")
+    print(report["line"])
+    return True
 
 
 def ensure_index(args) -> None:
@@ -159,7 +175,7 @@ def ensure_index(args) -> None:
 
         warn(f"building the index of the bundled notes in {args.index} (first use)")
         report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
-        warn(report_line(report))
+        warn(report.line())
 
 
 def read_queries(args) -> list[str]:
@@ -319,6 +335,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="embedding model: use-m3 (default) or st:<name or path>")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for another indexer (default 30)")
+    p.add_argument("--no-server", action="store_true", help="index in this process even when 'serve' runs")
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("search", parents=[common], help="search the index")

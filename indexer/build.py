@@ -85,6 +85,14 @@ class BuildReport:
             line += f", renamed {self.renamed}"
         return line
 
+    def line(self) -> str:
+        """The one-line account `index` prints."""
+        if not self.changed:
+            return f"no change: {self.summary()} ({self.passages} passages, generation {self.generation})"
+        seconds = self.timings.get("total", 0.0)
+        return (f"{self.summary()} — {self.passages} passages, {self.embedded} embedded, "
+                f"generation {self.generation} ({seconds:.1f} s)")
+
 
 @dataclass
 class _Scan:

@@ -5,10 +5,14 @@
                             "explain": False, "cwd": os.getcwd()})
 
 Protocol: one request per connection, one JSON object a line each way. A
-request is {"op": "ping"} or {"op": "search", "query", "mode", "k", "explain",
-"cwd"}, and always carries "token" and "index". The answer is {"answer": <the
-object `search --json` prints>, "warnings": [...]}, {"pong": true, ...} or
-{"error": "..."}; a bad request never stops the server.
+request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain",
+"cwd"} or {"op": "index", "paths", "exclude", "model", "wait"}, and always
+carries "token" and "index". The answer is {"answer": <the object `search
+--json` prints>, "warnings": [...]}, {"report": {"line", "warnings",
+"skipped"}} (what `index` prints), {"pong": true, ...} or {"error": "..."}; a
+bad request never stops the server. An `index` request runs the same build as
+`notesearch index`, here where jieba and the model are already loaded, so an
+update takes a fraction of a second instead of a process start and two loads.
 
 Security: the server binds 127.0.0.1 only, and writes `serve.json` (pid, port,
 a random token, the index folder) into the index folder, readable by its owner
@@ -76,6 +80,7 @@ class WarmIndex:
             return self.index
         known = self.embedders.get(manifest.model)
         index = open_index(self.directory, known)
+        index.analyzer.tokens("预热")  # loads jieba's dictionary now, not at the first Chinese query or update
         if known is None:
             # Load the model now, not at the first query (its first encode loads the weights). A model that
             # fails to load fails each semantic search with its own message instead.
@@ -94,6 +99,20 @@ class WarmIndex:
 
         result = search(self.refresh(), query, mode=mode, k=k)
         return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
+
+    def update(self, paths: list, exclude: list, model: str | None, wait: float) -> dict:
+        """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it."""
+        from indexer.build import build
+        from indexer.embedders import DEFAULT_MODEL
+
+        if not paths or not all(isinstance(path, str) and os.path.isabs(path) for path in paths):
+            raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
+        model = model or DEFAULT_MODEL
+        report = build(paths, self.directory, model=model, exclude=[str(glob) for glob in exclude], wait=wait,
+                       embedder=self.embedders.get(model))
+        self.refresh()
+        return {"report": {"line": report.line(), "warnings": list(report.warnings),
+                           "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}}
 
     def close(self) -> None:
         if self.index is not None:
@@ -136,10 +155,13 @@ class NoteServer(socketserver.TCPServer):
     client_timeout = 5.0  # seconds to read a request: one at a time, so a silent client must not hold the server
 
     def __init__(self, directory: str, port: int = 0, embedder: Embedder | None = None):
+        import indexer.build  # noqa: F401 (loaded now, so the first `index` request does not wait for it)
+
         self.notes = WarmIndex(directory, embedder)
         self.directory = self.notes.directory
         self.token = secrets.token_hex(16)
-        self.answered = 0
+        self.answered = 0  # searches answered
+        self.updates = 0  # index runs done
         try:
             super().__init__((HOST, port), _Handler)
         except BaseException:
@@ -179,7 +201,15 @@ class NoteServer(socketserver.TCPServer):
                                              k, _check(request, "explain", bool, False), cwd)
                 self.answered += 1
                 return response
-            return {"error": f"unknown op {op!r}: use 'search' or 'ping'"}
+            if op == "index":
+                wait = request.get("wait", 30.0)
+                if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait < 0:
+                    raise TypeError(f"'wait' must be a number of seconds, not {wait!r}")
+                response = self.notes.update(_check(request, "paths", list), _check(request, "exclude", list, []),
+                                             _check(request, "model", str, "") or None, float(wait))
+                self.updates += 1
+                return response
+            return {"error": f"unknown op {op!r}: use 'search', 'index' or 'ping'"}
         except Exception as error:  # noqa: BLE001 (a request must never stop the server)
             return {"error": str(error) or type(error).__name__}
 

@@ -195,6 +195,38 @@ def test_a_rebuilt_index_is_answered_from_its_new_generation(notes_dir, tmp_path
         assert (code, out) == cli_output(capsys, *args, "--no-server")[:2]
 
 
+def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_dir, tmp_path, embedder, capsys):
+    folder = notes_dir({"garden.md": "# Plants\n\nTomatoes need full sun.\n", "bad.md": b"\x00\x01binary"})
+    directory = str(tmp_path / "index")
+    build([str(folder)], directory, embedder=embedder)
+    args = ["index", str(folder), "--index", directory]
+    with serving(directory, embedder) as server:
+        generation = ask(directory, {"op": "ping"})["generation"]
+        (folder / "garden.md").write_text("# Plants\n\nTomatoes need full sun.\n\nCucumbers need water.\n",
+                                          encoding="utf-8")
+        code, out, err = cli_output(capsys, *args)
+        assert server.updates == 1
+        assert code == 0 and out.startswith("added 0, updated 1, removed 0, unchanged 0")
+        assert "skipped" in err and "bad.md" in err
+        # The server committed the update and answers from it.
+        assert ask(directory, {"op": "ping"})["generation"] == generation + 1
+        hits = json.loads(cli_output(capsys, "search", "cucumbers", "--json", "--index", directory)[1])["hits"]
+        assert hits[0]["text"] == "Cucumbers need water."
+        # In process, the same run says the same (no change now).
+        served = cli_output(capsys, *args)
+        local = cli_output(capsys, *args, "--no-server")
+        assert server.updates == 2
+        assert served[0] == local[0] == 0 and served[1] == local[1] and served[1].startswith("no change")
+        assert ask(directory, {"op": "ping"})["generation"] == generation + 1
+
+
+@pytest.mark.parametrize("fields", [{"paths": "notes"}, {"paths": ["relative/notes"]}, {"paths": []},
+                                    {"paths": ["/tmp"], "wait": "x"}])
+def test_bad_index_requests_get_an_error_and_the_server_lives(server, fields):
+    assert "error" in raw(server, request(server, op="index", **fields))
+    assert raw(server, request(server, op="ping"))["pong"] is True
+
+
 def dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()

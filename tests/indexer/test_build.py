@@ -6,7 +6,6 @@ import json
 import os
 
 import indexer.build
-from cli import report_line
 from indexer import keyword
 from indexer.build import MAX_SEGMENTS, build
 from indexer.generations import read_manifest
@@ -32,7 +31,7 @@ def test_run_without_change_does_no_work_and_says_so(notes_dir, tmp_path, embedd
     before = {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"}
     report = build([str(notes)], index, embedder=embedder)
     assert (report.changed, report.generation, report.embedded) == (False, 1, 0)
-    assert report_line(report) == "no change: added 0, updated 0, removed 0, unchanged 4 (4 passages, generation 1)"
+    assert report.line() == "no change: added 0, updated 0, removed 0, unchanged 4 (4 passages, generation 1)"
     assert {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"} == before
 
 
@@ -45,7 +44,7 @@ def test_added_updated_removed_and_renamed_notes_are_told_apart(notes_dir, tmp_p
     (notes / "b.md").rename(notes / "moved.md")
     report = build([str(notes)], index, embedder=embedder)
     assert report.summary() == "added 1, updated 1, removed 1, unchanged 1, renamed 1"
-    assert report_line(report).startswith("added 1, updated 1, removed 1, unchanged 1, renamed 1 — 5 passages, 2 embedded")
+    assert report.line().startswith("added 1, updated 1, removed 1, unchanged 1, renamed 1 — 5 passages, 2 embedded")
     with open_index(index, embedder=embedder) as opened:
         files = {os.path.basename(p.path) for p in opened.passages()}
         assert files == {"a.md", "d.md", "e.md", "moved.md"}
