@@ -171,7 +171,8 @@ class QueryCompiler:
         clauses = [BestField([wq.Term(name, term, boost=boost * field_boost) for name, field_boost in BOOSTS.items()],
                              tiebreak=FIELD_TIEBREAK) for term in dict.fromkeys(terms)]
         words = wq.And(clauses) if len(clauses) > 1 else clauses[0] if clauses else None
-        if _HAN_RUN.fullmatch(text):
+        if _HAN_RUN.fullmatch(text) and len(clauses) != 1:
+            # A term jieba splits (not one learned word) is also looked for as its characters in a row.
             grams = self._grams(text, GRAM_BOOST * boost)
             return wq.Or([words, grams]) if words is not None else grams
         return words
