@@ -1,10 +1,12 @@
 """Keyword ranking: a parsed query → a Whoosh query → passages ranked by BM25F.
 
-Each term of a free word searches the paper title, authors, section and body
-(the best field counts, the others add a little) and, for Chinese, the
-character-gram field as an exact-substring fallback. A passage that matches
-more of the query's terms ranks higher (a coordination factor). Phrases,
-fields and year ranges are required; `-word` excludes.
+Each term of a free word searches the paper title, authors, section, tags,
+body and link words (the best field counts, the others add a little) and, for
+Chinese, the character-gram field as an exact-substring fallback. A run of
+words that the notes' glossary translates also searches the translation. A
+passage that matches more of the query's terms ranks higher (a coordination
+factor). Phrases, fields and year ranges are required; `-word` excludes.
+search/scorer.py computes the scores.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ class QueryCompiler:
         return out
 
     def _whole(self, text: str, boost: float) -> wq.Query | None:
-        """`text` as written, in any field: its words together, or (Chinese) its characters in a row."""
+        """`text` as written, in any field: its words together (a Chinese term jieba splits: or its characters in a row)."""
         terms = [t.text for t in self.analyzer.tokens(text, subwords=False)]
         clauses = [BestField([wq.Term(name, term, boost=boost * field_boost) for name, field_boost in BOOSTS.items()],
                              tiebreak=FIELD_TIEBREAK) for term in dict.fromkeys(terms)]
