@@ -23,10 +23,13 @@ then document number).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching import UnionMatcher
+from whoosh.util.numeric import byte_to_length
 
 
 class BestField(wq.DisjunctionMax):
@@ -95,8 +98,8 @@ class ArrayScorer:
             out = np.ones(self.size, dtype=np.float64)
             for sub, offset in self.leaves:
                 reader = sub.reader()
-                for docnum in range(reader.doc_count_all()):
-                    out[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1) or 1
+                count = reader.doc_count_all()
+                out[offset:offset + count] = _segment_lengths(reader, fieldname, count)
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
@@ -200,6 +203,28 @@ def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarra
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+# Whoosh stores a field length as one byte; this decodes all 256 at once (0, no terms, reads as 1).
+_BYTE_LENGTHS = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
+
+
+def _segment_lengths(reader, fieldname: str, count: int) -> np.ndarray:
+    """The field lengths of a segment's documents: its one-byte length column read at once.
+
+    Asking Whoosh document by document cost 0.2 s of a cold search on d2l-zh; a
+    segment whose column is not laid out that way is still read that way.
+    """
+    column = None
+    with contextlib.suppress(AttributeError, TypeError):
+        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+    if column is None or getattr(column, "_typecode", None) != "B" or not hasattr(column, "_dbfile"):
+        return np.array([reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)], dtype=np.float64)
+    stored = min(column._count, count)
+    raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
+    out = np.ones(count, dtype=np.float64)
+    out[:stored] = _BYTE_LENGTHS[raw]
+    return out
 
 
 def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:

@@ -147,3 +147,14 @@ def test_top_orders_by_score_then_document_number(bundled_index):
     everything = sorted((-score, int(doc)) for doc, score in _array_scores(scorer, query).items())
     assert [(-score, doc) for doc, score in top] == everything[:15]
     assert ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
+
+
+@pytest.mark.parametrize("fixture", ["bundled_index", "segmented_index"])
+def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture):
+    index = request.getfixturevalue(fixture)
+    for name in ("title", "authors", "section", "body", "grams", "links"):
+        lengths = index.scorer.lengths(name)
+        for sub, offset in index.scorer.leaves:
+            reader = sub.reader()
+            for doc in range(reader.doc_count_all()):
+                assert lengths[offset + doc] == (reader.doc_field_length(doc, name, 1) or 1)
