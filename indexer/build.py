@@ -34,6 +34,7 @@ from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossar
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
 from indexer.files import fsync_tree
 from indexer.generations import (
+    INDEX_FORMAT,
     MANIFEST,
     FileEntry,
     Manifest,
@@ -56,9 +57,6 @@ EMBED_BATCH = 64
 MERGE_DELETED = 0.05
 # or once it has this many segments (each search reads every segment).
 MAX_SEGMENTS = 8
-# Bump when parsing or analysis changes what an unchanged note yields: an index
-# of another format re-reads every note (vectors are still reused by content).
-INDEX_FORMAT = "2"
 
 
 @dataclass(frozen=True)

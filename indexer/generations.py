@@ -34,6 +34,9 @@ from indexer.files import atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+# Bump when parsing or analysis changes what an unchanged note yields: an index
+# of another format re-reads every note (vectors are still reused by content).
+INDEX_FORMAT = "2"
 
 
 class NoIndex(Exception):

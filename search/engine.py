@@ -23,7 +23,7 @@ from indexer import keyword as keyword_index
 from indexer import vectors
 from indexer.analysis import Analyzer
 from indexer.embedders import Embedder, load_embedder
-from indexer.generations import Manifest, NoIndex, committed_generations, read_manifest
+from indexer.generations import INDEX_FORMAT, Manifest, NoIndex, committed_generations, read_manifest
 from search import keyword
 from search.fusion import DEFAULT_FUSION, FusionConfig, exact_keys, fuse_hybrid, route
 from search.query import parse
@@ -79,6 +79,9 @@ class NoteIndex:
         self.directory = os.path.abspath(os.path.expanduser(directory))
         self.warnings: list[str] = []
         self.manifest, self._ix, self._vectors = self._open_generation()
+        if self.manifest.format != INDEX_FORMAT:
+            self.warnings.append("the index was built by an older notesearch: run 'notesearch index' again "
+                                 "to search link targets and the notes' glossary too")
         self.analyzer = Analyzer(self.manifest.words, self.directory)
         self.compiler = keyword.QueryCompiler(self.analyzer, keyword.Glossary(self.manifest.glossary))
         self._searcher = self._ix.searcher(weighting=keyword.WEIGHTING)

@@ -94,6 +94,19 @@ def test_index_of_another_format_rereads_every_note_but_keeps_the_vectors(notes_
     assert build([str(notes)], index, embedder=embedder).changed is False
 
 
+def test_searching_an_index_of_another_format_says_to_index_again(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    with open_index(index, embedder=embedder) as opened:
+        assert opened.warnings == []
+    _edit_manifests(index, format="1")
+    with open_index(index, embedder=embedder) as opened:
+        assert any("run 'notesearch index' again" in warning for warning in opened.warnings)
+    build([str(notes)], index, embedder=embedder)
+    with open_index(index, embedder=embedder) as opened:
+        assert opened.warnings == []
+
+
 def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
