@@ -45,6 +45,10 @@ class BestField(wq.DisjunctionMax):
         return self._tree_matcher(subs, UnionMatcher, searcher, context, None)
 
 
+# Postings an open index keeps after reading them (16 bytes each: about 80 MB at most).
+MAX_HELD_POSTINGS = 5_000_000
+
+
 class ArrayScorer:
     """Scores queries against one open Whoosh searcher (all its segments)."""
 
@@ -60,6 +64,7 @@ class ArrayScorer:
                 self.alive[offset + docnum] = False
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._held = 0  # postings kept in self._postings
 
     # ---------------------------------------------------------------- posting lists
 
@@ -74,12 +79,17 @@ class ArrayScorer:
                     docs, tf = _read_postings(reader.postings(fieldname, btext))
                     ids.append(docs + offset)
                     weights.append(tf)
+            found = _EMPTY
             if ids:
                 docs, tf = np.concatenate(ids), np.concatenate(weights)
                 live = self.alive[docs]
-                self._postings[key] = docs[live], tf[live]
-            else:
-                self._postings[key] = _EMPTY
+                found = docs[live], tf[live]
+            if self._held + len(found[0]) > MAX_HELD_POSTINGS:
+                # A warm server asks for new terms for as long as it runs: start over rather than grow.
+                self._postings.clear()
+                self._held = 0
+            self._postings[key] = found
+            self._held += len(found[0])
         return self._postings[key]
 
     def term_bytes(self, fieldname: str, text: str) -> bytes | None:

@@ -158,3 +158,17 @@ def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture)
             reader = sub.reader()
             for doc in range(reader.doc_count_all()):
                 assert lengths[offset + doc] == (reader.doc_field_length(doc, name, 1) or 1)
+
+
+def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
+    import search.scorer
+
+    scorer = ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B)
+    monkeypatch.setattr(search.scorer, "MAX_HELD_POSTINGS", 100)
+    query = wq.Or([wq.Term("grams", "模型"), wq.Term("body", "learning"), wq.Term("grams", "学习")])
+    first = _array_scores(scorer, query)
+    for name, text in _vocabulary(bundled_index.searcher):
+        scorer.scores(wq.Term(name, text))
+        assert scorer._held == sum(len(docs) for docs, _tf in scorer._postings.values())
+        assert scorer._held <= 100 or len(scorer._postings) == 1
+    assert _array_scores(scorer, query) == first
