@@ -263,10 +263,6 @@ def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files:
         f.write(EDIT.replace("略有", "稍有"))
     again, _, _ = run_child("build", {"paths": [str(notes)], "index": index})
     cold_runs = 1 if quick else 10
-    # Byte-compile the project first, as pip does for jieba (the floor): with PYTHONDONTWRITEBYTECODE set,
-    # every cold process would otherwise compile our modules from source.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "corpus", "indexer", "search", "cli.py"], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
     log(f"{name}: cold processes ({cold_runs} runs each)")
     bare_jieba = summary(wall_times([sys.executable, "-c", BARE_JIEBA], cold_runs, not quick))
     bare_model = summary(wall_times([sys.executable, "-c", BARE_JIEBA_MODEL], cold_runs, not quick))
@@ -504,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         corpora = [corpus for corpus in corpora if corpus[0] in args.corpora.split(",")]
     results: dict = {"load_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0)), "corpora": {},
                      "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    # Byte-compile the project once, as pip does for jieba (the floor): with PYTHONDONTWRITEBYTECODE set,
+    # every cold process would otherwise compile our modules from source.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "corpus", "indexer", "search", "cli.py"], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory(prefix="notesearch-bench-") as work:
         def grow() -> None:
             results["growth"] = []
