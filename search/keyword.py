@@ -43,6 +43,14 @@ MAX_GRAM_PHRASE = 8
 _HAN_RUN = re.compile(f"[{HAN}]+")
 # Only an acronym of this many letters is matched by initials (two letters match too many word pairs).
 MIN_INITIALS = 3
+MAX_INITIALS = 8
+# The most query words one glossary term can stand for.
+MAX_RUN = 10
+# An English compound is read as two words for its initials when it starts with one of these and
+# MIN_COMPOUND_REST more letters: `autoencoder` → auto + encoder. (Not `pre`, `sub`, `super`, `under`…:
+# too many plain words start with them — `prediction`, `supervised`, `understand`.)
+COMPOUND_PREFIXES = ("auto", "back", "cross", "feed", "hyper", "meta", "multi", "self", "semi")
+MIN_COMPOUND_REST = 4
 # A glossary term a query word stands for scores this share of a word (split among the words it stands for).
 GLOSSARY_WEIGHT = 1.0
 
@@ -85,7 +93,8 @@ class Glossary:
 
     An English name is found by its words (`diffusion models`) or, for an
     acronym, by the initials of the query's words: `self-supervised learning`
-    spells SSL, the acronym the notes give `自监督学习`.
+    spells SSL, the acronym the notes give `自监督学习`, and `variational
+    autoencoder` spells VAE (`变分自编码器`), the compound counting as two words.
     """
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
@@ -111,20 +120,41 @@ class Glossary:
         """
         out: dict[int, list[tuple[str, int]]] = {}
         folded = [tuple(_english_words(word)) for word in words]
-        initials = ["".join(part[0] for part in parts if part not in ENGLISH_STOP_WORDS) for parts in folded]
         for i in range(len(words)):
             if words[i] in self.by_chinese:
                 out.setdefault(i, []).extend((term, 1) for term in sorted(self.by_chinese[words[i]]))
-            for j in range(i, len(words)):
-                if not folded[j] or (j > i and not initials[j]):
+            spelled = {""}
+            for j in range(i, min(len(words), i + MAX_RUN)):
+                if not folded[j]:
                     break
                 run = tuple(part for parts in folded[i:j + 1] for part in parts)
-                found = self.by_english.get(run, set()) | self.by_initials.get("".join(initials[i:j + 1]), set())
+                # Initials run over content words only (`mixture of experts` is found by its name, never by ME).
+                stop = j > i and all(part in ENGLISH_STOP_WORDS for part in folded[j])
+                spelled = set() if stop else {a + b for a in spelled for b in _initials(folded[j])
+                                              if len(a + b) <= MAX_INITIALS}
+                found = set(self.by_english.get(run, ()))
+                for letters in spelled:
+                    found |= self.by_initials.get(letters, set())
                 typed = " ".join(words[i:j + 1]).lower()
                 found = {term for term in found if term.lower() != typed}
                 for n in range(i, j + 1):
                     out.setdefault(n, []).extend((term, j - i + 1) for term in sorted(found))
         return {n: list(dict.fromkeys(terms)) for n, terms in out.items() if terms}
+
+
+def _initials(parts: Sequence[str]) -> set[str]:
+    """The ways one query word's parts can be abbreviated: each part but a stop word gives its initial,
+    a compound its two or one (`autoencoder` → AE or A)."""
+    spelled = {""}
+    for part in parts:
+        if part in ENGLISH_STOP_WORDS:
+            continue
+        choices = {part[0]}
+        for prefix in COMPOUND_PREFIXES:
+            if part.startswith(prefix) and len(part) - len(prefix) >= MIN_COMPOUND_REST:
+                choices.add(part[0] + part[len(prefix)])
+        spelled = {a + b for a in spelled for b in choices if len(a + b) <= MAX_INITIALS}
+    return spelled
 
 
 def _english_words(text: str) -> list[str]:
@@ -180,7 +210,8 @@ class QueryCompiler:
         return words
 
     def terms(self, parsed: ParsedQuery) -> list[str]:
-        """The index terms to mark in a snippet: each word's terms and Latin parts.
+        """The index terms to mark in a snippet: each word's terms and Latin parts, and the glossary terms
+        the words stand for (`VAE` for `variational autoencoder`).
 
         The Chinese words inside a longer query word are left out: a query for
         马克思 marks 马克思, never a lone 马克.
@@ -188,6 +219,8 @@ class QueryCompiler:
         out: list[str] = []
         for text in parsed.words():
             out.extend(t.text for t in self.analyzer.tokens(text) if not (t.part and _HAN_RUN.match(t.text)))
+        for terms in self.glossary.expansions(self._free_words(parsed.root)).values():
+            out.extend(t.text for term, _shared in terms for t in self.analyzer.tokens(term, subwords=False))
         return list(dict.fromkeys(out))
 
     @staticmethod

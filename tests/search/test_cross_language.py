@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import BUNDLED_NOTES, line_of
 
+from indexer.dictionary import learn_glossary
 from search.engine import search
 from search.keyword import Glossary
 
@@ -28,6 +29,28 @@ def test_an_english_name_and_an_acronym_typed_as_is_stand_for_their_term():
     assert GLOSSARY.expansions(["长短期记忆"]) == {0: [("LSTM", 1)]}
 
 
+def test_a_compound_word_spells_the_initials_of_its_two_words():
+    # `autoencoder` is auto + encoder: `variational autoencoder` spells VAE.
+    expected = [("VAE", 2), ("变分自编码器", 2)]
+    assert GLOSSARY.expansions(["variational", "autoencoder"]) == {0: expected, 1: expected}
+    assert GLOSSARY.expansions(["Variational", "Autoencoders"]) == {0: expected, 1: expected}
+    # A prefix with too short a rest is no compound (`automl`), and `auto` alone is one word.
+    assert Glossary([("VAM", "x")]).expansions(["variational", "automl"]) == {}
+
+
+def test_a_compound_spells_an_acronym_the_notes_define():
+    # d2l-zh writes `多层感知机（MLP）`; `multilayer` is multi + layer.
+    glossary = Glossary(learn_glossary("我们将介绍多层感知机（MLP），它由多个全连接层组成。"))
+    assert glossary.expansions(["multilayer", "perceptron"])[1] == [("MLP", 2), ("多层感知机", 2)]
+
+
+def test_initials_do_not_run_across_a_stop_word_but_an_english_name_does():
+    glossary = Glossary([("SGD", "随机梯度下降"), ("Mixture of Experts", "混合专家")])
+    assert glossary.expansions(["stochastic", "gradient", "descent"])[0] == [("SGD", 3), ("随机梯度下降", 3)]
+    assert glossary.expansions(["stochastic", "and", "gradient", "descent"]) == {}
+    assert glossary.expansions(["sparse", "mixture", "of", "experts"]) == {n: [("混合专家", 3)] for n in (1, 2, 3)}
+
+
 def test_two_letter_acronyms_are_not_matched_by_initials():
     # `computer vision` would spell CV, but so would any two words starting with c and v.
     assert GLOSSARY.expansions(["computer", "vision"]) == {}
@@ -44,3 +67,11 @@ def test_a_word_only_in_a_link_target_finds_its_paragraph(bundled_index):
     hits = search(bundled_index, "expect", mode="keyword", k=5).hits
     assert line_of(TRENDS, "两大范式在这段时间都有所发展") in lines(hits, TRENDS)
     assert all("expect" not in h.passage.text for h in hits)
+
+
+def test_english_name_of_an_acronym_finds_where_the_notes_use_it(bundled_index):
+    # The Sohl-Dickstein row says only `Kingma的VAE`; the notes define VAE as 变分自编码器 elsewhere.
+    hits = search(bundled_index, "variational autoencoder", mode="keyword", k=5).hits
+    assert lines(hits, PAPERS)[:2] == [line_of(PAPERS, "*Auto-Encoding Variational Bayes*"),
+                                       line_of(PAPERS, "*Deep Unsupervised Learning using Nonequilibrium")]
+    assert "VAE" in hits[1].matched and "**VAE**" in hits[1].snippet  # the snippet shows why it matched
