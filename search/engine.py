@@ -155,6 +155,23 @@ class NoteIndex:
             return None
         return keyword_index.from_record(self._searcher.stored_fields(matcher.id())["record"])
 
+    def holds_words(self, words: list[str]) -> bool:
+        """True when the notes hold every term of `words`, or all the parts of a compound (`self-supervised`),
+        in a title, author list, section, tag, body or link."""
+        reader = self.searcher.reader()
+
+        def held(term: str) -> bool:
+            return any(reader.doc_frequency(name, term) for name in keyword.BOOSTS)
+
+        groups: list[list[str]] = []
+        for word in words:
+            for token in self.analyzer.tokens(word):
+                if token.part and groups:
+                    groups[-1].append(token.text)
+                else:
+                    groups.append([token.text])
+        return bool(groups) and all(held(whole) or (parts and all(map(held, parts))) for whole, *parts in groups)
+
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
         return [keyword_index.from_record(doc["record"]) for doc in self._searcher.all_stored_fields()]
@@ -271,7 +288,8 @@ def search(index: NoteIndex, query: str, mode: str = "hybrid", k: int = 10,
         order = [(key, r.score) for key, r in vec.items()]
     else:
         found = {**vec, **kw}
-        weights = route(parsed.text, [r.passage.text for r in (*vec.values(), *kw.values())], fusion)
+        weights = route(parsed.text, [r.passage.text for r in (*vec.values(), *kw.values())], fusion,
+                        found=index.holds_words(parsed.words()))
         how = weights.reason
         exact = exact_keys(words, {key: (r.passage.text, r.passage.display_title) for key, r in found.items()})
         order = [(item.key, item.score) for item in fuse_hybrid(list(kw), list(vec), exact, weights, fusion)]

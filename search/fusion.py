@@ -5,7 +5,9 @@ Three rules, in this order:
 1. **Routing** picks the weight of each ranking from the shape of the query.
    A query in one script against hits in another (English question, Chinese
    notes) leans almost wholly on vectors: its keyword list holds only stray
-   matches of code or names. A long English natural-language query leans on
+   matches of code or names. Not so a short query whose every word the notes
+   hold as written (`variational autoencoder` in Chinese notes that name
+   papers and methods in English): it is searched as one in the notes' language. A long English natural-language query leans on
    vectors. Every other query in the notes' language leans on the keyword
    list: short Chinese keyword queries, and long Chinese questions too, which
    share their rare words with the passage that answers them (on 3,219 cmrc2018
@@ -115,14 +117,17 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
 
-def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION) -> Route:
+def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION, found: bool = False) -> Route:
     """The weights of the keyword and vector rankings for `query`.
 
     `hit_texts` are the texts of the best hits (vector hits first): their script
-    tells whether the query is in the language of the notes.
+    tells whether the query is in the language of the notes. `found` says that
+    the notes hold every word of the query, which makes a short query one in
+    their language whatever the script of its best hits.
     """
     sample = " ".join(hit_texts[: config.script_sample])
-    if sample and abs(chinese_share(query) - chinese_share(sample)) > config.cross_gap:
+    short = query_length(query) <= config.long_query
+    if sample and abs(chinese_share(query) - chinese_share(sample)) > config.cross_gap and not (found and short):
         return Route(config.cross_keyword, 1.0, "cross-lingual query: leaning on vectors")
     if chinese_share(query) < 0.5 and query_length(query) > config.long_query:
         return Route(config.long_keyword, 1.0, "long English query: leaning on vectors")

@@ -4,6 +4,7 @@ rankings, then on the bundled index."""
 from __future__ import annotations
 
 import pytest
+from conftest import BUNDLED_NOTES, line_of
 
 from search.engine import search
 from search.fusion import (
@@ -51,6 +52,19 @@ def test_english_query_against_chinese_notes_leans_on_vectors():
     weights = route("self-supervised learning for vision", CHINESE_NOTES)
     assert weights.vector == 1.0 and weights.keyword < 0.2
     assert "cross-lingual" in weights.reason
+
+
+def test_short_query_whose_words_the_notes_hold_is_searched_in_their_language():
+    # Chinese notes that name papers and methods in English: `variational autoencoder` is written there.
+    weights = route("variational autoencoder", CHINESE_NOTES, found=True)
+    assert weights.keyword == 1.0 and weights.vector < 1.0
+    assert "cross-lingual" not in weights.reason
+    assert "cross-lingual" in route("variational autoencoder", CHINESE_NOTES, found=False).reason
+
+
+def test_long_english_question_leans_on_vectors_even_when_the_notes_hold_its_words():
+    question = "which two companies worked together to develop the third game of the series and when was it out"
+    assert "cross-lingual" in route(question, CHINESE_NOTES, found=True).reason
 
 
 def test_chinese_query_against_english_notes_leans_on_vectors():
@@ -126,6 +140,24 @@ def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
     assert "cross-lingual" in hybrid.route or "long" in hybrid.route
     span = lambda hit: (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
     assert span(hybrid.hits[0]) == span(semantic.hits[0])
+
+
+def test_index_knows_whether_the_notes_hold_every_query_word(bundled_index):
+    assert bundled_index.holds_words(["variational", "autoencoder"])
+    assert bundled_index.holds_words(["self-supervised"])  # its parts `self` and `supervised` are there
+    assert bundled_index.holds_words(["反向传播", "Hinton"])
+    assert not bundled_index.holds_words(["protein", "folding"])  # `folding` is not
+    assert not bundled_index.holds_words(["the"]) and not bundled_index.holds_words([])
+
+
+def test_short_english_query_the_notes_spell_out_follows_the_keywords(bundled_index):
+    # Leaning on vectors, the Sohl-Dickstein row (`受Kingma的VAE…启发`) fell out of the top 10.
+    result = search(bundled_index, "variational autoencoder", mode="hybrid", k=5)
+    assert "notes' language" in result.route
+    papers = BUNDLED_NOTES / "famous-deep-learning-papers.md"
+    top = [hit.passage.line_start for hit in result.hits[:3]]
+    assert line_of(papers, "*Auto-Encoding Variational Bayes*") == top[0]
+    assert line_of(papers, "*Deep Unsupervised Learning using Nonequilibrium") in top
 
 
 def test_hybrid_explains_each_hit(bundled_index):
