@@ -125,18 +125,21 @@ def warn(message: str) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    paths = args.paths or [str(corpus.BUNDLED_NOTES)]
-    missing = [path for path in paths if not os.path.exists(path)]
+    # No PATH: the folders the index was built from, or for a new index the bundled notes.
+    exists = os.path.exists(os.path.join(args.index, "manifest.json"))
+    paths = [os.path.abspath(path) for path in args.paths] or (None if exists else [str(corpus.BUNDLED_NOTES)])
+    missing = [path for path in paths or () if not os.path.exists(path)]
     if missing:
         # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
         raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
-    if not args.no_server and served_index(args, paths):
+    # No --exclude: the index's own patterns (--no-exclude drops them).
+    exclude = [] if args.no_exclude else args.exclude
+    if not args.no_server and served_index(args, paths, exclude):
         return 0
     from indexer.build import build
-    from indexer.embedders import DEFAULT_MODEL
 
-    report = build(paths, args.index, model=args.model or DEFAULT_MODEL, exclude=args.exclude,
-                   progress=Progress(args.quiet), wait=args.wait)
+    report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
+                   wait=args.wait)
     for message in report.warnings:
         warn(message)
     for skipped in report.skipped:
@@ -145,15 +148,14 @@ def cmd_index(args) -> int:
     return 0
 
 
-def served_index(args, paths: list[str]) -> bool:
+def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
     """Let a warm server for this index run the update (jieba and the model are loaded there); False if none did.
 
     The server runs the same build() and prints nothing; its account is printed here.
     """
     from search.client import ask
 
-    request = {"op": "index", "paths": [os.path.abspath(path) for path in paths], "exclude": list(args.exclude),
-               "model": args.model or "", "wait": args.wait}
+    request = {"op": "index", "paths": paths, "exclude": exclude, "model": args.model or "", "wait": args.wait}
     response = ask(args.index, request, timeout=None)
     if not response or "report" not in response:
         if response and args.debug:
@@ -329,10 +331,16 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="notesearch", description="Search mixed Chinese/English notes.")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", parents=[common], help="index notes (default: the bundled notes)")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="note files or folders")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB")
-    p.add_argument("--model", default=None, help="embedding model: use-m3 (default) or st:<name or path>")
+    p = sub.add_parser("index", parents=[common],
+                       help="index notes (default: those the index was built from, or the bundled notes)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="note files or folders (default: the index's own, or for a new index the bundled notes)")
+    skip = p.add_mutually_exclusive_group()
+    skip.add_argument("--exclude", action="append", default=None, metavar="GLOB",
+                      help="skip files matching GLOB (default: the index's own patterns)")
+    skip.add_argument("--no-exclude", action="store_true", help="drop the index's --exclude patterns")
+    p.add_argument("--model", default=None,
+                   help="embedding model: use-m3 or st:<name or path> (default: the index's own, else use-m3)")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for another indexer (default 30)")
     p.add_argument("--no-server", action="store_true", help="index in this process even when 'serve' runs")
@@ -390,10 +398,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         # The error classes are imported only now: a search answered by a server never loads their modules.
         from indexer.embedders import EmbedderError
-        from indexer.generations import IndexBusy, NoIndex
+        from indexer.generations import IndexBusy, MissingNotes, NoIndex
         from indexer.vectors import VectorIndexError
 
-        if args.debug or not isinstance(error, (UserError, NoIndex, IndexBusy, EmbedderError, VectorIndexError)):
+        known = (UserError, NoIndex, IndexBusy, MissingNotes, EmbedderError, VectorIndexError)
+        if args.debug or not isinstance(error, known):
             raise
         warn(f"{error}: run 'notesearch index PATH --index {args.index}' first" if isinstance(error, NoIndex)
              else str(error))

@@ -38,6 +38,7 @@ from indexer.generations import (
     MANIFEST,
     FileEntry,
     Manifest,
+    MissingNotes,
     NoIndex,
     commit,
     committed_generations,
@@ -114,17 +115,22 @@ class _Scan:
         return bool(self.added or self.updated or self.removed or self.renamed)
 
 
-def build(paths: Sequence[str], directory: str, *, model: str = DEFAULT_MODEL, exclude: Iterable[str] = (),
-          progress: Progress | None = None, wait: float = 30.0, embedder: Embedder | None = None) -> BuildReport:
+def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
+          exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
+          embedder: Embedder | None = None) -> BuildReport:
     """Index the notes under `paths` into `directory`, incrementally; returns what was done.
 
-    Raises IndexBusy when another indexer holds the index for more than `wait` seconds.
+    `paths`, `model` and `exclude` left as None are what the index was built
+    with (a new index: no default paths, the default model, no exclusions), so
+    updating an index needs none of them again.
+    Raises IndexBusy when another indexer holds the index for more than `wait`
+    seconds, and MissingNotes when there are no paths or the index's own are gone.
     """
     directory = os.path.abspath(directory)
-    exclude = tuple(exclude)
     started = time.perf_counter()
     with writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
+        paths, model, exclude = _settings(current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
@@ -186,6 +192,23 @@ def _damage(directory: str, manifest: Manifest) -> str | None:
     if len(stored.ids) != manifest.passages:
         return "the vectors do not match the manifest"
     return None
+
+
+def _settings(current: Manifest | None, paths: Sequence[str] | None, model: str | None,
+              exclude: Iterable[str] | None) -> tuple[Sequence[str], str, tuple[str, ...]]:
+    """The paths, model and exclusions of this run: those given, else those of the committed index."""
+    if paths is None:
+        if current is None or not current.roots:
+            raise MissingNotes("no notes to index: give the files or folders to index")
+        gone = [root for root in current.roots if not os.path.exists(root)]
+        if gone:
+            # Indexing the rest would remove every note of the missing folder from the index.
+            raise MissingNotes(f"{gone[0]}, which this index was built from, is gone: "
+                               "give the files or folders to index (nothing was indexed)")
+        paths = current.roots
+    model = model or (current.model if current else DEFAULT_MODEL)
+    exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
+    return paths, model, exclude
 
 
 def _scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | None) -> _Scan:

@@ -47,6 +47,10 @@ class IndexBusy(Exception):
     """Another indexer holds the lock."""
 
 
+class MissingNotes(Exception):
+    """An update was given no notes, or the notes the index was built from are gone."""
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """A note file as committed: its content hash and the words and glossary learned from it."""

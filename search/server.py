@@ -100,16 +100,19 @@ class WarmIndex:
         result = search(self.refresh(), query, mode=mode, k=k)
         return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
 
-    def update(self, paths: list, exclude: list, model: str | None, wait: float) -> dict:
-        """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it."""
-        from indexer.build import build
-        from indexer.embedders import DEFAULT_MODEL
+    def update(self, paths: list | None, exclude: list | None, model: str | None, wait: float) -> dict:
+        """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it.
 
-        if not paths or not all(isinstance(path, str) and os.path.isabs(path) for path in paths):
+        None for `paths`, `exclude` or `model`: as the index was built.
+        """
+        from indexer.build import build
+
+        if paths is not None and (not paths or not all(isinstance(path, str) and os.path.isabs(path)
+                                                       for path in paths)):
             raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
-        model = model or DEFAULT_MODEL
-        report = build(paths, self.directory, model=model, exclude=[str(glob) for glob in exclude], wait=wait,
-                       embedder=self.embedders.get(model))
+        model = model or self.refresh().manifest.model
+        report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
+                       wait=wait, embedder=self.embedders.get(model))
         self.refresh()
         return {"report": {"line": report.line(), "warnings": list(report.warnings),
                            "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}}
@@ -120,10 +123,11 @@ class WarmIndex:
             self.index = None
 
 
-def _check(request: dict, key: str, kind: type, default: object = None) -> object:
+def _check(request: dict, key: str, kind: type | tuple[type, ...], default: object = None) -> object:
     value = request.get(key, default)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"{key!r} must be a {kind.__name__}, not {value!r}")
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise TypeError(f"{key!r} must be a {names}, not {value!r}")
     return value
 
 
@@ -205,7 +209,8 @@ class NoteServer(socketserver.TCPServer):
                 wait = request.get("wait", 30.0)
                 if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait < 0:
                     raise TypeError(f"'wait' must be a number of seconds, not {wait!r}")
-                response = self.notes.update(_check(request, "paths", list), _check(request, "exclude", list, []),
+                response = self.notes.update(_check(request, "paths", (list, type(None))),
+                                             _check(request, "exclude", (list, type(None))),
                                              _check(request, "model", str, "") or None, float(wait))
                 self.updates += 1
                 return response

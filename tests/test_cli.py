@@ -212,3 +212,54 @@ def test_index_of_a_missing_folder_is_a_user_error_and_keeps_the_index(bundled_i
     assert "no such file or folder" in err and "Traceback" not in err
     code, out, _err = main_output(capsys, "search", "Hinton", "--mode", "keyword", "--json", "--index", bundled_index_dir)
     assert code == 0 and json.loads(out)["hits"]
+
+
+def test_index_again_without_arguments_keeps_the_folders_and_exclusions(notes_dir, tmp_path, capsys, embedder):
+    # Forgetting --exclude on an update must not add the files it kept out.
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
+    index = str(tmp_path / "index")
+    # In process, with the session's embedder (a fresh process would load the model again).
+    from indexer.build import build
+    from indexer.generations import read_manifest
+
+    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
+    for args in (["index"], ["index", str(folder)]):
+        code, out, err = main_output(capsys, *args, "--index", index, "--no-server", "--quiet")
+        assert code == 0, err
+        assert out.startswith("no change: added 0, updated 0, removed 0, unchanged 1"), out
+    manifest = read_manifest(index)
+    assert manifest.roots == (str(folder),) and manifest.exclude == ("*_origin.md",)
+    assert manifest.model == "use-m3"
+
+
+def test_no_exclude_drops_the_index_patterns(notes_dir, tmp_path, embedder):
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
+    index = str(tmp_path / "index")
+    from indexer.build import build
+
+    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
+    report = build(None, index, exclude=[], embedder=embedder)
+    assert (report.added, report.unchanged) == (1, 1)
+
+
+def test_index_whose_folder_is_gone_is_not_emptied(notes_dir, tmp_path, capsys, embedder):
+    # `index` with no PATH would otherwise remove every note of the missing folder.
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n"})
+    index = str(tmp_path / "index")
+    from indexer.build import build
+
+    build([str(folder)], index, embedder=embedder)
+    folder.rename(tmp_path / "moved")
+    code, out, err = main_output(capsys, "index", "--index", index, "--no-server", "--quiet")
+    assert code == 1 and out == ""
+    assert f"{folder}, which this index was built from, is gone" in err and "Traceback" not in err
+    code, out, _err = main_output(capsys, "search", "tomatoes", "--mode", "keyword", "--json", "--index", index)
+    assert len(json.loads(out)["hits"]) == 1
+
+
+def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder):
+    from indexer.build import build
+    from indexer.generations import MissingNotes
+
+    with pytest.raises(MissingNotes, match="no notes to index"):
+        build(None, str(tmp_path / "fresh"), embedder=embedder)

@@ -218,10 +218,13 @@ def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_
         assert server.updates == 2
         assert served[0] == local[0] == 0 and served[1] == local[1] and served[1].startswith("no change")
         assert ask(directory, {"op": "ping"})["generation"] == generation + 1
+        # With no PATH the server updates from the index's own folder.
+        code, out, _err = cli_output(capsys, "index", "--index", directory)
+        assert server.updates == 3 and code == 0 and out.startswith("no change: added 0, updated 0, removed 0")
 
 
 @pytest.mark.parametrize("fields", [{"paths": "notes"}, {"paths": ["relative/notes"]}, {"paths": []},
-                                    {"paths": ["/tmp"], "wait": "x"}])
+                                    {"paths": ["/tmp"], "wait": "x"}, {"paths": None, "exclude": "*.md"}])
 def test_bad_index_requests_get_an_error_and_the_server_lives(server, fields):
     assert "error" in raw(server, request(server, op="index", **fields))
     assert raw(server, request(server, op="ping"))["pong"] is True

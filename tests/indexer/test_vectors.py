@@ -153,6 +153,9 @@ def test_switching_models_re_embeds_everything_and_the_old_model_is_refused(note
     with open_index(directory) as index:
         assert index.embedder().name == "st:minilm"
         assert search(index, "attention weights", mode="semantic").hits
+    # An update that names no model keeps the index's.
+    kept = build(None, directory)
+    assert not kept.changed and read_manifest(directory).model == "st:minilm"
 
     back = build([notes], directory, model="use-m3", embedder=embedder)
     assert back.embedded == first.embedded
