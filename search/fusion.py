@@ -7,11 +7,12 @@ Three rules, in this order:
    notes) leans almost wholly on vectors: its keyword list holds only stray
    matches of code or names. Not so a short query whose every word the notes
    hold as written (`variational autoencoder` in Chinese notes that name
-   papers and methods in English): it is searched as one in the notes' language. A long English natural-language query leans on
-   vectors. Every other query in the notes' language leans on the keyword
-   list: short Chinese keyword queries, and long Chinese questions too, which
-   share their rare words with the passage that answers them (on 3,219 cmrc2018
-   questions a vector lean lost recall that keyword-led fusion kept). A question
+   papers and methods in English): it counts as one in the notes' language.
+   A long English natural-language query leans on vectors. Every other query
+   in the notes' language leans on the keyword list: short Chinese keyword
+   queries, and long Chinese questions too, which share their rare words with
+   the passage that answers them (on 3,219 cmrc2018 questions a vector lean
+   lost recall that keyword-led fusion kept). A question
    or a long query in the notes' language gives vectors so little weight that
    they only break near-ties of the keyword ranking and add what it missed.
 2. **Weighted reciprocal rank fusion** merges the rankings:
