@@ -126,8 +126,8 @@ def warn(message: str) -> None:
 
 def cmd_index(args) -> int:
     # No PATH: the folders the index was built from, or for a new index the bundled notes.
-    exists = os.path.exists(os.path.join(args.index, "manifest.json"))
-    paths = [os.path.abspath(path) for path in args.paths] or (None if exists else [str(corpus.BUNDLED_NOTES)])
+    default = None if has_index(args.index) else [str(corpus.BUNDLED_NOTES)]
+    paths = [os.path.abspath(path) for path in args.paths] or default
     missing = [path for path in paths or () if not os.path.exists(path)]
     if missing:
         # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
@@ -170,9 +170,14 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bo
     return True
 
 
+def has_index(directory: str) -> bool:
+    """True when `directory` holds a committed index (its manifest)."""
+    return os.path.exists(os.path.join(directory, "manifest.json"))
+
+
 def ensure_index(args) -> None:
     """Build the default index of the bundled notes on first use."""
-    if args.index == default_index_dir() and not os.path.exists(os.path.join(args.index, "manifest.json")):
+    if args.index == default_index_dir() and not has_index(args.index):
         from indexer.build import build
 
         warn(f"building the index of the bundled notes in {args.index} (first use)")

@@ -163,13 +163,8 @@ class NoteIndex:
         def held(term: str) -> bool:
             return any(reader.doc_frequency(name, term) for name in keyword.BOOSTS)
 
-        groups: list[list[str]] = []
-        for word in words:
-            for token in self.analyzer.tokens(word):
-                if token.part and groups:
-                    groups[-1].append(token.text)
-                else:
-                    groups.append([token.text])
+        groups = [[token.text for token in group]
+                  for word in words for group in keyword.term_groups(self.analyzer, word)]
         return bool(groups) and all(held(whole) or (parts and all(map(held, parts))) for whole, *parts in groups)
 
     def passages(self) -> list[Passage]:

@@ -21,7 +21,7 @@ from whoosh import query as wq
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
-from indexer.analysis import HAN, Analyzer, char_grams
+from indexer.analysis import HAN, Analyzer, Token, char_grams
 from indexer.stopwords import ENGLISH_STOP_WORDS
 from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearRange
 from search.scorer import ArrayScorer, BestField
@@ -155,6 +155,17 @@ def _initials(parts: Sequence[str]) -> set[str]:
                 choices.add(part[0] + part[len(prefix)])
         spelled = {a + b for a in spelled for b in choices if len(a + b) <= MAX_INITIALS}
     return spelled
+
+
+def term_groups(analyzer: Analyzer, text: str) -> list[list[Token]]:
+    """The tokens of `text`, each main term with the parts that follow it (`gpt-4` → gpt-4, gpt, 4)."""
+    groups: list[list[Token]] = []
+    for token in analyzer.tokens(text):
+        if token.part and groups:
+            groups[-1].append(token)
+        else:
+            groups.append([token])
+    return groups
 
 
 def _english_words(text: str) -> list[str]:
@@ -295,14 +306,8 @@ class QueryCompiler:
 
         `extra` (the glossary terms the word stands for) are alternatives of each unit.
         """
-        groups: list[list] = []
-        for token in self.analyzer.tokens(text):
-            if token.part and groups:
-                groups[-1].append(token)
-            else:
-                groups.append([token])
         units = []
-        for group in groups:
+        for group in term_groups(self.analyzer, text):
             weights: dict[str, float] = {}
             for token in group:
                 weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
