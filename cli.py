@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import corpus
-from search.answers import display_path, related_data, result_data
+from search.answers import display_path, related_data, report_data, result_data
 
 if TYPE_CHECKING:
     from search.evaluation import Report
@@ -140,12 +140,17 @@ def cmd_index(args) -> int:
 
     report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
                    wait=args.wait)
-    for message in report.warnings:
-        warn(message)
-    for skipped in report.skipped:
-        warn(f"skipped {skipped.path}: {skipped.reason}")
-    print(report.line())
+    print_report(report_data(report))
     return 0
+
+
+def print_report(report: dict) -> None:
+    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
+    for message in report["warnings"]:
+        warn(message)
+    for path, reason in report["skipped"]:
+        warn(f"skipped {path}: {reason}")
+    print(report["line"])
 
 
 def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
@@ -161,12 +166,7 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bo
         if response and args.debug:
             warn(f"the server did not index: {response.get('error')}")
         return False
-    report = response["report"]
-    for message in report["warnings"]:
-        warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    print(report["line"])
+    print_report(response["report"])
     return True
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from corpus.model import Passage
+    from indexer.build import BuildReport
     from search.engine import Hit, SearchResult
     from search.related import RelatedResult
 
@@ -65,3 +66,9 @@ def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
             "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
             "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
+
+
+def report_data(report: BuildReport) -> dict:
+    """What `index` prints of one build: its account line, warnings and skipped files."""
+    return {"line": report.line(), "warnings": list(report.warnings),
+            "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from indexer.files import atomic_write
 from indexer.generations import MANIFEST, read_manifest
-from search.answers import result_data
+from search.answers import report_data, result_data
 from search.client import HOST, STATE_FILE, remove_state, same_folder
 
 if TYPE_CHECKING:
@@ -114,8 +114,7 @@ class WarmIndex:
         report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
                        wait=wait, embedder=self.embedders.get(model))
         self.refresh()
-        return {"report": {"line": report.line(), "warnings": list(report.warnings),
-                           "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}}
+        return {"report": report_data(report)}
 
     def close(self) -> None:
         if self.index is not None:
