@@ -1,0 +1,384 @@
+"""The development quality suite: every judgement set, on its corpus, in every mode.
+
+    .venv/bin/python bench/quality.py [--sets seed,seed_more,dl500,d2l,cmrc] [--cmrc-sample N]
+                                      [--model use-m3] [--cv] [--json] [--out FILE]
+
+Each development corpus is indexed once (in `bench/results/quality/`, rebuilt when
+the code that makes an index changes; vectors are cached by text, so a rebuild
+does not embed again), then every judgement file runs in every mode. The table
+gives nDCG@10, recall@10 and MRR per set × mode × kind of query (Chinese,
+English, mixed, related), and the mean over corpora.
+
+`--cv` chooses each tuned constant of TUNABLES by leave-one-corpus-out
+cross-validation: for each corpus, the value that scores best on the other
+corpora is scored on the one left out. It prints the left-out figures beside
+the fitted ones (the value best over all corpora), so a constant that only
+fits one corpus shows as a gap between the two.
+
+The judgements live in ../shared/eval (see its README); the corpora in
+../shared/corpora and, for the bundled notes, corpus/notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.build import build
+from indexer.embedders import load_embedder
+from search.engine import open_index, search
+from search.evaluation import (
+    KINDS,
+    Judgement,
+    QueryScore,
+    Span,
+    locate_snippets,
+    read_judgements,
+    score_query,
+)
+from search.fusion import FusionConfig
+from search.related import PaperGraph, related
+
+SHARED = ROOT.parent / "shared"
+EVAL = SHARED / "eval"
+CACHE = ROOT / "bench" / "results" / "quality"
+MODES = ("keyword", "semantic", "hybrid")
+K = 10
+# The tuned constants of hybrid search and the values cross-validation tries for each.
+TUNABLES: dict[str, tuple] = {
+    "rrf_k": (5, 10, 20, 60),
+    "same_language_vector": (0.1, 0.2, 0.5, 1.0),
+    "cross_keyword": (0.05, 0.2, 0.5),
+}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A folder of notes to index, and where its judged files lie."""
+
+    name: str
+    paths: tuple[Path, ...]
+    root: Path
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JudgementSet:
+    """A judgement file and the corpus its queries are asked of."""
+
+    name: str
+    corpus: str
+    file: Path
+
+
+CORPORA = {
+    "notes": Corpus("notes", (ROOT / "corpus" / "notes",), ROOT / "corpus" / "notes"),
+    "dl500": Corpus("dl500", (SHARED / "corpora" / "dl500",), SHARED / "corpora" / "dl500"),
+    "d2l-zh": Corpus("d2l-zh", (SHARED / "corpora" / "d2l-zh",), SHARED / "corpora" / "d2l-zh", ("*_origin.md",)),
+    "cmrc2018": Corpus("cmrc2018", (SHARED / "corpora" / "cmrc2018" / "passages",),
+                       SHARED / "corpora" / "cmrc2018" / "passages"),
+}
+SETS = {
+    "seed": JudgementSet("seed", "notes", EVAL / "seed_queries.jsonl"),
+    "seed_more": JudgementSet("seed_more", "notes", EVAL / "seed_queries_more.jsonl"),
+    "dl500": JudgementSet("dl500", "dl500", EVAL / "dl500_queries.jsonl"),
+    "d2l": JudgementSet("d2l", "d2l-zh", EVAL / "d2l_crosslingual_queries.jsonl"),
+    "cmrc": JudgementSet("cmrc", "cmrc2018", EVAL / "cmrc2018_dev_queries.jsonl"),
+}
+
+
+# ---------------------------------------------------------------- indexes
+
+def code_fingerprint() -> str:
+    """A hash of the code that decides what an index holds (corpus/ and indexer/)."""
+    digest = hashlib.sha256()
+    for package in ("corpus", "indexer"):
+        for path in sorted((ROOT / package).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class CachedEmbedder:
+    """An embedder whose vectors are kept on disk by (method, text): a rebuilt index embeds nothing twice.
+
+    It keeps the wrapped embedder's name, dimension and fingerprint, so an index
+    built through it is the index the product would build.
+    """
+
+    def __init__(self, model: str, folder: Path):
+        self._inner = None
+        self._model = model
+        self._known: dict[str, np.ndarray] = {}
+        self._file = folder / f"embeddings-{hashlib.sha1(model.encode()).hexdigest()[:10]}.npz"
+        self._added = 0
+        if self._file.exists():
+            with np.load(self._file, allow_pickle=False) as stored:
+                self._known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+
+    def _embedder(self):
+        if self._inner is None:
+            self._inner = load_embedder(self._model)
+        return self._inner
+
+    def __getattr__(self, name: str):
+        inner = self._embedder()
+        value = getattr(inner, name)
+        if name.startswith("encode") and callable(value):
+            return lambda texts, *args, **kwargs: self._encode(name, value, texts, *args, **kwargs)
+        return value
+
+    def _encode(self, method: str, encode: Callable, texts: Sequence[str], *args, **kwargs) -> np.ndarray:
+        keys = [hashlib.sha1(f"{method}\0{args}\0{kwargs}\0{text}".encode()).hexdigest() for text in texts]
+        missing = [i for i, key in enumerate(keys) if key not in self._known]
+        if missing:
+            fresh = encode([texts[i] for i in missing], *args, **kwargs)
+            for row, i in enumerate(missing):
+                self._known[keys[i]] = np.asarray(fresh[row], dtype=np.float32)
+            self._added += len(missing)
+        dim = len(next(iter(self._known.values()))) if self._known else self._embedder().dim
+        if not keys:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.stack([self._known[key] for key in keys])
+
+    def save(self) -> None:
+        if not self._added:
+            return
+        keys = np.array(list(self._known), dtype="U40")
+        temp = self._file.with_suffix(".tmp.npz")
+        np.savez(temp, keys=keys, vectors=np.stack(list(self._known.values())))
+        os.replace(temp, self._file)
+        self._added = 0
+
+
+def ensure_index(corpus: Corpus, model: str, embedder: CachedEmbedder, log) -> str:
+    """The suite's index of `corpus` with `model`, built or brought up to date."""
+    directory = CACHE / f"{corpus.name}-{model.replace(':', '_').replace('/', '_')}-{code_fingerprint()}"
+    started = time.perf_counter()
+    report = build([str(p) for p in corpus.paths], str(directory), model=model, exclude=corpus.exclude,
+                   embedder=embedder)
+    embedder.save()
+    if report.changed:
+        log(f"indexed {corpus.name} with {model}: {report.passages} passages in {time.perf_counter() - started:.0f} s")
+    for stale in CACHE.glob(f"{corpus.name}-{model.replace(':', '_').replace('/', '_')}-*"):
+        if stale != directory and stale.is_dir():
+            import shutil
+
+            shutil.rmtree(stale, ignore_errors=True)
+    return str(directory)
+
+
+# ---------------------------------------------------------------- running judgements
+
+def sample(judgements: list[Judgement], size: int | None) -> list[Judgement]:
+    """Every n-th judgement so that about `size` remain (all of them without a size): a fixed sample."""
+    if not size or size >= len(judgements):
+        return judgements
+    step = len(judgements) / size
+    return [judgements[int(i * step)] for i in range(size)]
+
+
+@dataclass
+class SetRun:
+    """One judgement set's per-query scores in each mode (and `related`)."""
+
+    name: str
+    corpus: str
+    scores: dict[str, list[QueryScore]]
+
+
+def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], modes: Sequence[str],
+            config: FusionConfig, places: dict) -> SetRun:
+    """Score every judgement of a set in each mode; related judgements through `related`."""
+    scores: dict[str, list[QueryScore]] = {}
+    for mode in modes:
+        rows = []
+        for j in judgements:
+            if j.kind == "related":
+                continue
+            hits = search(index, j.query, mode=mode, k=K, fusion=config).hits
+            rows.append(score_query(j, [_span(h) for h in hits], places, K))
+        if rows:
+            scores[mode] = rows
+    wanted = [j for j in judgements if j.kind == "related"]
+    if wanted:
+        graph = PaperGraph(index)
+        scores["related"] = [score_query(j, [_span(h) for h in related(index, j.query, K, graph).hits], places, K)
+                             for j in wanted]
+    return SetRun(judgement_set.name, judgement_set.corpus, scores)
+
+
+def _span(hit) -> Span:
+    return Span(hit.passage.path, hit.passage.line_start, hit.passage.line_end)
+
+
+def summarise(run: SetRun) -> list[dict]:
+    """Rows of mean scores: per mode for all queries, then per kind of query."""
+    rows = []
+    for mode, scores in run.scores.items():
+        kinds = [("all", scores)] + [(kind, [s for s in scores if s.kind == kind]) for kind in KINDS]
+        for kind, group in kinds:
+            if group and (kind == "all" or len({s.kind for s in scores}) > 1):
+                rows.append({"set": run.name, "corpus": run.corpus, "mode": mode, "kind": kind, "queries": len(group),
+                             "ndcg": _mean(group, "ndcg"), "recall": _mean(group, "recall"), "mrr": _mean(group, "mrr")})
+    return rows
+
+
+def _mean(scores: Sequence[QueryScore], metric: str) -> float:
+    return statistics.fmean(getattr(s, metric) for s in scores)
+
+
+def corpus_means(runs: Sequence[SetRun]) -> dict[str, dict[str, float]]:
+    """Per mode, nDCG@10 over all queries of each corpus (search and related apart), and their mean over corpora."""
+    out: dict[str, dict[str, float]] = {}
+    for mode in (*MODES, "related"):
+        per_corpus: dict[str, list[float]] = {}
+        for run in runs:
+            per_corpus.setdefault(run.corpus, []).extend(s.ndcg for s in run.scores.get(mode, ()))
+        means = {corpus: statistics.fmean(values) for corpus, values in per_corpus.items() if values}
+        if means:
+            out[mode] = {**means, "mean": statistics.fmean(means.values())}
+    return out
+
+
+def render(rows: list[dict], means: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'set':<10}{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@10':>9}{'recall@10':>11}{'MRR':>7}"]
+    for r in rows:
+        lines.append(f"{r['set']:<10}{r['mode']:<9}{r['kind']:<9}{r['queries']:>8}{r['ndcg']:>9.3f}"
+                     f"{r['recall']:>11.3f}{r['mrr']:>7.3f}")
+    corpora = sorted({c for m in means.values() for c in m if c != "mean"})
+    lines += ["", f"{'nDCG@10':<10}" + "".join(f"{c:>11}" for c in corpora) + f"{'mean':>11}"]
+    for mode, values in means.items():
+        lines.append(f"{mode:<10}" + "".join(f"{values[c]:>11.3f}" if c in values else f"{'':>11}" for c in corpora)
+                     + f"{values['mean']:>11.3f}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- cross-validation
+
+def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
+    """Leave-one-corpus-out choice of each tunable, in turn (the others held at their current value).
+
+    For every constant and every corpus: the value with the best mean hybrid
+    nDCG@10 over the other corpora, scored on the corpus left out; beside it the
+    value best over all corpora (the fitted one) and its score there.
+    """
+    out = {}
+    for name, values in TUNABLES.items():
+        table: dict[object, dict[str, float]] = {}
+        for value in values:
+            trial = replace(config, **{name: value})
+            runs = [run_set(index, s, js, ("hybrid",), trial, places) for index, s, js, places in prepared]
+            table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
+            log(f"  {name}={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
+        out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
+    return out
+
+
+def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
+    """Leave-one-corpus-out figures from {value: {corpus: score}}.
+
+    `fitted_value` is best on the mean over all corpora; each fold chooses the
+    value best on the mean over the other corpora and reports its score on the
+    corpus left out, beside the fitted value's score there.
+    """
+    values = list(table)
+    corpora = sorted(table[values[0]])
+    fitted = max(values, key=lambda v: statistics.fmean(table[v].values()))
+    folds = {}
+    for left_out in corpora:
+        chosen = max(values, key=lambda v: statistics.fmean(table[v][c] for c in corpora if c != left_out))
+        folds[left_out] = {"chosen": chosen, "left_out": table[chosen][left_out], "fitted": table[fitted][left_out]}
+    return {"fitted_value": fitted, "folds": folds,
+            "left_out_mean": statistics.fmean(f["left_out"] for f in folds.values()),
+            "fitted_mean": statistics.fmean(f["fitted"] for f in folds.values())}
+
+
+def render_cv(cv: dict) -> str:
+    lines = ["", "leave-one-corpus-out (hybrid nDCG@10): value chosen without the corpus → its score there"]
+    for name, result in cv.items():
+        folds = "; ".join(f"{c}: {f['chosen']} → {f['left_out']:.3f} (fitted {f['fitted']:.3f})"
+                          for c, f in result["folds"].items())
+        lines.append(f"{name}: fitted {result['fitted_value']} (now {result['current_value']}), "
+                     f"left-out mean {result['left_out_mean']:.3f} vs fitted {result['fitted_mean']:.3f}; {folds}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    ap.add_argument("--cmrc-sample", type=int, default=None, metavar="N",
+                    help="a fixed sample of N cmrc2018 questions (default: all 3,219)")
+    ap.add_argument("--model", default=None, help="embedding model (default: the product's default)")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--cv", action="store_true", help="cross-validate the tuned constants across corpora")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    ap.add_argument("--out", help="also write the JSON figures to this file")
+    args = ap.parse_args(argv)
+    if not EVAL.is_dir():
+        print(f"quality.py needs the judgements in {EVAL}", file=sys.stderr)
+        return 1
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    from indexer.embedders import DEFAULT_MODEL
+
+    model = args.model or DEFAULT_MODEL
+    config = FusionConfig()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    embedder = CachedEmbedder(model, CACHE)
+    started = time.perf_counter()
+    prepared = []
+    indexes = {}
+    for name in args.sets.split(","):
+        judgement_set = SETS[name]
+        corpus = CORPORA[judgement_set.corpus]
+        if corpus.name not in indexes:
+            indexes[corpus.name] = open_index(ensure_index(corpus, model, embedder, log), embedder=embedder)
+        judgements = read_judgements(str(judgement_set.file))
+        if name == "cmrc":
+            judgements = sample(judgements, args.cmrc_sample)
+        places = locate_snippets(str(corpus.root), {t.snippet for j in judgements for t in j.relevant if t.snippet})
+        prepared.append((indexes[corpus.name], judgement_set, judgements, places))
+    modes = tuple(args.modes.split(","))
+    runs = []
+    for index, judgement_set, judgements, places in prepared:
+        t0 = time.perf_counter()
+        runs.append(run_set(index, judgement_set, judgements, modes, config, places))
+        log(f"ran {judgement_set.name}: {len(judgements)} judgements in {time.perf_counter() - t0:.0f} s")
+    embedder.save()
+    rows = [row for run in runs for row in summarise(run)]
+    means = corpus_means(runs)
+    result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means,
+              "seconds": round(time.perf_counter() - started, 1)}
+    if args.cv:
+        result["cv"] = cross_validate(prepared, config, log)
+        embedder.save()
+    if not args.json:
+        print(render(rows, means) + (render_cv(result["cv"]) if args.cv else ""))
+    else:
+        print(json.dumps(result, ensure_ascii=False))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    for index in indexes.values():
+        index.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
