@@ -6,7 +6,6 @@ import codecs
 import errno
 import fnmatch
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from corpus.model import Note
+from corpus.text import CHINESE_TEXT_CHAR
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 # A larger file is skipped with its size as the reason: it is an export or a log,
@@ -140,14 +140,10 @@ def decode(data: bytes) -> str:
     return text
 
 
-# Han ideographs (with extensions A-G and compatibility forms), CJK punctuation and full-width forms.
-_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
-
-
 def _mostly_han(text: str) -> bool:
     """Whether the non-ASCII characters of a GB18030 reading are Chinese (else it was another encoding)."""
     wide = [ch for ch in text[:20000] if ord(ch) > 127]
-    return not wide or sum(bool(_CHINESE.match(ch)) for ch in wide) >= 0.9 * len(wide)
+    return not wide or sum(bool(CHINESE_TEXT_CHAR.match(ch)) for ch in wide) >= 0.9 * len(wide)
 
 
 def parse_note(path: str, text: str) -> Note:

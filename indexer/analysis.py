@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import jieba
 
+from corpus.text import HAN, HAN_CHAR, HAN_RUN
 from indexer.files import atomic_write
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 jieba.setLogLevel(logging.WARNING)
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(
     rf"(?P<han>[{HAN}]+)"
     r"|(?P<latin>[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+"
@@ -36,7 +36,6 @@ _RUN = re.compile(
 )
 _LATIN_PART = re.compile(r"[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+")
 _NUMBER_DOT = re.compile(r"^\d+(?:\.\d+)+$")
-_HAN_WORD = re.compile(f"[{HAN}]")
 # The longest dictionary word looked for inside a longer word (`神经网络` in `卷积神经网络`).
 MAX_INNER_WORD = 6
 
@@ -248,8 +247,8 @@ class Analyzer:
         out = []
         for i, token in enumerate(tokens):
             following = tokens[i + 1] if i + 1 < len(tokens) else None
-            split = following is not None and following.part and following.pos == token.pos and not _HAN_WORD.match(token.text)
-            if (token.part and not _HAN_WORD.match(token.text)) or (not token.part and not split):
+            split = following is not None and following.part and following.pos == token.pos and not HAN_CHAR.match(token.text)
+            if (token.part and not HAN_CHAR.match(token.text)) or (not token.part and not split):
                 out.append(token.text)
         return out
 
@@ -259,7 +258,7 @@ def char_grams(text: str) -> list[Token]:
     norm, origin = normalize(text)
     out: list[Token] = []
     pos = 0
-    for run in re.finditer(f"[{HAN}]+", norm):
+    for run in HAN_RUN.finditer(norm):
         chars = run.group()
         for i, ch in enumerate(chars):
             pos += 1

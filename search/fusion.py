@@ -31,13 +31,9 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import HAN
+from corpus.text import HAN_CHAR, chinese_share, fold
 
-RRF_K = 60
-_HAN_CHAR = re.compile(f"[{HAN}]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-_SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ class Fused:
 
 
 def fuse_rrf(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float] | None = None,
-             k: int = RRF_K) -> list[tuple[Hashable, float]]:
+             k: int = FusionConfig.rrf_k) -> list[tuple[Hashable, float]]:
     """Items of several best-first rankings, ordered by Σ weight / (k + rank).
 
     Ties keep the order in which items first appear (the first ranking wins).
@@ -95,19 +91,9 @@ def fuse_rrf(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float] | 
     return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
 
-def chinese_share(text: str) -> float:
-    """How Chinese `text` is, 0..1: Chinese characters against Latin letters (two letters count as one).
-
-    Text with neither (digits, symbols) counts as 0.5, neither language.
-    """
-    han = len(_HAN_CHAR.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    return han / (han + latin / 2) if han or latin else 0.5
-
-
 def query_length(text: str) -> int:
     """The length of a query in units of meaning: one per Chinese character, two per Latin word."""
-    return len(_HAN_CHAR.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
+    return len(HAN_CHAR.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
 
 
 _QUESTION = re.compile(r"[?？]\s*$|什么|哪|谁|多少|几[个年月日次种]|怎么|怎样|如何|为什么|为何|是否|吗\s*$")
@@ -139,22 +125,18 @@ def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_F
     return Route(1.0, config.same_language_vector, "query in the notes' language: leaning on keywords")
 
 
-def _folded(text: str) -> str:
-    return _SPACE_OR_PUNCT.sub("", text).lower()
-
-
 def holds_query(words: Sequence[str], text: str, title: str = "") -> bool:
     """True when every query word occurs in the text or title (case, spaces and punctuation ignored),
     or when the title is the whole query."""
-    return _holds([w for w in (_folded(word) for word in words) if w], text, title)
+    return _holds([w for w in (fold(word) for word in words) if w], text, title)
 
 
 def _holds(folded_words: Sequence[str], text: str, title: str) -> bool:
     if not folded_words:
         return False
-    if title and _folded(title) == "".join(folded_words):
+    if title and fold(title) == "".join(folded_words):
         return True
-    haystack = _folded(text) + "\0" + _folded(title)
+    haystack = fold(text) + "\0" + fold(title)
     return all(word in haystack for word in folded_words)
 
 
@@ -168,5 +150,5 @@ def fuse_hybrid(keyword: Sequence[Hashable], vector: Sequence[Hashable], exact: 
 
 def exact_keys(words: Sequence[str], texts: Mapping[Hashable, tuple[str, str]]) -> set[Hashable]:
     """The keys whose (text, title) hold the whole query."""
-    folded_words = [w for w in (_folded(word) for word in words) if w]
+    folded_words = [w for w in (fold(word) for word in words) if w]
     return {key for key, (text, title) in texts.items() if _holds(folded_words, text, title)}

@@ -21,7 +21,8 @@ from whoosh import query as wq
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
-from indexer.analysis import HAN, Analyzer, Token, char_grams
+from corpus.text import HAN_RUN
+from indexer.analysis import Analyzer, Token, char_grams
 from indexer.stopwords import ENGLISH_STOP_WORDS
 from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearRange
 from search.scorer import ArrayScorer, BestField
@@ -40,7 +41,6 @@ COORDINATION = 1.0
 RERANK_POOL = 200
 # A Chinese run of the query up to this length must also match as an exact substring to get the gram bonus.
 MAX_GRAM_PHRASE = 8
-_HAN_RUN = re.compile(f"[{HAN}]+")
 # Only an acronym of this many letters is matched by initials (two letters match too many word pairs).
 MIN_INITIALS = 3
 MAX_INITIALS = 8
@@ -214,7 +214,7 @@ class QueryCompiler:
         clauses = [BestField([wq.Term(name, term, boost=boost * field_boost) for name, field_boost in BOOSTS.items()],
                              tiebreak=FIELD_TIEBREAK) for term in dict.fromkeys(terms)]
         words = wq.And(clauses) if len(clauses) > 1 else clauses[0] if clauses else None
-        if _HAN_RUN.fullmatch(text) and len(clauses) != 1:
+        if HAN_RUN.fullmatch(text) and len(clauses) != 1:
             # A term jieba splits (not one learned word) is also looked for as its characters in a row.
             grams = self._grams(text, GRAM_BOOST * boost)
             return wq.Or([words, grams]) if words is not None else grams
@@ -229,7 +229,7 @@ class QueryCompiler:
         """
         out: list[str] = []
         for text in parsed.words():
-            out.extend(t.text for t in self.analyzer.tokens(text) if not (t.part and _HAN_RUN.match(t.text)))
+            out.extend(t.text for t in self.analyzer.tokens(text) if not (t.part and HAN_RUN.match(t.text)))
         for terms in self.glossary.expansions(self._free_words(parsed.root)).values():
             out.extend(t.text for term, _shared in terms for t in self.analyzer.tokens(term, subwords=False))
         return list(dict.fromkeys(out))
@@ -295,7 +295,7 @@ class QueryCompiler:
         parts = [unit.query for unit in self._units(text, fields, extra)]
         if len(parts) > 1:
             # A short Chinese run found as written scores above its words found apart.
-            parts.extend(self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)
+            parts.extend(self._grams(run, GRAM_BOOST) for run in HAN_RUN.findall(text)
                          if 2 < len(run) <= MAX_GRAM_PHRASE)
         if not parts:
             return None
@@ -317,7 +317,7 @@ class QueryCompiler:
                        for term, weight in weights.items()]
             shares = list(weights.values())
             main = group[0].text
-            if _HAN_RUN.fullmatch(main):
+            if HAN_RUN.fullmatch(main):
                 clauses.append(self._grams(main, GRAM_BOOST))
                 shares.append(1.0)
                 if len(main) > 2:
@@ -339,8 +339,8 @@ class QueryCompiler:
             for name in fields:
                 parts.append(wq.Phrase(name, terms, boost=BOOSTS[name]) if len(terms) > 1
                              else wq.Term(name, terms[0], boost=BOOSTS[name]))
-        if _HAN_RUN.fullmatch(re.sub(r"\s+", "", text) or "x"):
-            runs = [self._grams(run, GRAM_BOOST) for run in _HAN_RUN.findall(text)]
+        if HAN_RUN.fullmatch(re.sub(r"\s+", "", text) or "x"):
+            runs = [self._grams(run, GRAM_BOOST) for run in HAN_RUN.findall(text)]
             parts.append(wq.And(runs) if len(runs) > 1 else runs[0])
         if not parts:
             return None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.model import Passage
+from corpus.text import fold
 from search.engine import Hit, NoteIndex, search
 from search.snippets import snippet
 
@@ -133,22 +134,18 @@ class PaperGraph:
 
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
-        exact = [p for p in self.papers if _fold(p.paper.title) == _fold(name)]
+        exact = [p for p in self.papers if fold(p.paper.title) == fold(name)]
         if exact:
             return exact[:1]
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
         if in_title:
             return in_title[:MAX_CANDIDATES]
-        by_author = [p for p in self.papers if any(_fold(_surname(a)) == _fold(name) for a in p.paper.authors)]
+        by_author = [p for p in self.papers if any(fold(_surname(a)) == fold(name) for a in p.paper.authors)]
         if by_author:
             return by_author[:MAX_CANDIDATES]
         hits = search(self.index, name, mode="keyword", k=30).hits
         return [h.passage for h in hits if h.passage.paper is not None][:MAX_CANDIDATES]
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\s\W_]+", "", text).lower()
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

@@ -10,12 +10,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from indexer.analysis import HAN, Analyzer
+from corpus.text import HAN, HAN_CHAR
+from indexer.analysis import Analyzer
 
 MARK_OPEN, MARK_CLOSE = "**", "**"
 FRAGMENT_CHARS = 160
 _HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
-_HAN_CHAR = re.compile(f"[{HAN}]")
 _LATIN_OR_DIGIT = re.compile(f"[^\\W_{HAN}]")
 # Runs of Chinese characters, and stretches of anything else between spaces (no token crosses either edge).
 _PIECE = re.compile(f"[{HAN}]+|[^{HAN}\\s]+")
@@ -60,11 +60,11 @@ def _segments(text: str, wanted: set[str]):
     word as a substring cannot yield one, and is skipped; each piece kept
     gives the tokens the whole text would.
     """
-    han = [term for term in wanted if _HAN_CHAR.search(term)]
-    latin = any(not _HAN_CHAR.search(term) for term in wanted)
+    han = [term for term in wanted if HAN_CHAR.search(term)]
+    latin = any(not HAN_CHAR.search(term) for term in wanted)
     for piece in _PIECE.finditer(text):
         part = piece.group()
-        if _HAN_CHAR.match(part):
+        if HAN_CHAR.match(part):
             if any(term in unicodedata.normalize("NFKC", part) for term in han):
                 yield piece.start(), part
         elif latin and _LATIN_OR_DIGIT.search(part):

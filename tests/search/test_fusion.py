@@ -10,7 +10,6 @@ from search.engine import search
 from search.fusion import (
     FusionConfig,
     Route,
-    chinese_share,
     exact_keys,
     fuse_hybrid,
     fuse_rrf,
@@ -38,14 +37,6 @@ def test_rrf_ties_keep_first_appearance():
 def test_empty_keyword_list_leaves_the_vector_order():
     order = fuse_hybrid([], ["v1", "v2", "v3"], set(), Route(1.0, 0.3, "short"))
     assert [item.key for item in order] == ["v1", "v2", "v3"]
-
-
-@pytest.mark.parametrize("text, low, high", [
-    ("自监督 视觉", 0.99, 1.0), ("self-supervised learning", 0.0, 0.01), ("Transformer 长序列", 0.2, 0.6),
-    ("2024", 0.5, 0.5),
-])
-def test_chinese_share_measures_the_script(text, low, high):
-    assert low <= chinese_share(text) <= high
 
 
 def test_english_query_against_chinese_notes_leans_on_vectors():
