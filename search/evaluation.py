@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from corpus.text import HAN_CHAR, LATIN_LETTER
-from search.engine import MODES, NoteIndex, search
-from search.related import PaperGraph, related
+from search.engine import search
+from search.index import NoteIndex
+from search.related_papers import PaperGraph, related
+from search.results import MODES
 
 MAX_SPAN = 12
 KINDS = ("Chinese", "English", "mixed", "related")

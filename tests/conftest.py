@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import corpus
-from indexer.build import build
+from indexer import build
 from indexer.embedders import UseM3
-from search.engine import NoteIndex, open_index
+from search import NoteIndex, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

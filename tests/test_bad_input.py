@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import indexer.build
+import indexer.builder
 from corpus.markdown import passages_of
 from corpus.reading import parse_note
-from indexer.build import build
-from search.engine import MODES, open_index, search
+from indexer import build
+from search import MODES, open_index, search
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = "# 扩散模型笔记\n\n**扩散模型**通过逐步去噪生成图像，代表工作是 DDPM。\n"
@@ -61,7 +61,7 @@ def bad_notes(root: Path) -> Path:
 
 def _deleting(path: Path):
     """find_note_files that lists `path`, then deletes it before it is read (a file deleted during the run)."""
-    find = indexer.build.find_note_files
+    find = indexer.builder.find_note_files
 
     def find_then_delete(*args, **kwargs):
         found = find(*args, **kwargs)
@@ -74,7 +74,7 @@ def _deleting(path: Path):
 @pytest.mark.slow
 def test_bad_note_files_are_indexed_or_skipped_with_their_reason(tmp_path, embedder, monkeypatch):
     notes = bad_notes(tmp_path / "notes")
-    monkeypatch.setattr(indexer.build, "find_note_files", _deleting(notes / "vanishing.md"))
+    monkeypatch.setattr(indexer.builder, "find_note_files", _deleting(notes / "vanishing.md"))
     started = time.perf_counter()
     report = build([str(notes)], str(tmp_path / "index"), embedder=embedder)
     assert time.perf_counter() - started < 60

@@ -219,7 +219,7 @@ def test_index_again_without_arguments_keeps_the_folders_and_exclusions(notes_di
     folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
     index = str(tmp_path / "index")
     # In process, with the session's embedder (a fresh process would load the model again).
-    from indexer.build import build
+    from indexer import build
     from indexer.generations import read_manifest
 
     build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
@@ -235,7 +235,7 @@ def test_index_again_without_arguments_keeps_the_folders_and_exclusions(notes_di
 def test_no_exclude_drops_the_index_patterns(notes_dir, tmp_path, embedder):
     folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
     index = str(tmp_path / "index")
-    from indexer.build import build
+    from indexer import build
 
     build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
     report = build(None, index, exclude=[], embedder=embedder)
@@ -246,7 +246,7 @@ def test_index_whose_folder_is_gone_is_not_emptied(notes_dir, tmp_path, capsys, 
     # `index` with no PATH would otherwise remove every note of the missing folder.
     folder = notes_dir({"a.md": "Tomatoes need sun.\n"})
     index = str(tmp_path / "index")
-    from indexer.build import build
+    from indexer import build
 
     build([str(folder)], index, embedder=embedder)
     folder.rename(tmp_path / "moved")
@@ -258,8 +258,11 @@ def test_index_whose_folder_is_gone_is_not_emptied(notes_dir, tmp_path, capsys, 
 
 
 def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder):
-    from indexer.build import build
-    from indexer.generations import MissingNotes
+    from indexer import NoNotes, build
 
-    with pytest.raises(MissingNotes, match="no notes to index"):
+    with pytest.raises(NoNotes) as refused:
         build(None, str(tmp_path / "fresh"), embedder=embedder)
+    assert refused.value.directory == str(tmp_path / "fresh")
+    with pytest.raises(NoNotes):
+        build([], str(tmp_path / "fresh"), embedder=embedder)  # an empty list would remove every note
+    assert not (tmp_path / "fresh").exists()

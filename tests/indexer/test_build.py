@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 
-import indexer.build
+import pytest
+
+import indexer.builder
 from indexer import keyword
-from indexer.build import MAX_SEGMENTS, build
-from indexer.generations import read_manifest
-from search.engine import open_index, search
+from indexer.builder import MAX_SEGMENTS, build
+from indexer.errors import MissingFolder, ModelMismatch, OutdatedIndex
+from indexer.generations import INDEX_FORMAT, read_manifest
+from search import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",
@@ -94,17 +97,62 @@ def test_index_of_another_format_rereads_every_note_but_keeps_the_vectors(notes_
     assert build([str(notes)], index, embedder=embedder).changed is False
 
 
-def test_searching_an_index_of_another_format_says_to_index_again(notes_dir, tmp_path, embedder):
+def test_searching_an_index_of_another_format_is_refused_until_it_is_built_again(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    with open_index(index, embedder=embedder) as opened:
-        assert opened.warnings == []
     _edit_manifests(index, format="1")
-    with open_index(index, embedder=embedder) as opened:
-        assert any("run 'notesearch index' again" in warning for warning in opened.warnings)
+    with pytest.raises(OutdatedIndex) as refused:
+        open_index(index, embedder=embedder)
+    assert (refused.value.directory, refused.value.found, refused.value.wanted) == (index, "1", INDEX_FORMAT)
     build([str(notes)], index, embedder=embedder)
     with open_index(index, embedder=embedder) as opened:
-        assert opened.warnings == []
+        assert opened.warnings == [] and search(opened, "扩散模型", mode="keyword").hits
+
+
+def _tree(directory: str) -> dict[str, int]:
+    """Every file under `directory` with its modification time."""
+    return {os.path.join(folder, name): os.stat(os.path.join(folder, name)).st_mtime_ns
+            for folder, _dirs, names in os.walk(directory) for name in names}
+
+
+def test_a_missing_folder_raises_and_leaves_the_index_as_it_was(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    before = _tree(index)
+    typo = str(tmp_path / "nots")
+    with pytest.raises(MissingFolder) as refused:
+        build([str(notes), typo], index, embedder=embedder)
+    assert (refused.value.path, refused.value.recorded) == (typo, False)
+    assert _tree(index) == before
+    fresh = str(tmp_path / "fresh")
+    with pytest.raises(MissingFolder):
+        build([typo], fresh, embedder=embedder)
+    assert not os.path.exists(fresh)
+
+
+def test_a_folder_the_index_was_built_from_that_is_gone_raises_and_keeps_its_notes(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    before = _tree(index)
+    notes.rename(tmp_path / "moved")
+    with pytest.raises(MissingFolder) as refused:
+        build(None, index, embedder=embedder)
+    assert (refused.value.path, refused.value.recorded) == (str(notes), True)
+    assert {path: stamp for path, stamp in _tree(index).items() if not path.endswith("lock")} == {
+        path: stamp for path, stamp in before.items() if not path.endswith("lock")}
+
+
+def test_a_model_other_than_the_one_that_made_the_vectors_is_refused_with_both_fingerprints(
+        notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    _edit_manifests(index, fingerprint="use-m3:0.0.1")
+    with open_index(index, embedder=embedder) as opened:
+        assert search(opened, "扩散模型", mode="keyword").hits  # keyword search needs no model
+        with pytest.raises(ModelMismatch) as refused:
+            search(opened, "扩散模型", mode="semantic")
+    assert (refused.value.built_with, refused.value.given, refused.value.model) == (
+        "use-m3:0.0.1", embedder.fingerprint(), "use-m3")
 
 
 def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):
@@ -161,7 +209,7 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     def no_model(name):
         raise AssertionError(f"loaded {name} with nothing to embed")
 
-    monkeypatch.setattr(indexer.build, "load_embedder", no_model)
+    monkeypatch.setattr(indexer.builder, "load_embedder", no_model)
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")  # it has a heading: its context text is unchanged
     (notes / "a.md").write_text(NOTES["a.md"] + "\n```python\nprint(1)\n```\n", encoding="utf-8")  # code: no vector

@@ -20,9 +20,9 @@ from whoosh.filedb import structfile
 
 import indexer.generations
 import indexer.vectors
-from indexer.build import build
+from indexer import build
 from indexer.generations import IndexBusy, read_manifest
-from search.engine import open_index, search
+from search import open_index, search
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = ("扩散模型 生成", "transformer attention", "图 神经网络", "学习")

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from indexer.build import build
+from indexer import build
 from indexer.generations import IndexBusy, Manifest, read_manifest, writer_lock
-from search.engine import open_index, search
+from search import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",

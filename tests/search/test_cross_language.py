@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer.dictionary import learn_glossary
-from search.engine import search
+from search import search
 from search.keyword import Glossary
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"

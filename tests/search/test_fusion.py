@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from search.engine import search
+from search import search
 from search.fusion import (
     FusionConfig,
     Route,

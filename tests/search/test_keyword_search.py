@@ -8,9 +8,9 @@ import re
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from indexer.analysis import HAN
-from indexer.build import build
-from search.engine import open_index, search
+from corpus.text import HAN
+from indexer import build
+from search import open_index, search
 
 
 def keyword(index, query: str, k: int = 10):

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from indexer.build import build
-from search.engine import open_index
+from indexer import build
+from search import open_index
 from search.keyword import WEIGHTING
 from search.scorer import ArrayScorer, BestField
 
@@ -131,7 +131,7 @@ def test_and_maybe_inside_and_adds_its_optional_side_wherever_it_matches(bundled
 
 
 def test_an_excluded_word_removes_even_the_first_matching_passage(bundled_index):
-    from search.engine import search
+    from search import search
 
     hits = search(bundled_index, "Accelerated -深度学习", mode="keyword").hits
     assert all("深度学习" not in f"{h.passage.title} {h.passage.section} {h.passage.text}" for h in hits)

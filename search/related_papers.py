@@ -19,13 +19,14 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 
 from corpus.model import Passage
 from corpus.text import fold
-from search.engine import Hit, NoteIndex, search
+from search.engine import search
+from search.index import NoteIndex
+from search.results import Hit, RelatedResult
 from search.snippets import snippet
 
 WEIGHTS = {"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, "authors": 0.5, "year": 0.3}
@@ -36,18 +37,6 @@ _NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|[A-Z
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _COMMON = {"The", "This", "That", "These", "With", "From", "When", "What", "Learning", "Neural", "Network",
            "Networks", "Deep", "Model", "Models"}
-
-
-@dataclass(frozen=True)
-class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
-
-    query: str
-    anchor: Passage | None
-    hits: tuple[Hit, ...]
-    candidates: tuple[Passage, ...]
-    took_ms: float
 
 
 def _surname(author: str) -> str:

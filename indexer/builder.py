@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import shutil
-import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from whoosh.index import EmptyIndexError
 
 from corpus.markdown import passages_of
 from corpus.model import Passage
@@ -32,27 +29,21 @@ from indexer import keyword, vectors
 from indexer.analysis import load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
+from indexer.errors import MissingFolder, NoNotes, VectorIndexError
 from indexer.files import fsync_tree
 from indexer.generations import (
     INDEX_FORMAT,
-    MANIFEST,
     FileEntry,
     Manifest,
-    MissingNotes,
-    NoIndex,
     commit,
-    committed_generations,
     generation_folder,
     next_generation,
-    read_manifest,
+    open_newest,
     remove_generations,
     writer_lock,
 )
 
 Progress = Callable[[str, int, int], None]
-# How a damaged Whoosh table of contents or segment fails to open (it is unpickled and unpacked).
-_DAMAGE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
-                  pickle.UnpicklingError, EmptyIndexError, vectors.VectorIndexError)
 EMBED_BATCH = 64
 # The keyword index is rebuilt into one segment once deleted passages exceed this share of it,
 MERGE_DELETED = 0.05
@@ -123,14 +114,25 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     `paths`, `model` and `exclude` left as None are what the index was built
     with (a new index: no default paths, the default model, no exclusions), so
     updating an index needs none of them again.
-    Raises IndexBusy when another indexer holds the index for more than `wait`
-    seconds, and MissingNotes when there are no paths or the index's own are gone.
+    Raises MissingFolder, before anything is touched, when a path (given, or
+    one the index was built from) does not exist; NoNotes when a new index is
+    given no paths; IndexBusy when another indexer holds the index for more
+    than `wait` seconds.
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
+    if paths is None and not os.path.isdir(directory):
+        raise NoNotes(directory)
+    if paths is not None:
+        if not paths:
+            raise NoNotes(directory)  # an empty list would remove every note
+        for path in paths:
+            if not os.path.exists(os.path.expanduser(path)):
+                # Indexing the rest would drop every note of the missing path from the index: a typo must not.
+                raise MissingFolder(path)
     with writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
-        paths, model, exclude = _settings(current, paths, model, exclude)
+        paths, model, exclude = _settings(directory, current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
@@ -149,62 +151,32 @@ def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
 
     Folders of runs that never committed are removed here (under the writer lock).
     """
-    warnings: list[str] = []
-    try:
-        top: Manifest | None = read_manifest(directory)
-    except NoIndex as error:
-        top = None
-        if os.path.exists(os.path.join(directory, MANIFEST)):
-            warnings.append(str(error))
-    older = [m for m in committed_generations(directory) if top is None or m.generation < top.generation]
-    candidates = ([top] if top else []) + older
-    base = None
-    for manifest in candidates:
-        problem = _damage(directory, manifest)
-        if problem is None:
-            base = manifest
-            if warnings:
-                warnings.append(f"building on generation {manifest.generation}")
-            break
-        warnings.append(f"index generation {manifest.generation} is damaged ({problem})")
+    survey = open_newest(directory)
+    warnings = list(survey.problems)
+    base = survey.opened.manifest if survey.opened else None
+    if survey.opened:
+        survey.opened.close()
+        if warnings:
+            warnings.append(f"building on generation {base.generation}")
     # Keep what a reader may open: the committed generation and the one before it (or the intact
     # one we build on). A run killed after its commit may have left an older one behind.
-    keep = {m.generation for m in candidates[:2]} | ({base.generation} if base else set())
+    keep = {m.generation for m in survey.candidates[:2]} | ({base.generation} if base else set())
     remove_generations(directory, keep)
     if base is None and warnings:
         warnings.append("rebuilding the index from scratch")
     return base, warnings
 
 
-def _damage(directory: str, manifest: Manifest) -> str | None:
-    """What is wrong with a committed generation's files, or None when they match its manifest."""
-    folder = os.path.join(directory, generation_folder(manifest.generation))
-    try:
-        ix = keyword.open_keyword_index(os.path.join(folder, "keyword"), directory)
-        try:
-            if ix.latest_generation() != manifest.whoosh_generation or ix.doc_count() != manifest.passages:
-                return "the keyword index does not match the manifest"
-        finally:
-            ix.close()
-        stored = vectors.load(folder, verify=True)
-    except _DAMAGE_ERRORS as error:
-        return f"{type(error).__name__}: {error}"
-    if len(stored.ids) != manifest.passages:
-        return "the vectors do not match the manifest"
-    return None
-
-
-def _settings(current: Manifest | None, paths: Sequence[str] | None, model: str | None,
+def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, model: str | None,
               exclude: Iterable[str] | None) -> tuple[Sequence[str], str, tuple[str, ...]]:
     """The paths, model and exclusions of this run: those given, else those of the committed index."""
     if paths is None:
         if current is None or not current.roots:
-            raise MissingNotes("no notes to index: give the files or folders to index")
+            raise NoNotes(directory)
         gone = [root for root in current.roots if not os.path.exists(root)]
         if gone:
             # Indexing the rest would remove every note of the missing folder from the index.
-            raise MissingNotes(f"{gone[0]}, which this index was built from, is gone: "
-                               "give the files or folders to index (nothing was indexed)")
+            raise MissingFolder(gone[0], recorded=True)
         paths = current.roots
     model = model or (current.model if current else DEFAULT_MODEL)
     exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
@@ -399,9 +371,10 @@ def _previous_vectors(previous_folder: str | None, fingerprint: str) -> vectors.
         return None
     try:
         # Checked against its checksum by _base_generation under the same writer lock.
-        return vectors.load(previous_folder, fingerprint, verify=False)
-    except vectors.VectorIndexError:
+        old = vectors.load(previous_folder, verify=False)
+    except VectorIndexError:
         return None
+    return old if old.fingerprint == fingerprint else None
 
 
 def _embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
