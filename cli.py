@@ -1,7 +1,8 @@
 """notesearch command line: index, search, serve, related, eval, stats.
 
-Each command is a thin shell over one library call; this file parses
-arguments, reads the environment once, and renders results.
+Each command is a thin shell over one library call: this file parses
+arguments, reads the environment once, calls the library and prints what
+cli_render.py makes of the result.
 """
 
 from __future__ import annotations
@@ -10,26 +11,22 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import corpus
-from indexer.errors import (
-    IndexBusy,
-    MissingFolder,
-    ModelMismatch,
-    NoIndex,
-    NotesearchError,
-    OutdatedIndex,
-    VectorIndexError,
+from cli_render import (
+    Progress,
+    describe,
+    render_related,
+    render_report,
+    render_text,
+    report_json,
+    report_line,
 )
-from search.answers import display_path, related_data, report_data, result_data
-from search.results import MODES, RelatedResult
-
-if TYPE_CHECKING:
-    from search.evaluation import Report
+from indexer.errors import NoIndex, NotesearchError
+from search.answers import related_data, report_data, result_data
+from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -43,87 +40,6 @@ def default_index_dir() -> str:
     """The index of the bundled notes in the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "notesearch", "index")
-
-
-# ---------------------------------------------------------------- rendering
-
-class Progress:
-    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
-
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.started: dict[str, float] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        now = time.monotonic()
-        start = self.started.setdefault(stage, now)
-        rate = done / (now - start) if now > start else 0.0
-        left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
-        label = "embedding" if stage == "embed" else "indexing"
-        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def paper_line(passage) -> str:
-    p = passage
-    year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}"
-
-
-def render_related(result: RelatedResult) -> str:
-    if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
-        lines += [f"  - {paper_line(p)}" for p in result.candidates]
-        return "\n".join(lines)
-    lines = [f"related to {paper_line(result.anchor)}"]
-    for hit in result.hits:
-        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
-        lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
-    return "\n".join(lines)
-
-
-def render_report(report: Report) -> str:
-    lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
-    for s in report.summaries():
-        lines.append(f"{s.mode:<9}{s.kind:<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
-    return "\n".join(lines)
-
-
-def report_json(report: Report, judgements: str) -> str:
-    return json.dumps({"judgements": judgements, "k": report.k,
-                           "summaries": [vars(s) for s in report.summaries()],
-                           "queries": {mode: [vars(r) for r in rows] for mode, rows in report.scores.items()}},
-                      ensure_ascii=False)
-
-
-def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
-    lines = []
-    if not answer["hits"]:
-        lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
-    for hit in answer["hits"]:
-        heading = " › ".join(part for part in (hit["title"], hit["section"]) if part)
-        lines.append(f"{hit['rank']:>2}. {heading}")
-        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
-        text = hit["snippet"]
-        if color:
-            parts = text.split("**")
-            text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
-        lines.append(f"    {text}")
-        if explain:
-            kw = f"#{hit['keyword_rank']} ({hit['keyword_score']:.3f})" if hit["keyword_rank"] else "-"
-            vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
-            exact = "  exact match" if hit["exact_match"] else ""
-            lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
-                         f"matched: {', '.join(hit['matched']) or '-'}")
-    if explain and answer["route"]:
-        lines.append(f"({answer['route']})")
-    return "\n".join(lines)
 
 
 def warn(message: str) -> None:
@@ -154,7 +70,7 @@ def print_report(report: dict) -> None:
         warn(message)
     for path, reason in report["skipped"]:
         warn(f"skipped {path}: {reason}")
-    print(report["line"])
+    print(report_line(report))
 
 
 def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
@@ -197,7 +113,7 @@ def ensure_index(args) -> None:
     from indexer import build
 
     report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
-    warn(report.line())
+    warn(report_line(report_data(report)))
 
 
 def read_queries(args) -> list[str]:
@@ -420,24 +336,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         warn(describe(error, args.index))
         return 1
-
-
-def describe(error: Exception, index: str) -> str:
-    """One line for the user: what went wrong (the error's own words) and what to do about it."""
-    again = f"run 'notesearch index --index {index}'"
-    if isinstance(error, NoIndex):
-        return f"{error}: run 'notesearch index PATH --index {index}' first"
-    if isinstance(error, OutdatedIndex):
-        return f"{error}: {again} to build it again"
-    if isinstance(error, ModelMismatch):
-        return f"{error}: {again} to embed the notes again (or --model {error.model})"
-    if isinstance(error, VectorIndexError):
-        return f"{error}: {again} to rebuild it"
-    if isinstance(error, IndexBusy):
-        return f"{error}: wait for it, or give --wait SECONDS"
-    if isinstance(error, MissingFolder) and error.recorded:
-        return f"{error}: give the files or folders to index"
-    return str(error)
 
 
 if __name__ == "__main__":

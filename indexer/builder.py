@@ -13,24 +13,19 @@ of its documents, so its statistics would drift from a full rebuild's.)
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from corpus.markdown import passages_of
 from corpus.model import Passage
-from corpus.reading import Skipped, decode, find_note_files, parse_note, read_bytes
-from indexer import keyword, vectors
-from indexer.analysis import load_dictionary
+from corpus.reading import Skipped, parse_note
+from indexer import embedding, keyword, vectors
+from indexer.analysis import Analyzer, load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
-from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
-from indexer.errors import MissingFolder, NoNotes, VectorIndexError
-from indexer.files import fsync_tree
+from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
+from indexer.errors import MissingFolder, NoNotes
 from indexer.generations import (
     INDEX_FORMAT,
     FileEntry,
@@ -42,13 +37,9 @@ from indexer.generations import (
     remove_generations,
     writer_lock,
 )
+from indexer.scan import Scan, scan
 
 Progress = Callable[[str, int, int], None]
-EMBED_BATCH = 64
-# The keyword index is rebuilt into one segment once deleted passages exceed this share of it,
-MERGE_DELETED = 0.05
-# or once it has this many segments (each search reads every segment).
-MAX_SEGMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -67,43 +58,6 @@ class BuildReport:
     changed: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were)."""
-        line = f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
-        if self.renamed:
-            line += f", renamed {self.renamed}"
-        return line
-
-    def line(self) -> str:
-        """The one-line account `index` prints."""
-        if not self.changed:
-            return f"no change: {self.summary()} ({self.passages} passages, generation {self.generation})"
-        seconds = self.timings.get("total", 0.0)
-        return (f"{self.summary()} — {self.passages} passages, {self.embedded} embedded, "
-                f"generation {self.generation} ({seconds:.1f} s)")
-
-
-@dataclass
-class _Scan:
-    """The note files found now, compared with the committed generation.
-
-    `texts` holds the decoded text of the files that must be parsed (added,
-    updated, renamed); unchanged files are hashed only.
-    """
-
-    hashes: dict[str, str]
-    texts: dict[str, str]
-    skipped: list[Skipped]
-    added: list[str]
-    updated: list[str]
-    removed: list[str]
-    unchanged: list[str]
-    renamed: dict[str, str]  # new path → old path
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.renamed)
 
 
 def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
@@ -136,13 +90,13 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
-        scan = _scan(paths, exclude, None if reread else current)
+        found = scan(paths, exclude, None if reread else current)
         stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
-        if current and current.model == model and not (reread or stale_model or scan.changed):
-            return BuildReport(current.generation, unchanged=len(scan.unchanged), passages=current.passages,
-                               skipped=tuple(scan.skipped), changed=False, warnings=tuple(warnings),
+        if current and current.model == model and not (reread or stale_model or found.changed):
+            return BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
+                               skipped=tuple(found.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
-        report = _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
+        report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
         return replace(report, warnings=tuple(warnings))
 
 
@@ -183,45 +137,7 @@ def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | N
     return paths, model, exclude
 
 
-def _scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | None) -> _Scan:
-    files, skipped = find_note_files(paths, exclude)
-    old = current.files if current else {}
-    hashes: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    for file in files:
-        try:
-            content = read_bytes(file)
-            digest = hashlib.sha256(content).hexdigest()
-            if file.path not in old or old[file.path].sha256 != digest:
-                texts[file.path] = decode(content)
-        except (OSError, ValueError) as error:
-            skipped.append(Skipped(file.path, _reason(error)))
-            continue
-        hashes[file.path] = digest
-    removed = [path for path in old if path not in hashes]
-    unchanged = [path for path, h in hashes.items() if path in old and old[path].sha256 == h]
-    updated = [path for path, h in hashes.items() if path in old and old[path].sha256 != h]
-    fresh = [path for path in hashes if path not in old]
-    by_hash: dict[str, str] = {}
-    for path in removed:
-        by_hash.setdefault(old[path].sha256, path)
-    renamed: dict[str, str] = {}
-    for path in fresh:
-        source = by_hash.pop(hashes[path], None)
-        if source:
-            renamed[path] = source
-    added = [path for path in fresh if path not in renamed]
-    removed = [path for path in removed if path not in renamed.values()]
-    return _Scan(hashes, texts, skipped, added, updated, removed, unchanged, renamed)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    return str(error)
-
-
-def _build_generation(directory: str, current: Manifest | None, scan: _Scan, model: str, paths: Sequence[str],
+def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, paths: Sequence[str],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
                       started: float) -> BuildReport:
     timings: dict[str, float] = {}
@@ -251,52 +167,29 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     # changed or too much of the committed index is deleted or segmented.
     t0 = time.perf_counter()
     previous_folder = os.path.join(directory, current.folder) if current else None
-    keyword_dir = os.path.join(folder, "keyword")
     deleted = scan.updated + scan.removed + list(scan.renamed.values())
     incremental = (current is not None and current.words == words and current.format == INDEX_FORMAT
-                   and not _rebuild_due(os.path.join(previous_folder, "keyword"), directory, deleted))
-    if incremental:
-        _link_copy(os.path.join(previous_folder, "keyword"), keyword_dir)
-        ix = keyword.open_keyword_index(keyword_dir, directory)
-    else:
-        ix = keyword.create(keyword_dir, words, directory)
-    carried = [] if incremental else _stored_passages(previous_folder, directory, scan.unchanged)
-    writer = ix.writer(procs=1, limitmb=256)
-    try:
-        for path in deleted if incremental else ():
-            writer.delete_by_term("file", path)
-        additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
-        additions += carried
-        for n, passage in enumerate(additions, 1):
-            writer.add_document(**keyword.document(passage))
-            if progress and n % 200 == 0:
-                progress("keyword", n, len(additions))
-        writer.commit(merge=False)
-    except BaseException:
-        writer.cancel()
-        raise
-    fsync_tree(keyword_dir)
-    whoosh_generation = ix.latest_generation()
-    passage_count = ix.doc_count()
-    ix.close()
+                   and not keyword.rebuild_due(os.path.join(previous_folder, "keyword"), deleted))
+    additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
+    if not incremental:
+        additions += keyword.stored_passages(previous_folder, scan.unchanged)
+    whoosh_generation, passage_count = keyword.write(
+        folder, previous_folder if incremental else None, additions, deleted if incremental else [],
+        Analyzer(words, directory), progress)
     timings["keyword"] = time.perf_counter() - t0
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
     t0 = time.perf_counter()
-    fingerprint = embedder.fingerprint() if embedder else known_fingerprint(model)
-    if fingerprint is None:
-        embedder = load_embedder(model)
-        fingerprint = embedder.fingerprint()
-    old = _previous_vectors(previous_folder, fingerprint)
+    fingerprint, embedder = embedding.fingerprint_of(model, embedder)
+    old = embedding.previous_vectors(previous_folder, fingerprint)
     kept: list[int] = []
     if incremental and old is not None:
-        gone = set(deleted)
-        kept = [row for row, passage_id in enumerate(old.ids) if _path_of(passage_id) not in gone]
+        kept = embedding.rows_kept(old, deleted)
     elif incremental:
-        additions = _stored_passages(previous_folder, directory, scan.unchanged) + additions
-    vector_index, embedded = _embed(additions, old, kept, model, fingerprint, embedder, progress)
+        additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
+    vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress)
     if len(vector_index.ids) != passage_count:
-        raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {keyword_dir}")
+        raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {folder}")
     checksum = vectors.save(folder, vector_index)
     timings["embed"] = time.perf_counter() - t0
 
@@ -314,105 +207,3 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
         skipped=tuple(scan.skipped), changed=True, timings=timings,
     )
-
-
-def _link_copy(source: str, target: str) -> None:
-    """Copy a Whoosh folder by hard links (its segment files are never rewritten)."""
-    os.makedirs(target)
-    for name in os.listdir(source):
-        if name.endswith(".lock") or "WRITELOCK" in name:
-            continue
-        src, dst = os.path.join(source, name), os.path.join(target, name)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
-
-def _rebuild_due(keyword_dir: str, cache_dir: str, deleting: list[str]) -> bool:
-    """True when the committed keyword index should be rebuilt rather than updated.
-
-    Deleted passages still count in BM25 statistics until the index is
-    rebuilt: it is, once they would be more than MERGE_DELETED of it after
-    deleting the passages of the files `deleting`, or once it has MAX_SEGMENTS.
-    """
-    ix = keyword.open_keyword_index(keyword_dir, cache_dir)
-    try:
-        with ix.searcher() as searcher:
-            segments = len(searcher.reader().leaf_readers())
-            stale = searcher.doc_count_all() - searcher.doc_count()
-            stale += sum(1 for path in deleting for _doc in searcher.document_numbers(file=path))
-            total = searcher.doc_count_all()
-    finally:
-        ix.close()
-    return segments >= MAX_SEGMENTS or stale > MERGE_DELETED * max(1, total)
-
-
-def _stored_passages(previous_folder: str | None, cache_dir: str, paths: list[str]) -> list[Passage]:
-    """The passages the committed keyword index holds for `paths`, in its order."""
-    if not previous_folder or not paths:
-        return []
-    wanted = set(paths)
-    ix = keyword.open_keyword_index(os.path.join(previous_folder, "keyword"), cache_dir)
-    with ix.searcher() as searcher:
-        found = [keyword.from_record(doc["record"]) for doc in searcher.all_stored_fields() if doc["file"] in wanted]
-    ix.close()
-    return found
-
-
-def _path_of(passage_id: str) -> str:
-    """The file of a passage id (`path:start-end#piece`)."""
-    return passage_id.rsplit(":", 1)[0]
-
-
-def _previous_vectors(previous_folder: str | None, fingerprint: str) -> vectors.VectorIndex | None:
-    """The committed generation's vectors when they were made by `fingerprint`, else None."""
-    if previous_folder is None:
-        return None
-    try:
-        # Checked against its checksum by _base_generation under the same writer lock.
-        old = vectors.load(previous_folder, verify=False)
-    except VectorIndexError:
-        return None
-    return old if old.fingerprint == fingerprint else None
-
-
-def _embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
-           embedder: Embedder | None, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
-    """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
-
-    A context text already embedded by the same model (a row of `old`) keeps
-    its vector; a passage with no context text (a code block) gets no vector:
-    an all-zero row with the empty key. The embedder is loaded only when some
-    text must be embedded.
-    """
-    texts = [p.context_text() for p in passages]
-    keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
-    reuse: dict[str, np.ndarray] = {}
-    if old is not None:
-        rows = {key: i for i, key in enumerate(old.keys) if key}
-        reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
-    first_row: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key and key not in reuse:
-            first_row.setdefault(key, i)
-    missing = list(first_row.items())
-    if embedder is None and (missing or old is None):
-        embedder = load_embedder(model)
-    fresh: dict[str, np.ndarray] = {}
-    for start in range(0, len(missing), EMBED_BATCH):
-        batch = missing[start:start + EMBED_BATCH]
-        encoded = embedder.encode([texts[i] for _key, i in batch])
-        fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
-        if progress:
-            progress("embed", start + len(batch), len(missing))
-    dim = old.vectors.shape[1] if old is not None else embedder.dim
-    matrix = np.zeros((len(kept) + len(passages), dim), dtype=np.float32)
-    if kept:
-        matrix[:len(kept)] = old.vectors[kept]
-    for i, key in enumerate(keys, len(kept)):
-        if key:
-            matrix[i] = fresh[key] if key in fresh else reuse[key]
-    ids = tuple(old.ids[row] for row in kept) + tuple(p.id for p in passages)
-    all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
-    return vectors.VectorIndex(ids, all_keys, matrix, model, fingerprint), len(missing)

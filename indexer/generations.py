@@ -3,7 +3,7 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh), vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh), lengths.npz, vectors.npy, vectors.json
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -32,10 +32,12 @@ import pickle
 import shutil
 import struct
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh.index import EmptyIndexError
 
 from indexer import keyword, vectors
@@ -44,12 +46,14 @@ from indexer.files import atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-# Bump when parsing or analysis changes what an unchanged note yields: an index
-# of another format re-reads every note (vectors are still reused by content).
-INDEX_FORMAT = "2"
-# How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments.
+# Bump when parsing, analysis or the files of a generation change: an index of
+# another format re-reads every note (vectors are still reused by content).
+# 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
+INDEX_FORMAT = "3"
+# How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
+# numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
-           pickle.UnpicklingError, EmptyIndexError, VectorIndexError)
+           pickle.UnpicklingError, zipfile.BadZipFile, EmptyIndexError, VectorIndexError)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,8 @@ class Generation:
     manifest: Manifest
     keyword: object | None  # the Whoosh index
     reader: object | None  # a Whoosh reader of it, opened once
-    vectors: vectors.VectorIndex
+    vectors: vectors.VectorIndex | None
+    lengths: dict[str, np.ndarray] | None = None  # each text field's length bytes, by document number
 
     @property
     def current(self) -> bool:
@@ -193,20 +198,23 @@ class _Mismatch(Exception):
 def open_generation(directory: str, manifest: Manifest) -> Generation:
     """A committed generation, opened and checked; raises one of _DAMAGE (or _Mismatch) when it is damaged."""
     folder = os.path.join(directory, manifest.folder)
-    ix = reader = None
+    ix = reader = lengths = None
     try:
         if manifest.format == INDEX_FORMAT:
-            ix = keyword.open_keyword_index(os.path.join(folder, "keyword"), directory)
+            ix = keyword.open_keyword_index(os.path.join(folder, "keyword"))
             reader = ix.reader()
             if ix.latest_generation() != manifest.whoosh_generation or reader.doc_count() != manifest.passages:
                 raise _Mismatch("its keyword index does not match its manifest")
+            lengths = keyword.load_lengths(folder)
+            if any(len(array) != reader.doc_count_all() for array in lengths.values()):
+                raise _Mismatch("its field lengths do not match its keyword index")
         stored = vectors.load(folder)
         if len(stored.ids) != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")
     except BaseException:
         Generation(manifest, ix, reader, None).close()
         raise
-    return Generation(manifest, ix, reader, stored)
+    return Generation(manifest, ix, reader, stored, lengths)
 
 
 def open_newest(directory: str) -> Survey:

@@ -52,7 +52,7 @@ class NoteIndex:
         self.analyzer = Analyzer(self.manifest.words, self.directory)
         self.compiler = keyword.QueryCompiler(self.analyzer, keyword.Glossary(self.manifest.glossary))
         self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=keyword.WEIGHTING)
-        self.scorer = ArrayScorer(self._searcher, K1=keyword.WEIGHTING.K1, B=keyword.WEIGHTING.B)
+        self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=keyword.WEIGHTING.K1, B=keyword.WEIGHTING.B)
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}

@@ -23,13 +23,12 @@ then document number).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching import UnionMatcher
-from whoosh.util.numeric import byte_to_length
+
+from indexer.keyword import BYTE_LENGTHS
+from search import postings as segment
 
 
 class BestField(wq.DisjunctionMax):
@@ -52,16 +51,16 @@ MAX_HELD_POSTINGS = 5_000_000
 class ArrayScorer:
     """Scores queries against one open Whoosh searcher (all its segments)."""
 
-    def __init__(self, searcher, K1: float, B: float):
+    def __init__(self, searcher, lengths: dict[str, np.ndarray], K1: float, B: float):
+        """`lengths`: each text field's length bytes by document number, as build wrote them."""
         self.searcher = searcher
         self.K1, self.B = K1, B
         self.size = searcher.doc_count_all()
         self.leaves = searcher.leaf_searchers()
         self.alive = np.ones(self.size, dtype=bool)
         for sub, offset in self.leaves:
-            deleted = sub.reader().deleted_docs_set if sub.reader().has_deletions() else ()
-            for docnum in deleted:
-                self.alive[offset + docnum] = False
+            self.alive[offset + segment.deleted(sub.reader())] = False
+        self._length_bytes = lengths
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings kept in self._postings
@@ -76,14 +75,10 @@ class ArrayScorer:
             for sub, offset in self.leaves:
                 reader = sub.reader()
                 if key in reader:
-                    docs, tf = _read_postings(reader.postings(fieldname, btext))
+                    docs, tf = segment.postings(reader, fieldname, btext)
                     ids.append(docs + offset)
                     weights.append(tf)
-            found = _EMPTY
-            if ids:
-                docs, tf = np.concatenate(ids), np.concatenate(weights)
-                live = self.alive[docs]
-                found = docs[live], tf[live]
+            found = (np.concatenate(ids), np.concatenate(weights)) if ids else _EMPTY
             if self._held + len(found[0]) > MAX_HELD_POSTINGS:
                 # A warm server asks for new terms for as long as it runs: start over rather than grow.
                 self._postings.clear()
@@ -103,14 +98,9 @@ class ArrayScorer:
             return None
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        """Every document's length in a field, as Whoosh stores it (quantised to a byte)."""
+        """Every document's length in a field, as Whoosh stores it (quantised to a byte), decoded."""
         if fieldname not in self._lengths:
-            out = np.ones(self.size, dtype=np.float64)
-            for sub, offset in self.leaves:
-                reader = sub.reader()
-                count = reader.doc_count_all()
-                out[offset:offset + count] = _segment_lengths(reader, fieldname, count)
-            self._lengths[fieldname] = out
+            self._lengths[fieldname] = BYTE_LENGTHS[self._length_bytes[fieldname]]
         return self._lengths[fieldname]
 
     # ---------------------------------------------------------------- scoring
@@ -213,49 +203,3 @@ def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarra
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-# Whoosh stores a field length as one byte; this decodes all 256 at once (0, no terms, reads as 1).
-_BYTE_LENGTHS = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
-
-
-def _segment_lengths(reader, fieldname: str, count: int) -> np.ndarray:
-    """The field lengths of a segment's documents: its one-byte length column read at once.
-
-    Asking Whoosh document by document cost 0.2 s of a cold search on d2l-zh; a
-    segment whose column is not laid out that way is still read that way.
-    """
-    column = None
-    with contextlib.suppress(AttributeError, TypeError):
-        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-    if column is None or getattr(column, "_typecode", None) != "B" or not hasattr(column, "_dbfile"):
-        return np.array([reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)], dtype=np.float64)
-    stored = min(column._count, count)
-    raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-    out = np.ones(count, dtype=np.float64)
-    out[:stored] = _BYTE_LENGTHS[raw]
-    return out
-
-
-def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Every (document number, term frequency) of a posting list, deleted documents included.
-
-    Whoosh's own leaf matcher is read a block at a time; any other matcher one posting at a time.
-    """
-    while hasattr(matcher, "child"):  # the filter of deleted documents: the caller masks them instead
-        matcher = matcher.child
-    ids: list = []
-    weights: list = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)

@@ -8,8 +8,8 @@ Protocol: one request per connection, one JSON object a line each way. A
 request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain",
 "cwd"} or {"op": "index", "paths", "exclude", "model", "wait"}, and always
 carries "token" and "index". The answer is {"answer": <the object `search
---json` prints>, "warnings": [...]}, {"report": {"line", "warnings",
-"skipped"}} (what `index` prints), {"pong": true, ...} or {"error": "..."}; a
+--json` prints>, "warnings": [...]}, {"report": <search.answers.report_data
+of the build>}, {"pong": true, ...} or {"error": "..."}; a
 bad request never stops the server. An `index` request runs the same build as
 `notesearch index`, here where jieba and the model are already loaded, so an
 update takes a fraction of a second instead of a process start and two loads.

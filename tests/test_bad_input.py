@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import indexer.builder
+import indexer.scan
 from corpus.markdown import passages_of
 from corpus.reading import parse_note
 from indexer import build
@@ -61,7 +61,7 @@ def bad_notes(root: Path) -> Path:
 
 def _deleting(path: Path):
     """find_note_files that lists `path`, then deletes it before it is read (a file deleted during the run)."""
-    find = indexer.builder.find_note_files
+    find = indexer.scan.find_note_files
 
     def find_then_delete(*args, **kwargs):
         found = find(*args, **kwargs)
@@ -74,7 +74,7 @@ def _deleting(path: Path):
 @pytest.mark.slow
 def test_bad_note_files_are_indexed_or_skipped_with_their_reason(tmp_path, embedder, monkeypatch):
     notes = bad_notes(tmp_path / "notes")
-    monkeypatch.setattr(indexer.builder, "find_note_files", _deleting(notes / "vanishing.md"))
+    monkeypatch.setattr(indexer.scan, "find_note_files", _deleting(notes / "vanishing.md"))
     started = time.perf_counter()
     report = build([str(notes)], str(tmp_path / "index"), embedder=embedder)
     assert time.perf_counter() - started < 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from conftest import BUNDLED_NOTES, ROOT, line_of
 
 import cli
+from cli_render import describe
+from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -266,3 +269,36 @@ def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder
     with pytest.raises(NoNotes):
         build([], str(tmp_path / "fresh"), embedder=embedder)  # an empty list would remove every note
     assert not (tmp_path / "fresh").exists()
+
+
+def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder):
+    from cli_render import report_line
+    from indexer import build
+    from search.answers import report_data
+
+    notes, index = notes_dir({"a.md": "Tomatoes need sun.\n", "b.md": "# 番茄\n\n番茄需要阳光。\n"}), str(tmp_path / "i")
+    first = report_line(report_data(build([str(notes)], index, embedder=embedder)))
+    assert re.fullmatch(r"added 2, updated 0, removed 0, unchanged 0 — 2 passages, 2 embedded, generation 1 "
+                        r"\(\d+\.\d s\)", first), first
+    assert report_line(report_data(build([str(notes)], index, embedder=embedder))) == (
+        "no change: added 0, updated 0, removed 0, unchanged 2 (2 passages, generation 1)")
+    (notes / "b.md").rename(notes / "c.md")
+    assert report_line(report_data(build([str(notes)], index, embedder=embedder))).startswith(
+        "added 0, updated 0, removed 0, unchanged 1, renamed 1 — 2 passages, 0 embedded, generation 2")
+
+
+@pytest.mark.parametrize("error, line", [
+    (NoIndex("/x"), "no index at /x: run 'notesearch index PATH --index /i' first"),
+    (OutdatedIndex("/x", "2", "3"), ("the index at /x was built by another version of notesearch (index format 2; "
+                                     "this version reads format 3): run 'notesearch index --index /i' to build it "
+                                     "again")),
+    (ModelMismatch("/x", "use-m3:0.1", "use-m3:0.2", "use-m3"),
+     ("the index at /x was built with use-m3:0.1, not use-m3:0.2: run 'notesearch index --index /i' to embed the "
+     "notes again")),
+    (IndexBusy("/x", 30.0), "the index at /x is busy: another indexer holds it: wait for it, or give --wait SECONDS"),
+    (MissingFolder("/n", recorded=True),
+     "/n, which this index was built from, is gone (nothing was indexed): give the files or folders to index"),
+    (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
+], ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "")
+def test_each_library_error_becomes_one_line_with_what_to_do(error, line):
+    assert describe(error, "/i") == line

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import types
 
 import pytest
+from conftest import counts
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.analysis import Tokenizer
 
-import indexer.builder
-from indexer import keyword
-from indexer.builder import MAX_SEGMENTS, build
+import indexer.embedding
+from indexer import build, keyword
 from indexer.errors import MissingFolder, ModelMismatch, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, read_manifest
+from indexer.keyword import MAX_SEGMENTS
 from search import open_index, search
 
 NOTES = {
@@ -24,7 +31,7 @@ NOTES = {
 
 def test_first_run_adds_every_note(notes_dir, tmp_path, embedder):
     report = build([str(notes_dir(NOTES))], str(tmp_path / "index"), embedder=embedder)
-    assert (report.changed, report.generation, report.summary()) == (True, 1, "added 4, updated 0, removed 0, unchanged 0")
+    assert (report.changed, report.generation, counts(report)) == (True, 1, (4, 0, 0, 0, 0))
     assert report.passages == report.embedded == 4
 
 
@@ -34,7 +41,7 @@ def test_run_without_change_does_no_work_and_says_so(notes_dir, tmp_path, embedd
     before = {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"}
     report = build([str(notes)], index, embedder=embedder)
     assert (report.changed, report.generation, report.embedded) == (False, 1, 0)
-    assert report.line() == "no change: added 0, updated 0, removed 0, unchanged 4 (4 passages, generation 1)"
+    assert counts(report) == (0, 0, 0, 4, 0) and report.passages == 4
     assert {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"} == before
 
 
@@ -46,8 +53,8 @@ def test_added_updated_removed_and_renamed_notes_are_told_apart(notes_dir, tmp_p
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")
     report = build([str(notes)], index, embedder=embedder)
-    assert report.summary() == "added 1, updated 1, removed 1, unchanged 1, renamed 1"
-    assert report.line().startswith("added 1, updated 1, removed 1, unchanged 1, renamed 1 — 5 passages, 2 embedded")
+    assert counts(report) == (1, 1, 1, 1, 1)
+    assert (report.passages, report.embedded) == (5, 2)
     with open_index(index, embedder=embedder) as opened:
         files = {os.path.basename(p.path) for p in opened.passages()}
         assert files == {"a.md", "d.md", "e.md", "moved.md"}
@@ -69,7 +76,7 @@ def test_a_file_that_turns_binary_is_removed_and_reported_every_run(notes_dir, t
     build([str(notes)], index, embedder=embedder)
     (notes / "c.md").write_bytes(b"\x00\x01\x02" * 100)
     report = build([str(notes)], index, embedder=embedder)
-    assert report.summary() == "added 0, updated 0, removed 1, unchanged 3"
+    assert counts(report) == (0, 0, 1, 3, 0)
     assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("c.md", "binary file (NUL bytes)")]
     again = build([str(notes)], index, embedder=embedder)
     assert not again.changed and len(again.skipped) == 1
@@ -86,24 +93,48 @@ def _edit_manifests(index: str, **changes) -> None:
             json.dump(data, f)
 
 
-def test_index_of_another_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
+def _as_built_by_an_older_version(index: str) -> None:
+    """Make the committed generation look as format 2 left it: a Whoosh schema that pickled an analyzer class
+    of notesearch's (here one whose module is gone, so the schema cannot be read), and format "2"."""
+    module = types.ModuleType("notesearch_gone_module")
+
+    class WordTokenizer(Tokenizer):
+        def __call__(self, value, **kwargs):
+            yield from ()
+
+    WordTokenizer.__module__, WordTokenizer.__qualname__ = module.__name__, "WordTokenizer"
+    module.WordTokenizer = WordTokenizer
+    sys.modules[module.__name__] = module
+    try:
+        keyword_dir = os.path.join(index, read_manifest(index).folder, "keyword")
+        shutil.rmtree(keyword_dir)
+        os.makedirs(keyword_dir)
+        whoosh_index.create_in(keyword_dir, fields.Schema(body=fields.TEXT(analyzer=WordTokenizer()))).close()
+    finally:
+        del sys.modules[module.__name__]
+    with pytest.raises(ImportError):
+        whoosh_index.open_dir(keyword_dir)
+    _edit_manifests(index, format="2")
+
+
+def test_index_of_an_older_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    _edit_manifests(index, format="0")
+    _as_built_by_an_older_version(index)
     report = build([str(notes)], index, embedder=embedder)
-    assert report.changed and report.summary() == "added 4, updated 0, removed 0, unchanged 0"
+    assert report.changed and counts(report) == (4, 0, 0, 0, 0)
     assert report.embedded == 0 and report.passages == 4
-    assert any("another version" in warning for warning in report.warnings)
+    assert report.warnings == ("the index was made by another version of notesearch: re-reading every note",)
     assert build([str(notes)], index, embedder=embedder).changed is False
 
 
-def test_searching_an_index_of_another_format_is_refused_until_it_is_built_again(notes_dir, tmp_path, embedder):
+def test_searching_an_index_of_an_older_format_is_refused_until_it_is_built_again(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    _edit_manifests(index, format="1")
+    _as_built_by_an_older_version(index)
     with pytest.raises(OutdatedIndex) as refused:
         open_index(index, embedder=embedder)
-    assert (refused.value.directory, refused.value.found, refused.value.wanted) == (index, "1", INDEX_FORMAT)
+    assert (refused.value.directory, refused.value.found, refused.value.wanted) == (index, "2", INDEX_FORMAT)
     build([str(notes)], index, embedder=embedder)
     with open_index(index, embedder=embedder) as opened:
         assert opened.warnings == [] and search(opened, "扩散模型", mode="keyword").hits
@@ -171,7 +202,7 @@ def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path
 
 
 def _segments(index: str) -> int:
-    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"), index)
+    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"))
     try:
         with ix.searcher() as searcher:
             return len(searcher.reader().leaf_readers())
@@ -209,11 +240,11 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     def no_model(name):
         raise AssertionError(f"loaded {name} with nothing to embed")
 
-    monkeypatch.setattr(indexer.builder, "load_embedder", no_model)
+    monkeypatch.setattr(indexer.embedding, "load_embedder", no_model)
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")  # it has a heading: its context text is unchanged
     (notes / "a.md").write_text(NOTES["a.md"] + "\n```python\nprint(1)\n```\n", encoding="utf-8")  # code: no vector
     report = build([str(notes)], index)
-    assert report.summary() == "added 0, updated 1, removed 1, unchanged 1, renamed 1" and report.embedded == 0
+    assert counts(report) == (0, 1, 1, 1, 1) and report.embedded == 0
     with open_index(index, embedder=embedder) as opened:
         assert len(opened.vector_index().ids) == report.passages == 4

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from indexer import build
-from search import open_index
+from indexer.keyword import load_lengths
 from search.keyword import WEIGHTING
 from search.scorer import ArrayScorer, BestField
 
@@ -72,23 +71,6 @@ def _check_equal(searcher, scorer, query):
     assert got.keys() == expected.keys()
     for doc, score in expected.items():
         assert got[doc] == pytest.approx(score, rel=1e-9, abs=1e-12)
-
-
-@pytest.fixture(scope="module")
-def segmented_index(tmp_path_factory, embedder):
-    """An index of 40 small notes, one of them edited after the first build: two segments, deletions."""
-    root = tmp_path_factory.mktemp("segmented") / "notes"
-    root.mkdir()
-    for n in range(40):
-        (root / f"note{n:02}.md").write_text(
-            f"# 笔记 {n}\n\n第{n}篇讲卷积神经网络与 transformer 的第 {n} 个例子。\n\n"
-            f"Attention is used in example {n} with {'dropout' if n % 3 else 'batch norm'}。\n", encoding="utf-8")
-    directory = str(tmp_path_factory.mktemp("segmented") / "index")
-    build([str(root)], directory, embedder=embedder)
-    (root / "note07.md").write_text("# 笔记 7\n\n改过的第七篇：循环神经网络与 attention。\n", encoding="utf-8")
-    build([str(root)], directory, embedder=embedder)
-    with open_index(directory, embedder=embedder) as index:
-        yield index
 
 
 def test_the_updated_index_has_segments_and_deletions(segmented_index):
@@ -160,7 +142,7 @@ def test_top_orders_by_score_then_document_number(bundled_index):
     assert [(-score, doc) for doc, score in top] == sorted((-score, doc) for doc, score in top)
     everything = sorted((-score, int(doc)) for doc, score in _array_scores(scorer, query).items())
     assert [(-score, doc) for doc, score in top] == everything[:15]
-    assert ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
+    assert ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
 
 
 @pytest.mark.parametrize("fixture", ["bundled_index", "segmented_index"])
@@ -177,7 +159,7 @@ def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture)
 def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
     import search.scorer
 
-    scorer = ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B)
+    scorer = ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B)
     monkeypatch.setattr(search.scorer, "MAX_HELD_POSTINGS", 100)
     query = wq.Or([wq.Term("grams", "模型"), wq.Term("body", "learning"), wq.Term("grams", "学习")])
     first = _array_scores(scorer, query)
