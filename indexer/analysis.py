@@ -237,20 +237,24 @@ class Analyzer:
         return max(pos, first)
 
     def query_terms(self, text: str) -> list[str]:
-        """One term per position, in order: the terms of a phrase.
+        """One term per position, in order: the terms of a phrase (see phrase_terms)."""
+        return phrase_terms(self.tokens(text))
 
-        A Chinese word stands for itself (its inner words share its position);
-        a split Latin compound stands as its parts, which hold positions of
-        their own in the index (`resnet-50 模型` → `resnet`, `50`, `模型`).
-        """
-        tokens = self.tokens(text)
-        out = []
-        for i, token in enumerate(tokens):
-            following = tokens[i + 1] if i + 1 < len(tokens) else None
-            split = following is not None and following.part and following.pos == token.pos and not HAN_CHAR.match(token.text)
-            if (token.part and not HAN_CHAR.match(token.text)) or (not token.part and not split):
-                out.append(token.text)
-        return out
+
+def phrase_terms(tokens: list[Token]) -> list[str]:
+    """One term per position of analysed text, in order: the terms a phrase of it matches.
+
+    A Chinese word stands for itself (its inner words share its position);
+    a split Latin compound stands as its parts, which hold positions of
+    their own in the index (`resnet-50 模型` → `resnet`, `50`, `模型`).
+    """
+    out = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        split = following is not None and following.part and following.pos == token.pos and not HAN_CHAR.match(token.text)
+        if (token.part and not HAN_CHAR.match(token.text)) or (not token.part and not split):
+            out.append(token.text)
+    return out
 
 
 def char_grams(text: str) -> list[Token]:

