@@ -78,3 +78,23 @@ def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, m
     assert "dl-research-trends-2022-2024.md" in out[1] and "**自监督**" in out[1]
     assert out[4].startswith("1 Neural Machine Translation by Jointly Learning to Align and Translate — reference")
     assert out[7:] == ["nothing indexed, no folder /no/such/folder", f"no index in {out[8].split()[-1]}"]
+
+
+def _message_strings(path) -> list[str]:
+    """The string constants of a module that are not docstrings (messages, mostly)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_the_library_names_no_command_its_caller_should_run():
+    command = re.compile(r"notesearch (index|search|serve|related|eval|stats)\b|--[a-z]")
+    found = [(path.name, text) for package in ("corpus", "indexer", "search")
+             for path in sorted((ROOT / package).glob("*.py")) for text in _message_strings(path)
+             if command.search(text)]
+    assert found == []

@@ -291,6 +291,7 @@ COLD_SEARCH = ("import sys, cli\n"
                "sys.exit(code)\n")
 
 
+@pytest.mark.slow
 def test_serve_command_end_to_end(lone_index, tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
     # The server runs from another folder: paths are still shown relative to the asker's.

@@ -129,10 +129,24 @@ def test_every_quoted_phrase_from_a_passage_finds_that_passage(bundled_index):
     assert missed == []
 
 
-@pytest.mark.parametrize("query", ['"', '("', "NOT NOT x", "year:", "-", "()" * 500, "\x00\x01", "OR OR"])
-def test_malformed_query_searches_without_raising(bundled_index, query):
-    result = search(bundled_index, query, mode="keyword")
-    assert isinstance(result.hits, tuple)
+@pytest.mark.parametrize("query, searched_as, warns", [
+    ('"masked autoencoders', "masked autoencoders", True),
+    ("(Hinton OR", "Hinton", True),
+    ("NOT NOT Hinton", "Hinton", True),
+    ("Hinton ))", "Hinton", True),
+    ("OR OR Hinton", "Hinton", True),
+    ("()" * 500 + " Hinton", "Hinton", True),  # over 1000 characters: its plain words
+    ("\x00\x01Hinton\x07", "Hinton", False),  # control characters separate words
+    ('"" Hinton', "Hinton", False),  # an empty phrase asks for nothing
+])
+def test_a_malformed_query_is_searched_as_its_plain_words(bundled_index, query, searched_as, warns):
+    def found(text: str) -> tuple[list, tuple[str, ...]]:
+        result = search(bundled_index, text, mode="keyword")
+        return [(h.passage.id, round(h.score, 9)) for h in result.hits], result.warnings
+
+    hits, warnings = found(query)
+    assert hits and hits == found(searched_as)[0]
+    assert bool(warnings) is warns
 
 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
