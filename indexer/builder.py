@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.markdown import passages_of
@@ -26,6 +26,7 @@ from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
+from indexer.embedding import Progress
 from indexer.errors import MissingFolder, NoNotes
 from indexer.generations import (
     INDEX_FORMAT,
@@ -39,8 +40,6 @@ from indexer.generations import (
     writer_lock,
 )
 from indexer.scan import Scan, scan
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

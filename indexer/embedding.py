@@ -16,6 +16,7 @@ from indexer import vectors
 from indexer.embedders import Embedder, known_fingerprint, load_embedder
 from indexer.errors import VectorIndexError
 
+# Told (stage, done, total) as the work goes: stage is "keyword" or "embed".
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
 

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import fields, index
@@ -34,6 +35,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
 from indexer.files import atomic_write, fsync_tree
+
+if TYPE_CHECKING:
+    from indexer.embedding import Progress
 
 # A term never holds a space or this character (the analyzer yields words, digits and a few joiners).
 _POSITION_MARK = "\x1f"
@@ -236,7 +240,7 @@ def stored_passages(folder: str | None, paths: list[str]) -> list[Passage]:
 
 
 def write(folder: str, previous: str | None, passages: list[Passage], deleted: list[str], analyzer: Analyzer,
-          progress=None) -> tuple[int, int]:
+          progress: Progress | None = None) -> tuple[int, int]:
     """Write a generation's keyword index into `folder`/keyword and its lengths beside it.
 
     With `previous` (a committed generation's folder) the index is a hard-link
