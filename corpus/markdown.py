@@ -31,6 +31,14 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：])")
 
+# Sphinx/MyST directives alone on a line (`:label:`sec_gd``, `:begin_tab:`pytorch``) are markup, not text;
+# inline roles (`:numref:`sec_gd``) are cross-references, dropped from the text.
+_DIRECTIVE_LINE = re.compile(r"^\s*:[a-z_]+:(?:`[^`\n]*`)?\s*$")
+_ROLE = re.compile(r":[a-z_]+:`[^`\n]*`")
+# A line that is nothing but a link to a heading of the note (`#…`) or to another note: navigation.
+_TARGET_CHAR = r"(?:[^()\s]|\([^()\s]*\))"
+_NAVIGATION = re.compile(rf"^\s*\[[^\]\n]*\]\((?:#{_TARGET_CHAR}*|(?![a-z][a-z0-9+.-]*:){_TARGET_CHAR}*\.(?:md|markdown|txt)"
+                         rf"(?:#{_TARGET_CHAR}*)?|)\)\s*$", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
@@ -59,6 +67,7 @@ def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
         targets.append(_link_target(match.group()))
         return match.group(1) + _MARK
 
+    line = _ROLE.sub("", line)
     line = _IMAGE.sub(r"\1", line.replace(_MARK, ""))
     line = _LINK.sub(mark, line)
     line = _HTML_TAG.sub("", line)
@@ -105,15 +114,34 @@ def passages_of(note: Note) -> list[Passage]:
         if text:
             headings.append((level, text))
 
+    # The list items above the current one: (indent, text); a nested item's context is its parent item.
+    items: list[tuple[int, str]] = []
     for block in _blocks(lines, note.body_line):
         if block.kind == "heading":
+            items.clear()
             level, text = block.lines
             set_heading(level, strip_inline(text))
         elif block.kind == "table":
+            items.clear()
             out.extend(_table_passages(note, block, section()))
+        elif block.kind == "item":
+            indent = len(_ITEM.match(block.lines[0]).group(1).expandtabs(4))
+            while items and items[-1][0] >= indent:
+                items.pop()
+            passages = _text_passages(note, block, section(), items[-1][1] if items else "")
+            out.extend(passages)
+            if passages:
+                items.append((indent, _short(passages[0].text)))
         else:
+            items.clear()
             out.extend(_text_passages(note, block, section()))
     return out
+
+
+def _short(text: str, limit: int = 30) -> str:
+    """The start of an item's text as the context of the items nested in it: up to its first colon or full stop."""
+    cut = re.split(r"[：:。；;\n]", text, maxsplit=1)[0].strip()
+    return cut if len(cut) <= limit else cut[:limit].rstrip() + "…"
 
 
 def _blocks(lines: list[str], first_line: int):
@@ -143,7 +171,7 @@ def _blocks(lines: list[str], first_line: int):
                 yield _Block("code", number + 1, body)
             i = j + 1
             continue
-        if not stripped:
+        if not stripped or _DIRECTIVE_LINE.match(line):
             if current:
                 yield flush()
             i += 1
@@ -193,7 +221,7 @@ def _blocks(lines: list[str], first_line: int):
         yield flush()
 
 
-def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
+def _text_passages(note: Note, block: _Block, section: str, parent: str = "") -> list[Passage]:
     if block.kind == "code":
         texts = [line.rstrip() for line in block.lines]
         joiner = "\n"
@@ -208,6 +236,9 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
                                               in zip(starts, stripped) for offset, target in line_links]
     if not text.strip():
         return []
+    kind = block.kind
+    if kind != "code" and all(_NAVIGATION.match(_ITEM.sub("", line, count=1)) for line in block.lines if line.strip()):
+        kind = "toc"
     pieces = split_long(text)
     out = []
     for n, (begin, end) in enumerate(pieces):
@@ -223,8 +254,8 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
         last = block.first + bisect.bisect_right(starts, max(begin, end - 1)) - 1
         out.append(Passage(
             path=note.path, line_start=first, line_end=last, section=section, title=note.title,
-            text=text[begin:end].strip(), kind=block.kind, tags=note.tags,
-            piece=n if len(pieces) > 1 else 0, links=piece_links,
+            text=text[begin:end].strip(), kind=kind, tags=note.tags,
+            piece=n if len(pieces) > 1 else 0, links=piece_links, parent=parent,
         ))
     return [p for p in out if p.text]
 

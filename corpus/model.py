@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Passage:
     `text` has the markdown syntax stripped; it is what is indexed and shown.
     `piece` numbers the pieces a long block was split into (0 for a whole block).
     `links` are the targets of the markdown links in the passage (not part of `text`).
+    `parts` are the texts a joined passage (kind "group") was made of, each embedded on its own.
+    `parent` is the start of the list item a nested item sits in (its context, like a heading).
     """
 
     path: str
@@ -52,6 +54,8 @@ class Passage:
     paper: Paper | None = None
     piece: int = 0
     links: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+    parent: str = ""
 
     @property
     def id(self) -> str:
@@ -67,8 +71,9 @@ class Passage:
 
         Empty for a code block: a sentence encoder cannot place code, and its
         vectors crowd out prose in semantic results; keyword search finds code.
+        Empty for a table of contents too: it is never an answer.
         """
-        if self.kind == "code":
+        if self.kind in ("code", "toc"):
             return ""
         if self.paper:
             p = self.paper
@@ -78,4 +83,14 @@ class Passage:
         headings = [heading for heading in self.section.split(" > ") if heading]
         if self.title and self.title not in headings[:1]:
             headings.insert(0, self.title)
+        if self.parent:
+            headings.append(self.parent)
         return f"{' > '.join(headings)}: {self.text}" if headings else self.text
+
+    def embed_texts(self) -> tuple[str, ...]:
+        """What an embedder reads, one vector each: the context text of each part of a joined passage, else
+        the passage's own context text (none for code and tables of contents)."""
+        if self.parts:
+            return tuple(replace(self, text=part, parts=(), kind="paragraph").context_text() for part in self.parts)
+        text = self.context_text()
+        return (text,) if text else ()

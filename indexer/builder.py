@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from corpus.markdown import passages_of
 from corpus.model import Passage
+from corpus.packing import answers
 from corpus.reading import Skipped, parse_note
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
@@ -153,7 +154,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     entries: dict[str, FileEntry] = {}
     for path in scan.added + scan.updated + list(scan.renamed):
         note = parse_note(path, scan.texts[path])
-        parsed[path] = passages_of(note)
+        parsed[path] = answers(passages_of(note))
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
     old = current.files if current else {}
@@ -188,8 +189,8 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress)
-    if len(vector_index.ids) != passage_count:
-        raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {folder}")
+    if vector_index.passage_count != passage_count:
+        raise RuntimeError(f"vectors for {vector_index.passage_count} passages, not {passage_count}, in {folder}")
     checksum = vectors.save(folder, vector_index)
     timings["embed"] = time.perf_counter() - t0
 

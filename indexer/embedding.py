@@ -1,5 +1,7 @@
 """The vectors of a new generation: rows carried from the committed one, texts looked up by content, the rest embedded.
 
+A passage has one row per text it is embedded as (Passage.embed_texts: one
+per part of a joined passage), or one empty row when it has none (code).
 A context text already embedded by the same model keeps its vector, so an
 update embeds only passages whose text (with its headings) is new; the model
 is loaded only when something must be embedded.
@@ -62,7 +64,8 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
     an all-zero row with the empty key. The embedder is loaded only when some
     text must be embedded.
     """
-    texts = [p.context_text() for p in passages]
+    rows_of = [(p.id, text) for p in passages for text in (p.embed_texts() or ("",))]
+    texts = [text for _id, text in rows_of]
     keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
     reuse: dict[str, np.ndarray] = {}
     if old is not None:
@@ -83,12 +86,12 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
         if progress:
             progress("embed", start + len(batch), len(missing))
     dim = old.vectors.shape[1] if old is not None else embedder.dim
-    matrix = np.zeros((len(kept) + len(passages), dim), dtype=np.float32)
+    matrix = np.zeros((len(kept) + len(rows_of), dim), dtype=np.float32)
     if kept:
         matrix[:len(kept)] = old.vectors[kept]
     for i, key in enumerate(keys, len(kept)):
         if key:
             matrix[i] = fresh[key] if key in fresh else reuse[key]
-    ids = tuple(old.ids[row] for row in kept) + tuple(p.id for p in passages)
+    ids = tuple(old.ids[row] for row in kept) + tuple(passage_id for passage_id, _text in rows_of)
     all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
     return vectors.VectorIndex(ids, all_keys, matrix, model, fingerprint), len(missing)

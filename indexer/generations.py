@@ -49,7 +49,7 @@ MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -209,7 +209,7 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
             if any(len(array) != reader.doc_count_all() for array in lengths.values()):
                 raise _Mismatch("its field lengths do not match its keyword index")
         stored = vectors.load(folder)
-        if len(stored.ids) != manifest.passages:
+        if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")
     except BaseException:
         Generation(manifest, ix, reader, None).close()

@@ -110,7 +110,7 @@ class Documents:
         texts = {
             "title": paper.title if paper else "",
             "authors": " ; ".join(paper.authors) if paper else "",
-            "section": " ".join(part for part in (passage.title, passage.section) if part),
+            "section": " ".join(part for part in (passage.title, passage.section, passage.parent) if part),
             "tags": " ".join(passage.tags),
             "body": passage.text,
             "links": " ".join(link_words(link) for link in passage.links),
@@ -172,6 +172,10 @@ def to_record(passage: Passage) -> str:
                 "t": passage.title, "x": passage.text, "k": passage.kind, "g": list(passage.tags), "n": passage.piece}
     if passage.links:
         data["l"] = list(passage.links)
+    if passage.parts:
+        data["q"] = list(passage.parts)
+    if passage.parent:
+        data["r"] = passage.parent
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]
@@ -186,7 +190,8 @@ def from_record(record: str) -> Passage:
         year, authors, title, note = d["paper"]
         paper = Paper(year, tuple(authors), title, note)
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
-                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())))
+                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
+                   parts=tuple(d.get("q", ())), parent=d.get("r", ""))
 
 
 def create(directory: str) -> index.Index:

@@ -26,13 +26,22 @@ from indexer.files import atomic_write, file_sha256
 
 @dataclass(frozen=True)
 class VectorIndex:
-    """Passage ids, their content keys, and their vectors (row i ↔ ids[i])."""
+    """Passage ids, their content keys, and their vectors (row i ↔ ids[i]).
+
+    A passage embedded as several texts (the parts of a joined passage) has a
+    row for each, under its one id.
+    """
 
     ids: tuple[str, ...]
     keys: tuple[str, ...]
     vectors: np.ndarray
     model: str
     fingerprint: str
+
+    @cached_property
+    def passage_count(self) -> int:
+        """How many passages the rows belong to."""
+        return len(set(self.ids))
 
     @cached_property
     def _embedded(self) -> np.ndarray:

@@ -185,7 +185,7 @@ def test_a_rebuilt_index_is_answered_from_its_new_generation(notes_dir, tmp_path
         before = server.answered
         code, out, _err = cli_output(capsys, *args)
         assert server.answered == before + 1
-        assert code == 0 and json.loads(out)["hits"][0]["text"] == "Cucumbers need water."
+        assert code == 0 and "Cucumbers need water." in json.loads(out)["hits"][0]["text"]
         assert ask(directory, {"op": "ping"})["generation"] == 2
         assert (code, out) == cli_output(capsys, *args, "--no-server")[:2]
 
@@ -206,7 +206,7 @@ def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_
         # The server committed the update and answers from it.
         assert ask(directory, {"op": "ping"})["generation"] == generation + 1
         hits = json.loads(cli_output(capsys, "search", "cucumbers", "--json", "--index", directory)[1])["hits"]
-        assert hits[0]["text"] == "Cucumbers need water."
+        assert "Cucumbers need water." in hits[0]["text"]
         # In process, the same run says the same (no change now).
         served = cli_output(capsys, *args)
         local = cli_output(capsys, *args, "--no-server")

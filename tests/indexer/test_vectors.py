@@ -106,7 +106,9 @@ def test_code_blocks_get_no_vector_and_prose_does(notes_dir, tmp_path, embedder)
     assert [store.ids[i].split(os.sep)[-1] for i in empty] == ["a.md:6-6#0"]
     assert not np.any(store.vectors[empty])
     np.testing.assert_allclose(np.linalg.norm(np.delete(store.vectors, empty, axis=0), axis=1), 1.0, rtol=1e-5)
-    assert report.embedded == report.passages - 1
+    # b.md's short item joins its paragraph: one passage, two parts, a vector each under the passage's id.
+    assert (report.passages, report.embedded) == (3, 3)
+    assert len([passage_id for passage_id in store.ids if passage_id.endswith("b.md:3-5#0")]) == 2
 
 
 def test_damaged_vectors_are_not_searched_and_the_next_index_rebuilds_them(notes_dir, tmp_path, embedder):

@@ -82,8 +82,9 @@ def test_full_width_query_equals_half_width(bundled_index):
 
 
 def test_gpt4_finds_gpt4_before_other_gpts_and_numbers(notes_dir, embedder, tmp_path):
-    root = notes_dir({"llm.md": "# 大模型\n\nGPT-3 有 1750 亿参数。\n\n第 4 章讲训练。\n\n"
-                                "GPT-4 的技术报告没有公开参数量。\n\n其他模型。\n"})
+    # Each in a section of its own: short paragraphs of one section would be joined into one answer.
+    root = notes_dir({"llm.md": "# 大模型\n\n## GPT-3\n\nGPT-3 有 1750 亿参数。\n\n## 训练\n\n第 4 章讲训练。\n\n"
+                                "## GPT-4\n\nGPT-4 的技术报告没有公开参数量。\n\n## 其他\n\n其他模型。\n"})
     directory = str(tmp_path / "index")
     build([str(root)], directory, embedder=embedder)
     with open_index(directory, embedder=embedder) as index:
