@@ -59,9 +59,9 @@ MODES = ("keyword", "semantic", "hybrid")
 K = 10
 # The tuned constants of hybrid search and the values cross-validation tries for each.
 TUNABLES: dict[str, tuple] = {
-    "rrf_k": (5, 10, 20, 60),
-    "same_language_vector": (0.1, 0.2, 0.5, 1.0),
-    "cross_keyword": (0.05, 0.2, 0.5),
+    "keyword_weight": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "full_coverage": (0.3, 0.5, 0.7, 1.0),
+    "exact_first": (True, False),
 }
 
 

@@ -33,6 +33,8 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
         "rank": hit.rank, "path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
         "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
         "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
+        "also": [{"path": display_path(path, cwd), "line_start": first, "line_end": last}
+                 for path, first, last in hit.also],
     }
     if explain:
         data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,

@@ -6,7 +6,7 @@ is, step by step,
 
     plan = index.plan("自监督 视觉")               # parsed and analysed once
     lists = rankings(index, plan, "hybrid", k=10)  # a keyword and a vector ranking, best first
-    fused = fuse(lists, DEFAULT_FUSION)            # routing, weighted RRF, exact matches first
+    fused = fuse(lists, DEFAULT_FUSION)            # weighed normalised scores, exact matches first
     found = hits(index, lists, fused, k=10)        # passages with snippets and both ranks
 
 so a caller that tries many fusion settings (bench/quality.py's
@@ -17,11 +17,12 @@ each setting.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
+from corpus.model import Passage
 from search.compiler import compile_query
-from search.fusion import DEFAULT_FUSION, FusionConfig, exact_keys, fuse_hybrid, route
+from search.fusion import DEFAULT_FUSION, FusionConfig, Scored, exact_keys, fuse_hybrid, prose_first, weigh
 from search.index import NoteIndex
 from search.plan import QueryPlan
 from search.ranking import Ranking, keyword_ranking, vector_ranking
@@ -31,15 +32,11 @@ from search.snippets import match_spans, snippet
 
 @dataclass(frozen=True)
 class Rankings:
-    """The rankings of one query in one mode: keyword first, then vector (either may be absent).
-
-    `found` says the notes hold every word of the query (hybrid mode only; routing reads it).
-    """
+    """The rankings of one query in one mode: keyword first, then vector (either may be absent)."""
 
     plan: QueryPlan
     mode: Mode
     lists: tuple[Ranking, ...]
-    found: bool = False
 
     def of(self, kind: str) -> Ranking | None:
         """The ranking of this kind ("keyword" or "vector"), or None."""
@@ -48,17 +45,19 @@ class Rankings:
 
 @dataclass(frozen=True)
 class Fusion:
-    """The order of the answer: (span, score) best first; `exact` spans hold the whole query; `route` says how
-    the rankings were weighed (hybrid mode)."""
+    """The order of the answer: (span, score) best first; `exact` spans hold the whole query; `also` maps a
+    span to the spans left out of the order because they hold its very text; `route` says how the rankings
+    were weighed (hybrid mode)."""
 
     order: tuple[tuple[Hashable, float], ...]
     exact: frozenset
+    also: Mapping[Hashable, tuple[Hashable, ...]]
     route: str = ""
 
 
 def pool_size(k: int) -> int:
     """How deep each ranking goes for an answer of `k` hits (fusion needs more than `k` of each)."""
-    return max(50, 5 * k)
+    return max(100, 5 * k)
 
 
 def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rankings:
@@ -79,30 +78,56 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rank
             allowed = ({searcher.stored_fields(int(doc))["id"] for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
         lists.append(vector_ranking(index, plan, pool, allowed))
-    found = index.holds_words(plan) if mode == "hybrid" else False
-    return Rankings(plan, mode, tuple(lists), found)
+    return Rankings(plan, mode, tuple(lists))
 
 
 def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
-    """The order of the answer: one ranking's own in keyword or semantic mode; in hybrid mode the rankings
-    weighed by the query's route, fused, and the spans holding the whole query first."""
+    """The order of the answer: one ranking's own in keyword or semantic mode; in hybrid mode the rankings'
+    normalised scores weighed by the keyword ranking's evidence, and the spans holding the whole query first.
+    Unless the query looks like code, code blocks come after prose in every mode."""
+    passages = {item.key: item.passage for ranking in reversed(ranked.lists) for item in ranking.items}
+    code = set() if ranked.plan.code else {key for key, passage in passages.items() if passage.kind == "code"}
     if ranked.mode != "hybrid":
         (only,) = ranked.lists
-        return Fusion(tuple((item.key, item.score) for item in only.items), frozenset())
-    keyword, vector = ranked.of("keyword"), ranked.of("vector")
-    texts = [item.passage.text for item in (*vector.items, *keyword.items)]
-    weights = route(ranked.plan.shape, texts, config, found=ranked.found)
+        order, also = _distinct(prose_first([(item.key, item.score) for item in only.items], code), passages)
+        return Fusion(order, frozenset(), also)
+    keyword = ranked.of("keyword")
+    vectors = [ranking for ranking in ranked.lists if ranking.kind == "vector"]
+    weights = weigh(keyword.coverage if keyword else 0.0, len(vectors), config)
     # A span in both rankings is judged by its keyword piece (the piece that holds the words).
-    passages = {item.key: item.passage for item in vector.items} | {item.key: item.passage for item in keyword.items}
     exact = exact_keys(ranked.plan.folded_words,
                        {key: (passage.text, passage.display_title) for key, passage in passages.items()})
-    fused = fuse_hybrid([ranking.keys() for ranking in ranked.lists],
-                        [weights.weight(ranking.kind) for ranking in ranked.lists], exact, config)
-    return Fusion(tuple((item.key, item.score) for item in fused), frozenset(exact), weights.reason)
+    fused = fuse_hybrid([Scored(ranking.kind, tuple((item.key, item.score) for item in ranking.items))
+                         for ranking in ranked.lists], weights, exact, config)
+    order = prose_first([(item.key, item.score) for item in fused], code)
+    if config.floor > 0 and order:
+        best = order[0][1]
+        order = [item for item in order if item[1] >= config.floor * best]
+    order, also = _distinct(order, passages)
+    return Fusion(order, frozenset(exact), also, weights.reason)
+
+
+def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
+              ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
+    """`order` without the spans whose text a span above holds word for word (the same note copied into two
+    folders), and for each span kept, the spans it stands for."""
+    first: dict[str, Hashable] = {}
+    also: dict[Hashable, list[Hashable]] = {}
+    kept = []
+    for key, score in order:
+        text = "".join(passages[key].text.split())
+        if text in first:
+            also[first[text]].append(key)
+            continue
+        first[text] = key
+        also[key] = []
+        kept.append((key, score))
+    return tuple(kept), {key: tuple(spans) for key, spans in also.items() if spans}
 
 
 def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tuple[Hit, ...]:
-    """The first `k` spans of the fused order as hits: passage, both ranks and scores, marked snippet."""
+    """The first `k` spans of the fused order as hits: passage, both ranks and scores, marked snippet, and the
+    places that hold the same text (`also`)."""
     keyword, vector = ranked.of("keyword"), ranked.of("vector")
     out = []
     for rank, (key, score) in enumerate(fused.order[:k], 1):
@@ -116,6 +141,7 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
             keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
             keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
             snippet=snippet(passage.text, spans), matched=matched, exact=key in fused.exact,
+            also=fused.also.get(key, ()),
         ))
     return tuple(out)
 

@@ -1,67 +1,60 @@
 """Merging the keyword and vector rankings into one hybrid ranking.
 
-Three rules, in this order:
+A convex combination of normalised scores (Bruch, Gai & Ingber 2023, "An
+Analysis of Fusion Functions for Hybrid Retrieval"), weighed by the evidence
+each ranking has for this query:
 
-1. **Routing** picks the weight of each ranking from the shape of the query.
-   A query in one script against hits in another (English question, Chinese
-   notes) leans almost wholly on vectors: its keyword list holds only stray
-   matches of code or names. Not so a short query whose every word the notes
-   hold as written (`variational autoencoder` in Chinese notes that name
-   papers and methods in English): it counts as one in the notes' language.
-   A long English natural-language query leans on vectors. Every other query
-   in the notes' language leans on the keyword list: short Chinese keyword
-   queries, and long Chinese questions too, which share their rare words with
-   the passage that answers them (on 3,219 cmrc2018 questions a vector lean
-   lost recall that keyword-led fusion kept). A question
-   or a long query in the notes' language gives vectors so little weight that
-   they only break near-ties of the keyword ranking and add what it missed.
-2. **Weighted reciprocal rank fusion** merges the rankings:
-   Σ weight / (k + rank).
-3. **The exact-match guard** keeps passages that hold every word of the query
-   (or a paper whose title is the query) ahead of those that do not, so fusion
+1. **Normalised scores.** A keyword score is divided by the best keyword
+   score of the query; a cosine is placed between the lowest and the highest
+   cosine of the vector ranking's pool (0 for the lowest, 1 for the best).
+   A passage missing from a ranking scores 0 there.
+2. **Weights from evidence.** The keyword ranking's weight is
+   `keyword_weight` × its coverage: the largest share of the query's terms
+   (each weighed by its rarity) that one passage holds, counted fully from
+   `full_coverage` up. A Chinese question whose words the notes hold is
+   keyword-led; an English paragraph asked of Chinese notes, whose best
+   keyword hit holds a stray word or two, is led by the vectors, with no rule
+   about languages or scripts. The vector rankings share the rest.
+3. **Exact matches first.** Passages holding every word of the query (or a
+   paper whose title is the query) stay ahead of those that do not, so fusion
    never buries an exact match under vaguely similar text.
+4. **Prose before code.** Unless the query looks like code, code blocks come
+   after the prose passages: a question in words is answered in words.
 
-The constants were tuned on the even-numbered queries of the shared
-judgements and checked on the odd-numbered ones (see the report of issue 5).
+Every constant here is chosen by leave-one-corpus-out cross-validation
+(`bench/quality.py --cv`); see README's Quality section for the figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from corpus.text import chinese_share, fold
-
-if TYPE_CHECKING:
-    from search.plan import Shape
+from corpus.text import fold
 
 
 @dataclass(frozen=True)
 class FusionConfig:
     """The constants of hybrid fusion.
 
-    `long_query` is in length units: one per Chinese character, two per Latin word.
-    `cross_gap` is the difference in Chinese share (0..1) between the query and the
-    text of its best vector hits above which the query counts as cross-lingual.
+    `keyword_weight` is the keyword ranking's weight when it has full evidence
+    (0..1; the vector rankings share the rest); `full_coverage` the share of
+    the query's terms one passage must hold for that; `floor` drops hybrid
+    hits whose fused score is below that share of the best one's (0 keeps all).
     """
 
-    rrf_k: int = 10
-    cross_gap: float = 0.5
-    cross_keyword: float = 0.05
-    long_query: int = 16
-    long_keyword: float = 0.5
-    same_language_vector: float = 0.2
-    long_same_language_vector: float = 0.05
-    script_sample: int = 5
+    keyword_weight: float = 0.7
+    full_coverage: float = 0.5
+    exact_first: bool = True
+    floor: float = 0.0
 
 
 DEFAULT_FUSION = FusionConfig()
 
 
 @dataclass(frozen=True)
-class Route:
-    """The weights given to each kind of ranking, and why (shown by `search --explain`)."""
+class Weights:
+    """The weight of the keyword ranking and of each vector ranking, and why (shown by `search --explain`)."""
 
     keyword: float
     vector: float
@@ -81,40 +74,46 @@ class Fused:
     exact: bool
 
 
-def fuse_rrf(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float] | None = None,
-             k: int = FusionConfig.rrf_k) -> list[tuple[Hashable, float]]:
-    """Items of several best-first rankings, ordered by Σ weight / (k + rank).
+@dataclass(frozen=True)
+class Scored:
+    """A ranking as fusion reads it: its kind and its (key, score) pairs, best first."""
 
-    Ties keep the order in which items first appear (the first ranking wins).
-    """
-    weights = weights or [1.0] * len(rankings)
-    scores: dict[Hashable, float] = {}
-    for ranking, weight in zip(rankings, weights):
-        for rank, item in enumerate(ranking, 1):
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-    order = {item: n for n, item in enumerate(scores)}
-    return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+    kind: str
+    items: tuple[tuple[Hashable, float], ...]
 
 
-def route(query: Shape, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION, found: bool = False) -> Route:
-    """The weights of the keyword and vector rankings for a query of this shape.
+def weigh(coverage: float, vector_rankings: int, config: FusionConfig = DEFAULT_FUSION) -> Weights:
+    """The weights of the rankings of a query whose best keyword hit holds `coverage` (0..1) of its terms."""
+    if not vector_rankings:
+        return Weights(1.0, 0.0, "keyword ranking only")
+    evidence = min(1.0, coverage / config.full_coverage) if config.full_coverage > 0 else 1.0
+    keyword = config.keyword_weight * evidence
+    vector = (1.0 - keyword) / vector_rankings
+    return Weights(keyword, vector, f"the best keyword hit holds {coverage:.0%} of the query's terms: "
+                                    f"keyword weight {keyword:.2f}, vector weight {1 - keyword:.2f}")
 
-    `hit_texts` are the texts of the best hits (vector hits first): their script
-    tells whether the query is in the language of the notes. `found` says that
-    the notes hold every word of the query, which makes a short query one in
-    their language whatever the script of its best hits.
-    """
-    sample = " ".join(hit_texts[: config.script_sample])
-    short = query.length <= config.long_query
-    if sample and abs(query.chinese_share - chinese_share(sample)) > config.cross_gap and not (found and short):
-        return Route(config.cross_keyword, 1.0, "cross-lingual query: leaning on vectors")
-    if query.chinese_share < 0.5 and query.length > config.long_query:
-        return Route(config.long_keyword, 1.0, "long English query: leaning on vectors")
-    if query.length > config.long_query or query.question:
-        # A question (or long query) in the notes' language shares its content words with the passage
-        # that answers it: the keyword ranking is strong evidence, vectors only break its near-ties.
-        return Route(1.0, config.long_same_language_vector, "question in the notes' language: keywords first")
-    return Route(1.0, config.same_language_vector, "query in the notes' language: leaning on keywords")
+
+def normalised(ranking: Scored) -> dict[Hashable, float]:
+    """A ranking's scores on 0..1: keyword scores over the best one; cosines between the pool's lowest and best."""
+    if not ranking.items:
+        return {}
+    scores = [score for _key, score in ranking.items]
+    high = max(scores)
+    low = min(scores) if ranking.kind == "vector" else 0.0
+    if high <= low:
+        return {key: 1.0 for key, _score in ranking.items}
+    return {key: max(0.0, (score - low) / (high - low)) for key, score in ranking.items}
+
+
+def fuse_scores(rankings: Sequence[Scored], weights: Weights) -> list[tuple[Hashable, float]]:
+    """Items of several rankings by Σ weight × normalised score, best first (ties: first appearance)."""
+    total: dict[Hashable, float] = {}
+    for ranking in rankings:
+        weight = weights.weight(ranking.kind)
+        for key, score in normalised(ranking).items():
+            total[key] = total.get(key, 0.0) + weight * score
+    order = {key: n for n, key in enumerate(total)}
+    return sorted(total.items(), key=lambda pair: (-pair[1], order[pair[0]]))
 
 
 def holds_query(folded_words: Sequence[str], text: str, title: str = "") -> bool:
@@ -133,9 +132,15 @@ def exact_keys(folded_words: Sequence[str], texts: Mapping[Hashable, tuple[str, 
     return {key for key, (text, title) in texts.items() if holds_query(folded_words, text, title)}
 
 
-def fuse_hybrid(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float], exact: set[Hashable],
+def fuse_hybrid(rankings: Sequence[Scored], weights: Weights, exact: set[Hashable],
                 config: FusionConfig = DEFAULT_FUSION) -> list[Fused]:
-    """The hybrid ranking: weighted RRF of the rankings (ties go to the earlier ranking), exact matches first."""
-    fused = fuse_rrf(rankings, weights, config.rrf_k)
-    items = [Fused(key, score, key in exact) for key, score in fused]
+    """The hybrid ranking: the weighed sum of normalised scores, exact matches first (when configured)."""
+    items = [Fused(key, score, key in exact) for key, score in fuse_scores(rankings, weights)]
+    if not config.exact_first:
+        return items
     return [item for item in items if item.exact] + [item for item in items if not item.exact]
+
+
+def prose_first(order: Sequence[tuple[Hashable, float]], code: set[Hashable]) -> list[tuple[Hashable, float]]:
+    """`order` with the `code` keys moved after all the others (each group keeps its order)."""
+    return [item for item in order if item[0] not in code] + [item for item in order if item[0] in code]

@@ -19,7 +19,6 @@ from indexer.analysis import Analyzer
 from indexer.embedders import Embedder, load_embedder
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
-from search.compiler import BOOSTS
 from search.glossary import Glossary
 from search.plan import QueryPlan, plan_query
 from search.ranking import WEIGHTING
@@ -102,17 +101,6 @@ class NoteIndex:
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""
         return plan_query(query, self.analyzer, self.glossary)
-
-    def holds_words(self, plan: QueryPlan) -> bool:
-        """True when the notes hold every term of the plan's words, or all the parts of a compound
-        (`self-supervised`), in a title, author list, section, tag, body or link."""
-        reader = self.searcher.reader()
-
-        def held(term: str) -> bool:
-            return any(reader.doc_frequency(name, term) for name in BOOSTS)
-
-        groups = [[token.text for token in group] for word in plan.words for group in plan.analysis(word).groups]
-        return bool(groups) and all(held(whole) or (parts and all(map(held, parts))) for whole, *parts in groups)
 
     def passages(self) -> list[Passage]:
         """Every passage of the index."""

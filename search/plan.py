@@ -4,11 +4,10 @@
 
 The plan holds the parsed tree; the analysis of every word, phrase, field
 value and glossary term in it (tokens, grouped into main terms and their
-parts); the glossary terms the free words stand for; the query's shape
-(Chinese share, length, whether it is a question) for routing; and the
-words to embed, to mark and to hold for an exact match. Keyword ranking,
-vector ranking, routing, fusion and snippets read it; none of them goes back
-to the query text.
+parts); the glossary terms the free words stand for; whether it looks like
+code; and the words to embed, to mark and to hold for an exact match.
+Keyword ranking, vector ranking, fusion and snippets read it; none of them
+goes back to the query text.
 """
 
 from __future__ import annotations
@@ -18,14 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from corpus.text import HAN_CHAR, HAN_RUN, chinese_share, fold
+from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, phrase_terms
 from indexer.keyword import path_tokens
 from search.glossary import Glossary
 from search.query import FieldTerm, Group, Not, Phrase, Word, parse
 
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
-_QUESTION = re.compile(r"[?？]\s*$|什么|哪|谁|多少|几[个年月日次种]|怎么|怎样|如何|为什么|为何|是否|吗\s*$")
+# Code in a query: a call `f(`, an attribute `np.dot`, snake_case or camelCase, an operator, a keyword of code.
+_CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|==|!=|<=|>=|->|::|\+=|"
+                   r"\b(?:import|def|return|lambda|class)\s")
 _SPACES = re.compile(r"\s+")
 
 
@@ -68,22 +68,9 @@ def analyse(text: str, analyzer: Analyzer) -> Analysis:
     )
 
 
-@dataclass(frozen=True)
-class Shape:
-    """What routing reads of a query: how Chinese it is (0..1), its length, whether it is a question.
-
-    `length` is in units of meaning: one per Chinese character, two per Latin word.
-    """
-
-    chinese_share: float
-    length: int
-    question: bool
-
-
-def shape(text: str) -> Shape:
-    """The shape of a query text."""
-    length = len(HAN_CHAR.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
-    return Shape(chinese_share(text), length, bool(_QUESTION.search(text)))
+def looks_like_code(text: str) -> bool:
+    """True when a query holds code: a call, an attribute, an identifier with `_` or inner capitals, an operator."""
+    return bool(_CODE.search(text))
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,7 @@ class QueryPlan:
     analyses: Mapping[str, Analysis]
     path_words: Mapping[str, tuple[str, ...]]
     expansions: Mapping[int, tuple[tuple[str, int], ...]]
-    shape: Shape
+    code: bool
 
     def analysis(self, text: str) -> Analysis:
         """The analysis of a word, phrase, field value or glossary term of this query."""
@@ -175,6 +162,6 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None) 
         text=parsed.text, root=parsed.root, warnings=parsed.warnings, words=tuple(parsed.words()), free=free,
         plain=parsed.is_plain(), analyses=analyses,
         path_words={value: tuple(t.text for t in path_tokens(value)) for value in dict.fromkeys(paths)},
-        expansions=expansions, shape=shape(parsed.text),
+        expansions=expansions, code=looks_like_code(parsed.text),
     )
 

@@ -37,12 +37,17 @@ Span = tuple[str, int, int]
 
 @dataclass(frozen=True)
 class Ranked:
-    """One entry of a ranking: a line span, its best passage, its rank (from 1) and score."""
+    """One entry of a ranking: a line span, its best passage, its rank (from 1) and score.
+
+    `coverage` (keyword entries) is the share of the query's terms, each weighed by its rarity, that the
+    span holds (0..1).
+    """
 
     key: Span
     passage: Passage
     rank: int
     score: float
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,21 @@ class Ranking:
         """The spans, best first."""
         return [item.key for item in self.items]
 
+    @property
+    def coverage(self) -> float:
+        """The largest share of the query's terms one entry holds (0 for an empty ranking)."""
+        return max((item.coverage for item in self.items), default=0.0)
+
 
 def span(passage: Passage) -> Span:
     """The lines a passage covers: (path, first line, last line)."""
     return passage.path, passage.line_start, passage.line_end
 
 
-def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, float]], others: float = 0.0) -> Ranking:
-    """Best-first passages → best-first spans, each scored by its best piece plus `others` × the rest.
+def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, float, float]],
+             others: float = 0.0) -> Ranking:
+    """Best-first (passage, score, coverage) → best-first spans, each scored by its best piece plus `others` × the
+    rest, and covering what its best-covering piece covers.
 
     Each span keeps its best piece. For keyword hits `others` is OTHER_PIECES:
     a paragraph that holds one query word in one piece and another word in the
@@ -79,21 +91,25 @@ def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, floa
     """
     best: dict[Span, tuple[Passage, float]] = {}
     total: dict[Span, float] = {}
-    for passage, score in items:
+    covered: dict[Span, float] = {}
+    for passage, score, coverage in items:
         key = span(passage)
         best.setdefault(key, (passage, score))
         total[key] = total.get(key, 0.0) + score
+        covered[key] = max(covered.get(key, 0.0), coverage)
     scored = {key: passage_score[1] + others * (total[key] - passage_score[1]) for key, passage_score in best.items()}
     order = sorted(scored, key=lambda key: -scored[key])
-    return Ranking(kind, tuple(Ranked(key, best[key][0], rank, scored[key]) for rank, key in enumerate(order, 1)))
+    return Ranking(kind, tuple(Ranked(key, best[key][0], rank, scored[key], covered[key])
+                               for rank, key in enumerate(order, 1)))
 
 
 def keyword_ranking(index: NoteIndex, compiled: Node | None, limit: int) -> Ranking:
     """Best-first spans for a compiled keyword query (none for None)."""
     searcher = index.searcher
-    hits = [(from_record(searcher.stored_fields(docnum)["record"]), score)
-            for docnum, score in rank(index.scorer, compiled, limit)]
-    return collapse("keyword", hits, OTHER_PIECES)
+    hits = [(from_record(searcher.stored_fields(docnum)["record"]), score, coverage)
+            for docnum, score, coverage in rank(index.scorer, compiled, limit)]
+    # A table of contents says where an answer is; it is never one.
+    return collapse("keyword", [hit for hit in hits if hit[0].kind != "toc"], OTHER_PIECES)
 
 
 def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[str] | None = None) -> Ranking:
@@ -110,22 +126,23 @@ def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[s
             continue
         passage = index.passage(passage_id)
         if passage is not None:
-            items.append((passage, score))
+            items.append((passage, score, 0.0))
         if len(items) >= limit:
             break
     return collapse("vector", items)
 
 
-def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[int, float]]:
-    """The best `limit` (document number, score) pairs for a compiled query, best first.
+def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[int, float, float]]:
+    """The best `limit` (document number, score, coverage) triples for a compiled query, best first.
 
     A Coordinated query's best RERANK_POOL passages are scored again by the
-    share of its units they hold, each unit weighed by its rarity.
+    share of its units they hold (their coverage), each unit weighed by its
+    rarity. A query of one unit covers all of itself wherever it matches.
     """
     if compiled is None or limit <= 0:
         return []
     if not isinstance(compiled, Coordinated):
-        return scorer.top(compiled, limit)
+        return [(docnum, score, 1.0) for docnum, score in scorer.top(compiled, limit)]
     results = scorer.top(compiled, max(limit, RERANK_POOL))
     pool = np.array([docnum for docnum, _score in results], dtype=np.int64)
     documents = int(scorer.alive.sum())
@@ -137,10 +154,10 @@ def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[i
         weight = _idf(documents, int(np.count_nonzero(shares >= 1.0)))
         matched += weight * shares[pool]
         total += weight
-    scored = [(score * (share / total) ** COORDINATION, docnum)
+    scored = [(score * (share / total) ** COORDINATION, docnum, share / total)
               for (docnum, score), share in zip(results, matched.tolist())]
-    scored.sort(key=lambda pair: -pair[0])  # stable: ties keep the order of the first ranking
-    return [(docnum, score) for score, docnum in scored[:limit]]
+    scored.sort(key=lambda triple: -triple[0])  # stable: ties keep the order of the first ranking
+    return [(docnum, score, coverage) for score, docnum, coverage in scored[:limit]]
 
 
 def unit_shares(scorer: ArrayScorer, unit: Unit) -> np.ndarray:

@@ -21,7 +21,8 @@ class Hit:
 
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
-    `reasons` say why a related paper was chosen.
+    `reasons` say why a related paper was chosen; `also` are the other places
+    (path, first line, last line) that hold the same text, shown as this one hit.
     """
 
     passage: Passage
@@ -35,6 +36,7 @@ class Hit:
     matched: tuple[str, ...] = ()
     exact: bool = False
     reasons: tuple[str, ...] = ()
+    also: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

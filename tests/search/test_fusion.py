@@ -1,5 +1,5 @@
-"""Hybrid fusion: weighted RRF, routing by query shape, the exact-match guard — on synthetic
-rankings, then on the bundled index."""
+"""Hybrid fusion: normalised scores weighed by keyword evidence, exact matches first, prose before code —
+on synthetic rankings, then on the bundled index."""
 
 from __future__ import annotations
 
@@ -8,90 +8,61 @@ from conftest import BUNDLED_NOTES, line_of
 
 from corpus.text import fold
 from search import search
-from search.fusion import FusionConfig, Route, exact_keys, fuse_hybrid, fuse_rrf, holds_query
-from search.fusion import route as route_shape
-from search.plan import shape
+from search.fusion import (
+    FusionConfig,
+    Scored,
+    exact_keys,
+    fuse_hybrid,
+    fuse_scores,
+    holds_query,
+    normalised,
+    prose_first,
+    weigh,
+)
+from search.plan import looks_like_code
 
 
-def route(query: str, hit_texts: list[str], found: bool = False) -> Route:
-    return route_shape(shape(query), hit_texts, found=found)
-
-CHINESE_NOTES = ["自监督学习已成为现代机器学习研究的核心要素之一", "扩散模型在生成模型领域异军突起"]
-ENGLISH_NOTES = ["Self-supervised learning has become a core part of machine learning.",
-                 "Diffusion models rose quickly among generative models."]
+def test_keyword_scores_are_read_against_the_best_one():
+    assert normalised(Scored("keyword", (("a", 8.0), ("b", 2.0)))) == {"a": 1.0, "b": 0.25}
 
 
-def test_rrf_weight_decides_between_two_first_places():
-    fused = fuse_rrf([["a", "b"], ["b", "a"]], [1.0, 0.2], k=10)
-    assert [item for item, _score in fused] == ["a", "b"]
-    assert fused[0][1] == pytest.approx(1.0 / 11 + 0.2 / 12)
+def test_cosines_are_placed_between_the_pools_lowest_and_best():
+    assert normalised(Scored("vector", (("a", 0.6), ("b", 0.4), ("c", 0.2)))) == pytest.approx(
+        {"a": 1.0, "b": 0.5, "c": 0.0})
+    assert normalised(Scored("vector", (("only", 0.3),))) == {"only": 1.0}
+    assert normalised(Scored("vector", ())) == {}
 
 
-def test_rrf_ties_keep_first_appearance():
-    assert [item for item, _ in fuse_rrf([["x", "y"], ["y", "x"]])] == ["x", "y"]
+@pytest.mark.parametrize("coverage, keyword", [(1.0, 0.7), (0.5, 0.7), (0.25, 0.35), (0.0, 0.0)])
+def test_keyword_weight_grows_with_the_share_of_the_query_one_passage_holds(coverage, keyword):
+    weights = weigh(coverage, 1, FusionConfig(keyword_weight=0.7, full_coverage=0.5))
+    assert weights.keyword == pytest.approx(keyword)
+    assert weights.vector == pytest.approx(1 - keyword)
+    assert f"{coverage:.0%}" in weights.reason
 
 
-def test_empty_keyword_list_leaves_the_vector_order():
-    order = fuse_hybrid([[], ["v1", "v2", "v3"]], [1.0, 0.3], set())
-    assert [item.key for item in order] == ["v1", "v2", "v3"]
+def test_two_vector_rankings_share_what_the_keyword_ranking_leaves():
+    weights = weigh(1.0, 2, FusionConfig(keyword_weight=0.6))
+    assert (weights.keyword, weights.vector) == pytest.approx((0.6, 0.2))
+    assert weigh(0.3, 0).keyword == 1.0  # no vector ranking at all
 
 
-def test_english_query_against_chinese_notes_leans_on_vectors():
-    weights = route("self-supervised learning for vision", CHINESE_NOTES)
-    assert weights.vector == 1.0 and weights.keyword < 0.2
-    assert "cross-lingual" in weights.reason
+def test_fused_score_is_the_weighed_sum_and_ties_keep_first_appearance():
+    weights = weigh(1.0, 1, FusionConfig(keyword_weight=0.5, full_coverage=1.0))
+    keyword = Scored("keyword", (("a", 4.0), ("b", 2.0)))
+    vector = Scored("vector", (("b", 0.8), ("a", 0.4), ("c", 0.4)))
+    fused = dict(fuse_scores([keyword, vector], weights))
+    assert fused == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.0})
+    assert [key for key, _score in fuse_scores([Scored("keyword", (("x", 1.0), ("y", 1.0)))], weights)] == ["x", "y"]
 
 
-def test_short_query_whose_words_the_notes_hold_is_searched_in_their_language():
-    # Chinese notes that name papers and methods in English: `variational autoencoder` is written there.
-    weights = route("variational autoencoder", CHINESE_NOTES, found=True)
-    assert weights.keyword == 1.0 and weights.vector < 1.0
-    assert "cross-lingual" not in weights.reason
-    assert "cross-lingual" in route("variational autoencoder", CHINESE_NOTES, found=False).reason
-
-
-def test_long_english_question_leans_on_vectors_even_when_the_notes_hold_its_words():
-    question = "which two companies worked together to develop the third game of the series and when was it out"
-    assert "cross-lingual" in route(question, CHINESE_NOTES, found=True).reason
-
-
-def test_chinese_query_against_english_notes_leans_on_vectors():
-    assert "cross-lingual" in route("自监督学习", ENGLISH_NOTES).reason
-
-
-def test_query_in_the_notes_language_leans_on_keywords():
-    for query in ("扩散模型 采样", "扩散模型在生成模型领域是哪一年开始异军突起的，又是被谁誉为最火的新秀？"):
-        weights = route(query, CHINESE_NOTES)
-        assert weights.keyword == 1.0 and weights.vector < 1.0, query
-
-
-def test_long_question_in_the_notes_language_gives_vectors_less_say_than_a_short_one():
-    short = route("扩散模型 采样", CHINESE_NOTES)
-    long = route("扩散模型在生成模型领域是哪一年开始异军突起的，又是被谁誉为最火的新秀？", CHINESE_NOTES)
-    assert short.keyword == long.keyword == 1.0
-    assert 0 < long.vector < short.vector
-
-
-@pytest.mark.parametrize("query, expected", [
-    ("Heuco在西班牙语中是什么意思？", True), ("李惠珍祖籍是哪里?", True), ("谁提出了扩散模型", True),
-    ("扩散模型有几种采样方法", True), ("what is attention?", True),
-    ("自监督 视觉", False), ("几乎所有模型", False), ("Hinton", False), ("CLIP 零样本", False),
-])
-def test_is_question(query, expected):
-    assert shape(query).question is expected
-
-
-def test_question_in_the_notes_language_is_keyword_first():
-    short = route("扩散模型 采样", CHINESE_NOTES)
-    question = route("扩散模型是谁提出的？", CHINESE_NOTES)
-    assert question.keyword == 1.0 and question.vector < short.vector
-
-
-def test_long_english_question_leans_on_vectors():
-    question = "which two companies worked together to develop the third game of the series and when was it out"
-    assert shape(question).length > FusionConfig().long_query
-    weights = route(question, ENGLISH_NOTES)
-    assert weights.vector == 1.0 and weights.keyword < 1.0 and "long" in weights.reason
+def test_a_query_the_keywords_cannot_answer_follows_the_vectors():
+    # An English question over Chinese notes: its best keyword hit holds one stray word of ten.
+    weights = weigh(0.1, 1, FusionConfig(keyword_weight=0.7, full_coverage=0.5))
+    keyword = Scored("keyword", (("stray", 9.0), ("other", 1.0)))
+    vector = Scored("vector", (("answer", 0.7), ("near", 0.5), ("stray", 0.1)))
+    order = [item.key for item in fuse_hybrid([keyword, vector], weights, set())]
+    assert order[0] == "answer"
 
 
 @pytest.mark.parametrize("words, text, title, expected", [
@@ -106,13 +77,30 @@ def test_holds_query_ignores_case_spaces_and_punctuation(words, text, title, exp
 
 
 def test_exact_match_deep_in_one_list_moves_ahead_of_fused_winners():
-    keyword = [f"k{n}" for n in range(40)] + ["exact"]
-    vector = [f"k{n}" for n in range(40)]
+    keyword = Scored("keyword", tuple((f"k{n}", 40.0 - n) for n in range(40)) + (("exact", 0.5),))
+    vector = Scored("vector", tuple((f"k{n}", 0.9 - n / 100) for n in range(40)))
     exact = exact_keys(["长序列"], {"exact": ("处理长序列的方法", ""), "k0": ("别的内容", "")})
     assert exact == {"exact"}
-    order = fuse_hybrid([keyword, vector], [1.0, 1.0], exact)
+    order = fuse_hybrid([keyword, vector], weigh(1.0, 1), exact)
     assert order[0].key == "exact" and order[0].exact
     assert [item.key for item in order[1:3]] == ["k0", "k1"]
+    unguarded = fuse_hybrid([keyword, vector], weigh(1.0, 1), exact, FusionConfig(exact_first=False))
+    assert unguarded[0].key == "k0"
+
+
+def test_prose_comes_before_code_each_keeping_its_order():
+    order = [("c1", 0.9), ("p1", 0.8), ("c2", 0.7), ("p2", 0.1)]
+    assert prose_first(order, {"c1", "c2"}) == [("p1", 0.8), ("p2", 0.1), ("c1", 0.9), ("c2", 0.7)]
+
+
+@pytest.mark.parametrize("query, code", [
+    ("torch.nn.Linear 的参数", True), ("d2l.load_data_ptb()", True), ("batch_size 取多大", True),
+    ("getItem", True), ("x += 1", True), ("import numpy", True),
+    ("自监督 视觉", False), ("dropout 为什么有效", False), ("GPT-4 的参数量", False), ("C++ 还是 Python", False),
+    ("what is self-attention?", False),
+])
+def test_a_query_looks_like_code_by_its_form(query, code):
+    assert looks_like_code(query) is code
 
 
 def test_hybrid_keeps_the_passage_holding_the_whole_query_first(bundled_index):
@@ -125,37 +113,32 @@ def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
     query = "generative models that reverse a diffusion process"
     hybrid = search(bundled_index, query, mode="hybrid", k=3)
     semantic = search(bundled_index, query, mode="semantic", k=3)
-    assert "cross-lingual" in hybrid.route or "long" in hybrid.route
     span = lambda hit: (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
     assert span(hybrid.hits[0]) == span(semantic.hits[0])
 
 
-def test_index_knows_whether_the_notes_hold_every_query_word(bundled_index):
-    def holds(query: str) -> bool:
-        return bundled_index.holds_words(bundled_index.plan(query))
-
-    assert holds("variational autoencoder")
-    assert holds("self-supervised")  # its parts `self` and `supervised` are there
-    assert holds("反向传播 Hinton")
-    assert not holds("protein folding")  # `folding` is not
-    assert not holds("the") and not holds("")
-
-
 def test_short_english_query_the_notes_spell_out_follows_the_keywords(bundled_index):
-    # Leaning on vectors, the Sohl-Dickstein row (`受Kingma的VAE…启发`) fell out of the top 10.
+    # The notes write `Auto-Encoding Variational Bayes` and `变分自编码器（VAE）`: every word is held there.
     result = search(bundled_index, "variational autoencoder", mode="hybrid", k=5)
-    assert "notes' language" in result.route
     papers = BUNDLED_NOTES / "famous-deep-learning-papers.md"
-    top = [hit.passage.line_start for hit in result.hits[:3]]
-    assert line_of(papers, "*Auto-Encoding Variational Bayes*") == top[0]
-    assert line_of(papers, "*Deep Unsupervised Learning using Nonequilibrium") in top
+    assert "holds 100%" in result.route
+    assert result.hits[0].passage.line_start == line_of(papers, "*Auto-Encoding Variational Bayes*")
+    assert result.hits[0].keyword_rank == 1
 
 
 def test_hybrid_explains_each_hit(bundled_index):
     result = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=5)
-    assert result.route
+    assert "keyword weight" in result.route
     for hit in result.hits:
         assert hit.keyword_rank is not None or hit.vector_rank is not None
         if hit.keyword_rank is not None:
             assert hit.keyword_score > 0
     assert any(hit.matched for hit in result.hits)
+
+
+def test_floor_drops_hits_far_below_the_best(bundled_index):
+    everything = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=50)
+    floored = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=50, fusion=FusionConfig(floor=0.5))
+    assert 0 < len(floored.hits) < len(everything.hits)
+    assert all(hit.score >= 0.5 * floored.hits[0].score for hit in floored.hits)
+    assert [hit.passage.id for hit in floored.hits] == [hit.passage.id for hit in everything.hits[:len(floored.hits)]]
