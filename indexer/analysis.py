@@ -149,9 +149,16 @@ class Segmenter:
         return list(self._jieba.cut(run, HMM=True))
 
     def known(self, word: str) -> bool:
+        """Whether `word` is a word of jieba's dictionary or of the learned words."""
         if not self._ready:
             self._initialize()
         return bool(self._jieba.FREQ.get(word))
+
+    def frequency(self, word: str) -> tuple[int, int]:
+        """jieba's count of `word` (learned words have the count jieba suggested for them) and the total count."""
+        if not self._ready:
+            self._initialize()
+        return self._jieba.FREQ.get(word, 0), self._jieba.total
 
 
 _SEGMENTERS: dict[tuple[tuple[str, ...], str | None], Segmenter] = {}

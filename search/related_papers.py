@@ -32,8 +32,12 @@ from search.snippets import snippet
 WEIGHTS = {"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, "authors": 0.5, "year": 0.3}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
+# A name of this many letters or more may be a title's initials (`LSTM`); fewer match too many titles.
+MIN_INITIALS = 3
 # A capitalised word or acronym in a note: a name, a model, an organisation.
-_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|[A-Z][a-z]{3,}[A-Za-z0-9]*)(?![A-Za-z])")
+# A capitalised name, hyphenated parts included (`R-CNN`, `Back-Propagating`).
+_NAME = re.compile(r"(?<![A-Za-z0-9-])((?:[A-Z][A-Za-z0-9]*-)*(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*"
+                   r"|[A-Z][a-z]{3,}[A-Za-z0-9]*))(?![A-Za-z-])")
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _COMMON = {"The", "This", "That", "These", "With", "From", "When", "What", "Learning", "Neural", "Network",
            "Networks", "Deep", "Model", "Models"}
@@ -104,13 +108,17 @@ class PaperGraph:
         self._terms = self._term_vectors(self.papers + self.others)
 
     def _term_vectors(self, passages: list[Passage]) -> dict[str, dict[str, float]]:
-        docs = {p.id: [t.text for t in self.index.analyzer.tokens(p.paper.title + " " + p.paper.note if p.paper else p.text)
-                       if len(t.text) > 1 and not t.text.isdigit()] for p in passages}
-        df = Counter(term for terms in docs.values() for term in set(terms))
-        n = len(docs)
+        """tf-idf vectors of the passages' terms: idf over every passage of the index, each term weighed by how
+        specific it is (Latin words and rare Chinese words fully, common words of the language little)."""
+        analyzer = self.index.analyzer
+        every = {p.id: [t.text for t in analyzer.tokens(p.paper.title + " " + p.paper.note if p.paper else p.text)
+                        if not t.part and _specificity(analyzer, t.text) > 0] for p in self.papers + self.others}
+        df = Counter(term for terms in every.values() for term in set(terms))
+        n = len(every)
         out = {}
-        for pid, terms in docs.items():
-            weights = {t: (1 + math.log(c)) * math.log((1 + n) / df[t]) for t, c in Counter(terms).items()}
+        for pid in (p.id for p in passages):
+            weights = {t: (1 + math.log(c)) * math.log((1 + n) / df[t]) * _specificity(analyzer, t)
+                       for t, c in Counter(every[pid]).items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             out[pid] = {t: w / norm for t, w in weights.items()}
         return out
@@ -119,15 +127,22 @@ class PaperGraph:
         """The tf-idf cosine of two papers' terms, and the terms that weigh most in it."""
         va, vb = self._terms.get(a, {}), self._terms.get(b, {})
         parts = {t: va[t] * vb[t] for t in va.keys() & vb.keys()}
-        return sum(parts.values()), sorted(parts, key=lambda t: -parts[t])[:3]
+        return sum(parts.values()), sorted(parts, key=lambda t: (-parts[t], t))[:3]
 
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
         exact = [p for p in self.papers if fold(p.paper.title) == fold(name)]
         if exact:
             return exact[:1]
+        # The name a paper goes by: the name its own note uses most (`R-CNN`, `CLIP`), or its title's initials.
+        owner = next((paper for term, paper in self.owner.items() if fold(term) == fold(name)), None)
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
+        if owner is not None and (not in_title or owner in in_title):
+            return [owner]
+        initials = [p for p in self.papers if len(fold(name)) >= MIN_INITIALS and _initials(p.paper.title) == fold(name)]
+        if len(initials) == 1 and not in_title:
+            return initials
         if in_title:
             return in_title[:MAX_CANDIDATES]
         by_author = [p for p in self.papers if any(fold(_surname(a)) == fold(name) for a in p.paper.authors)]
@@ -135,6 +150,34 @@ class PaperGraph:
             return by_author[:MAX_CANDIDATES]
         hits = search(self.index, name, mode="keyword", k=30).hits
         return [h.passage for h in hits if h.passage.paper is not None][:MAX_CANDIDATES]
+
+
+def _initials(title: str) -> str:
+    """The initials of a title's words and hyphen parts: `Long Short-Term Memory` → lstm."""
+    return "".join(word[0] for word in re.findall(r"[A-Za-z]+", title)).lower()
+
+
+def _specificity(analyzer, term: str) -> float:
+    """How well a term can name a topic, 0..1.
+
+    A Latin word of three letters or more counts fully. A Chinese word counts by
+    how rare it is in Chinese at large, from jieba's dictionary counts: 使用 or
+    研究 (one word in a few thousand) hardly, 卷积 or 感知机 fully. A word the
+    notes taught jieba counts fully; a fragment that is no word at all (what
+    jieba's HMM makes of 这是) not at all.
+    """
+    if len(term) < 2 or term.isdigit():
+        return 0.0
+    if term.isascii():
+        return 1.0 if len(term) >= 3 else 0.0
+    segmenter = analyzer.segmenter
+    if not segmenter.known(term):
+        return 0.0
+    count, total = segmenter.frequency(term)
+    if not count:
+        return 1.0
+    # One in a thousand words → 0, one in a million or rarer → 1.
+    return min(1.0, max(0.0, (-math.log10(count / total) - 3) / 3))
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

@@ -44,10 +44,24 @@ def test_every_result_says_why(bundled_index, graph):
     assert any(reason.startswith("shared authors") and "David Silver" in reason for reason in alphafold.reasons)
 
 
-def test_a_word_shared_by_several_papers_lists_candidates(bundled_index, graph):
-    result = related(bundled_index, "transformer", graph=graph)
+def test_a_name_shared_by_several_papers_lists_candidates(bundled_index, graph):
+    result = related(bundled_index, "Hinton", graph=graph)
     assert result.anchor is None and not result.hits
-    assert "Attention is All You Need" in {p.paper.title for p in result.candidates}
+    assert "Learning Representations by Back-Propagating Errors" in {p.paper.title for p in result.candidates}
+    assert len(result.candidates) > 1
+
+
+@pytest.mark.parametrize("name, title", [
+    ("transformer", "Attention is All You Need"),  # the name its own note uses most
+    ("R-CNN", "Rich Feature Hierarchies for Accurate Object Detection and Semantic Segmentation"),
+    ("CLIP", "Learning Transferable Visual Models From Natural Language Supervision"),
+    ("LSTM", "Long Short-Term Memory"),  # the initials of its title, and of no other
+    ("Attention is all you need", "Attention is All You Need"),
+])
+def test_a_paper_is_found_by_the_name_it_goes_by(bundled_index, graph, name, title):
+    result = related(bundled_index, name, graph=graph)
+    assert result.anchor is not None and result.anchor.paper.title == title
+    assert result.hits and all(hit.passage.paper.title != title for hit in result.hits)
 
 
 def test_a_chinese_word_finds_papers_by_their_notes(bundled_index, graph):
