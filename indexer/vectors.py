@@ -52,20 +52,30 @@ class VectorIndex:
         """The vectors of the embedded rows, read once into memory (a memory map would be copied per query)."""
         return np.ascontiguousarray(self.vectors[self._embedded], dtype=np.float32)
 
-    def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the k rows most similar to the unit vector `query`, best first.
+    @cached_property
+    def _owners(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each embedded row, the number of its passage among the distinct ids; and each passage's first row."""
+        ids = np.asarray(self.ids)[self._embedded]
+        _unique, first, owner = np.unique(ids, return_index=True, return_inverse=True)
+        return owner, self._embedded[first]
 
-        Rows without a vector (empty key) are never returned.
+    def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the k passages most similar to the unit vector `query`, best first.
+
+        A passage with several rows (the parts of a joined passage) counts once,
+        by its best row. Rows without a vector (empty key) are never returned.
         """
         rows = self._embedded
         if not len(rows) or k <= 0:
             return []
-        scores = np.full(len(self.ids), -np.inf, dtype=np.float32)
-        scores[rows] = self._matrix @ query.astype(np.float32)
-        k = min(k, len(rows))
-        best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best]
+        cosines = self._matrix @ query.astype(np.float32)
+        owner, first = self._owners
+        best = np.full(len(first), -np.inf, dtype=np.float32)
+        np.maximum.at(best, owner, cosines)
+        k = min(k, len(best))
+        chosen = np.argpartition(-best, k - 1)[:k]
+        chosen = chosen[np.argsort(-best[chosen], kind="stable")]
+        return [(int(first[i]), float(best[i])) for i in chosen]
 
 
 def content_key(fingerprint: str, text: str) -> str:

@@ -157,3 +157,14 @@ def test_switching_models_re_embeds_everything_and_the_old_model_is_refused(note
 
     back = build([notes], directory, model="use-m3", embedder=embedder)
     assert back.embedded == first.embedded
+
+
+def test_top_counts_a_passage_of_several_rows_once_by_its_best_row():
+    matrix = np.array([[1, 0], [0.6, 0.8], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    ids = ("a.md:1-3#0", "b.md:5-5#0", "a.md:1-3#0", "c.md:7-7#0")  # a.md's joined passage has two parts
+    keys = tuple(content_key("m", f"part {n}") for n in range(4))
+    store = VectorIndex(ids, keys, matrix, "m", "m")
+    top = store.top(np.array([1.0, 0.0], dtype=np.float32), 3)
+    assert [(store.ids[row], round(score, 2)) for row, score in top] == [
+        ("a.md:1-3#0", 1.0), ("b.md:5-5#0", 0.6), ("c.md:7-7#0", 0.0)]
+    assert store.passage_count == 3 and len(store.top(np.array([0.0, 1.0], dtype=np.float32), 10)) == 3
