@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import build
-from indexer.embedders import load_embedder
+from indexer.embedders import Combined, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
 from search.engine import Rankings, fuse, rankings
 from search.evaluation import (
@@ -50,7 +52,7 @@ from search.evaluation import (
     read_judgements,
     score_query,
 )
-from search.related_papers import PaperGraph
+from search.related_papers import WEIGHTS, PaperGraph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -59,6 +61,7 @@ MODES = ("keyword", "semantic", "hybrid")
 K = 10
 # The tuned constants of hybrid search and the values cross-validation tries for each.
 TUNABLES: dict[str, tuple] = {
+    "method": ("convex", "rrf"),
     "keyword_weight": (0.5, 0.6, 0.7, 0.8, 0.9),
     "full_coverage": (0.3, 0.5, 0.7, 1.0),
     "exact_first": (True, False),
@@ -167,16 +170,32 @@ class CachedEmbedder:
         self._added = 0
 
 
-def ensure_index(corpus: Corpus, model: str, embedder: CachedEmbedder, log) -> str:
+def cached_embedder(model: str):
+    """The embedder of `model` whose vectors are kept on disk: a combined model caches each of its parts
+    (so `use-m3@0.3+e5-small@0.7` reuses what `use-m3` and `e5-small` runs embedded)."""
+    parts = model_parts(model)
+    if len(parts) == 1:
+        return CachedEmbedder(model, CACHE)
+    return Combined([(CachedEmbedder(part, CACHE), share) for part, share in parts])
+
+
+def save_cache(embedder) -> None:
+    """Write the embedder's new vectors (each part's, for a combined model) to the suite's cache."""
+    for part, _share in getattr(embedder, "parts", [(embedder, 1.0)]):
+        part.save()
+
+
+def ensure_index(corpus: Corpus, model: str, embedder, log) -> str:
     """The suite's index of `corpus` with `model`, built or brought up to date."""
-    directory = CACHE / f"{corpus.name}-{model.replace(':', '_').replace('/', '_')}-{code_fingerprint()}"
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", model)
+    directory = CACHE / f"{corpus.name}-{slug}-{code_fingerprint()}"
     started = time.perf_counter()
     report = build([str(p) for p in corpus.paths], str(directory), model=model, exclude=corpus.exclude,
                    embedder=embedder)
-    embedder.save()
+    save_cache(embedder)
     if report.changed:
         log(f"indexed {corpus.name} with {model}: {report.passages} passages in {time.perf_counter() - started:.0f} s")
-    for stale in CACHE.glob(f"{corpus.name}-{model.replace(':', '_').replace('/', '_')}-*"):
+    for stale in CACHE.glob(f"{corpus.name}-{slug}-*"):
         if stale != directory and stale.is_dir():
             import shutil
 
@@ -303,6 +322,40 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
+# The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
+RELATED_GRID: dict[str, tuple[float, ...]] = {
+    "reference": (1.0, 1.5, 2.5), "together": (0.25, 0.5, 1.0), "similar": (0.5, 1.0, 2.0),
+    "terms": (0.5, 1.0, 2.0), "authors": (0.25, 0.5), "year": (0.3, 0.6),
+}
+
+
+def cross_validate_related(prepared: list[tuple], log) -> dict | None:
+    """Leave-one-query-out choice of the related-papers weights over every related judgement.
+
+    Each weighting of RELATED_GRID scores every related query; for each query,
+    the weighting best on the others is scored on it. Reports the mean of those
+    left-out scores beside the current weights' mean and the weights best on all.
+    """
+    rows = [(index, j, places) for index, _s, judgements, places in prepared for j in judgements if j.kind == "related"]
+    if not rows:
+        return None
+    graphs = {id(index): PaperGraph(index) for index, _j, _p in rows}
+    combos = [dict(zip(RELATED_GRID, values)) for values in itertools.product(*RELATED_GRID.values())]
+
+    def scores(weights: dict) -> list[float]:
+        return [score_query(j, [_span(h) for h in related(index, j.query, K, graphs[id(index)], weights).hits],
+                            places, K).ndcg for index, j, places in rows]
+
+    table = [scores(weights) for weights in combos]
+    log(f"  related: {len(combos)} weightings × {len(rows)} queries")
+    best = max(range(len(combos)), key=lambda i: statistics.fmean(table[i]))
+    left_out = [table[max(range(len(combos)), key=lambda i: statistics.fmean(s for n, s in enumerate(table[i]) if n != q))][q]
+                for q in range(len(rows))]
+    return {"current_weights": dict(WEIGHTS), "current_mean": statistics.fmean(scores(dict(WEIGHTS))),
+            "fitted_weights": combos[best], "fitted_mean": statistics.fmean(table[best]),
+            "left_out_mean": statistics.fmean(left_out)}
+
+
 def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
     """Leave-one-corpus-out figures from {value: {corpus: score}}.
 
@@ -332,7 +385,53 @@ def render_cv(cv: dict) -> str:
     return "\n".join(lines)
 
 
+def render_cv_related(cv: dict | None) -> str:
+    if not cv:
+        return ""
+    return (f"\nrelated (nDCG@10, leave-one-query-out): current weights {cv['current_mean']:.3f}; "
+            f"weights fitted on all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; left out {cv['left_out_mean']:.3f}")
+
+
 # ---------------------------------------------------------------- main
+
+def prepare(model: str, set_names: Sequence[str], cmrc_sample: int | None, log) -> tuple[list[tuple], object]:
+    """(index, set, judgements, snippet places) for each set, with its corpus indexed by `model`; and the
+    embedder (whose cache the caller saves)."""
+    embedder = cached_embedder(model)
+    prepared = []
+    indexes = {}
+    for name in set_names:
+        judgement_set = SETS[name]
+        corpus = CORPORA[judgement_set.corpus]
+        if corpus.name not in indexes:
+            indexes[corpus.name] = open_index(ensure_index(corpus, model, embedder, log), embedder=embedder)
+        judgements = read_judgements(str(judgement_set.file))
+        if name == "cmrc":
+            judgements = sample(judgements, cmrc_sample)
+        places = locate_snippets(str(corpus.root), {t.snippet for j in judgements for t in j.relevant if t.snippet})
+        prepared.append((indexes[corpus.name], judgement_set, judgements, places))
+    return prepared, embedder
+
+
+def cross_validate_models(models: Sequence[str], set_names: Sequence[str], cmrc_sample: int | None,
+                          config: FusionConfig, log) -> dict:
+    """Leave-one-corpus-out choice among embedding models (a combination's shares among them), by hybrid
+    nDCG@10; each model's semantic figures beside it."""
+    hybrid: dict[object, dict[str, float]] = {}
+    semantic: dict[str, dict[str, float]] = {}
+    for model in models:
+        prepared, embedder = prepare(model, set_names, cmrc_sample, log)
+        runs = [run_set(index, s, js, ("semantic", "hybrid"), config, places) for index, s, js, places in prepared]
+        save_cache(embedder)
+        means = corpus_means(runs)
+        hybrid[model] = {c: m for c, m in means["hybrid"].items() if c != "mean"}
+        semantic[model] = {c: m for c, m in means["semantic"].items() if c != "mean"}
+        log(f"  {model}: hybrid " + ", ".join(f"{c} {v:.3f}" for c, v in hybrid[model].items())
+            + "; semantic " + ", ".join(f"{c} {v:.3f}" for c, v in semantic[model].items()))
+        for index in {id(p[0]): p[0] for p in prepared}.values():
+            index.close()
+    return {"model": {"current_value": None, **leave_one_out(hybrid)}, "semantic": semantic, "hybrid": hybrid}
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -342,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="embedding model (default: the product's default)")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--cv", action="store_true", help="cross-validate the tuned constants across corpora")
+    ap.add_argument("--cv-models", metavar="M1,M2,…",
+                    help="cross-validate the choice among these embedding models (e.g. shares of a combination)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--out", help="also write the JSON figures to this file")
     args = ap.parse_args(argv)
@@ -354,44 +455,40 @@ def main(argv: list[str] | None = None) -> int:
 
     from indexer.embedders import DEFAULT_MODEL
 
-    model = args.model or DEFAULT_MODEL
     config = FusionConfig()
     CACHE.mkdir(parents=True, exist_ok=True)
-    embedder = CachedEmbedder(model, CACHE)
     started = time.perf_counter()
-    prepared = []
-    indexes = {}
-    for name in args.sets.split(","):
-        judgement_set = SETS[name]
-        corpus = CORPORA[judgement_set.corpus]
-        if corpus.name not in indexes:
-            indexes[corpus.name] = open_index(ensure_index(corpus, model, embedder, log), embedder=embedder)
-        judgements = read_judgements(str(judgement_set.file))
-        if name == "cmrc":
-            judgements = sample(judgements, args.cmrc_sample)
-        places = locate_snippets(str(corpus.root), {t.snippet for j in judgements for t in j.relevant if t.snippet})
-        prepared.append((indexes[corpus.name], judgement_set, judgements, places))
+    set_names = args.sets.split(",")
+    if args.cv_models:
+        result = {"cv": cross_validate_models(args.cv_models.split(","), set_names, args.cmrc_sample, config, log)}
+        print(json.dumps(result, ensure_ascii=False) if args.json else render_cv({"model": result["cv"]["model"]}))
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
+    model = args.model or DEFAULT_MODEL
+    prepared, embedder = prepare(model, set_names, args.cmrc_sample, log)
     modes = tuple(args.modes.split(","))
     runs = []
     for index, judgement_set, judgements, places in prepared:
         t0 = time.perf_counter()
         runs.append(run_set(index, judgement_set, judgements, modes, config, places))
         log(f"ran {judgement_set.name}: {len(judgements)} judgements in {time.perf_counter() - t0:.0f} s")
-    embedder.save()
+    save_cache(embedder)
     rows = [row for run in runs for row in summarise(run)]
     means = corpus_means(runs)
     result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means,
               "seconds": round(time.perf_counter() - started, 1)}
     if args.cv:
         result["cv"] = cross_validate(prepared, config, log)
-        embedder.save()
+        result["cv_related"] = cross_validate_related(prepared, log)
+        save_cache(embedder)
     if not args.json:
-        print(render(rows, means) + (render_cv(result["cv"]) if args.cv else ""))
+        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"]) if args.cv else ""))
     else:
         print(json.dumps(result, ensure_ascii=False))
     if args.out:
         Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    for index in indexes.values():
+    for index in {id(p[0]): p[0] for p in prepared}.values():
         index.close()
     return 0
 

@@ -41,12 +41,16 @@ class FusionConfig:
     (0..1; the vector rankings share the rest); `full_coverage` the share of
     the query's terms one passage must hold for that; `floor` drops hybrid
     hits whose fused score is below that share of the best one's (0 keeps all).
+    `method` "rrf" fuses ranks instead of scores (Σ weight / (rrf_k + rank)),
+    with the same weights: kept so that cross-validation compares the two.
     """
 
     keyword_weight: float = 0.7
     full_coverage: float = 0.5
     exact_first: bool = True
     floor: float = 0.0
+    method: str = "convex"
+    rrf_k: int = 10
 
 
 DEFAULT_FUSION = FusionConfig()
@@ -105,12 +109,18 @@ def normalised(ranking: Scored) -> dict[Hashable, float]:
     return {key: max(0.0, (score - low) / (high - low)) for key, score in ranking.items}
 
 
-def fuse_scores(rankings: Sequence[Scored], weights: Weights) -> list[tuple[Hashable, float]]:
-    """Items of several rankings by Σ weight × normalised score, best first (ties: first appearance)."""
+def fuse_scores(rankings: Sequence[Scored], weights: Weights, config: FusionConfig = DEFAULT_FUSION
+                ) -> list[tuple[Hashable, float]]:
+    """Items of several rankings by Σ weight × normalised score (or, for method "rrf", Σ weight / (k + rank)),
+    best first; ties keep the order of first appearance."""
     total: dict[Hashable, float] = {}
     for ranking in rankings:
         weight = weights.weight(ranking.kind)
-        for key, score in normalised(ranking).items():
+        if config.method == "rrf":
+            scores = {key: 1.0 / (config.rrf_k + rank) for rank, (key, _score) in enumerate(ranking.items, 1)}
+        else:
+            scores = normalised(ranking)
+        for key, score in scores.items():
             total[key] = total.get(key, 0.0) + weight * score
     order = {key: n for n, key in enumerate(total)}
     return sorted(total.items(), key=lambda pair: (-pair[1], order[pair[0]]))
@@ -135,7 +145,7 @@ def exact_keys(folded_words: Sequence[str], texts: Mapping[Hashable, tuple[str, 
 def fuse_hybrid(rankings: Sequence[Scored], weights: Weights, exact: set[Hashable],
                 config: FusionConfig = DEFAULT_FUSION) -> list[Fused]:
     """The hybrid ranking: the weighed sum of normalised scores, exact matches first (when configured)."""
-    items = [Fused(key, score, key in exact) for key, score in fuse_scores(rankings, weights)]
+    items = [Fused(key, score, key in exact) for key, score in fuse_scores(rankings, weights, config)]
     if not config.exact_first:
         return items
     return [item for item in items if item.exact] + [item for item in items if not item.exact]

@@ -19,6 +19,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -197,8 +198,9 @@ def _similarities(index: NoteIndex, anchor: Passage, candidates: list[Passage]) 
     return {p.id: float(np.asarray(store.vectors[rows[p.id]]) @ query) for p in candidates if p.id in rows}
 
 
-def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], k: int) -> list[Hit]:
-    """The `k` candidates most related to `anchor`, each Hit carrying its reasons."""
+def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], k: int,
+                 weights: Mapping[str, float] = WEIGHTS) -> list[Hit]:
+    """The `k` candidates most related to `anchor`, each Hit carrying its reasons; `weights` weigh the signals."""
     cosine = _similarities(graph.index, anchor, candidates)
     similar = _scaled(cosine)
     terms = {p.id: graph.shared_terms(anchor.id, p.id) for p in candidates}
@@ -233,7 +235,7 @@ def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], 
             reasons.append("shared terms: " + ", ".join(terms[p.id][1]))
         if "year" in signals:
             reasons.append(f"{abs(anchor.paper.year - p.paper.year)} years apart")
-        score = sum(WEIGHTS[name] * value for name, value in signals.items())
+        score = sum(weights[name] * value for name, value in signals.items())
         scored.append((score, p, tuple(reasons), cosine.get(p.id)))
     scored.sort(key=lambda s: -s[0])
     # Pieces of one long paragraph share its lines: keep the best piece of each span.
@@ -249,7 +251,8 @@ def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], 
             for rank, (score, p, reasons, similarity) in enumerate(scored[:k], 1)]
 
 
-def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None = None) -> RelatedResult:
+def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None = None,
+            weights: Mapping[str, float] = WEIGHTS) -> RelatedResult:
     """The `k` paper records most related to the paper `paper` names (a title, a fragment, an author)."""
     started = time.perf_counter()
     graph = graph or PaperGraph(index)
@@ -258,7 +261,7 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
         return RelatedResult(paper, None, (), tuple(found), (time.perf_counter() - started) * 1000)
     anchor = found[0]
     candidates = [p for p in graph.papers if p.id != anchor.id]
-    hits = rank_related(graph, anchor, candidates, k)
+    hits = rank_related(graph, anchor, candidates, k, weights)
     return RelatedResult(paper, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)
 
 

@@ -142,3 +142,11 @@ def test_floor_drops_hits_far_below_the_best(bundled_index):
     assert 0 < len(floored.hits) < len(everything.hits)
     assert all(hit.score >= 0.5 * floored.hits[0].score for hit in floored.hits)
     assert [hit.passage.id for hit in floored.hits] == [hit.passage.id for hit in everything.hits[:len(floored.hits)]]
+
+
+def test_rrf_method_fuses_ranks_with_the_same_weights():
+    weights = weigh(1.0, 1, FusionConfig(keyword_weight=0.5, full_coverage=1.0))
+    keyword = Scored("keyword", (("a", 100.0), ("b", 1.0)))
+    vector = Scored("vector", (("b", 0.9), ("a", 0.1)))
+    fused = dict(fuse_scores([keyword, vector], weights, FusionConfig(method="rrf", rrf_k=10)))
+    assert fused == pytest.approx({"a": 0.5 / 11 + 0.5 / 12, "b": 0.5 / 12 + 0.5 / 11})
