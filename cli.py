@@ -1,4 +1,4 @@
-"""notesearch command line: index, search, serve, related, eval, stats.
+"""notesearch command line: index, search, get, serve, related, eval, stats.
 
 Each command is a thin shell over one library call: this file parses
 arguments, reads the environment once, calls the library and prints what
@@ -18,6 +18,7 @@ import corpus
 from cli_render import (
     Progress,
     describe,
+    render_excerpt,
     render_related,
     render_report,
     render_text,
@@ -25,7 +26,7 @@ from cli_render import (
     report_line,
 )
 from indexer.errors import NoIndex, NotesearchError
-from search.answers import related_data, report_data, result_data
+from search.answers import excerpt_data, related_data, report_data, result_data
 from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
@@ -175,6 +176,28 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_get(args) -> int:
+    from search.excerpts import parse_location
+
+    try:
+        path, line = parse_location(args.location)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    ensure_index(args)
+    from search import excerpt, open_index
+
+    with open_index(args.index) as index:
+        try:
+            found = excerpt(index, path, line, context=args.context)
+        except ValueError as error:
+            raise UserError(str(error)) from error
+    if found.changed:
+        warn(f"{path} has changed since it was indexed (its lines may have moved): "
+             f"run 'notesearch index --index {args.index}'")
+    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from search import server
     from search.client import ask
@@ -291,6 +314,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
     p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("get", parents=[common], help="the passage at a line of a note, with lines around it")
+    p.add_argument("location", metavar="PATH:LINE", help="a note of the index and a line (as a hit shows them)")
+    p.add_argument("-C", "--context", type=int, default=3, metavar="N",
+                   help="lines of the note to show before and after the passage (default 3)")
+    p.add_argument("--json", action="store_true", help="the passage and its lines as one JSON object")
+    p.set_defaults(run=cmd_get)
 
     p = sub.add_parser("serve", parents=[common], help="keep the index loaded and answer searches fast (localhost)")
     p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")

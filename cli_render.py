@@ -13,12 +13,22 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex, VectorIndexError
+from indexer.errors import (
+    IndexBusy,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NoPassage,
+    OutdatedIndex,
+    OutsideIndex,
+    VectorIndexError,
+)
 from search.answers import display_path
 from search.results import RelatedResult
 
 if TYPE_CHECKING:
     from search.evaluation import Report
+    from search.excerpts import Excerpt
 
 
 class Progress:
@@ -100,6 +110,19 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
     return "\n".join(lines)
 
 
+def render_excerpt(found: Excerpt) -> str:
+    """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
+    p = found.passage
+    heading = " › ".join(part for part in (p.display_title, p.section) if part)
+    end = f"-{p.line_end}" if p.line_end != p.line_start else ""
+    lines = [f"{display_path(p.path)}:{p.line_start}{end} — {heading}"]
+    width = len(str(found.first + len(found.lines) - 1))
+    for number, text in enumerate(found.lines, found.first):
+        mark = ">" if p.line_start <= number <= p.line_end else " "
+        lines.append(f"{mark} {number:>{width}} │ {text}".rstrip())
+    return "\n".join(lines)
+
+
 def report_summary(report: dict) -> str:
     """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were), of a report_data dict."""
     line = (f"added {report['added']}, updated {report['updated']}, removed {report['removed']}, "
@@ -132,4 +155,10 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: wait for it, or give --wait SECONDS"
     if isinstance(error, MissingFolder) and error.recorded:
         return f"{error}: give the files or folders to index"
+    if isinstance(error, OutsideIndex):
+        return f"{error}: only notes of the index can be opened"
+    if isinstance(error, NoPassage) and error.unreadable:
+        return f"{error}: {again} if it was moved or deleted"
+    if isinstance(error, NoPassage) and error.line is None:
+        return f"{error}: {again} if it is new"
     return str(error)
