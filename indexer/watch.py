@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 
 from corpus.reading import NOTE_SUFFIXES
@@ -35,9 +36,11 @@ logger = logging.getLogger(__name__)
 # Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
 # autosave files, backups, JetBrains' safe-write copies.
 EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
+ADDED = 1  # watchfiles.Change.added
 QUIET = 0.5  # seconds without changes that end a burst
 LONGEST = 5.0  # seconds after its first change that a burst is cut off anyway
 RECHECK = 10.0  # seconds between looks at the manifest for other folders (an `index PATH` elsewhere)
+STEP = 100  # milliseconds: how often watchfiles looks at what it has gathered (and at `stop`)
 
 
 class NoteChanges:
@@ -69,8 +72,8 @@ class NoteChanges:
             return False  # as corpus.reading.find_note_files matches them
         if name.lower().endswith(NOTE_SUFFIXES):
             return True
-        if os.path.isdir(path):
-            return not name.startswith(".") and _holds_notes(path)  # a folder of notes moved in
+        if os.path.isdir(path):  # a folder of notes moved in (a folder merely touched is not a change)
+            return change == ADDED and not name.startswith(".") and _holds_notes(path)
         prefix = path + os.sep  # gone: a folder of indexed notes deleted or moved out
         return any(file.startswith(prefix) for file in self.files)
 
@@ -106,17 +109,28 @@ def watch_notes(directory: str, changed: Callable[[], None], stop: threading.Eve
             continue
         notes = NoteChanges(manifest, directory)
         watched = (manifest.roots, manifest.exclude)
+        first = last = 0.0  # when the pending burst began and when it last grew (0: none pending)
+        checked = time.monotonic()
         try:
-            for changes in watch(*roots, watch_filter=notes, debounce=int(longest * 1000), step=int(quiet * 1000),
-                                 stop_event=stop, rust_timeout=int(RECHECK * 1000), yield_on_timeout=True,
+            # watchfiles yields a batch once its set of changes stops growing for `step`; a note saved
+            # again and again is one member of that set, so the quiet period is timed here instead.
+            for changes in watch(*roots, watch_filter=notes, debounce=int(longest * 1000), step=STEP,
+                                 stop_event=stop, rust_timeout=int(quiet * 1000), yield_on_timeout=True,
                                  debug=False, raise_interrupt=False, force_polling=force_polling,
                                  ignore_permission_denied=True):
+                now = time.monotonic()
                 if changes:
+                    first, last = first or now, now
                     logger.info("%d note changes under %s", len(changes), ", ".join(roots))
+                if first and (now - last >= quiet or now - first >= longest):
+                    first = last = 0.0
                     try:
                         changed()
                     except Exception:
                         logger.exception("an update after note changes failed")
+                elif first or now - checked < RECHECK:
+                    continue
+                checked = time.monotonic()
                 try:
                     manifest = read_manifest(directory)
                 except NoIndex:
