@@ -14,6 +14,8 @@ import pytest
 from conftest import BUNDLED_NOTES, ROOT, line_of
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from indexer import build
+
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 # One hash seed for both sides: `related` lists tied shared terms in set order (search/related_papers.py).
@@ -112,3 +114,33 @@ def test_stdout_carries_only_protocol_even_while_the_first_index_is_built(tmp_pa
     hit = replies[1]["result"]["structuredContent"]["hits"][0]
     assert hit["path"].endswith("dl-research-trends-2022-2024.md")
     assert b"building the index of the bundled notes" in err and server.returncode == 0
+
+
+@pytest.mark.slow
+def test_with_watch_a_new_note_is_found_and_status_says_so(notes_dir, tmp_path, embedder):
+    folder = notes_dir({"garden.md": "# Garden\n\nTomatoes need full sun.\n"})
+    index = str(tmp_path / "index")
+    build([str(folder)], index, embedder=embedder)
+
+    async def main():
+        params = StdioServerParameters(command=sys.executable,
+                                       args=[str(ROOT / "cli.py"), "mcp", "--watch", "--index", index],
+                                       cwd=str(tmp_path), env=ENV)
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await anyio.sleep(1.0)  # the watcher is set up
+            (folder / "kitchen.md").write_text("# Kitchen\n\nCucumbers pickled in brine.\n", encoding="utf-8")
+            for _ in range(80):
+                result = await session.call_tool("search", {"query": "cucumbers", "mode": "keyword"})
+                if result.structured_content["hits"]:
+                    break
+                await anyio.sleep(0.1)
+            return result, await session.call_tool("status", {})
+
+    found, status = anyio.run(main)
+    assert found.structured_content["hits"][0]["path"] == str(folder / "kitchen.md")
+    assert status.structured_content["watching"] is True and status.structured_content["generation"] == 2
+    last = status.structured_content["last_run"]
+    assert last["by"] == "watch" and last["error"] is None and last["finished"][:4].isdigit()
+    report = last["report"]
+    assert (report["generation"], report["added"], report["updated"], report["removed"]) == (2, 1, 0, 0)
