@@ -17,14 +17,27 @@ MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 GARDEN = "# Garden\n\nTomatoes need\nfull sun.\n\n- water daily\n- mulch in May\n\nLast line.\n"
 
 
-@pytest.fixture
-def garden(notes_dir, tmp_path, embedder):
-    """A small index of a notes folder holding garden.md and an excluded draft; yields (folder, index)."""
-    folder = notes_dir({"garden.md": GARDEN, "draft.md": "# Draft\n\nNot indexed.\n"})
-    directory = str(tmp_path / "index")
+def make_garden(root, embedder):
+    """A notes folder holding garden.md and an excluded draft, indexed; yields (folder, open index)."""
+    folder = root / "notes"
+    folder.mkdir()
+    (folder / "garden.md").write_text(GARDEN, encoding="utf-8")
+    (folder / "draft.md").write_text("# Draft\n\nNot indexed.\n", encoding="utf-8")
+    directory = str(root / "index")
     build([str(folder)], directory, embedder=embedder, exclude=["draft.md"])
     with open_index(directory, embedder) as index:
         yield folder, index
+
+
+@pytest.fixture(scope="module")
+def garden(tmp_path_factory, embedder):
+    """Read only: tests that change the notes use `fresh_garden`."""
+    yield from make_garden(tmp_path_factory.mktemp("garden"), embedder)
+
+
+@pytest.fixture
+def fresh_garden(tmp_path, embedder):
+    yield from make_garden(tmp_path, embedder)
 
 
 @pytest.mark.parametrize("location, expected", [
@@ -56,10 +69,10 @@ def test_the_passage_holding_a_line_comes_with_its_surroundings_from_disk(garden
     assert not found.changed
 
 
-def test_a_path_relative_to_the_callers_folder_names_the_same_note(garden, tmp_path):
+def test_a_path_relative_to_the_callers_folder_names_the_same_note(garden):
     folder, index = garden
     absolute = excerpt(index, str(folder / "garden.md"), 3, context=0)
-    relative = excerpt(index, "notes/garden.md", 3, context=0, cwd=str(tmp_path))
+    relative = excerpt(index, "notes/garden.md", 3, context=0, cwd=str(folder.parent))
     assert absolute == relative
     assert relative.passage.text == "Tomatoes need full sun." and relative.lines == ("Tomatoes need", "full sun.")
 
@@ -74,8 +87,8 @@ def test_the_pieces_of_a_long_paragraph_come_back_as_one_passage(bundled_index):
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../../../../../../etc/passwd", "notes/../outside.md",
                                   "notes/link.md"])
-def test_a_path_outside_the_indexed_folders_is_refused_with_the_path(garden, tmp_path, path):
-    folder, index = garden
+def test_a_path_outside_the_indexed_folders_is_refused_with_the_path(fresh_garden, tmp_path, path):
+    folder, index = fresh_garden
     (tmp_path / "outside.md").write_text("# Secret\n\nDo not show.\n", encoding="utf-8")
     os.symlink(tmp_path / "outside.md", folder / "link.md")
     with pytest.raises(OutsideIndex) as error:
@@ -92,21 +105,21 @@ def test_a_path_outside_the_indexed_folders_is_refused_with_the_path(garden, tmp
 ])
 def test_a_line_no_passage_holds_is_a_clear_error(garden, name, line, says):
     folder, index = garden
-    (folder / "new.md").write_text("New.\n", encoding="utf-8")
+    (folder / "new.md").write_text("New.\n", encoding="utf-8")  # on disk, not in the index
     with pytest.raises(NoPassage, match=says) as error:
         excerpt(index, str(folder / name), line)
     assert error.value.path == str(folder / name)
 
 
-def test_a_note_changed_since_indexing_is_read_as_it_is_now_and_says_so(garden):
-    folder, index = garden
+def test_a_note_changed_since_indexing_is_read_as_it_is_now_and_says_so(fresh_garden):
+    folder, index = fresh_garden
     (folder / "garden.md").write_text(GARDEN.replace("full sun.", "full sun, and shade at noon."), encoding="utf-8")
     found = excerpt(index, str(folder / "garden.md"), 3, context=0)
     assert found.changed and found.lines == ("Tomatoes need", "full sun, and shade at noon.")
 
 
-def test_a_deleted_note_is_a_clear_error(garden):
-    folder, index = garden
+def test_a_deleted_note_is_a_clear_error(fresh_garden):
+    folder, index = fresh_garden
     (folder / "garden.md").unlink()
     with pytest.raises(NoPassage, match="cannot read"):
         excerpt(index, str(folder / "garden.md"), 3)
