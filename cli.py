@@ -204,7 +204,8 @@ def cmd_serve(args) -> int:
     ensure_index(args)
 
     def ready(served: server.NoteServer) -> None:
-        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}); "
+        watching = ", indexing its notes as they change" if args.watch else ""
+        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}){watching}; "
               "stop with Ctrl-C", flush=True)
 
     try:
