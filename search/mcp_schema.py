@@ -13,6 +13,12 @@ from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
 
+class PlaceData(TypedDict):
+    path: str
+    line_start: int
+    line_end: int
+
+
 class HitData(TypedDict):
     """One hit, as `search --json` prints it."""
 
@@ -27,6 +33,7 @@ class HitData(TypedDict):
     vector_rank: int | None
     snippet: Annotated[str, Field(description="the passage with the matched words in **bold**, shortened")]
     text: Annotated[str, Field(description="the passage's whole text")]
+    also: Annotated[list[PlaceData], Field(description="other places that hold the very same text")]
     reasons: NotRequired[Annotated[list[str], Field(description="why a related result was chosen")]]
 
 

@@ -180,6 +180,8 @@ def _absolute(data: dict, hits) -> dict:
     """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
     for shown, hit in zip(data["hits"], hits):
         shown["path"] = hit.passage.path
+        for place, (path, _first, _last) in zip(shown["also"], hit.also):
+            place["path"] = path
     return data
 
 

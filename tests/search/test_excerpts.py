@@ -14,7 +14,8 @@ from search.excerpts import parse_location
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 
-GARDEN = "# Garden\n\nTomatoes need\nfull sun.\n\n- water daily\n- mulch in May\n\nLast line.\n"
+# Three sections: short passages of one section would be joined into one answer.
+GARDEN = "# Garden\n\nTomatoes need\nfull sun.\n\n## Care\n- water daily\n- mulch in May\n\n## End\nLast line.\n"
 
 
 def make_garden(root, embedder):
@@ -56,10 +57,10 @@ def test_a_location_without_a_line_from_1_is_refused(location):
 
 
 @pytest.mark.parametrize("line, first, lines", [
-    (3, 1, ("# Garden", "", "Tomatoes need", "full sun.", "", "- water daily")),
-    (4, 1, ("# Garden", "", "Tomatoes need", "full sun.", "", "- water daily")),
-    (7, 5, ("", "- water daily", "- mulch in May", "", "Last line.")),
-    (9, 7, ("- mulch in May", "", "Last line.")),
+    (3, 1, ("# Garden", "", "Tomatoes need", "full sun.", "", "## Care")),
+    (4, 1, ("# Garden", "", "Tomatoes need", "full sun.", "", "## Care")),
+    (8, 5, ("", "## Care", "- water daily", "- mulch in May", "", "## End")),  # the two items are one answer
+    (11, 9, ("", "## End", "Last line.")),
 ])
 def test_the_passage_holding_a_line_comes_with_its_surroundings_from_disk(garden, line, first, lines):
     folder, index = garden
