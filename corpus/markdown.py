@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
+from corpus.inline import strip_inline, strip_inline_links
 from corpus.model import Note, Passage
 from corpus.papers import PaperTable, split_row
 
@@ -20,7 +20,7 @@ from corpus.papers import PaperTable, split_row
 TARGET_PIECE = 300
 MAX_PIECE = 500
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -30,57 +30,6 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：])")
 _HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-_EMPHASIS = re.compile(r"\\?\*+|(?<![\w\\])__?(?=\S)|(?<=\S)__?(?!\w)")
-_CODE_TICKS = re.compile(r"`+")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
-# Stands in the text for a link's end while the line is stripped (a private-use character).
-_MARK = "\ue000"
-
-
-def strip_inline(line: str) -> str:
-    """The text of one line with inline markdown removed (emphasis, links, code ticks)."""
-    return strip_inline_links(line)[0]
-
-
-def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
-    """The text of one line without inline markdown, and each link's target with the offset where its label ends.
-
-    A link keeps its label in the text; its target (a URL whose words often
-    name the linked page, e.g. `…/self-supervised-learning-trends#:~:text=…`)
-    is returned apart, for the index to search.
-    """
-    targets: list[str] = []
-
-    def mark(match: re.Match) -> str:
-        targets.append(_link_target(match.group()))
-        return match.group(1) + _MARK
-
-    line = _IMAGE.sub(r"\1", line.replace(_MARK, ""))
-    line = _LINK.sub(mark, line)
-    line = _HTML_TAG.sub("", line)
-    line = _EMPHASIS.sub("", line)
-    line = _CODE_TICKS.sub("", line)
-    line = _ESCAPE.sub(r"\1", line)
-    parts = line.split(_MARK)
-    text = "".join(parts)
-    stripped = text.strip()
-    lead = len(text) - len(text.lstrip())
-    links, offset = [], 0
-    for part, target in zip(parts, targets):
-        offset += len(part)
-        links.append((min(max(offset - lead, 0), len(stripped)), target))
-    return stripped, links
-
-
-def _link_target(link: str) -> str:
-    """The target of a markdown link `[label](target "title")`, percent-decoded."""
-    target = link[link.index("](") + 2:-1].strip()
-    target = re.sub(r"""\s+(?:"[^"]*"|'[^']*')$""", "", target).strip("<>")
-    return unquote(target)
 
 
 @dataclass
@@ -152,7 +101,7 @@ def _blocks(lines: list[str], first_line: int):
         if atx:
             if current:
                 yield flush()
-            yield _Block("heading", number, [len(atx.group(1)), atx.group(2) or ""])
+            yield _Block("heading", number, [len(atx.group(1)), _heading_text(line[atx.end():])])
             i += 1
             continue
         setext = _SETEXT.match(line)
@@ -193,6 +142,19 @@ def _blocks(lines: list[str], first_line: int):
         yield flush()
 
 
+def _heading_text(rest: str) -> str:
+    """The text of an ATX heading after its opening `#`s, without its closing `#`s (`## Title ##`).
+
+    Closing `#`s count only after a space, so `# C#` keeps its `#`. (Done without a
+    regular expression: `(.*?)[ \t#]*$` took quadratic time on a line of `# # # …`.)
+    """
+    text = rest.strip(" \t")
+    bare = text.rstrip("#")
+    if not bare:
+        return ""
+    return bare.rstrip(" \t") if bare != text and bare[-1] in " \t" else text
+
+
 def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
     if block.kind == "code":
         texts = [line.rstrip() for line in block.lines]
@@ -209,14 +171,15 @@ def _text_passages(note: Note, block: _Block, section: str) -> list[Passage]:
     if not text.strip():
         return []
     pieces = split_long(text)
+    offsets = [offset for offset, _target in links]
     out = []
     for n, (begin, end) in enumerate(pieces):
         # The span of a piece is that of its first and last visible character: a piece
         # that starts with the space joining two lines belongs to the second line only.
         piece = text[begin:end]
-        # A link belongs to the piece holding the end of its label.
-        piece_links = tuple(dict.fromkeys(target for offset, target in links
-                                          if begin < offset <= end or (offset == begin == 0)))
+        # A link belongs to the piece holding the end of its label (links are in text order).
+        low = 0 if begin == 0 else bisect.bisect_right(offsets, begin)
+        piece_links = tuple(dict.fromkeys(target for _offset, target in links[low:bisect.bisect_right(offsets, end)]))
         begin += len(piece) - len(piece.lstrip())
         end -= len(piece) - len(piece.rstrip())
         first = block.first + bisect.bisect_right(starts, begin) - 1

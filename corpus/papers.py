@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from corpus.inline import link_labels
 from corpus.model import Paper
 
 _YEAR_HEADER = re.compile(r"年份|年代|^年$|year|date", re.IGNORECASE)
@@ -17,11 +18,12 @@ _WORK_HEADER = re.compile(r"作者|标题|论文|题目|author|title|paper", re.
 _NOTE_HEADER = re.compile(r"注释|注解|备注|说明|评论|简介|摘要|note|comment|remark|summary|description|abstract",
                           re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
-_ITALIC = re.compile(r"(?<![*\w])(\*{1,2}|_)(?!\s)(.+?)(?<!\s)\1(?![*\w])")
+# The title holds no mark of its own kind: so the scan from each mark stops at the next one, and a
+# cell of `_a _a _a …` takes linear time (with `.+?` every mark scanned to the end of the cell).
+_ITALIC = re.compile(r"(?<![*\w])(\*\*|\*|_)(?!\s)((?:(?!\1).)+?)(?<!\s)\1(?![*\w])")
 _AUTHOR_SEPARATOR = re.compile(r"\s*(?:、|，|,|;|；|&|\band\b|和|与|及)\s*")
 _TRAILING = " ，,:：;；.。"
 _PIPE = re.compile(r"(?<!\\)\|")
-_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
 _MARKUP = re.compile(r"\\?\*+|`+")
 
 
@@ -61,7 +63,7 @@ class PaperTable:
         if max(self.year, self.work) >= len(cells):
             return None
         found = _YEAR.search(cells[self.year])
-        work = _LINK.sub(r"\1", cells[self.work])
+        work = link_labels(cells[self.work])
         if not found or not work.strip():
             return None
         italic = _ITALIC.search(work)
@@ -88,4 +90,4 @@ def split_authors(text: str) -> tuple[str, ...]:
 
 def _plain(text: str) -> str:
     """`text` without links, emphasis marks and code ticks."""
-    return _MARKUP.sub("", _LINK.sub(r"\1", text)).strip()
+    return _MARKUP.sub("", link_labels(text)).strip()

@@ -148,6 +148,15 @@ def test_setext_headings_set_the_section(notes_dir):
         "under big": "Big Title", "under small": "Big Title > Small title", "under two": "Big Title > Two line heading"}
 
 
+@pytest.mark.parametrize("heading, section", [
+    ("## Title ##", "Title"), ("# C#", "C#"), ("# Title #  ", "Title"), ("#  spaced  ", "spaced"),
+    ("### ###", ""), ("# a # b", "a # b"), ("#\tTab", "Tab"),
+])
+def test_closing_hashes_of_a_heading_go_only_after_a_space(notes_dir, heading, section):
+    _path, [p] = note_passages(notes_dir, f"{heading}\n\ntext\n")
+    assert p.section == section
+
+
 def test_hash_without_space_is_text_not_heading(notes_dir):
     _path, [p] = note_passages(notes_dir, "#hashtag and text\n")
     assert (p.text, p.section) == ("#hashtag and text", "")
