@@ -10,7 +10,8 @@ class Note:
     """One note file: its decoded text and the metadata from its front matter.
 
     `body_line` is the 1-based line where the body starts (after front matter),
-    so passages keep the line numbers of the file itself.
+    so passages keep the line numbers of the file itself. `warnings` say what
+    could not be read as written (bad bytes, a skipped front matter).
     """
 
     path: str
@@ -19,6 +20,7 @@ class Note:
     date: str = ""
     tags: tuple[str, ...] = ()
     body_line: int = 1
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,17 @@
-"""Find note files under the given paths, decode them and read their front matter."""
+"""Find note files under the given paths and read them into Notes (decoding.py, frontmatter.py)."""
 
 from __future__ import annotations
 
-import codecs
 import errno
 import fnmatch
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from corpus.decoding import decode
+from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.model import Note
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -111,97 +109,36 @@ def read_bytes(file: NoteFile) -> bytes:
     return data
 
 
-def decode(data: bytes) -> str:
-    """Text of a note in UTF-8 (with or without BOM), UTF-16 with BOM, GB18030 or Latin-1.
-
-    Raises ValueError for binary data.
-    """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise ValueError(f"invalid {encoding} text") from error
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-        if _mostly_han(text):
-            return text
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("latin-1")
-    if sum(ch.isprintable() or ch in "\t\r\n" for ch in text[:8192]) < 0.95 * len(text[:8192]):
-        raise ValueError("binary file (not text in any known encoding)")
-    return text
-
-
-# Han ideographs (with extensions A-G and compatibility forms), CJK punctuation and full-width forms.
-_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
-
-
-def _mostly_han(text: str) -> bool:
-    """Whether the non-ASCII characters of a GB18030 reading are Chinese (else it was another encoding)."""
-    wide = [ch for ch in text[:20000] if ord(ch) > 127]
-    return not wide or sum(bool(_CHINESE.match(ch)) for ch in wide) >= 0.9 * len(wide)
-
-
-def parse_note(path: str, text: str) -> Note:
+def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
     """A Note from decoded text: front matter becomes metadata, not body.
 
-    Line numbers stay those of the file: `body_line` says where the body starts.
+    Line numbers stay those of the file: `body_line` says where the body
+    starts. `warnings` (from decoding) and a skipped header end up in the
+    note's `warnings`.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta: dict = {}
-    body_line = 1
     lines = text.split("\n")
-    if lines and lines[0].strip() == "---":
-        for i in range(1, len(lines)):
-            if lines[i].strip() in ("---", "..."):
-                # Broken YAML between the fences is still front matter (metadata lost, never body);
-                # a block that parses to something other than a mapping was a thematic break.
-                try:
-                    loaded = yaml.safe_load("\n".join(lines[1:i]))
-                except yaml.YAMLError:
-                    loaded = {}
-                if isinstance(loaded, dict):
-                    meta = loaded
-                    body_line = i + 2
-                break
-    body = "\n".join(lines[body_line - 1:])
+    header = read_front_matter(lines)
+    body = "\n".join(lines[header.body_line - 1:])
     return Note(
         path=path,
         text=body,
-        title=_text_of(meta.get("title")) or _first_heading(body) or Path(path).stem,
-        date=_text_of(meta.get("date")),
-        tags=_tags_of(meta.get("tags")),
-        body_line=body_line,
+        title=text_of(header.meta.get("title")) or _first_heading(body) or Path(path).stem,
+        date=text_of(header.meta.get("date")),
+        tags=tags_of(header.meta.get("tags")),
+        body_line=header.body_line,
+        warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
     )
-
-
-def _text_of(value: object) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _tags_of(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.replace(",", " ").split()
-    if isinstance(value, list):
-        return tuple(str(tag).strip() for tag in value if str(tag).strip())
-    return ()
 
 
 def _first_heading(body: str) -> str:
     for line in body.split("\n"):
         if line.startswith("# "):
-            return line[2:].strip().strip("#").strip()
+            return text_of(line[2:].strip().strip("#"))
     return ""
 
 
 def read_note(file: NoteFile) -> Note:
     """Read, decode and parse one note file; raises OSError or ValueError with a reason."""
-    return parse_note(file.path, decode(read_bytes(file)))
+    decoded = decode(read_bytes(file))
+    return parse_note(file.path, decoded.text, decoded.warnings)

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from whoosh.index import EmptyIndexError
 
+from corpus.decoding import Decoded, decode
 from corpus.markdown import passages_of
 from corpus.model import Passage
-from corpus.reading import Skipped, decode, find_note_files, parse_note, read_bytes
+from corpus.reading import Skipped, find_note_files, parse_note, read_bytes
 from indexer import keyword, vectors
 from indexer.analysis import load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -102,7 +103,7 @@ class _Scan:
     """
 
     hashes: dict[str, str]
-    texts: dict[str, str]
+    texts: dict[str, Decoded]
     skipped: list[Skipped]
     added: list[str]
     updated: list[str]
@@ -141,7 +142,7 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
                                skipped=tuple(scan.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
         report = _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
-        return replace(report, warnings=tuple(warnings))
+        return replace(report, warnings=(*warnings, *report.warnings))
 
 
 def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
@@ -215,7 +216,7 @@ def _scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | No
     files, skipped = find_note_files(paths, exclude)
     old = current.files if current else {}
     hashes: dict[str, str] = {}
-    texts: dict[str, str] = {}
+    texts: dict[str, Decoded] = {}
     for file in files:
         try:
             content = read_bytes(file)
@@ -263,8 +264,10 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
+    notices: list[str] = []
     for path in scan.added + scan.updated + list(scan.renamed):
-        note = parse_note(path, scan.texts[path])
+        note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
         parsed[path] = passages_of(note)
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
@@ -340,7 +343,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: _Scan, mod
     return BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        skipped=tuple(scan.skipped), changed=True, timings=timings,
+        skipped=tuple(scan.skipped), changed=True, timings=timings, warnings=tuple(notices),
     )
 
 

@@ -169,3 +169,19 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     assert report.summary() == "added 0, updated 1, removed 1, unchanged 1, renamed 1" and report.embedded == 0
     with open_index(index, embedder=embedder) as opened:
         assert len(opened.vector_index().ids) == report.passages == 4
+
+
+def test_a_note_read_with_a_problem_is_indexed_and_the_report_says_what(notes_dir, tmp_path, embedder):
+    notes = notes_dir({
+        "bomb.md": "---\na: &a [x, x]\nb: &b [*a, *a]\ntitle: *b\n---\n# 炸弹\n\n正文照样索引 bomb body.\n",
+        "stray.md": "# 散字节\n\n一个多余的字节不该丢掉整篇笔记 stray byte.\n".encode() + b"\xff",
+    })
+    report = build([str(notes)], str(tmp_path / "index"), embedder=embedder)
+    assert report.added == 2 and report.skipped == ()
+    assert sorted(report.warnings) == [
+        f"{notes / 'bomb.md'}: front matter not read (YAML aliases are not allowed, line 3); the body is indexed",
+        f"{notes / 'stray.md'}: 1 byte is not valid UTF-8 (shown as \ufffd)",
+    ]
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        for query, name in (("bomb body", "bomb.md"), ("stray byte", "stray.md")):
+            assert os.path.basename(search(index, query, mode="keyword").hits[0].passage.path) == name
