@@ -30,25 +30,53 @@ class Skipped:
 
 @dataclass(frozen=True)
 class NoteFile:
-    """A note file found on disk, not yet read."""
+    """A note file found on disk, not yet read.
+
+    `path` names the note everywhere (index, results, `path:line`); it is
+    `os_path` itself unless that is not valid UTF-8 (see display_path).
+    """
 
     path: str
     root: str
+    os_path: str = ""
+
+    @property
+    def source(self) -> str:
+        """The path to open."""
+        return self.os_path or self.path
+
+
+def display_path(path: str) -> str:
+    """`path` as valid Unicode: the bytes of a name that are not UTF-8 written as `\\xff`.
+
+    Python holds such bytes as lone surrogates, which no index, JSON file or
+    terminal accepts. The result is what the index stores and shows, and what
+    a user may type back (`related --passage 'bad\\xff.md:1'`).
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return path
 
 
 def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
 
     A glob matches the path relative to its root, or the file name. Hidden
-    folders are skipped; symbolic links to folders are not followed (no loops).
+    folders are skipped; symbolic links to folders are not followed (no loops),
+    and a symbolic link to a file outside every folder of `paths` is skipped:
+    a notes folder may come from someone else, and `x.md -> /etc/shadow` must
+    not put that file in the index. A file given by itself is always read.
     """
     patterns = tuple(exclude)
+    roots = [Path(given).expanduser() for given in paths]
+    folders = [os.path.realpath(root) for root in roots if root.is_dir()]
     found: dict[str, NoteFile] = {}
     skipped: list[Skipped] = []
-    for given in paths:
-        root = Path(given).expanduser()
+    for root in roots:
         if not root.exists():
-            skipped.append(Skipped(str(root), "no such file or folder"))
+            skipped.append(Skipped(display_path(str(root)), "no such file or folder"))
             continue
         if root.is_file():
             candidates: Iterator[Path] = iter([root])
@@ -63,13 +91,26 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) ->
             if not file.name.lower().endswith(NOTE_SUFFIXES):
                 continue
             absolute = os.path.abspath(file)
-            found.setdefault(absolute, NoteFile(absolute, os.path.abspath(base)))
+            shown = display_path(absolute)
+            if file is not root and file.is_symlink() and not _inside(os.path.realpath(file), folders):
+                skipped.append(Skipped(shown, "symbolic link to a file outside the indexed folders: not followed"))
+                continue
+            if shown in found and found[shown].source != absolute:
+                skipped.append(Skipped(shown, "two files have this name once bytes that are not UTF-8 are "
+                                              "written as \\xNN: one is not indexed"))
+                continue
+            found.setdefault(shown, NoteFile(shown, display_path(os.path.abspath(base)),
+                                             absolute if shown != absolute else ""))
     return [found[key] for key in sorted(found)], skipped
+
+
+def _inside(path: str, folders: list[str]) -> bool:
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
-        skipped.append(Skipped(str(error.filename), f"cannot list folder: {error.strerror}"))
+        skipped.append(Skipped(display_path(str(error.filename)), f"cannot list folder: {error.strerror}"))
 
     for folder, dirs, files in os.walk(root, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -90,9 +131,9 @@ def read_bytes(file: NoteFile) -> bytes:
     and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
     """
     try:
-        fd = os.open(file.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(file.source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        if error.errno == errno.ENOENT and os.path.islink(file.path):
+        if error.errno == errno.ENOENT and os.path.islink(file.source):
             raise ValueError("broken symbolic link") from error
         if error.errno == errno.ELOOP:
             raise ValueError("symbolic link loop") from error

@@ -93,7 +93,8 @@ class Manifest:
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
         }
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:

@@ -9,7 +9,7 @@ import pytest
 
 from corpus.decoding import decode
 from corpus.frontmatter import MAX_TAGS, MAX_TITLE_CHARS
-from corpus.reading import MAX_NOTE_BYTES, NoteFile, find_note_files, parse_note, read_bytes
+from corpus.reading import MAX_NOTE_BYTES, NoteFile, display_path, find_note_files, parse_note, read_bytes
 
 CHINESE = "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"
 LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la crêpe.\n"
@@ -168,3 +168,47 @@ def test_front_matter_fields_shown_in_every_passage_are_bounded():
     text = "---\ntitle: " + "长" * 5000 + "\ntags: [" + ", ".join(f"t{n}" for n in range(1000)) + "]\n---\nbody\n"
     note = parse_note("n.md", text)
     assert len(note.title) == MAX_TITLE_CHARS and len(note.tags) == MAX_TAGS
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/notes/plain.md", "/notes/plain.md"),
+    ("/notes/中文.md", "/notes/中文.md"),
+    (os.fsdecode(b"/notes/bad\xff.md"), "/notes/bad\\xff.md"),
+    (os.fsdecode(b"/n\xfe\xfe/x.md"), "/n\\xfe\\xfe/x.md"),
+])
+def test_display_path_writes_bytes_that_are_not_utf8_as_escapes(path, shown):
+    assert display_path(path) == shown
+    display_path(path).encode("utf-8")
+
+
+def test_a_note_whose_name_is_not_utf8_is_found_under_its_shown_name(tmp_path):
+    (tmp_path / "ok.md").write_text("x", encoding="utf-8")
+    raw = os.path.join(os.fsencode(tmp_path), b"bad\xff.md")
+    with open(raw, "wb") as f:
+        f.write(b"# bad name\n")
+    files, skipped = find_note_files([tmp_path])
+    assert skipped == []
+    assert [f.path for f in files] == [f"{tmp_path}/bad\\xff.md", f"{tmp_path}/ok.md"]
+    assert read_bytes(files[0]) == b"# bad name\n"
+
+
+def test_symbolic_links_to_files_outside_the_indexed_folders_are_skipped(tmp_path):
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    (notes / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret", encoding="utf-8")
+    (notes / "real.md").write_text("real", encoding="utf-8")
+    (notes / "sub" / "inner.md").symlink_to(notes / "real.md")
+    (notes / "shadow.md").symlink_to("/etc/shadow")
+    (notes / "secret.md").symlink_to(outside / "secret.md")
+    (notes / "relative.md").symlink_to("../outside/secret.md")
+    files, skipped = find_note_files([notes])
+    assert sorted(os.path.relpath(f.path, notes) for f in files) == ["real.md", os.path.join("sub", "inner.md")]
+    reason = "symbolic link to a file outside the indexed folders: not followed"
+    assert sorted((os.path.basename(s.path), s.reason) for s in skipped) == [
+        ("relative.md", reason), ("secret.md", reason), ("shadow.md", reason)]
+    # Indexed together with the folder it points into, or named by itself, it is read.
+    files, skipped = find_note_files([notes, outside])
+    assert "secret.md" in {os.path.basename(f.path) for f in files if f.path.startswith(str(notes))}
+    files, skipped = find_note_files([notes / "secret.md"])
+    assert [f.path for f in files] == [str(notes / "secret.md")] and skipped == []

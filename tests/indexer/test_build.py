@@ -185,3 +185,18 @@ def test_a_note_read_with_a_problem_is_indexed_and_the_report_says_what(notes_di
     with open_index(str(tmp_path / "index"), embedder=embedder) as index:
         for query, name in (("bomb body", "bomb.md"), ("stray byte", "stray.md")):
             assert os.path.basename(search(index, query, mode="keyword").hits[0].passage.path) == name
+
+
+def test_a_note_whose_name_is_not_utf8_is_indexed_and_the_others_still_update(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    with open(os.path.join(os.fsencode(notes), b"bad\xff.md"), "wb") as f:
+        f.write("# 坏名字\n\n文件名不是 UTF-8 的笔记 undecodable name.\n".encode())
+    first = build([str(notes)], index, embedder=embedder)
+    assert (first.added, first.skipped) == (5, ())
+    (notes / "a.md").write_text(NOTES["a.md"] + "\n更新之后 updated later.\n", encoding="utf-8")
+    second = build([str(notes)], index, embedder=embedder)
+    assert second.summary() == "added 0, updated 1, removed 0, unchanged 4"
+    with open_index(index, embedder=embedder) as opened:
+        hit = search(opened, "undecodable name", mode="keyword").hits[0]
+        assert hit.passage.path == f"{notes}/bad\\xff.md"
+        assert search(opened, "updated later", mode="keyword").hits[0].passage.path == str(notes / "a.md")
