@@ -22,6 +22,7 @@ from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F
 
 from indexer.analysis import HAN, Analyzer, Token, char_grams
+from indexer.keyword import year_query
 from indexer.stopwords import ENGLISH_STOP_WORDS
 from search.query import FieldTerm, Group, Not, ParsedQuery, Phrase, Word, YearRange
 from search.scorer import ArrayScorer, BestField
@@ -284,7 +285,7 @@ class QueryCompiler:
         if isinstance(node, FieldTerm):
             return self.field(node)
         if isinstance(node, YearRange):
-            return wq.NumericRange("year", node.low, node.high)
+            return year_query(node.low, node.high)
         if isinstance(node, Not):
             inner = self._node(node.node)
             return wq.AndNot(wq.Every(), inner) if inner is not None else None
