@@ -39,6 +39,20 @@ def default_index_dir() -> str:
 
 # ---------------------------------------------------------------- rendering
 
+# Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
+# screen, `\x1b]0;…\x07` sets the window title, U+202E reverses what follows), written as escapes instead.
+# C0 controls but tab (a line break too: every field shown is one line, and so is a warning), DEL, C1
+# controls, bidirectional overrides and isolates, and lone surrogates (which could not even be encoded).
+_ESCAPED = str.maketrans(
+    {cp: f"\\x{cp:02x}" for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) != "\t"}
+    | {cp: f"\\u{cp:04x}" for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]})
+
+
+def shown(text: str) -> str:
+    """One line of `text` safe for a terminal: its control characters written as escapes (`\\x1b`, `\\x0a`)."""
+    return text.translate(_ESCAPED)
+
+
 class Progress:
     """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
 
@@ -63,7 +77,7 @@ class Progress:
 def paper_line(passage) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}"
+    return shown(f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}")
 
 
 def render_related(result: RelatedResult) -> str:
@@ -74,14 +88,14 @@ def render_related(result: RelatedResult) -> str:
     lines = [f"related to {paper_line(result.anchor)}"]
     for hit in result.hits:
         lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
-        lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
+        lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
     return "\n".join(lines)
 
 
 def render_report(report: Report) -> str:
     lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
     for s in report.summaries():
-        lines.append(f"{s.mode:<9}{s.kind:<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
+        lines.append(f"{s.mode:<9}{shown(s.kind):<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
     return "\n".join(lines)
 
 
@@ -93,16 +107,19 @@ def report_json(report: Report, judgements: str) -> str:
 
 
 def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
+    """The human form of one answer (a search.answers.result_data dict, from this process or a server).
+
+    What comes from the notes is shown escaped (see `shown`); colour is added after.
+    """
     lines = []
     if not answer["hits"]:
-        lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
+        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
-        heading = " › ".join(part for part in (hit["title"], hit["section"]) if part)
+        heading = " › ".join(shown(part) for part in (hit["title"], hit["section"]) if part)
         lines.append(f"{hit['rank']:>2}. {heading}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
-        text = hit["snippet"]
+        lines.append(f"    {shown(hit['path'])}:{hit['line_start']}{end}")
+        text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
             text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
@@ -112,14 +129,14 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
             vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
             exact = "  exact match" if hit["exact_match"] else ""
             lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
-                         f"matched: {', '.join(hit['matched']) or '-'}")
+                         f"matched: {shown(', '.join(hit['matched'])) or '-'}")
     if explain and answer["route"]:
         lines.append(f"({answer['route']})")
     return "\n".join(lines)
 
 
 def warn(message: str) -> None:
-    print(f"notesearch: {message}", file=sys.stderr)
+    print(f"notesearch: {shown(message)}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- commands
@@ -210,7 +227,7 @@ def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[
         print(json.dumps(answer, ensure_ascii=False), flush=True)
     else:
         if len(queries) > 1:
-            print(("\n" if n else "") + f"== {queries[n]}")
+            print(("\n" if n else "") + f"== {shown(queries[n])}")
         print(render_text(answer, args.explain, color))
 
 
@@ -251,7 +268,8 @@ def cmd_search(args) -> int:
                 if args.debug:
                     raise
                 warn(f"query {n + 1} failed ({type(error).__name__}: {error}); its answer is empty")
-                answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": [], "route": ""}
+                answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": []}
+                answer.update({"route": ""} if args.explain else {})
                 print_answer(args, queries, n, answer, [], color)
                 status = 1
                 continue
@@ -335,7 +353,7 @@ def cmd_stats(args) -> int:
     with open_index(args.index) as index:
         m = index.manifest
         papers = sum(1 for p in index.passages() if p.paper)
-        print(f"index      {index.directory}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
+        print(f"index      {shown(index.directory)}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
               f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
               f"words      {len(m.words)} learned dictionary words")
     return 0

@@ -9,6 +9,7 @@ reason — its lines are never read as body, and the body is still indexed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -20,6 +21,7 @@ MAX_TAGS = 100
 MAX_TAG_CHARS = 100
 # What a YAML loader may raise on hostile input besides YAMLError: an integer of more than 4,300
 # digits (ValueError), a float overflow, a structure nested past the recursion limit.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LOAD_ERRORS = (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError)
 
 
@@ -41,6 +43,12 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed",
                                               event.start_mark)
         return super().compose_node(parent, index)
+
+
+# Dates stay text as written: `date: 2024-13-45` would raise in the timestamp constructor and lose the header.
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def read_front_matter(lines: list[str]) -> FrontMatter:
@@ -83,7 +91,7 @@ def _reason(error: Exception) -> str:
 
 def text_of(value: object) -> str:
     """A front matter value (a title, a date) as text, at most MAX_TITLE_CHARS long."""
-    return "" if value is None else str(value).strip()[:MAX_TITLE_CHARS].strip()
+    return "" if value is None else _valid(str(value).strip()[:MAX_TITLE_CHARS].strip())
 
 
 def tags_of(value: object) -> tuple[str, ...]:
@@ -92,5 +100,10 @@ def tags_of(value: object) -> tuple[str, ...]:
         value = value.replace(",", " ").split()
     if not isinstance(value, list):
         return ()
-    tags = (str(tag).strip()[:MAX_TAG_CHARS] for tag in value[:MAX_TAGS])
+    tags = (_valid(str(tag).strip()[:MAX_TAG_CHARS]) for tag in value[:MAX_TAGS])
     return tuple(tag for tag in tags if tag)
+
+
+def _valid(text: str) -> str:
+    """`text` without lone surrogates (YAML's `"\\udcff"` makes one), which no index or terminal accepts."""
+    return _SURROGATE.sub("\ufffd", text)

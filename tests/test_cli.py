@@ -263,3 +263,32 @@ def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder
 
     with pytest.raises(MissingNotes, match="no notes to index"):
         build(None, str(tmp_path / "fresh"), embedder=embedder)
+
+
+CONTROL = ["\x1b[2J", "\x1b]0;pwned\x07", "\x9b31m", "\u202e", "\x08", "\x7f"]
+
+
+def test_control_characters_of_notes_and_names_are_escaped_on_a_terminal_and_exact_in_json(tmp_path, capsys, embedder):
+    from indexer.build import build
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "ctl.md").write_text(f"# Title {CONTROL[1]} here\n\nclear {CONTROL[0]} screen {''.join(CONTROL[2:])} end\n",
+                                  encoding="utf-8")
+    (notes / f"odd\n\r{CONTROL[0]}name.md").write_text("newline in the file name\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    for query in ("screen", "newline file name", f"screen {CONTROL[0]}"):
+        code, out, err = main_output(capsys, "search", query, "--mode", "keyword", "--index", index, "-k", "1",
+                                     "--explain")
+        assert code == 0, err
+        raw = [ch for ch in out + err if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e")]
+        assert raw == [], out
+        assert out.count("\n") == 4  # rank and title, path, snippet, explanation: no line broken by a name
+    code, out, _err = main_output(capsys, "search", "screen", "--mode", "keyword", "--index", index, "--json")
+    assert "\\x1b[2J" in cli.render_text(json.loads(out), explain=False, color=False)
+    hit = json.loads(out)["hits"][0]
+    assert hit["title"] == f"Title {CONTROL[1]} here"
+    assert hit["text"] == f"clear {CONTROL[0]} screen {''.join(CONTROL[2:])} end"
+    code, out, _err = main_output(capsys, "search", "newline", "--mode", "keyword", "--index", index, "--json")
+    assert json.loads(out)["hits"][0]["path"] == str(notes / f"odd\n\r{CONTROL[0]}name.md")

@@ -212,3 +212,9 @@ def test_symbolic_links_to_files_outside_the_indexed_folders_are_skipped(tmp_pat
     assert "secret.md" in {os.path.basename(f.path) for f in files if f.path.startswith(str(notes))}
     files, skipped = find_note_files([notes / "secret.md"])
     assert [f.path for f in files] == [str(notes / "secret.md")] and skipped == []
+
+
+def test_front_matter_escapes_give_no_lone_surrogates():
+    note = parse_note("n.md", '---\ntitle: "a\\udcff b"\ntags: ["\\ud800", ok]\ndate: 2024-13-45\n---\nbody\n')
+    assert (note.title, note.tags, note.date) == ("a\ufffd b", ("\ufffd", "ok"), "2024-13-45")
+    note.title.encode("utf-8")
