@@ -33,7 +33,7 @@ from indexer import keyword, vectors
 from indexer.analysis import load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
-from indexer.files import fsync_tree
+from indexer.files import fsync_tree, private_files
 from indexer.generations import (
     INDEX_FORMAT,
     MANIFEST,
@@ -129,7 +129,7 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
-    with writer_lock(directory, wait):
+    with private_files(directory), writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
         paths, model, exclude = _settings(current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT

@@ -189,7 +189,7 @@ def next_generation(directory: str, current: Manifest | None) -> int:
 def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
     """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
     os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
         while True:

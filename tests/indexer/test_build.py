@@ -200,3 +200,35 @@ def test_a_note_whose_name_is_not_utf8_is_indexed_and_the_others_still_update(no
         hit = search(opened, "undecodable name", mode="keyword").hits[0]
         assert hit.passage.path == f"{notes}/bad\\xff.md"
         assert search(opened, "updated later", mode="keyword").hits[0].passage.path == str(notes / "a.md")
+
+
+def _modes(index: str) -> dict[str, int]:
+    """The permission bits of the index folder and of everything in it, by path relative to it."""
+    found = {}
+    for folder, _dirs, files in os.walk(index):
+        for path in [folder, *(os.path.join(folder, name) for name in files)]:
+            found[os.path.relpath(path, index)] = os.lstat(path).st_mode & 0o777
+    return found
+
+
+def test_the_index_is_private_to_its_owner_and_stays_so_across_updates(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    old_umask = os.umask(0o002)  # a permissive umask must not leak into the index
+    try:
+        build([str(notes)], index, embedder=embedder)
+        modes = _modes(index)
+        assert {"lock", "jieba.cache", "manifest.json"} <= set(modes)
+        assert {path: oct(mode) for path, mode in modes.items()
+                if mode != (0o700 if os.path.isdir(os.path.join(index, path)) else 0o600)} == {}
+        # Loosened by someone (or made by an older notesearch): the next update tightens everything again.
+        for path in modes:
+            os.chmod(os.path.join(index, path), 0o755)
+        (notes / "a.md").write_text(NOTES["a.md"] + "\n新的一行。\n", encoding="utf-8")
+        assert build([str(notes)], index, embedder=embedder).generation == 2
+        modes = _modes(index)
+        assert any(path.startswith("gen-000002") for path in modes)
+        assert {path: oct(mode) for path, mode in modes.items()
+                if mode != (0o700 if os.path.isdir(os.path.join(index, path)) else 0o600)} == {}
+        assert os.umask(0o002) == 0o002  # restored after the build
+    finally:
+        os.umask(old_umask)
