@@ -292,6 +292,8 @@ def cmd_serve(args) -> int:
 
     try:
         server.run(args.index, port=args.port, ready=ready)
+    except server.StateFileError as error:
+        raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
         raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
     print("stopped", flush=True)
@@ -436,14 +438,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         # The error classes are imported only now: a search answered by a server never loads their modules.
         from indexer.embedders import EmbedderError
+        from indexer.files import IndexWriteError
         from indexer.generations import IndexBusy, MissingNotes, NoIndex
         from indexer.vectors import VectorIndexError
 
-        known = (UserError, NoIndex, IndexBusy, MissingNotes, EmbedderError, VectorIndexError)
+        known = (UserError, NoIndex, IndexBusy, MissingNotes, EmbedderError, VectorIndexError, IndexWriteError)
         if args.debug or not isinstance(error, known):
             raise
-        warn(f"{error}: run 'notesearch index PATH --index {args.index}' first" if isinstance(error, NoIndex)
-             else str(error))
+        if isinstance(error, NoIndex) and os.path.exists(args.index) and not os.path.isdir(args.index):
+            warn(f"no index at {args.index} (a file, not a folder): give --index a folder")
+        elif isinstance(error, NoIndex):
+            warn(f"{error}: run 'notesearch index PATH --index {args.index}' first")
+        else:
+            warn(str(error))
         return 1
 
 

@@ -33,7 +33,7 @@ from indexer import keyword, vectors
 from indexer.analysis import load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint, load_embedder
-from indexer.files import fsync_tree, private_files
+from indexer.files import fsync_tree, private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
     MANIFEST,
@@ -129,7 +129,8 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
-    with private_files(directory), writer_lock(directory, wait):
+    with write_errors(directory, os.path.join(directory, MANIFEST)), private_files(directory), \
+            writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
         paths, model, exclude = _settings(current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
@@ -141,8 +142,28 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             return BuildReport(current.generation, unchanged=len(scan.unchanged), passages=current.passages,
                                skipped=tuple(scan.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
-        report = _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
+        try:
+            report = _build_generation(directory, current, scan, model, paths, exclude, progress, embedder, started)
+        except OSError:
+            _discard_uncommitted(directory)  # a half-written generation (of a full disk, say) goes at once
+            raise
         return replace(report, warnings=(*warnings, *report.warnings))
+
+
+def _discard_uncommitted(directory: str) -> None:
+    """Remove the generation folders newer than the committed one, if that can be done (under the writer lock).
+
+    When the committed manifest cannot be read, every generation with a manifest of its own is kept.
+    """
+    try:
+        try:
+            top: int | None = read_manifest(directory).generation
+        except NoIndex:
+            top = None if os.path.exists(os.path.join(directory, MANIFEST)) else 0
+        remove_generations(directory, {m.generation for m in committed_generations(directory)
+                                       if top is None or m.generation <= top})
+    except OSError:
+        pass
 
 
 def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:

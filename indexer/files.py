@@ -15,6 +15,37 @@ PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 
 
+class IndexWriteError(OSError):
+    """The index could not be written (disk full, a read-only or unwritable folder, a file in the way).
+
+    Still an OSError, with the errno of the failure; `directory` is the index
+    folder and `intact` says whether a committed index is there, unchanged.
+    """
+
+    def __init__(self, directory: str, error: OSError, intact: bool):
+        super().__init__(error.errno, error.strerror or str(error), error.filename)
+        self.directory = directory
+        self.intact = intact
+
+    def __str__(self) -> str:
+        after = "; the index is as it was" if self.intact else ""
+        return f"cannot write the index at {self.directory}: {self.strerror}{after}"
+
+
+@contextmanager
+def write_errors(directory: str, manifest: str) -> Iterator[None]:
+    """Turn an OSError inside into an IndexWriteError for `directory`, intact if the file `manifest` is there."""
+    try:
+        yield
+    except IndexWriteError:
+        raise
+    except OSError as error:
+        cause = error
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            cause = OSError(errno.ENOTDIR, "it is a file, not a folder", directory)
+        raise IndexWriteError(directory, cause, os.path.isfile(manifest)) from error
+
+
 @contextmanager
 def private_files(directory: str) -> Iterator[None]:
     """Make `directory` (created if missing) and all it holds the owner's alone, and keep what is created

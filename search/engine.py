@@ -92,6 +92,8 @@ class NoteIndex:
 
     def _open_generation(self) -> tuple[Manifest, object, vectors.VectorIndex]:
         """The newest intact generation: its manifest, keyword index and (verified) vectors."""
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise NoIndex(f"no index at {self.directory} (a file, not a folder)")
         try:
             newest = read_manifest(self.directory)
         except NoIndex:
