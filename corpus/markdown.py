@@ -1,8 +1,8 @@
 """A note's markdown → passages with their line spans and heading path.
 
 Paragraphs, list items and table rows become passages; headings become the
-section of the passages under them; code blocks are kept as passages of their
-own. A block longer than MAX_PIECE characters is split at sentence ends, each
+section of the passages under them (and passages themselves when nothing is
+under them); code blocks are kept as passages of their own. A block longer than MAX_PIECE characters is split at sentence ends, each
 piece keeping the lines it came from.
 """
 
@@ -19,6 +19,8 @@ from corpus.papers import PaperTable, split_row
 # Pieces of a long block aim at TARGET_PIECE characters and never exceed MAX_PIECE.
 TARGET_PIECE = 300
 MAX_PIECE = 500
+# A heading longer than this is cut in the section path every passage under it carries.
+MAX_HEADING = 300
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -40,29 +42,48 @@ class _Block:
 
 
 def passages_of(note: Note) -> list[Passage]:
-    """All passages of a note, in reading order."""
+    """All passages of a note, in reading order.
+
+    A heading with nothing under it (no text, no subheading with text) is a
+    passage of its own, so a note of headings only is found by them; a note
+    of front matter only is one passage of its title (with its tags).
+    """
     out: list[Passage] = []
-    headings: list[tuple[int, str]] = []
+    # Open headings: level, text shown in the section path, line, and how many passages came before it.
+    headings: list[tuple[int, str, int, int]] = []
     lines = note.text.split("\n")
 
     def section() -> str:
-        return " > ".join(text for _level, text in headings)
+        return " > ".join(heading[1] for heading in headings)
 
-    def set_heading(level: int, text: str) -> None:
+    def close(level: int) -> None:
         while headings and headings[-1][0] >= level:
-            headings.pop()
-        if text:
-            headings.append((level, text))
+            _level, text, line, before = headings.pop()
+            if len(out) == before:
+                out.append(Passage(path=note.path, line_start=line, line_end=line, section=section(),
+                                   title=note.title, text=text, kind="heading", tags=note.tags))
 
     for block in _blocks(lines, note.body_line):
         if block.kind == "heading":
             level, text = block.lines
-            set_heading(level, strip_inline(text))
+            text = strip_inline(text)
+            close(level)
+            before = len(out)
+            if len(text) > MAX_HEADING:
+                # Not a title but a paragraph behind `#`: searchable as one, cut short in the section path.
+                out.extend(_text_passages(note, _Block("paragraph", block.first, [text]), section()))
+                text = text[:MAX_HEADING].rstrip() + "…"
+            if text:
+                headings.append((level, text, block.first, before))
         elif block.kind == "table":
             out.extend(_table_passages(note, block, section()))
         else:
             out.extend(_text_passages(note, block, section()))
-    return out
+    close(0)
+    if not out and note.body_line > 1:
+        out.append(Passage(path=note.path, line_start=1, line_end=note.body_line - 1, section="", title=note.title,
+                           text=note.title, kind="title", tags=note.tags))
+    return sorted(out, key=lambda passage: passage.line_start)
 
 
 def _blocks(lines: list[str], first_line: int):

@@ -36,7 +36,7 @@ MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 # Bump when parsing or analysis changes what an unchanged note yields: an index
 # of another format re-reads every note (vectors are still reused by content).
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"  # 3: headings with nothing under them, tables with an authors column, link parsing
 
 
 class NoIndex(Exception):

@@ -232,3 +232,17 @@ def test_the_index_is_private_to_its_owner_and_stays_so_across_updates(notes_dir
         assert os.umask(0o002) == 0o002  # restored after the build
     finally:
         os.umask(old_umask)
+
+
+def test_notes_of_headings_only_or_front_matter_only_are_found(notes_dir, tmp_path, embedder):
+    notes = notes_dir({
+        "outline.md": "# 读书计划\n\n## 对比学习 contrastive\n\n## 扩散模型 diffusion\n",
+        "card.md": "---\ntitle: 强化学习 reading card\ntags: [policy-gradient, 机器人]\n---\n",
+    })
+    build([str(notes)], str(tmp_path / "index"), embedder=embedder)
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        for query, name, line in (("contrastive", "outline.md", 3), ("扩散模型", "outline.md", 5),
+                                  ("读书计划", "outline.md", 3), ("reading card", "card.md", 1),
+                                  ("tags:机器人", "card.md", 1), ("policy-gradient", "card.md", 1)):
+            hit = search(index, query, mode="keyword").hits[0]
+            assert (os.path.basename(hit.passage.path), hit.passage.line_start) == (name, line), query
