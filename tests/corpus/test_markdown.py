@@ -125,18 +125,25 @@ def test_front_matter_alone_gives_one_passage_of_its_title_and_tags(notes_dir):
         ("title", "自监督学习 reading list", "自监督学习 reading list", ("ssl", "视觉"), 1, 4)]
 
 
+OUTLINE = "# 读书计划\n\n## 自监督学习\n\n### 对比学习\n### 掩码建模\n\n## Diffusion models\n\n## 强化学习\n"
+
+
 def test_a_note_of_headings_only_gives_a_passage_per_heading_with_nothing_under_it(notes_dir):
-    path, passages = note_passages(notes_dir, (
-        "# 读书计划\n\n## 自监督学习\n\n### 对比学习\n### 掩码建模\n\n## Diffusion models\n\n## 强化学习\n\n"
-        "some text under it\n"))
+    path, passages = note_passages(notes_dir, OUTLINE)
     assert [(p.kind, p.text, p.section, p.line_start) for p in passages] == [
         ("heading", "对比学习", "读书计划 > 自监督学习", line_of(path, "对比学习")),
         ("heading", "掩码建模", "读书计划 > 自监督学习", line_of(path, "掩码建模")),
         ("heading", "Diffusion models", "读书计划", line_of(path, "Diffusion")),
-        ("paragraph", "some text under it", "读书计划 > 强化学习", line_of(path, "some text")),
+        ("heading", "强化学习", "读书计划", line_of(path, "强化学习")),
     ]
     _path, [only] = note_passages(notes_dir, "# Only a heading\n")
     assert (only.kind, only.text, only.section, only.title) == ("heading", "Only a heading", "", "Only a heading")
+
+
+def test_in_a_note_with_text_an_empty_heading_is_no_passage(notes_dir):
+    path, passages = note_passages(notes_dir, OUTLINE + "\nsome text under it\n")
+    assert [(p.kind, p.text, p.section, p.line_start) for p in passages] == [
+        ("paragraph", "some text under it", "读书计划 > 强化学习", line_of(path, "some text"))]
 
 
 def test_a_heading_over_the_limit_is_a_paragraph_and_cut_in_the_section(notes_dir):
