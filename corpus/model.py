@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The most characters of a passage an embedder reads (none of the development corpora comes near).
+MAX_CONTEXT = 2000
+
 
 @dataclass(frozen=True)
 class Note:
@@ -69,6 +72,8 @@ class Passage:
 
         Empty for a code block: a sentence encoder cannot place code, and its
         vectors crowd out prose in semantic results; keyword search finds code.
+        At most MAX_CONTEXT characters: an encoder's time and memory grow with
+        its input (60 KB took 1.2 GB), and a passage is at most a few hundred.
         """
         if self.kind == "code":
             return ""
@@ -76,8 +81,8 @@ class Passage:
             p = self.paper
             authors = ", ".join(p.authors)
             year = f" ({p.year})" if p.year else ""
-            return f"{p.title}{year}. {authors}. {p.note}"
+            return f"{p.title}{year}. {authors}. {p.note}"[:MAX_CONTEXT]
         headings = [heading for heading in self.section.split(" > ") if heading]
         if self.title and self.title not in headings[:1]:
             headings.insert(0, self.title)
-        return f"{' > '.join(headings)}: {self.text}" if headings else self.text
+        return (f"{' > '.join(headings)}: {self.text}" if headings else self.text)[-MAX_CONTEXT:]

@@ -21,6 +21,8 @@ _AUTHORS_HEADER = re.compile(r"作者|author", re.IGNORECASE)
 _TITLE_HEADER = re.compile(r"标题|论文|题目|篇名|title|paper", re.IGNORECASE)
 _NOTE_HEADER = re.compile(r"注释|注解|备注|说明|评论|简介|摘要|note|comment|remark|summary|description|abstract",
                           re.IGNORECASE)
+# A paper title is at most this many characters.
+MAX_TITLE = 300
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 # The title holds no mark of its own kind: so the scan from each mark stops at the next one, and a
 # cell of `_a _a _a …` takes linear time (with `.+?` every mark scanned to the end of the cell).
@@ -94,6 +96,8 @@ class PaperTable:
         else:
             title, authors_text = work.strip(), ""
         note = cells[self.note] if self.note is not None and self.note < len(cells) else ""
+        if len(title) > MAX_TITLE:
+            return None  # a cell of text, not a title
         return Paper(
             year=int(found.group(1)),
             authors=split_authors(authors_text),
