@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from corpus.markdown import passages_of
-from corpus.model import Passage
-from corpus.papers import PaperTable, split_authors, split_row
+from corpus.markdown import MAX_PIECE, passages_of
+from corpus.model import MAX_CONTEXT, Paper, Passage
+from corpus.papers import MAX_TITLE, PaperTable, split_authors, split_row
 from corpus.reading import parse_note
 
 PAPERS_NOTE = BUNDLED_NOTES / "famous-deep-learning-papers.md"
@@ -227,3 +227,23 @@ def test_table_without_a_year_column_has_no_papers(notes_dir):
     [row] = _passages(folder / "scores.md")
     assert row.kind == "row" and row.paper is None
     assert row.text == "Alice 2014"
+
+
+def test_a_table_row_too_long_for_a_record_is_read_in_pieces(notes_dir):
+    folder = notes_dir({"papers.md": ("| Year | Authors / Title | Notes |\n|---|---|---|\n"
+                                      f"| 2020 | {'_a ' * 20_000}| tail words |\n"
+                                      "| 2021 | Short, *Fine Title* | ok |\n")})
+    passages = _passages(folder / "papers.md")
+    long_row = [p for p in passages if p.line_start == 3]
+    assert len(long_row) > 10 and all(p.kind == "row" and p.paper is None for p in long_row)
+    assert all(len(p.text) <= MAX_PIECE for p in long_row) and "tail words" in long_row[-1].text
+    assert [p.paper.title for p in passages if p.paper] == ["Fine Title"]
+
+
+def test_what_the_embedder_reads_of_a_passage_is_bounded():
+    huge = Paper(2020, ("A",) * 1000, "T" * MAX_TITLE, "note " * 10_000)
+    assert len(Passage("p.md", 1, 1, "", "", "x", kind="paper", paper=huge).context_text()) == MAX_CONTEXT
+    long_path = " > ".join(["h" * 300] * 6)
+    passage = Passage("p.md", 1, 1, long_path, "t" * 300, "the passage's own text")
+    assert passage.context_text().endswith(": the passage's own text") and len(passage.context_text()) == MAX_CONTEXT
+    assert PaperTable(0, 1, None).paper(["2020", "x" * (MAX_TITLE + 1)]) is None
