@@ -24,7 +24,8 @@ MAX_HEADING = 300
 # A table row longer than this (in characters of markdown) is split into pieces, and is no paper record.
 MAX_ROW = 2000
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)")
+# A line of `#`s alone, however many, is an empty heading too (a rule drawn with `#`s ends a paragraph).
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$|#*[ \t]*$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

@@ -181,11 +181,16 @@ def test_setext_headings_set_the_section(notes_dir):
 
 @pytest.mark.parametrize("heading, section", [
     ("## Title ##", "Title"), ("# C#", "C#"), ("# Title #  ", "Title"), ("#  spaced  ", "spaced"),
-    ("### ###", ""), ("# a # b", "a # b"), ("#\tTab", "Tab"),
+    ("### ###", ""), ("# a # b", "a # b"), ("#\tTab", "Tab"), ("#" * 40, ""),
 ])
 def test_closing_hashes_of_a_heading_go_only_after_a_space(notes_dir, heading, section):
     _path, [p] = note_passages(notes_dir, f"{heading}\n\ntext\n")
     assert p.section == section
+
+
+def test_a_rule_of_hashes_ends_a_paragraph(notes_dir):
+    _path, passages = note_passages(notes_dir, "line one\n" + "#" * 40 + "\nline two\n")
+    assert [(p.text, p.line_start) for p in passages] == [("line one", 1), ("line two", 3)]
 
 
 def test_hash_without_space_is_text_not_heading(notes_dir):
