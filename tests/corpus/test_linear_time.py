@@ -35,6 +35,7 @@ HOSTILE_LINES = {
     "hyphenated English before a parenthesis": ("a-", "{}（中文）"),
     "plus signs": ("a+", "{}"),
     "a heading of hashes": ("# ", "# {}x"),
+    "a run of hashes": ("#", "{}x"),
     "emphasis marks": ("**a", "{}"),
     "backslashes": ("\\", "{}"),
     "html openings": ("<a ", "{}"),
