@@ -206,6 +206,34 @@ def test_queries_file_with_bom_and_crlf_gives_clean_queries(bundled_index_dir, t
     assert [json.loads(line)["query"] for line in out.splitlines()] == ["Hinton", "Bengio"]
 
 
+def test_no_line_ends_a_queries_batch(bundled_index_dir, tmp_path, capsys, monkeypatch):
+    # year:9999999999 once ended a batch with a traceback; bytes that are not UTF-8 made the file unreadable.
+    file = tmp_path / "queries.txt"
+    file.write_bytes(b"year:9999999999\nHinton \xff\xfe\nyear:abc..\nBOOM\nBengio\n")
+    import search.engine
+
+    real_search = search.engine.search
+
+    def search_failing_on_boom(index, query, **options):
+        if query == "BOOM":  # a bug still to be found must not end the batch either
+            raise RuntimeError("injected")
+        return real_search(index, query, **options)
+
+    monkeypatch.setattr(search.engine, "search", search_failing_on_boom)
+    code, out, err = main_output(capsys, "search", "--queries", str(file), "--mode", "keyword", "--json",
+                                 "--index", bundled_index_dir)
+    answers = [check_contract(line) for line in out.splitlines()]
+    assert [a["query"] for a in answers] == ["year:9999999999", "Hinton \ufffd\ufffd", "year:abc..", "BOOM", "Bengio"]
+    assert answers[0]["hits"] == [] and answers[1]["hits"] and answers[3]["hits"] == [] and answers[4]["hits"]
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines() == [
+        f"notesearch: {file} is not all UTF-8: its bad bytes are read as \ufffd",
+        "notesearch: year:9999999999 is past 9999: no paper has such a year",
+        "notesearch: year:abc.. is not a year or a range like 2012..2017: left out of the query",
+        "notesearch: query 4 failed (RuntimeError: injected); its answer is empty",
+    ]
+
+
 def test_index_of_a_missing_folder_is_a_user_error_and_keeps_the_index(bundled_index_dir, tmp_path, capsys):
     code, out, err = main_output(capsys, "index", str(tmp_path / "typo"), "--index", bundled_index_dir)
     assert code == 1 and out == ""

@@ -33,6 +33,7 @@ from cli import shown
 from corpus.reading import display_path
 from indexer.generations import read_manifest
 from search.engine import open_index, search
+from search.related import find_passage
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
 ROOT_USER = os.geteuid() == 0
@@ -376,3 +377,15 @@ def test_searching_hostile_notes_prints_no_raw_control_character(hostile):
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         assert not [ch for ch in done.stdout + done.stderr
                     if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e")], done.stdout
+
+
+@pytest.mark.slow
+def test_a_name_that_is_not_utf8_round_trips_through_path_line(hostile, embedder):
+    notes, index, _done, _peak = hostile
+    raw_path = os.fsdecode(os.path.join(os.fsencode(notes), b"bad\xff\xfename.md"))
+    with open_index(str(index), embedder=embedder) as opened:
+        shown_path = search(opened, "badbytesname", mode="keyword").hits[0].passage.path
+        assert shown_path == f"{notes}/bad\\xff\\xfename.md"
+        for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):
+            found = find_passage(opened, given, 1)
+            assert found is not None and found.path == shown_path, given
