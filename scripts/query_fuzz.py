@@ -14,7 +14,8 @@ keyword, semantic and hybrid mode; any exception, any answer that breaks the
 contract (more than k hits, ranks out of order) and any answer slower than
 LIMIT seconds counts as a failure. Through the CLI, the queries go as one
 `--queries` file (written as bytes: lone surrogates become bytes that are not
-UTF-8) to `cli.py search --json`, then again for human output: both must exit
+UTF-8; a plain first query loads the model) to `cli.py search --json`, then
+again for human output: both must exit
 0 with no traceback, answer every line in order within LIMIT seconds each, and
 the human output must hold no raw control character. Without --index the
 bundled notes are indexed into a temporary folder first.
@@ -188,12 +189,17 @@ def _contract(hits, k: int) -> str | None:
     return None
 
 
+# The first line of a CLI batch: its answer also pays for loading the model, so its time is not checked.
+WARM_UP = "transformer"
+
+
 def query_file(queries: list[str], path: str) -> int:
-    """Write the queries one a line as bytes (lone surrogates as the bytes they stand for); returns the line count.
+    """Write WARM_UP, then the queries one a line as bytes (lone surrogates as the bytes they stand for);
+    returns the line count.
 
     Line breaks inside a query become spaces (the CLI reads one query a line).
     """
-    lines = []
+    lines = [WARM_UP.encode()]
     for query in queries:
         text = "".join(" " if ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else ch for ch in query)
         lines.append(text.encode("utf-8", "surrogateescape") if _escapes_only(text)
@@ -214,7 +220,7 @@ def fuzz_cli(index_dir: str, queries: list[str], mode: str = "hybrid") -> FuzzRe
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "queries.txt")
         count = query_file(queries, path)
-        report.queries = count
+        report.queries = count - 1
         base = [sys.executable, str(ROOT / "cli.py"), "search", "--queries", path, "--index", index_dir,
                 "--mode", mode, "--no-server"]
         env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
@@ -242,13 +248,13 @@ def fuzz_cli(index_dir: str, queries: list[str], mode: str = "hybrid") -> FuzzRe
 def _json_answers(stdout: str, count: int) -> tuple[str | None, float]:
     """What is wrong with the --json answers (None if nothing), and the longest an answer took, in seconds."""
     answers = [json.loads(line) for line in stdout.split("\n")[:-1]]  # JSON keeps U+2028 raw: split on \n only
-    slowest = max((answer["took_ms"] / 1000 for answer in answers), default=0.0)
+    slowest = max((answer["took_ms"] / 1000 for answer in answers[1:]), default=0.0)
     if len(answers) != count:
         return f"{len(answers)} answers for {count} queries", slowest
     for n, answer in enumerate(answers, 1):
         if list(answer) != ["query", "mode", "took_ms", "hits"]:
             return f"answer {n} has keys {list(answer)}", slowest
-        if answer["took_ms"] > LIMIT * 1000:
+        if n > 1 and answer["took_ms"] > LIMIT * 1000:
             return f"answer {n} took {answer['took_ms']:.0f} ms", slowest
     return None, slowest
 
