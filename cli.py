@@ -1,7 +1,8 @@
 """notesearch command line: index, search, serve, related, eval, stats.
 
-Each command is a thin shell over one library call; this file parses
-arguments, reads the environment once, and renders results.
+Each command is a thin shell over one library call: this file parses
+arguments, reads the environment once, calls the library and prints what
+cli_render.py makes of the result.
 """
 
 from __future__ import annotations
@@ -10,21 +11,26 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import corpus
-from search.answers import display_path, related_data, report_data, result_data
-
-if TYPE_CHECKING:
-    from search.evaluation import Report
-    from search.related import RelatedResult
+from cli_render import (
+    Progress,
+    describe,
+    render_related,
+    render_report,
+    render_text,
+    report_json,
+    report_line,
+    shown,
+)
+from indexer.errors import NoIndex, NotesearchError
+from search.answers import related_data, report_data, result_data
+from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
-MODES = ("hybrid", "keyword", "semantic")  # as search.engine.MODES (tests/test_server.py checks)
 
 
 class UserError(Exception):
@@ -37,104 +43,6 @@ def default_index_dir() -> str:
     return os.path.join(cache, "notesearch", "index")
 
 
-# ---------------------------------------------------------------- rendering
-
-# Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
-# screen, `\x1b]0;…\x07` sets the window title, U+202E reverses what follows), written as escapes instead.
-# C0 controls but tab (a line break too: every field shown is one line, and so is a warning), DEL, C1
-# controls, bidirectional overrides and isolates, and lone surrogates (which could not even be encoded).
-_ESCAPED = str.maketrans(
-    {cp: f"\\x{cp:02x}" for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) != "\t"}
-    | {cp: f"\\u{cp:04x}" for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]})
-
-
-def shown(text: str) -> str:
-    """One line of `text` safe for a terminal: its control characters written as escapes (`\\x1b`, `\\x0a`)."""
-    return text.translate(_ESCAPED)
-
-
-class Progress:
-    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
-
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.started: dict[str, float] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        now = time.monotonic()
-        start = self.started.setdefault(stage, now)
-        rate = done / (now - start) if now > start else 0.0
-        left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
-        label = "embedding" if stage == "embed" else "indexing"
-        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def paper_line(passage) -> str:
-    p = passage
-    year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return shown(f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}")
-
-
-def render_related(result: RelatedResult) -> str:
-    if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
-        lines += [f"  - {paper_line(p)}" for p in result.candidates]
-        return "\n".join(lines)
-    lines = [f"related to {paper_line(result.anchor)}"]
-    for hit in result.hits:
-        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
-        lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
-    return "\n".join(lines)
-
-
-def render_report(report: Report) -> str:
-    lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
-    for s in report.summaries():
-        lines.append(f"{s.mode:<9}{shown(s.kind):<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
-    return "\n".join(lines)
-
-
-def report_json(report: Report, judgements: str) -> str:
-    return json.dumps({"judgements": judgements, "k": report.k,
-                           "summaries": [vars(s) for s in report.summaries()],
-                           "queries": {mode: [vars(r) for r in rows] for mode, rows in report.scores.items()}},
-                      ensure_ascii=False)
-
-
-def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server).
-
-    What comes from the notes is shown escaped (see `shown`); colour is added after.
-    """
-    lines = []
-    if not answer["hits"]:
-        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
-    for hit in answer["hits"]:
-        heading = " › ".join(shown(part) for part in (hit["title"], hit["section"]) if part)
-        lines.append(f"{hit['rank']:>2}. {heading}")
-        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {shown(hit['path'])}:{hit['line_start']}{end}")
-        text = shown(hit["snippet"])
-        if color:
-            parts = text.split("**")
-            text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
-        lines.append(f"    {text}")
-        if explain:
-            kw = f"#{hit['keyword_rank']} ({hit['keyword_score']:.3f})" if hit["keyword_rank"] else "-"
-            vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
-            exact = "  exact match" if hit["exact_match"] else ""
-            lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
-                         f"matched: {shown(', '.join(hit['matched'])) or '-'}")
-    if explain and answer["route"]:
-        lines.append(f"({answer['route']})")
-    return "\n".join(lines)
-
-
 def warn(message: str) -> None:
     print(f"notesearch: {shown(message)}", file=sys.stderr)
 
@@ -145,15 +53,11 @@ def cmd_index(args) -> int:
     # No PATH: the folders the index was built from, or for a new index the bundled notes.
     default = None if has_index(args.index) else [str(corpus.BUNDLED_NOTES)]
     paths = [os.path.abspath(path) for path in args.paths] or default
-    missing = [path for path in paths or () if not os.path.exists(path)]
-    if missing:
-        # Indexing the rest would drop every note of the missing path from the index: a typo must not do that.
-        raise UserError(f"no such file or folder: {missing[0]} (nothing was indexed)")
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
     if not args.no_server and served_index(args, paths, exclude):
         return 0
-    from indexer.build import build
+    from indexer import build
 
     report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
                    wait=args.wait)
@@ -167,7 +71,7 @@ def print_report(report: dict) -> None:
         warn(message)
     for path, reason in report["skipped"]:
         warn(f"skipped {path}: {reason}")
-    print(report["line"])
+    print(report_line(report))
 
 
 def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
@@ -193,13 +97,24 @@ def has_index(directory: str) -> bool:
 
 
 def ensure_index(args) -> None:
-    """Build the default index of the bundled notes on first use."""
-    if args.index == default_index_dir() and not has_index(args.index):
-        from indexer.build import build
+    """Build the default index of the bundled notes on first use, and again when another version built it."""
+    if args.index != default_index_dir():
+        return
+    if has_index(args.index):
+        from indexer.generations import INDEX_FORMAT, read_manifest
 
+        try:
+            if read_manifest(args.index).format == INDEX_FORMAT:
+                return
+        except NoIndex:
+            return  # damaged: opening it says so, and `index` repairs it
+        warn(f"the index of the bundled notes in {args.index} was built by another version: building it again")
+    else:
         warn(f"building the index of the bundled notes in {args.index} (first use)")
-        report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
-        warn(report.line())
+    from indexer import build
+
+    report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
+    warn(report_line(report_data(report)))
 
 
 def read_queries(args) -> list[str]:
@@ -257,7 +172,7 @@ def cmd_search(args) -> int:
     if done == len(queries) and queries:
         return 0
     ensure_index(args)
-    from search.engine import open_index, search
+    from search import open_index, search
 
     status = 0
     with open_index(args.index) as index:
@@ -308,8 +223,8 @@ def cmd_related(args) -> int:
     else:
         queries = read_queries(args)
     ensure_index(args)
-    from search.engine import open_index
-    from search.related import PaperGraph, find_passage, more_like, related
+    from search import open_index
+    from search.related_papers import PaperGraph, find_passage, more_like, related
 
     status = 0
     with open_index(args.index) as index:
@@ -333,7 +248,7 @@ def cmd_related(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from search.engine import open_index
+    from search import open_index
     from search.evaluation import evaluate_index, read_judgements
 
     try:
@@ -350,7 +265,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from search.engine import open_index
+    from search import open_index
 
     with open_index(args.index) as index:
         m = index.manifest
@@ -435,22 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:
-        # The error classes are imported only now: a search answered by a server never loads their modules.
-        from indexer.embedders import EmbedderError
-        from indexer.files import IndexWriteError
-        from indexer.generations import IndexBusy, MissingNotes, NoIndex
-        from indexer.vectors import VectorIndexError
-
-        known = (UserError, NoIndex, IndexBusy, MissingNotes, EmbedderError, VectorIndexError, IndexWriteError)
-        if args.debug or not isinstance(error, known):
+    except (UserError, NotesearchError) as error:
+        if args.debug:
             raise
-        if isinstance(error, NoIndex) and os.path.exists(args.index) and not os.path.isdir(args.index):
-            warn(f"no index at {args.index} (a file, not a folder): give --index a folder")
-        elif isinstance(error, NoIndex):
-            warn(f"{error}: run 'notesearch index PATH --index {args.index}' first")
-        else:
-            warn(str(error))
+        warn(describe(error, args.index))
         return 1
 
 

@@ -37,9 +37,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.build import build
+from indexer import build
 from indexer.embedders import load_embedder
-from search.engine import open_index, search
+from search import FusionConfig, open_index, related, search
+from search.engine import Rankings, fuse, rankings
 from search.evaluation import (
     KINDS,
     Judgement,
@@ -49,8 +50,7 @@ from search.evaluation import (
     read_judgements,
     score_query,
 )
-from search.fusion import FusionConfig
-from search.related import PaperGraph, related
+from search.related_papers import PaperGraph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -134,17 +134,21 @@ class CachedEmbedder:
         return self._inner
 
     def __getattr__(self, name: str):
-        inner = self._embedder()
-        value = getattr(inner, name)
-        if name.startswith("encode") and callable(value):
-            return lambda texts, *args, **kwargs: self._encode(name, value, texts, *args, **kwargs)
-        return value
+        return getattr(self._embedder(), name)
 
-    def _encode(self, method: str, encode: Callable, texts: Sequence[str], *args, **kwargs) -> np.ndarray:
-        keys = [hashlib.sha1(f"{method}\0{args}\0{kwargs}\0{text}".encode()).hexdigest() for text in texts]
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode("encode", self._embedder().encode, texts)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        inner = self._embedder()
+        return self._encode("encode_query", lambda texts: np.stack([inner.encode_query(t) for t in texts]), [text])[0]
+
+    def _encode(self, method: str, encode: Callable, texts: Sequence[str]) -> np.ndarray:
+        # The key format of earlier runs (method, arguments, text), so that their cache still serves.
+        keys = [hashlib.sha1(f"{method}\0()\0{{}}\0{text}".encode()).hexdigest() for text in texts]
         missing = [i for i, key in enumerate(keys) if key not in self._known]
         if missing:
-            fresh = encode([texts[i] for i in missing], *args, **kwargs)
+            fresh = encode([texts[i] for i in missing])
             for row, i in enumerate(missing):
                 self._known[keys[i]] = np.asarray(fresh[row], dtype=np.float32)
             self._added += len(missing)
@@ -273,18 +277,30 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
 
     For every constant and every corpus: the value with the best mean hybrid
     nDCG@10 over the other corpora, scored on the corpus left out; beside it the
-    value best over all corpora (the fitted one) and its score there.
+    value best over all corpora (the fitted one) and its score there. Each
+    query's rankings are computed once and fused under every value tried.
     """
+    ranked = [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K))
+                                       for j in judgements if j.kind != "related"])
+              for index, judgement_set, judgements, places in prepared]
     out = {}
     for name, values in TUNABLES.items():
         table: dict[object, dict[str, float]] = {}
         for value in values:
             trial = replace(config, **{name: value})
-            runs = [run_set(index, s, js, ("hybrid",), trial, places) for index, s, js, places in prepared]
+            runs = [fused_run(judgement_set, lists, trial, places) for judgement_set, places, lists in ranked]
             table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
             log(f"  {name}={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
         out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
     return out
+
+
+def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings]], config: FusionConfig,
+              places: dict) -> SetRun:
+    """The hybrid scores of a set's queries, their rankings fused under `config` (as search() would)."""
+    rows = [score_query(j, [Span(*key) for key, _score in fuse(ranked, config).order[:K]], places, K)
+            for j, ranked in lists]
+    return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
 def leave_one_out(table: dict[object, dict[str, float]]) -> dict:

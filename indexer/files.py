@@ -11,25 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from indexer.errors import IndexWriteError
+
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
-
-
-class IndexWriteError(OSError):
-    """The index could not be written (disk full, a read-only or unwritable folder, a file in the way).
-
-    Still an OSError, with the errno of the failure; `directory` is the index
-    folder and `intact` says whether a committed index is there, unchanged.
-    """
-
-    def __init__(self, directory: str, error: OSError, intact: bool):
-        super().__init__(error.errno, error.strerror or str(error), error.filename)
-        self.directory = directory
-        self.intact = intact
-
-    def __str__(self) -> str:
-        after = "; the index is as it was" if self.intact else ""
-        return f"cannot write the index at {self.directory}: {self.strerror}{after}"
 
 
 @contextmanager

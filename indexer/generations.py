@@ -3,7 +3,7 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh), vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh), lengths.npz, vectors.npy, vectors.json
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -16,6 +16,10 @@ them in), so writing gen-N+1 cannot touch gen-N. A folder is deleted by first
 renaming it to `.trash-*`, so a half-deleted generation never looks committed;
 folders left by a crashed run are removed by the next writer. The lock is an
 flock: the kernel drops it when its process dies, even by kill -9.
+
+`open_newest` is the one account of an intact generation, for readers and
+writers alike: the newest committed generation whose keyword index and
+vectors match its manifest, and what was wrong with any newer one.
 """
 
 from __future__ import annotations
@@ -24,31 +28,33 @@ import errno
 import fcntl
 import json
 import os
+import pickle
 import shutil
+import struct
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
+from whoosh.index import EmptyIndexError
+
+from indexer import keyword, vectors
+from indexer.errors import IndexBusy, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-# Bump when parsing or analysis changes what an unchanged note yields: an index
-# of another format re-reads every note (vectors are still reused by content).
-INDEX_FORMAT = "3"  # 3: headings with nothing under them, tables with an authors column, link parsing
-
-
-class NoIndex(Exception):
-    """There is no committed index in the folder."""
-
-
-class IndexBusy(Exception):
-    """Another indexer holds the lock."""
-
-
-class MissingNotes(Exception):
-    """An update was given no notes, or the notes the index was built from are gone."""
+# Bump when parsing, analysis or the files of a generation change: an index of
+# another format re-reads every note (vectors are still reused by content).
+# 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
+# 4: notes of headings only, tables with an authors column, linear link parsing, bad bytes decoded.
+INDEX_FORMAT = "4"
+# How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
+# numpy reads the lengths (a zip file) and the vectors.
+_DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
+           pickle.UnpicklingError, zipfile.BadZipFile, EmptyIndexError, VectorIndexError)
 
 
 @dataclass(frozen=True)
@@ -141,9 +147,101 @@ def read_manifest(directory: str) -> Manifest:
         with open(path, encoding="utf-8") as f:
             return Manifest.from_json(f.read())
     except FileNotFoundError as error:
-        raise NoIndex(f"no index at {directory}") from error
+        raise NoIndex(directory) from error
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise NoIndex(f"the index manifest {path} is damaged ({error})") from error
+        raise NoIndex(directory, (f"the index manifest {path} is damaged ({error})",)) from error
+
+
+@dataclass
+class Generation:
+    """A committed generation, opened and checked against its manifest.
+
+    For an index of another format only the vectors are read (a build reuses
+    them by content): `keyword` and `reader` are None, since its Whoosh
+    schema may name classes this version no longer has.
+    """
+
+    manifest: Manifest
+    keyword: object | None  # the Whoosh index
+    reader: object | None  # a Whoosh reader of it, opened once
+    vectors: vectors.VectorIndex | None
+    lengths: dict[str, np.ndarray] | None = None  # each text field's length bytes, by document number
+
+    @property
+    def current(self) -> bool:
+        """True when the generation has this version's format."""
+        return self.manifest.format == INDEX_FORMAT
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+        if self.keyword is not None:
+            self.keyword.close()
+
+
+@dataclass(frozen=True)
+class Survey:
+    """An index folder as found: its newest intact generation (opened, or None) and what was wrong.
+
+    `newest` is the generation manifest.json names (None when it is missing or
+    unreadable); `candidates` are every committed generation tried, newest first.
+    """
+
+    opened: Generation | None
+    problems: tuple[str, ...]
+    newest: Manifest | None
+    candidates: tuple[Manifest, ...]
+
+
+class _Mismatch(Exception):
+    """A generation's files open but do not match its manifest."""
+
+
+def open_generation(directory: str, manifest: Manifest) -> Generation:
+    """A committed generation, opened and checked; raises one of _DAMAGE (or _Mismatch) when it is damaged."""
+    folder = os.path.join(directory, manifest.folder)
+    ix = reader = lengths = None
+    try:
+        if manifest.format == INDEX_FORMAT:
+            ix = keyword.open_keyword_index(os.path.join(folder, "keyword"))
+            reader = ix.reader()
+            if ix.latest_generation() != manifest.whoosh_generation or reader.doc_count() != manifest.passages:
+                raise _Mismatch("its keyword index does not match its manifest")
+            lengths = keyword.load_lengths(folder)
+            if any(len(array) != reader.doc_count_all() for array in lengths.values()):
+                raise _Mismatch("its field lengths do not match its keyword index")
+        stored = vectors.load(folder)
+        if len(stored.ids) != manifest.passages:
+            raise _Mismatch("its vectors do not match its manifest")
+    except BaseException:
+        Generation(manifest, ix, reader, None).close()
+        raise
+    return Generation(manifest, ix, reader, stored, lengths)
+
+
+def open_newest(directory: str) -> Survey:
+    """The newest committed generation of the index in `directory` that is intact, and what was wrong with newer ones.
+
+    The generation manifest.json names is tried first, then the others that
+    keep a copy of their manifest, newest first.
+    """
+    if not os.path.isdir(directory):
+        return Survey(None, (), None, ())
+    problems: list[str] = []
+    try:
+        newest: Manifest | None = read_manifest(directory)
+    except NoIndex as error:
+        newest = None
+        problems.extend(error.problems)  # none when there is no manifest.json at all
+    candidates = ([newest] if newest else []) + [m for m in committed_generations(directory)
+                                                 if newest is None or m.generation < newest.generation]
+    for manifest in candidates:
+        try:
+            return Survey(open_generation(directory, manifest), tuple(problems), newest, tuple(candidates))
+        except (_Mismatch, *_DAMAGE) as error:
+            reason = str(error) if isinstance(error, _Mismatch) else f"{type(error).__name__}: {error}"
+            problems.append(f"index generation {manifest.generation} is damaged ({reason})")
+    return Survey(None, tuple(problems), newest, tuple(candidates))
 
 
 def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
@@ -200,7 +298,7 @@ def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
                 if error.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() >= deadline:
-                    raise IndexBusy(f"the index at {directory} is busy: another 'index' is running") from error
+                    raise IndexBusy(directory, wait) from error
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

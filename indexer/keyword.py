@@ -1,9 +1,22 @@
-"""The keyword index: passages in a Whoosh index, terms from our own analyzer.
+"""The keyword index: passages in a Whoosh index, analysed by notesearch, lengths written beside it.
 
 Fields: title (paper title), authors, year (numeric), section (note title and
-heading path), tags, body, links (the words of link targets), path, and `grams` (Chinese character uni/bigrams of
-everything, the fallback when jieba cuts a word differently). Every stored
-field needed to show a hit is stored here, so a hit never needs the notes.
+heading path), tags, body, links (the words of link targets), path, and
+`grams` (Chinese character uni/bigrams of everything, the fallback when jieba
+cuts a word differently). Every stored field needed to show a hit is stored
+here, so a hit never needs the notes.
+
+The text fields are analysed here, with the index's analyzer (its learned
+words), and handed to Whoosh as ready-made tokens: `term`, U+001F, `position`,
+separated by spaces, which Whoosh's own RegexTokenizer and
+DelimitedAttributeFilter take apart. So the schema Whoosh pickles holds
+Whoosh classes only: no learned word and no notesearch class is stored in
+it, and renaming a module of notesearch cannot break an index.
+
+Each text field's length per document (the token count, quantised to a byte
+exactly as Whoosh stores it) is written to `lengths.npz` beside the keyword
+index, in document-number order, so that the scorer reads the lengths BM25F
+needs without Whoosh's internals.
 """
 
 from __future__ import annotations
@@ -11,92 +24,33 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+import shutil
+from typing import TYPE_CHECKING
 
+import numpy as np
 from whoosh import fields, index
 from whoosh import query as wq
-from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
+from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
+from indexer.files import atomic_write, fsync_tree
 
-# Texts up to this many characters are analysed once per tokenizer: a section heading or a file's
-# tags recur in every passage under them, while body texts rarely repeat.
+if TYPE_CHECKING:
+    from indexer.embedding import Progress
+
+# A term never holds a space or this character (the analyzer yields words, digits and a few joiners).
+_POSITION_MARK = "\x1f"
+_READY_MADE = RegexTokenizer(r"[^ ]+") | DelimitedAttributeFilter(_POSITION_MARK, "pos", default=0, type=int)
+# The text fields, each analysed as words (learned words included), character grams or path words.
+WORD_FIELDS = ("title", "authors", "section", "tags", "body", "links")
+TEXT_FIELDS = (*WORD_FIELDS, "grams", "path")
+LENGTHS = "lengths.npz"
+# Texts up to this many characters are analysed once per build: a section heading or a file's tags
+# recur in every passage under them, while body texts rarely repeat.
 _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
-
-
-class WordTokenizer(Tokenizer):
-    """Whoosh adapter for Analyzer.tokens. Pickled with the schema: keeps only its word list."""
-
-    def __init__(self, words: Iterable[str] = ()):
-        self.words = tuple(words)
-        self.cache_dir: str | None = None
-        self._cache: dict[str, list[Token]] = {}
-
-    def __getstate__(self):
-        return {"words": self.words}
-
-    def __setstate__(self, state):
-        self.words = state["words"]
-        self.cache_dir = None
-        self._cache = {}
-
-    def __eq__(self, other):
-        return type(other) is type(self) and other.words == self.words
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        yield from _whoosh_tokens(self._tokens(value), positions, chars, start_pos, start_char, mode)
-
-    def _tokens(self, value: str) -> list[Token]:
-        if len(value) > _CACHED_LENGTH:
-            return Analyzer(self.words, self.cache_dir).tokens(value)
-        tokens = self._cache.get(value)
-        if tokens is None:
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            tokens = self._cache[value] = Analyzer(self.words, self.cache_dir).tokens(value)
-        return tokens
-
-
-class GramTokenizer(Tokenizer):
-    """Whoosh adapter for char_grams."""
-
-    def __eq__(self, other):
-        return type(other) is type(self)
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        yield from _whoosh_tokens(char_grams(value), positions, chars, start_pos, start_char, mode)
-
-
-class PathTokenizer(Tokenizer):
-    """Lower-cased words of a file path: `notes/famous-papers.md` → notes, famous, papers, md."""
-
-    def __eq__(self, other):
-        return type(other) is type(self)
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        tokens = [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", value)]
-        yield from _whoosh_tokens([Token(t, n + 1, s, e) for n, (t, s, e) in enumerate(tokens)],
-                                  positions, chars, start_pos, start_char, mode)
-
-
-def _whoosh_tokens(tokens, positions, chars, start_pos, start_char, mode):
-    t = WhooshToken(positions, chars, mode=mode)
-    for token in tokens:
-        t.text = token.text
-        t.boost = 1.0
-        t.stopped = False
-        if positions:
-            t.pos = start_pos + token.pos - 1
-        if chars:
-            t.startchar = start_char + token.start
-            t.endchar = start_char + token.end
-        yield t
 
 
 _YEAR_BITS = 32
@@ -125,59 +79,104 @@ def year_query(low: int | None, high: int | None) -> wq.Query:
     return wq.ConstantScoreQuery(terms, 1.0)
 
 
-def schema(words: Iterable[str]) -> fields.Schema:
-    """The keyword index schema, its word fields analysed with the learned `words`."""
-    words = tuple(words)
+def schema() -> fields.Schema:
+    """The keyword index schema: its text fields take ready-made tokens (see the module docstring)."""
 
-    def text() -> fields.TEXT:
-        return fields.TEXT(analyzer=WordTokenizer(words), phrase=True)
+    def text(phrase: bool = True) -> fields.TEXT:
+        return fields.TEXT(analyzer=_READY_MADE, phrase=phrase)
 
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         file=fields.ID(stored=True),
-        path=fields.TEXT(analyzer=PathTokenizer(), phrase=False),
+        path=text(phrase=False),
         title=text(),
         authors=text(),
         section=text(),
         tags=text(),
         body=text(),
-        links=fields.TEXT(analyzer=WordTokenizer(words), phrase=False),
-        grams=fields.TEXT(analyzer=GramTokenizer(), phrase=True),
+        links=text(phrase=False),
+        grams=text(),
         year=_year_field(),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )
 
 
-def bind(ix: index.Index, cache_dir: str | None) -> index.Index:
-    """Point the analyzers of an opened index at the jieba cache directory."""
-    for name in ix.schema.names():
-        analyzer = ix.schema[name].analyzer if hasattr(ix.schema[name], "analyzer") else None
-        if isinstance(analyzer, WordTokenizer):
-            analyzer.cache_dir = cache_dir
-    return ix
+def ready_made(tokens: list[Token]) -> str:
+    """Tokens as the schema's analyzer reads them: term, U+001F, position (0-based); spaces between."""
+    return " ".join(f"{token.text}{_POSITION_MARK}{token.pos - 1}" for token in tokens)
 
 
-def document(passage: Passage) -> dict:
-    """The Whoosh document of a passage."""
-    paper = passage.paper
-    doc = {
-        "id": passage.id,
-        "file": passage.path,
-        "path": passage.path,
-        "title": paper.title if paper else "",
-        "authors": " ; ".join(paper.authors) if paper else "",
-        "section": " ".join(part for part in (passage.title, passage.section) if part),
-        "tags": " ".join(passage.tags),
-        "body": passage.text,
-        "links": " ".join(link_words(link) for link in passage.links),
-        "grams": " ".join(part for part in (paper.title if paper else "", passage.section, passage.text) if part),
-        "kind": passage.kind,
-        "record": to_record(passage),
-    }
-    if paper and paper.year:
-        doc["year"] = paper.year
-    return doc
+def path_tokens(path: str) -> list[Token]:
+    """Lower-cased words of a file path: `notes/famous-papers.md` → notes, famous, papers, md."""
+    return [Token(m.group().lower(), n, m.start(), m.end()) for n, m in enumerate(re.finditer(r"[^\W_]+", path), 1)]
+
+
+class Documents:
+    """Passages → Whoosh documents and their field lengths, analysed with the index's analyzer."""
+
+    def __init__(self, analyzer: Analyzer):
+        self.analyzer = analyzer
+        self._cache: dict[str, tuple[str, int]] = {}
+
+    def _words(self, text: str) -> tuple[str, int]:
+        if len(text) > _CACHED_LENGTH:
+            tokens = self.analyzer.tokens(text)
+            return ready_made(tokens), len(tokens)
+        found = self._cache.get(text)
+        if found is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            tokens = self.analyzer.tokens(text)
+            found = self._cache[text] = ready_made(tokens), len(tokens)
+        return found
+
+    def document(self, passage: Passage) -> tuple[dict, dict[str, int]]:
+        """The Whoosh document of a passage, and the length (token count) of each of its text fields."""
+        paper = passage.paper
+        texts = {
+            "title": paper.title if paper else "",
+            "authors": " ; ".join(paper.authors) if paper else "",
+            "section": " ".join(part for part in (passage.title, passage.section) if part),
+            "tags": " ".join(passage.tags),
+            "body": passage.text,
+            "links": " ".join(link_words(link) for link in passage.links),
+        }
+        doc: dict = {"id": passage.id, "file": passage.path, "kind": passage.kind, "record": to_record(passage)}
+        lengths: dict[str, int] = {}
+        for name, text in texts.items():
+            doc[name], lengths[name] = self._words(text)
+        grams = char_grams(" ".join(part for part in (paper.title if paper else "", passage.section, passage.text)
+                                    if part))
+        path = path_tokens(passage.path)
+        doc["grams"], lengths["grams"] = ready_made(grams), len(grams)
+        doc["path"], lengths["path"] = ready_made(path), len(path)
+        if paper and paper.year:
+            doc["year"] = paper.year
+        return doc, lengths
+
+
+def length_bytes(lengths: list[int]) -> np.ndarray:
+    """Token counts as Whoosh stores a field length: one byte each, logarithmic."""
+    return np.array([length_to_byte(n) for n in lengths], dtype=np.uint8)
+
+
+# Every byte a length is stored as, decoded (0, no tokens, reads as 1, as Whoosh's scorer reads it).
+BYTE_LENGTHS = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
+
+
+def save_lengths(folder: str, lengths: dict[str, np.ndarray]) -> None:
+    """Write each text field's length bytes (one per document number) into `folder`/lengths.npz."""
+    atomic_write(os.path.join(folder, LENGTHS), lambda f: np.savez(f, **lengths))
+
+
+def load_lengths(folder: str) -> dict[str, np.ndarray]:
+    """The length bytes written by save_lengths: one uint8 array per text field."""
+    with np.load(os.path.join(folder, LENGTHS), allow_pickle=False) as stored:
+        lengths = {name: stored[name] for name in TEXT_FIELDS}
+    if any(array.dtype != np.uint8 or array.ndim != 1 for array in lengths.values()):
+        raise ValueError(f"{LENGTHS} in {folder} does not hold one byte per document")
+    return lengths
 
 
 _TEXT_FRAGMENT = re.compile(r"#:~:text=")
@@ -217,12 +216,112 @@ def from_record(record: str) -> Passage:
                    text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())))
 
 
-def create(directory: str, words: Iterable[str], cache_dir: str | None) -> index.Index:
+def create(directory: str) -> index.Index:
     """A new empty keyword index in `directory`."""
     os.makedirs(directory, exist_ok=True)
-    return bind(index.create_in(directory, schema(words)), cache_dir)
+    return index.create_in(directory, schema())
 
 
-def open_keyword_index(directory: str, cache_dir: str | None) -> index.Index:
-    """The keyword index in `directory`, its analyzers bound to `cache_dir`."""
-    return bind(index.open_dir(directory), cache_dir)
+def open_keyword_index(directory: str) -> index.Index:
+    """The keyword index in `directory`."""
+    return index.open_dir(directory)
+
+
+# ---------------------------------------------------------------- writing a generation's keyword index
+
+# The keyword index is rebuilt into one segment once deleted passages exceed this share of it,
+MERGE_DELETED = 0.05
+# or once it has this many segments (each search reads every segment).
+MAX_SEGMENTS = 8
+
+
+def rebuild_due(keyword_dir: str, deleting: list[str]) -> bool:
+    """True when the committed keyword index should be rebuilt rather than updated.
+
+    Deleted passages still count in BM25 statistics until the index is
+    rebuilt: it is, once they would be more than MERGE_DELETED of it after
+    deleting the passages of the files `deleting`, or once it has MAX_SEGMENTS.
+    """
+    ix = open_keyword_index(keyword_dir)
+    try:
+        with ix.searcher() as searcher:
+            segments = len(searcher.reader().leaf_readers())
+            stale = searcher.doc_count_all() - searcher.doc_count()
+            stale += sum(1 for path in deleting for _doc in searcher.document_numbers(file=path))
+            total = searcher.doc_count_all()
+    finally:
+        ix.close()
+    return segments >= MAX_SEGMENTS or stale > MERGE_DELETED * max(1, total)
+
+
+def stored_passages(folder: str | None, paths: list[str]) -> list[Passage]:
+    """The passages the keyword index of the generation in `folder` holds for `paths`, in its order."""
+    if not folder or not paths:
+        return []
+    wanted = set(paths)
+    ix = open_keyword_index(os.path.join(folder, "keyword"))
+    with ix.searcher() as searcher:
+        found = [from_record(doc["record"]) for doc in searcher.all_stored_fields() if doc["file"] in wanted]
+    ix.close()
+    return found
+
+
+def write(folder: str, previous: str | None, passages: list[Passage], deleted: list[str], analyzer: Analyzer,
+          progress: Progress | None = None) -> tuple[int, int]:
+    """Write a generation's keyword index into `folder`/keyword and its lengths beside it.
+
+    With `previous` (a committed generation's folder) the index is a hard-link
+    copy of that one's, less the passages of the files `deleted`, plus a new
+    segment of `passages`; without, a new index of `passages`. Returns Whoosh's
+    generation number of it and its number of (live) passages.
+    """
+    keyword_dir = os.path.join(folder, "keyword")
+    if previous is not None:
+        _link_copy(os.path.join(previous, "keyword"), keyword_dir)
+        ix = open_keyword_index(keyword_dir)
+        lengths = {name: [array] for name, array in load_lengths(previous).items()}
+    else:
+        ix = create(keyword_dir)
+        lengths = {name: [] for name in TEXT_FIELDS}
+    documents = Documents(analyzer)
+    added: dict[str, list[int]] = {name: [] for name in TEXT_FIELDS}
+    writer = ix.writer(procs=1, limitmb=256)
+    try:
+        for path in deleted:
+            writer.delete_by_term("file", path)
+        for n, passage in enumerate(passages, 1):
+            doc, counts = documents.document(passage)
+            writer.add_document(**doc)
+            for name in TEXT_FIELDS:
+                added[name].append(counts[name])
+            if progress and n % 200 == 0:
+                progress("keyword", n, len(passages))
+        writer.commit(merge=False)
+    except BaseException:
+        writer.cancel()
+        ix.close()
+        raise
+    try:
+        # Document numbers run through the segments in order, and a new segment comes last.
+        joined = {name: np.concatenate([*lengths[name], length_bytes(added[name])]) for name in TEXT_FIELDS}
+        documents_in_all = ix.doc_count_all()
+        if any(len(array) != documents_in_all for array in joined.values()):
+            raise RuntimeError(f"field lengths of {len(joined['body'])} documents for {documents_in_all} in {keyword_dir}")
+        save_lengths(folder, joined)
+        fsync_tree(keyword_dir)
+        return ix.latest_generation(), ix.doc_count()
+    finally:
+        ix.close()
+
+
+def _link_copy(source: str, target: str) -> None:
+    """Copy a Whoosh folder by hard links (its segment files are never rewritten)."""
+    os.makedirs(target)
+    for name in os.listdir(source):
+        if name.endswith(".lock") or "WRITELOCK" in name:
+            continue
+        src, dst = os.path.join(source, name), os.path.join(target, name)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)

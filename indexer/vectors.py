@@ -3,8 +3,8 @@
 Files in a generation folder: `vectors.npy` (N × dim) and `vectors.json`
 (ids, the content key of each row, model name, fingerprint, dimension and
 the checksum of the .npy). Both are written atomically; a file that does not
-match its checksum, or vectors from another model, are refused with a clear
-error so the caller rebuilds instead of answering wrongly.
+match its checksum is refused (VectorIndexError), so the caller rebuilds
+instead of answering wrongly.
 
 A passage with nothing to embed (a code block) has an all-zero row and the
 empty key; `top` never returns it.
@@ -20,11 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
+from indexer.errors import VectorIndexError
 from indexer.files import atomic_write, file_sha256
-
-
-class VectorIndexError(Exception):
-    """The vectors on disk are damaged or belong to another model."""
 
 
 @dataclass(frozen=True)
@@ -80,27 +77,22 @@ def save(directory: str, index: VectorIndex) -> str:
     return checksum
 
 
-def load(directory: str, fingerprint: str | None = None, verify: bool = True) -> VectorIndex:
+def load(directory: str, verify: bool = True) -> VectorIndex:
     """The vector index in `directory` (memory-mapped).
 
     `verify` checks the .npy against its checksum first (about 40 ms for 10,000
-    passages), so a damaged file is refused instead of ranking wrongly; with
-    `fingerprint`, vectors made by another model are refused too.
+    passages), so a damaged file is refused instead of ranking wrongly.
     """
-    rebuild = "run 'notesearch index' to rebuild it"
     try:
         with open(os.path.join(directory, "vectors.json"), encoding="utf-8") as f:
             meta = json.load(f)
         npy = os.path.join(directory, "vectors.npy")
         if verify and file_sha256(npy) != meta["sha256"]:
-            raise VectorIndexError(f"{npy} is damaged (it does not match its checksum): {rebuild}")
+            raise VectorIndexError(directory, "vectors.npy does not match its checksum")
         vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
         ids, keys, model, made_by, dim = meta["ids"], meta["keys"], meta["model"], meta["fingerprint"], meta["dim"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise VectorIndexError(f"cannot read the vectors in {directory} ({error}): {rebuild}") from error
+        raise VectorIndexError(directory, f"cannot read them ({error})") from error
     if vectors.ndim != 2 or vectors.shape[0] != len(ids) or len(keys) != len(ids) or (ids and vectors.shape[1] != dim):
-        raise VectorIndexError(f"the vectors in {directory} do not match their ids: {rebuild}")
-    if fingerprint is not None and made_by != fingerprint:
-        raise VectorIndexError(f"the vectors in {directory} were made by {made_by}, not {fingerprint}: "
-                               f"run 'notesearch index --model {model}' to rebuild them")
+        raise VectorIndexError(directory, "they do not match their ids")
     return VectorIndex(tuple(ids), tuple(keys), vectors, model, made_by)

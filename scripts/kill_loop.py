@@ -38,10 +38,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.build import build
+from indexer import build
 from indexer.embedders import Embedder, UseM3
 from indexer.generations import read_manifest
-from search.engine import open_index, search
+from search import open_index, search
 
 QUERIES = ("扩散模型 生成", "attention transformer", "自监督 学习", "graph neural network", "强化学习 reward")
 # One bold term: its note comes and goes, so some runs change the learned dictionary (a full

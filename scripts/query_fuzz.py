@@ -159,7 +159,7 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def fuzz_library(index, queries: list[str], k: int = 10) -> FuzzReport:
     """Each query through search() in keyword, semantic and hybrid mode in turn."""
-    from search.engine import MODES, search
+    from search import MODES, search
 
     report = FuzzReport()
     search(index, WARM_UP, mode="hybrid")  # loads the model, which no hostile query should be charged for
@@ -277,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", help="an index to search (default: the bundled notes, indexed now)")
     args = ap.parse_args(argv)
 
-    from indexer.build import build
-    from search.engine import open_index
+    from indexer import build
+    from search import open_index
 
     with tempfile.TemporaryDirectory() as folder:
         index_dir = args.index or os.path.join(folder, "index")

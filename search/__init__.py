@@ -1,0 +1,45 @@
+"""The search stage: an opened index answers queries (keyword, semantic, hybrid) and finds related papers.
+
+    from search import open_index, search, related
+    with open_index("~/notes-index") as index:
+        result = search(index, "自监督 视觉", mode="hybrid", k=10)
+        papers = related(index, "Attention is All You Need", k=5)
+
+The result types and errors are plain and load at once; `open_index`,
+`search`, `related` and `NoteIndex` load the search stage (Whoosh, numpy,
+jieba) on first use (PEP 562), so that `import search.client` on the path of
+a search answered by a warm server stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from indexer.errors import (
+    EmbedderError,
+    ModelMismatch,
+    NoIndex,
+    NotesearchError,
+    OutdatedIndex,
+)
+from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
+
+if TYPE_CHECKING:
+    from search.engine import search
+    from search.fusion import FusionConfig
+    from search.index import NoteIndex, open_index
+    from search.related_papers import more_like, related
+
+_LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.engine",
+         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.fusion"}
+
+__all__ = ["MODES", "EmbedderError", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex", "NoteIndex",
+           "NotesearchError", "OutdatedIndex", "RelatedResult", "SearchResult", "more_like", "open_index", "related",
+           "search"]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'search' has no attribute {name!r}")

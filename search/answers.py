@@ -1,7 +1,7 @@
-"""Search answers as JSON-ready dicts: what `search --json` prints and the server sends.
+"""Search answers and index runs as JSON-ready dicts: what `search --json` prints and the server sends.
 
-The CLI renders its human output from these same dicts, so an answer from a
-warm server prints exactly as one computed in process. Paths are shown relative
+The CLI renders its human output from these same dicts (cli_render.py), so an
+answer from a warm server prints exactly as one computed in process. Paths are shown relative
 to the asker's working directory (`cwd`), which for a server is not its own.
 This module imports nothing heavy: a client of the server loads it.
 """
@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from corpus.model import Passage
-    from indexer.build import BuildReport
-    from search.engine import Hit, SearchResult
-    from search.related import RelatedResult
+    from indexer import BuildReport
+    from search.results import Hit, RelatedResult, SearchResult
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -69,6 +68,9 @@ def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
 
 
 def report_data(report: BuildReport) -> dict:
-    """What `index` prints of one build: its account line, warnings and skipped files."""
-    return {"line": report.line(), "warnings": list(report.warnings),
+    """One build: what it did to the note files, the generation it committed, its warnings and skipped files."""
+    return {"generation": report.generation, "changed": report.changed, "added": report.added,
+            "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
+            "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
+            "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
             "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}

@@ -16,18 +16,17 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from indexer.analysis import HAN
-from search.engine import MODES, NoteIndex, search
-from search.related import PaperGraph, related
+from corpus.text import HAN_CHAR, LATIN_LETTER
+from search.engine import search
+from search.index import NoteIndex
+from search.related_papers import PaperGraph, related
+from search.results import MODES
 
 MAX_SPAN = 12
 KINDS = ("Chinese", "English", "mixed", "related")
-_HAN = re.compile(f"[{HAN}]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def query_kind(judgement: Judgement) -> str:
     """`related`, or the script of a search query: Chinese, English or mixed."""
     if judgement.kind == "related":
         return "related"
-    han, latin = bool(_HAN.search(judgement.query)), bool(_LATIN.search(judgement.query))
+    han, latin = bool(HAN_CHAR.search(judgement.query)), bool(LATIN_LETTER.search(judgement.query))
     if han and latin:
         return "mixed"
     return "Chinese" if han else "English"

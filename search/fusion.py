@@ -27,17 +27,14 @@ judgements and checked on the odd-numbered ones (see the report of issue 5).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from indexer.analysis import HAN
+from corpus.text import chinese_share, fold
 
-RRF_K = 60
-_HAN_CHAR = re.compile(f"[{HAN}]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
-_SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
+if TYPE_CHECKING:
+    from search.plan import Shape
 
 
 @dataclass(frozen=True)
@@ -64,11 +61,15 @@ DEFAULT_FUSION = FusionConfig()
 
 @dataclass(frozen=True)
 class Route:
-    """The weights given to each ranking, and why (shown by `search --explain`)."""
+    """The weights given to each kind of ranking, and why (shown by `search --explain`)."""
 
     keyword: float
     vector: float
     reason: str
+
+    def weight(self, kind: str) -> float:
+        """The weight of a ranking of this kind ("keyword" or "vector")."""
+        return self.keyword if kind == "keyword" else self.vector
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Fused:
 
 
 def fuse_rrf(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float] | None = None,
-             k: int = RRF_K) -> list[tuple[Hashable, float]]:
+             k: int = FusionConfig.rrf_k) -> list[tuple[Hashable, float]]:
     """Items of several best-first rankings, ordered by Σ weight / (k + rank).
 
     Ties keep the order in which items first appear (the first ranking wins).
@@ -95,31 +96,8 @@ def fuse_rrf(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float] | 
     return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
 
-def chinese_share(text: str) -> float:
-    """How Chinese `text` is, 0..1: Chinese characters against Latin letters (two letters count as one).
-
-    Text with neither (digits, symbols) counts as 0.5, neither language.
-    """
-    han = len(_HAN_CHAR.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    return han / (han + latin / 2) if han or latin else 0.5
-
-
-def query_length(text: str) -> int:
-    """The length of a query in units of meaning: one per Chinese character, two per Latin word."""
-    return len(_HAN_CHAR.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
-
-
-_QUESTION = re.compile(r"[?？]\s*$|什么|哪|谁|多少|几[个年月日次种]|怎么|怎样|如何|为什么|为何|是否|吗\s*$")
-
-
-def is_question(text: str) -> bool:
-    """True when `text` is phrased as a question (a question mark, or a Chinese interrogative)."""
-    return bool(_QUESTION.search(text))
-
-
-def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION, found: bool = False) -> Route:
-    """The weights of the keyword and vector rankings for `query`.
+def route(query: Shape, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_FUSION, found: bool = False) -> Route:
+    """The weights of the keyword and vector rankings for a query of this shape.
 
     `hit_texts` are the texts of the best hits (vector hits first): their script
     tells whether the query is in the language of the notes. `found` says that
@@ -127,46 +105,37 @@ def route(query: str, hit_texts: Sequence[str], config: FusionConfig = DEFAULT_F
     their language whatever the script of its best hits.
     """
     sample = " ".join(hit_texts[: config.script_sample])
-    short = query_length(query) <= config.long_query
-    if sample and abs(chinese_share(query) - chinese_share(sample)) > config.cross_gap and not (found and short):
+    short = query.length <= config.long_query
+    if sample and abs(query.chinese_share - chinese_share(sample)) > config.cross_gap and not (found and short):
         return Route(config.cross_keyword, 1.0, "cross-lingual query: leaning on vectors")
-    if chinese_share(query) < 0.5 and query_length(query) > config.long_query:
+    if query.chinese_share < 0.5 and query.length > config.long_query:
         return Route(config.long_keyword, 1.0, "long English query: leaning on vectors")
-    if query_length(query) > config.long_query or is_question(query):
+    if query.length > config.long_query or query.question:
         # A question (or long query) in the notes' language shares its content words with the passage
         # that answers it: the keyword ranking is strong evidence, vectors only break its near-ties.
         return Route(1.0, config.long_same_language_vector, "question in the notes' language: keywords first")
     return Route(1.0, config.same_language_vector, "query in the notes' language: leaning on keywords")
 
 
-def _folded(text: str) -> str:
-    return _SPACE_OR_PUNCT.sub("", text).lower()
-
-
-def holds_query(words: Sequence[str], text: str, title: str = "") -> bool:
-    """True when every query word occurs in the text or title (case, spaces and punctuation ignored),
+def holds_query(folded_words: Sequence[str], text: str, title: str = "") -> bool:
+    """True when every (folded) query word occurs in the text or title (case, spaces and punctuation ignored),
     or when the title is the whole query."""
-    return _holds([w for w in (_folded(word) for word in words) if w], text, title)
-
-
-def _holds(folded_words: Sequence[str], text: str, title: str) -> bool:
     if not folded_words:
         return False
-    if title and _folded(title) == "".join(folded_words):
+    if title and fold(title) == "".join(folded_words):
         return True
-    haystack = _folded(text) + "\0" + _folded(title)
+    haystack = fold(text) + "\0" + fold(title)
     return all(word in haystack for word in folded_words)
 
 
-def fuse_hybrid(keyword: Sequence[Hashable], vector: Sequence[Hashable], exact: set[Hashable], weights: Route,
+def exact_keys(folded_words: Sequence[str], texts: Mapping[Hashable, tuple[str, str]]) -> set[Hashable]:
+    """The keys whose (text, title) hold the whole query (its words folded, as QueryPlan.folded_words)."""
+    return {key for key, (text, title) in texts.items() if holds_query(folded_words, text, title)}
+
+
+def fuse_hybrid(rankings: Sequence[Sequence[Hashable]], weights: Sequence[float], exact: set[Hashable],
                 config: FusionConfig = DEFAULT_FUSION) -> list[Fused]:
-    """The hybrid ranking: weighted RRF of the two rankings, with exact matches ahead of the rest."""
-    fused = fuse_rrf([keyword, vector], [weights.keyword, weights.vector], config.rrf_k)
+    """The hybrid ranking: weighted RRF of the rankings (ties go to the earlier ranking), exact matches first."""
+    fused = fuse_rrf(rankings, weights, config.rrf_k)
     items = [Fused(key, score, key in exact) for key, score in fused]
     return [item for item in items if item.exact] + [item for item in items if not item.exact]
-
-
-def exact_keys(words: Sequence[str], texts: Mapping[Hashable, tuple[str, str]]) -> set[Hashable]:
-    """The keys whose (text, title) hold the whole query."""
-    folded_words = [w for w in (_folded(word) for word in words) if w]
-    return {key for key, (text, title) in texts.items() if _holds(folded_words, text, title)}

@@ -1,4 +1,4 @@
-"""Whoosh queries scored with numpy, whole posting lists at a time.
+"""Keyword queries (search/nodes.py) scored with numpy, whole posting lists at a time.
 
 Whoosh scores a query by walking a tree of matchers document by document, in
 Python: a long query (a pasted English sentence is thirty terms, each searched
@@ -12,8 +12,9 @@ BM25F for all its documents at once:
   required part plus the optional one; AndNot: the positive part where the
   negative one does not match; BestField: the best part plus its tiebreak
   times the others;
-- anything else (phrases, year ranges, Every): Whoosh's own matcher, whose
-  documents and scores are copied into the arrays.
+- Coordinated: its query (search/ranking.py reads its units);
+- phrases, year ranges and Every: Whoosh's own matcher (whoosh_query
+  translates them), whose documents and scores are copied into the arrays.
 
 `scores(query)` returns the documents a query matches and their scores, as
 sparse arrays (the work grows with the postings read, not with the corpus);
@@ -23,27 +24,12 @@ then document number).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching import UnionMatcher
-from whoosh.util.numeric import byte_to_length
 
-
-class BestField(wq.DisjunctionMax):
-    """A term in any of several fields, scored by its best field plus `tiebreak` times the others.
-
-    ArrayScorer computes that score. Whoosh only matches it (as a union): its
-    DisjunctionMaxMatcher takes the max over sub-matchers without checking that
-    they sit on the current document, so its scores changed with the number of
-    segments.
-    """
-
-    def _matcher(self, subs, searcher, context):
-        return self._tree_matcher(subs, UnionMatcher, searcher, context, None)
-
+from indexer.keyword import BYTE_LENGTHS, year_query
+from search import postings as segment
+from search.nodes import And, AndMaybe, AndNot, BestField, Coordinated, Every, Node, Or, Phrase, Term, Years
 
 # Postings an open index keeps after reading them (16 bytes each: about 80 MB at most).
 MAX_HELD_POSTINGS = 5_000_000
@@ -52,16 +38,16 @@ MAX_HELD_POSTINGS = 5_000_000
 class ArrayScorer:
     """Scores queries against one open Whoosh searcher (all its segments)."""
 
-    def __init__(self, searcher, K1: float, B: float):
+    def __init__(self, searcher, lengths: dict[str, np.ndarray], K1: float, B: float):
+        """`lengths`: each text field's length bytes by document number, as build wrote them."""
         self.searcher = searcher
         self.K1, self.B = K1, B
         self.size = searcher.doc_count_all()
         self.leaves = searcher.leaf_searchers()
         self.alive = np.ones(self.size, dtype=bool)
         for sub, offset in self.leaves:
-            deleted = sub.reader().deleted_docs_set if sub.reader().has_deletions() else ()
-            for docnum in deleted:
-                self.alive[offset + docnum] = False
+            self.alive[offset + segment.deleted(sub.reader())] = False
+        self._length_bytes = lengths
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings kept in self._postings
@@ -76,14 +62,10 @@ class ArrayScorer:
             for sub, offset in self.leaves:
                 reader = sub.reader()
                 if key in reader:
-                    docs, tf = _read_postings(reader.postings(fieldname, btext))
+                    docs, tf = segment.postings(reader, fieldname, btext)
                     ids.append(docs + offset)
                     weights.append(tf)
-            found = _EMPTY
-            if ids:
-                docs, tf = np.concatenate(ids), np.concatenate(weights)
-                live = self.alive[docs]
-                found = docs[live], tf[live]
+            found = (np.concatenate(ids), np.concatenate(weights)) if ids else _EMPTY
             if self._held + len(found[0]) > MAX_HELD_POSTINGS:
                 # A warm server asks for new terms for as long as it runs: start over rather than grow.
                 self._postings.clear()
@@ -103,53 +85,47 @@ class ArrayScorer:
             return None
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        """Every document's length in a field, as Whoosh stores it (quantised to a byte)."""
+        """Every document's length in a field, as Whoosh stores it (quantised to a byte), decoded."""
         if fieldname not in self._lengths:
-            out = np.ones(self.size, dtype=np.float64)
-            for sub, offset in self.leaves:
-                reader = sub.reader()
-                count = reader.doc_count_all()
-                out[offset:offset + count] = _segment_lengths(reader, fieldname, count)
-            self._lengths[fieldname] = out
+            self._lengths[fieldname] = BYTE_LENGTHS[self._length_bytes[fieldname]]
         return self._lengths[fieldname]
 
     # ---------------------------------------------------------------- scoring
 
-    def scores(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, query: Node) -> tuple[np.ndarray, np.ndarray]:
         """The live documents a query matches (ascending document numbers) and their scores."""
-        if isinstance(query, wq.Term):
+        if isinstance(query, Term):
             return self._term(query)
         if isinstance(query, BestField):
-            docs, inverse, each = _gathered([self.scores(q) for q in query.subqueries])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
             total = np.bincount(inverse, weights=each, minlength=len(docs))
             best = np.full(len(docs), -np.inf)
             np.maximum.at(best, inverse, each)
-            return docs, self._boosted(query, best + query.tiebreak * (total - best))
-        if isinstance(query, wq.Or) and not query.scale and not query.minmatch:
-            docs, inverse, each = _gathered([self.scores(q) for q in query.subqueries])
-            return docs, self._boosted(query, np.bincount(inverse, weights=each, minlength=len(docs)))
-        if isinstance(query, wq.And):
-            parts = [self.scores(q) for q in query.subqueries]
+            return docs, best + query.tiebreak * (total - best)
+        if isinstance(query, Or):
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
+            return docs, np.bincount(inverse, weights=each, minlength=len(docs))
+        if isinstance(query, And):
+            parts = [self.scores(q) for q in query.children]
             docs, inverse, each = _gathered(parts)
             keep = np.bincount(inverse, minlength=len(docs)) == len(parts)
-            return docs[keep], self._boosted(query, np.bincount(inverse, weights=each, minlength=len(docs))[keep])
-        if isinstance(query, wq.AndMaybe):
-            (docs, required), (maybe_docs, optional) = self.scores(query.a), self.scores(query.b)
-            return docs, self._boosted(query, required + _lookup(docs, maybe_docs, optional))
-        if isinstance(query, wq.AndNot):
-            (docs, score), (excluded, _s) = self.scores(query.a), self.scores(query.b)
+            return docs[keep], np.bincount(inverse, weights=each, minlength=len(docs))[keep]
+        if isinstance(query, AndMaybe):
+            (docs, required), (maybe_docs, optional) = self.scores(query.required), self.scores(query.optional)
+            return docs, required + _lookup(docs, maybe_docs, optional)
+        if isinstance(query, AndNot):
+            (docs, score), (excluded, _s) = self.scores(query.positive), self.scores(query.excluded)
             keep = ~np.isin(docs, excluded, assume_unique=True)
-            return docs[keep], self._boosted(query, score[keep])
-        if isinstance(query, wq.WrappingQuery) and type(query).matcher is wq.WrappingQuery.matcher:
-            docs, score = self.scores(query.child)
-            return docs, self._boosted(query, score)
-        return self._whoosh(query)
+            return docs[keep], score[keep]
+        if isinstance(query, Coordinated):
+            return self.scores(query.query)
+        return self._whoosh(whoosh_query(query))
 
-    def matching(self, query: wq.Query) -> np.ndarray:
+    def matching(self, query: Node) -> np.ndarray:
         """The document numbers of the live documents a query matches, ascending."""
         return self.scores(query)[0]
 
-    def top(self, query: wq.Query, limit: int) -> list[tuple[int, float]]:
+    def top(self, query: Node, limit: int) -> list[tuple[int, float]]:
         """The best `limit` (document number, score) pairs: by score, then by document number."""
         docs, score = self.scores(query)
         if len(docs) > limit > 0:
@@ -159,17 +135,18 @@ class ArrayScorer:
         order = np.lexsort((docs, -score))[:limit]
         return [(int(docs[i]), float(score[i])) for i in order]
 
-    def _term(self, query: wq.Term) -> tuple[np.ndarray, np.ndarray]:
-        btext = self.term_bytes(query.fieldname, query.text)
-        docs, tf = self.postings(query.fieldname, btext) if btext is not None else _EMPTY
+    def _term(self, query: Term) -> tuple[np.ndarray, np.ndarray]:
+        btext = self.term_bytes(query.field, query.text)
+        docs, tf = self.postings(query.field, btext) if btext is not None else _EMPTY
         if not len(docs):
             return _EMPTY
         searcher = self.searcher
-        idf = searcher.idf(query.fieldname, btext)
-        average = searcher.avg_field_length(query.fieldname) or 1
-        length = self.lengths(query.fieldname)[docs]
+        idf = searcher.idf(query.field, btext)
+        average = searcher.avg_field_length(query.field) or 1
+        length = self.lengths(query.field)[docs]
         K1, B = self.K1, self.B
-        return docs, self._boosted(query, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average))))
+        score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
+        return docs, score * query.boost if query.boost != 1.0 else score
 
     def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher, walked over every matching document of every segment."""
@@ -185,10 +162,30 @@ class ArrayScorer:
         live = self.alive[found]
         return found[live], np.asarray(scores, dtype=np.float64)[live]
 
-    @staticmethod
-    def _boosted(query: wq.Query, score: np.ndarray) -> np.ndarray:
-        boost = getattr(query, "boost", 1.0)
-        return score * boost if boost != 1.0 else score
+
+def whoosh_query(node: Node) -> wq.Query:
+    """The Whoosh query of a node Whoosh can score as notesearch does (all but BestField and Coordinated).
+
+    The scorer hands phrases, year ranges and Every to Whoosh this way; tests
+    compare the scorer's sums with Whoosh's through it.
+    """
+    if isinstance(node, Term):
+        return wq.Term(node.field, node.text, boost=node.boost)
+    if isinstance(node, Phrase):
+        return wq.Phrase(node.field, list(node.words), boost=node.boost)
+    if isinstance(node, Years):
+        return year_query(node.low, node.high)
+    if isinstance(node, Every):
+        return wq.Every()
+    if isinstance(node, Or):
+        return wq.Or([whoosh_query(child) for child in node.children])
+    if isinstance(node, And):
+        return wq.And([whoosh_query(child) for child in node.children])
+    if isinstance(node, AndMaybe):
+        return wq.AndMaybe(whoosh_query(node.required), whoosh_query(node.optional))
+    if isinstance(node, AndNot):
+        return wq.AndNot(whoosh_query(node.positive), whoosh_query(node.excluded))
+    raise TypeError(f"Whoosh cannot score {type(node).__name__} as notesearch does")
 
 
 def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,49 +210,3 @@ def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarra
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-# Whoosh stores a field length as one byte; this decodes all 256 at once (0, no terms, reads as 1).
-_BYTE_LENGTHS = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
-
-
-def _segment_lengths(reader, fieldname: str, count: int) -> np.ndarray:
-    """The field lengths of a segment's documents: its one-byte length column read at once.
-
-    Asking Whoosh document by document cost 0.2 s of a cold search on d2l-zh; a
-    segment whose column is not laid out that way is still read that way.
-    """
-    column = None
-    with contextlib.suppress(AttributeError, TypeError):
-        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-    if column is None or getattr(column, "_typecode", None) != "B" or not hasattr(column, "_dbfile"):
-        return np.array([reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)], dtype=np.float64)
-    stored = min(column._count, count)
-    raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-    out = np.ones(count, dtype=np.float64)
-    out[:stored] = _BYTE_LENGTHS[raw]
-    return out
-
-
-def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Every (document number, term frequency) of a posting list, deleted documents included.
-
-    Whoosh's own leaf matcher is read a block at a time; any other matcher one posting at a time.
-    """
-    while hasattr(matcher, "child"):  # the filter of deleted documents: the caller masks them instead
-        matcher = matcher.child
-    ids: list = []
-    weights: list = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)

@@ -8,8 +8,8 @@ Protocol: one request per connection, one JSON object a line each way. A
 request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain",
 "cwd"} or {"op": "index", "paths", "exclude", "model", "wait"}, and always
 carries "token" and "index". The answer is {"answer": <the object `search
---json` prints>, "warnings": [...]}, {"report": {"line", "warnings",
-"skipped"}} (what `index` prints), {"pong": true, ...} or {"error": "..."}; a
+--json` prints>, "warnings": [...]}, {"report": <search.answers.report_data
+of the build>}, {"pong": true, ...} or {"error": "..."}; a
 bad request never stops the server. An `index` request runs the same build as
 `notesearch index`, here where jieba and the model are already loaded, so an
 update takes a fraction of a second instead of a process start and two loads.
@@ -42,7 +42,7 @@ from search.client import HOST, STATE_FILE, remove_state, same_folder
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from search.engine import NoteIndex
+    from search.index import NoteIndex
 
 MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
 
@@ -79,7 +79,7 @@ class WarmIndex:
         stamp = self._manifest_stamp()
         if self.index is not None and stamp == self._seen:
             return self.index
-        from search.engine import open_index
+        from search import open_index
 
         manifest = read_manifest(self.directory)
         if self.index is not None and manifest.generation == self.index.manifest.generation:
@@ -102,7 +102,7 @@ class WarmIndex:
 
     def search(self, query: str, mode: str, k: int, explain: bool, cwd: str) -> dict:
         """The answer to one query, as `search --json` prints it, with its warnings."""
-        from search.engine import search
+        from search import search
 
         result = search(self.refresh(), query, mode=mode, k=k)
         return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
@@ -112,7 +112,7 @@ class WarmIndex:
 
         None for `paths`, `exclude` or `model`: as the index was built.
         """
-        from indexer.build import build
+        from indexer import build
 
         if paths is not None and (not paths or not all(isinstance(path, str) and os.path.isabs(path)
                                                        for path in paths)):
@@ -165,7 +165,7 @@ class NoteServer(socketserver.TCPServer):
     client_timeout = 5.0  # seconds to read a request: one at a time, so a silent client must not hold the server
 
     def __init__(self, directory: str, port: int = 0, embedder: Embedder | None = None):
-        import indexer.build  # noqa: F401 (loaded now, so the first `index` request does not wait for it)
+        import indexer.builder  # noqa: F401 (loaded now, so the first `index` request does not wait for it)
 
         self.notes = WarmIndex(directory, embedder)
         self.directory = self.notes.directory

@@ -8,36 +8,42 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from indexer.analysis import HAN, Analyzer
+from corpus.text import HAN, HAN_CHAR
+from indexer.analysis import Analyzer
+from search.plan import QueryPlan
 
 MARK_OPEN, MARK_CLOSE = "**", "**"
 FRAGMENT_CHARS = 160
-_HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
-_HAN_CHAR = re.compile(f"[{HAN}]")
 _LATIN_OR_DIGIT = re.compile(f"[^\\W_{HAN}]")
 # Runs of Chinese characters, and stretches of anything else between spaces (no token crosses either edge).
 _PIECE = re.compile(f"[{HAN}]+|[^{HAN}\\s]+")
 
 
-def match_spans(text: str, terms: Iterable[str], words: Iterable[str], analyzer: Analyzer) -> list[tuple[int, int]]:
+def match_spans(text: str, plan: QueryPlan, analyzer: Analyzer) -> list[tuple[int, int]]:
     """Non-overlapping [start, end) spans of `text` that match the query, longest first on overlap.
 
-    `terms` are index terms (a token of the text matches when its term is one);
-    `words` are the query's own words and phrases: their Chinese runs match as
-    substrings, and a phrase of several words matches whole (any case, any spacing).
+    A token of the text matches when its term is one the plan marks; the
+    Chinese runs of the query's words match as substrings, and a phrase of
+    several words matches whole (any case, any spacing).
     """
+    return spans_of(text, plan.marked, plan.spaced_words, plan.han_runs, analyzer)
+
+
+def spans_of(text: str, terms: Iterable[str], phrases: Iterable[Sequence[str]], runs: Iterable[str],
+             analyzer: Analyzer) -> list[tuple[int, int]]:
+    """Non-overlapping [start, end) spans of `text`: tokens whose term is in `terms`, each phrase (its
+    words in order, any case and spacing) and each run of Chinese characters, longest first on overlap."""
     spans = token_spans(text, set(terms), analyzer)
-    for word in words:
-        if len(word.split()) > 1:
-            phrase = r"\s+".join(re.escape(part) for part in word.split())
-            spans.extend(m.span() for m in re.finditer(phrase, text, re.IGNORECASE))
-        for run in _HAN_RUN.findall(word):
-            start = text.find(run)
-            while start >= 0:
-                spans.append((start, start + len(run)))
-                start = text.find(run, start + 1)
+    for words in phrases:
+        phrase = r"\s+".join(re.escape(part) for part in words)
+        spans.extend(m.span() for m in re.finditer(phrase, text, re.IGNORECASE))
+    for run in runs:
+        start = text.find(run)
+        while start >= 0:
+            spans.append((start, start + len(run)))
+            start = text.find(run, start + 1)
     chosen: list[tuple[int, int]] = []
     for start, end in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(end <= a or start >= b for a, b in chosen):
@@ -60,11 +66,11 @@ def _segments(text: str, wanted: set[str]):
     word as a substring cannot yield one, and is skipped; each piece kept
     gives the tokens the whole text would.
     """
-    han = [term for term in wanted if _HAN_CHAR.search(term)]
-    latin = any(not _HAN_CHAR.search(term) for term in wanted)
+    han = [term for term in wanted if HAN_CHAR.search(term)]
+    latin = any(not HAN_CHAR.search(term) for term in wanted)
     for piece in _PIECE.finditer(text):
         part = piece.group()
-        if _HAN_CHAR.match(part):
+        if HAN_CHAR.match(part):
             if any(term in unicodedata.normalize("NFKC", part) for term in han):
                 yield piece.start(), part
         elif latin and _LATIN_OR_DIGIT.search(part):

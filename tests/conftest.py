@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import corpus
-from indexer.build import build
+from indexer import build
 from indexer.embedders import UseM3
-from search.engine import NoteIndex, open_index
+from search import NoteIndex, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -49,6 +49,23 @@ def bundled_index(bundled_index_dir, embedder) -> NoteIndex:
     index.close()
 
 
+@pytest.fixture(scope="session")
+def segmented_index(tmp_path_factory, embedder):
+    """An index of 40 small notes, one of them edited after the first build: two segments, deletions."""
+    root = tmp_path_factory.mktemp("segmented") / "notes"
+    root.mkdir()
+    for n in range(40):
+        (root / f"note{n:02}.md").write_text(
+            f"# 笔记 {n}\n\n第{n}篇讲卷积神经网络与 transformer 的第 {n} 个例子。\n\n"
+            f"Attention is used in example {n} with {'dropout' if n % 3 else 'batch norm'}。\n", encoding="utf-8")
+    directory = str(tmp_path_factory.mktemp("segmented") / "index")
+    build([str(root)], directory, embedder=embedder)
+    (root / "note07.md").write_text("# 笔记 7\n\n改过的第七篇：循环神经网络与 attention。\n", encoding="utf-8")
+    build([str(root)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        yield index
+
+
 @pytest.fixture
 def notes_dir(tmp_path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write {relative path: text or bytes} into a fresh folder and return it."""
@@ -66,6 +83,11 @@ def notes_dir(tmp_path) -> Callable[[dict[str, str | bytes]], Path]:
         return root
 
     return make
+
+
+def counts(report) -> tuple[int, int, int, int, int]:
+    """What a build did to the note files: (added, updated, removed, unchanged, renamed)."""
+    return report.added, report.updated, report.removed, report.unchanged, report.renamed
 
 
 def line_of(path: Path, snippet: str) -> int:

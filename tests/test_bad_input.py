@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-import indexer.build
+import indexer.scan
 from corpus.markdown import passages_of
 from corpus.reading import parse_note
-from indexer.build import build
-from search.engine import MODES, open_index, search
+from indexer import build
+from search import MODES, open_index, search
+from search.compiler import compile_query
+from search.query import MAX_QUERY_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = "# 扩散模型笔记\n\n**扩散模型**通过逐步去噪生成图像，代表工作是 DDPM。\n"
@@ -61,7 +63,7 @@ def bad_notes(root: Path) -> Path:
 
 def _deleting(path: Path):
     """find_note_files that lists `path`, then deletes it before it is read (a file deleted during the run)."""
-    find = indexer.build.find_note_files
+    find = indexer.scan.find_note_files
 
     def find_then_delete(*args, **kwargs):
         found = find(*args, **kwargs)
@@ -74,7 +76,7 @@ def _deleting(path: Path):
 @pytest.mark.slow
 def test_bad_note_files_are_indexed_or_skipped_with_their_reason(tmp_path, embedder, monkeypatch):
     notes = bad_notes(tmp_path / "notes")
-    monkeypatch.setattr(indexer.build, "find_note_files", _deleting(notes / "vanishing.md"))
+    monkeypatch.setattr(indexer.scan, "find_note_files", _deleting(notes / "vanishing.md"))
     started = time.perf_counter()
     report = build([str(notes)], str(tmp_path / "index"), embedder=embedder)
     assert time.perf_counter() - started < 60
@@ -159,13 +161,29 @@ ODD_QUERIES = [
 ]
 
 
+def _spans(result) -> list[tuple]:
+    return [(h.passage.path, h.passage.line_start, h.passage.line_end, round(h.score, 9)) for h in result.hits]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_odd_queries_answer_or_warn_in_every_mode(bundled_index, mode):
     for query in ODD_QUERIES:
-        result = search(bundled_index, query, mode=mode, k=10)
-        assert len(result.hits) <= 10
-        if not query.strip():
-            assert result.hits == () and result.warnings
+        result = search(bundled_index, query, mode=mode, k=5)
+        plan = bundled_index.plan(query)
+        assert [h.rank for h in result.hits] == list(range(1, len(result.hits) + 1)), query
+        assert len({span[:3] for span in _spans(result)}) == len(result.hits) <= 5, query
+        if not plan.text:
+            assert result.hits == () and "empty query: nothing to search for" in result.warnings, query
+        if any(warning.startswith("could not parse") for warning in plan.warnings):
+            # A query that does not parse is searched as its plain words, and says so.
+            assert plan.warnings[0] in result.warnings
+            assert _spans(result) == _spans(search(bundled_index, " ".join(plan.words), mode=mode, k=5)), query
+        if len(query) > MAX_QUERY_CHARS:
+            assert any(warning.startswith("query longer than") for warning in result.warnings), query
+        if mode == "keyword" and compile_query(plan) is None:
+            assert result.hits == (), query  # only stop words or symbols: nothing to look for
+        if mode == "semantic" and plan.plain and plan.embed_text.strip():
+            assert len(result.hits) == 5, query  # the nearest passages of any text
 
 
 @pytest.mark.slow

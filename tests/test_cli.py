@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 from conftest import BUNDLED_NOTES, ROOT, line_of
 
 import cli
+import cli_render
+from cli_render import describe
+from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -206,6 +210,101 @@ def test_queries_file_with_bom_and_crlf_gives_clean_queries(bundled_index_dir, t
     assert [json.loads(line)["query"] for line in out.splitlines()] == ["Hinton", "Bengio"]
 
 
+def test_index_of_a_missing_folder_is_a_user_error_and_keeps_the_index(bundled_index_dir, tmp_path, capsys):
+    code, out, err = main_output(capsys, "index", str(tmp_path / "typo"), "--index", bundled_index_dir)
+    assert code == 1 and out == ""
+    assert "no such file or folder" in err and "Traceback" not in err
+    code, out, _err = main_output(capsys, "search", "Hinton", "--mode", "keyword", "--json", "--index", bundled_index_dir)
+    assert code == 0 and json.loads(out)["hits"]
+
+
+def test_index_again_without_arguments_keeps_the_folders_and_exclusions(notes_dir, tmp_path, capsys, embedder):
+    # Forgetting --exclude on an update must not add the files it kept out.
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
+    index = str(tmp_path / "index")
+    # In process, with the session's embedder (a fresh process would load the model again).
+    from indexer import build
+    from indexer.generations import read_manifest
+
+    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
+    for args in (["index"], ["index", str(folder)]):
+        code, out, err = main_output(capsys, *args, "--index", index, "--no-server", "--quiet")
+        assert code == 0, err
+        assert out.startswith("no change: added 0, updated 0, removed 0, unchanged 1"), out
+    manifest = read_manifest(index)
+    assert manifest.roots == (str(folder),) and manifest.exclude == ("*_origin.md",)
+    assert manifest.model == "use-m3"
+
+
+def test_no_exclude_drops_the_index_patterns(notes_dir, tmp_path, embedder):
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
+    index = str(tmp_path / "index")
+    from indexer import build
+
+    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
+    report = build(None, index, exclude=[], embedder=embedder)
+    assert (report.added, report.unchanged) == (1, 1)
+
+
+def test_index_whose_folder_is_gone_is_not_emptied(notes_dir, tmp_path, capsys, embedder):
+    # `index` with no PATH would otherwise remove every note of the missing folder.
+    folder = notes_dir({"a.md": "Tomatoes need sun.\n"})
+    index = str(tmp_path / "index")
+    from indexer import build
+
+    build([str(folder)], index, embedder=embedder)
+    folder.rename(tmp_path / "moved")
+    code, out, err = main_output(capsys, "index", "--index", index, "--no-server", "--quiet")
+    assert code == 1 and out == ""
+    assert f"{folder}, which this index was built from, is gone" in err and "Traceback" not in err
+    code, out, _err = main_output(capsys, "search", "tomatoes", "--mode", "keyword", "--json", "--index", index)
+    assert len(json.loads(out)["hits"]) == 1
+
+
+def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder):
+    from indexer import NoNotes, build
+
+    with pytest.raises(NoNotes) as refused:
+        build(None, str(tmp_path / "fresh"), embedder=embedder)
+    assert refused.value.directory == str(tmp_path / "fresh")
+    with pytest.raises(NoNotes):
+        build([], str(tmp_path / "fresh"), embedder=embedder)  # an empty list would remove every note
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder):
+    from cli_render import report_line
+    from indexer import build
+    from search.answers import report_data
+
+    notes, index = notes_dir({"a.md": "Tomatoes need sun.\n", "b.md": "# 番茄\n\n番茄需要阳光。\n"}), str(tmp_path / "i")
+    first = report_line(report_data(build([str(notes)], index, embedder=embedder)))
+    assert re.fullmatch(r"added 2, updated 0, removed 0, unchanged 0 — 2 passages, 2 embedded, generation 1 "
+                        r"\(\d+\.\d s\)", first), first
+    assert report_line(report_data(build([str(notes)], index, embedder=embedder))) == (
+        "no change: added 0, updated 0, removed 0, unchanged 2 (2 passages, generation 1)")
+    (notes / "b.md").rename(notes / "c.md")
+    assert report_line(report_data(build([str(notes)], index, embedder=embedder))).startswith(
+        "added 0, updated 0, removed 0, unchanged 1, renamed 1 — 2 passages, 0 embedded, generation 2")
+
+
+@pytest.mark.parametrize("error, line", [
+    (NoIndex("/x"), "no index at /x: run 'notesearch index PATH --index /i' first"),
+    (OutdatedIndex("/x", "2", "3"), ("the index at /x was built by another version of notesearch (index format 2; "
+                                     "this version reads format 3): run 'notesearch index --index /i' to build it "
+                                     "again")),
+    (ModelMismatch("/x", "use-m3:0.1", "use-m3:0.2", "use-m3"),
+     ("the index at /x was built with use-m3:0.1, not use-m3:0.2: run 'notesearch index --index /i' to embed the "
+     "notes again")),
+    (IndexBusy("/x", 30.0), "the index at /x is busy: another indexer holds it: wait for it, or give --wait SECONDS"),
+    (MissingFolder("/n", recorded=True),
+     "/n, which this index was built from, is gone (nothing was indexed): give the files or folders to index"),
+    (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
+], ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "")
+def test_each_library_error_becomes_one_line_with_what_to_do(error, line):
+    assert describe(error, "/i") == line
+
+
 def test_no_line_ends_a_queries_batch(bundled_index_dir, tmp_path, capsys, monkeypatch):
     # year:9999999999 once ended a batch with a traceback; bytes that are not UTF-8 made the file unreadable.
     file = tmp_path / "queries.txt"
@@ -234,70 +333,11 @@ def test_no_line_ends_a_queries_batch(bundled_index_dir, tmp_path, capsys, monke
     ]
 
 
-def test_index_of_a_missing_folder_is_a_user_error_and_keeps_the_index(bundled_index_dir, tmp_path, capsys):
-    code, out, err = main_output(capsys, "index", str(tmp_path / "typo"), "--index", bundled_index_dir)
-    assert code == 1 and out == ""
-    assert "no such file or folder" in err and "Traceback" not in err
-    code, out, _err = main_output(capsys, "search", "Hinton", "--mode", "keyword", "--json", "--index", bundled_index_dir)
-    assert code == 0 and json.loads(out)["hits"]
-
-
-def test_index_again_without_arguments_keeps_the_folders_and_exclusions(notes_dir, tmp_path, capsys, embedder):
-    # Forgetting --exclude on an update must not add the files it kept out.
-    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
-    index = str(tmp_path / "index")
-    # In process, with the session's embedder (a fresh process would load the model again).
-    from indexer.build import build
-    from indexer.generations import read_manifest
-
-    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
-    for args in (["index"], ["index", str(folder)]):
-        code, out, err = main_output(capsys, *args, "--index", index, "--no-server", "--quiet")
-        assert code == 0, err
-        assert out.startswith("no change: added 0, updated 0, removed 0, unchanged 1"), out
-    manifest = read_manifest(index)
-    assert manifest.roots == (str(folder),) and manifest.exclude == ("*_origin.md",)
-    assert manifest.model == "use-m3"
-
-
-def test_no_exclude_drops_the_index_patterns(notes_dir, tmp_path, embedder):
-    folder = notes_dir({"a.md": "Tomatoes need sun.\n", "a_origin.md": "An English original.\n"})
-    index = str(tmp_path / "index")
-    from indexer.build import build
-
-    build([str(folder)], index, exclude=["*_origin.md"], embedder=embedder)
-    report = build(None, index, exclude=[], embedder=embedder)
-    assert (report.added, report.unchanged) == (1, 1)
-
-
-def test_index_whose_folder_is_gone_is_not_emptied(notes_dir, tmp_path, capsys, embedder):
-    # `index` with no PATH would otherwise remove every note of the missing folder.
-    folder = notes_dir({"a.md": "Tomatoes need sun.\n"})
-    index = str(tmp_path / "index")
-    from indexer.build import build
-
-    build([str(folder)], index, embedder=embedder)
-    folder.rename(tmp_path / "moved")
-    code, out, err = main_output(capsys, "index", "--index", index, "--no-server", "--quiet")
-    assert code == 1 and out == ""
-    assert f"{folder}, which this index was built from, is gone" in err and "Traceback" not in err
-    code, out, _err = main_output(capsys, "search", "tomatoes", "--mode", "keyword", "--json", "--index", index)
-    assert len(json.loads(out)["hits"]) == 1
-
-
-def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder):
-    from indexer.build import build
-    from indexer.generations import MissingNotes
-
-    with pytest.raises(MissingNotes, match="no notes to index"):
-        build(None, str(tmp_path / "fresh"), embedder=embedder)
-
-
 CONTROL = ["\x1b[2J", "\x1b]0;pwned\x07", "\x9b31m", "\u202e", "\x08", "\x7f"]
 
 
 def test_control_characters_of_notes_and_names_are_escaped_on_a_terminal_and_exact_in_json(tmp_path, capsys, embedder):
-    from indexer.build import build
+    from indexer import build
 
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -314,7 +354,7 @@ def test_control_characters_of_notes_and_names_are_escaped_on_a_terminal_and_exa
         assert raw == [], out
         assert out.count("\n") == 4  # rank and title, path, snippet, explanation: no line broken by a name
     code, out, _err = main_output(capsys, "search", "screen", "--mode", "keyword", "--index", index, "--json")
-    assert "\\x1b[2J" in cli.render_text(json.loads(out), explain=False, color=False)
+    assert "\\x1b[2J" in cli_render.render_text(json.loads(out), explain=False, color=False)
     hit = json.loads(out)["hits"][0]
     assert hit["title"] == f"Title {CONTROL[1]} here"
     assert hit["text"] == f"clear {CONTROL[0]} screen {''.join(CONTROL[2:])} end"

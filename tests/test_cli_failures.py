@@ -21,10 +21,10 @@ from conftest import ROOT
 import indexer.files
 import indexer.generations
 import indexer.vectors
-from indexer.build import build
-from indexer.files import IndexWriteError
+from indexer import build
+from indexer.errors import IndexWriteError
 from indexer.generations import read_manifest
-from search.engine import open_index, search
+from search import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n**扩散模型**通过逐步去噪生成图像。\n",

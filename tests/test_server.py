@@ -22,8 +22,7 @@ import pytest
 from conftest import ROOT
 
 import cli
-from indexer.build import build
-from search import engine
+from indexer import build
 from search.client import HOST, STATE_FILE, ask, read_state
 from search.server import MAX_REQUEST, NoteServer
 
@@ -86,10 +85,6 @@ def cli_output(capsys, *args: str) -> tuple[int, str, str]:
     code = cli.main(list(args))
     captured = capsys.readouterr()
     return code, re.sub(r'"took_ms": [0-9.]+', '"took_ms": 0', captured.out), captured.err
-
-
-def test_cli_modes_are_the_engines():
-    assert cli.MODES == engine.MODES
 
 
 @pytest.mark.parametrize("options", [
@@ -296,6 +291,7 @@ COLD_SEARCH = ("import sys, cli\n"
                "sys.exit(code)\n")
 
 
+@pytest.mark.slow
 def test_serve_command_end_to_end(lone_index, tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
     # The server runs from another folder: paths are still shown relative to the asker's.

@@ -178,8 +178,8 @@ def test_a_table_with_an_authors_column_and_a_title_column_is_read_by_its_header
 
 
 def test_author_and_title_queries_find_a_paper_of_a_table_with_separate_columns(notes_dir, tmp_path, embedder):
-    from indexer.build import build
-    from search.engine import open_index, search
+    from indexer import build
+    from search import open_index, search
 
     folder = notes_dir({"papers.md": (
         "# 论文\n\n| 年份 | 作者 | 标题 | 注释 |\n|---|---|---|---|\n"

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import types
 
-import indexer.build
-from indexer import keyword
-from indexer.build import MAX_SEGMENTS, build
-from indexer.generations import read_manifest
-from search.engine import open_index, search
+import pytest
+from conftest import counts
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.analysis import Tokenizer
+
+import indexer.embedding
+from indexer import build, keyword
+from indexer.errors import MissingFolder, ModelMismatch, OutdatedIndex
+from indexer.generations import INDEX_FORMAT, read_manifest
+from indexer.keyword import MAX_SEGMENTS
+from search import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",
@@ -21,7 +31,7 @@ NOTES = {
 
 def test_first_run_adds_every_note(notes_dir, tmp_path, embedder):
     report = build([str(notes_dir(NOTES))], str(tmp_path / "index"), embedder=embedder)
-    assert (report.changed, report.generation, report.summary()) == (True, 1, "added 4, updated 0, removed 0, unchanged 0")
+    assert (report.changed, report.generation, counts(report)) == (True, 1, (4, 0, 0, 0, 0))
     assert report.passages == report.embedded == 4
 
 
@@ -31,7 +41,7 @@ def test_run_without_change_does_no_work_and_says_so(notes_dir, tmp_path, embedd
     before = {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"}
     report = build([str(notes)], index, embedder=embedder)
     assert (report.changed, report.generation, report.embedded) == (False, 1, 0)
-    assert report.line() == "no change: added 0, updated 0, removed 0, unchanged 4 (4 passages, generation 1)"
+    assert counts(report) == (0, 0, 0, 4, 0) and report.passages == 4
     assert {name: os.stat(os.path.join(index, name)).st_mtime_ns for name in os.listdir(index) if name != "lock"} == before
 
 
@@ -43,8 +53,8 @@ def test_added_updated_removed_and_renamed_notes_are_told_apart(notes_dir, tmp_p
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")
     report = build([str(notes)], index, embedder=embedder)
-    assert report.summary() == "added 1, updated 1, removed 1, unchanged 1, renamed 1"
-    assert report.line().startswith("added 1, updated 1, removed 1, unchanged 1, renamed 1 — 5 passages, 2 embedded")
+    assert counts(report) == (1, 1, 1, 1, 1)
+    assert (report.passages, report.embedded) == (5, 2)
     with open_index(index, embedder=embedder) as opened:
         files = {os.path.basename(p.path) for p in opened.passages()}
         assert files == {"a.md", "d.md", "e.md", "moved.md"}
@@ -66,7 +76,7 @@ def test_a_file_that_turns_binary_is_removed_and_reported_every_run(notes_dir, t
     build([str(notes)], index, embedder=embedder)
     (notes / "c.md").write_bytes(b"\x00\x01\x02" * 100)
     report = build([str(notes)], index, embedder=embedder)
-    assert report.summary() == "added 0, updated 0, removed 1, unchanged 3"
+    assert counts(report) == (0, 0, 1, 3, 0)
     assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("c.md", "binary file (NUL bytes)")]
     again = build([str(notes)], index, embedder=embedder)
     assert not again.changed and len(again.skipped) == 1
@@ -83,28 +93,97 @@ def _edit_manifests(index: str, **changes) -> None:
             json.dump(data, f)
 
 
-def test_index_of_another_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
+def _as_built_by_an_older_version(index: str) -> None:
+    """Make the committed generation look as format 2 left it: a Whoosh schema that pickled an analyzer class
+    of notesearch's (here one whose module is gone, so the schema cannot be read), and format "2"."""
+    module = types.ModuleType("notesearch_gone_module")
+
+    class WordTokenizer(Tokenizer):
+        def __call__(self, value, **kwargs):
+            yield from ()
+
+    WordTokenizer.__module__, WordTokenizer.__qualname__ = module.__name__, "WordTokenizer"
+    module.WordTokenizer = WordTokenizer
+    sys.modules[module.__name__] = module
+    try:
+        keyword_dir = os.path.join(index, read_manifest(index).folder, "keyword")
+        shutil.rmtree(keyword_dir)
+        os.makedirs(keyword_dir)
+        whoosh_index.create_in(keyword_dir, fields.Schema(body=fields.TEXT(analyzer=WordTokenizer()))).close()
+    finally:
+        del sys.modules[module.__name__]
+    with pytest.raises(ImportError):
+        whoosh_index.open_dir(keyword_dir)
+    _edit_manifests(index, format="2")
+
+
+def test_index_of_an_older_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    _edit_manifests(index, format="0")
+    _as_built_by_an_older_version(index)
     report = build([str(notes)], index, embedder=embedder)
-    assert report.changed and report.summary() == "added 4, updated 0, removed 0, unchanged 0"
+    assert report.changed and counts(report) == (4, 0, 0, 0, 0)
     assert report.embedded == 0 and report.passages == 4
-    assert any("another version" in warning for warning in report.warnings)
+    assert report.warnings == ("the index was made by another version of notesearch: re-reading every note",)
     assert build([str(notes)], index, embedder=embedder).changed is False
 
 
-def test_searching_an_index_of_another_format_says_to_index_again(notes_dir, tmp_path, embedder):
+def test_searching_an_index_of_an_older_format_is_refused_until_it_is_built_again(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    with open_index(index, embedder=embedder) as opened:
-        assert opened.warnings == []
-    _edit_manifests(index, format="1")
-    with open_index(index, embedder=embedder) as opened:
-        assert any("run 'notesearch index' again" in warning for warning in opened.warnings)
+    _as_built_by_an_older_version(index)
+    with pytest.raises(OutdatedIndex) as refused:
+        open_index(index, embedder=embedder)
+    assert (refused.value.directory, refused.value.found, refused.value.wanted) == (index, "2", INDEX_FORMAT)
     build([str(notes)], index, embedder=embedder)
     with open_index(index, embedder=embedder) as opened:
-        assert opened.warnings == []
+        assert opened.warnings == [] and search(opened, "扩散模型", mode="keyword").hits
+
+
+def _tree(directory: str) -> dict[str, int]:
+    """Every file under `directory` with its modification time."""
+    return {os.path.join(folder, name): os.stat(os.path.join(folder, name)).st_mtime_ns
+            for folder, _dirs, names in os.walk(directory) for name in names}
+
+
+def test_a_missing_folder_raises_and_leaves_the_index_as_it_was(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    before = _tree(index)
+    typo = str(tmp_path / "nots")
+    with pytest.raises(MissingFolder) as refused:
+        build([str(notes), typo], index, embedder=embedder)
+    assert (refused.value.path, refused.value.recorded) == (typo, False)
+    assert _tree(index) == before
+    fresh = str(tmp_path / "fresh")
+    with pytest.raises(MissingFolder):
+        build([typo], fresh, embedder=embedder)
+    assert not os.path.exists(fresh)
+
+
+def test_a_folder_the_index_was_built_from_that_is_gone_raises_and_keeps_its_notes(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    before = _tree(index)
+    notes.rename(tmp_path / "moved")
+    with pytest.raises(MissingFolder) as refused:
+        build(None, index, embedder=embedder)
+    assert (refused.value.path, refused.value.recorded) == (str(notes), True)
+    assert {path: stamp for path, stamp in _tree(index).items() if not path.endswith("lock")} == {
+        path: stamp for path, stamp in before.items() if not path.endswith("lock")}
+
+
+def test_a_model_other_than_the_one_that_made_the_vectors_is_refused_with_both_fingerprints(
+        notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    _edit_manifests(index, fingerprint="use-m3:0.0.1")
+    with open_index(index, embedder=embedder) as opened:
+        assert search(opened, "扩散模型", mode="keyword").hits  # keyword search needs no model
+        with pytest.raises(ModelMismatch) as refused:
+            search(opened, "扩散模型", mode="semantic")
+    assert (refused.value.built_with, refused.value.given, refused.value.model) == (
+        "use-m3:0.0.1", embedder.fingerprint(), "use-m3")
 
 
 def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):
@@ -123,7 +202,7 @@ def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path
 
 
 def _segments(index: str) -> int:
-    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"), index)
+    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"))
     try:
         with ix.searcher() as searcher:
             return len(searcher.reader().leaf_readers())
@@ -161,12 +240,12 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     def no_model(name):
         raise AssertionError(f"loaded {name} with nothing to embed")
 
-    monkeypatch.setattr(indexer.build, "load_embedder", no_model)
+    monkeypatch.setattr(indexer.embedding, "load_embedder", no_model)
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")  # it has a heading: its context text is unchanged
     (notes / "a.md").write_text(NOTES["a.md"] + "\n```python\nprint(1)\n```\n", encoding="utf-8")  # code: no vector
     report = build([str(notes)], index)
-    assert report.summary() == "added 0, updated 1, removed 1, unchanged 1, renamed 1" and report.embedded == 0
+    assert counts(report) == (0, 1, 1, 1, 1) and report.embedded == 0
     with open_index(index, embedder=embedder) as opened:
         assert len(opened.vector_index().ids) == report.passages == 4
 
@@ -195,7 +274,7 @@ def test_a_note_whose_name_is_not_utf8_is_indexed_and_the_others_still_update(no
     assert (first.added, first.skipped) == (5, ())
     (notes / "a.md").write_text(NOTES["a.md"] + "\n更新之后 updated later.\n", encoding="utf-8")
     second = build([str(notes)], index, embedder=embedder)
-    assert second.summary() == "added 0, updated 1, removed 0, unchanged 4"
+    assert counts(second) == (0, 1, 0, 4, 0)
     with open_index(index, embedder=embedder) as opened:
         hit = search(opened, "undecodable name", mode="keyword").hits[0]
         assert hit.passage.path == f"{notes}/bad\\xff.md"

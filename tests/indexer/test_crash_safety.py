@@ -14,15 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh.filedb import structfile
 
 import indexer.generations
 import indexer.vectors
-from indexer.build import build
+from indexer import build
 from indexer.generations import IndexBusy, read_manifest
-from search.engine import open_index, search
+from search import open_index, search
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = ("扩散模型 生成", "transformer attention", "图 神经网络", "学习")
@@ -95,7 +96,7 @@ def test_a_fault_at_write_rename_or_fsync_leaves_the_previous_generation_answeri
     assert top10(index, embedder) == before
     assert _files(os.path.join(index, "gen-000001")) == committed
     report = build([str(notes)], index, embedder=embedder, wait=0)
-    assert report.generation > 1 and report.summary() == "added 1, updated 0, removed 1, unchanged 2"
+    assert report.generation > 1 and counts(report) == (1, 0, 1, 2, 0)
 
 
 def test_incremental_whoosh_update_never_writes_into_the_linked_files_of_the_previous_generation(
@@ -105,7 +106,7 @@ def test_incremental_whoosh_update_never_writes_into_the_linked_files_of_the_pre
     committed = _files(os.path.join(index, "gen-000001"))
     (notes / "c.md").write_text(NOTES["c.md"] + "\nMessage passing.\n", encoding="utf-8")
     report = build([str(notes)], index, embedder=embedder)
-    assert report.summary() == "added 0, updated 1, removed 0, unchanged 2"
+    assert counts(report) == (0, 1, 0, 2, 0)
     assert _files(os.path.join(index, "gen-000001")) == committed
 
 

@@ -98,6 +98,7 @@ def test_cli_index_with_st_missing_prints_one_line_and_exits_1(monkeypatch, tmp_
 
 
 @pytest.mark.st
+@pytest.mark.slow
 @requires_st
 def test_minilm_encodes_float32_unit_vectors():
     minilm = load_embedder("st:minilm")

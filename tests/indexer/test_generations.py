@@ -8,10 +8,11 @@ import signal
 import time
 
 import pytest
+from conftest import counts
 
-from indexer.build import build
+from indexer import build
 from indexer.generations import IndexBusy, Manifest, read_manifest, writer_lock
-from search.engine import open_index, search
+from search import open_index, search
 
 NOTES = {
     "a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n",
@@ -69,7 +70,7 @@ def test_damaged_newest_generation_falls_back_for_readers_and_writers(notes_dir,
         result = search(opened, "扩散模型", mode="keyword")
         assert result.hits and any("generation 1" in w for w in result.warnings)
     report = build([notes], index, embedder=embedder)
-    assert report.generation == 3 and report.summary() == "added 1, updated 0, removed 0, unchanged 2"
+    assert report.generation == 3 and counts(report) == (1, 0, 0, 2, 0)
     assert any("generation 2 is damaged" in w for w in report.warnings)
     assert any("building on generation 1" in w for w in report.warnings)
     with open_index(index, embedder=embedder) as opened:
@@ -83,7 +84,7 @@ def test_every_generation_damaged_rebuilds_from_scratch_with_a_message(notes_dir
             f.seek(200)
             f.write(b"\xff" * 16)
     report = build([notes], index, embedder=embedder)
-    assert report.summary() == "added 3, updated 0, removed 0, unchanged 0"
+    assert counts(report) == (3, 0, 0, 0, 0)
     assert report.warnings[-1] == "rebuilding the index from scratch"
 
 

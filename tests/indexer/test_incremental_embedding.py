@@ -12,10 +12,9 @@ import pytest
 from conftest import shared_path
 
 import cli
-from indexer import vectors
-from indexer.build import build
+from indexer import build, vectors
 from indexer.generations import read_manifest
-from search.engine import open_index
+from search import open_index
 
 CHAPTER = ("corpora", "d2l-zh", "chapter_appendix-tools-for-deep-learning")
 EDITED = "jupyter.md"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer.dictionary import learn_glossary
-from search.engine import search
-from search.keyword import Glossary
+from search import search
+from search.glossary import Glossary
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"

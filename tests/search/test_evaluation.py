@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import BUNDLED_NOTES, shared_path
 
-from search.engine import search
+from search import search
 from search.evaluation import (
     Judgement,
     Span,

@@ -6,19 +6,15 @@ from __future__ import annotations
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from search.engine import search
-from search.fusion import (
-    FusionConfig,
-    Route,
-    chinese_share,
-    exact_keys,
-    fuse_hybrid,
-    fuse_rrf,
-    holds_query,
-    is_question,
-    query_length,
-    route,
-)
+from corpus.text import fold
+from search import search
+from search.fusion import FusionConfig, Route, exact_keys, fuse_hybrid, fuse_rrf, holds_query
+from search.fusion import route as route_shape
+from search.plan import shape
+
+
+def route(query: str, hit_texts: list[str], found: bool = False) -> Route:
+    return route_shape(shape(query), hit_texts, found=found)
 
 CHINESE_NOTES = ["自监督学习已成为现代机器学习研究的核心要素之一", "扩散模型在生成模型领域异军突起"]
 ENGLISH_NOTES = ["Self-supervised learning has become a core part of machine learning.",
@@ -36,16 +32,8 @@ def test_rrf_ties_keep_first_appearance():
 
 
 def test_empty_keyword_list_leaves_the_vector_order():
-    order = fuse_hybrid([], ["v1", "v2", "v3"], set(), Route(1.0, 0.3, "short"))
+    order = fuse_hybrid([[], ["v1", "v2", "v3"]], [1.0, 0.3], set())
     assert [item.key for item in order] == ["v1", "v2", "v3"]
-
-
-@pytest.mark.parametrize("text, low, high", [
-    ("自监督 视觉", 0.99, 1.0), ("self-supervised learning", 0.0, 0.01), ("Transformer 长序列", 0.2, 0.6),
-    ("2024", 0.5, 0.5),
-])
-def test_chinese_share_measures_the_script(text, low, high):
-    assert low <= chinese_share(text) <= high
 
 
 def test_english_query_against_chinese_notes_leans_on_vectors():
@@ -90,7 +78,7 @@ def test_long_question_in_the_notes_language_gives_vectors_less_say_than_a_short
     ("自监督 视觉", False), ("几乎所有模型", False), ("Hinton", False), ("CLIP 零样本", False),
 ])
 def test_is_question(query, expected):
-    assert is_question(query) is expected
+    assert shape(query).question is expected
 
 
 def test_question_in_the_notes_language_is_keyword_first():
@@ -101,7 +89,7 @@ def test_question_in_the_notes_language_is_keyword_first():
 
 def test_long_english_question_leans_on_vectors():
     question = "which two companies worked together to develop the third game of the series and when was it out"
-    assert query_length(question) > FusionConfig().long_query
+    assert shape(question).length > FusionConfig().long_query
     weights = route(question, ENGLISH_NOTES)
     assert weights.vector == 1.0 and weights.keyword < 1.0 and "long" in weights.reason
 
@@ -114,7 +102,7 @@ def test_long_english_question_leans_on_vectors():
     ([], "anything", "", False),
 ])
 def test_holds_query_ignores_case_spaces_and_punctuation(words, text, title, expected):
-    assert holds_query(words, text, title) is expected
+    assert holds_query([fold(word) for word in words if fold(word)], text, title) is expected
 
 
 def test_exact_match_deep_in_one_list_moves_ahead_of_fused_winners():
@@ -122,7 +110,7 @@ def test_exact_match_deep_in_one_list_moves_ahead_of_fused_winners():
     vector = [f"k{n}" for n in range(40)]
     exact = exact_keys(["长序列"], {"exact": ("处理长序列的方法", ""), "k0": ("别的内容", "")})
     assert exact == {"exact"}
-    order = fuse_hybrid(keyword, vector, exact, Route(1.0, 1.0, "test"))
+    order = fuse_hybrid([keyword, vector], [1.0, 1.0], exact)
     assert order[0].key == "exact" and order[0].exact
     assert [item.key for item in order[1:3]] == ["k0", "k1"]
 
@@ -143,11 +131,14 @@ def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
 
 
 def test_index_knows_whether_the_notes_hold_every_query_word(bundled_index):
-    assert bundled_index.holds_words(["variational", "autoencoder"])
-    assert bundled_index.holds_words(["self-supervised"])  # its parts `self` and `supervised` are there
-    assert bundled_index.holds_words(["反向传播", "Hinton"])
-    assert not bundled_index.holds_words(["protein", "folding"])  # `folding` is not
-    assert not bundled_index.holds_words(["the"]) and not bundled_index.holds_words([])
+    def holds(query: str) -> bool:
+        return bundled_index.holds_words(bundled_index.plan(query))
+
+    assert holds("variational autoencoder")
+    assert holds("self-supervised")  # its parts `self` and `supervised` are there
+    assert holds("反向传播 Hinton")
+    assert not holds("protein folding")  # `folding` is not
+    assert not holds("the") and not holds("")
 
 
 def test_short_english_query_the_notes_spell_out_follows_the_keywords(bundled_index):

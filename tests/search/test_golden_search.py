@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from search.engine import Hit, search
+from search import Hit, search
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")

@@ -10,10 +10,10 @@ from conftest import BUNDLED_NOTES, line_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import HAN
-from indexer.build import build
+from corpus.text import HAN
+from indexer import build
 from indexer.keyword import year_query
-from search.engine import open_index, search
+from search import open_index, search
 from search.query import parse
 
 
@@ -133,19 +133,34 @@ def test_every_quoted_phrase_from_a_passage_finds_that_passage(bundled_index):
     assert missed == []
 
 
-@pytest.mark.parametrize("query", ['"', '("', "NOT NOT x", "year:", "-", "()" * 500, "\x00\x01", "OR OR"])
-def test_malformed_query_searches_without_raising(bundled_index, query):
-    result = search(bundled_index, query, mode="keyword")
-    assert isinstance(result.hits, tuple)
+@pytest.mark.parametrize("query, searched_as, warns", [
+    ('"masked autoencoders', "masked autoencoders", True),
+    ("(Hinton OR", "Hinton", True),
+    ("NOT NOT Hinton", "Hinton", True),
+    ("Hinton ))", "Hinton", True),
+    ("OR OR Hinton", "Hinton", True),
+    ("()" * 500 + " Hinton", "Hinton", True),  # over 1000 characters: its plain words
+    ("\x00\x01Hinton\x07", "Hinton", False),  # control characters separate words
+    ('"" Hinton', "Hinton", False),  # an empty phrase asks for nothing
+])
+def test_a_malformed_query_is_searched_as_its_plain_words(bundled_index, query, searched_as, warns):
+    def found(text: str) -> tuple[list, tuple[str, ...]]:
+        result = search(bundled_index, text, mode="keyword")
+        return [(h.passage.id, round(h.score, 9)) for h in result.hits], result.warnings
+
+    hits, warnings = found(query)
+    assert hits and hits == found(searched_as)[0]
+    assert bool(warnings) is warns
 
 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
-    from search.keyword import PART_WEIGHT, Coordinated, _unit_shares
-    from search.query import parse
+    from search.compiler import PART_WEIGHT, compile_query
+    from search.nodes import Coordinated
+    from search.ranking import unit_shares
 
-    compiled = bundled_index.compiler.compile(parse("GPT-3 FID"))
+    compiled = compile_query(bundled_index.plan("GPT-3 FID"))
     assert isinstance(compiled, Coordinated)
-    shares = _unit_shares(bundled_index.scorer, compiled.units[0])
+    shares = unit_shares(bundled_index.scorer, compiled.units[0])
     by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: shares[doc] for doc in shares.nonzero()[0]}
     whole = [share for record, share in by_text.items() if "GPT-3" in record]
     part_only = [share for record, share in by_text.items() if "GPT" in record and "GPT-3" not in record]

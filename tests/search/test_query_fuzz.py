@@ -16,7 +16,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.engine import MODES, search
+from search import MODES, search
 
 
 def _query_fuzz():

@@ -7,8 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import Analyzer
-from search.keyword import QueryCompiler
+from indexer.analysis import Analyzer, char_grams
+from indexer.keyword import TEXT_FIELDS
+from search.compiler import compile_query
+from search.nodes import leaf_terms
+from search.plan import plan_query
 from search.query import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
 
 
@@ -109,17 +112,33 @@ def test_parser_never_raises_on_generated_queries(query):
     parsed = parse(query)
     assert isinstance(parsed.root, Group)
     assert all(isinstance(w, str) for w in parsed.warnings)
-    parsed.words()
+    assert all(isinstance(word, str) for word in parsed.words())
 
 
 @pytest.fixture(scope="module")
-def compiler(tmp_path_factory) -> QueryCompiler:
-    return QueryCompiler(Analyzer(cache_dir=str(tmp_path_factory.mktemp("jieba"))))
+def analyzer(tmp_path_factory) -> Analyzer:
+    return Analyzer(cache_dir=str(tmp_path_factory.mktemp("jieba")))
+
+
+def _has_year_range(node) -> bool:
+    if isinstance(node, YearRange):
+        return True
+    if isinstance(node, Not):
+        return _has_year_range(node.node)
+    return isinstance(node, Group) and any(_has_year_range(child) for child in node.children)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(queries)
-def test_any_parsed_query_compiles(compiler, query):
-    parsed = parse(query)
-    compiler.compile(parsed)
-    compiler.terms(parsed)
+def test_any_query_compiles_to_terms_its_plan_analysed(analyzer, query):
+    plan = plan_query(query, analyzer)
+    compiled = compile_query(plan)
+    tokens = {t.text for analysis in plan.analyses.values() for t in analysis.tokens}
+    words = tokens | {word for path in plan.path_words.values() for word in path}
+    grams = {gram.text for text in (*plan.analyses, *tokens) for gram in char_grams(text)}
+    leaves = list(leaf_terms(compiled)) if compiled is not None else []
+    for field, text in leaves:
+        assert field in TEXT_FIELDS and text in (grams if field == "grams" else words), (field, text)
+    # Nothing searchable is left exactly when no word yields a term and no year range is asked for.
+    assert (compiled is None) == (not words and not _has_year_range(plan.root))
+    assert set(plan.marked) <= tokens

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.related import PaperGraph, find_passage, more_like, related
+from search.related_papers import PaperGraph, find_passage, more_like, related
 
 
 @pytest.fixture(scope="module")

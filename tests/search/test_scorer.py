@@ -1,7 +1,8 @@
 """ArrayScorer gives Whoosh's own BM25F scores, whole posting lists at a time.
 
-Checked against Whoosh's searcher on the bundled index and on an index of
-several segments with deleted documents (an incremental update).
+Checked against Whoosh's searcher (through scorer.whoosh_query) on the bundled
+index and on an index of several segments with deleted documents (an
+incremental update).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import functools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whoosh import query as wq
 
-from indexer.build import build
-from search.engine import open_index
-from search.keyword import WEIGHTING
-from search.scorer import ArrayScorer, BestField
+from indexer.keyword import load_lengths
+from search.nodes import And, AndMaybe, AndNot, BestField, Or, Phrase, Term, Years
+from search.ranking import WEIGHTING
+from search.scorer import ArrayScorer, whoosh_query
 
 FIELDS = ("title", "body", "section", "grams", "links")
 
@@ -33,7 +33,7 @@ def _vocabulary(searcher, size: int = 40) -> list[tuple[str, str]]:
 
 
 def _whoosh_scores(searcher, query) -> dict[int, float]:
-    return {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    return {hit.docnum: hit.score for hit in searcher.search(whoosh_query(query), limit=None)}
 
 
 def _array_scores(scorer: ArrayScorer, query) -> dict[int, float]:
@@ -60,10 +60,10 @@ _TREES = st.one_of(_BRANCHES, st.tuples(st.just("maybe"), st.lists(_BRANCHES, mi
 def _query(tree, vocabulary):
     if isinstance(tree[0], int):
         (name, text), boost = vocabulary[tree[0] % len(vocabulary)], tree[1]
-        return wq.Term(name, text, boost=boost)
+        return Term(name, text, boost=boost)
     kind, children = tree
-    subs = [_query(child, vocabulary) for child in children]
-    return {"or": wq.Or, "and": wq.And, "maybe": lambda ab: wq.AndMaybe(*ab)}[kind](subs)
+    subs = tuple(_query(child, vocabulary) for child in children)
+    return {"or": Or, "and": And, "maybe": lambda ab: AndMaybe(*ab)}[kind](subs)
 
 
 def _check_equal(searcher, scorer, query):
@@ -72,23 +72,6 @@ def _check_equal(searcher, scorer, query):
     assert got.keys() == expected.keys()
     for doc, score in expected.items():
         assert got[doc] == pytest.approx(score, rel=1e-9, abs=1e-12)
-
-
-@pytest.fixture(scope="module")
-def segmented_index(tmp_path_factory, embedder):
-    """An index of 40 small notes, one of them edited after the first build: two segments, deletions."""
-    root = tmp_path_factory.mktemp("segmented") / "notes"
-    root.mkdir()
-    for n in range(40):
-        (root / f"note{n:02}.md").write_text(
-            f"# 笔记 {n}\n\n第{n}篇讲卷积神经网络与 transformer 的第 {n} 个例子。\n\n"
-            f"Attention is used in example {n} with {'dropout' if n % 3 else 'batch norm'}。\n", encoding="utf-8")
-    directory = str(tmp_path_factory.mktemp("segmented") / "index")
-    build([str(root)], directory, embedder=embedder)
-    (root / "note07.md").write_text("# 笔记 7\n\n改过的第七篇：循环神经网络与 attention。\n", encoding="utf-8")
-    build([str(root)], directory, embedder=embedder)
-    with open_index(directory, embedder=embedder) as index:
-        yield index
 
 
 def test_the_updated_index_has_segments_and_deletions(segmented_index):
@@ -112,39 +95,39 @@ def test_scores_equal_whooshs_across_segments_with_deleted_documents(segmented_i
 
 def test_and_not_keeps_the_positive_scores_of_documents_without_the_negative(bundled_index):
     scorer = bundled_index.scorer
-    positive, negative = wq.Term("body", "network"), wq.Term("body", "deep")
+    positive, negative = Term("body", "network"), Term("body", "deep")
     expected = {doc: score for doc, score in _array_scores(scorer, positive).items()
                 if doc not in set(scorer.matching(negative).tolist())}
     assert 0 < len(expected) < len(_array_scores(scorer, positive))
-    assert _array_scores(scorer, wq.AndNot(positive, negative)) == expected
+    assert _array_scores(scorer, AndNot(positive, negative)) == expected
 
 
 def test_and_maybe_inside_and_adds_its_optional_side_wherever_it_matches(bundled_index):
     scorer = bundled_index.scorer
-    a, b = wq.Term("section", "学习"), wq.Term("grams", "导")
+    a, b = Term("section", "学习"), Term("grams", "导")
     each_a, each_b = _array_scores(scorer, a), _array_scores(scorer, b)
     expected = {doc: each_a[doc] + each_b[doc] + each_a[doc] for doc in each_a.keys() & each_b.keys()}
     assert expected
-    got = _array_scores(scorer, wq.And([a, wq.AndMaybe(b, a)]))
+    got = _array_scores(scorer, And((a, AndMaybe(b, a))))
     assert got.keys() == expected.keys()
     assert all(got[doc] == pytest.approx(score) for doc, score in expected.items())
 
 
 def test_an_excluded_word_removes_even_the_first_matching_passage(bundled_index):
-    from search.engine import search
+    from search import search
 
     hits = search(bundled_index, "Accelerated -深度学习", mode="keyword").hits
     assert all("深度学习" not in f"{h.passage.title} {h.passage.section} {h.passage.text}" for h in hits)
 
 
 def test_phrases_and_year_ranges_are_scored_by_whoosh_itself(bundled_index):
-    query = wq.Or([wq.Phrase("body", ["masked", "autoencoders"]), wq.NumericRange("year", 2012, 2015)])
+    query = Or((Phrase("body", ("masked", "autoencoders")), Years(2012, 2015)))
     _check_equal(bundled_index.searcher, bundled_index.scorer, query)
 
 
 def test_best_field_counts_the_best_field_fully_and_the_others_by_the_tiebreak(bundled_index):
     scorer = bundled_index.scorer
-    parts = [wq.Term("title", "hinton", boost=2.0), wq.Term("authors", "hinton", boost=2.0), wq.Term("body", "hinton")]
+    parts = (Term("title", "hinton", boost=2.0), Term("authors", "hinton", boost=2.0), Term("body", "hinton"))
     best_field = _array_scores(scorer, BestField(parts, tiebreak=0.1))
     each = [_array_scores(scorer, part) for part in parts]
     doc = max(best_field, key=lambda d: sum(1 for s in each if d in s))
@@ -155,12 +138,12 @@ def test_best_field_counts_the_best_field_fully_and_the_others_by_the_tiebreak(b
 
 def test_top_orders_by_score_then_document_number(bundled_index):
     scorer = bundled_index.scorer
-    query = wq.Or([wq.Term("grams", "模型"), wq.Term("body", "learning")])
+    query = Or((Term("grams", "模型"), Term("body", "learning")))
     top = scorer.top(query, 15)
     assert [(-score, doc) for doc, score in top] == sorted((-score, doc) for doc, score in top)
     everything = sorted((-score, int(doc)) for doc, score in _array_scores(scorer, query).items())
     assert [(-score, doc) for doc, score in top] == everything[:15]
-    assert ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
+    assert ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
 
 
 @pytest.mark.parametrize("fixture", ["bundled_index", "segmented_index"])
@@ -177,12 +160,12 @@ def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture)
 def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
     import search.scorer
 
-    scorer = ArrayScorer(bundled_index.searcher, K1=WEIGHTING.K1, B=WEIGHTING.B)
+    scorer = ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B)
     monkeypatch.setattr(search.scorer, "MAX_HELD_POSTINGS", 100)
-    query = wq.Or([wq.Term("grams", "模型"), wq.Term("body", "learning"), wq.Term("grams", "学习")])
+    query = Or((Term("grams", "模型"), Term("body", "learning"), Term("grams", "学习")))
     first = _array_scores(scorer, query)
     for name, text in _vocabulary(bundled_index.searcher):
-        scorer.scores(wq.Term(name, text))
+        scorer.scores(Term(name, text))
         assert scorer._held == sum(len(docs) for docs, _tf in scorer._postings.values())
         assert scorer._held <= 100 or len(scorer._postings) == 1
     assert _array_scores(scorer, query) == first

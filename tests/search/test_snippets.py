@@ -6,10 +6,10 @@ from itertools import pairwise
 
 import pytest
 
+from corpus.text import HAN_RUN
 from indexer.analysis import Analyzer
-from search.keyword import QueryCompiler
-from search.query import parse
-from search.snippets import match_spans, snippet, token_spans
+from search.plan import plan_query
+from search.snippets import match_spans, snippet, spans_of, token_spans
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,15 @@ def analyzer(tmp_path_factory) -> Analyzer:
     return Analyzer(cache_dir=str(tmp_path_factory.mktemp("jieba")))
 
 
+def spans(text: str, terms: list[str], words: list[str], analyzer: Analyzer) -> list[tuple[int, int]]:
+    """The spans of `text` matching index terms and query words (phrases whole, Chinese runs as written)."""
+    phrases = [word.split() for word in words if len(word.split()) > 1]
+    runs = [run for word in words for run in HAN_RUN.findall(word) if len(run) > 1]
+    return spans_of(text, terms, phrases, runs, analyzer)
+
+
 def marked(text: str, terms: list[str], words: list[str], analyzer: Analyzer, width: int = 160) -> str:
-    return snippet(text, match_spans(text, terms, words, analyzer), width)
+    return snippet(text, spans(text, terms, words, analyzer), width)
 
 
 def test_longest_match_wins(analyzer):
@@ -28,9 +35,8 @@ def test_longest_match_wins(analyzer):
 
 def test_query_for_a_longer_word_never_marks_its_inner_word_alone(analyzer):
     text = "马克思主义者马克在读马克思的书"
-    parsed = parse("马克思")
-    terms = QueryCompiler(analyzer).terms(parsed)
-    assert marked(text, terms, parsed.words(), analyzer) == "**马克思**主义者马克在读**马克思**的书"
+    plan = plan_query("马克思", analyzer)
+    assert snippet(text, match_spans(text, plan, analyzer)) == "**马克思**主义者马克在读**马克思**的书"
 
 
 def test_marks_sit_at_original_offsets_of_full_width_text(analyzer):
@@ -64,9 +70,9 @@ def test_no_match_shows_the_beginning(analyzer):
 
 def test_spans_never_overlap(analyzer):
     text = "卷积神经网络和图神经网络"
-    spans = match_spans(text, ["神经网络", "神经", "网络", "卷积"], ["卷积神经网络", "神经网络"], analyzer)
-    assert all(a_end <= b_start for (_a, a_end), (b_start, _b) in pairwise(spans))
-    assert [text[a:b] for a, b in spans] == ["卷积神经网络", "神经网络"]
+    found = spans(text, ["神经网络", "神经", "网络", "卷积"], ["卷积神经网络", "神经网络"], analyzer)
+    assert all(a_end <= b_start for (_a, a_end), (b_start, _b) in pairwise(found))
+    assert [text[a:b] for a, b in found] == ["卷积神经网络", "神经网络"]
 
 
 def test_phrase_of_several_words_is_marked_whole(analyzer):

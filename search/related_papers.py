@@ -19,13 +19,15 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 
 from corpus.model import Passage
 from corpus.reading import display_path
-from search.engine import Hit, NoteIndex, search
+from corpus.text import fold
+from search.engine import search
+from search.index import NoteIndex
+from search.results import Hit, RelatedResult
 from search.snippets import snippet
 
 WEIGHTS = {"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, "authors": 0.5, "year": 0.3}
@@ -36,18 +38,6 @@ _NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|[A-Z
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _COMMON = {"The", "This", "That", "These", "With", "From", "When", "What", "Learning", "Neural", "Network",
            "Networks", "Deep", "Model", "Models"}
-
-
-@dataclass(frozen=True)
-class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
-
-    query: str
-    anchor: Passage | None
-    hits: tuple[Hit, ...]
-    candidates: tuple[Passage, ...]
-    took_ms: float
 
 
 def _surname(author: str) -> str:
@@ -134,22 +124,18 @@ class PaperGraph:
 
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
-        exact = [p for p in self.papers if _fold(p.paper.title) == _fold(name)]
+        exact = [p for p in self.papers if fold(p.paper.title) == fold(name)]
         if exact:
             return exact[:1]
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
         if in_title:
             return in_title[:MAX_CANDIDATES]
-        by_author = [p for p in self.papers if any(_fold(_surname(a)) == _fold(name) for a in p.paper.authors)]
+        by_author = [p for p in self.papers if any(fold(_surname(a)) == fold(name) for a in p.paper.authors)]
         if by_author:
             return by_author[:MAX_CANDIDATES]
         hits = search(self.index, name, mode="keyword", k=30).hits
         return [h.passage for h in hits if h.passage.paper is not None][:MAX_CANDIDATES]
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\s\W_]+", "", text).lower()
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

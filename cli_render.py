@@ -1,0 +1,155 @@
+"""How the command line shows what the library returns: search answers, related papers, index runs,
+evaluation scores, progress, and errors as one line with a hint.
+
+Everything here renders plain values (the JSON-ready dicts of search/answers.py,
+or the library's results and errors); nothing here searches or indexes.
+Standard library only: a search answered by a warm server renders with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex, VectorIndexError
+from search.answers import display_path
+from search.results import RelatedResult
+
+if TYPE_CHECKING:
+    from search.evaluation import Report
+
+
+# Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
+# screen, `\x1b]0;…\x07` sets the window title, U+202E reverses what follows), written as escapes instead.
+# C0 controls but tab (a line break too: every field shown is one line, and so is a warning), DEL, C1
+# controls, bidirectional overrides and isolates, and lone surrogates (which could not even be encoded).
+_ESCAPED = str.maketrans(
+    {cp: f"\\x{cp:02x}" for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) != "\t"}
+    | {cp: f"\\u{cp:04x}" for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]})
+
+
+def shown(text: str) -> str:
+    """One line of `text` safe for a terminal: its control characters written as escapes (`\\x1b`, `\\x0a`)."""
+    return text.translate(_ESCAPED)
+
+
+class Progress:
+    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.started: dict[str, float] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        now = time.monotonic()
+        start = self.started.setdefault(stage, now)
+        rate = done / (now - start) if now > start else 0.0
+        left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
+        label = "embedding" if stage == "embed" else "indexing"
+        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def paper_line(passage) -> str:
+    p = passage
+    year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
+    return shown(f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}")
+
+
+def render_related(result: RelatedResult) -> str:
+    if result.anchor is None:
+        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines += [f"  - {paper_line(p)}" for p in result.candidates]
+        return "\n".join(lines)
+    lines = [f"related to {paper_line(result.anchor)}"]
+    for hit in result.hits:
+        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
+        lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
+    return "\n".join(lines)
+
+
+def render_report(report: Report) -> str:
+    lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
+    for s in report.summaries():
+        lines.append(f"{s.mode:<9}{shown(s.kind):<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
+    return "\n".join(lines)
+
+
+def report_json(report: Report, judgements: str) -> str:
+    return json.dumps({"judgements": judgements, "k": report.k,
+                           "summaries": [vars(s) for s in report.summaries()],
+                           "queries": {mode: [vars(r) for r in rows] for mode, rows in report.scores.items()}},
+                      ensure_ascii=False)
+
+
+def render_text(answer: dict, explain: bool, color: bool) -> str:
+    """The human form of one answer (a search.answers.result_data dict, from this process or a server).
+
+    What comes from the notes is shown escaped (see `shown`); colour is added after.
+    """
+    lines = []
+    if not answer["hits"]:
+        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
+    for hit in answer["hits"]:
+        heading = " › ".join(shown(part) for part in (hit["title"], hit["section"]) if part)
+        lines.append(f"{hit['rank']:>2}. {heading}")
+        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
+        lines.append(f"    {shown(hit['path'])}:{hit['line_start']}{end}")
+        text = shown(hit["snippet"])
+        if color:
+            parts = text.split("**")
+            text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
+        lines.append(f"    {text}")
+        if explain:
+            kw = f"#{hit['keyword_rank']} ({hit['keyword_score']:.3f})" if hit["keyword_rank"] else "-"
+            vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
+            exact = "  exact match" if hit["exact_match"] else ""
+            lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
+                         f"matched: {shown(', '.join(hit['matched'])) or '-'}")
+    if explain and answer["route"]:
+        lines.append(f"({answer['route']})")
+    return "\n".join(lines)
+
+
+def report_summary(report: dict) -> str:
+    """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were), of a report_data dict."""
+    line = (f"added {report['added']}, updated {report['updated']}, removed {report['removed']}, "
+            f"unchanged {report['unchanged']}")
+    if report["renamed"]:
+        line += f", renamed {report['renamed']}"
+    return line
+
+
+def report_line(report: dict) -> str:
+    """The one-line account `index` prints of a build (a search.answers.report_data dict)."""
+    if not report["changed"]:
+        return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
+    return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
+            f"generation {report['generation']} ({report['seconds']:.1f} s)")
+
+
+def describe(error: Exception, index: str) -> str:
+    """One line for the user: what went wrong (the error's own words) and what to do about it."""
+    again = f"run 'notesearch index --index {index}'"
+    if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
+        return f"no index at {index} (a file, not a folder): give --index a folder"
+    if isinstance(error, NoIndex):
+        return f"{error}: run 'notesearch index PATH --index {index}' first"
+    if isinstance(error, OutdatedIndex):
+        return f"{error}: {again} to build it again"
+    if isinstance(error, ModelMismatch):
+        return f"{error}: {again} to embed the notes again"
+    if isinstance(error, VectorIndexError):
+        return f"{error}: {again} to rebuild it"
+    if isinstance(error, IndexBusy):
+        return f"{error}: wait for it, or give --wait SECONDS"
+    if isinstance(error, MissingFolder) and error.recorded:
+        return f"{error}: give the files or folders to index"
+    return str(error)

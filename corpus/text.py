@@ -1,0 +1,44 @@
+"""What counts as Chinese, and text folded for comparison: one account for every stage.
+
+HAN is what jieba segments and what every later step counts as a Chinese
+character. Two wider classes name what reads as Chinese text around it: CJK
+punctuation, kana and full-width forms, between which a line break joins
+without a space (corpus/markdown.py), and the same plus the ideographs beyond
+the Basic Multilingual Plane, which tell a GB18030 reading from a wrong
+guess (corpus/reading.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+# CJK Unified Ideographs, Extension A and the compatibility ideographs.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Extensions B to H: rare characters, outside the Basic Multilingual Plane.
+HAN_SUPPLEMENTARY = "\U00020000-\U0003134f"
+CJK_PUNCTUATION = "\u3000-\u303f"
+KANA = "\u3040-\u30ff"
+FULL_WIDTH = "\uff00-\uffef"
+
+HAN_CHAR = re.compile(f"[{HAN}]")
+HAN_RUN = re.compile(f"[{HAN}]+")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+CJK_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{KANA}{HAN}{FULL_WIDTH}]")
+CHINESE_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{HAN}{FULL_WIDTH}{HAN_SUPPLEMENTARY}]")
+
+_SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
+
+
+def chinese_share(text: str) -> float:
+    """How Chinese `text` is, 0..1: Chinese characters against Latin letters (two letters count as one).
+
+    Text with neither (digits, symbols) counts as 0.5, neither language.
+    """
+    han = len(HAN_CHAR.findall(text))
+    latin = len(LATIN_LETTER.findall(text))
+    return han / (han + latin / 2) if han or latin else 0.5
+
+
+def fold(text: str) -> str:
+    """`text` lower-cased without spaces or punctuation: how titles and query words are compared."""
+    return _SPACE_OR_PUNCT.sub("", text).lower()

@@ -1,0 +1,238 @@
+"""Build or update an index: files → passages → keyword index + vectors → new generation.
+
+Only what changed is redone: a file whose content hash is unchanged is not
+decoded or parsed again, and a passage whose text (with its context) is
+unchanged keeps its vector. Everything is written into a new generation
+folder; the manifest that names it is written last. An update adds a
+segment to the keyword index; once deleted passages would be more than
+keyword.MERGE_DELETED of it, or it has keyword.MAX_SEGMENTS segments, it is
+rebuilt into one instead, so its BM25 statistics stay those of a full rebuild
+up to that share.
+(Rebuilt, not merged by Whoosh: a merge sums the lossy one-byte field lengths
+of its documents, so its statistics would drift from a full rebuild's.)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from corpus.markdown import passages_of
+from corpus.model import Passage
+from corpus.reading import Skipped, parse_note
+from indexer import embedding, keyword, vectors
+from indexer.analysis import Analyzer, load_dictionary
+from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
+from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
+from indexer.embedding import Progress
+from indexer.errors import MissingFolder, NoIndex, NoNotes
+from indexer.files import private_files, write_errors
+from indexer.generations import (
+    INDEX_FORMAT,
+    MANIFEST,
+    FileEntry,
+    Manifest,
+    commit,
+    committed_generations,
+    generation_folder,
+    next_generation,
+    open_newest,
+    read_manifest,
+    remove_generations,
+    writer_lock,
+)
+from indexer.scan import Scan, scan
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one `index` run did; `warnings` says what was wrong with the index it found."""
+
+    generation: int
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    passages: int = 0
+    embedded: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    changed: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
+          exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
+          embedder: Embedder | None = None) -> BuildReport:
+    """Index the notes under `paths` into `directory`, incrementally; returns what was done.
+
+    `paths`, `model` and `exclude` left as None are what the index was built
+    with (a new index: no default paths, the default model, no exclusions), so
+    updating an index needs none of them again.
+    Raises MissingFolder, before anything is touched, when a path (given, or
+    one the index was built from) does not exist; NoNotes when a new index is
+    given no paths; IndexBusy when another indexer holds the index for more
+    than `wait` seconds; IndexWriteError when the index cannot be written (a
+    full disk, a read-only folder, a file in its place), after removing what
+    the run half wrote. The index is its owner's alone (see files.private_files).
+    """
+    directory = os.path.abspath(directory)
+    started = time.perf_counter()
+    if paths is None and not os.path.isdir(directory):
+        raise NoNotes(directory)
+    if paths is not None:
+        if not paths:
+            raise NoNotes(directory)  # an empty list would remove every note
+        for path in paths:
+            if not os.path.exists(os.path.expanduser(path)):
+                # Indexing the rest would drop every note of the missing path from the index: a typo must not.
+                raise MissingFolder(path)
+    with write_errors(directory, os.path.join(directory, MANIFEST)), private_files(directory), \
+            writer_lock(directory, wait):
+        current, warnings = _base_generation(directory)
+        paths, model, exclude = _settings(directory, current, paths, model, exclude)
+        reread = current is not None and current.format != INDEX_FORMAT
+        if reread:
+            warnings.append("the index was made by another version of notesearch: re-reading every note")
+        found = scan(paths, exclude, None if reread else current)
+        stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
+        if current and current.model == model and not (reread or stale_model or found.changed):
+            return BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
+                               skipped=tuple(found.skipped), changed=False, warnings=tuple(warnings),
+                               timings={"total": time.perf_counter() - started})
+        try:
+            report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
+        except OSError:
+            _discard_uncommitted(directory)  # a half-written generation (of a full disk, say) goes at once
+            raise
+        return replace(report, warnings=(*warnings, *report.warnings))
+
+
+def _discard_uncommitted(directory: str) -> None:
+    """Remove the generation folders newer than the committed one, if that can be done (under the writer lock).
+
+    When the committed manifest cannot be read, every generation with a manifest of its own is kept.
+    """
+    try:
+        try:
+            top: int | None = read_manifest(directory).generation
+        except NoIndex:
+            top = None if os.path.exists(os.path.join(directory, MANIFEST)) else 0
+        remove_generations(directory, {m.generation for m in committed_generations(directory)
+                                       if top is None or m.generation <= top})
+    except OSError:
+        pass
+
+
+def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
+    """The newest committed generation that is intact, and what was wrong with newer ones.
+
+    Folders of runs that never committed are removed here (under the writer lock).
+    """
+    survey = open_newest(directory)
+    warnings = list(survey.problems)
+    base = survey.opened.manifest if survey.opened else None
+    if survey.opened:
+        survey.opened.close()
+        if warnings:
+            warnings.append(f"building on generation {base.generation}")
+    # Keep what a reader may open: the committed generation and the one before it (or the intact
+    # one we build on). A run killed after its commit may have left an older one behind.
+    keep = {m.generation for m in survey.candidates[:2]} | ({base.generation} if base else set())
+    remove_generations(directory, keep)
+    if base is None and warnings:
+        warnings.append("rebuilding the index from scratch")
+    return base, warnings
+
+
+def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, model: str | None,
+              exclude: Iterable[str] | None) -> tuple[Sequence[str], str, tuple[str, ...]]:
+    """The paths, model and exclusions of this run: those given, else those of the committed index."""
+    if paths is None:
+        if current is None or not current.roots:
+            raise NoNotes(directory)
+        gone = [root for root in current.roots if not os.path.exists(root)]
+        if gone:
+            # Indexing the rest would remove every note of the missing folder from the index.
+            raise MissingFolder(gone[0], recorded=True)
+        paths = current.roots
+    model = model or (current.model if current else DEFAULT_MODEL)
+    exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
+    return paths, model, exclude
+
+
+def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, paths: Sequence[str],
+                      exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
+                      started: float) -> BuildReport:
+    timings: dict[str, float] = {}
+    generation = next_generation(directory, current)
+    folder = os.path.join(directory, generation_folder(generation))
+    os.makedirs(folder)
+
+    # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
+    t0 = time.perf_counter()
+    if scan.texts:
+        load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
+    parsed: dict[str, list[Passage]] = {}
+    entries: dict[str, FileEntry] = {}
+    notices: list[str] = []
+    for path in scan.added + scan.updated + list(scan.renamed):
+        note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
+        parsed[path] = passages_of(note)
+        entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
+                                  tuple(learn_glossary(note.text)))
+    old = current.files if current else {}
+    for path in scan.unchanged:
+        entries[path] = old[path]
+    entries = dict(sorted(entries.items()))
+    words = merge(entry.words for entry in entries.values())
+    timings["parse"] = time.perf_counter() - t0
+
+    # Keyword index: a new segment in a copy of the committed one, or a rebuild when the dictionary
+    # changed or too much of the committed index is deleted or segmented.
+    t0 = time.perf_counter()
+    previous_folder = os.path.join(directory, current.folder) if current else None
+    deleted = scan.updated + scan.removed + list(scan.renamed.values())
+    incremental = (current is not None and current.words == words and current.format == INDEX_FORMAT
+                   and not keyword.rebuild_due(os.path.join(previous_folder, "keyword"), deleted))
+    additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
+    if not incremental:
+        additions += keyword.stored_passages(previous_folder, scan.unchanged)
+    whoosh_generation, passage_count = keyword.write(
+        folder, previous_folder if incremental else None, additions, deleted if incremental else [],
+        Analyzer(words, directory), progress)
+    timings["keyword"] = time.perf_counter() - t0
+
+    # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
+    t0 = time.perf_counter()
+    fingerprint, embedder = embedding.fingerprint_of(model, embedder)
+    old = embedding.previous_vectors(previous_folder, fingerprint)
+    kept: list[int] = []
+    if incremental and old is not None:
+        kept = embedding.rows_kept(old, deleted)
+    elif incremental:
+        additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
+    vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress)
+    if len(vector_index.ids) != passage_count:
+        raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {folder}")
+    checksum = vectors.save(folder, vector_index)
+    timings["embed"] = time.perf_counter() - t0
+
+    manifest = Manifest(
+        generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
+        vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
+        roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
+        skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
+        glossary=merge_glossaries(entry.glossary for entry in entries.values()),
+    )
+    commit(directory, manifest, current.generation if current else None)
+    timings["total"] = time.perf_counter() - started
+    return BuildReport(
+        generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
+        unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
+        skipped=tuple(scan.skipped), changed=True, timings=timings, warnings=tuple(notices),
+    )

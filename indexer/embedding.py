@@ -1,0 +1,94 @@
+"""The vectors of a new generation: rows carried from the committed one, texts looked up by content, the rest embedded.
+
+A context text already embedded by the same model keeps its vector, so an
+update embeds only passages whose text (with its headings) is new; the model
+is loaded only when something must be embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from corpus.model import Passage
+from indexer import vectors
+from indexer.embedders import Embedder, known_fingerprint, load_embedder
+from indexer.errors import VectorIndexError
+
+# Told (stage, done, total) as the work goes: stage is "keyword" or "embed".
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 64
+
+
+def fingerprint_of(model: str, embedder: Embedder | None) -> tuple[str, Embedder | None]:
+    """The fingerprint of `model`, and its embedder when it had to be loaded to know it."""
+    fingerprint = embedder.fingerprint() if embedder else known_fingerprint(model)
+    if fingerprint is None:
+        embedder = load_embedder(model)
+        fingerprint = embedder.fingerprint()
+    return fingerprint, embedder
+
+
+def previous_vectors(previous_folder: str | None, fingerprint: str) -> vectors.VectorIndex | None:
+    """The committed generation's vectors when they were made by `fingerprint`, else None."""
+    if previous_folder is None:
+        return None
+    try:
+        # Checked against its checksum when the build opened the generation, under the same writer lock.
+        old = vectors.load(previous_folder, verify=False)
+    except VectorIndexError:
+        return None
+    return old if old.fingerprint == fingerprint else None
+
+
+def rows_kept(old: vectors.VectorIndex, deleted_files: list[str]) -> list[int]:
+    """The rows of `old` whose passages' files are not among `deleted_files`."""
+    gone = set(deleted_files)
+    return [row for row, passage_id in enumerate(old.ids) if _path_of(passage_id) not in gone]
+
+
+def _path_of(passage_id: str) -> str:
+    """The file of a passage id (`path:start-end#piece`)."""
+    return passage_id.rsplit(":", 1)[0]
+
+
+def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
+           embedder: Embedder | None, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
+    """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
+
+    A context text already embedded by the same model (a row of `old`) keeps
+    its vector; a passage with no context text (a code block) gets no vector:
+    an all-zero row with the empty key. The embedder is loaded only when some
+    text must be embedded.
+    """
+    texts = [p.context_text() for p in passages]
+    keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
+    reuse: dict[str, np.ndarray] = {}
+    if old is not None:
+        rows = {key: i for i, key in enumerate(old.keys) if key}
+        reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    first_row: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key and key not in reuse:
+            first_row.setdefault(key, i)
+    missing = list(first_row.items())
+    if embedder is None and (missing or old is None):
+        embedder = load_embedder(model)
+    fresh: dict[str, np.ndarray] = {}
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start:start + EMBED_BATCH]
+        encoded = embedder.encode([texts[i] for _key, i in batch])
+        fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
+        if progress:
+            progress("embed", start + len(batch), len(missing))
+    dim = old.vectors.shape[1] if old is not None else embedder.dim
+    matrix = np.zeros((len(kept) + len(passages), dim), dtype=np.float32)
+    if kept:
+        matrix[:len(kept)] = old.vectors[kept]
+    for i, key in enumerate(keys, len(kept)):
+        if key:
+            matrix[i] = fresh[key] if key in fresh else reuse[key]
+    ids = tuple(old.ids[row] for row in kept) + tuple(p.id for p in passages)
+    all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
+    return vectors.VectorIndex(ids, all_keys, matrix, model, fingerprint), len(missing)

@@ -1,0 +1,106 @@
+"""The errors the library raises: each carries the data a caller needs, and says what happened.
+
+What a user should do about one (which command to run, which option to give)
+is for the caller to say: cli.py turns these into one line with a hint.
+Standard library only, so a caller can catch them without loading the index.
+"""
+
+from __future__ import annotations
+
+
+class NotesearchError(Exception):
+    """A problem the caller can fix (as opposed to a bug)."""
+
+
+class NoIndex(NotesearchError):
+    """No usable committed index in `directory`; `problems` says what was wrong with what was found."""
+
+    def __init__(self, directory: str, problems: tuple[str, ...] = ()):
+        self.directory = directory
+        self.problems = tuple(problems)
+        detail = f"no usable index at {directory} ({'; '.join(problems)})" if problems else f"no index at {directory}"
+        super().__init__(detail)
+
+
+class OutdatedIndex(NotesearchError):
+    """The index in `directory` was built by another version in index format `found`; it must be built again."""
+
+    def __init__(self, directory: str, found: str, wanted: str):
+        self.directory, self.found, self.wanted = directory, found, wanted
+        super().__init__(f"the index at {directory} was built by another version of notesearch "
+                         f"(index format {found or '1'}; this version reads format {wanted})")
+
+
+class IndexBusy(NotesearchError):
+    """Another indexer held the index in `directory` for all of `waited` seconds."""
+
+    def __init__(self, directory: str, waited: float):
+        self.directory, self.waited = directory, waited
+        super().__init__(f"the index at {directory} is busy: another indexer holds it")
+
+
+class MissingFolder(NotesearchError):
+    """A file or folder to index does not exist (nothing was indexed).
+
+    `recorded` says it is one the index was built from: indexing the rest would
+    remove every note of it.
+    """
+
+    def __init__(self, path: str, recorded: bool = False):
+        self.path, self.recorded = path, recorded
+        super().__init__(f"{path}, which this index was built from, is gone (nothing was indexed)" if recorded
+                         else f"no such file or folder: {path} (nothing was indexed)")
+
+
+class NoNotes(NotesearchError):
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index)."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        super().__init__(f"no notes to index into {directory}: no files or folders were given")
+
+
+class ModelMismatch(NotesearchError):
+    """The vectors of an index were made by the model `built_with` (a fingerprint), not by `given`.
+
+    `model` names the model to build the index with again.
+    """
+
+    def __init__(self, directory: str, built_with: str, given: str, model: str):
+        self.directory, self.built_with, self.given, self.model = directory, built_with, given, model
+        super().__init__(f"the index at {directory} was built with {built_with}, not {given}")
+
+
+class VectorIndexError(NotesearchError):
+    """The vectors in `directory` are damaged or unreadable (`reason` says how)."""
+
+    def __init__(self, directory: str, reason: str):
+        self.directory, self.reason = directory, reason
+        super().__init__(f"the vectors in {directory} are damaged: {reason}")
+
+
+class EmbedderError(NotesearchError):
+    """The model `model` cannot be loaded; the message says why and what it needs."""
+
+    def __init__(self, model: str, reason: str):
+        self.model, self.reason = model, reason
+        super().__init__(reason)
+
+
+class IndexWriteError(NotesearchError, OSError):
+    """The index in `directory` could not be written: a full disk, a read-only or unwritable folder, a file
+    where the folder should be.
+
+    Also an OSError, with the errno of the failure. `intact` says whether a
+    committed index is there, unchanged (a run that fails removes what it had
+    half written).
+    """
+
+    def __init__(self, directory: str, error: OSError, intact: bool):
+        OSError.__init__(self, error.errno, error.strerror or str(error), error.filename)
+        self.directory = directory
+        self.intact = intact
+
+    def __str__(self) -> str:
+        after = "; the index is as it was" if self.intact else ""
+        return f"cannot write the index at {self.directory}: {self.strerror}{after}"

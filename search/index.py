@@ -1,0 +1,143 @@
+"""An index opened for searching: its newest intact generation, analyzer, glossary and scorer.
+
+    with open_index("~/notes-index") as index:
+        ...
+
+The embedder loads on first semantic use, so a keyword search never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from whoosh.searching import Searcher
+
+from corpus.model import Passage
+from indexer import keyword as keyword_index
+from indexer import vectors
+from indexer.analysis import Analyzer
+from indexer.embedders import Embedder, load_embedder
+from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
+from indexer.generations import INDEX_FORMAT, open_newest
+from search.compiler import BOOSTS
+from search.glossary import Glossary
+from search.plan import QueryPlan, plan_query
+from search.ranking import WEIGHTING
+from search.scorer import ArrayScorer
+
+# Passages an open index keeps after reading them (about 1 KB each).
+PASSAGE_CACHE = 20_000
+
+
+class NoteIndex:
+    """A committed index generation opened for searching; a context manager (`close()` on exit).
+
+    Raises NoIndex when the folder holds no intact generation, OutdatedIndex
+    when its newest intact one was built by another version.
+    """
+
+    def __init__(self, directory: str, embedder: Embedder | None = None):
+        self.directory = os.path.abspath(os.path.expanduser(directory))
+        survey = open_newest(self.directory)
+        generation = survey.opened
+        if generation is None:
+            raise NoIndex(self.directory, survey.problems)
+        if not generation.current:
+            generation.close()
+            raise OutdatedIndex(self.directory, generation.manifest.format, INDEX_FORMAT)
+        self.warnings: list[str] = []
+        if generation.manifest is not survey.newest:
+            self.warnings.append("the newest index generation is damaged; "
+                                 f"answering from generation {generation.manifest.generation}")
+        self.manifest = generation.manifest
+        self._keyword_index = generation.keyword
+        self._vectors = generation.vectors
+        self.analyzer = Analyzer(self.manifest.words, self.directory)
+        self.glossary = Glossary(self.manifest.glossary)
+        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=WEIGHTING)
+        self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=WEIGHTING.K1, B=WEIGHTING.B)
+        self._embedder = embedder
+        self._embedder_checked = False
+        self._passages: dict[str, Passage | None] = {}
+
+    @property
+    def folder(self) -> str:
+        """The folder of the opened generation."""
+        return os.path.join(self.directory, self.manifest.folder)
+
+    def vector_index(self) -> vectors.VectorIndex:
+        """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
+        return self._vectors
+
+    def embedder(self) -> Embedder:
+        """The index's embedder, checked once against the fingerprint its vectors were made with.
+
+        Raises ModelMismatch when the model now installed is not the one that made them.
+        """
+        if not self._embedder_checked:
+            embedder = self._embedder or load_embedder(self.manifest.model)
+            fingerprint = embedder.fingerprint()
+            if fingerprint != self.manifest.fingerprint:
+                raise ModelMismatch(self.directory, self.manifest.fingerprint, fingerprint, self.manifest.model)
+            self._embedder, self._embedder_checked = embedder, True
+        return self._embedder
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
+        if passage_id not in self._passages:
+            if len(self._passages) >= PASSAGE_CACHE:
+                self._passages.clear()
+            self._passages[passage_id] = self._read_passage(passage_id)
+        return self._passages[passage_id]
+
+    def _read_passage(self, passage_id: str) -> Passage | None:
+        reader = self._searcher.reader()
+        if ("id", passage_id) not in reader:
+            return None
+        matcher = reader.postings("id", passage_id)  # skips deleted documents
+        if not matcher.is_active():
+            return None
+        return keyword_index.from_record(self._searcher.stored_fields(matcher.id())["record"])
+
+    def plan(self, query: str) -> QueryPlan:
+        """`query` parsed and analysed once, with this index's learned words and glossary."""
+        return plan_query(query, self.analyzer, self.glossary)
+
+    def holds_words(self, plan: QueryPlan) -> bool:
+        """True when the notes hold every term of the plan's words, or all the parts of a compound
+        (`self-supervised`), in a title, author list, section, tag, body or link."""
+        reader = self.searcher.reader()
+
+        def held(term: str) -> bool:
+            return any(reader.doc_frequency(name, term) for name in BOOSTS)
+
+        groups = [[token.text for token in group] for word in plan.words for group in plan.analysis(word).groups]
+        return bool(groups) and all(held(whole) or (parts and all(map(held, parts))) for whole, *parts in groups)
+
+    def passages(self) -> list[Passage]:
+        """Every passage of the index."""
+        return [keyword_index.from_record(doc["record"]) for doc in self._searcher.all_stored_fields()]
+
+    @property
+    def searcher(self):
+        return self._searcher
+
+    def close(self) -> None:
+        """Close the keyword index (the vectors are a memory map, freed with the object)."""
+        self._searcher.close()
+        self._keyword_index.close()
+
+    def __enter__(self) -> NoteIndex:  # noqa: PYI034 (Python 3.10 has no typing.Self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_index(directory: str, embedder: Embedder | None = None) -> NoteIndex:
+    """The committed index in `directory`, opened for searching; raises NoIndex or OutdatedIndex.
+
+    `embedder` is the model to embed queries with (default: the one the index
+    names, loaded on first semantic search).
+    """
+    return NoteIndex(directory, embedder)

@@ -1,0 +1,130 @@
+"""The keyword query as notesearch's own tree: what search/compiler.py builds and search/scorer.py scores.
+
+Leaves name index terms; inner nodes say how their children's scores add up.
+None of them is a Whoosh class: the scorer computes every node itself except
+Phrase, Years and Every, which it hands to Whoosh's own matchers
+(scorer.whoosh_query translates them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term in one field, its BM25F score times `boost`."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Terms next to each other in one field, in order (scored by Whoosh)."""
+
+    field: str
+    words: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Years:
+    """Paper records of a year range; either end may be open (matched by Whoosh)."""
+
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every passage (the positive side of a query that only excludes)."""
+
+
+@dataclass(frozen=True)
+class Or:
+    """Any child; the score is the sum of the children that match."""
+
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class And:
+    """Every child; the score is their sum."""
+
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class AndMaybe:
+    """`required` must match; `optional` adds its score where it matches too."""
+
+    required: Node
+    optional: Node
+
+
+@dataclass(frozen=True)
+class AndNot:
+    """`positive` where `excluded` does not match, with `positive`'s score."""
+
+    positive: Node
+    excluded: Node
+
+
+@dataclass(frozen=True)
+class BestField:
+    """A term in any of several fields: the best field's score plus `tiebreak` times the others'."""
+
+    children: tuple[Term, ...]
+    tiebreak: float
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The search for one term of the free words, and how much of the term each of its clauses stands for.
+
+    A passage matching the term itself (or its characters in a row) holds all
+    of it (share 1.0); one matching only a part (`采样` of `采样效率`) or a
+    stray character pair holds less.
+    """
+
+    clauses: tuple[Node, ...]
+    shares: tuple[float, ...]
+
+    @property
+    def query(self) -> Node:
+        """The unit as one query: its clauses ORed."""
+        return Or(self.clauses) if len(self.clauses) > 1 else self.clauses[0]
+
+
+@dataclass(frozen=True)
+class Coordinated:
+    """A query with its coordination units: ranking favours passages that match more of them."""
+
+    query: Node
+    units: tuple[Unit, ...]
+
+
+Node = Term | Phrase | Years | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
+
+
+def leaf_terms(node: Node) -> Iterator[tuple[str, str]]:
+    """The (field, term) pairs of every Term and Phrase under `node`."""
+    if isinstance(node, Term):
+        yield node.field, node.text
+    elif isinstance(node, Phrase):
+        for word in node.words:
+            yield node.field, word
+    elif isinstance(node, (Or, And, BestField)):
+        for child in node.children:
+            yield from leaf_terms(child)
+    elif isinstance(node, AndMaybe):
+        yield from leaf_terms(node.required)
+        yield from leaf_terms(node.optional)
+    elif isinstance(node, AndNot):
+        yield from leaf_terms(node.positive)
+        yield from leaf_terms(node.excluded)
+    elif isinstance(node, Coordinated):
+        yield from leaf_terms(node.query)

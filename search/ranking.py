@@ -1,0 +1,181 @@
+"""The two rankings of a query: passages by BM25F (with coordination) and by vector similarity.
+
+Each is a best-first list with one entry per line span: pieces of one long
+paragraph share its span, and a ranking keeps the best piece of each, so a
+result list never shows the same lines twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from whoosh.scoring import BM25F
+
+from corpus.model import Passage
+from indexer.keyword import from_record
+from search.nodes import And, Coordinated, Node, Or, Phrase, Unit, leaf_terms
+from search.plan import QueryPlan
+from search.scorer import ArrayScorer
+
+if TYPE_CHECKING:
+    from search.index import NoteIndex
+
+# BM25F as Whoosh computes it (search/scorer.py gives the same scores, faster).
+WEIGHTING = BM25F(B=0.75, K1=1.2)
+# score × (share of the query's terms matched) ** COORDINATION, over the best RERANK_POOL passages.
+COORDINATION = 1.0
+RERANK_POOL = 200
+# A long paragraph is indexed in pieces; its other pieces add this share of their keyword score to its best one.
+OTHER_PIECES = 0.5
+
+Span = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One entry of a ranking: a line span, its best passage, its rank (from 1) and score."""
+
+    key: Span
+    passage: Passage
+    rank: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A best-first list of passages, one per span: `kind` is "keyword" or "vector"."""
+
+    kind: Literal["keyword", "vector"]
+    items: tuple[Ranked, ...]
+
+    @cached_property
+    def _by_key(self) -> dict[Span, Ranked]:
+        return {item.key: item for item in self.items}
+
+    def get(self, key: Span) -> Ranked | None:
+        """The entry of a span, or None when the ranking does not hold it."""
+        return self._by_key.get(key)
+
+    def keys(self) -> list[Span]:
+        """The spans, best first."""
+        return [item.key for item in self.items]
+
+
+def span(passage: Passage) -> Span:
+    """The lines a passage covers: (path, first line, last line)."""
+    return passage.path, passage.line_start, passage.line_end
+
+
+def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, float]], others: float = 0.0) -> Ranking:
+    """Best-first passages → best-first spans, each scored by its best piece plus `others` × the rest.
+
+    Each span keeps its best piece. For keyword hits `others` is OTHER_PIECES:
+    a paragraph that holds one query word in one piece and another word in the
+    next holds both words, as the reader sees it.
+    """
+    best: dict[Span, tuple[Passage, float]] = {}
+    total: dict[Span, float] = {}
+    for passage, score in items:
+        key = span(passage)
+        best.setdefault(key, (passage, score))
+        total[key] = total.get(key, 0.0) + score
+    scored = {key: passage_score[1] + others * (total[key] - passage_score[1]) for key, passage_score in best.items()}
+    order = sorted(scored, key=lambda key: -scored[key])
+    return Ranking(kind, tuple(Ranked(key, best[key][0], rank, scored[key]) for rank, key in enumerate(order, 1)))
+
+
+def keyword_ranking(index: NoteIndex, compiled: Node | None, limit: int) -> Ranking:
+    """Best-first spans for a compiled keyword query (none for None)."""
+    searcher = index.searcher
+    hits = [(from_record(searcher.stored_fields(docnum)["record"]), score)
+            for docnum, score in rank(index.scorer, compiled, limit)]
+    return collapse("keyword", hits, OTHER_PIECES)
+
+
+def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[str] | None = None) -> Ranking:
+    """Best-first spans by cosine similarity to the plan's words; `allowed` (passage ids) filters them."""
+    if not plan.embed_text.strip():
+        return Ranking("vector", ())
+    store = index.vector_index()
+    query = index.embedder().encode_query(plan.embed_text)
+    rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids))
+    items = []
+    for row, score in rows:
+        passage_id = store.ids[row]
+        if allowed is not None and passage_id not in allowed:
+            continue
+        passage = index.passage(passage_id)
+        if passage is not None:
+            items.append((passage, score))
+        if len(items) >= limit:
+            break
+    return collapse("vector", items)
+
+
+def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[int, float]]:
+    """The best `limit` (document number, score) pairs for a compiled query, best first.
+
+    A Coordinated query's best RERANK_POOL passages are scored again by the
+    share of its units they hold, each unit weighed by its rarity.
+    """
+    if compiled is None or limit <= 0:
+        return []
+    if not isinstance(compiled, Coordinated):
+        return scorer.top(compiled, limit)
+    results = scorer.top(compiled, max(limit, RERANK_POOL))
+    pool = np.array([docnum for docnum, _score in results], dtype=np.int64)
+    documents = int(scorer.alive.sum())
+    matched = np.zeros(len(pool))
+    total = 0.0
+    for unit in compiled.units:
+        shares = unit_shares(scorer, unit)
+        # A term is as rare as the passages holding all of it (a stray bigram of it says little).
+        weight = _idf(documents, int(np.count_nonzero(shares >= 1.0)))
+        matched += weight * shares[pool]
+        total += weight
+    scored = [(score * (share / total) ** COORDINATION, docnum)
+              for (docnum, score), share in zip(results, matched.tolist())]
+    scored.sort(key=lambda pair: -pair[0])  # stable: ties keep the order of the first ranking
+    return [(docnum, score) for score, docnum in scored[:limit]]
+
+
+def unit_shares(scorer: ArrayScorer, unit: Unit) -> np.ndarray:
+    """For each passage, the largest share of `unit` it holds (0 for none).
+
+    A gram phrase counts when all its grams are there.
+    """
+    shares = np.zeros(scorer.size)
+    for clause, share in zip(unit.clauses, unit.shares):
+        matching = _matching(scorer, clause)
+        shares[matching] = np.maximum(shares[matching], share)
+    return shares
+
+
+def _matching(scorer: ArrayScorer, clause: Node) -> np.ndarray:
+    """Which passages a clause of a unit matches: a phrase or And needs all its parts, anything else one."""
+    if isinstance(clause, Phrase):
+        return np.logical_and.reduce([_holding(scorer, clause.field, word) for word in clause.words])
+    if isinstance(clause, And):
+        return np.logical_and.reduce([_matching(scorer, child) for child in clause.children])
+    if isinstance(clause, Or):
+        return np.logical_or.reduce([_matching(scorer, child) for child in clause.children])
+    return np.logical_or.reduce([_holding(scorer, name, text) for name, text in leaf_terms(clause)]
+                                + [np.zeros(scorer.size, dtype=bool)])
+
+
+def _holding(scorer: ArrayScorer, name: str, text: str) -> np.ndarray:
+    """Which passages hold a term (live ones only)."""
+    mask = np.zeros(scorer.size, dtype=bool)
+    btext = scorer.term_bytes(name, text)
+    if btext is not None:
+        mask[scorer.postings(name, btext)[0]] = True
+    return mask
+
+
+def _idf(documents: int, matching: int) -> float:
+    """The BM25 inverse document frequency of a term found in `matching` of `documents` passages."""
+    return math.log(1 + (documents - matching + 0.5) / (matching + 0.5))

