@@ -1,4 +1,4 @@
-"""notesearch command line: index, search, serve, related, eval, stats.
+"""notesearch command line: index, search, get, serve, mcp, related, eval, stats.
 
 Each command is a thin shell over one library call: this file parses
 arguments, reads the environment once, calls the library and prints what
@@ -12,21 +12,26 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import corpus
 from cli_render import (
     Progress,
     describe,
+    render_excerpt,
     render_related,
     render_report,
+    render_stats,
     render_text,
     report_json,
     report_line,
     shown,
+    tell_run,
+    warn,
 )
 from indexer.errors import NoIndex, NotesearchError
-from search.answers import related_data, report_data, result_data
+from search.answers import excerpt_data, related_data, report_data, result_data
 from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
@@ -41,10 +46,6 @@ def default_index_dir() -> str:
     """The index of the bundled notes in the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "notesearch", "index")
-
-
-def warn(message: str) -> None:
-    print(f"notesearch: {shown(message)}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- commands
@@ -192,6 +193,24 @@ def cmd_search(args) -> int:
     return status
 
 
+def cmd_get(args) -> int:
+    ensure_index(args)
+    from search import excerpt, open_index
+    from search.excerpts import parse_location
+
+    with open_index(args.index) as index:
+        try:
+            path, line = parse_location(args.location)
+            found = excerpt(index, path, line, context=args.context)
+        except ValueError as error:
+            raise UserError(str(error)) from error
+    if found.changed:
+        warn(f"{path} has changed since it was indexed (its lines may have moved): "
+             f"run 'notesearch index --index {args.index}'")
+    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from search import server
     from search.client import ask
@@ -202,16 +221,30 @@ def cmd_serve(args) -> int:
     ensure_index(args)
 
     def ready(served: server.NoteServer) -> None:
-        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}); "
+        watching = ", indexing its notes as they change" if args.watch else ""
+        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}){watching}; "
               "stop with Ctrl-C", flush=True)
 
     try:
-        server.run(args.index, port=args.port, ready=ready)
+        server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index))
     except server.StateFileError as error:
         raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
         raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
     print("stopped", flush=True)
+    return 0
+
+
+def cmd_mcp(args) -> int:
+    # The protocol owns stdout: whatever the first use's build says goes to stderr (warn does).
+    ensure_index(args)
+    try:
+        from search import mcp_server
+    except ImportError as error:
+        raise UserError(f"'notesearch mcp' needs the MCP SDK ({error.name} is missing): "
+                        'pip install -e ".[mcp]"') from error
+    mcp_server.run(args.index, watch=args.watch, watched=partial(tell_run, args.index),
+                   describe=partial(describe, index=args.index))
     return 0
 
 
@@ -268,11 +301,7 @@ def cmd_stats(args) -> int:
     from search import open_index
 
     with open_index(args.index) as index:
-        m = index.manifest
-        papers = sum(1 for p in index.passages() if p.paper)
-        print(f"index      {shown(index.directory)}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
-              f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
-              f"words      {len(m.words)} learned dictionary words")
+        print(render_stats(index))
     return 0
 
 
@@ -311,9 +340,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)
 
+    p = sub.add_parser("get", parents=[common], help="the passage at a line of a note, with lines around it")
+    p.add_argument("location", metavar="PATH:LINE", help="a note of the index and a line (as a hit shows them)")
+    p.add_argument("-C", "--context", type=int, default=3, metavar="N",
+                   help="lines of the note to show before and after the passage (default 3)")
+    p.add_argument("--json", action="store_true", help="the passage and its lines as one JSON object")
+    p.set_defaults(run=cmd_get)
+
     p = sub.add_parser("serve", parents=[common], help="keep the index loaded and answer searches fast (localhost)")
     p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    p.add_argument("--watch", action="store_true",
+                   help="index notes added, changed, moved or deleted under the index's folders as they change")
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("mcp", parents=[common], help="serve the index to an AI assistant (MCP over stdio)")
+    p.add_argument("--watch", action="store_true",
+                   help="index notes added, changed, moved or deleted under the index's folders as they change")
+    p.set_defaults(run=cmd_mcp)
 
     p = sub.add_parser("related", parents=[common], help="papers to read with a paper (or passages like one)")
     p.add_argument("query", nargs="?", metavar="PAPER", help="a paper title, a fragment of one, or an author")

@@ -1,5 +1,5 @@
-"""How the command line shows what the library returns: search answers, related papers, index runs,
-evaluation scores, progress, and errors as one line with a hint.
+"""How the command line shows what the library returns: search answers, related papers, passages, index
+runs, evaluation scores, progress, warnings, and errors as one line with a hint.
 
 Everything here renders plain values (the JSON-ready dicts of search/answers.py,
 or the library's results and errors); nothing here searches or indexes.
@@ -14,12 +14,24 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex, VectorIndexError
+from indexer.errors import (
+    IndexBusy,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NoPassage,
+    OutdatedIndex,
+    OutsideIndex,
+    VectorIndexError,
+)
 from search.answers import display_path
 from search.results import RelatedResult
 
 if TYPE_CHECKING:
     from search.evaluation import Report
+    from search.excerpts import Excerpt
+    from search.index import NoteIndex
+    from search.updates import Run
 
 
 # Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
@@ -75,6 +87,15 @@ def render_related(result: RelatedResult) -> str:
     return "\n".join(lines)
 
 
+def render_stats(index: NoteIndex) -> str:
+    """What `stats` prints: the index's folder, generation, model and counts."""
+    m = index.manifest
+    papers = sum(1 for p in index.passages() if p.paper)
+    return (f"index      {shown(index.directory)}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
+            f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
+            f"words      {len(m.words)} learned dictionary words")
+
+
 def render_report(report: Report) -> str:
     lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
     for s in report.summaries():
@@ -118,6 +139,19 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
     return "\n".join(lines)
 
 
+def render_excerpt(found: Excerpt) -> str:
+    """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
+    p = found.passage
+    heading = " › ".join(part for part in (p.display_title, p.section) if part)
+    end = f"-{p.line_end}" if p.line_end != p.line_start else ""
+    lines = [shown(f"{display_path(p.path)}:{p.line_start}{end} — {heading}")]
+    width = len(str(found.first + len(found.lines) - 1))
+    for number, text in enumerate(found.lines, found.first):
+        mark = ">" if p.line_start <= number <= p.line_end else " "
+        lines.append(f"{mark} {number:>{width}} │ {shown(text)}".rstrip())
+    return "\n".join(lines)
+
+
 def report_summary(report: dict) -> str:
     """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were), of a report_data dict."""
     line = (f"added {report['added']}, updated {report['updated']}, removed {report['removed']}, "
@@ -133,6 +167,21 @@ def report_line(report: dict) -> str:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
     return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
             f"generation {report['generation']} ({report['seconds']:.1f} s)")
+
+
+def warn(message: str) -> None:
+    """A warning, or an error, as one line on stderr (its control characters escaped)."""
+    print(f"notesearch: {shown(message)}", file=sys.stderr)
+
+
+def tell_run(index: str, run: Run) -> None:
+    """What `serve --watch` and `mcp --watch` say on stderr of an index run their watcher started."""
+    if run.error is not None:
+        warn(f"watch: the update failed: {describe(run.error, index)}")
+        return
+    for message in run.report["warnings"]:
+        warn(f"watch: {message}")
+    warn(f"watch: {report_line(run.report)}")
 
 
 def describe(error: Exception, index: str) -> str:
@@ -152,4 +201,10 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: wait for it, or give --wait SECONDS"
     if isinstance(error, MissingFolder) and error.recorded:
         return f"{error}: give the files or folders to index"
+    if isinstance(error, OutsideIndex):
+        return f"{error}: only notes of the index can be opened"
+    if isinstance(error, NoPassage) and error.unreadable:
+        return f"{error}: {again} if it was moved or deleted"
+    if isinstance(error, NoPassage) and error.line is None:
+        return f"{error}: {again} if it is new"
     return str(error)

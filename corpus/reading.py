@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.model import Note
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+# A byte that is not UTF-8, as display_path writes it.
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 # A larger file is skipped with its size as the reason: it is an export or a log,
 # not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
 MAX_NOTE_BYTES = 2 * 1024 * 1024
@@ -58,6 +61,14 @@ def display_path(path: str) -> str:
     except UnicodeEncodeError:
         return os.fsencode(path).decode("utf-8", errors="backslashreplace")
     return path
+
+
+def source_path(shown: str) -> str:
+    """The path on disk of the note the index names `shown`: display_path undone (`\\xff` back to its byte)."""
+    if "\\x" not in shown or os.path.lexists(shown):
+        return shown
+    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match.group(1), 16)), shown)
+    return raw if display_path(raw) == shown else shown
 
 
 def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> tuple[list[NoteFile], list[Skipped]]:

@@ -90,8 +90,9 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
-    with write_errors(directory, os.path.join(directory, MANIFEST)), private_files(directory), \
-            writer_lock(directory, wait):
+    # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
+    with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
+            private_files(directory):
         current, warnings = _base_generation(directory)
         paths, model, exclude = _settings(directory, current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT

@@ -104,3 +104,30 @@ class IndexWriteError(NotesearchError, OSError):
     def __str__(self) -> str:
         after = "; the index is as it was" if self.intact else ""
         return f"cannot write the index at {self.directory}: {self.strerror}{after}"
+
+
+class OutsideIndex(NotesearchError):
+    """`path` (as the caller gave it) lies outside every folder of the index: refused, nothing was read."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"{path} is not in the indexed folders")
+
+
+class NoPassage(NotesearchError):
+    """No indexed passage can be shown at `line` of `path` (as the caller gave it).
+
+    `line` is None when `path` is no note of the index (excluded, skipped, or
+    new since it was indexed); `unreadable` says why, when the note could not be
+    read from disk.
+    """
+
+    def __init__(self, path: str, line: int | None = None, unreadable: str = ""):
+        self.path, self.line, self.unreadable = path, line, unreadable
+        if unreadable:
+            message = f"cannot read {path}: {unreadable}"
+        elif line is None:
+            message = f"{path} is not a note of the index (excluded, skipped, or new since it was indexed)"
+        else:
+            message = f"no passage of the index holds {path}:{line} (a blank line, a heading or front matter?)"
+        super().__init__(message)

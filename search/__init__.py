@@ -1,12 +1,14 @@
-"""The search stage: an opened index answers queries (keyword, semantic, hybrid) and finds related papers.
+"""The search stage: an opened index answers queries (keyword, semantic, hybrid), finds related papers
+and opens the passage at a line of a note.
 
-    from search import open_index, search, related
+    from search import open_index, search, related, excerpt
     with open_index("~/notes-index") as index:
         result = search(index, "自监督 视觉", mode="hybrid", k=10)
         papers = related(index, "Attention is All You Need", k=5)
+        found = excerpt(index, result.hits[0].passage.path, result.hits[0].passage.line_start, context=3)
 
 The result types and errors are plain and load at once; `open_index`,
-`search`, `related` and `NoteIndex` load the search stage (Whoosh, numpy,
+`search`, `related`, `excerpt` and `NoteIndex` load the search stage (Whoosh, numpy,
 jieba) on first use (PEP 562), so that `import search.client` on the path of
 a search answered by a warm server stays light.
 """
@@ -20,23 +22,27 @@ from indexer.errors import (
     EmbedderError,
     ModelMismatch,
     NoIndex,
+    NoPassage,
     NotesearchError,
     OutdatedIndex,
+    OutsideIndex,
 )
 from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
 
 if TYPE_CHECKING:
     from search.engine import search
+    from search.excerpts import Excerpt, excerpt
     from search.fusion import FusionConfig
     from search.index import NoteIndex, open_index
     from search.related_papers import more_like, related
 
 _LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.engine",
-         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.fusion"}
+         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.fusion",
+         "excerpt": "search.excerpts", "Excerpt": "search.excerpts"}
 
-__all__ = ["MODES", "EmbedderError", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex", "NoteIndex",
-           "NotesearchError", "OutdatedIndex", "RelatedResult", "SearchResult", "more_like", "open_index", "related",
-           "search"]
+__all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",
+           "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex", "OutsideIndex", "RelatedResult",
+           "SearchResult", "excerpt", "more_like", "open_index", "related", "search"]
 
 
 def __getattr__(name: str) -> object:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from corpus.model import Passage
     from indexer import BuildReport
+    from search.excerpts import Excerpt
     from search.results import Hit, RelatedResult, SearchResult
 
 
@@ -74,3 +75,12 @@ def report_data(report: BuildReport) -> dict:
             "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
             "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
             "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}
+
+
+def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
+    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now."""
+    p = found.passage
+    return {"path": display_path(p.path, cwd), "line": found.line, "line_start": p.line_start,
+            "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
+            "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
+            "lines": list(found.lines), "changed": found.changed}

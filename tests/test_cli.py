@@ -15,7 +15,7 @@ from conftest import BUNDLED_NOTES, ROOT, line_of
 import cli
 import cli_render
 from cli_render import describe
-from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, OutdatedIndex
+from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, NoPassage, OutdatedIndex, OutsideIndex
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -300,6 +300,12 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
     (MissingFolder("/n", recorded=True),
      "/n, which this index was built from, is gone (nothing was indexed): give the files or folders to index"),
     (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
+    (OutsideIndex("../x.md"), "../x.md is not in the indexed folders: only notes of the index can be opened"),
+    (NoPassage("n.md"), ("n.md is not a note of the index (excluded, skipped, or new since it was indexed): "
+                         "run 'notesearch index --index /i' if it is new")),
+    (NoPassage("n.md", 2), "no passage of the index holds n.md:2 (a blank line, a heading or front matter?)"),
+    (NoPassage("n.md", 2, unreadable="No such file or directory"),
+     "cannot read n.md: No such file or directory: run 'notesearch index --index /i' if it was moved or deleted"),
 ], ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "")
 def test_each_library_error_becomes_one_line_with_what_to_do(error, line):
     assert describe(error, "/i") == line

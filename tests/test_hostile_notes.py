@@ -33,6 +33,7 @@ from cli import shown
 from corpus.reading import display_path
 from indexer.generations import read_manifest
 from search import open_index, search
+from search.excerpts import excerpt
 from search.related_papers import find_passage
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
@@ -368,12 +369,16 @@ def test_the_index_of_hostile_notes_is_private_and_stays_so_after_an_update(host
 
 
 @pytest.mark.slow
-def test_searching_hostile_notes_prints_no_raw_control_character(hostile):
-    _notes, index, _done, _peak = hostile
-    for query in ("escapenote", "escname", "newlinename", "bidinote", "yamlsurrogate"):
-        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "search", query, "--index", str(index),
-                               "--mode", "keyword", "-k", "3", "--no-server"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120, env=dict(os.environ, NO_COLOR="1"), check=False)
+def test_searching_and_opening_hostile_notes_prints_no_raw_control_character(hostile):
+    notes, index, _done, _peak = hostile
+    commands = [["search", query, "--mode", "keyword", "-k", "3", "--no-server"]
+                for query in ("escapenote", "escname", "newlinename", "bidinote", "yamlsurrogate")]
+    commands += [["get", f"{notes}/escapes.md:3"], ["get", f"{notes}/esc\x1b[2Jname.md:1"],
+                 ["get", f"{notes}/bidi.md:1", "--context", "5"]]
+    for command in commands:
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *command, "--index", str(index)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, env=dict(os.environ, NO_COLOR="1"),
+                              check=False)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         assert not [ch for ch in done.stdout + done.stderr
                     if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e")], done.stdout
@@ -389,3 +394,5 @@ def test_a_name_that_is_not_utf8_round_trips_through_path_line(hostile, embedder
         for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):
             found = find_passage(opened, given, 1)
             assert found is not None and found.path == shown_path, given
+        for given in (shown_path, raw_path):  # `get PATH:LINE` reads the note from disk
+            assert excerpt(opened, given, 1).lines == ("badbytesname words",), given

