@@ -9,6 +9,7 @@ Standard library only: a search answered by a warm server renders with it.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -31,6 +32,20 @@ if TYPE_CHECKING:
     from search.excerpts import Excerpt
     from search.index import NoteIndex
     from search.updates import Run
+
+
+# Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
+# screen, `\x1b]0;…\x07` sets the window title, U+202E reverses what follows), written as escapes instead.
+# C0 controls but tab (a line break too: every field shown is one line, and so is a warning), DEL, C1
+# controls, bidirectional overrides and isolates, and lone surrogates (which could not even be encoded).
+_ESCAPED = str.maketrans(
+    {cp: f"\\x{cp:02x}" for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) != "\t"}
+    | {cp: f"\\u{cp:04x}" for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]})
+
+
+def shown(text: str) -> str:
+    """One line of `text` safe for a terminal: its control characters written as escapes (`\\x1b`, `\\x0a`)."""
+    return text.translate(_ESCAPED)
 
 
 class Progress:
@@ -57,7 +72,7 @@ class Progress:
 def paper_line(passage) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}"
+    return shown(f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}")
 
 
 def render_related(result: RelatedResult) -> str:
@@ -68,7 +83,7 @@ def render_related(result: RelatedResult) -> str:
     lines = [f"related to {paper_line(result.anchor)}"]
     for hit in result.hits:
         lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
-        lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
+        lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
     return "\n".join(lines)
 
 
@@ -76,7 +91,7 @@ def render_stats(index: NoteIndex) -> str:
     """What `stats` prints: the index's folder, generation, model and counts."""
     m = index.manifest
     papers = sum(1 for p in index.passages() if p.paper)
-    return (f"index      {index.directory}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
+    return (f"index      {shown(index.directory)}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
             f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
             f"words      {len(m.words)} learned dictionary words")
 
@@ -84,7 +99,7 @@ def render_stats(index: NoteIndex) -> str:
 def render_report(report: Report) -> str:
     lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
     for s in report.summaries():
-        lines.append(f"{s.mode:<9}{s.kind:<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
+        lines.append(f"{s.mode:<9}{shown(s.kind):<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
     return "\n".join(lines)
 
 
@@ -96,16 +111,19 @@ def report_json(report: Report, judgements: str) -> str:
 
 
 def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
+    """The human form of one answer (a search.answers.result_data dict, from this process or a server).
+
+    What comes from the notes is shown escaped (see `shown`); colour is added after.
+    """
     lines = []
     if not answer["hits"]:
-        lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
+        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
-        heading = " › ".join(part for part in (hit["title"], hit["section"]) if part)
+        heading = " › ".join(shown(part) for part in (hit["title"], hit["section"]) if part)
         lines.append(f"{hit['rank']:>2}. {heading}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
-        text = hit["snippet"]
+        lines.append(f"    {shown(hit['path'])}:{hit['line_start']}{end}")
+        text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
             text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
@@ -115,7 +133,7 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
             vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
             exact = "  exact match" if hit["exact_match"] else ""
             lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
-                         f"matched: {', '.join(hit['matched']) or '-'}")
+                         f"matched: {shown(', '.join(hit['matched'])) or '-'}")
     if explain and answer["route"]:
         lines.append(f"({answer['route']})")
     return "\n".join(lines)
@@ -126,11 +144,11 @@ def render_excerpt(found: Excerpt) -> str:
     p = found.passage
     heading = " › ".join(part for part in (p.display_title, p.section) if part)
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    lines = [f"{display_path(p.path)}:{p.line_start}{end} — {heading}"]
+    lines = [shown(f"{display_path(p.path)}:{p.line_start}{end} — {heading}")]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
         mark = ">" if p.line_start <= number <= p.line_end else " "
-        lines.append(f"{mark} {number:>{width}} │ {text}".rstrip())
+        lines.append(f"{mark} {number:>{width}} │ {shown(text)}".rstrip())
     return "\n".join(lines)
 
 
@@ -152,8 +170,8 @@ def report_line(report: dict) -> str:
 
 
 def warn(message: str) -> None:
-    """A warning, or an error, as one line on stderr."""
-    print(f"notesearch: {message}", file=sys.stderr)
+    """A warning, or an error, as one line on stderr (its control characters escaped)."""
+    print(f"notesearch: {shown(message)}", file=sys.stderr)
 
 
 def tell_run(index: str, run: Run) -> None:
@@ -169,6 +187,8 @@ def tell_run(index: str, run: Run) -> None:
 def describe(error: Exception, index: str) -> str:
     """One line for the user: what went wrong (the error's own words) and what to do about it."""
     again = f"run 'notesearch index --index {index}'"
+    if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
+        return f"no index at {index} (a file, not a folder): give --index a folder"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):

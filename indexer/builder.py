@@ -28,15 +28,19 @@ from indexer.analysis import Analyzer, load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
 from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoNotes
+from indexer.errors import MissingFolder, NoIndex, NoNotes
+from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
+    MANIFEST,
     FileEntry,
     Manifest,
     commit,
+    committed_generations,
     generation_folder,
     next_generation,
     open_newest,
+    read_manifest,
     remove_generations,
     writer_lock,
 )
@@ -72,7 +76,9 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     Raises MissingFolder, before anything is touched, when a path (given, or
     one the index was built from) does not exist; NoNotes when a new index is
     given no paths; IndexBusy when another indexer holds the index for more
-    than `wait` seconds.
+    than `wait` seconds; IndexWriteError when the index cannot be written (a
+    full disk, a read-only folder, a file in its place), after removing what
+    the run half wrote. The index is its owner's alone (see files.private_files).
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
@@ -85,7 +91,9 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
-    with writer_lock(directory, wait):
+    # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
+    with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
+            private_files(directory):
         current, warnings = _base_generation(directory)
         paths, model, exclude = _settings(directory, current, paths, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
@@ -97,8 +105,28 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             return BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                skipped=tuple(found.skipped), changed=False, warnings=tuple(warnings),
                                timings={"total": time.perf_counter() - started})
-        report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
-        return replace(report, warnings=tuple(warnings))
+        try:
+            report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
+        except OSError:
+            _discard_uncommitted(directory)  # a half-written generation (of a full disk, say) goes at once
+            raise
+        return replace(report, warnings=(*warnings, *report.warnings))
+
+
+def _discard_uncommitted(directory: str) -> None:
+    """Remove the generation folders newer than the committed one, if that can be done (under the writer lock).
+
+    When the committed manifest cannot be read, every generation with a manifest of its own is kept.
+    """
+    try:
+        try:
+            top: int | None = read_manifest(directory).generation
+        except NoIndex:
+            top = None if os.path.exists(os.path.join(directory, MANIFEST)) else 0
+        remove_generations(directory, {m.generation for m in committed_generations(directory)
+                                       if top is None or m.generation <= top})
+    except OSError:
+        pass
 
 
 def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
@@ -152,8 +180,10 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
+    notices: list[str] = []
     for path in scan.added + scan.updated + list(scan.renamed):
-        note = parse_note(path, scan.texts[path])
+        note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
         parsed[path] = answers(passages_of(note))
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
@@ -206,5 +236,5 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     return BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        skipped=tuple(scan.skipped), changed=True, timings=timings,
+        skipped=tuple(scan.skipped), changed=True, timings=timings, warnings=tuple(notices),
     )

@@ -87,6 +87,25 @@ class EmbedderError(NotesearchError):
         super().__init__(reason)
 
 
+class IndexWriteError(NotesearchError, OSError):
+    """The index in `directory` could not be written: a full disk, a read-only or unwritable folder, a file
+    where the folder should be.
+
+    Also an OSError, with the errno of the failure. `intact` says whether a
+    committed index is there, unchanged (a run that fails removes what it had
+    half written).
+    """
+
+    def __init__(self, directory: str, error: OSError, intact: bool):
+        OSError.__init__(self, error.errno, error.strerror or str(error), error.filename)
+        self.directory = directory
+        self.intact = intact
+
+    def __str__(self) -> str:
+        after = "; the index is as it was" if self.intact else ""
+        return f"cannot write the index at {self.directory}: {self.strerror}{after}"
+
+
 class OutsideIndex(NotesearchError):
     """`path` (as the caller gave it) lies outside every folder of the index: refused, nothing was read."""
 

@@ -49,7 +49,9 @@ MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
-INDEX_FORMAT = "4"
+# 4: notes of headings only, tables with an authors column, linear link parsing, bad bytes decoded.
+# 5: short passages of a section joined into answers (their parts embedded apart), tables of contents marked.
+INDEX_FORMAT = "5"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -98,7 +100,8 @@ class Manifest:
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
         }
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -285,7 +288,7 @@ def next_generation(directory: str, current: Manifest | None) -> int:
 def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
     """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
     os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
         while True:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import fields, index
+from whoosh import query as wq
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -52,6 +53,32 @@ _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
 
 
+_YEAR_BITS = 32
+
+
+def _year_field() -> fields.NUMERIC:
+    return fields.NUMERIC(int, bits=_YEAR_BITS, stored=True, signed=False)
+
+
+def year_query(low: int | None, high: int | None) -> wq.Query:
+    """Passages whose paper year is in [low, high] (None: open), each scored 1.
+
+    Whoosh's NumericRange is wrong here: its trie ranges wrap below zero
+    (whoosh.util.numeric.split_ranges), so `year:..1950`, `year:1000..1500`
+    or `year:0` matched every paper. A range over the full-precision terms
+    (those of shift 0, which sort by number) is exact, and for four-digit
+    years just as fast.
+    """
+    top = (1 << _YEAR_BITS) - 1
+    low = max(0, low if low is not None else 0)
+    high = min(top, high if high is not None else top)
+    if low > high:
+        return wq.NullQuery
+    field = _year_field()
+    terms = wq.TermRange("year", field.to_bytes(low), field.to_bytes(high))
+    return wq.ConstantScoreQuery(terms, 1.0)
+
+
 def schema() -> fields.Schema:
     """The keyword index schema: its text fields take ready-made tokens (see the module docstring)."""
 
@@ -69,7 +96,7 @@ def schema() -> fields.Schema:
         body=text(),
         links=text(phrase=False),
         grams=text(),
-        year=fields.NUMERIC(int, bits=32, stored=True, signed=False),
+        year=_year_field(),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )
