@@ -19,6 +19,7 @@ import corpus
 from cli_render import (
     Progress,
     describe,
+    print_report,
     render_excerpt,
     render_related,
     render_report,
@@ -27,6 +28,7 @@ from cli_render import (
     report_json,
     report_line,
     tell_run,
+    version_line,
     warn,
 )
 from indexer.errors import NoIndex, NotesearchError
@@ -50,38 +52,31 @@ def default_index_dir() -> str:
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    # No PATH: the folders the index was built from, or for a new index the bundled notes.
-    default = None if has_index(args.index) else [str(corpus.BUNDLED_NOTES)]
+    # No PATH: the folders the index was built from, or for a new index the bundled notes. A PATH is added.
+    default = None if has_index(args.index) or args.remove else [str(corpus.BUNDLED_NOTES)]
     paths = [os.path.abspath(path) for path in args.paths] or default
+    remove = [os.path.abspath(path) for path in args.remove]
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
-    if not args.no_server and served_index(args, paths, exclude):
+    if not args.no_server and served_index(args, paths, exclude, remove):
         return 0
     from indexer import build
 
     report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
-                   wait=args.wait)
+                   wait=args.wait, remove=remove)
     print_report(report_data(report))
     return 0
 
 
-def print_report(report: dict) -> None:
-    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
-        warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    print(report_line(report))
-
-
-def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
+def served_index(args, paths: list[str] | None, exclude: list[str] | None, remove: list[str]) -> bool:
     """Let a warm server for this index run the update (jieba and the model are loaded there); False if none did.
 
     The server runs the same build() and prints nothing; its account is printed here.
     """
     from search.client import ask
 
-    request = {"op": "index", "paths": paths, "exclude": exclude, "model": args.model or "", "wait": args.wait}
+    request = {"op": "index", "paths": paths, "exclude": exclude, "remove": remove, "model": args.model or "",
+               "wait": args.wait}
     response = ask(args.index, request, timeout=None)
     if not response or "report" not in response:
         if response and args.debug:
@@ -286,20 +281,35 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """--index, --quiet and --debug, taken before the command and after it.
+
+    Only the main parser sets their defaults: a command's parser leaves the
+    value given before the command alone unless the option is given again.
+    """
+    unset = argparse.SUPPRESS
+    parser.add_argument("--index", default=None if defaults else unset, metavar="DIR",
+                        help="index folder (default: an index of the bundled notes in the user cache)")
+    parser.add_argument("--quiet", action="store_true", default=False if defaults else unset,
+                        help="no progress on stderr")
+    parser.add_argument("--debug", action="store_true", default=False if defaults else unset,
+                        help="show tracebacks")
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", default=None, metavar="DIR",
-                        help="index folder (default: an index of the bundled notes in the user cache)")
-    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    global_options(common, defaults=False)
 
     ap = argparse.ArgumentParser(prog="notesearch", description="Search mixed Chinese/English notes.")
+    ap.add_argument("--version", action="version", version=version_line())
+    global_options(ap, defaults=True)
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common],
                        help="index notes (default: those the index was built from, or the bundled notes)")
     p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="note files or folders (default: the index's own, or for a new index the bundled notes)")
+                   help="note files or folders to add to the index (default: the index's own, or for a new index "
+                        "the bundled notes)")
     skip = p.add_mutually_exclusive_group()
     skip.add_argument("--exclude", action="append", default=None, metavar="GLOB",
                       help="skip files matching GLOB (default: the index's own patterns)")
@@ -308,6 +318,8 @@ def parser() -> argparse.ArgumentParser:
                    help="embedding model: use-m3 or st:<name or path> (default: the index's own, else use-m3)")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for another indexer (default 30)")
+    p.add_argument("--remove", action="append", default=[], metavar="PATH",
+                   help="drop a folder from the index, and its notes (repeatable)")
     p.add_argument("--no-server", action="store_true", help="index in this process even when 'serve' runs")
     p.set_defaults(run=cmd_index)
 

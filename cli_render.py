@@ -18,9 +18,12 @@ from indexer.errors import (
     MissingFolder,
     ModelMismatch,
     NoIndex,
+    NoNotes,
     NoPassage,
+    NotAFolder,
     OutdatedIndex,
     OutsideIndex,
+    UnknownFolder,
     VectorIndexError,
 )
 from search.answers import display_path
@@ -73,12 +76,28 @@ def render_related(result: RelatedResult) -> str:
 
 
 def render_stats(index: NoteIndex) -> str:
-    """What `stats` prints: the index's folder, generation, model and counts."""
+    """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
+    the whole, and the files it skipped."""
     m = index.manifest
     papers = sum(1 for p in index.passages() if p.paper)
-    return (f"index      {index.directory}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
-            f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
-            f"words      {len(m.words)} learned dictionary words")
+    lines = [f"index      {index.directory}", f"generation {m.generation}", f"model      {m.model} ({m.fingerprint})"]
+    for n, folder in enumerate(m.folders()):
+        label = "folders" if n == 0 else ""
+        lines.append(f"{label:<10} {display_path(folder.path)} ({plural(folder.files, 'file')}, "
+                     f"{plural(folder.passages, 'passage')})")
+    if m.exclude:
+        lines.append(f"exclude    {' '.join(m.exclude)}")
+    lines += [f"files      {len(m.files)}", f"passages   {m.passages} ({papers} paper records)",
+              f"words      {len(m.words)} learned dictionary words"]
+    for n, (path, reason) in enumerate(sorted(m.skipped.items())):
+        label = "skipped" if n == 0 else ""
+        lines.append(f"{label:<10} {display_path(path)}: {reason}")
+    return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def render_report(report: Report) -> str:
@@ -134,6 +153,22 @@ def render_excerpt(found: Excerpt) -> str:
     return "\n".join(lines)
 
 
+def print_report(report: dict) -> None:
+    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
+    for message in report["warnings"]:
+        warn(message)
+    for path, reason in report["skipped"]:
+        warn(f"skipped {path}: {reason}")
+    if report["skipped_before"]:
+        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+             "('notesearch stats' lists them)")
+    for folder in report["folders_added"]:
+        print(f"folder added: {folder}")
+    for folder in report["folders_removed"]:
+        print(f"folder removed: {folder}")
+    print(report_line(report))
+
+
 def report_summary(report: dict) -> str:
     """`added N, updated M, removed K, unchanged U` (and `, renamed R` when some were), of a report_data dict."""
     line = (f"added {report['added']}, updated {report['updated']}, removed {report['removed']}, "
@@ -149,6 +184,16 @@ def report_line(report: dict) -> str:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
     return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
             f"generation {report['generation']} ({report['seconds']:.1f} s)")
+
+
+def version_line() -> str:
+    """What `notesearch --version` prints: the installed package's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"notesearch {version('notesearch')}"
+    except PackageNotFoundError:
+        return "notesearch (version unknown: not installed; pip install -e .)"
 
 
 def warn(message: str) -> None:
@@ -180,7 +225,14 @@ def describe(error: Exception, index: str) -> str:
     if isinstance(error, IndexBusy):
         return f"{error}: wait for it, or give --wait SECONDS"
     if isinstance(error, MissingFolder) and error.recorded:
-        return f"{error}: give the files or folders to index"
+        return (f"{error}: bring it back, or drop it from the index with "
+                f"'notesearch index --remove {error.path} --index {index}'")
+    if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
+        return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.removed:
+        return f"{error}: give a folder to index in its place, or delete {index}"
+    if isinstance(error, NotAFolder):
+        return f"{error}: give --index a folder (a new index creates it)"
     if isinstance(error, OutsideIndex):
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:

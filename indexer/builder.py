@@ -27,9 +27,10 @@ from indexer.analysis import Analyzer, load_dictionary
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
 from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoNotes
+from indexer.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer.generations import (
     INDEX_FORMAT,
+    check_folder,
     FileEntry,
     Manifest,
     commit,
@@ -44,7 +45,13 @@ from indexer.scan import Scan, scan
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What one `index` run did; `warnings` says what was wrong with the index it found."""
+    """What one `index` run did; `warnings` says what was wrong with the index it found.
+
+    `skipped` are the files not indexed for a reason the last run did not give
+    (new ones); `skipped_before` counts those skipped for the same reason again.
+    `folders` are the index's folders after the run, `folders_added` and
+    `folders_removed` how the run changed them.
+    """
 
     generation: int
     added: int = 0
@@ -58,25 +65,37 @@ class BuildReport:
     changed: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    skipped_before: int = 0
+    folders: tuple[str, ...] = ()
+    folders_added: tuple[str, ...] = ()
+    folders_removed: tuple[str, ...] = ()
 
 
 def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
           exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
-          embedder: Embedder | None = None) -> BuildReport:
+          embedder: Embedder | None = None, remove: Sequence[str] = ()) -> BuildReport:
     """Index the notes under `paths` into `directory`, incrementally; returns what was done.
 
-    `paths`, `model` and `exclude` left as None are what the index was built
-    with (a new index: no default paths, the default model, no exclusions), so
-    updating an index needs none of them again.
-    Raises MissingFolder, before anything is touched, when a path (given, or
-    one the index was built from) does not exist; NoNotes when a new index is
-    given no paths; IndexBusy when another indexer holds the index for more
-    than `wait` seconds.
+    `paths` are added to the folders the index was built from (for a new index
+    they are its folders): an index never loses a folder's notes because
+    another folder was given. `remove` drops folders of the index, and their
+    notes. `paths`, `model` and `exclude` left as None are what the index was
+    built with (a new index: no default paths, the default model, no
+    exclusions), so updating an index needs none of them again.
+    Raises, before anything is touched: MissingFolder when a path (given, or
+    one the index keeps) does not exist; UnknownFolder when a folder to remove
+    is not one of the index's; NoNotes when a new index is given no paths, or
+    when nothing would be left; NotAFolder when `directory` is a file.
+    IndexBusy when another indexer holds the index for more than `wait` seconds.
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
-    if paths is None and not os.path.isdir(directory):
-        raise NoNotes(directory)
+    check_folder(directory)
+    if not os.path.isdir(directory):
+        if remove:
+            raise UnknownFolder(remove[0], ())
+        if paths is None:
+            raise NoNotes(directory)
     if paths is not None:
         if not paths:
             raise NoNotes(directory)  # an empty list would remove every note
@@ -86,18 +105,26 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
                 raise MissingFolder(path)
     with writer_lock(directory, wait):
         current, warnings = _base_generation(directory)
-        paths, model, exclude = _settings(directory, current, paths, model, exclude)
+        roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
-        found = scan(paths, exclude, None if reread else current)
+        found = scan(roots, exclude, None if reread else current)
         stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
-        if current and current.model == model and not (reread or stale_model or found.changed):
-            return BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
-                               skipped=tuple(found.skipped), changed=False, warnings=tuple(warnings),
-                               timings={"total": time.perf_counter() - started})
-        report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
-        return replace(report, warnings=tuple(warnings))
+        before = current.skipped if current else {}
+        seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
+        settled = current is not None and (current.roots, current.exclude) == (roots, exclude) \
+            and before == {s.path: s.reason for s in found.skipped}
+        if current and current.model == model and settled and not (reread or stale_model or found.changed):
+            report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
+                                 changed=False, timings={"total": time.perf_counter() - started})
+        else:
+            report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder, started)
+        old_roots = current.roots if current else ()
+        return replace(report, warnings=tuple(warnings), skipped=tuple(s for s in found.skipped if s.path not in seen),
+                       skipped_before=len(seen), folders=roots,
+                       folders_added=tuple(r for r in roots if r not in old_roots),
+                       folders_removed=tuple(r for r in old_roots if r not in roots))
 
 
 def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
@@ -121,23 +148,54 @@ def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
     return base, warnings
 
 
-def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, model: str | None,
-              exclude: Iterable[str] | None) -> tuple[Sequence[str], str, tuple[str, ...]]:
-    """The paths, model and exclusions of this run: those given, else those of the committed index."""
-    if paths is None:
-        if current is None or not current.roots:
-            raise NoNotes(directory)
-        gone = [root for root in current.roots if not os.path.exists(root)]
-        if gone:
-            # Indexing the rest would remove every note of the missing folder from the index.
-            raise MissingFolder(gone[0], recorded=True)
-        paths = current.roots
+def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, remove: Sequence[str],
+              model: str | None, exclude: Iterable[str] | None) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The folders, model and exclusions of this run: those given, else those of the committed index."""
+    recorded = current.roots if current else ()
+    roots = folders_after(recorded, paths or (), remove)
+    if not roots:
+        raise NoNotes(directory, tuple(remove))
+    gone = [root for root in roots if root in recorded and not os.path.exists(root)]
+    if gone:
+        # Indexing the rest would remove every note of the missing folder from the index.
+        raise MissingFolder(gone[0], recorded=True)
     model = model or (current.model if current else DEFAULT_MODEL)
     exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
-    return paths, model, exclude
+    return roots, model, exclude
 
 
-def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, paths: Sequence[str],
+def folders_after(recorded: Sequence[str], added: Sequence[str], removed: Sequence[str]) -> tuple[str, ...]:
+    """The folders of an index with `removed` dropped and `added` added (absolute paths, in order).
+
+    A folder inside one the index keeps is already indexed, and one that holds
+    folders of the index takes their place. Raises UnknownFolder when a folder
+    to remove is not one of `recorded`.
+    """
+    roots = list(recorded)
+    for path in removed:
+        found = [root for root in roots if _same(root, path)]
+        if not found:
+            raise UnknownFolder(path, tuple(recorded))
+        roots.remove(found[0])
+    for path in added:
+        path = os.path.abspath(os.path.expanduser(path))
+        if any(_inside(path, root) for root in roots):
+            continue
+        roots = [root for root in roots if not _inside(root, path)] + [path]
+    return tuple(roots)
+
+
+def _same(root: str, path: str) -> bool:
+    path = os.path.abspath(os.path.expanduser(path))
+    return path == root or os.path.realpath(path) == os.path.realpath(root)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies under it (both absolute)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
                       started: float) -> BuildReport:
     timings: dict[str, float] = {}
@@ -196,7 +254,7 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
-        roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
+        roots=roots, exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
     )

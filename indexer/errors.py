@@ -53,11 +53,32 @@ class MissingFolder(NotesearchError):
 
 
 class NoNotes(NotesearchError):
-    """No files or folders were given to index into `directory`, and it has none recorded (a new index)."""
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index);
+    or removing the folders `removed` would leave it none (nothing was changed)."""
 
-    def __init__(self, directory: str):
-        self.directory = directory
-        super().__init__(f"no notes to index into {directory}: no files or folders were given")
+    def __init__(self, directory: str, removed: tuple[str, ...] = ()):
+        self.directory, self.removed = directory, tuple(removed)
+        super().__init__(f"removing {', '.join(removed)} would leave the index at {directory} no folder "
+                         "(nothing was changed)" if removed
+                         else f"no notes to index into {directory}: no files or folders were given")
+
+
+class UnknownFolder(NotesearchError):
+    """`path`, given to remove, is not one of the folders `roots` of the index (nothing was changed)."""
+
+    def __init__(self, path: str, roots: tuple[str, ...]):
+        self.path, self.roots = path, tuple(roots)
+        folders = ", ".join(roots) or "none"
+        super().__init__(f"{path} is not a folder of this index (its folders: {folders}; nothing was changed)")
+
+
+class NotAFolder(NotesearchError):
+    """`path` cannot be an index folder: `file` (the path itself, or a folder above it) is a file."""
+
+    def __init__(self, path: str, file: str):
+        self.path, self.file = path, file
+        super().__init__(f"{path} is a file, not an index folder" if path == file
+                         else f"{path} cannot be an index folder: {file} is a file")
 
 
 class ModelMismatch(NotesearchError):

@@ -41,7 +41,7 @@ import numpy as np
 from whoosh.index import EmptyIndexError
 
 from indexer import keyword, vectors
-from indexer.errors import IndexBusy, NoIndex, VectorIndexError
+from indexer.errors import IndexBusy, NoIndex, NotAFolder, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
@@ -67,6 +67,15 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Folder:
+    """A folder (or note file) an index was built from: how many of its note files and passages it holds."""
+
+    path: str
+    files: int
+    passages: int
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What one committed generation holds."""
 
@@ -88,6 +97,15 @@ class Manifest:
     @property
     def folder(self) -> str:
         return generation_folder(self.generation)
+
+    def folders(self) -> tuple[Folder, ...]:
+        """The folders the index was built from, in order, with the note files and passages of each."""
+        out = []
+        for root in self.roots:
+            inside = [entry for path, entry in self.files.items()
+                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
+            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
+        return tuple(out)
 
     def to_json(self) -> str:
         data = {
@@ -114,6 +132,18 @@ class Manifest:
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
             glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
         )
+
+
+def check_folder(directory: str) -> None:
+    """Raise NotAFolder when `directory`, or the nearest existing folder above it, is a file."""
+    path = os.path.abspath(directory)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent
+    if not os.path.isdir(path):
+        raise NotAFolder(os.path.abspath(directory), path)
 
 
 def _generation_names(directory: str) -> list[str]:
@@ -221,8 +251,9 @@ def open_newest(directory: str) -> Survey:
     """The newest committed generation of the index in `directory` that is intact, and what was wrong with newer ones.
 
     The generation manifest.json names is tried first, then the others that
-    keep a copy of their manifest, newest first.
+    keep a copy of their manifest, newest first. Raises NotAFolder when `directory` is a file.
     """
+    check_folder(directory)
     if not os.path.isdir(directory):
         return Survey(None, (), None, ())
     problems: list[str] = []

@@ -91,7 +91,12 @@ class Report(TypedDict):
     embedded: Annotated[int, Field(description="passages embedded by this run (the others' vectors were kept)")]
     seconds: float
     warnings: list[str]
-    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed")]
+    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed for a new "
+                                                          "reason")]
+    skipped_before: Annotated[int, Field(description="note files not indexed for the same reason as the run before")]
+    folders: Annotated[list[str], Field(description="the index's folders after the run")]
+    folders_added: list[str]
+    folders_removed: list[str]
 
 
 class LastRun(TypedDict):

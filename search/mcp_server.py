@@ -136,11 +136,7 @@ class NoteTools:
                 self._papers = (index, sum(1 for p in index.passages() if p.paper))
             papers = self._papers[1]
             warnings = list(index.warnings)
-        folders = []
-        for root in m.roots:
-            inside = [entry for path, entry in m.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            folders.append({"path": root, "files": len(inside), "passages": sum(e.passages for e in inside)})
+        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
         return {
             "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
             "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,

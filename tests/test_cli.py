@@ -14,7 +14,18 @@ from conftest import BUNDLED_NOTES, ROOT, line_of
 
 import cli
 from cli_render import describe
-from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, NoPassage, OutdatedIndex, OutsideIndex
+from indexer.errors import (
+    IndexBusy,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NoNotes,
+    NoPassage,
+    NotAFolder,
+    OutdatedIndex,
+    OutsideIndex,
+    UnknownFolder,
+)
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -297,7 +308,14 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
      "notes again")),
     (IndexBusy("/x", 30.0), "the index at /x is busy: another indexer holds it: wait for it, or give --wait SECONDS"),
     (MissingFolder("/n", recorded=True),
-     "/n, which this index was built from, is gone (nothing was indexed): give the files or folders to index"),
+     "/n, which this index was built from, is gone (nothing was indexed): bring it back, or drop it from the index "
+     "with 'notesearch index --remove /n --index /i'"),
+    (UnknownFolder("/o", ("/n",)), "/o is not a folder of this index (its folders: /n; nothing was changed)"),
+    (UnknownFolder("/n/sub", ("/n",)), ("/n/sub is not a folder of this index (its folders: /n; nothing was "
+                                        "changed): to leave out part of a folder, give --exclude GLOB")),
+    (NoNotes("/x", ("/n",)), ("removing /n would leave the index at /x no folder (nothing was changed): give a "
+                              "folder to index in its place, or delete /i")),
+    (NotAFolder("/f", "/f"), "/f is a file, not an index folder: give --index a folder (a new index creates it)"),
     (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
     (OutsideIndex("../x.md"), "../x.md is not in the indexed folders: only notes of the index can be opened"),
     (NoPassage("n.md"), ("n.md is not a note of the index (excluded, skipped, or new since it was indexed): "
