@@ -182,7 +182,8 @@ def report_line(report: dict) -> str:
     """The one-line account `index` prints of a build (a search.answers.report_data dict)."""
     if not report["changed"]:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
-    return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
+    resumed = f" ({report['resumed']} more taken from a stopped run)" if report["resumed"] else ""
+    return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded{resumed}, "
             f"generation {report['generation']} ({report['seconds']:.1f} s)")
 
 

@@ -10,11 +10,16 @@ rebuilt into one instead, so its BM25 statistics stay those of a full rebuild
 up to that share.
 (Rebuilt, not merged by Whoosh: a merge sums the lossy one-byte field lengths
 of its documents, so its statistics would drift from a full rebuild's.)
+A run that stops before its commit (Ctrl-C, a crash, a cancelled served run)
+leaves the index as it was, and the vectors it embedded in the index's
+checkpoint (indexer/checkpoint.py), so that the next run goes on from there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,15 +29,16 @@ from corpus.model import Passage
 from corpus.reading import Skipped, parse_note
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
+from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
 from indexer.embedding import Progress
 from indexer.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer.generations import (
     INDEX_FORMAT,
-    check_folder,
     FileEntry,
     Manifest,
+    check_folder,
     commit,
     generation_folder,
     next_generation,
@@ -50,7 +56,8 @@ class BuildReport:
     `skipped` are the files not indexed for a reason the last run did not give
     (new ones); `skipped_before` counts those skipped for the same reason again.
     `folders` are the index's folders after the run, `folders_added` and
-    `folders_removed` how the run changed them.
+    `folders_removed` how the run changed them. `resumed` counts the vectors
+    that a run stopped before its commit had embedded, taken up by this one.
     """
 
     generation: int
@@ -61,6 +68,7 @@ class BuildReport:
     renamed: int = 0
     passages: int = 0
     embedded: int = 0
+    resumed: int = 0
     skipped: tuple[Skipped, ...] = ()
     changed: bool = True
     timings: dict[str, float] = field(default_factory=dict)
@@ -198,22 +206,45 @@ def _inside(path: str, folder: str) -> bool:
 def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
                       started: float) -> BuildReport:
-    timings: dict[str, float] = {}
     generation = next_generation(directory, current)
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
+    checkpoint = Checkpoint(directory)
+    try:
+        manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
+                                             progress, embedder, checkpoint)
+    except BaseException:
+        # Stopped (Ctrl-C, a cancelled served run) or failed: no half-written generation is left behind.
+        with contextlib.suppress(OSError):
+            trash = os.path.join(directory, f".trash-{os.path.basename(folder)}-{os.getpid()}")
+            os.replace(folder, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        raise
+    commit(directory, manifest, current.generation if current else None)
+    checkpoint.clear()
+    report.timings["total"] = time.perf_counter() - started
+    return report
 
+
+def _write_generation(directory: str, folder: str, generation: int, current: Manifest | None, scan: Scan,
+                      model: str, roots: tuple[str, ...], exclude: tuple[str, ...], progress: Progress | None,
+                      embedder: Embedder | None, checkpoint: Checkpoint) -> tuple[Manifest, BuildReport]:
+    """Write generation `generation` into `folder`; its manifest (not yet committed) and the run's report."""
+    timings: dict[str, float] = {}
     # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
     if scan.texts:
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
-    for path in scan.added + scan.updated + list(scan.renamed):
+    to_parse = scan.added + scan.updated + list(scan.renamed)
+    for n, path in enumerate(to_parse, 1):
         note = parse_note(path, scan.texts[path])
         parsed[path] = passages_of(note)
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
+        if progress:
+            progress("read", n, len(to_parse))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
@@ -245,7 +276,13 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
         kept = embedding.rows_kept(old, deleted)
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
-    vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress)
+    try:
+        vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress,
+                                                 checkpoint)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            checkpoint.flush()  # the vectors embedded so far: the next run goes on from them
+        raise
     if len(vector_index.ids) != passage_count:
         raise RuntimeError(f"{len(vector_index.ids)} vectors for {passage_count} passages in {folder}")
     checksum = vectors.save(folder, vector_index)
@@ -258,10 +295,8 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
     )
-    commit(directory, manifest, current.generation if current else None)
-    timings["total"] = time.perf_counter() - started
-    return BuildReport(
+    return manifest, BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        skipped=tuple(scan.skipped), changed=True, timings=timings,
+        resumed=checkpoint.resumed, changed=True, timings=timings,
     )

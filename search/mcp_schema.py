@@ -89,6 +89,7 @@ class Report(TypedDict):
     renamed: int
     passages: int
     embedded: Annotated[int, Field(description="passages embedded by this run (the others' vectors were kept)")]
+    resumed: Annotated[int, Field(description="vectors taken from a run stopped before its commit")]
     seconds: float
     warnings: list[str]
     skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed for a new "

@@ -170,19 +170,22 @@ class WarmIndex:
             result = search(index, query, mode=mode, k=k)
         return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
 
-    def update(self, paths: list | None, exclude: list | None, model: str | None, wait: float) -> dict:
+    def update(self, paths: list | None, exclude: list | None, model: str | None, wait: float,
+               remove: list | None = None) -> dict:
         """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it.
 
-        None for `paths`, `exclude` or `model`: as the index was built.
+        None for `paths`, `exclude` or `model`: as the index was built. `remove`: folders to drop.
         """
         from indexer import build
 
         if paths is not None and (not paths or not all(isinstance(path, str) and os.path.isabs(path)
                                                        for path in paths)):
             raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
+        if not all(isinstance(path, str) and os.path.isabs(path) for path in remove or ()):
+            raise ValueError("'remove' must be a list of absolute paths")
         model = model or self.refresh().manifest.model
         report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
-                       wait=wait, embedder=self.embedders.get(model))
+                       wait=wait, embedder=self.embedders.get(model), remove=remove or ())
         self.refresh()
         return {"report": report_data(report)}
 

@@ -308,8 +308,8 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
      "notes again")),
     (IndexBusy("/x", 30.0), "the index at /x is busy: another indexer holds it: wait for it, or give --wait SECONDS"),
     (MissingFolder("/n", recorded=True),
-     "/n, which this index was built from, is gone (nothing was indexed): bring it back, or drop it from the index "
-     "with 'notesearch index --remove /n --index /i'"),
+     ("/n, which this index was built from, is gone (nothing was indexed): bring it back, or drop it from the "
+      "index with 'notesearch index --remove /n --index /i'")),
     (UnknownFolder("/o", ("/n",)), "/o is not a folder of this index (its folders: /n; nothing was changed)"),
     (UnknownFolder("/n/sub", ("/n",)), ("/n/sub is not a folder of this index (its folders: /n; nothing was "
                                         "changed): to leave out part of a folder, give --exclude GLOB")),

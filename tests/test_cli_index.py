@@ -14,6 +14,8 @@ from test_cli import main_output, run_cli
 from indexer import build
 from indexer.generations import read_manifest
 
+SKIPPED_BEFORE = "notesearch: 1 file skipped as in the last run, for the same reasons ('notesearch stats' lists them)"
+
 
 @pytest.fixture
 def index_with_notes(notes_dir, tmp_path, embedder):
@@ -58,10 +60,10 @@ def test_index_remove_drops_a_folder_and_says_so(index_with_notes, tmp_path, cap
 
 @pytest.mark.parametrize("remove, words", [
     ("elsewhere", "is not a folder of this index (its folders: {notes}; nothing was changed)"),
-    ("{notes}/sub", "is not a folder of this index (its folders: {notes}; nothing was changed): to leave out part "
-                    "of a folder, give --exclude GLOB"),
-    ("{notes}", "would leave the index at {index} no folder (nothing was changed): give a folder to index in its "
-                "place, or delete {index}"),
+    ("{notes}/sub", ("is not a folder of this index (its folders: {notes}; nothing was changed): to leave out "
+                     "part of a folder, give --exclude GLOB")),
+    ("{notes}", ("would leave the index at {index} no folder (nothing was changed): give a folder to index in its "
+                 "place, or delete {index}")),
 ])
 def test_a_refused_remove_is_one_line_and_changes_nothing(index_with_notes, capsys, remove, words):
     notes, index = index_with_notes
@@ -87,13 +89,10 @@ def test_files_skipped_as_before_are_said_once(index_with_notes, capsys):
     for _run in range(2):
         code, out, err = main_output(capsys, "index", "--index", index, "--no-server", "--quiet")
         assert code == 0 and out.startswith("no change")
-        assert err.splitlines() == ["notesearch: 1 file skipped as in the last run, for the same reasons "
-                                    "('notesearch stats' lists them)"]
+        assert err.splitlines() == [SKIPPED_BEFORE]
     (notes / "worse.md").write_bytes(b"\x00\x02")
     code, _out, err = main_output(capsys, "index", "--index", index, "--no-server", "--quiet")
-    assert err.splitlines() == [f"notesearch: skipped {notes / 'worse.md'}: binary file (NUL bytes)",
-                                "notesearch: 1 file skipped as in the last run, for the same reasons "
-                                "('notesearch stats' lists them)"]
+    assert err.splitlines() == [f"notesearch: skipped {notes / 'worse.md'}: binary file (NUL bytes)", SKIPPED_BEFORE]
 
 
 def test_global_options_are_taken_before_the_command(index_with_notes, capsys):
