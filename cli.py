@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -31,7 +30,8 @@ from cli_render import (
     version_line,
     warn,
 )
-from indexer.errors import NoIndex, NotesearchError
+from cli_served import INTERRUPTED, served_answers, served_index
+from indexer.errors import Cancelled, NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, report_data, result_data
 from search.results import MODES
 
@@ -58,32 +58,19 @@ def cmd_index(args) -> int:
     remove = [os.path.abspath(path) for path in args.remove]
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
-    if not args.no_server and served_index(args, paths, exclude, remove):
-        return 0
+    served = None if args.no_server else served_index(args, paths, exclude, remove)
+    if served is not None:
+        return served
     from indexer import build
 
-    report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
-                   wait=args.wait, remove=remove)
+    try:
+        report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
+                       wait=args.wait, remove=remove)
+    except KeyboardInterrupt:
+        warn(describe(Cancelled(args.index), args.index))
+        return INTERRUPTED
     print_report(report_data(report))
     return 0
-
-
-def served_index(args, paths: list[str] | None, exclude: list[str] | None, remove: list[str]) -> bool:
-    """Let a warm server for this index run the update (jieba and the model are loaded there); False if none did.
-
-    The server runs the same build() and prints nothing; its account is printed here.
-    """
-    from search.client import ask
-
-    request = {"op": "index", "paths": paths, "exclude": exclude, "remove": remove, "model": args.model or "",
-               "wait": args.wait}
-    response = ask(args.index, request, timeout=None)
-    if not response or "report" not in response:
-        if response and args.debug:
-            warn(f"the server did not index: {response.get('error')}")
-        return False
-    print_report(response["report"])
-    return True
 
 
 def has_index(directory: str) -> bool:
@@ -134,20 +121,6 @@ def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[
         if len(queries) > 1:
             print(("\n" if n else "") + f"== {queries[n]}")
         print(render_text(answer, args.explain, color))
-
-
-def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, list[str]]]:
-    """(answer, warnings) of each query from a warm server for this index, until one is not answered."""
-    from search.client import ask
-
-    for query in queries:
-        response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,
-                                    "explain": args.explain, "cwd": cwd})
-        if not response or "answer" not in response:
-            if response and args.debug:
-                warn(f"the server did not answer: {response.get('error')}")
-            return
-        yield response["answer"], response.get("warnings", [])
 
 
 def cmd_search(args) -> int:
@@ -383,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         warn("interrupted")
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
     except (UserError, NotesearchError) as error:

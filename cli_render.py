@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indexer.errors import (
+    Cancelled,
     IndexBusy,
     MissingFolder,
     ModelMismatch,
@@ -36,24 +38,42 @@ if TYPE_CHECKING:
     from search.updates import Run
 
 
-class Progress:
-    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
+# What each stage of an index run does, and what it counts.
+STAGES = {"read": ("reading", "notes"), "keyword": ("indexing", "passages"), "embed": ("embedding", "passages")}
 
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
+
+class Progress:
+    """An index run's progress on stderr: what it does, done / total, rate and time left.
+
+    On a terminal, one line redrawn in place. Otherwise (a log, a pipe) a line
+    every `every` seconds, so that a long run shows it is going on and a short
+    one says nothing. Nothing with `quiet`.
+    """
+
+    def __init__(self, quiet: bool, terminal: bool | None = None, every: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.every, self.clock = every, clock
         self.started: dict[str, float] = {}
+        self.shown = clock()  # when a line was last written (off a terminal)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
+        if self.quiet or total <= 0:
             return
-        now = time.monotonic()
+        now = self.clock()
         start = self.started.setdefault(stage, now)
         rate = done / (now - start) if now > start else 0.0
         left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
-        label = "embedding" if stage == "embed" else "indexing"
-        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
-        if done >= total:
-            sys.stderr.write("\n")
+        label, unit = STAGES.get(stage, (stage, "items"))
+        line = f"{label} {done}/{total} {unit} ({rate:.0f}/s{left})"
+        if self.terminal:
+            sys.stderr.write(f"\r{line}   " + ("\n" if done >= total else ""))
+        elif now - self.shown >= self.every:
+            sys.stderr.write(f"notesearch: {line}\n")
+            self.shown = now
+        else:
+            return
         sys.stderr.flush()
 
 
@@ -225,6 +245,9 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: {again} to rebuild it"
     if isinstance(error, IndexBusy):
         return f"{error}: wait for it, or give --wait SECONDS"
+    if isinstance(error, Cancelled):
+        return (f"{error}; the passages embedded so far are kept, and the next 'notesearch index --index {index}' "
+                "goes on from them")
     if isinstance(error, MissingFolder) and error.recorded:
         return (f"{error}: bring it back, or drop it from the index with "
                 f"'notesearch index --remove {error.path} --index {index}'")

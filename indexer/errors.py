@@ -81,6 +81,17 @@ class NotAFolder(NotesearchError):
                          else f"{path} cannot be an index folder: {file} is a file")
 
 
+class Cancelled(NotesearchError):
+    """An index run on `directory` was stopped before it committed: the index is as it was.
+
+    The vectors it embedded are kept, and the next run goes on from them.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        super().__init__(f"the index run was stopped before it committed: the index at {directory} is as it was")
+
+
 class ModelMismatch(NotesearchError):
     """The vectors of an index were made by the model `built_with` (a fingerprint), not by `given`.
 

@@ -8,7 +8,7 @@ passage at PATH:LINE with lines around it, read from disk; only notes of the
 index) and `status` (folders, counts, model, generation, last update). Each has
 a JSON schema for its input and its output (structured content).
 
-The index and the model stay loaded between calls (search.server.WarmIndex,
+The index and the model stay loaded between calls (search.warm.WarmIndex,
 which also opens a newly committed generation); with `watch`, notes changed
 under the index's folders are indexed as they change (search.updates). A
 problem comes back as a tool error of one line: the library error's own words,
@@ -40,8 +40,8 @@ from search.answers import excerpt_data, related_data, result_data
 from search.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.results import Mode
-from search.server import WarmIndex
 from search.updates import IndexRuns, Run
+from search.warm import WarmIndex
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
