@@ -33,6 +33,7 @@ from cli_render import (
 from cli_served import INTERRUPTED, served_answers, served_index
 from indexer.errors import Cancelled, NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, report_data, result_data
+from search.query import EMPTY_QUERY, has_words
 from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
@@ -125,6 +126,8 @@ def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[
 
 def cmd_search(args) -> int:
     queries = read_queries(args)
+    if not args.queries and not has_words(args.query):
+        raise UserError(EMPTY_QUERY)  # one line, as for any other query that cannot be searched
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     cwd = os.getcwd()
     done = 0

@@ -134,14 +134,22 @@ def report_json(report: Report, judgements: str) -> str:
                       ensure_ascii=False)
 
 
+def heading(title: str, section: str) -> str:
+    """`title › section` as a hit shows it, the note's H1 said once: a section path starts with the H1, which is
+    most often the note's title too (`模型选择 › 模型选择 > 小结` is `模型选择 › 小结`)."""
+    headings = section.split(" > ") if section else []
+    if headings and headings[0] == title:
+        headings = headings[1:]
+    return " › ".join(part for part in (title, " > ".join(headings)) if part)
+
+
 def render_text(answer: dict, explain: bool, color: bool) -> str:
     """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
     lines = []
     if not answer["hits"]:
         lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
     for hit in answer["hits"]:
-        heading = " › ".join(part for part in (hit["title"], hit["section"]) if part)
-        lines.append(f"{hit['rank']:>2}. {heading}")
+        lines.append(f"{hit['rank']:>2}. {heading(hit['title'], hit['section'])}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
         lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
         text = hit["snippet"]
@@ -163,9 +171,8 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
 def render_excerpt(found: Excerpt) -> str:
     """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
     p = found.passage
-    heading = " › ".join(part for part in (p.display_title, p.section) if part)
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    lines = [f"{display_path(p.path)}:{p.line_start}{end} — {heading}"]
+    lines = [f"{display_path(p.path)}:{p.line_start}{end} — {heading(p.display_title, p.section)}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
         mark = ">" if p.line_start <= number <= p.line_end else " "

@@ -16,7 +16,21 @@ from collections.abc import Sequence
 
 from corpus.text import HAN_RUN
 from indexer.analysis import char_grams
-from search.nodes import And, AndMaybe, AndNot, BestField, Coordinated, Every, Node, Or, Phrase, Term, Unit, Years
+from search.nodes import (
+    And,
+    AndMaybe,
+    AndNot,
+    BestField,
+    Contains,
+    Coordinated,
+    Every,
+    Node,
+    Or,
+    Phrase,
+    Term,
+    Unit,
+    Years,
+)
 from search.plan import QueryPlan
 from search.query import FieldTerm, Group, Not, Word, YearRange
 from search.query import Phrase as QuotedPhrase
@@ -197,13 +211,19 @@ class _Compiler:
         fields = ("title", "section") if node.field == "title" else (node.field,)
         if node.phrase:
             return self.phrase(node.text, fields)
-        terms = self.plan.analysis(node.text).phrase
-        if not terms:
-            return None
+        analysis = self.plan.analysis(node.text)
         per_field = []
         for name in fields:
-            clauses = [Term(name, term) for term in terms]
-            per_field.append(And(tuple(clauses)) if len(clauses) > 1 else clauses[0])
+            clauses = [Term(name, term) for term in analysis.phrase]
+            if clauses:
+                per_field.append(And(tuple(clauses)) if len(clauses) > 1 else clauses[0])
+            if analysis.han_runs:
+                # Chinese is not split at spaces: the value may be part of a longer word of the field (自监督 of
+                # 自监督学习), which free text finds through its characters.
+                inside = [Contains(name, run) for run in analysis.han_runs]
+                per_field.append(And(tuple(inside)) if len(inside) > 1 else inside[0])
+        if not per_field:
+            return None
         return Or(tuple(per_field)) if len(per_field) > 1 else per_field[0]
 
 

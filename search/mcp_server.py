@@ -39,6 +39,7 @@ from indexer.errors import NoIndex, NoPassage, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
 from search.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
+from search.query import EMPTY_QUERY, has_words
 from search.results import Mode
 from search.updates import IndexRuns, Run
 from search.warm import WarmIndex
@@ -90,8 +91,8 @@ class NoteTools:
         from search import search
 
         text = _with_filters(query, filters)
-        if not text.strip():
-            raise ToolError("empty query: give words to search for, or a field filter")
+        if not has_words(text):
+            raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
         with self._index() as index:
             result = search(index, text, mode=mode, k=k)
         answer = _absolute(result_data(result), result.hits)

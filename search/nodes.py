@@ -31,6 +31,19 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Contains:
+    """Any term of one field that holds `text` (a run of Chinese characters) inside it.
+
+    A field value matches the longer words it is part of (`section:自监督` the
+    section word 自监督学习), as free text finds them through its characters.
+    The scorer reads the terms from the field's lexicon.
+    """
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Years:
     """Paper records of a year range; either end may be open (matched by Whoosh)."""
 
@@ -107,7 +120,7 @@ class Coordinated:
     units: tuple[Unit, ...]
 
 
-Node = Term | Phrase | Years | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
+Node = Term | Phrase | Contains | Years | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
 
 
 def leaf_terms(node: Node) -> Iterator[tuple[str, str]]:

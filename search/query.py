@@ -17,6 +17,8 @@ MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
 FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
           "section": "section", "tags": "tags", "tag": "tags", "path": "path"}
+# What a search of the empty query, or of one without words, says (search/engine.py says the same).
+EMPTY_QUERY = "empty query: nothing to search for"
 _YEAR_RANGE = re.compile(r"^(\d{1,4})?\s*(?:\.\.|-|–)\s*(\d{1,4})?$")
 _TOKEN = re.compile(r'\s+|"[^"]*"|"|\(|\)|[^\s()"]+')
 
@@ -104,11 +106,21 @@ def clean(text: str) -> str:
     return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).strip()
 
 
+def has_words(text: str) -> bool:
+    """Whether a query has anything to search for: a letter or a digit (not only spaces, punctuation, symbols)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def parse(text: str) -> ParsedQuery:
-    """Parse a user query; never raises (falls back to plain words, with a warning)."""
+    """Parse a user query; never raises (falls back to plain words, with a warning).
+
+    A query without words (`？！。，`) is the empty query.
+    """
     warnings: list[str] = []
     text = clean(text if isinstance(text, str) else str(text))
     text = unicodedata.normalize("NFKC", text)
+    if not has_words(text):
+        text = ""
     if len(text) > MAX_QUERY_CHARS:
         # Too long to be a real query (1000 nested parentheses, a pasted page): its first words, plainly.
         warnings.append(f"query longer than {MAX_QUERY_CHARS} characters: searching its first words as plain words")

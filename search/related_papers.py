@@ -130,11 +130,36 @@ class PaperGraph:
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
         if in_title:
             return in_title[:MAX_CANDIDATES]
+        spelled = by_initials(self.papers, name)
+        if spelled:
+            return spelled[:MAX_CANDIDATES]
         by_author = [p for p in self.papers if any(fold(_surname(a)) == fold(name) for a in p.paper.authors)]
         if by_author:
             return by_author[:MAX_CANDIDATES]
         hits = search(self.index, name, mode="keyword", k=30).hits
         return [h.passage for h in hits if h.passage.paper is not None][:MAX_CANDIDATES]
+
+
+# Words an acronym may leave out of a title (`Neural Machine Translation by Jointly Learning…`).
+_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "the", "to", "via", "with"}
+
+
+def by_initials(papers: list[Passage], name: str) -> list[Passage]:
+    """The paper records whose title's initials spell `name`, an acronym (`LSTM` → Long Short-Term Memory).
+
+    A hyphenated word gives an initial per part; small words may be left out.
+    """
+    acronym = name.strip().lower()
+    if not (2 <= len(acronym) <= 10 and acronym.isascii() and acronym.isalpha()):
+        return []
+    found = []
+    for paper in papers:
+        words = [word for word in re.split(r"[\s\-–/]+", paper.paper.title) if word[:1].isalpha()]
+        initials = "".join(word[0] for word in words).lower()
+        content = "".join(word[0] for word in words if word.lower() not in _SMALL_WORDS).lower()
+        if acronym in (initials, content):
+            found.append(paper)
+    return found
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

@@ -139,6 +139,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
     ("related", {"paper": "zyxwvut qqq"}, "no paper matches"),
     ("related", {}, "give either 'paper'"),
     ("search", {"query": "  "}, "empty query"),
+    ("search", {"query": "？！。，"}, "empty query: nothing to search for: give words to search for, or a field filter"),
     ("search", {"query": "x", "mode": "fuzzy"}, "bad arguments for search: mode:"),
     ("search", {"query": "x", "k": 0}, "bad arguments for search: k:"),
     ("search", {}, "bad arguments for search: query:"),
