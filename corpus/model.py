@@ -39,6 +39,7 @@ class Passage:
     `text` has the markdown syntax stripped; it is what is indexed and shown.
     `piece` numbers the pieces a long block was split into (0 for a whole block).
     `links` are the targets of the markdown links in the passage (not part of `text`).
+    `date` is its note's front-matter date (`2024-03-01`, `2024-03` or `2024`; see corpus/dates.py).
     """
 
     path: str
@@ -52,6 +53,7 @@ class Passage:
     paper: Paper | None = None
     piece: int = 0
     links: tuple[str, ...] = ()
+    date: str = ""
 
     @property
     def id(self) -> str:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from corpus.dates import note_date
 from corpus.markdown import passages_of
 from corpus.model import Passage
 from corpus.reading import Skipped, parse_note
@@ -240,7 +241,8 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
         note = parse_note(path, scan.texts[path])
-        parsed[path] = passages_of(note)
+        date = note_date(note.date)
+        parsed[path] = [replace(p, date=date) for p in passages_of(note)] if date else passages_of(note)
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
         if progress:

@@ -49,7 +49,8 @@ MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
-INDEX_FORMAT = "3"
+# 4: the note's front-matter date, in the schema and in each passage's record; year and date signed.
+INDEX_FORMAT = "4"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,

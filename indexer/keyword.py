@@ -1,6 +1,7 @@
 """The keyword index: passages in a Whoosh index, analysed by notesearch, lengths written beside it.
 
-Fields: title (paper title), authors, year (numeric), section (note title and
+Fields: title (paper title), authors, year (numeric), date (numeric, the
+note's front-matter date as corpus/dates.py numbers it), section (note title and
 heading path), tags, body, links (the words of link targets), path, and
 `grams` (Chinese character uni/bigrams of everything, the fallback when jieba
 cuts a word differently). Every stored field needed to show a hit is stored
@@ -32,6 +33,7 @@ from whoosh import fields, index
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from corpus.dates import date_number
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
 from indexer.files import atomic_write, fsync_tree
@@ -69,7 +71,10 @@ def schema() -> fields.Schema:
         body=text(),
         links=text(phrase=False),
         grams=text(),
-        year=fields.NUMERIC(int, bits=32, stored=True, signed=False),
+        # Signed: Whoosh's range query on an unsigned field matches every document when its low end is
+        # open or 0 (`year:..1990` found every paper; tests/search/test_date_search.py).
+        year=fields.NUMERIC(int, bits=32, stored=True),
+        date=fields.NUMERIC(int, bits=32),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )
@@ -126,6 +131,8 @@ class Documents:
         doc["path"], lengths["path"] = ready_made(path), len(path)
         if paper and paper.year:
             doc["year"] = paper.year
+        if passage.date:
+            doc["date"] = date_number(passage.date)
         return doc, lengths
 
 
@@ -172,6 +179,8 @@ def to_record(passage: Passage) -> str:
                 "t": passage.title, "x": passage.text, "k": passage.kind, "g": list(passage.tags), "n": passage.piece}
     if passage.links:
         data["l"] = list(passage.links)
+    if passage.date:
+        data["d"] = passage.date
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]
@@ -186,7 +195,8 @@ def from_record(record: str) -> Passage:
         year, authors, title, note = d["paper"]
         paper = Paper(year, tuple(authors), title, note)
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
-                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())))
+                   text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
+                   date=d.get("d", ""))
 
 
 def create(directory: str) -> index.Index:

@@ -6,7 +6,8 @@ Chinese, the character-gram field as an exact-substring fallback. A run of
 words that the notes' glossary translates also searches the translation. With
 two or more terms in its free words the query comes with its coordination
 units (nodes.Coordinated), which search/ranking.py uses to favour passages
-matching more of them. Phrases, fields and year ranges are required; `-word`
+matching more of them. Phrases, fields, year and date ranges are required (a
+year: a paper of that year or a note dated in it); `-word`
 excludes. Everything is read from the plan: nothing here analyses text.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from corpus.dates import year_range
 from corpus.text import HAN_RUN
 from indexer.analysis import char_grams
 from search.nodes import (
@@ -23,6 +25,7 @@ from search.nodes import (
     BestField,
     Contains,
     Coordinated,
+    Dates,
     Every,
     Node,
     Or,
@@ -32,7 +35,7 @@ from search.nodes import (
     Years,
 )
 from search.plan import QueryPlan
-from search.query import FieldTerm, Group, Not, Word, YearRange
+from search.query import DateRange, FieldTerm, Group, Not, Word, YearRange
 from search.query import Phrase as QuotedPhrase
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
@@ -138,7 +141,10 @@ class _Compiler:
         if isinstance(node, FieldTerm):
             return self.field(node)
         if isinstance(node, YearRange):
-            return Years(node.low, node.high)
+            # A paper of that year, or a note dated in it.
+            return Or((Years(node.low, node.high), Dates(*year_range(node.low, node.high))))
+        if isinstance(node, DateRange):
+            return Dates(node.low, node.high)
         if isinstance(node, Not):
             inner = self._node(node.node)
             return AndNot(Every(), inner) if inner is not None else None

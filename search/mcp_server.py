@@ -213,7 +213,11 @@ def build_server(tools: NoteTools) -> MCPServer:
         section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
-        year: Annotated[str | None, Field(description="only papers of this year or range: 2015, 2012..2017")] = None,
+        year: Annotated[str | None, Field(description="only papers of this year or range, or notes dated in it: "
+                                                       "2015, 2012..2017")] = None,
+        date: Annotated[str | None, Field(description="only notes whose front-matter date is in this day, month, "
+                                                       "year or range: 2024-03-01, 2024-03, 2024, "
+                                                       "2024-01..2024-06")] = None,
     ) -> SearchAnswer:
         """Search the notes: the best passages for a query, each with its note's path and lines.
 
@@ -221,7 +225,8 @@ def build_server(tools: NoteTools) -> MCPServer:
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
         Pass a hit's `path:line_start` to `get` to read it in its note.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year}
+        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
+                   "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)

@@ -1,7 +1,8 @@
 """The query language: free words, "quoted phrases", field:value, -exclude, OR, ( ).
 
 Fields: `title:`, `author:` (or `authors:`), `year:2015`, `year:2012..2017`,
-`section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
+`date:2024`, `date:2024-03`, `date:2024-01..2024-06` (a note's front-matter
+date, see corpus/dates.py), `section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
 parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) or is longer than
 MAX_QUERY_CHARS falls back to its plain words, and `warnings` says so.
 Parsing never raises.
@@ -13,10 +14,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from corpus.dates import date_range
+
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
 FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
-          "section": "section", "tags": "tags", "tag": "tags", "path": "path"}
+          "section": "section", "tags": "tags", "tag": "tags", "path": "path", "date": "date"}
 # What a search of the empty query, or of one without words, says (search/engine.py says the same).
 EMPTY_QUERY = "empty query: nothing to search for"
 _YEAR_RANGE = re.compile(r"^(\d{1,4})?\s*(?:\.\.|-|–)\s*(\d{1,4})?$")
@@ -42,6 +45,14 @@ class FieldTerm:
 
 @dataclass(frozen=True)
 class YearRange:
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Notes whose front-matter date lies within low..high (corpus/dates.py numbers; either end may be open)."""
+
     low: int | None
     high: int | None
 
@@ -230,6 +241,12 @@ class _Parser:
             value, phrase = self.take()[1:-1].strip(), True
         if name == "year":
             return _year(value)
+        if name == "date":
+            try:
+                return DateRange(*date_range(value))
+            except ValueError as error:
+                raise _ParseError(f"date:{value} is not a date like 2024, 2024-03 or 2024-03-01, or a range like "
+                                  f"2024-01..2024-06 ({error})") from error
         return FieldTerm(name, value, phrase)
 
 

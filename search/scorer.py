@@ -13,7 +13,7 @@ BM25F for all its documents at once:
   negative one does not match; BestField: the best part plus its tiebreak
   times the others;
 - Coordinated: its query (search/ranking.py reads its units);
-- phrases, year ranges and Every: Whoosh's own matcher (whoosh_query
+- phrases, year and date ranges and Every: Whoosh's own matcher (whoosh_query
   translates them), whose documents and scores are copied into the arrays.
 
 `scores(query)` returns the documents a query matches and their scores, as
@@ -36,6 +36,7 @@ from search.nodes import (
     BestField,
     Contains,
     Coordinated,
+    Dates,
     Every,
     Node,
     Or,
@@ -202,6 +203,8 @@ def whoosh_query(node: Node) -> wq.Query:
         return wq.Phrase(node.field, list(node.words), boost=node.boost)
     if isinstance(node, Years):
         return wq.NumericRange("year", node.low, node.high)
+    if isinstance(node, Dates):
+        return wq.NumericRange("date", node.low, node.high)
     if isinstance(node, Every):
         return wq.Every()
     if isinstance(node, Or):
