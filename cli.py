@@ -16,14 +16,16 @@ from pathlib import Path
 
 import corpus
 from cli_render import (
+    HYPERLINK,
     Progress,
+    Style,
     describe,
     print_report,
+    render_answer,
     render_excerpt,
     render_related,
     render_report,
     render_stats,
-    render_text,
     report_json,
     report_line,
     tell_run,
@@ -112,28 +114,36 @@ def read_queries(args) -> list[str]:
     return [args.query]
 
 
-def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[str], color: bool) -> None:
+def terminal_links() -> str | None:
+    """The hyperlink template for `path:line` when stdout is a terminal (NOTESEARCH_HYPERLINK, `none` for none)."""
+    if not sys.stdout.isatty() or os.environ.get("TERM") == "dumb":
+        return None
+    template = os.environ.get("NOTESEARCH_HYPERLINK", HYPERLINK)
+    return None if template.lower() in ("", "none") else template
+
+
+def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
     """Print the answer to the n-th query, and its warnings on stderr."""
     for message in warnings:
         warn(message)
-    if args.json:
-        print(json.dumps(answer, ensure_ascii=False), flush=True)
-    else:
-        if len(queries) > 1:
-            print(("\n" if n else "") + f"== {queries[n]}")
-        print(render_text(answer, args.explain, color))
+    if style.format == "text" and len(queries) > 1:
+        print(("\n" if n else "") + f"== {queries[n]}")
+    shown = render_answer(answer, style)
+    if shown is not None:
+        print(shown, flush=True)
 
 
 def cmd_search(args) -> int:
     queries = read_queries(args)
     if not args.queries and not has_words(args.query):
         raise UserError(EMPTY_QUERY)  # one line, as for any other query that cannot be searched
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    style = Style(format="json" if args.json else args.format, explain=args.explain,
+                  color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"), links=terminal_links())
     cwd = os.getcwd()
     done = 0
     if not args.no_server:
         for answer, warnings in served_answers(args, queries, cwd):
-            print_answer(args, queries, done, answer, warnings, color)
+            print_answer(queries, done, answer, warnings, style)
             done += 1
     if done == len(queries) and queries:
         return 0
@@ -143,7 +153,7 @@ def cmd_search(args) -> int:
     with open_index(args.index) as index:
         for n in range(done, len(queries)):
             result = search(index, queries[n], mode=args.mode, k=args.k)
-            print_answer(args, queries, n, result_data(result, args.explain, cwd), list(result.warnings), color)
+            print_answer(queries, n, result_data(result, args.explain, cwd), list(result.warnings), style)
     return 0
 
 
@@ -161,7 +171,7 @@ def cmd_get(args) -> int:
     if found.changed:
         warn(f"{path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
-    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found))
+    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
     return 0
 
 
@@ -228,7 +238,7 @@ def cmd_related(args) -> int:
             if args.json:
                 print(json.dumps(related_data(result), ensure_ascii=False), flush=True)
             elif result.anchor or result.candidates:
-                print(("\n" if n else "") + render_related(result))
+                print(("\n" if n else "") + render_related(result, terminal_links()))
     return status if args.passage or not args.queries else 0
 
 
@@ -304,7 +314,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", metavar="FILE", help="one query per line ('-' for stdin)")
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
-    p.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--format", choices=("text", "json", "vimgrep", "files"), default="text",
+                       help="text (default); json: one object per query per line; vimgrep: path:line:column:text "
+                            "lines (an editor's quickfix list); files: the paths of the hits, once each")
+    shape.add_argument("--json", action="store_true", help="one JSON object per query per line (--format json)")
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
     p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)

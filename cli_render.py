@@ -9,10 +9,14 @@ Standard library only: a search answered by a warm server renders with it.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from indexer.errors import (
     Cancelled,
@@ -77,20 +81,20 @@ class Progress:
         sys.stderr.flush()
 
 
-def paper_line(passage) -> str:
+def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}"
+    return f"{p.display_title}{year} — {link(p.path, p.line_start, f'{display_path(p.path)}:{p.line_start}', links)}"
 
 
-def render_related(result: RelatedResult) -> str:
+def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
         lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
-        lines += [f"  - {paper_line(p)}" for p in result.candidates]
+        lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
-    lines = [f"related to {paper_line(result.anchor)}"]
+    lines = [f"related to {paper_line(result.anchor, links)}"]
     for hit in result.hits:
-        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
+        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage, links)}")
         lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
     return "\n".join(lines)
 
@@ -143,15 +147,41 @@ def heading(title: str, section: str) -> str:
     return " › ".join(part for part in (title, " > ".join(headings)) if part)
 
 
-def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server)."""
+@dataclass
+class Style:
+    """How search answers are printed: `format`, and what a terminal adds (`color`, `links`: a hyperlink
+    template, see `link`). `shown` holds the paths the `files` format has printed."""
+
+    format: Literal["text", "json", "vimgrep", "files"] = "text"
+    explain: bool = False
+    color: bool = False
+    links: str | None = None
+    shown: set[str] = field(default_factory=set)
+
+
+def render_answer(answer: dict, style: Style) -> str | None:
+    """One answer (a search.answers.result_data dict, from this process or a server) as `style` prints it;
+    None when it prints nothing (no hits, or only files already printed, in a machine format)."""
+    if style.format == "json":
+        return json.dumps(answer, ensure_ascii=False)
+    if style.format == "vimgrep":
+        return "\n".join(vimgrep_line(hit) for hit in answer["hits"]) or None
+    if style.format == "files":
+        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
+        style.shown.update(paths)
+        return "\n".join(dict.fromkeys(paths)) or None
+    return render_text(answer, style.explain, style.color, style.links)
+
+
+def render_text(answer: dict, explain: bool, color: bool, links: str | None = None) -> str:
+    """The human form of one answer; with `links`, each `path:line` is a hyperlink (see `link`)."""
     lines = []
     if not answer["hits"]:
         lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
     for hit in answer["hits"]:
         lines.append(f"{hit['rank']:>2}. {heading(hit['title'], hit['section'])}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {hit['path']}:{hit['line_start']}{end}")
+        lines.append("    " + link(hit["path"], hit["line_start"], f"{hit['path']}:{hit['line_start']}{end}", links))
         text = hit["snippet"]
         if color:
             parts = text.split("**")
@@ -168,11 +198,50 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
     return "\n".join(lines)
 
 
-def render_excerpt(found: Excerpt) -> str:
+# The hyperlink a terminal opens for `path:line` unless NOTESEARCH_HYPERLINK gives another (ripgrep's
+# --hyperlink-format; e.g. vscode://file{path}:{line}).
+HYPERLINK = "file://{host}{path}"
+
+
+def link(path: str, line: int, text: str, template: str | None) -> str:
+    """`text` as an OSC 8 hyperlink to `path` at `line` (a terminal shows it clickable), or as it is without a
+    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line."""
+    if not template:
+        return text
+    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)), line=line)
+    return f"\033]8;;{target}\033\\{text}\033]8;;\033\\"
+
+
+def vimgrep_line(hit: dict) -> str:
+    """`path:line:column:text` of a hit, as ripgrep's --vimgrep and an editor's quickfix list read it.
+
+    The line and (byte) column are those of the first marked word on disk,
+    within the hit's lines (else its first line, column 1); the text is the
+    snippet on one line, unmarked.
+    """
+    line, column = hit["line_start"], 1
+    marked = [part.lower() for part in hit["snippet"].split("**")[1::2] if part]
+    if marked:
+        try:
+            with open(hit["path"], encoding="utf-8", errors="replace") as f:
+                numbered = list(enumerate(f, 1))[hit["line_start"] - 1:hit["line_end"]]
+        except OSError:
+            numbered = []
+        for number, text in numbered:
+            found = [at for at in (text.lower().find(word) for word in marked) if at >= 0]
+            if found:
+                line, column = number, len(text[:min(found)].encode("utf-8")) + 1
+                break
+    snippet = " ".join(hit["snippet"].replace("**", "").split())
+    return f"{hit['path']}:{line}:{column}:{snippet}"
+
+
+def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
     p = found.passage
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    lines = [f"{display_path(p.path)}:{p.line_start}{end} — {heading(p.display_title, p.section)}"]
+    where = link(p.path, p.line_start, f"{display_path(p.path)}:{p.line_start}{end}", links)
+    lines = [f"{where} — {heading(p.display_title, p.section)}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
         mark = ">" if p.line_start <= number <= p.line_end else " "
