@@ -118,7 +118,8 @@ class PaperGraph:
     def shared_terms(self, a: str, b: str) -> tuple[float, list[str]]:
         """The tf-idf cosine of two papers' terms, and the terms that weigh most in it."""
         va, vb = self._terms.get(a, {}), self._terms.get(b, {})
-        parts = {t: va[t] * vb[t] for t in va.keys() & vb.keys()}
+        # In term order, not set order (which varies with PYTHONHASHSEED): ties and sums come out the same every run.
+        parts = {t: va[t] * vb[t] for t in sorted(va.keys() & vb.keys())}
         return sum(parts.values()), sorted(parts, key=lambda t: -parts[t])[:3]
 
     def find(self, name: str) -> list[Passage]:
