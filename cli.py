@@ -20,8 +20,8 @@ from cli_render import (
     Progress,
     Style,
     describe,
+    print_answer,
     print_report,
-    render_answer,
     render_excerpt,
     render_related,
     render_report,
@@ -103,15 +103,20 @@ def ensure_index(args) -> None:
 
 
 def read_queries(args) -> list[str]:
+    """The queries of a run; a line that is not UTF-8 is read with U+FFFD and a warning, never ends the batch."""
     if args.queries:
         try:
-            text = Path(args.queries).read_text(encoding="utf-8-sig") if args.queries != "-" else sys.stdin.read()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UserError(f"cannot read queries from {args.queries}: {error}") from error
+            data = Path(args.queries).read_bytes() if args.queries != "-" else sys.stdin.buffer.read()
+        except OSError as error:
+            raise UserError(f"cannot read queries from {args.queries}: {error.strerror or error}") from error
+        text = data.decode("utf-8-sig", errors="replace")
+        if text.count("\ufffd") > data.decode("utf-8-sig", errors="ignore").count("\ufffd"):
+            warn(f"{args.queries} is not all UTF-8: its bad bytes are read as \ufffd")
         return text.splitlines()
     if args.query is None:
         raise UserError("give a QUERY or --queries FILE")
-    return [args.query]
+    # Bytes of the argument that are not UTF-8 reach Python as lone surrogates, which cannot be printed.
+    return [args.query.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")]
 
 
 def terminal_links() -> str | None:
@@ -120,17 +125,6 @@ def terminal_links() -> str | None:
         return None
     template = os.environ.get("NOTESEARCH_HYPERLINK", HYPERLINK)
     return None if template.lower() in ("", "none") else template
-
-
-def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
-    """Print the answer to the n-th query, and its warnings on stderr."""
-    for message in warnings:
-        warn(message)
-    if style.format == "text" and len(queries) > 1:
-        print(("\n" if n else "") + f"== {queries[n]}")
-    shown = render_answer(answer, style)
-    if shown is not None:
-        print(shown, flush=True)
 
 
 def cmd_search(args) -> int:
@@ -150,11 +144,22 @@ def cmd_search(args) -> int:
     ensure_index(args)
     from search import open_index, search
 
+    status = 0
     with open_index(args.index) as index:
         for n in range(done, len(queries)):
-            result = search(index, queries[n], mode=args.mode, k=args.k)
+            try:
+                result = search(index, queries[n], mode=args.mode, k=args.k)
+            except Exception as error:  # one query must not end a batch: say which failed, answer the rest
+                if args.debug:
+                    raise
+                warn(f"query {n + 1} failed ({type(error).__name__}: {error}); its answer is empty")
+                answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": []}
+                answer.update({"route": ""} if args.explain else {})
+                print_answer(queries, n, answer, [], style)
+                status = 1
+                continue
             print_answer(queries, n, result_data(result, args.explain, cwd), list(result.warnings), style)
-    return 0
+    return status
 
 
 def cmd_get(args) -> int:
@@ -191,6 +196,8 @@ def cmd_serve(args) -> int:
 
     try:
         server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index))
+    except server.StateFileError as error:
+        raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
         raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
     print("stopped", flush=True)

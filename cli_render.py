@@ -26,7 +26,6 @@ from indexer.errors import (
     NoIndex,
     NoNotes,
     NoPassage,
-    NotAFolder,
     OutdatedIndex,
     OutsideIndex,
     UnknownFolder,
@@ -44,6 +43,20 @@ if TYPE_CHECKING:
 
 # What each stage of an index run does, and what it counts.
 STAGES = {"read": ("reading", "notes"), "keyword": ("indexing", "passages"), "embed": ("embedding", "passages")}
+
+
+# Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
+# screen, `\x1b]0;…\x07` sets the window title, U+202E reverses what follows), written as escapes instead.
+# C0 controls but tab (a line break too: every field shown is one line, and so is a warning), DEL, C1
+# controls, bidirectional overrides and isolates, and lone surrogates (which could not even be encoded).
+_ESCAPED = str.maketrans(
+    {cp: f"\\x{cp:02x}" for cp in [*range(0x20), *range(0x7F, 0xA0)] if chr(cp) != "\t"}
+    | {cp: f"\\u{cp:04x}" for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]})
+
+
+def shown(text: str) -> str:
+    """One line of `text` safe for a terminal: its control characters written as escapes (`\\x1b`, `\\x0a`)."""
+    return text.translate(_ESCAPED)
 
 
 class Progress:
@@ -84,7 +97,8 @@ class Progress:
 def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return f"{p.display_title}{year} — {link(p.path, p.line_start, f'{display_path(p.path)}:{p.line_start}', links)}"
+    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}"), links)
+    return f"{shown(p.display_title)}{year} — {where}"
 
 
 def render_related(result: RelatedResult, links: str | None = None) -> str:
@@ -95,7 +109,7 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
     lines = [f"related to {paper_line(result.anchor, links)}"]
     for hit in result.hits:
         lines.append(f"{hit.rank:>2}. {paper_line(hit.passage, links)}")
-        lines.append(f"    why: {'; '.join(hit.reasons[:3]) or '-'}")
+        lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
     return "\n".join(lines)
 
 
@@ -104,18 +118,19 @@ def render_stats(index: NoteIndex) -> str:
     the whole, and the files it skipped."""
     m = index.manifest
     papers = sum(1 for p in index.passages() if p.paper)
-    lines = [f"index      {index.directory}", f"generation {m.generation}", f"model      {m.model} ({m.fingerprint})"]
+    lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
+             f"model      {m.model} ({m.fingerprint})"]
     for n, folder in enumerate(m.folders()):
         label = "folders" if n == 0 else ""
-        lines.append(f"{label:<10} {display_path(folder.path)} ({plural(folder.files, 'file')}, "
+        lines.append(f"{label:<10} {shown(display_path(folder.path))} ({plural(folder.files, 'file')}, "
                      f"{plural(folder.passages, 'passage')})")
     if m.exclude:
-        lines.append(f"exclude    {' '.join(m.exclude)}")
+        lines.append(f"exclude    {shown(' '.join(m.exclude))}")
     lines += [f"files      {len(m.files)}", f"passages   {m.passages} ({papers} paper records)",
               f"words      {len(m.words)} learned dictionary words"]
     for n, (path, reason) in enumerate(sorted(m.skipped.items())):
         label = "skipped" if n == 0 else ""
-        lines.append(f"{label:<10} {display_path(path)}: {reason}")
+        lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
     return "\n".join(lines)
 
 
@@ -127,7 +142,7 @@ def plural(count: int, noun: str) -> str:
 def render_report(report: Report) -> str:
     lines = [f"{'mode':<9}{'kind':<9}{'queries':>8}{'nDCG@' + str(report.k):>10}{'recall@' + str(report.k):>11}{'MRR':>7}"]
     for s in report.summaries():
-        lines.append(f"{s.mode:<9}{s.kind:<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
+        lines.append(f"{s.mode:<9}{shown(s.kind):<9}{s.queries:>8}{s.ndcg:>10.3f}{s.recall:>11.3f}{s.mrr:>7.3f}")
     return "\n".join(lines)
 
 
@@ -159,6 +174,17 @@ class Style:
     shown: set[str] = field(default_factory=set)
 
 
+def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
+    """Print the answer to the n-th query, and its warnings on stderr."""
+    for message in warnings:
+        warn(message)
+    if style.format == "text" and len(queries) > 1:
+        print(("\n" if n else "") + f"== {shown(queries[n])}")
+    text = render_answer(answer, style)
+    if text is not None:
+        print(text, flush=True)
+
+
 def render_answer(answer: dict, style: Style) -> str | None:
     """One answer (a search.answers.result_data dict, from this process or a server) as `style` prints it;
     None when it prints nothing (no hits, or only files already printed, in a machine format)."""
@@ -169,20 +195,24 @@ def render_answer(answer: dict, style: Style) -> str | None:
     if style.format == "files":
         paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
         style.shown.update(paths)
-        return "\n".join(dict.fromkeys(paths)) or None
+        return "\n".join(shown(path) for path in dict.fromkeys(paths)) or None
     return render_text(answer, style.explain, style.color, style.links)
 
 
 def render_text(answer: dict, explain: bool, color: bool, links: str | None = None) -> str:
-    """The human form of one answer; with `links`, each `path:line` is a hyperlink (see `link`)."""
+    """The human form of one answer; with `links`, each `path:line` is a hyperlink (see `link`).
+
+    What comes from the notes is shown escaped (see `shown`); colour and links are added after.
+    """
     lines = []
     if not answer["hits"]:
-        lines.append(f"no results for {answer['query']!r} ({answer['mode']})")
+        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
-        lines.append(f"{hit['rank']:>2}. {heading(hit['title'], hit['section'])}")
+        lines.append(f"{hit['rank']:>2}. {shown(heading(hit['title'], hit['section']))}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append("    " + link(hit["path"], hit["line_start"], f"{hit['path']}:{hit['line_start']}{end}", links))
-        text = hit["snippet"]
+        where = shown(f"{hit['path']}:{hit['line_start']}{end}")
+        lines.append("    " + link(hit["path"], hit["line_start"], where, links))
+        text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
             text = "".join(f"\033[1;33m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
@@ -192,7 +222,7 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
             vec = f"#{hit['vector_rank']} ({hit['vector_similarity']:.3f})" if hit["vector_rank"] else "-"
             exact = "  exact match" if hit["exact_match"] else ""
             lines.append(f"    keyword {kw}  vector {vec}  fused {hit['fused_score']:.4f}{exact}  "
-                         f"matched: {', '.join(hit['matched']) or '-'}")
+                         f"matched: {shown(', '.join(hit['matched'])) or '-'}")
     if explain and answer["route"]:
         lines.append(f"({answer['route']})")
     return "\n".join(lines)
@@ -233,19 +263,19 @@ def vimgrep_line(hit: dict) -> str:
                 line, column = number, len(text[:min(found)].encode("utf-8")) + 1
                 break
     snippet = " ".join(hit["snippet"].replace("**", "").split())
-    return f"{hit['path']}:{line}:{column}:{snippet}"
+    return shown(f"{hit['path']}:{line}:{column}:{snippet}")
 
 
 def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
     p = found.passage
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    where = link(p.path, p.line_start, f"{display_path(p.path)}:{p.line_start}{end}", links)
-    lines = [f"{where} — {heading(p.display_title, p.section)}"]
+    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}{end}"), links)
+    lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
         mark = ">" if p.line_start <= number <= p.line_end else " "
-        lines.append(f"{mark} {number:>{width}} │ {text}".rstrip())
+        lines.append(f"{mark} {number:>{width}} │ {shown(text)}".rstrip())
     return "\n".join(lines)
 
 
@@ -259,9 +289,9 @@ def print_report(report: dict) -> None:
         warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
              "('notesearch stats' lists them)")
     for folder in report["folders_added"]:
-        print(f"folder added: {folder}")
+        print(f"folder added: {shown(folder)}")
     for folder in report["folders_removed"]:
-        print(f"folder removed: {folder}")
+        print(f"folder removed: {shown(folder)}")
     print(report_line(report))
 
 
@@ -294,8 +324,8 @@ def version_line() -> str:
 
 
 def warn(message: str) -> None:
-    """A warning, or an error, as one line on stderr."""
-    print(f"notesearch: {message}", file=sys.stderr)
+    """A warning, or an error, as one line on stderr (its control characters escaped)."""
+    print(f"notesearch: {shown(message)}", file=sys.stderr)
 
 
 def tell_run(index: str, run: Run) -> None:
@@ -311,6 +341,8 @@ def tell_run(index: str, run: Run) -> None:
 def describe(error: Exception, index: str) -> str:
     """One line for the user: what went wrong (the error's own words) and what to do about it."""
     again = f"run 'notesearch index --index {index}'"
+    if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
+        return f"no index at {index} (a file, not a folder): give --index a folder"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):
@@ -331,8 +363,6 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"
-    if isinstance(error, NotAFolder):
-        return f"{error}: give --index a folder (a new index creates it)"
     if isinstance(error, OutsideIndex):
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:

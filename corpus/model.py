@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The most characters of a passage an embedder reads (none of the development corpora comes near).
+MAX_CONTEXT = 2000
+
 
 @dataclass(frozen=True)
 class Note:
     """One note file: its decoded text and the metadata from its front matter.
 
     `body_line` is the 1-based line where the body starts (after front matter),
-    so passages keep the line numbers of the file itself.
+    so passages keep the line numbers of the file itself. `warnings` say what
+    could not be read as written (bad bytes, a skipped front matter).
     """
 
     path: str
@@ -19,6 +23,7 @@ class Note:
     date: str = ""
     tags: tuple[str, ...] = ()
     body_line: int = 1
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Passage:
 
         Empty for a code block: a sentence encoder cannot place code, and its
         vectors crowd out prose in semantic results; keyword search finds code.
+        At most MAX_CONTEXT characters: an encoder's time and memory grow with
+        its input (60 KB took 1.2 GB), and a passage is at most a few hundred.
         """
         if self.kind == "code":
             return ""
@@ -76,8 +83,8 @@ class Passage:
             p = self.paper
             authors = ", ".join(p.authors)
             year = f" ({p.year})" if p.year else ""
-            return f"{p.title}{year}. {authors}. {p.note}"
+            return f"{p.title}{year}. {authors}. {p.note}"[:MAX_CONTEXT]
         headings = [heading for heading in self.section.split(" > ") if heading]
         if self.title and self.title not in headings[:1]:
             headings.insert(0, self.title)
-        return f"{' > '.join(headings)}: {self.text}" if headings else self.text
+        return (f"{' > '.join(headings)}: {self.text}" if headings else self.text)[-MAX_CONTEXT:]

@@ -1,22 +1,23 @@
-"""Find note files under the given paths, decode them and read their front matter."""
+"""Find note files under the given paths and read them into Notes (decoding.py, frontmatter.py)."""
 
 from __future__ import annotations
 
-import codecs
 import errno
 import fnmatch
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from corpus.decoding import decode
+from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.model import Note
-from corpus.text import CHINESE_TEXT_CHAR
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+# A byte that is not UTF-8, as display_path writes it.
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 # A larger file is skipped with its size as the reason: it is an export or a log,
 # not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
 MAX_NOTE_BYTES = 2 * 1024 * 1024
@@ -32,25 +33,61 @@ class Skipped:
 
 @dataclass(frozen=True)
 class NoteFile:
-    """A note file found on disk, not yet read."""
+    """A note file found on disk, not yet read.
+
+    `path` names the note everywhere (index, results, `path:line`); it is
+    `os_path` itself unless that is not valid UTF-8 (see display_path).
+    """
 
     path: str
     root: str
+    os_path: str = ""
+
+    @property
+    def source(self) -> str:
+        """The path to open."""
+        return self.os_path or self.path
+
+
+def display_path(path: str) -> str:
+    """`path` as valid Unicode: the bytes of a name that are not UTF-8 written as `\\xff`.
+
+    Python holds such bytes as lone surrogates, which no index, JSON file or
+    terminal accepts. The result is what the index stores and shows, and what
+    a user may type back (`related --passage 'bad\\xff.md:1'`).
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return path
+
+
+def source_path(shown: str) -> str:
+    """The path on disk of the note the index names `shown`: display_path undone (`\\xff` back to its byte)."""
+    if "\\x" not in shown or os.path.lexists(shown):
+        return shown
+    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match.group(1), 16)), shown)
+    return raw if display_path(raw) == shown else shown
 
 
 def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
 
     A glob matches the path relative to its root, or the file name. Hidden
-    folders are skipped; symbolic links to folders are not followed (no loops).
+    folders are skipped; symbolic links to folders are not followed (no loops),
+    and a symbolic link to a file outside every folder of `paths` is skipped:
+    a notes folder may come from someone else, and `x.md -> /etc/shadow` must
+    not put that file in the index. A file given by itself is always read.
     """
     patterns = tuple(exclude)
+    roots = [Path(given).expanduser() for given in paths]
+    folders = [os.path.realpath(root) for root in roots if root.is_dir()]
     found: dict[str, NoteFile] = {}
     skipped: list[Skipped] = []
-    for given in paths:
-        root = Path(given).expanduser()
+    for root in roots:
         if not root.exists():
-            skipped.append(Skipped(str(root), "no such file or folder"))
+            skipped.append(Skipped(display_path(str(root)), "no such file or folder"))
             continue
         if root.is_file():
             candidates: Iterator[Path] = iter([root])
@@ -65,13 +102,26 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) ->
             if not file.name.lower().endswith(NOTE_SUFFIXES):
                 continue
             absolute = os.path.abspath(file)
-            found.setdefault(absolute, NoteFile(absolute, os.path.abspath(base)))
+            shown = display_path(absolute)
+            if file is not root and file.is_symlink() and not _inside(os.path.realpath(file), folders):
+                skipped.append(Skipped(shown, "symbolic link to a file outside the indexed folders: not followed"))
+                continue
+            if shown in found and found[shown].source != absolute:
+                skipped.append(Skipped(shown, "two files have this name once bytes that are not UTF-8 are "
+                                              "written as \\xNN: one is not indexed"))
+                continue
+            found.setdefault(shown, NoteFile(shown, display_path(os.path.abspath(base)),
+                                             absolute if shown != absolute else ""))
     return [found[key] for key in sorted(found)], skipped
+
+
+def _inside(path: str, folders: list[str]) -> bool:
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
-        skipped.append(Skipped(str(error.filename), f"cannot list folder: {error.strerror}"))
+        skipped.append(Skipped(display_path(str(error.filename)), f"cannot list folder: {error.strerror}"))
 
     for folder, dirs, files in os.walk(root, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -92,9 +142,9 @@ def read_bytes(file: NoteFile) -> bytes:
     and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
     """
     try:
-        fd = os.open(file.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(file.source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        if error.errno == errno.ENOENT and os.path.islink(file.path):
+        if error.errno == errno.ENOENT and os.path.islink(file.source):
             raise ValueError("broken symbolic link") from error
         if error.errno == errno.ELOOP:
             raise ValueError("symbolic link loop") from error
@@ -111,93 +161,36 @@ def read_bytes(file: NoteFile) -> bytes:
     return data
 
 
-def decode(data: bytes) -> str:
-    """Text of a note in UTF-8 (with or without BOM), UTF-16 with BOM, GB18030 or Latin-1.
-
-    Raises ValueError for binary data.
-    """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise ValueError(f"invalid {encoding} text") from error
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-        if _mostly_han(text):
-            return text
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("latin-1")
-    if sum(ch.isprintable() or ch in "\t\r\n" for ch in text[:8192]) < 0.95 * len(text[:8192]):
-        raise ValueError("binary file (not text in any known encoding)")
-    return text
-
-
-def _mostly_han(text: str) -> bool:
-    """Whether the non-ASCII characters of a GB18030 reading are Chinese (else it was another encoding)."""
-    wide = [ch for ch in text[:20000] if ord(ch) > 127]
-    return not wide or sum(bool(CHINESE_TEXT_CHAR.match(ch)) for ch in wide) >= 0.9 * len(wide)
-
-
-def parse_note(path: str, text: str) -> Note:
+def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
     """A Note from decoded text: front matter becomes metadata, not body.
 
-    Line numbers stay those of the file: `body_line` says where the body starts.
+    Line numbers stay those of the file: `body_line` says where the body
+    starts. `warnings` (from decoding) and a skipped header end up in the
+    note's `warnings`.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta: dict = {}
-    body_line = 1
     lines = text.split("\n")
-    if lines and lines[0].strip() == "---":
-        for i in range(1, len(lines)):
-            if lines[i].strip() in ("---", "..."):
-                # Broken YAML between the fences is still front matter (metadata lost, never body);
-                # a block that parses to something other than a mapping was a thematic break.
-                try:
-                    loaded = yaml.safe_load("\n".join(lines[1:i]))
-                except yaml.YAMLError:
-                    loaded = {}
-                if isinstance(loaded, dict):
-                    meta = loaded
-                    body_line = i + 2
-                break
-    body = "\n".join(lines[body_line - 1:])
+    header = read_front_matter(lines)
+    body = "\n".join(lines[header.body_line - 1:])
     return Note(
         path=path,
         text=body,
-        title=_text_of(meta.get("title")) or _first_heading(body) or Path(path).stem,
-        date=_text_of(meta.get("date")),
-        tags=_tags_of(meta.get("tags")),
-        body_line=body_line,
+        title=text_of(header.meta.get("title")) or _first_heading(body) or Path(path).stem,
+        date=text_of(header.meta.get("date")),
+        tags=tags_of(header.meta.get("tags")),
+        body_line=header.body_line,
+        warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
     )
-
-
-def _text_of(value: object) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _tags_of(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.replace(",", " ").split()
-    if isinstance(value, list):
-        return tuple(str(tag).strip() for tag in value if str(tag).strip())
-    return ()
 
 
 def _first_heading(body: str) -> str:
     for line in body.split("\n"):
         if line.startswith("# "):
-            return line[2:].strip().strip("#").strip()
+            return text_of(line[2:].strip().strip("#"))
     return ""
 
 
 def read_note(file: NoteFile) -> Note:
     """Read, decode and parse one note file; raises OSError or ValueError with a reason."""
-    return parse_note(file.path, decode(read_bytes(file)))
+    decoded = decode(read_bytes(file))
+    return parse_note(file.path, decoded.text, decoded.warnings)

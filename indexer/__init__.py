@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from indexer.errors import (
     EmbedderError,
     IndexBusy,
+    IndexWriteError,
     MissingFolder,
     ModelMismatch,
     NoIndex,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 _LAZY = {"build": "indexer.builder", "BuildReport": "indexer.builder"}
 
-__all__ = ["BuildReport", "EmbedderError", "IndexBusy", "MissingFolder", "ModelMismatch", "NoIndex", "NoNotes",
+__all__ = ["BuildReport", "EmbedderError", "IndexBusy", "IndexWriteError", "MissingFolder", "ModelMismatch", "NoIndex", "NoNotes",
            "NotesearchError", "OutdatedIndex", "VectorIndexError", "build"]
 
 

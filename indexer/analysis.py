@@ -96,27 +96,30 @@ _DICTIONARY_LOCK = threading.Lock()
 def load_dictionary(cache_dir: str | None = None) -> tuple[dict[str, int], int]:
     """jieba's prefix dictionary and its total frequency, loaded once per process.
 
-    The first call loads it: from jieba's cache in `cache_dir` (written there
-    first when missing), or, without a cache directory, built in memory rather
-    than cached in the shared temporary folder. Later calls share that copy and
-    write it into their `cache_dir` when it has no cache yet, so a later
-    process loads it quickly. The copy is never changed (a Segmenter with
-    learned words adds them to a copy of its own).
+    The first call loads it: from jieba's cache in `cache_dir` when there,
+    else built from jieba's dictionary in memory (never cached in the shared
+    temporary folder). Every call writes it into its `cache_dir` when that has
+    no cache yet, so a later process loads it quickly; a folder it cannot
+    write to (a read-only index) just goes without. The copy is never changed
+    (a Segmenter with learned words adds them to a copy of its own).
     """
     global _DICTIONARY
     with _DICTIONARY_LOCK:
+        cache = os.path.join(cache_dir, JIEBA_CACHE) if cache_dir else None
         if _DICTIONARY is None:
             loader = jieba.Tokenizer()
-            if cache_dir:
-                os.makedirs(cache_dir, exist_ok=True)
+            if cache and os.path.isfile(cache):
                 loader.tmp_dir = cache_dir
                 loader.initialize()
                 _DICTIONARY = loader.FREQ, loader.total
                 return _DICTIONARY
             _DICTIONARY = loader.gen_pfdict(loader.get_dict_file())
-        if cache_dir and not os.path.isfile(os.path.join(cache_dir, JIEBA_CACHE)):
-            os.makedirs(cache_dir, exist_ok=True)
-            atomic_write(os.path.join(cache_dir, JIEBA_CACHE), lambda f: marshal.dump(_DICTIONARY, f))
+        if cache and not os.path.isfile(cache):
+            try:
+                os.makedirs(cache_dir, exist_ok=True)
+                atomic_write(cache, lambda f: marshal.dump(_DICTIONARY, f))
+            except OSError:
+                pass  # a read-only index (or a full disk): the cache only saves the next process a second
         return _DICTIONARY
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,16 +33,19 @@ from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, known_fingerprint
 from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoNotes, UnknownFolder
+from indexer.errors import MissingFolder, NoIndex, NoNotes, UnknownFolder
+from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
+    MANIFEST,
     FileEntry,
     Manifest,
-    check_folder,
     commit,
+    committed_generations,
     generation_folder,
     next_generation,
     open_newest,
+    read_manifest,
     remove_generations,
     writer_lock,
 )
@@ -94,12 +96,14 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     Raises, before anything is touched: MissingFolder when a path (given, or
     one the index keeps) does not exist; UnknownFolder when a folder to remove
     is not one of the index's; NoNotes when a new index is given no paths, or
-    when nothing would be left; NotAFolder when `directory` is a file.
-    IndexBusy when another indexer holds the index for more than `wait` seconds.
+    when nothing would be left. IndexBusy when another indexer holds the index
+    for more than `wait` seconds; IndexWriteError when the index cannot be
+    written (a full disk, a read-only folder, a file in its place), after
+    removing what the run half wrote. The index is its owner's alone (see
+    files.private_files).
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
-    check_folder(directory)
     if not os.path.isdir(directory):
         if remove:
             raise UnknownFolder(remove[0], ())
@@ -112,7 +116,9 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
-    with writer_lock(directory, wait):
+    # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
+    with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
+            private_files(directory):
         current, warnings = _base_generation(directory)
         roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
@@ -128,12 +134,34 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
         else:
-            report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder, started)
+            try:
+                report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder,
+                                           started)
+            except BaseException:
+                # A full disk, Ctrl-C, a cancelled served run: the half-written generation goes at once.
+                _discard_uncommitted(directory)
+                raise
         old_roots = current.roots if current else ()
-        return replace(report, warnings=tuple(warnings), skipped=tuple(s for s in found.skipped if s.path not in seen),
-                       skipped_before=len(seen), folders=roots,
-                       folders_added=tuple(r for r in roots if r not in old_roots),
+        return replace(report, warnings=(*warnings, *report.warnings),
+                       skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
+
+
+def _discard_uncommitted(directory: str) -> None:
+    """Remove the generation folders newer than the committed one, if that can be done (under the writer lock).
+
+    When the committed manifest cannot be read, every generation with a manifest of its own is kept.
+    """
+    try:
+        try:
+            top: int | None = read_manifest(directory).generation
+        except NoIndex:
+            top = None if os.path.exists(os.path.join(directory, MANIFEST)) else 0
+        remove_generations(directory, {m.generation for m in committed_generations(directory)
+                                       if top is None or m.generation <= top})
+    except OSError:
+        pass
 
 
 def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
@@ -211,16 +239,8 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
     checkpoint = Checkpoint(directory)
-    try:
-        manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
-                                             progress, embedder, checkpoint)
-    except BaseException:
-        # Stopped (Ctrl-C, a cancelled served run) or failed: no half-written generation is left behind.
-        with contextlib.suppress(OSError):
-            trash = os.path.join(directory, f".trash-{os.path.basename(folder)}-{os.getpid()}")
-            os.replace(folder, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        raise
+    manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
+                                         progress, embedder, checkpoint)
     commit(directory, manifest, current.generation if current else None)
     checkpoint.clear()
     report.timings["total"] = time.perf_counter() - started
@@ -238,9 +258,11 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
+    notices: list[str] = []
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
-        note = parse_note(path, scan.texts[path])
+        note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
         date = note_date(note.date)
         parsed[path] = [replace(p, date=date) for p in passages_of(note)] if date else passages_of(note)
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
@@ -300,5 +322,5 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     return manifest, BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        resumed=checkpoint.resumed, changed=True, timings=timings,
+        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
     )

@@ -32,7 +32,7 @@ _NAMED = re.compile(rf"([{HAN}]{{2,40}})\s?[（(]\s?[A-Za-z][A-Za-z0-9 .+/-]{{0,
 # `Scaling Laws（缩放定律）`: up to MAX_NAME_WORDS English words, then their Chinese name in parentheses.
 MAX_NAME_WORDS = 5
 _ENGLISH_NAMED = re.compile(
-    rf"(?<![A-Za-z0-9])((?:[A-Za-z][A-Za-z0-9+/-]*[ ]){{0,{MAX_NAME_WORDS - 1}}}[A-Za-z][A-Za-z0-9+/-]*)"
+    rf"(?<![A-Za-z0-9+/-])((?:[A-Za-z][A-Za-z0-9+/-]*[ ]){{0,{MAX_NAME_WORDS - 1}}}[A-Za-z][A-Za-z0-9+/-]*)"
     rf"\s?[（(]([{HAN}]{{2,{MAX_WORD}}})[）)]")
 _FUNCTION_CHARS = frozenset(word for word in CHINESE_STOP_WORDS if len(word) == 1)
 # Words that introduce a term rather than belong to it: `提出了X（…）`, `称为X（…）`.

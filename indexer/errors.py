@@ -72,15 +72,6 @@ class UnknownFolder(NotesearchError):
         super().__init__(f"{path} is not a folder of this index (its folders: {folders}; nothing was changed)")
 
 
-class NotAFolder(NotesearchError):
-    """`path` cannot be an index folder: `file` (the path itself, or a folder above it) is a file."""
-
-    def __init__(self, path: str, file: str):
-        self.path, self.file = path, file
-        super().__init__(f"{path} is a file, not an index folder" if path == file
-                         else f"{path} cannot be an index folder: {file} is a file")
-
-
 class Cancelled(NotesearchError):
     """An index run on `directory` was stopped before it committed: the index is as it was.
 
@@ -117,6 +108,25 @@ class EmbedderError(NotesearchError):
     def __init__(self, model: str, reason: str):
         self.model, self.reason = model, reason
         super().__init__(reason)
+
+
+class IndexWriteError(NotesearchError, OSError):
+    """The index in `directory` could not be written: a full disk, a read-only or unwritable folder, a file
+    where the folder should be.
+
+    Also an OSError, with the errno of the failure. `intact` says whether a
+    committed index is there, unchanged (a run that fails removes what it had
+    half written).
+    """
+
+    def __init__(self, directory: str, error: OSError, intact: bool):
+        OSError.__init__(self, error.errno, error.strerror or str(error), error.filename)
+        self.directory = directory
+        self.intact = intact
+
+    def __str__(self) -> str:
+        after = "; the index is as it was" if self.intact else ""
+        return f"cannot write the index at {self.directory}: {self.strerror}{after}"
 
 
 class OutsideIndex(NotesearchError):

@@ -1,13 +1,69 @@
-"""Crash-safe file writing: temp file, fsync, rename, fsync of the folder."""
+"""Crash-safe, private file writing: temp file, fsync, rename, fsync of the folder; owner-only modes."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
+
+from indexer.errors import IndexWriteError
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+@contextmanager
+def write_errors(directory: str, manifest: str) -> Iterator[None]:
+    """Turn an OSError inside into an IndexWriteError for `directory`, intact if the file `manifest` is there."""
+    try:
+        yield
+    except IndexWriteError:
+        raise
+    except OSError as error:
+        cause = error
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            cause = OSError(errno.ENOTDIR, "it is a file, not a folder", directory)
+        raise IndexWriteError(directory, cause, os.path.isfile(manifest)) from error
+
+
+@contextmanager
+def private_files(directory: str) -> Iterator[None]:
+    """Make `directory` (created if missing) and all it holds the owner's alone, and keep what is created
+    meanwhile so.
+
+    The index holds the full text of the notes, so it must be no more readable
+    than they are to other users: folders 0700, files 0600. Whatever loosened
+    them (an index made by an older notesearch, a copy) is tightened again.
+    The umask, which Whoosh's own files and folders follow, is set to 077
+    inside and restored after (it is per process: only files created by this
+    process meanwhile are affected, and only made more private); modes are
+    checked again on the way out.
+    """
+    previous = os.umask(0o077)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        make_private(directory)
+        yield
+    finally:
+        os.umask(previous)
+        make_private(directory)  # Whoosh opens its lock file with mode 0777 (0700 under this umask)
+
+
+def make_private(directory: str) -> None:
+    """chmod `directory` and every folder under it 0700, every file 0600 (skipping what is not ours)."""
+    for folder, _dirs, files in os.walk(directory):
+        for path, mode in [(folder, PRIVATE_FOLDER), *((os.path.join(folder, name), PRIVATE_FILE) for name in files)]:
+            try:
+                info = os.lstat(path)
+                if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
+                    os.chmod(path, mode)
+            except OSError:
+                continue
 
 
 def fsync_dir(directory: str) -> None:
@@ -34,7 +90,7 @@ def atomic_write(path: str, write: Callable[[BinaryIO], object]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600: other users may read the index
+        os.fchmod(fd, PRIVATE_FILE)  # the index holds the full text of the notes: the owner's alone
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

@@ -41,7 +41,7 @@ import numpy as np
 from whoosh.index import EmptyIndexError
 
 from indexer import keyword, vectors
-from indexer.errors import IndexBusy, NoIndex, NotAFolder, VectorIndexError
+from indexer.errors import IndexBusy, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
@@ -49,8 +49,9 @@ MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
-# 4: the note's front-matter date, in the schema and in each passage's record; year and date signed.
-INDEX_FORMAT = "4"
+# 4: notes of headings only, tables with an authors column, linear link parsing, bad bytes decoded.
+# 5: the note's front-matter date, in the schema and in each passage's record.
+INDEX_FORMAT = "5"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -117,7 +118,8 @@ class Manifest:
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
         }
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -133,18 +135,6 @@ class Manifest:
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
             glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
         )
-
-
-def check_folder(directory: str) -> None:
-    """Raise NotAFolder when `directory`, or the nearest existing folder above it, is a file."""
-    path = os.path.abspath(directory)
-    while not os.path.exists(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            return
-        path = parent
-    if not os.path.isdir(path):
-        raise NotAFolder(os.path.abspath(directory), path)
 
 
 def _generation_names(directory: str) -> list[str]:
@@ -252,9 +242,8 @@ def open_newest(directory: str) -> Survey:
     """The newest committed generation of the index in `directory` that is intact, and what was wrong with newer ones.
 
     The generation manifest.json names is tried first, then the others that
-    keep a copy of their manifest, newest first. Raises NotAFolder when `directory` is a file.
+    keep a copy of their manifest, newest first.
     """
-    check_folder(directory)
     if not os.path.isdir(directory):
         return Survey(None, (), None, ())
     problems: list[str] = []
@@ -317,7 +306,7 @@ def next_generation(directory: str, current: Manifest | None) -> int:
 def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
     """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
     os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
         while True:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import fields, index
+from whoosh import query as wq
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -54,6 +55,42 @@ _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
 
 
+_NUMBER_BITS = 32
+
+
+def _number_field(stored: bool = False) -> fields.NUMERIC:
+    return fields.NUMERIC(int, bits=_NUMBER_BITS, stored=stored, signed=False)
+
+
+def year_query(low: int | None, high: int | None) -> wq.Query:
+    """Passages whose paper year is in [low, high] (None: open), each scored 1.
+
+    Whoosh's NumericRange is wrong here: its trie ranges wrap below zero
+    (whoosh.util.numeric.split_ranges), so `year:..1950`, `year:1000..1500`
+    or `year:0` matched every paper. A range over the full-precision terms
+    (those of shift 0, which sort by number) is exact, and for four-digit
+    years just as fast.
+    """
+    return _range_query("year", low, high)
+
+
+def date_query(low: int | None, high: int | None) -> wq.Query:
+    """Passages of notes whose front-matter date (as corpus/dates.py numbers it) is in [low, high], each scored 1;
+    exact as year_query is."""
+    return _range_query("date", low, high)
+
+
+def _range_query(name: str, low: int | None, high: int | None) -> wq.Query:
+    top = (1 << _NUMBER_BITS) - 1
+    low = max(0, low if low is not None else 0)
+    high = min(top, high if high is not None else top)
+    if low > high:
+        return wq.NullQuery
+    field = _number_field()
+    terms = wq.TermRange(name, field.to_bytes(low), field.to_bytes(high))
+    return wq.ConstantScoreQuery(terms, 1.0)
+
+
 def schema() -> fields.Schema:
     """The keyword index schema: its text fields take ready-made tokens (see the module docstring)."""
 
@@ -71,10 +108,8 @@ def schema() -> fields.Schema:
         body=text(),
         links=text(phrase=False),
         grams=text(),
-        # Signed: Whoosh's range query on an unsigned field matches every document when its low end is
-        # open or 0 (`year:..1990` found every paper; tests/search/test_date_search.py).
-        year=fields.NUMERIC(int, bits=32, stored=True),
-        date=fields.NUMERIC(int, bits=32),
+        year=_number_field(stored=True),
+        date=_number_field(),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )

@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.reading import Skipped, decode, find_note_files, read_bytes
+from corpus.decoding import Decoded, decode
+from corpus.reading import Skipped, find_note_files, read_bytes
 from indexer.generations import Manifest
 
 
@@ -24,7 +25,7 @@ class Scan:
     """
 
     hashes: dict[str, str]
-    texts: dict[str, str]
+    texts: dict[str, Decoded]
     skipped: list[Skipped]
     added: list[str]
     updated: list[str]
@@ -42,7 +43,7 @@ def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | Non
     files, skipped = find_note_files(paths, exclude)
     old = current.files if current else {}
     hashes: dict[str, str] = {}
-    texts: dict[str, str] = {}
+    texts: dict[str, Decoded] = {}
     for file in files:
         try:
             content = read_bytes(file)

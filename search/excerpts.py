@@ -17,8 +17,9 @@ import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from corpus.decoding import decode
 from corpus.model import Passage
-from corpus.reading import NoteFile, decode, read_bytes
+from corpus.reading import NoteFile, display_path, read_bytes, source_path
 from corpus.text import CJK_TEXT_CHAR
 from indexer.errors import NoPassage, OutsideIndex
 
@@ -57,11 +58,12 @@ def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
     resolved), NoPassage for a file inside them that the index does not hold.
     """
     given = os.path.join(cwd or os.getcwd(), os.path.expanduser(path))
-    real = os.path.realpath(given)
-    roots = [os.path.realpath(root) for root in index.manifest.roots]
+    # Compared as the index names files: bytes of a name that are not UTF-8 written as `\\xff`.
+    real = display_path(os.path.realpath(given))
+    roots = [display_path(os.path.realpath(root)) for root in index.manifest.roots]
     if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
         raise OutsideIndex(path)
-    by_real = {os.path.realpath(stored): stored for stored in index.manifest.files}
+    by_real = {display_path(os.path.realpath(source_path(stored))): stored for stored in index.manifest.files}
     if real not in by_real:
         raise NoPassage(path)
     return by_real[real]
@@ -106,8 +108,8 @@ def excerpt(index: NoteIndex, path: str, line: int, context: int = 3, cwd: str |
     if passage is None:
         raise NoPassage(path, line)
     try:
-        data = read_bytes(NoteFile(stored, os.path.dirname(stored)))
-        text = decode(data)
+        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)))
+        text = decode(data).text
     except (OSError, ValueError) as error:
         raise NoPassage(path, line, unreadable=getattr(error, "strerror", None) or str(error)) from error
     all_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -18,11 +18,13 @@ from corpus.dates import date_range
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
+# Years beyond this match no paper (the index holds four-digit years; its field is 32 bits).
+MAX_YEAR = 9999
 FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
           "section": "section", "tags": "tags", "tag": "tags", "path": "path", "date": "date"}
 # What a search of the empty query, or of one without words, says (search/engine.py says the same).
 EMPTY_QUERY = "empty query: nothing to search for"
-_YEAR_RANGE = re.compile(r"^(\d{1,4})?\s*(?:\.\.|-|–)\s*(\d{1,4})?$")
+_YEAR_RANGE = re.compile(r"^([0-9]+)?\s*(?:\.\.|-|–)\s*([0-9]+)?$")
 _TOKEN = re.compile(r'\s+|"[^"]*"|"|\(|\)|[^\s()"]+')
 
 
@@ -141,6 +143,7 @@ def parse(text: str) -> ParsedQuery:
         tokens = [t for t in _TOKEN.findall(text) if not t.isspace()]
         parser = _Parser(tokens)
         root = parser.parse()
+        warnings.extend(parser.warnings)
     except (_ParseError, RecursionError) as error:
         warnings.append(f"could not parse the query ({error}); searching its words instead")
         root = Group("AND", tuple(Word(w) for w in _plain_words(text)))
@@ -157,6 +160,7 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.depth = 0
+        self.warnings: list[str] = []
 
     def peek(self) -> str | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -240,26 +244,53 @@ class _Parser:
         if not value:
             value, phrase = self.take()[1:-1].strip(), True
         if name == "year":
-            return _year(value)
+            return self.year(value)
         if name == "date":
-            try:
-                return DateRange(*date_range(value))
-            except ValueError as error:
-                raise _ParseError(f"date:{value} is not a date like 2024, 2024-03 or 2024-03-01, or a range like "
-                                  f"2024-01..2024-06 ({error})") from error
+            return self.date(value)
         return FieldTerm(name, value, phrase)
 
+    def year(self, value: str):
+        """A YearRange; a value that is not a year is left out of the query, with a warning."""
+        found = _year(value.strip())
+        if found is None:
+            self.warnings.append(f"year:{value} is not a year or a range like 2012..2017: left out of the query")
+            return Group("AND", ())
+        if found.low is not None and found.low > MAX_YEAR:
+            self.warnings.append(f"year:{value} is past {MAX_YEAR}: no paper has such a year")
+        elif found.low is not None and found.high is not None and found.low > found.high:
+            self.warnings.append(f"year:{value} runs backwards: no year is in it")
+        return found
 
-def _year(value: str):
-    value = value.strip()
-    if value.isdigit():
-        return YearRange(int(value), int(value))
+    def date(self, value: str):
+        """A DateRange; a value that is not a date is left out of the query, with a warning."""
+        try:
+            return DateRange(*date_range(value))
+        except ValueError as error:
+            self.warnings.append(f"date:{value} is not a date like 2024, 2024-03 or 2024-03-01, or a range like "
+                                 f"2024-01..2024-06 ({error}): left out of the query")
+            return Group("AND", ())
+
+
+def _year(value: str) -> YearRange | None:
+    """`2015`, `2012..2017`, `2012..`, `..2017`, `>2015`, `<=2015` as a range; None for anything else."""
+    if _is_number(value):
+        return YearRange(_number(value), _number(value))
     match = _YEAR_RANGE.match(value)
     if match and (match.group(1) or match.group(2)):
         low, high = match.group(1), match.group(2)
-        return YearRange(int(low) if low else None, int(high) if high else None)
+        return YearRange(_number(low) if low else None, _number(high) if high else None)
     for op, make in ((">=", lambda n: YearRange(n, None)), ("<=", lambda n: YearRange(None, n)),
                      (">", lambda n: YearRange(n + 1, None)), ("<", lambda n: YearRange(None, n - 1))):
-        if value.startswith(op) and value[len(op):].isdigit():
-            return make(int(value[len(op):]))
-    raise _ParseError(f"year:{value} is not a year or a range like 2012..2017")
+        if value.startswith(op) and _is_number(value[len(op):]):
+            return make(_number(value[len(op):]))
+    return None
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _number(digits: str) -> int:
+    """A year, or MAX_YEAR + 1 for any larger number (read without int(): 5,000 digits raise ValueError)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= len(str(MAX_YEAR)) else MAX_YEAR + 1

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from corpus.model import Passage
+from corpus.reading import display_path
 from corpus.text import fold
 from search.engine import search
 from search.index import NoteIndex
@@ -246,10 +247,15 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
 
 
 def find_passage(index: NoteIndex, path: str, line: int) -> Passage | None:
-    """The passage of the file ending in `path` whose lines hold `line`."""
-    wanted = path.replace("\\", "/").lstrip("./")
+    """The passage of the file ending in `path` whose lines hold `line`.
+
+    `path` may name a file whose name is not UTF-8 by its bytes or as shown (`bad\\xff.md`).
+    """
+    path = display_path(path)
+    wanted = {path.lstrip("./"), path.replace("\\", "/").lstrip("./")}
     for passage in index.passages():
-        if (passage.path == path or passage.path.endswith("/" + wanted)) and passage.line_start <= line <= passage.line_end:
+        if ((passage.path == path or any(passage.path.endswith("/" + end) for end in wanted))
+                and passage.line_start <= line <= passage.line_end):
             return passage
     return None
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from whoosh import query as wq
 
-from indexer.keyword import BYTE_LENGTHS
+from indexer.keyword import BYTE_LENGTHS, date_query, year_query
 from search import postings as segment
 from search.nodes import (
     And,
@@ -202,9 +202,9 @@ def whoosh_query(node: Node) -> wq.Query:
     if isinstance(node, Phrase):
         return wq.Phrase(node.field, list(node.words), boost=node.boost)
     if isinstance(node, Years):
-        return wq.NumericRange("year", node.low, node.high)
+        return year_query(node.low, node.high)
     if isinstance(node, Dates):
-        return wq.NumericRange("date", node.low, node.high)
+        return date_query(node.low, node.high)
     if isinstance(node, Every):
         return wq.Every()
     if isinstance(node, Or):

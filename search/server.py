@@ -62,6 +62,13 @@ if TYPE_CHECKING:
 MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
 
 
+class StateFileError(OSError):
+    """serve.json could not be written into the index folder (so no search would find the server)."""
+
+    def __str__(self) -> str:
+        return f"cannot write {STATE_FILE} into {self.filename}: {self.strerror}"
+
+
 def _check(request: dict, key: str, kind: type | tuple[type, ...], default: object = None) -> object:
     value = request.get(key, default)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -235,14 +242,17 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         return {"pid": os.getpid(), "host": HOST, "port": self.port, "token": self.token, "index": self.directory}
 
     def publish(self) -> None:
-        """Write serve.json (owner-only, atomically) so that searches find this server."""
+        """Write serve.json (owner-only, atomically) so that searches find this server; raises StateFileError."""
         data = json.dumps(self.state()).encode("utf-8")
 
         def write(f) -> None:
             os.fchmod(f.fileno(), 0o600)  # before the token is written: only the owner may read it
             f.write(data)
 
-        atomic_write(os.path.join(self.directory, STATE_FILE), write)
+        try:
+            atomic_write(os.path.join(self.directory, STATE_FILE), write)
+        except OSError as error:
+            raise StateFileError(error.errno, error.strerror or str(error), self.directory) from error
 
     def close(self) -> None:
         """Stop watching and listening, remove serve.json if it is still this server's, close the index."""

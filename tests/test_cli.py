@@ -13,6 +13,7 @@ import pytest
 from conftest import BUNDLED_NOTES, ROOT, line_of
 
 import cli
+import cli_render
 from cli_render import describe
 from indexer.errors import (
     IndexBusy,
@@ -21,7 +22,6 @@ from indexer.errors import (
     NoIndex,
     NoNotes,
     NoPassage,
-    NotAFolder,
     OutdatedIndex,
     OutsideIndex,
     UnknownFolder,
@@ -347,7 +347,6 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
                                         "changed): to leave out part of a folder, give --exclude GLOB")),
     (NoNotes("/x", ("/n",)), ("removing /n would leave the index at /x no folder (nothing was changed): give a "
                               "folder to index in its place, or delete /i")),
-    (NotAFolder("/f", "/f"), "/f is a file, not an index folder: give --index a folder (a new index creates it)"),
     (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
     (OutsideIndex("../x.md"), "../x.md is not in the indexed folders: only notes of the index can be opened"),
     (NoPassage("n.md"), ("n.md is not a note of the index (excluded, skipped, or new since it was indexed): "
@@ -358,3 +357,60 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
 ], ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "")
 def test_each_library_error_becomes_one_line_with_what_to_do(error, line):
     assert describe(error, "/i") == line
+
+
+def test_no_line_ends_a_queries_batch(bundled_index_dir, tmp_path, capsys, monkeypatch):
+    # year:9999999999 once ended a batch with a traceback; bytes that are not UTF-8 made the file unreadable.
+    file = tmp_path / "queries.txt"
+    file.write_bytes(b"year:9999999999\nHinton \xff\xfe\nyear:abc..\nBOOM\nBengio\n")
+    import search.engine
+
+    real_search = search.engine.search
+
+    def search_failing_on_boom(index, query, **options):
+        if query == "BOOM":  # a bug still to be found must not end the batch either
+            raise RuntimeError("injected")
+        return real_search(index, query, **options)
+
+    monkeypatch.setattr(search.engine, "search", search_failing_on_boom)
+    code, out, err = main_output(capsys, "search", "--queries", str(file), "--mode", "keyword", "--json",
+                                 "--index", bundled_index_dir)
+    answers = [check_contract(line) for line in out.splitlines()]
+    assert [a["query"] for a in answers] == ["year:9999999999", "Hinton \ufffd\ufffd", "year:abc..", "BOOM", "Bengio"]
+    assert answers[0]["hits"] == [] and answers[1]["hits"] and answers[3]["hits"] == [] and answers[4]["hits"]
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines() == [
+        f"notesearch: {file} is not all UTF-8: its bad bytes are read as \ufffd",
+        "notesearch: year:9999999999 is past 9999: no paper has such a year",
+        "notesearch: year:abc.. is not a year or a range like 2012..2017: left out of the query",
+        "notesearch: query 4 failed (RuntimeError: injected); its answer is empty",
+    ]
+
+
+CONTROL = ["\x1b[2J", "\x1b]0;pwned\x07", "\x9b31m", "\u202e", "\x08", "\x7f"]
+
+
+def test_control_characters_of_notes_and_names_are_escaped_on_a_terminal_and_exact_in_json(tmp_path, capsys, embedder):
+    from indexer import build
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "ctl.md").write_text(f"# Title {CONTROL[1]} here\n\nclear {CONTROL[0]} screen {''.join(CONTROL[2:])} end\n",
+                                  encoding="utf-8")
+    (notes / f"odd\n\r{CONTROL[0]}name.md").write_text("newline in the file name\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    for query in ("screen", "newline file name", f"screen {CONTROL[0]}"):
+        code, out, err = main_output(capsys, "search", query, "--mode", "keyword", "--index", index, "-k", "1",
+                                     "--explain")
+        assert code == 0, err
+        raw = [ch for ch in out + err if ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e")]
+        assert raw == [], out
+        assert out.count("\n") == 4  # rank and title, path, snippet, explanation: no line broken by a name
+    code, out, _err = main_output(capsys, "search", "screen", "--mode", "keyword", "--index", index, "--json")
+    assert "\\x1b[2J" in cli_render.render_text(json.loads(out), explain=False, color=False)
+    hit = json.loads(out)["hits"][0]
+    assert hit["title"] == f"Title {CONTROL[1]} here"
+    assert hit["text"] == f"clear {CONTROL[0]} screen {''.join(CONTROL[2:])} end"
+    code, out, _err = main_output(capsys, "search", "newline", "--mode", "keyword", "--index", index, "--json")
+    assert json.loads(out)["hits"][0]["path"] == str(notes / f"odd\n\r{CONTROL[0]}name.md")

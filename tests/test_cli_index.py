@@ -1,5 +1,5 @@
 """`notesearch index` and `stats` through the real entry point: folders added and removed, what `stats` lists,
-skipped files said once, global options before the command, --version, and an index path that is a file."""
+skipped files said once, global options before the command, --version."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from test_cli import main_output, run_cli
+from test_cli import main_output
 
 from indexer import build
 from indexer.generations import read_manifest
@@ -111,17 +111,6 @@ def test_version_is_the_installed_packages(capsys):
         main_output(capsys, "--version")
     assert exited.value.code == 0
     assert capsys.readouterr().out == f"notesearch {version('notesearch')}\n"
-
-
-@pytest.mark.parametrize("command", [["search", "x", "--no-server"], ["stats"], ["index"], ["get", "a.md:1"]])
-def test_an_index_path_that_is_a_file_is_one_line_and_exit_1(tmp_path, command):
-    file = tmp_path / "afile"
-    file.write_text("mine", encoding="utf-8")
-    done = run_cli(*command, "--index", str(file))
-    assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr == (f"notesearch: {file} is a file, not an index folder: give --index a folder "
-                           "(a new index creates it)\n")
-    assert file.read_text(encoding="utf-8") == "mine"
 
 
 def test_the_console_script_answers_version():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from corpus.markdown import MAX_PIECE, passages_of, split_long, strip_inline
+from corpus.markdown import MAX_HEADING, MAX_PIECE, passages_of, split_long, strip_inline
 from corpus.model import Passage
 from corpus.reading import NoteFile, read_note
 
@@ -119,8 +119,39 @@ def test_title_falls_back_to_the_file_name(notes_dir):
     assert p.title == "plain-note"
 
 
-def test_front_matter_alone_gives_no_passages(notes_dir):
-    assert note_passages(notes_dir, "---\ntitle: t\n---\n")[1] == []
+def test_front_matter_alone_gives_one_passage_of_its_title_and_tags(notes_dir):
+    _path, passages = note_passages(notes_dir, "---\ntitle: 自监督学习 reading list\ntags: [ssl, 视觉]\n---\n")
+    assert [(p.kind, p.text, p.title, p.tags, p.line_start, p.line_end) for p in passages] == [
+        ("title", "自监督学习 reading list", "自监督学习 reading list", ("ssl", "视觉"), 1, 4)]
+
+
+OUTLINE = "# 读书计划\n\n## 自监督学习\n\n### 对比学习\n### 掩码建模\n\n## Diffusion models\n\n## 强化学习\n"
+
+
+def test_a_note_of_headings_only_gives_a_passage_per_heading_with_nothing_under_it(notes_dir):
+    path, passages = note_passages(notes_dir, OUTLINE)
+    assert [(p.kind, p.text, p.section, p.line_start) for p in passages] == [
+        ("heading", "对比学习", "读书计划 > 自监督学习", line_of(path, "对比学习")),
+        ("heading", "掩码建模", "读书计划 > 自监督学习", line_of(path, "掩码建模")),
+        ("heading", "Diffusion models", "读书计划", line_of(path, "Diffusion")),
+        ("heading", "强化学习", "读书计划", line_of(path, "强化学习")),
+    ]
+    _path, [only] = note_passages(notes_dir, "# Only a heading\n")
+    assert (only.kind, only.text, only.section, only.title) == ("heading", "Only a heading", "", "Only a heading")
+
+
+def test_in_a_note_with_text_an_empty_heading_is_no_passage(notes_dir):
+    path, passages = note_passages(notes_dir, OUTLINE + "\nsome text under it\n")
+    assert [(p.kind, p.text, p.section, p.line_start) for p in passages] == [
+        ("paragraph", "some text under it", "读书计划 > 强化学习", line_of(path, "some text"))]
+
+
+def test_a_heading_over_the_limit_is_a_paragraph_and_cut_in_the_section(notes_dir):
+    heading = "很长的标题" * 100
+    path, passages = note_passages(notes_dir, f"## {heading}\n\ntext under it\n")
+    assert [(p.kind, p.line_start) for p in passages][-1] == ("paragraph", line_of(path, "text under"))
+    assert "".join(p.text for p in passages[:-1]) == heading
+    assert passages[-1].section == heading[:MAX_HEADING] + "…"
 
 
 def test_unparsable_front_matter_is_not_a_passage(notes_dir):
@@ -146,6 +177,20 @@ def test_setext_headings_set_the_section(notes_dir):
         "Two line\nheading\n---\n\nunder two\n"))
     assert {p.text: p.section for p in passages} == {
         "under big": "Big Title", "under small": "Big Title > Small title", "under two": "Big Title > Two line heading"}
+
+
+@pytest.mark.parametrize("heading, section", [
+    ("## Title ##", "Title"), ("# C#", "C#"), ("# Title #  ", "Title"), ("#  spaced  ", "spaced"),
+    ("### ###", ""), ("# a # b", "a # b"), ("#\tTab", "Tab"), ("#" * 40, ""),
+])
+def test_closing_hashes_of_a_heading_go_only_after_a_space(notes_dir, heading, section):
+    _path, [p] = note_passages(notes_dir, f"{heading}\n\ntext\n")
+    assert p.section == section
+
+
+def test_a_rule_of_hashes_ends_a_paragraph(notes_dir):
+    _path, passages = note_passages(notes_dir, "line one\n" + "#" * 40 + "\nline two\n")
+    assert [(p.text, p.line_start) for p in passages] == [("line one", 1), ("line two", 3)]
 
 
 def test_hash_without_space_is_text_not_heading(notes_dir):
@@ -202,7 +247,7 @@ def test_empty_code_fence_gives_no_passage(notes_dir):
     assert note_passages(notes_dir, "```\n\n```\n")[1] == []
 
 
-@pytest.mark.parametrize("text", ["", "\n\n\n", "   \n\t\n", "# Only a heading\n", "***\n"])
+@pytest.mark.parametrize("text", ["", "\n\n\n", "   \n\t\n", "***\n", "#\n", "## ##\n"])
 def test_note_without_text_has_no_passages(notes_dir, text):
     assert note_passages(notes_dir, text)[1] == []
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
-from corpus.markdown import passages_of
-from corpus.model import Passage
-from corpus.papers import PaperTable, split_authors, split_row
+from corpus.markdown import MAX_PIECE, passages_of
+from corpus.model import MAX_CONTEXT, Paper, Passage
+from corpus.papers import MAX_TITLE, PaperTable, split_authors, split_row
 from corpus.reading import parse_note
 
 PAPERS_NOTE = BUNDLED_NOTES / "famous-deep-learning-papers.md"
@@ -123,6 +123,11 @@ def test_split_authors(text, names):
     ("| Year | Score |", None),
     ("| Author | Notes |", None),
     ("||", None),
+    ("| 年份 | 作者 | 标题 | 注释 |", PaperTable(0, 2, 3, authors=1)),
+    ("| Year | Authors | Title | Notes |", PaperTable(0, 2, 3, authors=1)),
+    ("| Title | Author | Year |", PaperTable(2, 0, None, authors=1)),
+    ("| 年份 | 论文 | 作者 | 链接 |", PaperTable(0, 1, 3, authors=2)),
+    ("| Year | Author | Notes |", PaperTable(0, 1, 2)),  # authors alone: read as the author/title column
 ])
 def test_paper_table_from_header(header, layout):
     assert PaperTable.from_header(split_row(header)) == layout
@@ -155,6 +160,38 @@ ENGLISH = PaperTable.from_header(split_row("| Year | Authors / Title | Notes |")
 def test_english_table_rows_become_papers(row, year, authors, title, note):
     paper = ENGLISH.paper(split_row(row))
     assert (paper.year, paper.authors, paper.title, paper.note) == (year, authors, title, note)
+
+
+@pytest.mark.parametrize("header, row, year, authors, title, note", [
+    ("| 年份 | 作者 | 标题 | 注释 |", "| 2014 | Ian Goodfellow、Yoshua Bengio | 生成对抗网络 Generative Adversarial Nets | 对抗训练 |",
+     2014, ("Ian Goodfellow", "Yoshua Bengio"), "生成对抗网络 Generative Adversarial Nets", "对抗训练"),
+    ("| Year | Authors | Title | Notes |", "| 2017 | Vaswani, Shazeer and Parmar | *Attention Is All You Need* | x |",
+     2017, ("Vaswani", "Shazeer", "Parmar"), "Attention Is All You Need", "x"),
+    ("| Year | Authors | Title | Notes |", "| 2015 | **He** et al. | [Deep Residual Learning](https://x.org) |",
+     2015, ("He et al",), "Deep Residual Learning", ""),
+    ("| Title | Author | Year |", "| _Adam_ | Kingma | 2015 |", 2015, ("Kingma",), "Adam", ""),
+])
+def test_a_table_with_an_authors_column_and_a_title_column_is_read_by_its_headers(header, row, year, authors,
+                                                                                   title, note):
+    paper = PaperTable.from_header(split_row(header)).paper(split_row(row))
+    assert (paper.year, paper.authors, paper.title, paper.note) == (year, authors, title, note)
+
+
+def test_author_and_title_queries_find_a_paper_of_a_table_with_separate_columns(notes_dir, tmp_path, embedder):
+    from indexer import build
+    from search import open_index, search
+
+    folder = notes_dir({"papers.md": (
+        "# 论文\n\n| 年份 | 作者 | 标题 | 注释 |\n|---|---|---|---|\n"
+        "| 2014 | Ian Goodfellow、Yoshua Bengio | Generative Adversarial Nets | 对抗训练的开端 |\n"
+        "| 2017 | Ashish Vaswani | Attention Is All You Need | Transformer |\n")})
+    build([str(folder)], str(tmp_path / "index"), embedder=embedder)
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        for query, title in (("author:goodfellow", "Generative Adversarial Nets"),
+                             ("author:vaswani", "Attention Is All You Need"), ("title:adversarial", "Generative Adversarial Nets"),
+                             ("year:2014 author:bengio", "Generative Adversarial Nets")):
+            hits = search(index, query, mode="keyword").hits
+            assert [h.passage.paper.title for h in hits] == [title], query
 
 
 @pytest.mark.parametrize("row", ["| n.d. | A, *T* | x |", "| 2014 |", "| | | |", "|", "| 2014 |   | note |"])
@@ -190,3 +227,23 @@ def test_table_without_a_year_column_has_no_papers(notes_dir):
     [row] = _passages(folder / "scores.md")
     assert row.kind == "row" and row.paper is None
     assert row.text == "Alice 2014"
+
+
+def test_a_table_row_too_long_for_a_record_is_read_in_pieces(notes_dir):
+    folder = notes_dir({"papers.md": ("| Year | Authors / Title | Notes |\n|---|---|---|\n"
+                                      f"| 2020 | {'_a ' * 20_000}| tail words |\n"
+                                      "| 2021 | Short, *Fine Title* | ok |\n")})
+    passages = _passages(folder / "papers.md")
+    long_row = [p for p in passages if p.line_start == 3]
+    assert len(long_row) > 10 and all(p.kind == "row" and p.paper is None for p in long_row)
+    assert all(len(p.text) <= MAX_PIECE for p in long_row) and "tail words" in long_row[-1].text
+    assert [p.paper.title for p in passages if p.paper] == ["Fine Title"]
+
+
+def test_what_the_embedder_reads_of_a_passage_is_bounded():
+    huge = Paper(2020, ("A",) * 1000, "T" * MAX_TITLE, "note " * 10_000)
+    assert len(Passage("p.md", 1, 1, "", "", "x", kind="paper", paper=huge).context_text()) == MAX_CONTEXT
+    long_path = " > ".join(["h" * 300] * 6)
+    passage = Passage("p.md", 1, 1, long_path, "t" * 300, "the passage's own text")
+    assert passage.context_text().endswith(": the passage's own text") and len(passage.context_text()) == MAX_CONTEXT
+    assert PaperTable(0, 1, None).paper(["2020", "x" * (MAX_TITLE + 1)]) is None

@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-from corpus.reading import MAX_NOTE_BYTES, NoteFile, decode, find_note_files, parse_note, read_bytes
+from corpus.decoding import decode
+from corpus.frontmatter import MAX_TAGS, MAX_TITLE_CHARS
+from corpus.reading import MAX_NOTE_BYTES, NoteFile, display_path, find_note_files, parse_note, read_bytes
 
 CHINESE = "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"
 LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la crêpe.\n"
@@ -22,15 +24,42 @@ LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la cr�
     ("# 𠮷野家\n\n中文笔记。\n".encode("gb18030"), "# 𠮷野家\n\n中文笔记。\n"),
     (LATIN.encode("latin-1"), LATIN),
     (b"", ""),
+    (CHINESE.encode("utf-16-le"), CHINESE),  # UTF-16 without a BOM, told by the NULs of its ASCII
+    (CHINESE.encode("utf-16-be"), CHINESE),
+    ("# Notes\n\nplain English in UTF-16\n".encode("utf-16-le"), "# Notes\n\nplain English in UTF-16\n"),
 ])
 def test_note_encodings_decode_to_the_same_text(data, text):
-    assert decode(data) == text
+    decoded = decode(data)
+    assert (decoded.text, decoded.warnings) == (text, ())
+
+
+@pytest.mark.parametrize("data, text, warning", [
+    (CHINESE.encode("utf-8") + b"\xff", CHINESE + "\ufffd", "1 byte is not valid UTF-8"),
+    (CHINESE.encode("utf-8") + "中".encode()[:2], CHINESE + "\ufffd", "ends in the middle of a character"),
+    (CHINESE.encode("utf-8")[:8] + b"\x80\x80" + (CHINESE * 2).encode("utf-8")[8:],
+     CHINESE[:4] + "\ufffd\ufffd" + (CHINESE * 2)[4:], "2 bytes are not valid UTF-8"),
+    (CHINESE.encode("utf-16-le") + b"\x0a", CHINESE + "\ufffd", "ends in the middle of a character"),
+])
+def test_nearly_valid_text_is_decoded_with_replacement_and_a_warning(data, text, warning):
+    decoded = decode(data)
+    assert decoded.text == text
+    assert len(decoded.warnings) == 1 and warning in decoded.warnings[0]
+
+
+def test_a_stray_byte_in_a_long_chinese_note_keeps_the_note():
+    decoded = decode((CHINESE * 25).encode("utf-8") + b"\xff" + (CHINESE * 25).encode("utf-8"))
+    assert decoded.encoding == "utf-8" and decoded.text.count("\ufffd") == 1
+
+
+def test_latin1_with_one_accent_is_not_read_as_broken_utf8():
+    data = ("plain English text " * 200 + "café").encode("latin-1")
+    assert decode(data).text.endswith("café")
 
 
 @pytest.mark.parametrize("data, reason", [
     (bytes(range(256)) * 4, "binary"),
     (b"\x89PNG\r\n\x1a\n" + bytes(200), "binary"),
-    (CHINESE.encode("utf-16-le"), "binary"),  # UTF-16 without a BOM cannot be told from binary
+    (b"\x00\x01\x00\x02" * 100, "binary"),  # NULs at both offsets: not UTF-16
     (codecs.BOM_UTF16_LE + b"\x00\xd8", "invalid utf-16"),  # a lone surrogate
 ])
 def test_binary_or_broken_data_is_refused_with_a_reason(data, reason):
@@ -100,3 +129,92 @@ def test_front_matter_is_metadata_and_line_numbers_stay_those_of_the_file():
 def test_broken_front_matter_is_dropped_not_read_as_body():
     note = parse_note("n.md", "---\ntitle: [unclosed\n---\n正文\n")
     assert (note.body_line, note.text, note.title) == (4, "正文\n", "n")
+    assert note.warnings and note.warnings[0].startswith("front matter not read (")
+
+
+def _yaml_bomb(levels: int = 8, width: int = 9) -> str:
+    """The issue's 349-byte header: each level a list of aliases of the one before, so it expands width**levels times."""
+    lines = ["a: &a [" + ",".join(["x"] * width) + "]"]
+    names = "abcdefghijklmnop"
+    for n in range(1, levels):
+        lines.append(f"{names[n]}: &{names[n]} [" + ",".join([f"*{names[n - 1]}"] * width) + "]")
+    lines.append(f"title: *{names[levels - 1]}")
+    return "---\n" + "\n".join(lines) + "\n---\n# 正文\n\nbody text\n"
+
+
+@pytest.mark.parametrize("text, problem", [
+    (_yaml_bomb(), "aliases are not allowed"),
+    ("---\nbase: &b {t: 1}\nother:\n  <<: *b\n---\nbody text\n", "aliases are not allowed"),
+    ("---\ntitle: " + "9" * 5000 + "\n---\nbody text\n", "front matter not read"),
+    ("---\ntitle: " + "[" * 2000 + "]" * 2000 + "\n---\nbody text\n", "front matter not read"),
+    ("---\ntitle: !!python/object:os.system x\n---\nbody text\n", "front matter not read"),
+    ("---\n" + "k: v\n" * 20_000 + "---\nbody text\n", "front matter over 64 KB"),
+    ("---\n? [a, b]\n: c\n---\nbody text\n", "front matter not read"),
+])
+def test_a_hostile_front_matter_is_skipped_with_a_reason_and_the_body_kept(text, problem):
+    note = parse_note("n.md", text)
+    assert "body text" in note.text and "---" not in note.text
+    assert note.title in ("n", "正文")
+    assert len(note.warnings) == 1 and problem in note.warnings[0]
+
+
+def test_the_yaml_bomb_of_the_issue_is_small_and_read_at_once():
+    assert len(_yaml_bomb().split("\n---\n")[0]) < 400
+    note = parse_note("n.md", _yaml_bomb())
+    assert note.body_line == 12 and note.title == "正文"
+
+
+def test_front_matter_fields_shown_in_every_passage_are_bounded():
+    text = "---\ntitle: " + "长" * 5000 + "\ntags: [" + ", ".join(f"t{n}" for n in range(1000)) + "]\n---\nbody\n"
+    note = parse_note("n.md", text)
+    assert len(note.title) == MAX_TITLE_CHARS and len(note.tags) == MAX_TAGS
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/notes/plain.md", "/notes/plain.md"),
+    ("/notes/中文.md", "/notes/中文.md"),
+    (os.fsdecode(b"/notes/bad\xff.md"), "/notes/bad\\xff.md"),
+    (os.fsdecode(b"/n\xfe\xfe/x.md"), "/n\\xfe\\xfe/x.md"),
+])
+def test_display_path_writes_bytes_that_are_not_utf8_as_escapes(path, shown):
+    assert display_path(path) == shown
+    display_path(path).encode("utf-8")
+
+
+def test_a_note_whose_name_is_not_utf8_is_found_under_its_shown_name(tmp_path):
+    (tmp_path / "ok.md").write_text("x", encoding="utf-8")
+    raw = os.path.join(os.fsencode(tmp_path), b"bad\xff.md")
+    with open(raw, "wb") as f:
+        f.write(b"# bad name\n")
+    files, skipped = find_note_files([tmp_path])
+    assert skipped == []
+    assert [f.path for f in files] == [f"{tmp_path}/bad\\xff.md", f"{tmp_path}/ok.md"]
+    assert read_bytes(files[0]) == b"# bad name\n"
+
+
+def test_symbolic_links_to_files_outside_the_indexed_folders_are_skipped(tmp_path):
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    (notes / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret", encoding="utf-8")
+    (notes / "real.md").write_text("real", encoding="utf-8")
+    (notes / "sub" / "inner.md").symlink_to(notes / "real.md")
+    (notes / "shadow.md").symlink_to("/etc/shadow")
+    (notes / "secret.md").symlink_to(outside / "secret.md")
+    (notes / "relative.md").symlink_to("../outside/secret.md")
+    files, skipped = find_note_files([notes])
+    assert sorted(os.path.relpath(f.path, notes) for f in files) == ["real.md", os.path.join("sub", "inner.md")]
+    reason = "symbolic link to a file outside the indexed folders: not followed"
+    assert sorted((os.path.basename(s.path), s.reason) for s in skipped) == [
+        ("relative.md", reason), ("secret.md", reason), ("shadow.md", reason)]
+    # Indexed together with the folder it points into, or named by itself, it is read.
+    files, skipped = find_note_files([notes, outside])
+    assert "secret.md" in {os.path.basename(f.path) for f in files if f.path.startswith(str(notes))}
+    files, skipped = find_note_files([notes / "secret.md"])
+    assert [f.path for f in files] == [str(notes / "secret.md")] and skipped == []
+
+
+def test_front_matter_escapes_give_no_lone_surrogates():
+    note = parse_note("n.md", '---\ntitle: "a\\udcff b"\ntags: ["\\ud800", ok]\ndate: 2024-13-45\n---\nbody\n')
+    assert (note.title, note.tags, note.date) == ("a\ufffd b", ("\ufffd", "ok"), "2024-13-45")
+    note.title.encode("utf-8")

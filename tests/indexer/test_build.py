@@ -261,3 +261,80 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     assert counts(report) == (0, 1, 1, 1, 1) and report.embedded == 0
     with open_index(index, embedder=embedder) as opened:
         assert len(opened.vector_index().ids) == report.passages == 4
+
+
+def test_a_note_read_with_a_problem_is_indexed_and_the_report_says_what(notes_dir, tmp_path, embedder):
+    notes = notes_dir({
+        "bomb.md": "---\na: &a [x, x]\nb: &b [*a, *a]\ntitle: *b\n---\n# 炸弹\n\n正文照样索引 bomb body.\n",
+        "stray.md": "# 散字节\n\n一个多余的字节不该丢掉整篇笔记 stray byte.\n".encode() + b"\xff",
+    })
+    report = build([str(notes)], str(tmp_path / "index"), embedder=embedder)
+    assert report.added == 2 and report.skipped == ()
+    assert sorted(report.warnings) == [
+        f"{notes / 'bomb.md'}: front matter not read (YAML aliases are not allowed, line 3); the body is indexed",
+        f"{notes / 'stray.md'}: 1 byte is not valid UTF-8 (shown as \ufffd)",
+    ]
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        for query, name in (("bomb body", "bomb.md"), ("stray byte", "stray.md")):
+            assert os.path.basename(search(index, query, mode="keyword").hits[0].passage.path) == name
+
+
+def test_a_note_whose_name_is_not_utf8_is_indexed_and_the_others_still_update(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    with open(os.path.join(os.fsencode(notes), b"bad\xff.md"), "wb") as f:
+        f.write("# 坏名字\n\n文件名不是 UTF-8 的笔记 undecodable name.\n".encode())
+    first = build([str(notes)], index, embedder=embedder)
+    assert (first.added, first.skipped) == (5, ())
+    (notes / "a.md").write_text(NOTES["a.md"] + "\n更新之后 updated later.\n", encoding="utf-8")
+    second = build([str(notes)], index, embedder=embedder)
+    assert counts(second) == (0, 1, 0, 4, 0)
+    with open_index(index, embedder=embedder) as opened:
+        hit = search(opened, "undecodable name", mode="keyword").hits[0]
+        assert hit.passage.path == f"{notes}/bad\\xff.md"
+        assert search(opened, "updated later", mode="keyword").hits[0].passage.path == str(notes / "a.md")
+
+
+def _modes(index: str) -> dict[str, int]:
+    """The permission bits of the index folder and of everything in it, by path relative to it."""
+    found = {}
+    for folder, _dirs, files in os.walk(index):
+        for path in [folder, *(os.path.join(folder, name) for name in files)]:
+            found[os.path.relpath(path, index)] = os.lstat(path).st_mode & 0o777
+    return found
+
+
+def test_the_index_is_private_to_its_owner_and_stays_so_across_updates(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    old_umask = os.umask(0o002)  # a permissive umask must not leak into the index
+    try:
+        build([str(notes)], index, embedder=embedder)
+        modes = _modes(index)
+        assert {"lock", "jieba.cache", "manifest.json"} <= set(modes)
+        assert {path: oct(mode) for path, mode in modes.items()
+                if mode != (0o700 if os.path.isdir(os.path.join(index, path)) else 0o600)} == {}
+        # Loosened by someone (or made by an older notesearch): the next update tightens everything again.
+        for path in modes:
+            os.chmod(os.path.join(index, path), 0o755)
+        (notes / "a.md").write_text(NOTES["a.md"] + "\n新的一行。\n", encoding="utf-8")
+        assert build([str(notes)], index, embedder=embedder).generation == 2
+        modes = _modes(index)
+        assert any(path.startswith("gen-000002") for path in modes)
+        assert {path: oct(mode) for path, mode in modes.items()
+                if mode != (0o700 if os.path.isdir(os.path.join(index, path)) else 0o600)} == {}
+        assert os.umask(0o002) == 0o002  # restored after the build
+    finally:
+        os.umask(old_umask)
+
+
+def test_notes_of_headings_only_or_front_matter_only_are_found(notes_dir, tmp_path, embedder):
+    notes = notes_dir({
+        "outline.md": "# 读书计划\n\n## 对比学习 contrastive\n\n## 扩散模型 diffusion\n",
+        "card.md": "---\ntitle: 强化学习 reading card\ntags: [policy-gradient, 机器人]\n---\n",
+    })
+    build([str(notes)], str(tmp_path / "index"), embedder=embedder)
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        for query, name, line in (("contrastive", "outline.md", 3), ("扩散模型", "outline.md", 5),
+                                  ("读书计划", "outline.md", 3), ("reading card", "card.md", 1),
+                                  ("tags:机器人", "card.md", 1), ("policy-gradient", "card.md", 1)):
+            hit = search(index, query, mode="keyword").hits[0]
+            assert (os.path.basename(hit.passage.path), hit.passage.line_start) == (name, line), query

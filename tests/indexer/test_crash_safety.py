@@ -92,6 +92,7 @@ def test_a_fault_at_write_rename_or_fsync_leaves_the_previous_generation_answeri
         build([str(notes)], index, embedder=embedder)
     monkeypatch.undo()
     assert read_manifest(index).generation == 1
+    assert sorted(name for name in os.listdir(index) if name.startswith("gen-")) == ["gen-000001"]
     assert top10(index, embedder) == before
     assert _files(os.path.join(index, "gen-000001")) == committed
     report = build([str(notes)], index, embedder=embedder, wait=0)

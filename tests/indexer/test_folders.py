@@ -10,7 +10,7 @@ from conftest import counts
 
 from indexer import build
 from indexer.builder import folders_after
-from indexer.errors import MissingFolder, NoNotes, NotAFolder, UnknownFolder
+from indexer.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer.generations import Folder, read_manifest
 from search import open_index, search
 
@@ -132,16 +132,3 @@ def test_folders_count_their_files_and_passages(two_folders, tmp_path, embedder)
     index = str(tmp_path / "index")
     build([str(notes), str(other / "g.md")], index, embedder=embedder)
     assert read_manifest(index).folders() == (Folder(str(notes), 2, 2), Folder(str(other / "g.md"), 1, 1))
-
-
-def test_an_index_path_that_is_a_file_is_refused(tmp_path, two_folders, embedder):
-    notes, _other = two_folders
-    file = tmp_path / "afile"
-    file.write_text("not an index", encoding="utf-8")
-    for directory in (file, file / "sub"):
-        with pytest.raises(NotAFolder) as refused:
-            build([str(notes)], str(directory), embedder=embedder)
-        assert (refused.value.path, refused.value.file) == (str(directory), str(file))
-        with pytest.raises(NotAFolder):
-            open_index(str(directory))
-    assert file.read_text(encoding="utf-8") == "not an index"

@@ -7,10 +7,14 @@ import re
 
 import pytest
 from conftest import BUNDLED_NOTES, line_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.text import HAN
 from indexer import build
+from indexer.keyword import year_query
 from search import open_index, search
+from search.query import parse
 
 
 def keyword(index, query: str, k: int = 10):
@@ -170,6 +174,7 @@ def test_a_field_value_finds_the_longer_words_it_is_part_of(bundled_index, mode)
     hits = search(bundled_index, "section:自监督", mode=mode, k=20).hits
     assert hits and all("自监督" in hit.passage.section for hit in hits)
     whole = search(bundled_index, "section:自监督学习", mode=mode, k=20).hits
+
     def spans(found):
         return {(hit.passage.path, hit.passage.line_start, hit.passage.line_end) for hit in found}
 
@@ -187,3 +192,27 @@ def test_a_query_without_words_is_the_empty_query(bundled_index, query, mode):
     result = search(bundled_index, query, mode=mode)
     assert result.hits == ()
     assert result.warnings == search(bundled_index, "", mode=mode).warnings == ("empty query: nothing to search for",)
+
+
+_BOUND = st.one_of(st.none(), st.integers(-5, 12_000), st.sampled_from([0, 1, 1942, 1943, 1950, 2017, 2024, 9999]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(low=_BOUND, high=_BOUND)
+def test_a_year_range_matches_exactly_the_papers_of_those_years(bundled_index, low, high):
+    """Checked against the years the index stores (Whoosh's NumericRange matched every paper for year:..1950)."""
+    searcher = bundled_index.searcher
+    expected = {doc for doc in range(searcher.doc_count_all()) if searcher.stored_fields(doc).get("year") is not None
+                and (low is None or searcher.stored_fields(doc)["year"] >= low)
+                and (high is None or searcher.stored_fields(doc)["year"] <= high)}
+    assert set(year_query(low, high).docs(searcher)) == expected
+
+
+@pytest.mark.parametrize("query", ["year:..1950", "year:<1950", "year:1000..1500", "year:0", "year:2012..2017"])
+def test_a_year_query_finds_only_papers_of_its_years(bundled_index, query):
+    found = parse(query).root.children[0]
+    hits = keyword(bundled_index, query, k=100)
+    low = 0 if found.low is None else found.low
+    high = 9999 if found.high is None else found.high
+    assert all(low <= h.passage.paper.year <= high for h in hits)
+    assert len(hits) == sum(1 for p in bundled_index.passages() if p.paper and p.paper.year and low <= p.paper.year <= high)

@@ -51,13 +51,34 @@ def test_parse(query, expected):
     ("--x", ["x"]),
     ("a OR", ["a"]),
     ("OR", []),
-    ("year:abc", ["year:abc"]),
     ("(" * 1000 + "x" + ")" * 1000, ["x"]),
 ])
 def test_malformed_query_falls_back_to_its_words_with_a_warning(query, words):
     parsed = parse(query)
     assert parsed.root == Group("AND", tuple(Word(w) for w in words))
     assert parsed.warnings
+
+
+@pytest.mark.parametrize("query, expected, warning", [
+    ("year:9999999999", (YearRange(10000, 10000),), "year:9999999999 is past 9999: no paper has such a year"),
+    ("year:" + "9" * 900, (YearRange(10000, 10000),), "is past 9999"),
+    ("year:>9999", (YearRange(10000, None),), "is past 9999"),
+    ("year:2015..99999", (YearRange(2015, 10000),), None),
+    ("year:00002015", (YearRange(2015, 2015),), None),
+    ("year:<0", (YearRange(None, -1),), None),
+    ("year:3000-1000", (YearRange(3000, 1000),), "runs backwards"),
+    ("year:abc transformer", (Group("AND", ()), Word("transformer")), "year:abc is not a year"),
+    ("year:abc..", (Group("AND", ()),), "left out of the query"),
+    ("year:𐩀", (Group("AND", ()),), "left out of the query"),  # a digit int() cannot read
+    ("year:２０１５", (YearRange(2015, 2015),), None),  # full-width digits are folded
+])
+def test_an_odd_year_value_is_a_warning_and_the_rest_of_the_query_stands(query, expected, warning):
+    parsed = parse(query)
+    assert parsed.root.children == expected
+    if warning is None:
+        assert parsed.warnings == ()
+    else:
+        assert len(parsed.warnings) == 1 and warning in parsed.warnings[0]
 
 
 def test_very_long_query_is_cut_with_a_warning():
