@@ -310,7 +310,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None,
                    help="embedding model: use-m3 or st:<name or path> (default: the index's own, else use-m3)")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for another indexer (default 30)")
+                   help="how long to wait for another indexer, or for a served run to begin (default 30)")
     p.add_argument("--remove", action="append", default=[], metavar="PATH",
                    help="drop a folder from the index, and its notes (repeatable)")
     p.add_argument("--no-server", action="store_true", help="index in this process even when 'serve' runs")

@@ -59,7 +59,7 @@ class BuildReport:
     `skipped` are the files not indexed for a reason the last run did not give
     (new ones); `skipped_before` counts those skipped for the same reason again.
     `folders` are the index's folders after the run, `folders_added` and
-    `folders_removed` how the run changed them. `resumed` counts the vectors
+    `folders_removed` how the run changed those of an existing index. `resumed` counts the vectors
     that a run stopped before its commit had embedded, taken up by this one.
     """
 
@@ -144,7 +144,7 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         old_roots = current.roots if current else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
-                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
 
 

@@ -37,7 +37,8 @@ def _files(index: str, embedder) -> set[str]:
 def test_a_second_folder_given_to_an_index_keeps_the_first_folders_notes(two_folders, tmp_path, embedder):
     notes, other = two_folders
     index = str(tmp_path / "index")
-    build([str(notes)], index, embedder=embedder)
+    first = build([str(notes)], index, embedder=embedder)
+    assert (first.folders, first.folders_added) == ((str(notes),), ())  # a new index adds to no index
     report = build([str(other)], index, embedder=embedder)
     assert counts(report) == (2, 0, 0, 2, 0) and report.removed == 0
     assert (report.folders, report.folders_added, report.folders_removed) == (
