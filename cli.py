@@ -11,27 +11,31 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import corpus
 from cli_render import (
+    HYPERLINK,
     Progress,
+    Style,
     describe,
+    print_answer,
+    print_report,
     render_excerpt,
     render_related,
     render_report,
     render_stats,
-    render_text,
     report_json,
     report_line,
-    shown,
     tell_run,
+    version_line,
     warn,
 )
-from indexer.errors import NoIndex, NotesearchError
+from cli_served import INTERRUPTED, served_answers, served_index
+from indexer.errors import Cancelled, NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, report_data, result_data
+from search.query import EMPTY_QUERY, has_words
 from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
@@ -51,45 +55,25 @@ def default_index_dir() -> str:
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    # No PATH: the folders the index was built from, or for a new index the bundled notes.
-    default = None if has_index(args.index) else [str(corpus.BUNDLED_NOTES)]
+    # No PATH: the folders the index was built from, or for a new index the bundled notes. A PATH is added.
+    default = None if has_index(args.index) or args.remove else [str(corpus.BUNDLED_NOTES)]
     paths = [os.path.abspath(path) for path in args.paths] or default
+    remove = [os.path.abspath(path) for path in args.remove]
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
-    if not args.no_server and served_index(args, paths, exclude):
-        return 0
+    served = None if args.no_server else served_index(args, paths, exclude, remove)
+    if served is not None:
+        return served
     from indexer import build
 
-    report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
-                   wait=args.wait)
+    try:
+        report = build(paths, args.index, model=args.model, exclude=exclude, progress=Progress(args.quiet),
+                       wait=args.wait, remove=remove)
+    except KeyboardInterrupt:
+        warn(describe(Cancelled(args.index), args.index))
+        return INTERRUPTED
     print_report(report_data(report))
     return 0
-
-
-def print_report(report: dict) -> None:
-    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
-        warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    print(report_line(report))
-
-
-def served_index(args, paths: list[str] | None, exclude: list[str] | None) -> bool:
-    """Let a warm server for this index run the update (jieba and the model are loaded there); False if none did.
-
-    The server runs the same build() and prints nothing; its account is printed here.
-    """
-    from search.client import ask
-
-    request = {"op": "index", "paths": paths, "exclude": exclude, "model": args.model or "", "wait": args.wait}
-    response = ask(args.index, request, timeout=None)
-    if not response or "report" not in response:
-        if response and args.debug:
-            warn(f"the server did not index: {response.get('error')}")
-        return False
-    print_report(response["report"])
-    return True
 
 
 def has_index(directory: str) -> bool:
@@ -135,40 +119,25 @@ def read_queries(args) -> list[str]:
     return [args.query.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")]
 
 
-def print_answer(args, queries: list[str], n: int, answer: dict, warnings: list[str], color: bool) -> None:
-    """Print the answer to the n-th query, and its warnings on stderr."""
-    for message in warnings:
-        warn(message)
-    if args.json:
-        print(json.dumps(answer, ensure_ascii=False), flush=True)
-    else:
-        if len(queries) > 1:
-            print(("\n" if n else "") + f"== {shown(queries[n])}")
-        print(render_text(answer, args.explain, color))
-
-
-def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, list[str]]]:
-    """(answer, warnings) of each query from a warm server for this index, until one is not answered."""
-    from search.client import ask
-
-    for query in queries:
-        response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,
-                                    "explain": args.explain, "cwd": cwd})
-        if not response or "answer" not in response:
-            if response and args.debug:
-                warn(f"the server did not answer: {response.get('error')}")
-            return
-        yield response["answer"], response.get("warnings", [])
+def terminal_links() -> str | None:
+    """The hyperlink template for `path:line` when stdout is a terminal (NOTESEARCH_HYPERLINK, `none` for none)."""
+    if not sys.stdout.isatty() or os.environ.get("TERM") == "dumb":
+        return None
+    template = os.environ.get("NOTESEARCH_HYPERLINK", HYPERLINK)
+    return None if template.lower() in ("", "none") else template
 
 
 def cmd_search(args) -> int:
     queries = read_queries(args)
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if not args.queries and not has_words(args.query):
+        raise UserError(EMPTY_QUERY)  # one line, as for any other query that cannot be searched
+    style = Style(format="json" if args.json else args.format, explain=args.explain,
+                  color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"), links=terminal_links())
     cwd = os.getcwd()
     done = 0
     if not args.no_server:
         for answer, warnings in served_answers(args, queries, cwd):
-            print_answer(args, queries, done, answer, warnings, color)
+            print_answer(queries, done, answer, warnings, style)
             done += 1
     if done == len(queries) and queries:
         return 0
@@ -186,10 +155,10 @@ def cmd_search(args) -> int:
                 warn(f"query {n + 1} failed ({type(error).__name__}: {error}); its answer is empty")
                 answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": []}
                 answer.update({"route": ""} if args.explain else {})
-                print_answer(args, queries, n, answer, [], color)
+                print_answer(queries, n, answer, [], style)
                 status = 1
                 continue
-            print_answer(args, queries, n, result_data(result, args.explain, cwd), list(result.warnings), color)
+            print_answer(queries, n, result_data(result, args.explain, cwd), list(result.warnings), style)
     return status
 
 
@@ -207,7 +176,7 @@ def cmd_get(args) -> int:
     if found.changed:
         warn(f"{path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
-    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found))
+    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
     return 0
 
 
@@ -276,7 +245,7 @@ def cmd_related(args) -> int:
             if args.json:
                 print(json.dumps(related_data(result), ensure_ascii=False), flush=True)
             elif result.anchor or result.candidates:
-                print(("\n" if n else "") + render_related(result))
+                print(("\n" if n else "") + render_related(result, terminal_links()))
     return status if args.passage or not args.queries else 0
 
 
@@ -305,20 +274,35 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """--index, --quiet and --debug, taken before the command and after it.
+
+    Only the main parser sets their defaults: a command's parser leaves the
+    value given before the command alone unless the option is given again.
+    """
+    unset = argparse.SUPPRESS
+    parser.add_argument("--index", default=None if defaults else unset, metavar="DIR",
+                        help="index folder (default: an index of the bundled notes in the user cache)")
+    parser.add_argument("--quiet", action="store_true", default=False if defaults else unset,
+                        help="no progress on stderr")
+    parser.add_argument("--debug", action="store_true", default=False if defaults else unset,
+                        help="show tracebacks")
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", default=None, metavar="DIR",
-                        help="index folder (default: an index of the bundled notes in the user cache)")
-    common.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    global_options(common, defaults=False)
 
     ap = argparse.ArgumentParser(prog="notesearch", description="Search mixed Chinese/English notes.")
+    ap.add_argument("--version", action="version", version=version_line())
+    global_options(ap, defaults=True)
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common],
                        help="index notes (default: those the index was built from, or the bundled notes)")
     p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="note files or folders (default: the index's own, or for a new index the bundled notes)")
+                   help="note files or folders to add to the index (default: the index's own, or for a new index "
+                        "the bundled notes)")
     skip = p.add_mutually_exclusive_group()
     skip.add_argument("--exclude", action="append", default=None, metavar="GLOB",
                       help="skip files matching GLOB (default: the index's own patterns)")
@@ -326,7 +310,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None,
                    help="embedding model: use-m3 or st:<name or path> (default: the index's own, else use-m3)")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to wait for another indexer (default 30)")
+                   help="how long to wait for another indexer, or for a served run to begin (default 30)")
+    p.add_argument("--remove", action="append", default=[], metavar="PATH",
+                   help="drop a folder from the index, and its notes (repeatable)")
     p.add_argument("--no-server", action="store_true", help="index in this process even when 'serve' runs")
     p.set_defaults(run=cmd_index)
 
@@ -335,7 +321,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", metavar="FILE", help="one query per line ('-' for stdin)")
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
-    p.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--format", choices=("text", "json", "vimgrep", "files"), default="text",
+                       help="text (default); json: one object per query per line; vimgrep: path:line:column:text "
+                            "lines (an editor's quickfix list); files: the paths of the hits, once each")
+    shape.add_argument("--json", action="store_true", help="one JSON object per query per line (--format json)")
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
     p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)
@@ -390,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         warn("interrupted")
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
     except (UserError, NotesearchError) as error:

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
-from typing import TYPE_CHECKING
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from indexer.errors import (
+    Cancelled,
     IndexBusy,
     MissingFolder,
     ModelMismatch,
     NoIndex,
+    NoNotes,
     NoPassage,
     OutdatedIndex,
     OutsideIndex,
+    UnknownFolder,
     VectorIndexError,
 )
 from search.answers import display_path
@@ -32,6 +39,10 @@ if TYPE_CHECKING:
     from search.excerpts import Excerpt
     from search.index import NoteIndex
     from search.updates import Run
+
+
+# What each stage of an index run does, and what it counts.
+STAGES = {"read": ("reading", "notes"), "keyword": ("indexing", "passages"), "embed": ("embedding", "passages")}
 
 
 # Characters that must not reach a terminal raw (a note or a file name may hold them: `\x1b[2J` clears the
@@ -49,51 +60,83 @@ def shown(text: str) -> str:
 
 
 class Progress:
-    """Progress on stderr (passages done / total, rate, time left); silent unless stderr is a terminal."""
+    """An index run's progress on stderr: what it does, done / total, rate and time left.
 
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
+    On a terminal, one line redrawn in place. Otherwise (a log, a pipe) a line
+    every `every` seconds, so that a long run shows it is going on and a short
+    one says nothing. Nothing with `quiet`.
+    """
+
+    def __init__(self, quiet: bool, terminal: bool | None = None, every: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.every, self.clock = every, clock
         self.started: dict[str, float] = {}
+        self.shown = clock()  # when a line was last written (off a terminal)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
+        if self.quiet or total <= 0:
             return
-        now = time.monotonic()
+        now = self.clock()
         start = self.started.setdefault(stage, now)
         rate = done / (now - start) if now > start else 0.0
         left = f", {int((total - done) / rate)} s left" if rate and done < total else ""
-        label = "embedding" if stage == "embed" else "indexing"
-        sys.stderr.write(f"\r{label} {done}/{total} passages ({rate:.0f}/s{left})   ")
-        if done >= total:
-            sys.stderr.write("\n")
+        label, unit = STAGES.get(stage, (stage, "items"))
+        line = f"{label} {done}/{total} {unit} ({rate:.0f}/s{left})"
+        if self.terminal:
+            sys.stderr.write(f"\r{line}   " + ("\n" if done >= total else ""))
+        elif now - self.shown >= self.every:
+            sys.stderr.write(f"notesearch: {line}\n")
+            self.shown = now
+        else:
+            return
         sys.stderr.flush()
 
 
-def paper_line(passage) -> str:
+def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    return shown(f"{p.display_title}{year} — {display_path(p.path)}:{p.line_start}")
+    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}"), links)
+    return f"{shown(p.display_title)}{year} — {where}"
 
 
-def render_related(result: RelatedResult) -> str:
+def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
         lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
-        lines += [f"  - {paper_line(p)}" for p in result.candidates]
+        lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
-    lines = [f"related to {paper_line(result.anchor)}"]
+    lines = [f"related to {paper_line(result.anchor, links)}"]
     for hit in result.hits:
-        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage)}")
+        lines.append(f"{hit.rank:>2}. {paper_line(hit.passage, links)}")
         lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")
     return "\n".join(lines)
 
 
 def render_stats(index: NoteIndex) -> str:
-    """What `stats` prints: the index's folder, generation, model and counts."""
+    """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
+    the whole, and the files it skipped."""
     m = index.manifest
     papers = sum(1 for p in index.passages() if p.paper)
-    return (f"index      {shown(index.directory)}\ngeneration {m.generation}\nmodel      {m.model} ({m.fingerprint})\n"
-            f"files      {len(m.files)}\npassages   {m.passages} ({papers} paper records)\n"
-            f"words      {len(m.words)} learned dictionary words")
+    lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
+             f"model      {m.model} ({m.fingerprint})"]
+    for n, folder in enumerate(m.folders()):
+        label = "folders" if n == 0 else ""
+        lines.append(f"{label:<10} {shown(display_path(folder.path))} ({plural(folder.files, 'file')}, "
+                     f"{plural(folder.passages, 'passage')})")
+    if m.exclude:
+        lines.append(f"exclude    {shown(' '.join(m.exclude))}")
+    lines += [f"files      {len(m.files)}", f"passages   {m.passages} ({papers} paper records)",
+              f"words      {len(m.words)} learned dictionary words"]
+    for n, (path, reason) in enumerate(sorted(m.skipped.items())):
+        label = "skipped" if n == 0 else ""
+        lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
+    return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def render_report(report: Report) -> str:
@@ -110,19 +153,65 @@ def report_json(report: Report, judgements: str) -> str:
                       ensure_ascii=False)
 
 
-def render_text(answer: dict, explain: bool, color: bool) -> str:
-    """The human form of one answer (a search.answers.result_data dict, from this process or a server).
+def heading(title: str, section: str) -> str:
+    """`title › section` as a hit shows it, the note's H1 said once: a section path starts with the H1, which is
+    most often the note's title too (`模型选择 › 模型选择 > 小结` is `模型选择 › 小结`)."""
+    headings = section.split(" > ") if section else []
+    if headings and headings[0] == title:
+        headings = headings[1:]
+    return " › ".join(part for part in (title, " > ".join(headings)) if part)
 
-    What comes from the notes is shown escaped (see `shown`); colour is added after.
+
+@dataclass
+class Style:
+    """How search answers are printed: `format`, and what a terminal adds (`color`, `links`: a hyperlink
+    template, see `link`). `shown` holds the paths the `files` format has printed."""
+
+    format: Literal["text", "json", "vimgrep", "files"] = "text"
+    explain: bool = False
+    color: bool = False
+    links: str | None = None
+    shown: set[str] = field(default_factory=set)
+
+
+def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
+    """Print the answer to the n-th query, and its warnings on stderr."""
+    for message in warnings:
+        warn(message)
+    if style.format == "text" and len(queries) > 1:
+        print(("\n" if n else "") + f"== {shown(queries[n])}")
+    text = render_answer(answer, style)
+    if text is not None:
+        print(text, flush=True)
+
+
+def render_answer(answer: dict, style: Style) -> str | None:
+    """One answer (a search.answers.result_data dict, from this process or a server) as `style` prints it;
+    None when it prints nothing (no hits, or only files already printed, in a machine format)."""
+    if style.format == "json":
+        return json.dumps(answer, ensure_ascii=False)
+    if style.format == "vimgrep":
+        return "\n".join(vimgrep_line(hit) for hit in answer["hits"]) or None
+    if style.format == "files":
+        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
+        style.shown.update(paths)
+        return "\n".join(shown(path) for path in dict.fromkeys(paths)) or None
+    return render_text(answer, style.explain, style.color, style.links)
+
+
+def render_text(answer: dict, explain: bool, color: bool, links: str | None = None) -> str:
+    """The human form of one answer; with `links`, each `path:line` is a hyperlink (see `link`).
+
+    What comes from the notes is shown escaped (see `shown`); colour and links are added after.
     """
     lines = []
     if not answer["hits"]:
         lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
-        heading = " › ".join(shown(part) for part in (hit["title"], hit["section"]) if part)
-        lines.append(f"{hit['rank']:>2}. {heading}")
+        lines.append(f"{hit['rank']:>2}. {shown(heading(hit['title'], hit['section']))}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        lines.append(f"    {shown(hit['path'])}:{hit['line_start']}{end}")
+        where = shown(f"{hit['path']}:{hit['line_start']}{end}")
+        lines.append("    " + link(hit["path"], hit["line_start"], where, links))
         text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
@@ -139,17 +228,71 @@ def render_text(answer: dict, explain: bool, color: bool) -> str:
     return "\n".join(lines)
 
 
-def render_excerpt(found: Excerpt) -> str:
+# The hyperlink a terminal opens for `path:line` unless NOTESEARCH_HYPERLINK gives another (ripgrep's
+# --hyperlink-format; e.g. vscode://file{path}:{line}).
+HYPERLINK = "file://{host}{path}"
+
+
+def link(path: str, line: int, text: str, template: str | None) -> str:
+    """`text` as an OSC 8 hyperlink to `path` at `line` (a terminal shows it clickable), or as it is without a
+    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line."""
+    if not template:
+        return text
+    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)), line=line)
+    return f"\033]8;;{target}\033\\{text}\033]8;;\033\\"
+
+
+def vimgrep_line(hit: dict) -> str:
+    """`path:line:column:text` of a hit, as ripgrep's --vimgrep and an editor's quickfix list read it.
+
+    The line and (byte) column are those of the first marked word on disk,
+    within the hit's lines (else its first line, column 1); the text is the
+    snippet on one line, unmarked.
+    """
+    line, column = hit["line_start"], 1
+    marked = [part.lower() for part in hit["snippet"].split("**")[1::2] if part]
+    if marked:
+        try:
+            with open(hit["path"], encoding="utf-8", errors="replace") as f:
+                numbered = list(enumerate(f, 1))[hit["line_start"] - 1:hit["line_end"]]
+        except OSError:
+            numbered = []
+        for number, text in numbered:
+            found = [at for at in (text.lower().find(word) for word in marked) if at >= 0]
+            if found:
+                line, column = number, len(text[:min(found)].encode("utf-8")) + 1
+                break
+    snippet = " ".join(hit["snippet"].replace("**", "").split())
+    return shown(f"{hit['path']}:{line}:{column}:{snippet}")
+
+
+def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
     p = found.passage
-    heading = " › ".join(part for part in (p.display_title, p.section) if part)
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    lines = [shown(f"{display_path(p.path)}:{p.line_start}{end} — {heading}")]
+    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}{end}"), links)
+    lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
         mark = ">" if p.line_start <= number <= p.line_end else " "
         lines.append(f"{mark} {number:>{width}} │ {shown(text)}".rstrip())
     return "\n".join(lines)
+
+
+def print_report(report: dict) -> None:
+    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
+    for message in report["warnings"]:
+        warn(message)
+    for path, reason in report["skipped"]:
+        warn(f"skipped {path}: {reason}")
+    if report["skipped_before"]:
+        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+             "('notesearch stats' lists them)")
+    for folder in report["folders_added"]:
+        print(f"folder added: {shown(folder)}")
+    for folder in report["folders_removed"]:
+        print(f"folder removed: {shown(folder)}")
+    print(report_line(report))
 
 
 def report_summary(report: dict) -> str:
@@ -165,8 +308,19 @@ def report_line(report: dict) -> str:
     """The one-line account `index` prints of a build (a search.answers.report_data dict)."""
     if not report["changed"]:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
-    return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded, "
+    resumed = f" ({report['resumed']} more taken from a stopped run)" if report["resumed"] else ""
+    return (f"{report_summary(report)} — {report['passages']} passages, {report['embedded']} embedded{resumed}, "
             f"generation {report['generation']} ({report['seconds']:.1f} s)")
+
+
+def version_line() -> str:
+    """What `notesearch --version` prints: the installed package's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"notesearch {version('notesearch')}"
+    except PackageNotFoundError:
+        return "notesearch (version unknown: not installed; pip install -e .)"
 
 
 def warn(message: str) -> None:
@@ -199,8 +353,16 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: {again} to rebuild it"
     if isinstance(error, IndexBusy):
         return f"{error}: wait for it, or give --wait SECONDS"
+    if isinstance(error, Cancelled):
+        return (f"{error}; the passages embedded so far are kept, and the next 'notesearch index --index {index}' "
+                "goes on from them")
     if isinstance(error, MissingFolder) and error.recorded:
-        return f"{error}: give the files or folders to index"
+        return (f"{error}: bring it back, or drop it from the index with "
+                f"'notesearch index --remove {error.path} --index {index}'")
+    if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
+        return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.removed:
+        return f"{error}: give a folder to index in its place, or delete {index}"
     if isinstance(error, OutsideIndex):
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:

@@ -385,6 +385,22 @@ def render_cv(cv: dict) -> str:
     return "\n".join(lines)
 
 
+def render_models(result: dict) -> str:
+    """Each model's semantic and hybrid nDCG@10 per corpus (and its costs), then the leave-one-out choice."""
+    cv = result["cv"]
+    corpora = sorted(next(iter(cv["hybrid"].values())))
+    lines = [f"{'model':<28}{'mode':<10}" + "".join(f"{c:>10}" for c in corpora) + f"{'mean':>10}"]
+    for model in cv["hybrid"]:
+        for mode in ("semantic", "hybrid"):
+            values = cv[mode][model]
+            lines.append(f"{model:<28}{mode:<10}" + "".join(f"{values[c]:>10.3f}" for c in corpora)
+                         + f"{statistics.fmean(values.values()):>10.3f}")
+    for model, cost in result.get("costs", {}).items():
+        lines.append(f"{model}: {cost['passages_per_s']} passages/s, query {cost['query_ms_p50']} ms p50 "
+                     f"/ {cost['query_ms_p95']} ms p95, model {cost['model_mb']} MB")
+    return "\n".join(lines) + render_cv({"model": cv["model"]})
+
+
 def render_cv_related(cv: dict | None) -> str:
     if not cv:
         return ""
@@ -433,6 +449,58 @@ def cross_validate_models(models: Sequence[str], set_names: Sequence[str], cmrc_
     return {"model": {"current_value": None, **leave_one_out(hybrid)}, "semantic": semantic, "hybrid": hybrid}
 
 
+def model_costs(models: Sequence[str], prepared: list[tuple], log, sample_size: int = 200) -> dict:
+    """What each model costs: passages embedded per second (a fixed sample of the indexed texts), query
+    encoding milliseconds (p50 and p95 over the judgements' queries), and the memory its loading adds.
+
+    Each model is measured in a child process of its own, so its memory is its own.
+    """
+    import random
+    import subprocess
+
+    texts = [text for index, *_rest in prepared[:1] for p in index.passages() for text in p.embed_texts()]
+    random.Random(0).shuffle(texts)
+    queries = [j.query for _i, _s, judgements, _p in prepared for j in judgements][:100]
+    payload = json.dumps({"texts": texts[:sample_size], "queries": queries})
+    out = {}
+    for model in models:
+        run = subprocess.run([sys.executable, __file__, "--measure-model", model], input=payload, text=True,
+                             capture_output=True, check=True, cwd=ROOT)
+        out[model] = json.loads(run.stdout)
+        log(f"  {model}: {out[model]}")
+    return out
+
+
+def _measure_model(model: str) -> None:
+    """(child) Embed the texts and queries given on stdin with `model`; print what it cost as JSON."""
+    data = json.load(sys.stdin)
+    before = _rss_mb()
+    embedder = load_embedder(model)
+    embedder.encode(["warm up"])
+    embedder.encode_query("warm up")
+    loaded = _rss_mb()
+    started = time.perf_counter()
+    for start in range(0, len(data["texts"]), 64):
+        embedder.encode(data["texts"][start:start + 64])
+    seconds = time.perf_counter() - started
+    latencies = []
+    for query in data["queries"]:
+        t0 = time.perf_counter()
+        embedder.encode_query(query)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    latencies.sort()
+    print(json.dumps({"passages_per_s": round(len(data["texts"]) / seconds, 1),
+                      "query_ms_p50": round(latencies[len(latencies) // 2], 1),
+                      "query_ms_p95": round(latencies[int(len(latencies) * 0.95)], 1),
+                      "model_mb": round(loaded - before), "rss_mb": round(_rss_mb())}))
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (ru_maxrss would count the parent it was forked from)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
@@ -443,9 +511,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cv", action="store_true", help="cross-validate the tuned constants across corpora")
     ap.add_argument("--cv-models", metavar="M1,M2,…",
                     help="cross-validate the choice among these embedding models (e.g. shares of a combination)")
+    ap.add_argument("--costs", action="store_true",
+                    help="with --cv-models: also measure each model's embedding speed, query latency and memory")
+    ap.add_argument("--measure-model", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--out", help="also write the JSON figures to this file")
     args = ap.parse_args(argv)
+    if args.measure_model:
+        _measure_model(args.measure_model)
+        return 0
     if not EVAL.is_dir():
         print(f"quality.py needs the judgements in {EVAL}", file=sys.stderr)
         return 1
@@ -460,8 +534,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     set_names = args.sets.split(",")
     if args.cv_models:
-        result = {"cv": cross_validate_models(args.cv_models.split(","), set_names, args.cmrc_sample, config, log)}
-        print(json.dumps(result, ensure_ascii=False) if args.json else render_cv({"model": result["cv"]["model"]}))
+        models = args.cv_models.split(",")
+        result = {"cv": cross_validate_models(models, set_names, args.cmrc_sample, config, log)}
+        if args.costs:
+            prepared, _embedder = prepare(models[0], ["d2l"] if "d2l" in set_names else set_names[:1],
+                                          args.cmrc_sample, log)
+            result["costs"] = model_costs(models, prepared, log)
+        print(json.dumps(result, ensure_ascii=False) if args.json else render_models(result))
         if args.out:
             Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0

@@ -46,6 +46,7 @@ class Passage:
     `links` are the targets of the markdown links in the passage (not part of `text`).
     `parts` are the texts a joined passage (kind "group") was made of, each embedded on its own.
     `parent` is the start of the list item a nested item sits in (its context, like a heading).
+    `date` is its note's front-matter date (`2024-03-01`, `2024-03` or `2024`; see corpus/dates.py).
     """
 
     path: str
@@ -61,6 +62,7 @@ class Passage:
     links: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
     parent: str = ""
+    date: str = ""
 
     @property
     def id(self) -> str:

@@ -10,25 +10,31 @@ rebuilt into one instead, so its BM25 statistics stay those of a full rebuild
 up to that share.
 (Rebuilt, not merged by Whoosh: a merge sums the lossy one-byte field lengths
 of its documents, so its statistics would drift from a full rebuild's.)
+A run that stops before its commit (Ctrl-C, a crash, a cancelled served run)
+leaves the index as it was, and the vectors it embedded in the index's
+checkpoint (indexer/checkpoint.py), so that the next run goes on from there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from corpus.dates import note_date
 from corpus.markdown import passages_of
 from corpus.model import Passage
 from corpus.packing import answers
 from corpus.reading import Skipped, parse_note
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
+from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
 from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoIndex, NoNotes
+from indexer.errors import MissingFolder, NoIndex, NoNotes, UnknownFolder
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
@@ -49,7 +55,14 @@ from indexer.scan import Scan, scan
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What one `index` run did; `warnings` says what was wrong with the index it found."""
+    """What one `index` run did; `warnings` says what was wrong with the index it found.
+
+    `skipped` are the files not indexed for a reason the last run did not give
+    (new ones); `skipped_before` counts those skipped for the same reason again.
+    `folders` are the index's folders after the run, `folders_added` and
+    `folders_removed` how the run changed those of an existing index. `resumed` counts the vectors
+    that a run stopped before its commit had embedded, taken up by this one.
+    """
 
     generation: int
     added: int = 0
@@ -59,31 +72,44 @@ class BuildReport:
     renamed: int = 0
     passages: int = 0
     embedded: int = 0
+    resumed: int = 0
     skipped: tuple[Skipped, ...] = ()
     changed: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    skipped_before: int = 0
+    folders: tuple[str, ...] = ()
+    folders_added: tuple[str, ...] = ()
+    folders_removed: tuple[str, ...] = ()
 
 
 def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
           exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
-          embedder: Embedder | None = None) -> BuildReport:
+          embedder: Embedder | None = None, remove: Sequence[str] = ()) -> BuildReport:
     """Index the notes under `paths` into `directory`, incrementally; returns what was done.
 
-    `paths`, `model` and `exclude` left as None are what the index was built
-    with (a new index: no default paths, the default model, no exclusions), so
-    updating an index needs none of them again.
-    Raises MissingFolder, before anything is touched, when a path (given, or
-    one the index was built from) does not exist; NoNotes when a new index is
-    given no paths; IndexBusy when another indexer holds the index for more
-    than `wait` seconds; IndexWriteError when the index cannot be written (a
-    full disk, a read-only folder, a file in its place), after removing what
-    the run half wrote. The index is its owner's alone (see files.private_files).
+    `paths` are added to the folders the index was built from (for a new index
+    they are its folders): an index never loses a folder's notes because
+    another folder was given. `remove` drops folders of the index, and their
+    notes. `paths`, `model` and `exclude` left as None are what the index was
+    built with (a new index: no default paths, the default model, no
+    exclusions), so updating an index needs none of them again.
+    Raises, before anything is touched: MissingFolder when a path (given, or
+    one the index keeps) does not exist; UnknownFolder when a folder to remove
+    is not one of the index's; NoNotes when a new index is given no paths, or
+    when nothing would be left. IndexBusy when another indexer holds the index
+    for more than `wait` seconds; IndexWriteError when the index cannot be
+    written (a full disk, a read-only folder, a file in its place), after
+    removing what the run half wrote. The index is its owner's alone (see
+    files.private_files).
     """
     directory = os.path.abspath(directory)
     started = time.perf_counter()
-    if paths is None and not os.path.isdir(directory):
-        raise NoNotes(directory)
+    if not os.path.isdir(directory):
+        if remove:
+            raise UnknownFolder(remove[0], ())
+        if paths is None:
+            raise NoNotes(directory)
     if paths is not None:
         if not paths:
             raise NoNotes(directory)  # an empty list would remove every note
@@ -95,22 +121,32 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
             private_files(directory):
         current, warnings = _base_generation(directory)
-        paths, model, exclude = _settings(directory, current, paths, model, exclude)
+        roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
-        found = scan(paths, exclude, None if reread else current)
+        found = scan(roots, exclude, None if reread else current)
         stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
-        if current and current.model == model and not (reread or stale_model or found.changed):
-            return BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
-                               skipped=tuple(found.skipped), changed=False, warnings=tuple(warnings),
-                               timings={"total": time.perf_counter() - started})
-        try:
-            report = _build_generation(directory, current, found, model, paths, exclude, progress, embedder, started)
-        except OSError:
-            _discard_uncommitted(directory)  # a half-written generation (of a full disk, say) goes at once
-            raise
-        return replace(report, warnings=(*warnings, *report.warnings))
+        before = current.skipped if current else {}
+        seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
+        settled = current is not None and (current.roots, current.exclude) == (roots, exclude) \
+            and before == {s.path: s.reason for s in found.skipped}
+        if current and current.model == model and settled and not (reread or stale_model or found.changed):
+            report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
+                                 changed=False, timings={"total": time.perf_counter() - started})
+        else:
+            try:
+                report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder,
+                                           started)
+            except BaseException:
+                # A full disk, Ctrl-C, a cancelled served run: the half-written generation goes at once.
+                _discard_uncommitted(directory)
+                raise
+        old_roots = current.roots if current else ()
+        return replace(report, warnings=(*warnings, *report.warnings),
+                       skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
+                       folders_removed=tuple(r for r in old_roots if r not in roots))
 
 
 def _discard_uncommitted(directory: str) -> None:
@@ -150,30 +186,73 @@ def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
     return base, warnings
 
 
-def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, model: str | None,
-              exclude: Iterable[str] | None) -> tuple[Sequence[str], str, tuple[str, ...]]:
-    """The paths, model and exclusions of this run: those given, else those of the committed index."""
-    if paths is None:
-        if current is None or not current.roots:
-            raise NoNotes(directory)
-        gone = [root for root in current.roots if not os.path.exists(root)]
-        if gone:
-            # Indexing the rest would remove every note of the missing folder from the index.
-            raise MissingFolder(gone[0], recorded=True)
-        paths = current.roots
+def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, remove: Sequence[str],
+              model: str | None, exclude: Iterable[str] | None) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The folders, model and exclusions of this run: those given, else those of the committed index."""
+    recorded = current.roots if current else ()
+    roots = folders_after(recorded, paths or (), remove)
+    if not roots:
+        raise NoNotes(directory, tuple(remove))
+    gone = [root for root in roots if root in recorded and not os.path.exists(root)]
+    if gone:
+        # Indexing the rest would remove every note of the missing folder from the index.
+        raise MissingFolder(gone[0], recorded=True)
     model = canonical_model(model or (current.model if current else DEFAULT_MODEL))
     exclude = tuple(exclude) if exclude is not None else (current.exclude if current else ())
-    return paths, model, exclude
+    return roots, model, exclude
 
 
-def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, paths: Sequence[str],
+def folders_after(recorded: Sequence[str], added: Sequence[str], removed: Sequence[str]) -> tuple[str, ...]:
+    """The folders of an index with `removed` dropped and `added` added (absolute paths, in order).
+
+    A folder inside one the index keeps is already indexed, and one that holds
+    folders of the index takes their place. Raises UnknownFolder when a folder
+    to remove is not one of `recorded`.
+    """
+    roots = list(recorded)
+    for path in removed:
+        found = [root for root in roots if _same(root, path)]
+        if not found:
+            raise UnknownFolder(path, tuple(recorded))
+        roots.remove(found[0])
+    for path in added:
+        path = os.path.abspath(os.path.expanduser(path))
+        if any(_inside(path, root) for root in roots):
+            continue
+        roots = [root for root in roots if not _inside(root, path)] + [path]
+    return tuple(roots)
+
+
+def _same(root: str, path: str) -> bool:
+    path = os.path.abspath(os.path.expanduser(path))
+    return path == root or os.path.realpath(path) == os.path.realpath(root)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies under it (both absolute)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
                       started: float) -> BuildReport:
-    timings: dict[str, float] = {}
     generation = next_generation(directory, current)
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
+    checkpoint = Checkpoint(directory)
+    manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
+                                         progress, embedder, checkpoint)
+    commit(directory, manifest, current.generation if current else None)
+    checkpoint.clear()
+    report.timings["total"] = time.perf_counter() - started
+    return report
 
+
+def _write_generation(directory: str, folder: str, generation: int, current: Manifest | None, scan: Scan,
+                      model: str, roots: tuple[str, ...], exclude: tuple[str, ...], progress: Progress | None,
+                      embedder: Embedder | None, checkpoint: Checkpoint) -> tuple[Manifest, BuildReport]:
+    """Write generation `generation` into `folder`; its manifest (not yet committed) and the run's report."""
+    timings: dict[str, float] = {}
     # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
     if scan.texts:
@@ -181,12 +260,17 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
     notices: list[str] = []
-    for path in scan.added + scan.updated + list(scan.renamed):
+    to_parse = scan.added + scan.updated + list(scan.renamed)
+    for n, path in enumerate(to_parse, 1):
         note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
         notices.extend(f"{path}: {warning}" for warning in note.warnings)
-        parsed[path] = answers(passages_of(note))
+        date = note_date(note.date)
+        passages = answers(passages_of(note))
+        parsed[path] = [replace(p, date=date) for p in passages] if date else passages
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
+        if progress:
+            progress("read", n, len(to_parse))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
@@ -218,7 +302,13 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
         kept = embedding.rows_kept(old, deleted)
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
-    vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress)
+    try:
+        vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress,
+                                                 checkpoint)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            checkpoint.flush()  # the vectors embedded so far: the next run goes on from them
+        raise
     if vector_index.passage_count != passage_count:
         raise RuntimeError(f"vectors for {vector_index.passage_count} passages, not {passage_count}, in {folder}")
     checksum = vectors.save(folder, vector_index)
@@ -227,14 +317,12 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
-        roots=tuple(os.path.abspath(p) for p in paths), exclude=exclude,
+        roots=roots, exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
     )
-    commit(directory, manifest, current.generation if current else None)
-    timings["total"] = time.perf_counter() - started
-    return BuildReport(
+    return manifest, BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        skipped=tuple(scan.skipped), changed=True, timings=timings, warnings=tuple(notices),
+        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
     )

@@ -15,10 +15,12 @@ import numpy as np
 
 from corpus.model import Passage
 from indexer import vectors
+from indexer.checkpoint import Checkpoint
 from indexer.embedders import Embedder, known_fingerprint, load_embedder
 from indexer.errors import VectorIndexError
 
-# Told (stage, done, total) as the work goes: stage is "keyword" or "embed".
+# Told (stage, done, total) as the work goes: stage is "read" (notes), "keyword" or "embed" (passages).
+# It may raise to stop the run: nothing is committed, and the vectors embedded so far are kept (checkpoint.py).
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
 
@@ -56,13 +58,16 @@ def _path_of(passage_id: str) -> str:
 
 
 def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
-           embedder: Embedder | None, progress: Progress | None) -> tuple[vectors.VectorIndex, int]:
+           embedder: Embedder | None, progress: Progress | None,
+           checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int]:
     """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
 
-    A context text already embedded by the same model (a row of `old`) keeps
-    its vector; a passage with no context text (a code block) gets no vector:
-    an all-zero row with the empty key. The embedder is loaded only when some
-    text must be embedded.
+    A context text already embedded by the same model (a row of `old`, or in
+    the `checkpoint` of a run that never committed) keeps its vector; each
+    batch embedded now is added to the checkpoint (the caller flushes it). A
+    passage with no context text (a code block) gets no vector: an all-zero row
+    with the empty key. The embedder is loaded only when some text must be
+    embedded.
     """
     rows_of = [(p.id, text) for p in passages for text in (p.embed_texts() or ("",))]
     texts = [text for _id, text in rows_of]
@@ -71,6 +76,8 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
     if old is not None:
         rows = {key: i for i, key in enumerate(old.keys) if key}
         reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    if checkpoint is not None:
+        reuse.update(checkpoint.load(key for key in keys if key and key not in reuse))
     first_row: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key and key not in reuse:
@@ -83,6 +90,8 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
         batch = missing[start:start + EMBED_BATCH]
         encoded = embedder.encode([texts[i] for _key, i in batch])
         fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
+        if checkpoint is not None:
+            checkpoint.add([key for key, _i in batch], encoded)
         if progress:
             progress("embed", start + len(batch), len(missing))
     dim = old.vectors.shape[1] if old is not None else embedder.dim

@@ -53,11 +53,34 @@ class MissingFolder(NotesearchError):
 
 
 class NoNotes(NotesearchError):
-    """No files or folders were given to index into `directory`, and it has none recorded (a new index)."""
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index);
+    or removing the folders `removed` would leave it none (nothing was changed)."""
+
+    def __init__(self, directory: str, removed: tuple[str, ...] = ()):
+        self.directory, self.removed = directory, tuple(removed)
+        super().__init__(f"removing {', '.join(removed)} would leave the index at {directory} no folder "
+                         "(nothing was changed)" if removed
+                         else f"no notes to index into {directory}: no files or folders were given")
+
+
+class UnknownFolder(NotesearchError):
+    """`path`, given to remove, is not one of the folders `roots` of the index (nothing was changed)."""
+
+    def __init__(self, path: str, roots: tuple[str, ...]):
+        self.path, self.roots = path, tuple(roots)
+        folders = ", ".join(roots) or "none"
+        super().__init__(f"{path} is not a folder of this index (its folders: {folders}; nothing was changed)")
+
+
+class Cancelled(NotesearchError):
+    """An index run on `directory` was stopped before it committed: the index is as it was.
+
+    The vectors it embedded are kept, and the next run goes on from them.
+    """
 
     def __init__(self, directory: str):
         self.directory = directory
-        super().__init__(f"no notes to index into {directory}: no files or folders were given")
+        super().__init__(f"the index run was stopped before it committed: the index at {directory} is as it was")
 
 
 class ModelMismatch(NotesearchError):

@@ -50,8 +50,9 @@ MANIFEST_VERSION = 1
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
 # 4: notes of headings only, tables with an authors column, linear link parsing, bad bytes decoded.
-# 5: short passages of a section joined into answers (their parts embedded apart), tables of contents marked.
-INDEX_FORMAT = "5"
+# 5: the note's front-matter date, in the schema and in each passage's record.
+# 6: short passages of a section joined into answers (their parts embedded apart), tables of contents marked.
+INDEX_FORMAT = "6"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -66,6 +67,15 @@ class FileEntry:
     words: tuple[str, ...] = ()
     passages: int = 0
     glossary: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder (or note file) an index was built from: how many of its note files and passages it holds."""
+
+    path: str
+    files: int
+    passages: int
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,15 @@ class Manifest:
     @property
     def folder(self) -> str:
         return generation_folder(self.generation)
+
+    def folders(self) -> tuple[Folder, ...]:
+        """The folders the index was built from, in order, with the note files and passages of each."""
+        out = []
+        for root in self.roots:
+            inside = [entry for path, entry in self.files.items()
+                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
+            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
+        return tuple(out)
 
     def to_json(self) -> str:
         data = {

@@ -1,6 +1,7 @@
 """The keyword index: passages in a Whoosh index, analysed by notesearch, lengths written beside it.
 
-Fields: title (paper title), authors, year (numeric), section (note title and
+Fields: title (paper title), authors, year (numeric), date (numeric, the
+note's front-matter date as corpus/dates.py numbers it), section (note title and
 heading path), tags, body, links (the words of link targets), path, and
 `grams` (Chinese character uni/bigrams of everything, the fallback when jieba
 cuts a word differently). Every stored field needed to show a hit is stored
@@ -33,6 +34,7 @@ from whoosh import query as wq
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from corpus.dates import date_number
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, char_grams
 from indexer.files import atomic_write, fsync_tree
@@ -53,11 +55,11 @@ _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
 
 
-_YEAR_BITS = 32
+_NUMBER_BITS = 32
 
 
-def _year_field() -> fields.NUMERIC:
-    return fields.NUMERIC(int, bits=_YEAR_BITS, stored=True, signed=False)
+def _number_field(stored: bool = False) -> fields.NUMERIC:
+    return fields.NUMERIC(int, bits=_NUMBER_BITS, stored=stored, signed=False)
 
 
 def year_query(low: int | None, high: int | None) -> wq.Query:
@@ -69,13 +71,23 @@ def year_query(low: int | None, high: int | None) -> wq.Query:
     (those of shift 0, which sort by number) is exact, and for four-digit
     years just as fast.
     """
-    top = (1 << _YEAR_BITS) - 1
+    return _range_query("year", low, high)
+
+
+def date_query(low: int | None, high: int | None) -> wq.Query:
+    """Passages of notes whose front-matter date (as corpus/dates.py numbers it) is in [low, high], each scored 1;
+    exact as year_query is."""
+    return _range_query("date", low, high)
+
+
+def _range_query(name: str, low: int | None, high: int | None) -> wq.Query:
+    top = (1 << _NUMBER_BITS) - 1
     low = max(0, low if low is not None else 0)
     high = min(top, high if high is not None else top)
     if low > high:
         return wq.NullQuery
-    field = _year_field()
-    terms = wq.TermRange("year", field.to_bytes(low), field.to_bytes(high))
+    field = _number_field()
+    terms = wq.TermRange(name, field.to_bytes(low), field.to_bytes(high))
     return wq.ConstantScoreQuery(terms, 1.0)
 
 
@@ -96,7 +108,8 @@ def schema() -> fields.Schema:
         body=text(),
         links=text(phrase=False),
         grams=text(),
-        year=_year_field(),
+        year=_number_field(stored=True),
+        date=_number_field(),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )
@@ -153,6 +166,8 @@ class Documents:
         doc["path"], lengths["path"] = ready_made(path), len(path)
         if paper and paper.year:
             doc["year"] = paper.year
+        if passage.date:
+            doc["date"] = date_number(passage.date)
         return doc, lengths
 
 
@@ -203,6 +218,8 @@ def to_record(passage: Passage) -> str:
         data["q"] = list(passage.parts)
     if passage.parent:
         data["r"] = passage.parent
+    if passage.date:
+        data["d"] = passage.date
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]
@@ -218,7 +235,7 @@ def from_record(record: str) -> Passage:
         paper = Paper(year, tuple(authors), title, note)
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
                    text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
-                   parts=tuple(d.get("q", ())), parent=d.get("r", ""))
+                   parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""))
 
 
 def create(directory: str) -> index.Index:

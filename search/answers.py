@@ -75,8 +75,11 @@ def report_data(report: BuildReport) -> dict:
     return {"generation": report.generation, "changed": report.changed, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
+            "resumed": report.resumed,
             "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
-            "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped]}
+            "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped],
+            "skipped_before": report.skipped_before, "folders": list(report.folders),
+            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed)}
 
 
 def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:

@@ -14,11 +14,13 @@ import json
 import os
 import socket
 import stat
+from collections.abc import Callable
 
 STATE_FILE = "serve.json"
 HOST = "127.0.0.1"
 CONNECT_TIMEOUT = 0.2  # seconds; a server that does not take the call this fast is treated as absent
 ANSWER_TIMEOUT = 10.0  # seconds; covers reopening a rebuilt index
+STOP_TIMEOUT = 10.0  # seconds a cancelled index run has to stop and say so
 
 
 def _read(path: str) -> dict | None:
@@ -81,20 +83,80 @@ def read_state(directory: str) -> dict | None:
     return state
 
 
-def ask(directory: str, request: dict, connect_timeout: float = CONNECT_TIMEOUT,
-        timeout: float = ANSWER_TIMEOUT) -> dict | None:
-    """The server's response to `request` (a dict, maybe {"error": ...}), or None when no server answers."""
+def _connect(directory: str, request: dict, connect_timeout: float) -> socket.socket | None:
+    """A connection to the server for this index with `request` sent, or None when none answers."""
     directory = os.path.abspath(directory)
     state = read_state(directory)
     if state is None or not same_folder(state.get("index"), directory):
         return None
     line = json.dumps({**request, "token": state["token"], "index": directory}).encode("ascii") + b"\n"
     try:
-        with socket.create_connection((HOST, state["port"]), timeout=connect_timeout) as sock:
+        sock = socket.create_connection((HOST, state["port"]), timeout=connect_timeout)
+    except OSError:
+        return None
+    try:
+        sock.sendall(line)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def ask(directory: str, request: dict, connect_timeout: float = CONNECT_TIMEOUT,
+        timeout: float = ANSWER_TIMEOUT) -> dict | None:
+    """The server's response to `request` (a dict, maybe {"error": ...}), or None when no server answers."""
+    sock = _connect(directory, request, connect_timeout)
+    if sock is None:
+        return None
+    try:
+        with sock, sock.makefile("rb") as reply:
             sock.settimeout(timeout)
-            sock.sendall(line)
-            with sock.makefile("rb") as reply:
-                response = json.loads(reply.readline())
+            return _answer(reply, None)
     except (OSError, ValueError):
         return None
-    return response if isinstance(response, dict) else None
+
+
+def ask_run(directory: str, request: dict, progress: Callable[[str, int, int], None] | None = None,
+            connect_timeout: float = CONNECT_TIMEOUT) -> dict | None:
+    """The server's answer to an `index` request, its steps told to `progress(stage, done, total)` as they come;
+    None when no server answers.
+
+    Ctrl-C (KeyboardInterrupt) meanwhile cancels the run: the connection's
+    sending side is closed, which tells the server to stop it, and the answer
+    that follows (its error, or its report when it had already committed)
+    comes back with "interrupted": True. A second Ctrl-C stops waiting for it.
+    """
+    sock = _connect(directory, request, connect_timeout)
+    if sock is None:
+        return None
+    with sock, sock.makefile("rb") as reply:
+        try:
+            sock.settimeout(None)  # a run takes as long as it takes; its steps show it going on
+            return _answer(reply, progress)
+        except (OSError, ValueError):
+            return None
+        except KeyboardInterrupt:
+            pass
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(STOP_TIMEOUT)
+            answer = _answer(reply, None)
+        except (OSError, ValueError):
+            answer = None
+        return {**(answer or {"error": "the server did not say whether the run stopped"}), "interrupted": True}
+
+
+def _answer(reply, progress: Callable[[str, int, int], None] | None) -> dict | None:
+    """The first line of `reply` that is not a step of an index run (steps go to `progress`); None at the end."""
+    while True:
+        line = reply.readline()
+        if not line:
+            return None
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            return None
+        step = message.get("progress")
+        if not isinstance(step, dict):
+            return message
+        if progress is not None:
+            progress(str(step.get("stage")), int(step.get("done", 0)), int(step.get("total", 0)))

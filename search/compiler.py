@@ -6,7 +6,8 @@ Chinese, the character-gram field as an exact-substring fallback. A run of
 words that the notes' glossary translates also searches the translation. With
 two or more terms in its free words the query comes with its coordination
 units (nodes.Coordinated), which search/ranking.py uses to favour passages
-matching more of them. Phrases, fields and year ranges are required; `-word`
+matching more of them. Phrases, fields, year and date ranges are required (a
+year: a paper of that year or a note dated in it); `-word`
 excludes. Everything is read from the plan: nothing here analyses text.
 """
 
@@ -14,11 +15,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from corpus.dates import year_range
 from corpus.text import HAN_RUN
 from indexer.analysis import char_grams
-from search.nodes import And, AndMaybe, AndNot, BestField, Coordinated, Every, Node, Or, Phrase, Term, Unit, Years
+from search.nodes import (
+    And,
+    AndMaybe,
+    AndNot,
+    BestField,
+    Contains,
+    Coordinated,
+    Dates,
+    Every,
+    Node,
+    Or,
+    Phrase,
+    Term,
+    Unit,
+    Years,
+)
 from search.plan import QueryPlan
-from search.query import FieldTerm, Group, Not, Word, YearRange
+from search.query import DateRange, FieldTerm, Group, Not, Word, YearRange
 from search.query import Phrase as QuotedPhrase
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
@@ -124,7 +141,10 @@ class _Compiler:
         if isinstance(node, FieldTerm):
             return self.field(node)
         if isinstance(node, YearRange):
-            return Years(node.low, node.high)
+            # A paper of that year, or a note dated in it.
+            return Or((Years(node.low, node.high), Dates(*year_range(node.low, node.high))))
+        if isinstance(node, DateRange):
+            return Dates(node.low, node.high)
         if isinstance(node, Not):
             inner = self._node(node.node)
             return AndNot(Every(), inner) if inner is not None else None
@@ -197,13 +217,19 @@ class _Compiler:
         fields = ("title", "section") if node.field == "title" else (node.field,)
         if node.phrase:
             return self.phrase(node.text, fields)
-        terms = self.plan.analysis(node.text).phrase
-        if not terms:
-            return None
+        analysis = self.plan.analysis(node.text)
         per_field = []
         for name in fields:
-            clauses = [Term(name, term) for term in terms]
-            per_field.append(And(tuple(clauses)) if len(clauses) > 1 else clauses[0])
+            clauses = [Term(name, term) for term in analysis.phrase]
+            if clauses:
+                per_field.append(And(tuple(clauses)) if len(clauses) > 1 else clauses[0])
+            if analysis.han_runs:
+                # Chinese is not split at spaces: the value may be part of a longer word of the field (自监督 of
+                # 自监督学习), which free text finds through its characters.
+                inside = [Contains(name, run) for run in analysis.han_runs]
+                per_field.append(And(tuple(inside)) if len(inside) > 1 else inside[0])
+        if not per_field:
+            return None
         return Or(tuple(per_field)) if len(per_field) > 1 else per_field[0]
 
 

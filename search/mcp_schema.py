@@ -96,9 +96,15 @@ class Report(TypedDict):
     renamed: int
     passages: int
     embedded: Annotated[int, Field(description="passages embedded by this run (the others' vectors were kept)")]
+    resumed: Annotated[int, Field(description="vectors taken from a run stopped before its commit")]
     seconds: float
     warnings: list[str]
-    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed")]
+    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed for a new "
+                                                          "reason")]
+    skipped_before: Annotated[int, Field(description="note files not indexed for the same reason as the run before")]
+    folders: Annotated[list[str], Field(description="the index's folders after the run")]
+    folders_added: list[str]
+    folders_removed: list[str]
 
 
 class LastRun(TypedDict):

@@ -8,7 +8,7 @@ passage at PATH:LINE with lines around it, read from disk; only notes of the
 index) and `status` (folders, counts, model, generation, last update). Each has
 a JSON schema for its input and its output (structured content).
 
-The index and the model stay loaded between calls (search.server.WarmIndex,
+The index and the model stay loaded between calls (search.warm.WarmIndex,
 which also opens a newly committed generation); with `watch`, notes changed
 under the index's folders are indexed as they change (search.updates). A
 problem comes back as a tool error of one line: the library error's own words,
@@ -39,9 +39,10 @@ from indexer.errors import NoIndex, NoPassage, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
 from search.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
+from search.query import EMPTY_QUERY, has_words
 from search.results import Mode
-from search.server import WarmIndex
 from search.updates import IndexRuns, Run
+from search.warm import WarmIndex
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -90,8 +91,8 @@ class NoteTools:
         from search import search
 
         text = _with_filters(query, filters)
-        if not text.strip():
-            raise ToolError("empty query: give words to search for, or a field filter")
+        if not has_words(text):
+            raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
         with self._index() as index:
             result = search(index, text, mode=mode, k=k)
         answer = _absolute(result_data(result), result.hits)
@@ -136,11 +137,7 @@ class NoteTools:
                 self._papers = (index, sum(1 for p in index.passages() if p.paper))
             papers = self._papers[1]
             warnings = list(index.warnings)
-        folders = []
-        for root in m.roots:
-            inside = [entry for path, entry in m.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            folders.append({"path": root, "files": len(inside), "passages": sum(e.passages for e in inside)})
+        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
         return {
             "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
             "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,
@@ -218,7 +215,11 @@ def build_server(tools: NoteTools) -> MCPServer:
         section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
-        year: Annotated[str | None, Field(description="only papers of this year or range: 2015, 2012..2017")] = None,
+        year: Annotated[str | None, Field(description="only papers of this year or range, or notes dated in it: "
+                                                       "2015, 2012..2017")] = None,
+        date: Annotated[str | None, Field(description="only notes whose front-matter date is in this day, month, "
+                                                       "year or range: 2024-03-01, 2024-03, 2024, "
+                                                       "2024-01..2024-06")] = None,
     ) -> SearchAnswer:
         """Search the notes: the best passages for a query, each with its note's path and lines.
 
@@ -226,7 +227,8 @@ def build_server(tools: NoteTools) -> MCPServer:
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
         Pass a hit's `path:line_start` to `get` to read it in its note.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year}
+        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
+                   "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)

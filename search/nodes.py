@@ -2,7 +2,7 @@
 
 Leaves name index terms; inner nodes say how their children's scores add up.
 None of them is a Whoosh class: the scorer computes every node itself except
-Phrase, Years and Every, which it hands to Whoosh's own matchers
+Phrase, Years, Dates and Every, which it hands to Whoosh's own matchers
 (scorer.whoosh_query translates them).
 """
 
@@ -31,8 +31,30 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Contains:
+    """Any term of one field that holds `text` (a run of Chinese characters) inside it.
+
+    A field value matches the longer words it is part of (`section:自监督` the
+    section word 自监督学习), as free text finds them through its characters.
+    The scorer reads the terms from the field's lexicon.
+    """
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Years:
     """Paper records of a year range; either end may be open (matched by Whoosh)."""
+
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Passages of notes whose front-matter date number lies in low..high; either end may be open (matched by
+    Whoosh)."""
 
     low: int | None
     high: int | None
@@ -107,7 +129,7 @@ class Coordinated:
     units: tuple[Unit, ...]
 
 
-Node = Term | Phrase | Years | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
+Node = Term | Phrase | Contains | Years | Dates | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
 
 
 def leaf_terms(node: Node) -> Iterator[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """The query language: free words, "quoted phrases", field:value, -exclude, OR, ( ).
 
 Fields: `title:`, `author:` (or `authors:`), `year:2015`, `year:2012..2017`,
-`section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
+`date:2024`, `date:2024-03`, `date:2024-01..2024-06` (a note's front-matter
+date, see corpus/dates.py), `section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
 parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) or is longer than
 MAX_QUERY_CHARS falls back to its plain words, and `warnings` says so.
 Parsing never raises.
@@ -13,12 +14,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from corpus.dates import date_range
+
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
 # Years beyond this match no paper (the index holds four-digit years; its field is 32 bits).
 MAX_YEAR = 9999
 FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
-          "section": "section", "tags": "tags", "tag": "tags", "path": "path"}
+          "section": "section", "tags": "tags", "tag": "tags", "path": "path", "date": "date"}
+# What a search of the empty query, or of one without words, says (search/engine.py says the same).
+EMPTY_QUERY = "empty query: nothing to search for"
 _YEAR_RANGE = re.compile(r"^([0-9]+)?\s*(?:\.\.|-|–)\s*([0-9]+)?$")
 _TOKEN = re.compile(r'\s+|"[^"]*"|"|\(|\)|[^\s()"]+')
 
@@ -42,6 +47,14 @@ class FieldTerm:
 
 @dataclass(frozen=True)
 class YearRange:
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Notes whose front-matter date lies within low..high (corpus/dates.py numbers; either end may be open)."""
+
     low: int | None
     high: int | None
 
@@ -106,11 +119,21 @@ def clean(text: str) -> str:
     return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).strip()
 
 
+def has_words(text: str) -> bool:
+    """Whether a query has anything to search for: a letter or a digit (not only spaces, punctuation, symbols)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def parse(text: str) -> ParsedQuery:
-    """Parse a user query; never raises (falls back to plain words, with a warning)."""
+    """Parse a user query; never raises (falls back to plain words, with a warning).
+
+    A query without words (`？！。，`) is the empty query.
+    """
     warnings: list[str] = []
     text = clean(text if isinstance(text, str) else str(text))
     text = unicodedata.normalize("NFKC", text)
+    if not has_words(text):
+        text = ""
     if len(text) > MAX_QUERY_CHARS:
         # Too long to be a real query (1000 nested parentheses, a pasted page): its first words, plainly.
         warnings.append(f"query longer than {MAX_QUERY_CHARS} characters: searching its first words as plain words")
@@ -222,6 +245,8 @@ class _Parser:
             value, phrase = self.take()[1:-1].strip(), True
         if name == "year":
             return self.year(value)
+        if name == "date":
+            return self.date(value)
         return FieldTerm(name, value, phrase)
 
     def year(self, value: str):
@@ -235,6 +260,15 @@ class _Parser:
         elif found.low is not None and found.high is not None and found.low > found.high:
             self.warnings.append(f"year:{value} runs backwards: no year is in it")
         return found
+
+    def date(self, value: str):
+        """A DateRange; a value that is not a date is left out of the query, with a warning."""
+        try:
+            return DateRange(*date_range(value))
+        except ValueError as error:
+            self.warnings.append(f"date:{value} is not a date like 2024, 2024-03 or 2024-03-01, or a range like "
+                                 f"2024-01..2024-06 ({error}): left out of the query")
+            return Group("AND", ())
 
 
 def _year(value: str) -> YearRange | None:

@@ -36,8 +36,6 @@ from search.snippets import snippet
 WEIGHTS = {"reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "year": 0.6}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
-# A name of this many letters or more may be a title's initials (`LSTM`); fewer match too many titles.
-MIN_INITIALS = 3
 # A capitalised word or acronym in a note: a name, a model, an organisation.
 # A capitalised name, hyphenated parts included (`R-CNN`, `Back-Propagating`).
 _NAME = re.compile(r"(?<![A-Za-z0-9-])((?:[A-Z][A-Za-z0-9]*-)*(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*"
@@ -130,35 +128,31 @@ class PaperGraph:
     def shared_terms(self, a: str, b: str) -> tuple[float, list[str]]:
         """The tf-idf cosine of two papers' terms, and the terms that weigh most in it."""
         va, vb = self._terms.get(a, {}), self._terms.get(b, {})
-        parts = {t: va[t] * vb[t] for t in va.keys() & vb.keys()}
-        return sum(parts.values()), sorted(parts, key=lambda t: (-parts[t], t))[:3]
+        # In term order, not set order (which varies with PYTHONHASHSEED): ties and sums come out the same every run.
+        parts = {t: va[t] * vb[t] for t in sorted(va.keys() & vb.keys())}
+        return sum(parts.values()), sorted(parts, key=lambda t: -parts[t])[:3]
 
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
         exact = [p for p in self.papers if fold(p.paper.title) == fold(name)]
         if exact:
             return exact[:1]
-        # The name a paper goes by: the name its own note uses most (`R-CNN`, `CLIP`), or its title's initials.
+        # The name a paper goes by: the name its own note uses most (`R-CNN`, `CLIP`).
         owner = next((paper for term, paper in self.owner.items() if fold(term) == fold(name)), None)
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
         if owner is not None and (not in_title or owner in in_title):
             return [owner]
-        initials = [p for p in self.papers if len(fold(name)) >= MIN_INITIALS and _initials(p.paper.title) == fold(name)]
-        if len(initials) == 1 and not in_title:
-            return initials
         if in_title:
             return in_title[:MAX_CANDIDATES]
+        spelled = by_initials(self.papers, name)
+        if spelled:
+            return spelled[:MAX_CANDIDATES]
         by_author = [p for p in self.papers if any(fold(_surname(a)) == fold(name) for a in p.paper.authors)]
         if by_author:
             return by_author[:MAX_CANDIDATES]
         hits = search(self.index, name, mode="keyword", k=30).hits
         return [h.passage for h in hits if h.passage.paper is not None][:MAX_CANDIDATES]
-
-
-def _initials(title: str) -> str:
-    """The initials of a title's words and hyphen parts: `Long Short-Term Memory` → lstm."""
-    return "".join(word[0] for word in re.findall(r"[A-Za-z]+", title)).lower()
 
 
 def _specificity(analyzer, term: str) -> float:
@@ -182,6 +176,28 @@ def _specificity(analyzer, term: str) -> float:
         return 1.0
     # One in a thousand words → 0, one in a million or rarer → 1.
     return min(1.0, max(0.0, (-math.log10(count / total) - 3) / 3))
+
+
+# Words an acronym may leave out of a title (`Neural Machine Translation by Jointly Learning…`).
+_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "the", "to", "via", "with"}
+
+
+def by_initials(papers: list[Passage], name: str) -> list[Passage]:
+    """The paper records whose title's initials spell `name`, an acronym (`LSTM` → Long Short-Term Memory).
+
+    A hyphenated word gives an initial per part; small words may be left out.
+    """
+    acronym = name.strip().lower()
+    if not (2 <= len(acronym) <= 10 and acronym.isascii() and acronym.isalpha()):
+        return []
+    found = []
+    for paper in papers:
+        words = [word for word in re.split(r"[\s\-–/]+", paper.paper.title) if word[:1].isalpha()]
+        initials = "".join(word[0] for word in words).lower()
+        content = "".join(word[0] for word in words if word.lower() not in _SMALL_WORDS).lower()
+        if acronym in (initials, content):
+            found.append(paper)
+    return found
 
 
 def _scaled(values: dict[str, float]) -> dict[str, float]:

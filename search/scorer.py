@@ -13,7 +13,7 @@ BM25F for all its documents at once:
   negative one does not match; BestField: the best part plus its tiebreak
   times the others;
 - Coordinated: its query (search/ranking.py reads its units);
-- phrases, year ranges and Every: Whoosh's own matcher (whoosh_query
+- phrases, year and date ranges and Every: Whoosh's own matcher (whoosh_query
   translates them), whose documents and scores are copied into the arrays.
 
 `scores(query)` returns the documents a query matches and their scores, as
@@ -27,12 +27,28 @@ from __future__ import annotations
 import numpy as np
 from whoosh import query as wq
 
-from indexer.keyword import BYTE_LENGTHS, year_query
+from indexer.keyword import BYTE_LENGTHS, date_query, year_query
 from search import postings as segment
-from search.nodes import And, AndMaybe, AndNot, BestField, Coordinated, Every, Node, Or, Phrase, Term, Years
+from search.nodes import (
+    And,
+    AndMaybe,
+    AndNot,
+    BestField,
+    Contains,
+    Coordinated,
+    Dates,
+    Every,
+    Node,
+    Or,
+    Phrase,
+    Term,
+    Years,
+)
 
 # Postings an open index keeps after reading them (16 bytes each: about 80 MB at most).
 MAX_HELD_POSTINGS = 5_000_000
+# The most terms a Contains node stands for (a single character is inside many words).
+MAX_CONTAINING = 256
 
 
 class ArrayScorer:
@@ -51,6 +67,7 @@ class ArrayScorer:
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings kept in self._postings
+        self._lexicons: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- posting lists
 
@@ -83,6 +100,15 @@ class ArrayScorer:
             return schema[fieldname].to_bytes(text)
         except ValueError:
             return None
+
+    def containing(self, query: Contains) -> Node:
+        """The terms of a field that hold a text inside them, as an Or of Terms (at most MAX_CONTAINING)."""
+        if query.field not in self._lexicons:
+            schema = self.searcher.schema
+            lexicon = self.searcher.reader().lexicon(query.field) if query.field in schema else ()
+            self._lexicons[query.field] = [schema[query.field].from_bytes(btext) for btext in lexicon]
+        terms = [term for term in self._lexicons[query.field] if query.text in term][:MAX_CONTAINING]
+        return Or(tuple(Term(query.field, term) for term in terms))
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Every document's length in a field, as Whoosh stores it (quantised to a byte), decoded."""
@@ -119,6 +145,8 @@ class ArrayScorer:
             return docs[keep], score[keep]
         if isinstance(query, Coordinated):
             return self.scores(query.query)
+        if isinstance(query, Contains):
+            return self.scores(self.containing(query))
         return self._whoosh(whoosh_query(query))
 
     def matching(self, query: Node) -> np.ndarray:
@@ -175,6 +203,8 @@ def whoosh_query(node: Node) -> wq.Query:
         return wq.Phrase(node.field, list(node.words), boost=node.boost)
     if isinstance(node, Years):
         return year_query(node.low, node.high)
+    if isinstance(node, Dates):
+        return date_query(node.low, node.high)
     if isinstance(node, Every):
         return wq.Every()
     if isinstance(node, Or):

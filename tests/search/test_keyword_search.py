@@ -169,6 +169,32 @@ def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_i
     assert set(whole) == {1.0} and set(part_only) == {PART_WEIGHT}
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
+def test_a_field_value_finds_the_longer_words_it_is_part_of(bundled_index, mode):
+    # The section is 表示学习与自监督学习: jieba keeps 自监督学习 whole, as text search finds it through its characters.
+    hits = search(bundled_index, "section:自监督", mode=mode, k=20).hits
+    assert hits and all("自监督" in hit.passage.section for hit in hits)
+    whole = search(bundled_index, "section:自监督学习", mode=mode, k=20).hits
+
+    def spans(found):
+        return {(hit.passage.path, hit.passage.line_start, hit.passage.line_end) for hit in found}
+
+    assert spans(hits) == spans(whole)
+
+
+def test_a_field_value_inside_no_word_of_the_field_finds_nothing(bundled_index):
+    assert keyword(bundled_index, "section:监督视觉") == ()
+    assert keyword(bundled_index, "title:注意力") == ()  # paper titles are English: a body word is not a title
+
+
+@pytest.mark.parametrize("query", ["？！。，", "!!!", "- -", "🙂🙂", "（）", "…"])
+@pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
+def test_a_query_without_words_is_the_empty_query(bundled_index, query, mode):
+    result = search(bundled_index, query, mode=mode)
+    assert result.hits == ()
+    assert result.warnings == search(bundled_index, "", mode=mode).warnings == ("empty query: nothing to search for",)
+
+
 _BOUND = st.one_of(st.none(), st.integers(-5, 12_000), st.sampled_from([0, 1, 1942, 1943, 1950, 2017, 2024, 9999]))
 
 

@@ -20,6 +20,7 @@ from search.answers import excerpt_data, related_data, result_data
 from search.mcp_server import NoteTools, build_server
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
+PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"  # dated 2025-01-03
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 
 
@@ -63,7 +64,7 @@ def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
         assert tool.annotations.read_only_hint is True
     query = listed["search"].input_schema["properties"]
     assert listed["search"].input_schema["required"] == ["query"]
-    assert set(query) == {"query", "mode", "k", "title", "author", "section", "tags", "path", "year"}
+    assert set(query) == {"query", "mode", "k", "title", "author", "section", "tags", "path", "year", "date"}
     assert query["mode"]["enum"] == ["hybrid", "keyword", "semantic"] and query["mode"]["default"] == "hybrid"
     assert (query["k"]["minimum"], query["k"]["maximum"]) == (1, 100)
     hit = listed["search"].output_schema["$defs"]["HitData"]["properties"]
@@ -99,6 +100,9 @@ def test_field_filters_are_the_query_languages_fields(tools, bundled_index):
     (result,) = call(tools, ("search", {"query": "networks", "title": "generative adversarial", "mode": "keyword"}))
     assert result.structured_content["query"] == '(networks) title:"generative adversarial"'
     assert result.structured_content["hits"][0]["title"] == "Generative Adversarial Nets"
+    (result,) = call(tools, ("search", {"query": "transformer", "date": "2025-01", "mode": "keyword", "k": 50}))
+    assert result.structured_content["query"] == "(transformer) date:2025-01"
+    assert {hit["path"] for hit in result.structured_content["hits"]} == {str(PAPERS)}
 
 
 def test_related_gives_papers_and_passages_with_their_reasons(tools, bundled_index):
@@ -142,6 +146,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
     ("related", {"paper": "zyxwvut qqq"}, "no paper matches"),
     ("related", {}, "give either 'paper'"),
     ("search", {"query": "  "}, "empty query"),
+    ("search", {"query": "？！。，"}, "empty query: nothing to search for: give words to search for, or a field filter"),
     ("search", {"query": "x", "mode": "fuzzy"}, "bad arguments for search: mode:"),
     ("search", {"query": "x", "k": 0}, "bad arguments for search: k:"),
     ("search", {}, "bad arguments for search: query:"),

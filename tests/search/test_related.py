@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.related_papers import PaperGraph, find_passage, more_like, related
+from search.related_papers import PaperGraph, by_initials, find_passage, more_like, related
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,32 @@ def test_more_like_a_paragraph_skips_its_own_lines_and_repeats_no_span(bundled_i
     assert len(spans) == len(set(spans)) == 8
     assert (anchor.path, anchor.line_start, anchor.line_end) not in spans
     assert any("扩散" in hit.passage.text for hit in result.hits[:3])
+
+
+@pytest.mark.parametrize("name, title", [
+    ("LSTM", "Long Short-Term Memory"),
+    ("lstm", "Long Short-Term Memory"),
+    ("GAN", "Generative Adversarial Nets"),
+])
+def test_an_acronym_that_only_one_titles_initials_fit_names_that_paper(bundled_index, graph, name, title):
+    result = related(bundled_index, name, k=3, graph=graph)
+    assert result.candidates == () and result.anchor.paper.title == title
+    assert result.hits
+
+
+def test_an_acronym_no_title_spells_still_lists_what_it_could_mean(bundled_index, graph):
+    result = related(bundled_index, "RNN", k=3, graph=graph)
+    assert result.anchor is None and len(result.candidates) > 1
+
+
+@pytest.mark.parametrize("name, titles", [
+    ("LSTM", ["Long Short-Term Memory"]),
+    ("NMTJLAT", ["Neural Machine Translation by Jointly Learning to Align and Translate"]),  # small words left out
+    ("NMTBJLTAAT", ["Neural Machine Translation by Jointly Learning to Align and Translate"]),  # or not
+    ("L", []),  # one letter is no acronym
+    ("Long", []),
+    ("LST", []),  # the initials must be all of them
+    ("LS TM", []),
+])
+def test_by_initials(graph, name, titles):
+    assert [p.paper.title for p in by_initials(graph.papers, name)] == titles
