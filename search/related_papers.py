@@ -36,6 +36,8 @@ from search.snippets import snippet
 WEIGHTS = {"reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "year": 0.6}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
+# A paper goes by a name when its note and title hold this share of the name's uses in all the papers' notes.
+GOES_BY = 2 / 3
 # A capitalised word or acronym in a note: a name, a model, an organisation.
 # A capitalised name, hyphenated parts included (`R-CNN`, `Back-Propagating`).
 _NAME = re.compile(r"(?<![A-Za-z0-9-])((?:[A-Z][A-Za-z0-9]*-)*(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*"
@@ -79,7 +81,12 @@ class PaperGraph:
         self._terms = self._term_vectors(self.papers)
 
     def _term_owners(self, author_words: set[str]) -> dict[str, Passage]:
+        """Each name the notes use → the paper whose note uses it most (its title counts twice; ties: earliest).
+
+        Keeps the counts in `name_uses`, for find() to tell a name a paper goes by from a shared one.
+        """
         counts: dict[str, Counter] = defaultdict(Counter)
+        self.name_uses = counts
         for p in self.papers:
             for name in _NAME.findall(p.paper.note):
                 if name not in author_words and name not in _COMMON:
@@ -132,13 +139,21 @@ class PaperGraph:
         parts = {t: va[t] * vb[t] for t in sorted(va.keys() & vb.keys())}
         return sum(parts.values()), sorted(parts, key=lambda t: -parts[t])[:3]
 
+    def goes_by(self, name: str) -> Passage | None:
+        """The paper that goes by `name` (`R-CNN`, `CLIP`): its own note and title hold at least GOES_BY of the
+        name's uses in all the papers' notes. A name many notes share (`RNN`, `Transformer`) goes with none."""
+        for term, paper in self.owner.items():
+            if fold(term) == fold(name):
+                uses = self.name_uses[term]
+                return paper if uses[paper.id] >= GOES_BY * sum(uses.values()) else None
+        return None
+
     def find(self, name: str) -> list[Passage]:
         """The paper records `name` could mean, best first: one when it names a paper clearly."""
         exact = [p for p in self.papers if fold(p.paper.title) == fold(name)]
         if exact:
             return exact[:1]
-        # The name a paper goes by: the name its own note uses most (`R-CNN`, `CLIP`).
-        owner = next((paper for term, paper in self.owner.items() if fold(term) == fold(name)), None)
+        owner = self.goes_by(name)
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(name.strip().lower())}(?![A-Za-z])")
         in_title = [p for p in self.papers if pattern.search(p.paper.title.lower())]
         if owner is not None and (not in_title or owner in in_title):

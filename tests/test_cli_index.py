@@ -30,7 +30,8 @@ def test_index_path_adds_a_folder_and_stats_lists_both(index_with_notes, tmp_pat
     notes, index = index_with_notes
     other = tmp_path / "other"
     other.mkdir()
-    (other / "g.md").write_text("# Garden\n\nTomatoes need full sun.\n\nWater them daily.\n", encoding="utf-8")
+    # Two sections: the two short paragraphs of one section would be joined into one passage.
+    (other / "g.md").write_text("# Garden\n\nTomatoes need full sun.\n\n## Care\n\nWater them daily.\n", encoding="utf-8")
     code, out, err = main_output(capsys, "index", str(other), "--index", index, "--no-server", "--quiet")
     assert code == 0, err
     assert out.splitlines() == [f"folder added: {other}", out.splitlines()[1]]

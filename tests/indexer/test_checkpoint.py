@@ -22,10 +22,11 @@ PARAGRAPHS = 150  # two batches and a part
 
 
 def many_notes(root) -> None:
-    """Notes with PARAGRAPHS distinct paragraphs in all."""
+    """Notes with PARAGRAPHS distinct paragraphs in all, each a passage (a section of its own: short passages of
+    one section would be joined into one)."""
     root.mkdir(parents=True, exist_ok=True)
     for n in range(PARAGRAPHS // 30):
-        body = "\n\n".join(f"第{n}章第{m}段：模型 {n * 100 + m} 的实验记录与 ablation {m}。" for m in range(30))
+        body = "\n\n".join(f"## 第{m}段\n\n第{n}章第{m}段：模型 {n * 100 + m} 的实验记录与 ablation {m}。" for m in range(30))
         (root / f"note{n}.md").write_text(f"# 笔记 {n}\n\n{body}\n", encoding="utf-8")
 
 

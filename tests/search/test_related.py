@@ -51,8 +51,13 @@ def test_a_name_shared_by_several_papers_lists_candidates(bundled_index, graph):
     assert len(result.candidates) > 1
 
 
+def test_a_name_many_notes_use_lists_candidates(bundled_index, graph):
+    result = related(bundled_index, "transformer", graph=graph)
+    assert result.anchor is None and not result.hits
+    assert "Attention is All You Need" in {p.paper.title for p in result.candidates}
+
+
 @pytest.mark.parametrize("name, title", [
-    ("transformer", "Attention is All You Need"),  # the name its own note uses most
     ("R-CNN", "Rich Feature Hierarchies for Accurate Object Detection and Semantic Segmentation"),
     ("CLIP", "Learning Transferable Visual Models From Natural Language Supervision"),
     ("LSTM", "Long Short-Term Memory"),  # the initials of its title, and of no other
