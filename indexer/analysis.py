@@ -6,8 +6,9 @@ text. Chinese runs are segmented by jieba (the main words get positions 1, 2,
 phrases match either way). Latin runs are kept whole and also split at `-`,
 `/`, `.`, `_` (`resnet-50` → `resnet-50`, `resnet`, `50`). English words get a
 light plural stemmer that never merges distinct terms. A second token stream,
-Chinese character unigrams and bigrams, is the fallback for words jieba cuts
-differently in a query and a note.
+each Chinese character with the one after it, is the fallback for words jieba
+cuts differently in a query and a note. The indexer takes both as plain terms and positions
+(`index_terms`, `gram_terms`): a Token per term costs more than the analysis.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ _LATIN_PART = re.compile(r"[0-9a-z\u00b5\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]
 _NUMBER_DOT = re.compile(r"^\d+(?:\.\d+)+$")
 # The longest dictionary word looked for inside a longer word (`神经网络` in `卷积神经网络`).
 MAX_INNER_WORD = 6
+# Words whose inner words a Segmenter remembers (a word recurs in many passages).
+_INNER_CACHE = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,22 +54,35 @@ class Token:
     part: bool = False  # a word inside a longer token at the same position
 
 
+class _Folded(dict):
+    """Each character (by code point) → its NFKC form, lower-cased; worked out on first sight (for str.translate)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= 1 << 16:
+            self.clear()  # text of every script: forget rather than grow
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).lower()
+        return folded
+
+
+_FOLDED = _Folded()
+
+
 def normalize(text: str) -> tuple[str, list[int] | None]:
     """NFKC + lower case, and the map from each normalised character to its original offset.
 
-    The map is None when normalisation kept every character in place (the usual case).
+    Characters are normalised one by one (a combining mark stays apart from
+    its letter, so offsets map back). The map is None when every character
+    stayed one character (the usual case: `，` → `,` keeps its place).
     """
     if unicodedata.is_normalized("NFKC", text):
         folded = text.lower()
         if len(folded) == len(text):  # lower() never shortens, so each character stayed one character
             return folded, None
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        for out in unicodedata.normalize("NFKC", ch).lower():
-            chars.append(out)
-            origin.append(i)
-    return "".join(chars), origin
+    folded = text.translate(_FOLDED)
+    if len(folded) == len(text):  # no character folds to nothing, so each stayed one
+        return folded, None
+    origin = [i for i, ch in enumerate(text) for _ in range(len(_FOLDED[ord(ch)]))]
+    return folded, origin
 
 
 def stem(word: str) -> str:
@@ -132,6 +148,7 @@ class Segmenter:
         self._words = tuple(words)
         self._ready = False
         self._lock = threading.Lock()
+        self._inner: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def _initialize(self) -> None:
         with self._lock:
@@ -150,6 +167,20 @@ class Segmenter:
         if not self._ready:
             self._initialize()
         return list(self._jieba.cut(run, HMM=True))
+
+    def inner_words(self, word: str) -> tuple[tuple[str, int], ...]:
+        """The dictionary words (of 2 to MAX_INNER_WORD characters) inside `word`, with their offsets in it."""
+        found = self._inner.get(word)
+        if found is None:
+            if not self._ready:
+                self._initialize()
+            freq = self._jieba.FREQ
+            found = tuple((word[i:i + n], i) for n in range(2, min(len(word), MAX_INNER_WORD + 1))
+                          for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
+            if len(self._inner) >= _INNER_CACHE:
+                self._inner.clear()
+            self._inner[word] = found
+        return found
 
     def known(self, word: str) -> bool:
         """Whether `word` is a word of jieba's dictionary or of the learned words."""
@@ -185,20 +216,30 @@ class Analyzer:
 
     def tokens(self, text: str, *, subwords: bool = True, stop: bool = True) -> list[Token]:
         """Word tokens of `text`; `subwords` adds the parts of compounds at the same positions."""
+        return [Token(*found) for found in self._scan(text, subwords, stop)]
+
+    def index_terms(self, text: str) -> tuple[list[str], list[int]]:
+        """The terms `tokens(text)` gives, and their positions counted from 0 (as the keyword index stores them)."""
+        found = self._scan(text, True, True)
+        return [term for term, *_rest in found], [token[1] - 1 for token in found]
+
+    def _scan(self, text: str, subwords: bool, stop: bool) -> list[tuple[str, int, int, int, bool]]:
+        """(term, position, start, end, part) of each token: what a Token holds, without building one."""
         norm, origin = normalize(text)
-        out: list[Token] = []
+        out: list[tuple[str, int, int, int, bool]] = []
         pos = 0
 
         def emit(term: str, at: int, start: int, end: int, part: bool = False) -> None:
             if origin is not None:
                 start, end = origin[start], origin[end - 1] + 1
-            out.append(Token(term, at, start, end, part))
+            out.append((term, at, start, end, part))
 
+        segmenter = self.segmenter
         for run in _RUN.finditer(norm):
             if run.group("han"):
                 base = run.start()
                 offset = 0
-                for word in self.segmenter.words(run.group()):
+                for word in segmenter.words(run.group()):
                     start = base + offset
                     offset += len(word)
                     if stop and word in CHINESE_STOP_WORDS:
@@ -206,18 +247,11 @@ class Analyzer:
                     pos += 1
                     emit(word, pos, start, start + len(word))
                     if subwords and len(word) > 2:
-                        for sub, i in self._inner_words(word):
+                        for sub, i in segmenter.inner_words(word):
                             emit(sub, pos, start + i, start + i + len(sub), True)
             else:
                 pos = self._latin(run, pos, emit, subwords, stop)
         return out
-
-    def _inner_words(self, word: str) -> Iterator[tuple[str, int]]:
-        for n in range(2, min(len(word), MAX_INNER_WORD + 1)):
-            for i in range(len(word) - n + 1):
-                sub = word[i:i + n]
-                if self.segmenter.known(sub):
-                    yield sub, i
 
     @staticmethod
     def _latin(run: re.Match, pos: int, emit, subwords: bool, stop: bool) -> int:
@@ -268,19 +302,37 @@ def phrase_terms(tokens: list[Token]) -> list[str]:
 
 
 def char_grams(text: str) -> list[Token]:
-    """Chinese character unigrams and bigrams; bigram i and unigram i share position i."""
+    """Each Chinese character's gram, at the character's position: the character and the next one of its run
+    (a bigram), or the character alone at the end of a run.
+
+    The fallback for words jieba cuts differently: a run of Chinese in a query
+    is found as a phrase of its bigrams, and one character as the grams that
+    start with it (search/scorer.py), which are as many as its occurrences.
+    Half the postings of unigrams and bigrams both, for the same answers.
+    """
     norm, origin = normalize(text)
-    out: list[Token] = []
+    return [Token(gram, pos, origin[start] if origin else start, (origin[start + len(gram) - 1] + 1) if origin
+                  else start + len(gram)) for gram, pos, start in _grams(norm)]
+
+
+def gram_terms(text: str) -> tuple[list[str], list[int]]:
+    """The grams `char_grams(text)` gives, and their positions counted from 0 (as the keyword index stores them)."""
+    terms: list[str] = []
+    positions: list[int] = []
+    pos = 0
+    for run in HAN_RUN.finditer(normalize(text)[0]):
+        chars = run.group()
+        terms += [chars[i:i + 2] for i in range(len(chars))]  # the last one is a character alone
+        positions += range(pos, pos + len(chars))
+        pos += len(chars) + 1  # no phrase spans two runs
+    return terms, positions
+
+
+def _grams(norm: str) -> Iterator[tuple[str, int, int]]:
+    """(gram, 1-based position, offset in `norm`) of the grams of normalised text."""
     pos = 0
     for run in HAN_RUN.finditer(norm):
         chars = run.group()
-        for i, ch in enumerate(chars):
-            pos += 1
-            start = run.start() + i
-            begin, finish = (origin[start], origin[start] + 1) if origin else (start, start + 1)
-            out.append(Token(ch, pos, begin, finish))
-            if i + 1 < len(chars):
-                end = (origin[start + 1] + 1) if origin else start + 2
-                out.append(Token(chars[i:i + 2], pos, begin, end))
-        pos += 1  # no phrase spans two runs
-    return out
+        for i in range(len(chars)):
+            yield chars[i:i + 2], pos + i + 1, run.start() + i
+        pos += len(chars) + 1

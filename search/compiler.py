@@ -23,6 +23,7 @@ from search.nodes import (
     AndMaybe,
     AndNot,
     BestField,
+    Character,
     Contains,
     Coordinated,
     Dates,
@@ -234,10 +235,10 @@ class _Compiler:
 
 
 def _grams(run: str, boost: float) -> Node:
-    """A run of Chinese characters as an exact sequence in the gram field (a bigram phrase)."""
+    """A run of Chinese characters as an exact sequence in the gram field (a bigram phrase; one character anywhere)."""
     grams = [t.text for t in char_grams(run) if len(t.text) == 2]
     if len(run) == 1:
-        return Term("grams", run, boost=boost)
+        return Character("grams", run, boost=boost)
     if len(grams) == 1:
         return Term("grams", grams[0], boost=boost)
     return Phrase("grams", tuple(grams), boost=boost)

@@ -31,6 +31,20 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Character:
+    """One Chinese character anywhere in the gram field, scored as one term (BM25F times `boost`).
+
+    The gram field holds each character's gram (it and the next character of
+    its run), so a character occurs in a passage as often as grams start with
+    it there: the scorer reads those grams' postings as the character's own.
+    """
+
+    field: str
+    char: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
 class Contains:
     """Any term of one field that holds `text` (a run of Chinese characters) inside it.
 
@@ -129,7 +143,7 @@ class Coordinated:
     units: tuple[Unit, ...]
 
 
-Node = Term | Phrase | Contains | Years | Dates | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
+Node = Term | Phrase | Character | Contains | Years | Dates | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
 
 
 def leaf_terms(node: Node) -> Iterator[tuple[str, str]]:

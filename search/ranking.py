@@ -17,7 +17,7 @@ from whoosh.scoring import BM25F
 
 from corpus.model import Passage
 from indexer.keyword import from_record
-from search.nodes import And, Coordinated, Node, Or, Phrase, Unit, leaf_terms
+from search.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.plan import QueryPlan
 from search.scorer import ArrayScorer
 
@@ -180,6 +180,10 @@ def _matching(scorer: ArrayScorer, clause: Node) -> np.ndarray:
         return np.logical_and.reduce([_matching(scorer, child) for child in clause.children])
     if isinstance(clause, Or):
         return np.logical_or.reduce([_matching(scorer, child) for child in clause.children])
+    if isinstance(clause, Character):
+        mask = np.zeros(scorer.size, dtype=bool)
+        mask[scorer.starting(clause.field, clause.char)[0]] = True
+        return mask
     return np.logical_or.reduce([_holding(scorer, name, text) for name, text in leaf_terms(clause)]
                                 + [np.zeros(scorer.size, dtype=bool)])
 

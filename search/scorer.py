@@ -13,6 +13,8 @@ BM25F for all its documents at once:
   negative one does not match; BestField: the best part plus its tiebreak
   times the others;
 - Coordinated: its query (search/ranking.py reads its units);
+- Character: the postings of the grams starting with it, summed per passage,
+  scored as one term (Whoosh's idf of a term in that many passages);
 - phrases, year and date ranges and Every: Whoosh's own matcher (whoosh_query
   translates them), whose documents and scores are copied into the arrays.
 
@@ -24,6 +26,8 @@ then document number).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from whoosh import query as wq
 
@@ -34,6 +38,7 @@ from search.nodes import (
     AndMaybe,
     AndNot,
     BestField,
+    Character,
     Contains,
     Coordinated,
     Dates,
@@ -49,6 +54,8 @@ from search.nodes import (
 MAX_HELD_POSTINGS = 5_000_000
 # The most terms a Contains node stands for (a single character is inside many words).
 MAX_CONTAINING = 256
+# Characters whose summed postings an open index keeps.
+MAX_HELD_PREFIXES = 4096
 
 
 class ArrayScorer:
@@ -68,6 +75,7 @@ class ArrayScorer:
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings kept in self._postings
         self._lexicons: dict[str, list[str]] = {}
+        self._starting: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # ---------------------------------------------------------------- posting lists
 
@@ -90,6 +98,23 @@ class ArrayScorer:
             self._postings[key] = found
             self._held += len(found[0])
         return self._postings[key]
+
+    def starting(self, fieldname: str, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """Documents (live only) and summed frequencies of every term of a field that starts with `prefix`."""
+        key = (fieldname, prefix)
+        if key not in self._starting:
+            btext = self.term_bytes(fieldname, prefix)
+            lists = [self.postings(fieldname, term) for term in self.searcher.reader().expand_prefix(fieldname, btext)] \
+                if btext is not None else []
+            if lists:
+                docs, inverse = np.unique(np.concatenate([d for d, _tf in lists]), return_inverse=True)
+                found = docs, np.bincount(inverse, weights=np.concatenate([tf for _d, tf in lists]), minlength=len(docs))
+            else:
+                found = _EMPTY
+            if len(self._starting) >= MAX_HELD_PREFIXES:
+                self._starting.clear()
+            self._starting[key] = found
+        return self._starting[key]
 
     def term_bytes(self, fieldname: str, text: str) -> bytes | None:
         """A term as the index stores it, or None when the field does not exist or cannot hold it."""
@@ -122,6 +147,10 @@ class ArrayScorer:
         """The live documents a query matches (ascending document numbers) and their scores."""
         if isinstance(query, Term):
             return self._term(query)
+        if isinstance(query, Character):
+            docs, tf = self.starting(query.field, query.char)
+            # Whoosh's idf (scoring.WeightingModel.idf) of a term found in len(docs) documents.
+            return self._bm25(query.field, docs, tf, math.log(self.size / (len(docs) + 1)) + 1, query.boost)
         if isinstance(query, BestField):
             docs, inverse, each = _gathered([self.scores(q) for q in query.children])
             total = np.bincount(inverse, weights=each, minlength=len(docs))
@@ -168,13 +197,18 @@ class ArrayScorer:
         docs, tf = self.postings(query.field, btext) if btext is not None else _EMPTY
         if not len(docs):
             return _EMPTY
-        searcher = self.searcher
-        idf = searcher.idf(query.field, btext)
-        average = searcher.avg_field_length(query.field) or 1
-        length = self.lengths(query.field)[docs]
+        return self._bm25(query.field, docs, tf, self.searcher.idf(query.field, btext), query.boost)
+
+    def _bm25(self, fieldname: str, docs: np.ndarray, tf: np.ndarray, idf: float,
+              boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """BM25F of a term with frequencies `tf` in documents `docs` of a field, times `boost`."""
+        if not len(docs):
+            return _EMPTY
+        average = self.searcher.avg_field_length(fieldname) or 1
+        length = self.lengths(fieldname)[docs]
         K1, B = self.K1, self.B
         score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
-        return docs, score * query.boost if query.boost != 1.0 else score
+        return docs, score * boost if boost != 1.0 else score
 
     def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher, walked over every matching document of every segment."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import Analyzer, Token, char_grams, normalize, stem
+from indexer.analysis import Analyzer, Token, char_grams, gram_terms, normalize, stem
 from indexer.dictionary import learn_words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,17 +129,37 @@ def test_stem_never_merges_distinct_words():
     assert stem("gas") == "gas"
 
 
-def test_char_grams_are_unigrams_and_bigrams_sharing_positions():
-    grams = char_grams("图神经 网络")
-    assert [(g.text, g.pos) for g in grams] == [("图", 1), ("图神", 1), ("神", 2), ("神经", 2), ("经", 3),
-                                                ("网", 5), ("网络", 5), ("络", 6)]
+def test_char_grams_are_each_character_with_the_next_and_the_last_of_a_run_alone():
+    grams = char_grams("图神经 网络 猫")
+    assert [(g.text, g.pos) for g in grams] == [("图神", 1), ("神经", 2), ("经", 3), ("网络", 5), ("络", 6), ("猫", 8)]
     assert all(g.start < g.end for g in grams)
 
 
 def test_char_grams_offsets_follow_full_width_text():
-    text = "ＡＢ图像"
+    text = "ＡＢ图像ﬁ卷积网络"
     assert [(g.text, text[g.start:g.end]) for g in char_grams(text)] == [
-        ("图", "图"), ("图像", "图像"), ("像", "像")]
+        ("图像", "图像"), ("像", "像"), ("卷积", "卷积"), ("积网", "积网"), ("网络", "网络"), ("络", "络")]
+
+
+@pytest.mark.parametrize("text", ["图神经 网络 猫", "自监督学习 与 ResNet-50 的 self-supervised learning", "", "ＧＰＴ-4 图"])
+def test_gram_terms_are_the_char_grams_from_position_zero(text):
+    assert gram_terms(text) == ([g.text for g in char_grams(text)], [g.pos - 1 for g in char_grams(text)])
+
+
+@pytest.mark.parametrize("text", ["自监督学习 与 ResNet-50 的 self-supervised learning", "机器翻译（Machine Translation）",
+                                  "", "C++ 与 ViT-B/16", "ＧＰＴ-4 ﬁnetuning İstanbul"])
+def test_index_terms_are_the_tokens_from_position_zero(analyzer, text):
+    tokens = analyzer.tokens(text)
+    assert analyzer.index_terms(text) == ([t.text for t in tokens], [t.pos - 1 for t in tokens])
+
+
+@pytest.mark.parametrize("text", ["ＧＰＴ-4，模型。", "ﬁne İstanbul é\u0301", "plain ascii", "全角（括号）"])
+def test_normalize_folds_each_character_and_maps_offsets_back(text):
+    norm, origin = normalize(text)
+    each = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
+    assert norm == "".join(each)
+    assert origin == (None if all(len(out) == 1 for out in each) else
+                      [i for i, out in enumerate(each) for _ in out])
 
 
 def test_learned_domain_word_stays_whole(tmp_path):
@@ -201,5 +222,9 @@ def test_analyzer_on_any_text_gives_tokens_inside_the_text(text):
         assert 0 <= token.start < token.end <= len(text)
         original = normalize(text[token.start:token.end])[0]
         assert token.text == original or token.text in original or stem(original) == token.text
-    for token in char_grams(text):
+    tokens = analyzer.tokens(text)
+    assert analyzer.index_terms(text) == ([t.text for t in tokens], [t.pos - 1 for t in tokens])
+    grams = char_grams(text)
+    for token in grams:
         assert 0 <= token.start < token.end <= len(text)
+    assert gram_terms(text) == ([g.text for g in grams], [g.pos - 1 for g in grams])

@@ -98,6 +98,18 @@ def test_gpt4_finds_gpt4_before_other_gpts_and_numbers(notes_dir, embedder, tmp_
         assert "第 4 章讲训练。" not in [h.passage.text for h in hits[:2]]
 
 
+@pytest.mark.parametrize("char, wanted", [("猫", {"大熊猫吃竹子。"}), ("门", {"门口有一只狗。", "长短期记忆网络有输入门"}),
+                                          ("狗", {"门口有一只狗。"}), ("鱼", set())])
+def test_one_chinese_character_finds_it_inside_words_and_at_the_end_of_a_run(notes_dir, embedder, tmp_path, char,
+                                                                            wanted):
+    root = notes_dir({"zoo.md": "# 动物\n\n## 一\n\n大熊猫吃竹子。\n\n## 二\n\n门口有一只狗。\n\n## 三\n\n"
+                                "长短期记忆网络有输入门\n\n## 四\n\n无关的段落。\n"})
+    directory = str(tmp_path / "index")
+    build([str(root)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        assert {h.passage.text for h in keyword(index, char)} == wanted
+
+
 def test_matching_more_query_words_ranks_higher(bundled_index):
     hits = keyword(bundled_index, "weight decay regularization overfitting")
     assert "Weight Decay" in hits[0].passage.text

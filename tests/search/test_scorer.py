@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.keyword import load_lengths
-from search.nodes import And, AndMaybe, AndNot, BestField, Or, Phrase, Term, Years
+from search.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer, whoosh_query
 
@@ -104,7 +104,7 @@ def test_and_not_keeps_the_positive_scores_of_documents_without_the_negative(bun
 
 def test_and_maybe_inside_and_adds_its_optional_side_wherever_it_matches(bundled_index):
     scorer = bundled_index.scorer
-    a, b = Term("section", "学习"), Term("grams", "导")
+    a, b = Term("section", "学习"), Term("grams", "监督")
     each_a, each_b = _array_scores(scorer, a), _array_scores(scorer, b)
     expected = {doc: each_a[doc] + each_b[doc] + each_a[doc] for doc in each_a.keys() & each_b.keys()}
     assert expected
@@ -169,3 +169,31 @@ def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
         assert scorer._held == sum(len(docs) for docs, _tf in scorer._postings.values())
         assert scorer._held <= 100 or len(scorer._postings) == 1
     assert _array_scores(scorer, query) == first
+
+
+@pytest.mark.parametrize("char", ["学", "网", "型", "络", "的"])
+def test_a_character_scores_as_one_term_of_its_occurrences_in_the_passages(bundled_index, char):
+    import math
+
+    from whoosh.scoring import bm25
+
+    from indexer.analysis import normalize
+    from indexer.keyword import from_record
+
+    searcher = bundled_index.searcher
+    reader = searcher.reader()
+    counts = {}
+    for docnum, stored in reader.iter_docs():
+        passage = from_record(stored["record"])
+        text = " ".join(part for part in (passage.paper.title if passage.paper else "", passage.section, passage.text)
+                        if part)
+        if normalize(text)[0].count(char):
+            counts[docnum] = normalize(text)[0].count(char)
+    assert counts
+    idf = math.log(reader.doc_count_all() / (len(counts) + 1)) + 1
+    average = searcher.avg_field_length("grams")
+    expected = {doc: 0.5 * bm25(idf, tf, reader.doc_field_length(doc, "grams"), average, WEIGHTING.B, WEIGHTING.K1)
+                for doc, tf in counts.items()}
+    got = _array_scores(bundled_index.scorer, Character("grams", char, boost=0.5))
+    assert got.keys() == expected.keys()
+    assert all(got[doc] == pytest.approx(score) for doc, score in expected.items())
