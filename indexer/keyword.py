@@ -3,16 +3,19 @@
 Fields: title (paper title), authors, year (numeric), date (numeric, the
 note's front-matter date as corpus/dates.py numbers it), section (note title and
 heading path), tags, body, links (the words of link targets), path, and
-`grams` (Chinese character uni/bigrams of everything, the fallback when jieba
-cuts a word differently). Every stored field needed to show a hit is stored
+`grams` (each Chinese character with the next one, of everything: the
+fallback when jieba cuts a word differently). Every stored field needed to show a hit is stored
 here, so a hit never needs the notes.
 
-The text fields are analysed here, with the index's analyzer (its learned
-words), and handed to Whoosh as ready-made tokens: `term`, U+001F, `position`,
-separated by spaces, which Whoosh's own RegexTokenizer and
-DelimitedAttributeFilter take apart. So the schema Whoosh pickles holds
-Whoosh classes only: no learned word and no notesearch class is stored in
-it, and renaming a module of notesearch cannot break an index.
+The text fields are analysed here, once per passage, with the index's
+analyzer (its learned words), and their terms and positions handed to the
+segment writer (indexer/segment.py), which writes Whoosh's files without
+Whoosh analysing anything. The schema declares the text fields as ready-made
+tokens (`term`, U+001F, `position`, separated by spaces, which Whoosh's own
+RegexTokenizer and DelimitedAttributeFilter take apart): what Whoosh's public
+writer would be given. So the schema Whoosh pickles holds Whoosh classes
+only: no learned word and no notesearch class is stored in it, and renaming
+a module of notesearch cannot break an index.
 
 Each text field's length per document (the token count, quantised to a byte
 exactly as Whoosh stores it) is written to `lengths.npz` beside the keyword
@@ -26,6 +29,8 @@ import json
 import os
 import re
 import shutil
+from array import array
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,8 +41,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from corpus.dates import date_number
 from corpus.model import Paper, Passage
-from indexer.analysis import Analyzer, Token, char_grams
+from indexer.analysis import Analyzer, Token, gram_terms
 from indexer.files import atomic_write, fsync_tree
+from indexer.segment import SegmentPostings
 
 if TYPE_CHECKING:
     from indexer.embedding import Progress
@@ -115,9 +121,20 @@ def schema() -> fields.Schema:
     )
 
 
-def ready_made(tokens: list[Token]) -> str:
-    """Tokens as the schema's analyzer reads them: term, U+001F, position (0-based); spaces between."""
-    return " ".join(f"{token.text}{_POSITION_MARK}{token.pos - 1}" for token in tokens)
+def ready_made(terms: list[str], positions: list[int]) -> str:
+    """Analysed text as the schema's analyzer reads it: term, U+001F, position (from 0); spaces between.
+
+    What Whoosh's public `add_document` takes for a text field: the writer
+    (indexer/segment.py) hands Whoosh the same terms without this round trip,
+    and its tests compare the two.
+    """
+    return " ".join(f"{term}{_POSITION_MARK}{pos}" for term, pos in zip(terms, positions))
+
+
+def path_terms(path: str) -> tuple[list[str], list[int]]:
+    """The terms of path_tokens(path) and their positions from 0."""
+    tokens = path_tokens(path)
+    return [token.text for token in tokens], [token.pos - 1 for token in tokens]
 
 
 def path_tokens(path: str) -> list[Token]:
@@ -125,27 +142,29 @@ def path_tokens(path: str) -> list[Token]:
     return [Token(m.group().lower(), n, m.start(), m.end()) for n, m in enumerate(re.finditer(r"[^\W_]+", path), 1)]
 
 
+Analysed = dict[str, tuple[list[str], list[int]]]
+
+
 class Documents:
-    """Passages → Whoosh documents and their field lengths, analysed with the index's analyzer."""
+    """Passages → Whoosh documents: each text field analysed with the index's analyzer (terms and positions), and the
+    other fields' values."""
 
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
-        self._cache: dict[str, tuple[str, int]] = {}
+        self._cache: dict[str, tuple[list[str], list[int]]] = {}
 
-    def _words(self, text: str) -> tuple[str, int]:
+    def _words(self, text: str) -> tuple[list[str], list[int]]:
         if len(text) > _CACHED_LENGTH:
-            tokens = self.analyzer.tokens(text)
-            return ready_made(tokens), len(tokens)
+            return self.analyzer.index_terms(text)
         found = self._cache.get(text)
         if found is None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            tokens = self.analyzer.tokens(text)
-            found = self._cache[text] = ready_made(tokens), len(tokens)
+            found = self._cache[text] = self.analyzer.index_terms(text)
         return found
 
-    def document(self, passage: Passage) -> tuple[dict, dict[str, int]]:
-        """The Whoosh document of a passage, and the length (token count) of each of its text fields."""
+    def document(self, passage: Passage) -> tuple[Analysed, dict[str, object]]:
+        """The analysed text fields of a passage (a field's length is its number of terms), and its other fields."""
         paper = passage.paper
         texts = {
             "title": paper.title if paper else "",
@@ -155,23 +174,17 @@ class Documents:
             "body": passage.text,
             "links": " ".join(link_words(link) for link in passage.links),
         }
-        doc: dict = {"id": passage.id, "file": passage.path, "kind": passage.kind, "record": to_record(passage)}
-        lengths: dict[str, int] = {}
-        for name, text in texts.items():
-            doc[name], lengths[name] = self._words(text)
-        grams = char_grams(" ".join(part for part in (paper.title if paper else "", passage.section, passage.text)
-                                    if part))
-        path = path_tokens(passage.path)
-        doc["grams"], lengths["grams"] = ready_made(grams), len(grams)
-        doc["path"], lengths["path"] = ready_made(path), len(path)
-        if paper and paper.year:
-            doc["year"] = paper.year
-        if passage.date:
-            doc["date"] = date_number(passage.date)
-        return doc, lengths
+        analysed = {name: self._words(text) for name, text in texts.items()}
+        analysed["grams"] = gram_terms(" ".join(part for part in (paper.title if paper else "", passage.section,
+                                                                  passage.text) if part))
+        analysed["path"] = path_terms(passage.path)
+        values = {"id": passage.id, "file": passage.path, "kind": passage.kind, "record": to_record(passage),
+                  "year": paper.year if paper and paper.year else None,
+                  "date": date_number(passage.date) if passage.date else None}
+        return analysed, values
 
 
-def length_bytes(lengths: list[int]) -> np.ndarray:
+def length_bytes(lengths: Sequence[int]) -> np.ndarray:
     """Token counts as Whoosh stores a field length: one byte each, logarithmic."""
     return np.array([length_to_byte(n) for n in lengths], dtype=np.uint8)
 
@@ -306,18 +319,20 @@ def write(folder: str, previous: str | None, passages: list[Passage], deleted: l
         ix = create(keyword_dir)
         lengths = {name: [] for name in TEXT_FIELDS}
     documents = Documents(analyzer)
-    added: dict[str, list[int]] = {name: [] for name in TEXT_FIELDS}
-    writer = ix.writer(procs=1, limitmb=256)
+    added: dict[str, array] = {name: array("I") for name in TEXT_FIELDS}
+    writer = ix.writer(procs=1)
     try:
+        postings = SegmentPostings(writer)
         for path in deleted:
             writer.delete_by_term("file", path)
         for n, passage in enumerate(passages, 1):
-            doc, counts = documents.document(passage)
-            writer.add_document(**doc)
+            analysed, values = documents.document(passage)
+            postings.add(analysed, values)
             for name in TEXT_FIELDS:
-                added[name].append(counts[name])
+                added[name].append(len(analysed[name][0]))
             if progress and n % 200 == 0:
                 progress("keyword", n, len(passages))
+        postings.write()
         writer.commit(merge=False)
     except BaseException:
         writer.cancel()

@@ -8,7 +8,7 @@ import pickletools
 import pytest
 
 from indexer import keyword
-from indexer.analysis import Analyzer, char_grams
+from indexer.analysis import Analyzer, gram_terms
 
 
 def _pickled_modules(value) -> set[str]:
@@ -38,18 +38,22 @@ def analyzer(tmp_path_factory) -> Analyzer:
 @pytest.mark.parametrize("text", ["自监督学习 与 ResNet-50 的 self-supervised learning", "机器翻译（Machine Translation）",
                                   "", "C++ 与 ViT-B/16"])
 def test_whoosh_reads_ready_made_tokens_as_the_analyzer_made_them(analyzer, text):
-    for field, tokens in (("body", analyzer.tokens(text)), ("grams", char_grams(text))):
-        read = [(t.text, t.pos) for t in keyword.schema()[field].analyzer(keyword.ready_made(tokens), positions=True)]
-        assert read == [(t.text, t.pos - 1) for t in tokens]
+    for field, (terms, positions) in (("body", analyzer.index_terms(text)), ("grams", gram_terms(text))):
+        read = [(t.text, t.pos) for t in keyword.schema()[field].analyzer(keyword.ready_made(terms, positions),
+                                                                          positions=True)]
+        assert read == list(zip(terms, positions))
 
 
-def test_a_document_counts_the_tokens_of_each_text_field(analyzer):
+def test_a_document_has_every_text_field_analysed_and_the_passage_in_its_record(analyzer):
     from corpus.model import Paper, Passage
 
     passage = Passage("notes/famous-papers.md", 3, 3, "论文 > 视觉", "笔记", "自监督学习 ResNet-50", tags=("cv",),
                       paper=Paper(2016, ("Kaiming He",), "Deep Residual Learning", "残差"),
-                      links=("https://arxiv.org/abs/1512.03385",))
-    doc, lengths = keyword.Documents(analyzer).document(passage)
-    assert set(lengths) == set(keyword.TEXT_FIELDS)
-    for field in keyword.TEXT_FIELDS:
-        assert lengths[field] == len(list(keyword.schema()[field].analyzer(doc[field]))) > 0
+                      links=("https://arxiv.org/abs/1512.03385",), date="2024-03-01")
+    analysed, values = keyword.Documents(analyzer).document(passage)
+    assert set(analysed) == set(keyword.TEXT_FIELDS)
+    assert all(analysed[field][0] for field in keyword.TEXT_FIELDS)
+    assert analysed["body"] == analyzer.index_terms("自监督学习 ResNet-50")
+    assert analysed["path"][0] == ["notes", "famous", "papers", "md"]
+    assert keyword.from_record(values["record"]) == passage
+    assert (values["id"], values["file"], values["year"]) == (passage.id, passage.path, 2016)
