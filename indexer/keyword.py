@@ -142,29 +142,37 @@ def path_tokens(path: str) -> list[Token]:
     return [Token(m.group().lower(), n, m.start(), m.end()) for n, m in enumerate(re.finditer(r"[^\W_]+", path), 1)]
 
 
-Analysed = dict[str, tuple[list[str], list[int]]]
+# Each text field of a document: its terms, their positions (from 0) and its length for BM25F.
+Analysed = dict[str, tuple[list[str], list[int], int]]
 
 
 class Documents:
-    """Passages → Whoosh documents: each text field analysed with the index's analyzer (terms and positions), and the
-    other fields' values."""
+    """Passages → Whoosh documents: each text field analysed with the index's analyzer, and the other fields' values.
+
+    A field's length is its number of terms, but for the gram field: the
+    number of characters its grams hold (a bigram two). That is its number of
+    unigrams and bigrams, which it held before its unigrams were dropped, so
+    its BM25F scores stayed those the ranking constants were tuned with.
+    """
 
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
-        self._cache: dict[str, tuple[list[str], list[int]]] = {}
+        self._cache: dict[str, tuple[list[str], list[int], int]] = {}
 
-    def _words(self, text: str) -> tuple[list[str], list[int]]:
+    def _words(self, text: str) -> tuple[list[str], list[int], int]:
         if len(text) > _CACHED_LENGTH:
-            return self.analyzer.index_terms(text)
+            terms, positions = self.analyzer.index_terms(text)
+            return terms, positions, len(terms)
         found = self._cache.get(text)
         if found is None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            found = self._cache[text] = self.analyzer.index_terms(text)
+            terms, positions = self.analyzer.index_terms(text)
+            found = self._cache[text] = terms, positions, len(terms)
         return found
 
     def document(self, passage: Passage) -> tuple[Analysed, dict[str, object]]:
-        """The analysed text fields of a passage (a field's length is its number of terms), and its other fields."""
+        """The analysed text fields of a passage, and its other fields."""
         paper = passage.paper
         texts = {
             "title": paper.title if paper else "",
@@ -175,9 +183,11 @@ class Documents:
             "links": " ".join(link_words(link) for link in passage.links),
         }
         analysed = {name: self._words(text) for name, text in texts.items()}
-        analysed["grams"] = gram_terms(" ".join(part for part in (paper.title if paper else "", passage.section,
-                                                                  passage.text) if part))
-        analysed["path"] = path_terms(passage.path)
+        grams, positions = gram_terms(" ".join(part for part in (paper.title if paper else "", passage.section,
+                                                                 passage.text) if part))
+        analysed["grams"] = grams, positions, sum(map(len, grams))
+        terms, positions = path_terms(passage.path)
+        analysed["path"] = terms, positions, len(terms)
         values = {"id": passage.id, "file": passage.path, "kind": passage.kind, "record": to_record(passage),
                   "year": paper.year if paper and paper.year else None,
                   "date": date_number(passage.date) if passage.date else None}
@@ -329,7 +339,7 @@ def write(folder: str, previous: str | None, passages: list[Passage], deleted: l
             analysed, values = documents.document(passage)
             postings.add(analysed, values)
             for name in TEXT_FIELDS:
-                added[name].append(len(analysed[name][0]))
+                added[name].append(analysed[name][2])
             if progress and n % 200 == 0:
                 progress("keyword", n, len(passages))
         postings.write()

@@ -75,8 +75,9 @@ class SegmentPostings:
                     raise TypeError(f"field {name!r}: SegmentPostings writes positions, frequencies or existence only")
                 self._fields[name] = _Field(fieldobj)
 
-    def add(self, analysed: dict[str, tuple[list[str], list[int]]], values: dict[str, object]) -> None:
-        """One document: text fields as analysed (terms, positions from 0), other fields as values for Whoosh.
+    def add(self, analysed: dict[str, tuple[list[str], list[int], int]], values: dict[str, object]) -> None:
+        """One document: text fields as analysed (terms, their positions from 0, the field's length for BM25F),
+        other fields as values for Whoosh.
 
         Each field of `values` is indexed as its Whoosh field indexes it and
         stored if the field stores; a None value is left out.
@@ -89,8 +90,7 @@ class SegmentPostings:
             fieldobj = self.schema[name]
             length = 0
             if name in analysed:
-                terms, positions = analysed[name]
-                length = len(terms)
+                terms, positions, length = analysed[name]
                 stored = None
             else:
                 stored = values[name]

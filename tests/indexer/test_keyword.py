@@ -53,7 +53,10 @@ def test_a_document_has_every_text_field_analysed_and_the_passage_in_its_record(
     analysed, values = keyword.Documents(analyzer).document(passage)
     assert set(analysed) == set(keyword.TEXT_FIELDS)
     assert all(analysed[field][0] for field in keyword.TEXT_FIELDS)
-    assert analysed["body"] == analyzer.index_terms("自监督学习 ResNet-50")
-    assert analysed["path"][0] == ["notes", "famous", "papers", "md"]
+    assert analysed["body"] == (*analyzer.index_terms("自监督学习 ResNet-50"), len(analyzer.index_terms("自监督学习 ResNet-50")[0]))
+    assert analysed["path"][:2] == (["notes", "famous", "papers", "md"], [0, 1, 2, 3])
+    # The gram field's length counts characters: the unigrams and bigrams it held before.
+    grams = analysed["grams"][0]
+    assert analysed["grams"][2] == sum(len(gram) for gram in grams) == 2 * len(grams) - sum(len(g) == 1 for g in grams)
     assert keyword.from_record(values["record"]) == passage
     assert (values["id"], values["file"], values["year"]) == (passage.id, passage.path, 2016)

@@ -35,7 +35,13 @@ def documents(tmp_path_factory) -> list[tuple[dict, dict]]:
         passages += answers(passages_of(parse_note(str(path), path.read_text(encoding="utf-8"))))
     passages += [_synthetic(n) for n in range(300)]
     made = keyword.Documents(Analyzer(["卷积神经网络"], str(tmp_path_factory.mktemp("jieba"))))
-    return [made.document(passage) for passage in passages]
+    documents = []
+    for passage in passages:
+        analysed, values = made.document(passage)
+        # A field's length as Whoosh's public writer counts it: its number of terms.
+        documents.append(({name: (terms, positions, len(terms)) for name, (terms, positions, _n) in analysed.items()},
+                          values))
+    return documents
 
 
 def _write(folder: str, documents: list[tuple[dict, dict]], how: str) -> None:
@@ -53,7 +59,7 @@ def _write(folder: str, documents: list[tuple[dict, dict]], how: str) -> None:
                 postings.add(analysed, values)
             else:
                 writer.add_document(**{name: value for name, value in values.items() if value is not None},
-                                   **{name: keyword.ready_made(*terms) for name, terms in analysed.items()})
+                                   **{name: keyword.ready_made(terms, positions) for name, (terms, positions, _n) in analysed.items()})
         if postings:
             postings.write()
         writer.commit(merge=False)
