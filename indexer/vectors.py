@@ -22,6 +22,7 @@ import numpy as np
 
 from indexer.errors import VectorIndexError
 from indexer.files import atomic_write, file_sha256
+from indexer.threads import one_blas_thread
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class VectorIndex:
         rows = self._embedded
         if not len(rows) or k <= 0:
             return []
-        cosines = self._matrix @ query.astype(np.float32)
+        with one_blas_thread():
+            cosines = self._matrix @ query.astype(np.float32)
         owner, first = self._owners
         best = np.full(len(first), -np.inf, dtype=np.float32)
         np.maximum.at(best, owner, cosines)

@@ -168,3 +168,30 @@ def test_top_counts_a_passage_of_several_rows_once_by_its_best_row():
     assert [(store.ids[row], round(score, 2)) for row, score in top] == [
         ("a.md:1-3#0", 1.0), ("b.md:5-5#0", 0.6), ("c.md:7-7#0", 0.0)]
     assert store.passage_count == 3 and len(store.top(np.array([0.0, 1.0], dtype=np.float32), 10)) == 3
+
+
+def test_top_multiplies_on_one_blas_thread_and_leaves_the_count_as_it_was(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    import indexer.vectors
+
+    def blas_threads() -> int:
+        return max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+    before = blas_threads()
+    seen = []
+    limit = indexer.vectors.one_blas_thread
+
+    class Recording:
+        def __enter__(self):
+            self.inner = limit()
+            self.inner.__enter__()
+            seen.append(blas_threads())
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    monkeypatch.setattr(indexer.vectors, "one_blas_thread", Recording)
+    index = small_index()
+    assert index.top(index.vectors[0], 2)[0][0] == 0
+    assert seen == [1] and blas_threads() == before
