@@ -13,6 +13,7 @@ cuts differently in a query and a note. The indexer takes both as plain terms an
 
 from __future__ import annotations
 
+import functools
 import logging
 import marshal
 import os
@@ -250,39 +251,40 @@ class Analyzer:
                         for sub, i in segmenter.inner_words(word):
                             emit(sub, pos, start + i, start + i + len(sub), True)
             else:
-                pos = self._latin(run, pos, emit, subwords, stop)
+                found, advance = _latin(run.group(), subwords, stop)
+                base = run.start()
+                for term, at, start, end, part in found:
+                    emit(term, pos + at, base + start, base + end, part)
+                pos += advance
         return out
-
-    @staticmethod
-    def _latin(run: re.Match, pos: int, emit, subwords: bool, stop: bool) -> int:
-        whole = run.group()
-        base = run.start()
-        parts = [m for m in _LATIN_PART.finditer(whole)]
-        if len(parts) == 1 and whole == parts[0].group():
-            if stop and whole in ENGLISH_STOP_WORDS:
-                return pos
-            pos += 1
-            emit(stem(whole), pos, base, base + len(whole))
-            return pos
-        first = pos + 1
-        if _NUMBER_DOT.match(whole):
-            pos += 1
-            emit(whole, pos, base, base + len(whole))
-            return pos
-        emit(whole, first, base, base + len(whole))
-        if not subwords:
-            return first
-        for part in parts:
-            term = part.group()
-            if stop and term in ENGLISH_STOP_WORDS:
-                continue
-            pos += 1
-            emit(stem(term), pos, base + part.start(), base + part.end(), True)
-        return max(pos, first)
 
     def query_terms(self, text: str) -> list[str]:
         """One term per position, in order: the terms of a phrase (see phrase_terms)."""
         return phrase_terms(self.tokens(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _latin(whole: str, subwords: bool, stop: bool) -> tuple[tuple[tuple[str, int, int, int, bool], ...], int]:
+    """The tokens of a Latin run (term, position after the one before the run, start, end, part) and how many
+    positions the run takes. Remembered: English words recur."""
+    parts = list(_LATIN_PART.finditer(whole))
+    if len(parts) == 1 and whole == parts[0].group():
+        if stop and whole in ENGLISH_STOP_WORDS:
+            return (), 0
+        return ((stem(whole), 1, 0, len(whole), False),), 1
+    if _NUMBER_DOT.match(whole):
+        return ((whole, 1, 0, len(whole), False),), 1
+    found = [(whole, 1, 0, len(whole), False)]
+    if not subwords:
+        return tuple(found), 1
+    at = 0
+    for part in parts:
+        term = part.group()
+        if stop and term in ENGLISH_STOP_WORDS:
+            continue
+        at += 1
+        found.append((stem(term), at, part.start(), part.end(), True))
+    return tuple(found), max(at, 1)
 
 
 def phrase_terms(tokens: list[Token]) -> list[str]:

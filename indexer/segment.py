@@ -34,7 +34,7 @@ import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import byte_to_length
 
 COMPRESS_FROM = 256
 # Every length a byte stands for, ascending: length_to_byte is the place of a length in it.
@@ -153,51 +153,64 @@ class SegmentPostings:
         codec = self.writer.codec
         limit = codec._blocklimit
         ends = np.append(starts[1:], len(docs))
-        # A term's postings in blocks of `limit`: where each block starts.
+        # A term's postings in blocks of `limit`: where each block starts, and each term's first block.
         counts = (ends - starts + limit - 1) // limit
-        block_starts = np.repeat(starts, counts) + limit * (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
-                                                                                                counts))
+        first_block = np.cumsum(counts) - counts
+        block_starts = np.repeat(starts, counts) + limit * (np.arange(counts.sum()) - np.repeat(first_block, counts))
         deltas = docs.copy()  # ids within a block are stored as deltas from the one before
         deltas[1:] -= docs[:-1]
         deltas[block_starts] = docs[block_starts]
-        min_freq = np.minimum.reduceat(freqs, block_starts).tolist()
-        max_freq = np.maximum.reduceat(freqs, block_starts).tolist()
-        min_length = np.minimum.reduceat(lengths, block_starts).tolist() if scorable else None
-        max_length = np.maximum.reduceat(lengths, block_starts).tolist() if scorable else None
-        totals = np.add.reduceat(freqs, starts).tolist()
+        min_freq, max_freq = np.minimum.reduceat(freqs, block_starts), np.maximum.reduceat(freqs, block_starts)
+        if scorable:  # a block's and a term's shortest and longest document, as length bytes
+            shortest, longest = np.minimum.reduceat(lengths, block_starts), np.maximum.reduceat(lengths, block_starts)
+            low_bytes, high_bytes = _length_bytes(shortest), _length_bytes(longest)
+            term_low = _length_bytes(np.minimum.reduceat(shortest, first_block)).tolist()
+            term_high = _length_bytes(np.maximum.reduceat(longest, first_block)).tolist()
+        else:
+            low_bytes = high_bytes = np.zeros(len(block_starts), dtype=np.int64)
+            term_low = term_high = [0] * len(starts)
+        term_top = np.maximum.reduceat(max_freq, first_block).astype(float).tolist()
+        totals = np.add.reduceat(freqs, starts).astype(float).tolist()
+        uniform = (min_freq == max_freq).tolist()
+        block_weight = max_freq.astype(float).tolist()
+        low_bytes, high_bytes = low_bytes.tolist(), high_bytes.tolist()
         deltas, freqs, docs = deltas.tolist(), freqs.tolist(), docs.tolist()
         fixed = fieldwriter._fieldobj.format.fixed_value_size()
         postfile, table = fieldwriter._postfile, fieldwriter._tindex
         prefix = pack_ushort(fieldwriter._fieldid)
         pack_info = W3TermInfo._struct.pack
+        level, compress_from = codec._compression, self.compress_from
+        offset = postfile.tell()
         block = 0
-        for term, begin, end, count, total in zip(btexts, starts.tolist(), ends.tolist(), counts.tolist(), totals):
-            offset = postfile.tell()
+        for term, begin, end, low, high, top, total in zip(btexts, starts.tolist(), ends.tolist(), term_low, term_high,
+                                                           term_top, totals):
             parts = [WHOOSH3_HEADER_MAGIC]
             for a in range(begin, end, limit):
                 z = min(a + limit, end)
-                low, high = (min_length[block], max_length[block]) if scorable else (None, 0)
-                if min_freq[block] != max_freq[block]:
-                    weights = tuple(map(float, freqs[a:z]))
+                weight = block_weight[block]
+                if uniform[block]:
+                    weights = None if weight == 1.0 else weight
                 else:
-                    weights = None if max_freq[block] == 1 else float(max_freq[block])
+                    weights = tuple(map(float, freqs[a:z]))
                 value = None if fixed == 0 else b"".join(values[a:z]) if fixed else tuple(values[a:z])
                 data = pickle.dumps((tuple(deltas[a:z]), weights, value), 2)
-                level = codec._compression if len(data) >= self.compress_from else 0
-                if level:
-                    data = zlib.compress(data, level)
-                info = pickle.dumps((z - a, docs[z - 1], float(max_freq[block]), level, length_to_byte(low),
-                                     length_to_byte(high)), 2)
+                compressed = level if len(data) >= compress_from else 0
+                if compressed:
+                    data = zlib.compress(data, compressed)
+                info = pickle.dumps((z - a, docs[z - 1], weight, compressed, low_bytes[block], high_bytes[block]), 2)
                 size = len(info) + len(data)
                 parts += [pack_int(-size if z == end else size), info, data]
                 block += 1
-            blocks = slice(block - count, block)
-            low = min(min_length[blocks]) if scorable else None
-            high = max(max_length[blocks]) if scorable else 0
-            postfile.write(b"".join(parts))
-            info = pack_info(0, float(total), end - begin, 0 if low is None else length_to_byte(low), length_to_byte(high),
-                             float(max(max_freq[blocks])), docs[begin], docs[end - 1])
-            table.add(prefix + term, info + pack_long(offset) + pack_int(postfile.tell() - offset))
+            written = b"".join(parts)
+            postfile.write(written)
+            table.add(prefix + term, pack_info(0, total, end - begin, low, high, top, docs[begin], docs[end - 1])
+                      + pack_long(offset) + pack_int(len(written)))
+            offset += len(written)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Quantised lengths (values of _QUANTISED, or 0) as the bytes that stand for them."""
+    return np.searchsorted(_QUANTISED, lengths)
 
 
 def _values(fmt, positions: np.ndarray, first: np.ndarray, freqs: np.ndarray, shared: bool) -> list[bytes]:
