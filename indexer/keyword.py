@@ -343,6 +343,7 @@ def write(folder: str, previous: str | None, passages: list[Passage], deleted: l
             if progress and n % 200 == 0:
                 progress("keyword", n, len(passages))
         postings.write()
+        documents_in_all, live = postings.documents()
         writer.commit(merge=False)
     except BaseException:
         writer.cancel()
@@ -351,12 +352,11 @@ def write(folder: str, previous: str | None, passages: list[Passage], deleted: l
     try:
         # Document numbers run through the segments in order, and a new segment comes last.
         joined = {name: np.concatenate([*lengths[name], length_bytes(added[name])]) for name in TEXT_FIELDS}
-        documents_in_all = ix.doc_count_all()
         if any(len(array) != documents_in_all for array in joined.values()):
             raise RuntimeError(f"field lengths of {len(joined['body'])} documents for {documents_in_all} in {keyword_dir}")
         save_lengths(folder, joined)
         fsync_tree(keyword_dir)
-        return ix.latest_generation(), ix.doc_count()
+        return ix.latest_generation(), live
     finally:
         ix.close()
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import pickle
 import zlib
 from array import array
-from itertools import repeat
+from itertools import pairwise, repeat
 
 import numpy as np
 from whoosh import formats
@@ -37,6 +37,8 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
 COMPRESS_FROM = 256
+# Postings written from Python lists at a time (the rest stay in numpy arrays).
+_WINDOW = 1 << 16
 # Every length a byte stands for, ascending: length_to_byte is the place of a length in it.
 _QUANTISED = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
 
@@ -113,6 +115,15 @@ class SegmentPostings:
         writer.docnum += 1
         writer._added = True
 
+    def documents(self) -> tuple[int, int]:
+        """How many documents the index holds once the writer commits (deleted ones included), and how many live.
+
+        What the committed index's doc_count_all() and doc_count() say, without opening a reader of it.
+        """
+        writer = self.writer
+        total = sum(segment.doc_count_all() for segment in writer.segments) + writer.docnum - writer.docbase
+        return total, total - writer.deleted_count()
+
     def write(self) -> None:
         """Write every field's terms and posting blocks into the segment (call once, before writer.commit)."""
         fieldwriter = self.writer.fieldwriter
@@ -124,28 +135,41 @@ class SegmentPostings:
                 fieldwriter.finish_field()
 
     def _write_field(self, fieldwriter, field: _Field) -> None:
-        names = list(field.ids)
-        btexts = [term if isinstance(term, bytes) else term.encode("utf-8") for term in names]
+        btexts = [term if isinstance(term, bytes) else term.encode("utf-8") for term in field.ids]
         by_text = sorted(range(len(btexts)), key=btexts.__getitem__)
         rank = np.empty(len(btexts), dtype=np.int64)
         rank[by_text] = np.arange(len(btexts))
         # Tokens by (term's rank, document); stable, so a document's tokens keep their order.
-        key = (rank[np.frombuffer(field.terms, dtype=np.uint32)] << 32) | np.frombuffer(field.docs, dtype=np.uint32)
+        key = rank[np.frombuffer(field.terms, dtype=np.uint32)]
+        key <<= 32
+        key |= np.frombuffer(field.docs, dtype=np.uint32)
         order = np.argsort(key, kind="stable")
         key = key[order]
+        positions = np.frombuffer(field.positions, dtype=np.uint32)[order]
+        del order
         first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))  # each posting's first token
-        freqs = np.diff(np.append(first, len(key)))
-        docs = (key[first] & 0xFFFFFFFF).astype(np.int64)
-        term_rank = key[first] >> 32
-        starts = np.flatnonzero(np.concatenate(([True], term_rank[1:] != term_rank[:-1])))  # each term's first posting
-        values = _values(field.fieldobj.format, np.frombuffer(field.positions, dtype=np.uint32)[order], first, freqs,
-                         shared=not self.whoosh_bytes)
+        key = key[first]
+        freqs = np.diff(np.append(first, len(positions)))
+        docs = key & 0xFFFFFFFF
+        key >>= 32  # the term's rank
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))  # each term's first posting
+        terms = [btexts[by_text[t]] for t in key[starts].tolist()]
+        del btexts, by_text, key
         lengths = np.zeros(int(docs.max()) + 1, dtype=np.int64)
         if field.fieldobj.scorable and len(field.lengths):
             known = np.frombuffer(field.lengths, dtype=np.uint32)[:len(lengths)]
             lengths[:len(known)] = _QUANTISED[np.minimum(np.searchsorted(_QUANTISED, known), 255)]
-        terms = [btexts[by_text[t]] for t in term_rank[starts].tolist()]
-        self._write_terms(fieldwriter, terms, starts, docs, freqs, values, lengths[docs], field.fieldobj.scorable)
+        ends = np.append(starts[1:], len(docs))
+        # A window of whole terms at a time: Python lists of a posting's numbers cost 36 bytes each.
+        cuts = [0, *np.unique(np.searchsorted(ends, np.arange(_WINDOW, len(docs), _WINDOW))).tolist(), len(starts)]
+        for a, z in pairwise(cuts):
+            if a < z:
+                begin, end = int(starts[a]), int(ends[z - 1])
+                tokens = positions[first[begin]:first[end] if end < len(first) else len(positions)]
+                values = _values(field.fieldobj.format, tokens, first[begin:end] - first[begin], freqs[begin:end],
+                                 shared=not self.whoosh_bytes)
+                self._write_terms(fieldwriter, terms[a:z], starts[a:z] - begin, docs[begin:end], freqs[begin:end],
+                                  values, lengths[docs[begin:end]], field.fieldobj.scorable)
 
     def _write_terms(self, fieldwriter, btexts: list[bytes], starts: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
                      values: list, lengths: np.ndarray, scorable: bool) -> None:

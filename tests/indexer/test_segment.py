@@ -13,7 +13,7 @@ from corpus.markdown import passages_of
 from corpus.model import Paper, Passage
 from corpus.packing import answers
 from corpus.reading import parse_note
-from indexer import keyword
+from indexer import keyword, segment
 from indexer.analysis import Analyzer
 from indexer.segment import SegmentPostings
 
@@ -62,7 +62,10 @@ def _write(folder: str, documents: list[tuple[dict, dict]], how: str) -> None:
                                    **{name: keyword.ready_made(terms, positions) for name, (terms, positions, _n) in analysed.items()})
         if postings:
             postings.write()
+            counted = postings.documents()
         writer.commit(merge=False)
+        if postings:
+            assert counted == (ix.doc_count_all(), ix.doc_count())
     ix.close()
 
 
@@ -80,7 +83,14 @@ def _segment_files(folder: str) -> dict[str, bytes]:
     return files
 
 
-def test_exact_segments_are_byte_for_byte_those_of_whoosh(documents, tmp_path):
+@pytest.fixture(params=["whole fields", "windows of 7 postings"])
+def window(request, monkeypatch):
+    """The writer's window of postings: the default (one window a field here), or many small ones."""
+    if request.param != "whole fields":
+        monkeypatch.setattr(segment, "_WINDOW", 7)
+
+
+def test_exact_segments_are_byte_for_byte_those_of_whoosh(documents, tmp_path, window):
     _write(str(tmp_path / "whoosh"), documents, "whoosh")
     _write(str(tmp_path / "exact"), documents, "exact")
     expected, written = _segment_files(str(tmp_path / "whoosh")), _segment_files(str(tmp_path / "exact"))
@@ -118,7 +128,7 @@ def _everything(folder: str) -> dict:
     return out
 
 
-def test_fast_segments_read_the_same_as_whoosh_through_its_public_api(documents, tmp_path):
+def test_fast_segments_read_the_same_as_whoosh_through_its_public_api(documents, tmp_path, window):
     _write(str(tmp_path / "whoosh"), documents, "whoosh")
     _write(str(tmp_path / "fast"), documents, "fast")
     expected, written = _everything(str(tmp_path / "whoosh")), _everything(str(tmp_path / "fast"))
