@@ -148,7 +148,7 @@ def cmd_search(args) -> int:
     with open_index(args.index) as index:
         for n in range(done, len(queries)):
             try:
-                result = search(index, queries[n], mode=args.mode, k=args.k)
+                result = search(index, queries[n], mode=args.mode, k=args.k, every=args.all)
             except Exception as error:  # one query must not end a batch: say which failed, answer the rest
                 if args.debug:
                     raise
@@ -327,6 +327,8 @@ def parser() -> argparse.ArgumentParser:
                             "lines (an editor's quickfix list); files: the paths of the hits, once each")
     shape.add_argument("--json", action="store_true", help="one JSON object per query per line (--format json)")
     p.add_argument("--explain", action="store_true", help="show the ranks and scores behind each hit")
+    p.add_argument("--all", action="store_true",
+                   help="every hit up to -k, also those no ranking supports (default: they are left out)")
     p.add_argument("--no-server", action="store_true", help="search in this process even when 'serve' runs")
     p.set_defaults(run=cmd_search)
 

@@ -206,7 +206,7 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
     """
     lines = []
     if not answer["hits"]:
-        lines.append(f"no results for {shown(repr(answer['query']))} ({answer['mode']})")
+        lines.append(f"no good match for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
         lines.append(f"{hit['rank']:>2}. {shown(heading(hit['title'], hit['section']))}")
         end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""

@@ -58,7 +58,7 @@ def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, l
 
     for query in queries:
         response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,
-                                    "explain": args.explain, "cwd": cwd})
+                                    "explain": args.explain, "cwd": cwd, "all": args.all})
         if not response or "answer" not in response:
             if response and args.debug:
                 warn(f"the server did not answer: {response.get('error')}")

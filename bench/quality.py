@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/quality.py [--sets seed,seed_more,dl500,d2l,cmrc] [--cmrc-sample N]
                                       [--model use-m3] [--cv] [--json] [--out FILE]
+    .venv/bin/python bench/quality.py --cv-models use-m3,e5-small,use-m3@0.2+e5-small@0.8 [--costs]
 
 Each development corpus is indexed once (in `bench/results/quality/`, rebuilt when
 the code that makes an index changes; vectors are cached by text, so a rebuild
@@ -13,7 +14,12 @@ English, mixed, related), and the mean over corpora.
 cross-validation: for each corpus, the value that scores best on the other
 corpora is scored on the one left out. It prints the left-out figures beside
 the fitted ones (the value best over all corpora), so a constant that only
-fits one corpus shows as a gap between the two.
+fits one corpus shows as a gap between the two. It also fits the weights of
+the related-papers signals by leave-one-query-out over the related judgements.
+`--cv-models` chooses among embedding models (or the shares of a combination)
+the same way, and `--costs` measures each model's embedding rate, query
+latency and memory. (Index-time constants, such as corpus/packing.py's, are
+swept by running the suite once per value: the vector cache makes that cheap.)
 
 The judgements live in ../shared/eval (see its README); the corpora in
 ../shared/corpora and, for the bundled notes, corpus/notes.

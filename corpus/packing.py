@@ -28,7 +28,7 @@ from dataclasses import replace
 from corpus.model import Passage
 
 # Joined passages aim at this many characters at most,
-PACK_CHARS = 300
+PACK_CHARS = 450
 # and a passage shorter than this is never an answer on its own.
 MIN_ANSWER = 40
 # A joined passage spans at most this many lines after its first (an answer is a passage, not a page).

@@ -18,11 +18,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from corpus.model import Passage
 from search.compiler import compile_query
-from search.fusion import DEFAULT_FUSION, FusionConfig, Scored, exact_keys, fuse_hybrid, prose_first, weigh
+from search.fusion import (
+    DEFAULT_FUSION,
+    FusionConfig,
+    Scored,
+    above_floor,
+    exact_keys,
+    fuse_hybrid,
+    prose_first,
+    weigh,
+)
 from search.index import NoteIndex
 from search.plan import QueryPlan
 from search.ranking import Ranking, keyword_ranking, vector_ranking
@@ -100,11 +109,15 @@ def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
     fused = fuse_hybrid([Scored(ranking.kind, tuple((item.key, item.score) for item in ranking.items))
                          for ranking in ranked.lists], weights, exact, config)
     order = prose_first([(item.key, item.score) for item in fused], code)
-    if config.floor > 0 and order:
-        best = order[0][1]
-        order = [item for item in order if item[1] >= config.floor * best]
+    order = above_floor(order, config.floor, supported(ranked.lists), exact)
     order, also = _distinct(order, passages)
     return Fusion(order, frozenset(exact), also, weights.reason)
+
+
+def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
+    """The spans some ranking supports: those holding a query term (in the keyword ranking), and those whose
+    cosine is above 0 (a passage at cosine 0 or below is unrelated to the query, however high it ranks)."""
+    return {item.key for ranking in lists for item in ranking.items if ranking.kind == "keyword" or item.score > 0}
 
 
 def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
@@ -147,14 +160,18 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
 
 
 def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
-           fusion: FusionConfig = DEFAULT_FUSION) -> SearchResult:
-    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic)."""
+           fusion: FusionConfig = DEFAULT_FUSION, every: bool = False) -> SearchResult:
+    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic).
+
+    Hybrid hits that no ranking supports, or far below the best, are left out
+    (FusionConfig.floor), so an answer may hold fewer than `k`; `every` keeps them.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     started = time.perf_counter()
     plan = index.plan(query)
     ranked = rankings(index, plan, mode, k)
-    fused = fuse(ranked, fusion)
+    fused = fuse(ranked, replace(fusion, floor=0.0) if every else fusion)
     found = hits(index, ranked, fused, k)
     warnings = [*index.warnings, *plan.warnings]
     if not plan.text:

@@ -39,8 +39,11 @@ class FusionConfig:
 
     `keyword_weight` is the keyword ranking's weight when it has full evidence
     (0..1; the vector rankings share the rest); `full_coverage` the share of
-    the query's terms one passage must hold for that; `floor` drops hybrid
-    hits whose fused score is below that share of the best one's (0 keeps all).
+    the query's terms one passage must hold for that; `floor` drops the
+    hybrid hits whose fused score is below that share of the best one's. A
+    hit no ranking supports (holding no query term, at cosine 0 or below) goes
+    too: `reranker` over personal notes is not answered by a shopping list at
+    cosine −0.008.
     `method` "rrf" fuses ranks instead of scores (Σ weight / (rrf_k + rank)),
     with the same weights: kept so that cross-validation compares the two.
     """
@@ -48,7 +51,7 @@ class FusionConfig:
     keyword_weight: float = 0.7
     full_coverage: float = 0.5
     exact_first: bool = True
-    floor: float = 0.0
+    floor: float = 0.2
     method: str = "convex"
     rrf_k: int = 10
 
@@ -149,6 +152,16 @@ def fuse_hybrid(rankings: Sequence[Scored], weights: Weights, exact: set[Hashabl
     if not config.exact_first:
         return items
     return [item for item in items if item.exact] + [item for item in items if not item.exact]
+
+
+def above_floor(order: Sequence[tuple[Hashable, float]], floor: float, supported: set[Hashable],
+                keep: set[Hashable] = frozenset()) -> list[tuple[Hashable, float]]:
+    """`order` without the items no ranking supports, nor those whose score is below `floor` × the best score;
+    `keep` always stay. A `floor` of 0 keeps everything (`search --all`)."""
+    if floor <= 0:
+        return list(order)
+    best = max((score for _key, score in order), default=0.0)
+    return [item for item in order if item[0] in keep or (item[0] in supported and item[1] >= floor * best)]
 
 
 def prose_first(order: Sequence[tuple[Hashable, float]], code: set[Hashable]) -> list[tuple[Hashable, float]]:

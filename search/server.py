@@ -5,7 +5,7 @@
                             "explain": False, "cwd": os.getcwd()})
 
 Protocol: one request per connection, one JSON object a line each way. A
-request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain",
+request is {"op": "ping"}, {"op": "search", "query", "mode", "k", "explain", "all",
 "cwd"} or {"op": "index", "paths", "exclude", "remove", "model", "wait"}, and
 always carries "token" and "index". The answer is {"answer": <the object
 `search --json` prints>, "warnings": [...]}, {"report": <report_data>} (what
@@ -214,7 +214,8 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 if k < 1:
                     raise ValueError("'k' must be at least 1")
                 response = self.notes.search(_check(request, "query", str), _check(request, "mode", str, "hybrid"),
-                                             k, _check(request, "explain", bool, False), cwd)
+                                             k, _check(request, "explain", bool, False), cwd,
+                                             _check(request, "all", bool, False))
                 with self._count:
                     self.answered += 1
                 return response

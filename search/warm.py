@@ -130,12 +130,12 @@ class WarmIndex:
                 raise NoIndex(self.directory)
             yield self.index
 
-    def search(self, query: str, mode: str, k: int, explain: bool, cwd: str) -> dict:
+    def search(self, query: str, mode: str, k: int, explain: bool, cwd: str, every: bool = False) -> dict:
         """The answer to one query, as `search --json` prints it, with its warnings."""
         from search import search
 
         with self.reading() as index:
-            result = search(index, query, mode=mode, k=k)
+            result = search(index, query, mode=mode, k=k, every=every)
         return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
 
     def update(self, paths: list | None = None, exclude: list | None = None, model: str | None = None,

@@ -159,7 +159,7 @@ def test_human_output_of_a_paper_shows_its_title(bundled_index_dir, capsys):
 def test_no_results_are_said_in_words(bundled_index_dir, capsys):
     code, out, _err = main_output(capsys, "search", "zyxwvut", "--mode", "keyword", "--index", bundled_index_dir)
     assert code == 0
-    assert out.strip() == "no results for 'zyxwvut' (keyword)"
+    assert out.strip() == "no good match for 'zyxwvut' (keyword)"
 
 
 def test_semantic_mode_ranks_by_vectors_only(bundled_index_dir, capsys):
@@ -414,3 +414,15 @@ def test_control_characters_of_notes_and_names_are_escaped_on_a_terminal_and_exa
     assert hit["text"] == f"clear {CONTROL[0]} screen {''.join(CONTROL[2:])} end"
     code, out, _err = main_output(capsys, "search", "newline", "--mode", "keyword", "--index", index, "--json")
     assert json.loads(out)["hits"][0]["path"] == str(notes / f"odd\n\r{CONTROL[0]}name.md")
+
+
+def test_all_shows_the_hits_the_floor_leaves_out(capsys, bundled_index_dir):
+    def hits(*extra: str) -> list[dict]:
+        code, out, err = main_output(capsys, "search", "扩散模型 采样效率", "-k", "30", "--json", "--no-server",
+                                     "--index", bundled_index_dir, *extra)
+        assert code == 0, err
+        return json.loads(out)["hits"]
+
+    floored, everything = hits(), hits("--all")
+    assert len(everything) == 30 and 0 < len(floored) < 30
+    assert [hit["line_start"] for hit in floored] == [hit["line_start"] for hit in everything[:len(floored)]]

@@ -32,7 +32,7 @@ def test_sections_are_never_joined():
 
 
 def test_long_paragraphs_stay_alone_and_a_too_short_one_joins_its_neighbour():
-    long_one = "扩散模型" * 80  # over PACK_CHARS
+    long_one = "扩散模型" * 120  # over PACK_CHARS
     text = f"# 笔记\n\n让我们计算梯度。\n\n{long_one}\n\n{long_one}\n"
     first, second = note_answers(text)
     assert len("让我们计算梯度。") < MIN_ANSWER and len(long_one) >= PACK_CHARS
@@ -41,7 +41,7 @@ def test_long_paragraphs_stay_alone_and_a_too_short_one_joins_its_neighbour():
 
 
 def test_a_short_last_passage_joins_the_one_before():
-    long_one = "注意力机制" * 70
+    long_one = "注意力机制" * 95
     (answer,) = note_answers(f"# 笔记\n\n{long_one}\n\n见下文。\n")
     assert answer.parts == (long_one, "见下文。") and (answer.line_start, answer.line_end) == (3, 5)
 

@@ -52,9 +52,10 @@ def chapter(tmp_path) -> Path:
 
 
 def context_texts(directory: str, file_name: str | None = None) -> set[str]:
+    """The texts the embedder reads for the index's passages: one per part of a joined passage."""
     with open_index(directory) as index:
-        return {p.context_text() for p in index.passages()
-                if p.context_text() and (file_name is None or p.path.endswith(file_name))}
+        return {text for p in index.passages() if file_name is None or p.path.endswith(file_name)
+                for text in p.embed_texts()}
 
 
 def stored_vectors(directory: str) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ from search import search
 from search.fusion import (
     FusionConfig,
     Scored,
+    above_floor,
     exact_keys,
     fuse_hybrid,
     fuse_scores,
@@ -136,12 +137,37 @@ def test_hybrid_explains_each_hit(bundled_index):
     assert any(hit.matched for hit in result.hits)
 
 
-def test_floor_drops_hits_far_below_the_best(bundled_index):
-    everything = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=50)
-    floored = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=50, fusion=FusionConfig(floor=0.5))
+def test_floor_drops_hybrid_hits_far_below_the_best(bundled_index):
+    everything = search(bundled_index, "扩散模型 采样效率", k=50, every=True)
+    floored = search(bundled_index, "扩散模型 采样效率", k=50, fusion=FusionConfig(floor=0.5))
     assert 0 < len(floored.hits) < len(everything.hits)
-    assert all(hit.score >= 0.5 * floored.hits[0].score for hit in floored.hits)
     assert [hit.passage.id for hit in floored.hits] == [hit.passage.id for hit in everything.hits[:len(floored.hits)]]
+    best = max(hit.score for hit in everything.hits)
+    assert all(hit.exact or hit.score >= 0.5 * best for hit in floored.hits)
+    # One ranking alone is never floored: a keyword or vector hit is supported by its own ranking.
+    for mode in ("keyword", "semantic"):
+        floored_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, fusion=FusionConfig(floor=0.5))
+        every_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, every=True)
+        assert [hit.passage.id for hit in floored_alone.hits] == [hit.passage.id for hit in every_alone.hits]
+
+
+def test_a_hit_no_ranking_supports_is_left_out_unless_it_holds_the_whole_query():
+    order = [("both", 1.0), ("words", 0.6), ("near", 0.5), ("unrelated", 0.4), ("exact", 0.05), ("faint", 0.1)]
+    supported = {"both", "words", "near", "faint"}  # "unrelated" sits at cosine ≤ 0 and holds no query word
+    assert above_floor(order, 0.2, supported, {"exact"}) == [("both", 1.0), ("words", 0.6), ("near", 0.5),
+                                                              ("exact", 0.05)]
+    assert above_floor(order, 0.0, supported) == order  # `search --all`
+
+
+def test_supported_spans_hold_a_query_word_or_sit_above_cosine_zero(bundled_index):
+    from search.engine import rankings, supported
+
+    ranked = rankings(bundled_index, bundled_index.plan("扩散模型 采样效率"), "hybrid", k=10)
+    keyword, vector = ranked.of("keyword"), ranked.of("vector")
+    spans = supported(ranked.lists)
+    assert set(keyword.keys()) <= spans
+    assert {item.key for item in vector.items if item.score > 0} <= spans
+    assert not {item.key for item in vector.items if item.score <= 0 and item.key not in set(keyword.keys())} & spans
 
 
 def test_rrf_method_fuses_ranks_with_the_same_weights():
