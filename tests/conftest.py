@@ -98,3 +98,13 @@ def line_of(path: Path, snippet: str) -> int:
 
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def numpy_blas_threads() -> int:
+    """The thread count of numpy's own BLAS: other BLAS copies (scipy's, loaded with sentence-transformers by
+    another test) are limited or not by whoever loaded them, and numpy's is the one our vector work runs on."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    own = [lib for lib in blas if Path(lib["filepath"]).parent.name.startswith("numpy")]
+    return max(lib["num_threads"] for lib in own or blas)

