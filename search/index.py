@@ -51,7 +51,7 @@ class NoteIndex:
         self.manifest = generation.manifest
         self._keyword_index = generation.keyword
         self._vectors = generation.vectors
-        self.analyzer = Analyzer(self.manifest.words, self.directory)
+        self.analyzer = Analyzer(self.manifest.words, self.directory, by_char=True)
         self.glossary = Glossary(self.manifest.glossary)
         self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=WEIGHTING)
         self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=WEIGHTING.K1, B=WEIGHTING.B)
