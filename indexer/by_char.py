@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import marshal
 import threading
+from collections import defaultdict
 from typing import BinaryIO
 
 # The file in a cache folder (beside jieba.cache) that holds jieba's dictionary by first character.
@@ -28,10 +29,11 @@ _MAGIC = b"notesearch jieba by first character 1\n"
 
 def write_by_char(f: BinaryIO, freq: dict[str, int], total: int) -> None:
     """Write jieba's prefix dictionary `freq` and its total count into `f`, split by first character."""
-    groups: dict[str, dict[str, int]] = {}
+    groups: defaultdict[str, dict[str, int]] = defaultdict(dict)
     for word, count in freq.items():
-        groups.setdefault(word[:1], {})[word] = count
-    blobs = {char: marshal.dumps(words) for char, words in groups.items()}
+        groups[word[0]][word] = count  # jieba's dictionary holds no empty word
+    # Version 2: a group holds each string once, and version 3's references only slow the writing.
+    blobs = {char: marshal.dumps(words, 2) for char, words in groups.items()}
     places: dict[str, tuple[int, int]] = {}
     offset = 0
     for char, blob in blobs.items():
