@@ -179,6 +179,7 @@ class Segmenter:
         self._cache_dir = cache_dir
         self._words = tuple(words)
         self._by_char = by_char
+        self._reader: ByCharDictionary | None = None  # when the dictionary is read by first character
         self._ready = False
         self._lock = threading.Lock()
         self._inner: dict[str, tuple[tuple[str, int], ...]] = {}
@@ -190,27 +191,39 @@ class Segmenter:
             found = _by_char_dictionary(self._cache_dir) if self._by_char else None
             if found is None:
                 freq, total = load_dictionary(self._cache_dir)
-                found = (dict(freq) if self._words else freq), total
-            # Words are added in order: jieba suggests each one's frequency from those before it.
-            self._jieba.FREQ, self._jieba.total = found
+                self._jieba.FREQ, self._jieba.total = (dict(freq) if self._words else freq), total
+            else:
+                self._reader, self._jieba.total = found
+                self._jieba.FREQ = self._reader.words
             self._jieba.initialized = True
+            # Words are added in order: jieba suggests each one's frequency from those before it.
             for word in self._words:
+                if self._reader is not None:
+                    self._reader.read(word)
                 self._jieba.add_word(word)
             self._ready = True
+
+    def _dictionary(self, text: str) -> dict[str, int]:
+        """jieba's dictionary, holding every word jieba looks up while it cuts `text`."""
+        if not self._ready:
+            self._initialize()
+        if self._reader is not None:
+            self._reader.read(text)
+        return self._jieba.FREQ
 
     def words(self, run: str) -> list[str]:
         """jieba's words for a run of Chinese characters (accurate mode, HMM for unknown words)."""
         if not self._ready:
             self._initialize()
+        if self._reader is not None:
+            self._reader.read(run)
         return list(self._jieba.cut(run, HMM=True))
 
     def inner_words(self, word: str) -> tuple[tuple[str, int], ...]:
         """The dictionary words (of 2 to MAX_INNER_WORD characters) inside `word`, with their offsets in it."""
         found = self._inner.get(word)
         if found is None:
-            if not self._ready:
-                self._initialize()
-            freq = self._jieba.FREQ
+            freq = self._dictionary(word)
             found = tuple((word[i:i + n], i) for n in range(2, min(len(word), MAX_INNER_WORD + 1))
                           for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
             if len(self._inner) >= _INNER_CACHE:
@@ -220,15 +233,11 @@ class Segmenter:
 
     def known(self, word: str) -> bool:
         """Whether `word` is a word of jieba's dictionary or of the learned words."""
-        if not self._ready:
-            self._initialize()
-        return bool(self._jieba.FREQ.get(word))
+        return bool(self._dictionary(word).get(word))
 
     def frequency(self, word: str) -> tuple[int, int]:
         """jieba's count of `word` (learned words have the count jieba suggested for them) and the total count."""
-        if not self._ready:
-            self._initialize()
-        return self._jieba.FREQ.get(word, 0), self._jieba.total
+        return self._dictionary(word).get(word, 0), self._jieba.total
 
 
 _SEGMENTERS: dict[tuple[tuple[str, ...], str | None, bool], Segmenter] = {}

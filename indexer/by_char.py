@@ -7,11 +7,10 @@ of its few characters. This file holds the same dict split by first
 character: a small table of where each character's words are, then each
 character's words as a marshalled dict.
 
-`ByCharDictionary` reads it as jieba reads its FREQ dict (`in`, `[]`, `get`,
-and `[]=` for the words it learns): a lookup first reads the words of the
-looked-up word's first character, once. jieba looks up only the fragments
-of the text it cuts, so it finds exactly what the whole dict would give it.
-Indexing, which looks up millions of fragments, keeps loading the dict whole
+`ByCharDictionary` reads the words of the characters of a text before jieba
+cuts it: jieba looks up only fragments of the text it cuts, so it finds
+exactly what the whole dict would give it, in a plain dict as fast. Indexing,
+which cuts all of the notes, keeps loading the dict whole
 (indexer/analysis.py).
 """
 
@@ -61,44 +60,26 @@ def read_by_char(path: str) -> tuple[ByCharDictionary, int]:
 
 
 class ByCharDictionary:
-    """A word → count mapping that reads a first character's words on the first lookup of one of them.
+    """jieba's word counts, read a first character at a time: `words` holds the words of the characters read.
 
-    It answers the lookups jieba's Tokenizer makes of its FREQ dict (`in`,
-    `[]`, `get`, and `[]=` when it adds a word) as the whole dict would.
+    jieba looks up only fragments of the text it cuts (and of a word it adds),
+    so after `read(text)`, `words` answers every lookup of cutting `text` as
+    the whole dictionary would, as a plain dict. Words added to it (jieba's
+    `add_word`) stay: a character is read once, before any word of it is added.
     """
 
     def __init__(self, blobs: memoryview, places: dict[str, tuple[int, int]]):
-        self._words: dict[str, int] = {}
+        self.words: dict[str, int] = {}
         self._blobs = blobs
         self._places = dict(places)  # the characters whose words are not read yet
         self._lock = threading.Lock()
 
-    def _read(self, char: str) -> None:
-        with self._lock:
-            place = self._places.get(char)
-            if place is None:
-                return  # another thread read them
-            offset, length = place
-            self._words.update(marshal.loads(self._blobs[offset:offset + length]))
-            del self._places[char]
-
-    def __contains__(self, word: str) -> bool:
-        if word[:1] in self._places:
-            self._read(word[:1])
-        return word in self._words
-
-    def __getitem__(self, word: str) -> int:
-        if word[:1] in self._places:
-            self._read(word[:1])
-        return self._words[word]
-
-    def get(self, word: str, default: int | None = None) -> int | None:
-        """The count of `word`, or `default` when the dictionary does not hold it."""
-        if word[:1] in self._places:
-            self._read(word[:1])
-        return self._words.get(word, default)
-
-    def __setitem__(self, word: str, count: int) -> None:
-        if word[:1] in self._places:
-            self._read(word[:1])  # first, so that reading them later cannot undo this
-        self._words[word] = count
+    def read(self, text: str) -> dict[str, int]:
+        """`words`, now holding the words that start with any character of `text`."""
+        if not self._places.keys().isdisjoint(text):
+            with self._lock:
+                for char in self._places.keys() & set(text):
+                    offset, length = self._places[char]
+                    self.words.update(marshal.loads(self._blobs[offset:offset + length]))
+                    del self._places[char]  # after: a thread that finds it gone finds its words
+        return self.words

@@ -20,8 +20,8 @@ from indexer.dictionary import learn_words
 
 ROOT = Path(__file__).resolve().parents[2]
 
-words = st.text(alphabet="一二三中文AB", min_size=1, max_size=4)
-operations = st.lists(st.tuples(st.sampled_from(["in", "get", "[]", "set"]), words, st.integers(0, 9)), max_size=40)
+texts = st.text(alphabet="一二三中文AB", min_size=1, max_size=4)
+operations = st.lists(st.tuples(st.sampled_from(["read", "add"]), texts, st.integers(0, 9)), max_size=30)
 
 
 def by_char(freq: dict[str, int], total: int, path: Path) -> tuple[ByCharDictionary, int]:
@@ -31,25 +31,25 @@ def by_char(freq: dict[str, int], total: int, path: Path) -> tuple[ByCharDiction
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(words, st.integers(0, 99), max_size=30), st.integers(0, 10**9), operations)
-def test_by_char_dictionary_answers_as_the_whole_dict(tmp_path_factory, freq, total, steps):
+@given(st.dictionaries(texts, st.integers(0, 99), max_size=30), st.integers(0, 10**9), operations)
+def test_after_reading_a_text_every_fragment_of_it_is_found_as_in_the_whole_dict(tmp_path_factory, freq, total,
+                                                                                  steps):
     found, found_total = by_char(freq, total, tmp_path_factory.mktemp("by_char") / BY_CHAR_CACHE)
     assert found_total == total
     whole = dict(freq)
-    for op, word, count in steps:
-        if op == "set":  # jieba's add_word: a learned word, and its prefixes at 0
-            whole[word] = count
-            found[word] = count
-        elif op == "in":
-            assert (word in found) == (word in whole)
-        elif op == "get":
-            assert found.get(word) == whole.get(word)
-            assert found.get(word, -1) == whole.get(word, -1)
-        elif word in whole:
-            assert found[word] == whole[word]
-        else:
-            with pytest.raises(KeyError):
-                found[word]
+    seen: list[str] = []
+    for op, text, count in steps:
+        words = found.read(text)
+        assert words is found.words
+        seen.append(text)
+        if op == "add":  # jieba's add_word: a learned word, then its prefixes at 0 when missing
+            for wanted in (whole, words):
+                wanted[text] = count
+                for end in range(1, len(text)):
+                    wanted.setdefault(text[:end], 0)
+        for read in seen:
+            for fragment in {read[i:j] for i in range(len(read)) for j in range(i + 1, len(read) + 1)}:
+                assert (fragment in words, words.get(fragment)) == (fragment in whole, whole.get(fragment))
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a dictionary", None])
@@ -72,8 +72,7 @@ from indexer.by_char import ByCharDictionary
 words, cache_dir, texts = json.loads(sys.stdin.read())
 analyzer = Analyzer(words, cache_dir, by_char=True)
 tokens = [[tuple(t.__dict__.values()) for t in analyzer.tokens(text)] for text in texts]
-freq = analyzer.segmenter._jieba.FREQ
-print(json.dumps({"by_char": isinstance(freq, ByCharDictionary), "tokens": tokens,
+print(json.dumps({"by_char": isinstance(analyzer.segmenter._reader, ByCharDictionary), "tokens": tokens,
                   "total": analyzer.segmenter.frequency("的")[1]}))
 """
 
