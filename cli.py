@@ -274,6 +274,17 @@ def cmd_stats(args) -> int:
     return 0
 
 
+class VersionAction(argparse.Action):
+    """--version: the version line, looked up only when asked for (package metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help or "show program's version number and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit()
+
+
 def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """--index, --quiet and --debug, taken before the command and after it.
 
@@ -294,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     global_options(common, defaults=False)
 
     ap = argparse.ArgumentParser(prog="notesearch", description="Search mixed Chinese/English notes.")
-    ap.add_argument("--version", action="version", version=version_line())
+    ap.add_argument("--version", action=VersionAction)
     global_options(ap, defaults=True)
     sub = ap.add_subparsers(dest="command", required=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from indexer import whoosh_imports
 from indexer.errors import (
     EmbedderError,
     IndexBusy,
@@ -27,6 +28,8 @@ from indexer.errors import (
 
 if TYPE_CHECKING:
     from indexer.builder import BuildReport, build
+
+whoosh_imports.install()  # before any module of either stage imports Whoosh
 
 _LAZY = {"build": "indexer.builder", "BuildReport": "indexer.builder"}
 

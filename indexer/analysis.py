@@ -20,12 +20,14 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import jieba
 
 from corpus.text import HAN, HAN_CHAR, HAN_RUN
+from indexer.by_char import BY_CHAR_CACHE, ByCharDictionary, read_by_char, write_by_char
 from indexer.files import atomic_write
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
@@ -116,9 +118,10 @@ def load_dictionary(cache_dir: str | None = None) -> tuple[dict[str, int], int]:
     The first call loads it: from jieba's cache in `cache_dir` when there,
     else built from jieba's dictionary in memory (never cached in the shared
     temporary folder). Every call writes it into its `cache_dir` when that has
-    no cache yet, so a later process loads it quickly; a folder it cannot
-    write to (a read-only index) just goes without. The copy is never changed
-    (a Segmenter with learned words adds them to a copy of its own).
+    no cache yet, whole and by first character (indexer/by_char.py), so a
+    later process loads it quickly; a folder it cannot write to (a read-only
+    index) just goes without. The copy is never changed (a Segmenter with
+    learned words adds them to a copy of its own).
     """
     global _DICTIONARY
     with _DICTIONARY_LOCK:
@@ -129,24 +132,54 @@ def load_dictionary(cache_dir: str | None = None) -> tuple[dict[str, int], int]:
                 loader.tmp_dir = cache_dir
                 loader.initialize()
                 _DICTIONARY = loader.FREQ, loader.total
-                return _DICTIONARY
-            _DICTIONARY = loader.gen_pfdict(loader.get_dict_file())
-        if cache and not os.path.isfile(cache):
-            try:
-                os.makedirs(cache_dir, exist_ok=True)
-                atomic_write(cache, lambda f: marshal.dump(_DICTIONARY, f))
-            except OSError:
-                pass  # a read-only index (or a full disk): the cache only saves the next process a second
+            else:
+                _DICTIONARY = loader.gen_pfdict(loader.get_dict_file())
+        if cache_dir:
+            freq, total = _DICTIONARY
+            _write_cache(os.path.join(cache_dir, JIEBA_CACHE), lambda f: marshal.dump(_DICTIONARY, f))
+            _write_cache(os.path.join(cache_dir, BY_CHAR_CACHE), lambda f: write_by_char(f, freq, total))
         return _DICTIONARY
 
 
-class Segmenter:
-    """A jieba tokenizer with the learned domain words added."""
+def _write_cache(path: str, write: Callable[[BinaryIO], object]) -> None:
+    """Write a cache file unless it is there already (or cannot be written)."""
+    if os.path.isfile(path):
+        return
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write(path, write)
+    except OSError:
+        pass  # a read-only index (or a full disk): the cache only saves the next process a second
 
-    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None):
+
+def _by_char_dictionary(cache_dir: str | None) -> tuple[ByCharDictionary, int] | None:
+    """jieba's dictionary read by first character from `cache_dir`, or None when it has no such cache.
+
+    A process that has loaded the dictionary whole already (it indexed) gets None: it has no need of a second.
+    """
+    if not cache_dir or _DICTIONARY is not None:
+        return None
+    try:
+        return read_by_char(os.path.join(cache_dir, BY_CHAR_CACHE))
+    except (OSError, ValueError):
+        return None
+
+
+class Segmenter:
+    """A jieba tokenizer with the learned domain words added.
+
+    `by_char` reads jieba's dictionary a first character at a time as the
+    text needs it, from the cache folder's copy by first character: a search
+    cuts a few words, and loading the whole dictionary would be most of its
+    time. The words found are the same either way.
+    """
+
+    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False):
         self._jieba = jieba.Tokenizer()
         self._cache_dir = cache_dir
         self._words = tuple(words)
+        self._by_char = by_char
+        self._reader: ByCharDictionary | None = None  # when the dictionary is read by first character
         self._ready = False
         self._lock = threading.Lock()
         self._inner: dict[str, tuple[tuple[str, int], ...]] = {}
@@ -155,27 +188,42 @@ class Segmenter:
         with self._lock:
             if self._ready:
                 return
-            freq, total = load_dictionary(self._cache_dir)
-            # Words are added in order: jieba suggests each one's frequency from those before it.
-            self._jieba.FREQ, self._jieba.total = (dict(freq) if self._words else freq), total
+            found = _by_char_dictionary(self._cache_dir) if self._by_char else None
+            if found is None:
+                freq, total = load_dictionary(self._cache_dir)
+                self._jieba.FREQ, self._jieba.total = (dict(freq) if self._words else freq), total
+            else:
+                self._reader, self._jieba.total = found
+                self._jieba.FREQ = self._reader.words
             self._jieba.initialized = True
+            # Words are added in order: jieba suggests each one's frequency from those before it.
             for word in self._words:
+                if self._reader is not None:
+                    self._reader.read(word)
                 self._jieba.add_word(word)
             self._ready = True
+
+    def _dictionary(self, text: str) -> dict[str, int]:
+        """jieba's dictionary, holding every word jieba looks up while it cuts `text`."""
+        if not self._ready:
+            self._initialize()
+        if self._reader is not None:
+            self._reader.read(text)
+        return self._jieba.FREQ
 
     def words(self, run: str) -> list[str]:
         """jieba's words for a run of Chinese characters (accurate mode, HMM for unknown words)."""
         if not self._ready:
             self._initialize()
+        if self._reader is not None:
+            self._reader.read(run)
         return list(self._jieba.cut(run, HMM=True))
 
     def inner_words(self, word: str) -> tuple[tuple[str, int], ...]:
         """The dictionary words (of 2 to MAX_INNER_WORD characters) inside `word`, with their offsets in it."""
         found = self._inner.get(word)
         if found is None:
-            if not self._ready:
-                self._initialize()
-            freq = self._jieba.FREQ
+            freq = self._dictionary(word)
             found = tuple((word[i:i + n], i) for n in range(2, min(len(word), MAX_INNER_WORD + 1))
                           for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
             if len(self._inner) >= _INNER_CACHE:
@@ -185,24 +233,20 @@ class Segmenter:
 
     def known(self, word: str) -> bool:
         """Whether `word` is a word of jieba's dictionary or of the learned words."""
-        if not self._ready:
-            self._initialize()
-        return bool(self._jieba.FREQ.get(word))
+        return bool(self._dictionary(word).get(word))
 
     def frequency(self, word: str) -> tuple[int, int]:
         """jieba's count of `word` (learned words have the count jieba suggested for them) and the total count."""
-        if not self._ready:
-            self._initialize()
-        return self._jieba.FREQ.get(word, 0), self._jieba.total
+        return self._dictionary(word).get(word, 0), self._jieba.total
 
 
-_SEGMENTERS: dict[tuple[tuple[str, ...], str | None], Segmenter] = {}
+_SEGMENTERS: dict[tuple[tuple[str, ...], str | None, bool], Segmenter] = {}
 _SEGMENTERS_LOCK = threading.Lock()
 
 
-def segmenter(words: Iterable[str] = (), cache_dir: str | None = None) -> Segmenter:
+def segmenter(words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False) -> Segmenter:
     """The shared Segmenter for this word list (jieba's dictionary loads once per process)."""
-    key = (tuple(words), cache_dir)
+    key = (tuple(words), cache_dir, by_char)
     with _SEGMENTERS_LOCK:
         if key not in _SEGMENTERS:
             _SEGMENTERS[key] = Segmenter(*key)
@@ -212,8 +256,9 @@ def segmenter(words: Iterable[str] = (), cache_dir: str | None = None) -> Segmen
 class Analyzer:
     """Turns text into index or query terms; see the module docstring."""
 
-    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None):
-        self.segmenter = segmenter(words, cache_dir)
+    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False):
+        """`by_char`: read jieba's dictionary by first character as the text needs it (see Segmenter)."""
+        self.segmenter = segmenter(words, cache_dir, by_char)
 
     def tokens(self, text: str, *, subwords: bool = True, stop: bool = True) -> list[Token]:
         """Word tokens of `text`; `subwords` adds the parts of compounds at the same positions."""

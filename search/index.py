@@ -9,6 +9,7 @@ The embedder loads on first semantic use, so a keyword search never pays for it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from whoosh.searching import Searcher
 
@@ -16,13 +17,15 @@ from corpus.model import Passage
 from indexer import keyword as keyword_index
 from indexer import vectors
 from indexer.analysis import Analyzer
-from indexer.embedders import Embedder, load_embedder
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
 from search.glossary import Glossary
 from search.plan import QueryPlan, plan_query
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer
+
+if TYPE_CHECKING:
+    from indexer.embedders import Embedder
 
 # Passages an open index keeps after reading them (about 1 KB each).
 PASSAGE_CACHE = 20_000
@@ -51,7 +54,7 @@ class NoteIndex:
         self.manifest = generation.manifest
         self._keyword_index = generation.keyword
         self._vectors = generation.vectors
-        self.analyzer = Analyzer(self.manifest.words, self.directory)
+        self.analyzer = Analyzer(self.manifest.words, self.directory, by_char=True)
         self.glossary = Glossary(self.manifest.glossary)
         self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=WEIGHTING)
         self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=WEIGHTING.K1, B=WEIGHTING.B)
@@ -74,6 +77,8 @@ class NoteIndex:
         Raises ModelMismatch when the model now installed is not the one that made them.
         """
         if not self._embedder_checked:
+            from indexer.embedders import load_embedder  # a keyword search never loads the embedder's module
+
             embedder = self._embedder or load_embedder(self.manifest.model)
             fingerprint = embedder.fingerprint()
             if fingerprint != self.manifest.fingerprint:

@@ -55,7 +55,8 @@ def test_leftover_folders_of_a_crashed_run_are_removed_and_the_previous_generati
         f.write("\nDDPM\n")
     report = build([notes], index, embedder=embedder)
     assert report.generation == 3
-    assert sorted(os.listdir(index)) == ["gen-000002", "gen-000003", "jieba.cache", "lock", "manifest.json"]
+    assert sorted(os.listdir(index)) == ["gen-000002", "gen-000003", "jieba.bychar", "jieba.cache", "lock",
+                                        "manifest.json"]
 
 
 def test_damaged_newest_generation_falls_back_for_readers_and_writers(notes_dir, tmp_path, embedder):
