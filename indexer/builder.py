@@ -262,7 +262,8 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     notices: list[str] = []
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
-        note = parse_note(path, scan.texts[path].text, scan.texts[path].warnings)
+        text = scan.texts.pop(path)  # the passages hold what is indexed of it: the whole text goes
+        note = parse_note(path, text.text, text.warnings)
         notices.extend(f"{path}: {warning}" for warning in note.warnings)
         date = note_date(note.date)
         passages = answers(passages_of(note))

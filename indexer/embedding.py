@@ -9,7 +9,7 @@ is loaded only when something must be embedded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -57,9 +57,9 @@ def _path_of(passage_id: str) -> str:
     return passage_id.rsplit(":", 1)[0]
 
 
-def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str, fingerprint: str,
-           embedder: Embedder | None, progress: Progress | None,
-           checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int]:
+def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str,
+          fingerprint: str, embedder: Embedder | None, progress: Progress | None,
+          checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int]:
     """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
 
     A context text already embedded by the same model (a row of `old`, or in
@@ -68,10 +68,24 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
     passage with no context text (a code block) gets no vector: an all-zero row
     with the empty key. The embedder is loaded only when some text must be
     embedded.
+    Memory: the texts are made again a batch at a time rather than held, and
+    each vector goes straight into its row of the one matrix.
     """
-    rows_of = [(p.id, text) for p in passages for text in (p.embed_texts() or ("",))]
-    texts = [text for _id, text in rows_of]
-    keys = [vectors.content_key(fingerprint, text) if text else "" for text in texts]
+    ids: list[str] = []
+    keys: list[str] = []
+    where: list[tuple[int, int]] = []  # each new row's passage (index in `passages`) and text (index in it)
+    for n, passage in enumerate(passages):
+        passage_id = passage.id
+        texts = passage.embed_texts()
+        for part, text in enumerate(texts):
+            ids.append(passage_id)
+            keys.append(vectors.content_key(fingerprint, text))
+            where.append((n, part))
+        if not texts:
+            ids.append(passage_id)
+            keys.append("")
+            where.append((n, -1))
+    start = len(kept)
     reuse: dict[str, np.ndarray] = {}
     if old is not None:
         rows = {key: i for i, key in enumerate(old.keys) if key}
@@ -82,25 +96,28 @@ def embed(passages: list[Passage], old: vectors.VectorIndex | None, kept: list[i
     for i, key in enumerate(keys):
         if key and key not in reuse:
             first_row.setdefault(key, i)
-    missing = list(first_row.items())
+    missing = list(first_row.values())
     if embedder is None and (missing or old is None):
         embedder = load_embedder(model)
-    fresh: dict[str, np.ndarray] = {}
-    for start in range(0, len(missing), EMBED_BATCH):
-        batch = missing[start:start + EMBED_BATCH]
-        encoded = embedder.encode([texts[i] for _key, i in batch])
-        fresh.update({key: encoded[j] for j, (key, _i) in enumerate(batch)})
-        if checkpoint is not None:
-            checkpoint.add([key for key, _i in batch], encoded)
-        if progress:
-            progress("embed", start + len(batch), len(missing))
     dim = old.vectors.shape[1] if old is not None else embedder.dim
-    matrix = np.zeros((len(kept) + len(rows_of), dim), dtype=np.float32)
+    matrix = np.zeros((start + len(keys), dim), dtype=np.float32)
     if kept:
-        matrix[:len(kept)] = old.vectors[kept]
-    for i, key in enumerate(keys, len(kept)):
+        matrix[:start] = old.vectors[kept]
+    for batch_start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[batch_start:batch_start + EMBED_BATCH]
+        encoded = embedder.encode([passages[where[i][0]].embed_texts()[where[i][1]] for i in batch])
+        matrix[[start + i for i in batch]] = encoded
+        if checkpoint is not None:
+            checkpoint.add([keys[i] for i in batch], encoded)
+        if progress:
+            progress("embed", batch_start + len(batch), len(missing))
+    for i, key in enumerate(keys):
         if key:
-            matrix[i] = fresh[key] if key in fresh else reuse[key]
-    ids = tuple(old.ids[row] for row in kept) + tuple(passage_id for passage_id, _text in rows_of)
+            found = reuse.get(key)
+            if found is not None:
+                matrix[start + i] = found
+            elif first_row[key] != i:
+                matrix[start + i] = matrix[start + first_row[key]]
+    all_ids = tuple(old.ids[row] for row in kept) + tuple(ids)
     all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
-    return vectors.VectorIndex(ids, all_keys, matrix, model, fingerprint), len(missing)
+    return vectors.VectorIndex(all_ids, all_keys, matrix, model, fingerprint), len(missing)
