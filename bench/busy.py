@@ -27,9 +27,11 @@ from collections.abc import Iterator
 
 from measure import load_during, load_range, median, run_child, summary
 
+# Each stops by itself once its parent is gone (an interrupted bench leaves no process burning a core).
 BURNERS = {
-    "numpy": "import numpy as np\na = np.random.default_rng(0).random((800, 800))\nwhile True:\n    a @ a\n",
-    "python": "while True:\n    sum(i * i for i in range(10_000))\n",
+    "numpy": ("import os, numpy as np\nparent = os.getppid()\na = np.random.default_rng(0).random((800, 800))\n"
+              "while os.getppid() == parent:\n    a @ a\n"),
+    "python": "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    sum(i * i for i in range(10_000))\n",
 }
 # Variables that would cap the busy processes' BLAS threads below OpenBLAS's default.
 _THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
