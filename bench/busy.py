@@ -122,7 +122,8 @@ def busy_table(busy: dict, corpus: str) -> list[str]:
     ratios = lambda s, part: f"**{s[f'{part}_p95_ratio']:.2f}×** ({', '.join(f'{r:.2f}' for r in s[f'{part}_p95_ratios'])})"
     return [(f"Warm hybrid search on {corpus}, quiet and with {busy['processes']} busy processes, "
              f"{busy['rounds']} interleaved rounds of {busy['queries']} queries; ratios of p95 to quiet: median "
-             "of the rounds' (each round's in brackets)."), "",
+             "of the rounds' (each round's in brackets). Quiet: no busy process of the bench's own; whatever else "
+             "runs shows in the load average (a 1-minute average: a quiet block after a busy one inherits some)."), "",
             "| | quiet | " + " | ".join(f"{busy['processes']} busy: {kind}" for kind in kinds) + " |",
             "|---" * (len(kinds) + 2) + "|",
             row("warm hybrid p50 / p95", lambda s, _k: f"{s['hybrid']['p50']:.1f} / {s['hybrid']['p95']:.1f} ms"),

@@ -34,12 +34,22 @@ def run_child(name: str, args: dict) -> tuple[dict, float, float]:
 
 def wall_times(command: list[str], runs: int, warmup: bool = True) -> list[float]:
     """Wall seconds of `runs` fresh processes (after one untimed run that fills caches, with `warmup`)."""
-    times = []
+    return interleaved_wall_times({"": command}, runs, warmup)[""]
+
+
+def interleaved_wall_times(commands: dict[str, list[str]], runs: int, warmup: bool = True) -> dict[str, list[float]]:
+    """Wall seconds of `runs` fresh processes of each command, taken in turn (one of each, then again).
+
+    A change in the machine's load then falls on every command alike, so their ratios hold on a
+    shared machine. With `warmup`, one untimed turn first fills the caches.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for n in range(runs + warmup):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if n or not warmup:
-            times.append(time.perf_counter() - started)
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if n or not warmup:
+                times[name].append(time.perf_counter() - started)
     return times
 
 

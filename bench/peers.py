@@ -7,10 +7,13 @@
   without a letter or digit dropped), on one whitespace-separated field;
 - plain Whoosh with jieba's own `ChineseAnalyzer` on one field.
 
-Each runs in a fresh process. Its index time counts what ours counts as the
-keyword part: jieba's dictionary load and segmentation, then indexing (to a
-folder on disk for tantivy and Whoosh; bm25s holds its index in memory). A
-query is segmented the same way and its top 10 read. notesearch indexes more
+Each runs in a fresh process, in the same interleaved rounds as our
+keyword-only index and jieba alone (bench/run.py, `keyword_rounds`), so that
+its ratio to the jieba floor is a median of rounds as ours is. Its index time
+counts what ours counts as the keyword part: jieba's dictionary load and
+segmentation, then indexing (to a folder on disk for tantivy and Whoosh; bm25s
+holds its index in memory). A query is segmented the same way and its top 10
+read. notesearch indexes more
 per passage (title, section, tags, links, character grams, fields' lengths),
 so the peers are a reference, not a like-for-like race. A peer whose package
 cannot be imported is skipped, with the reason printed.
@@ -22,7 +25,7 @@ import os
 import time
 
 from children import load_json
-from measure import load_during, load_range, run_child, summary
+from measure import load_during, load_range, median, run_child, summary
 
 PEERS = {"tantivy": "tantivy + jieba tokens", "bm25s": "bm25s + jieba tokens",
          "whoosh": "Whoosh + jieba ChineseAnalyzer"}
@@ -125,37 +128,51 @@ def child_peer(args: dict) -> dict:
     return {"index_s": indexed, "ms": ms}
 
 
-def bench_peers(texts: str, queries: list[str], folder: str, jieba_floor_s: float) -> dict:
-    """Per peer: index seconds, their ratio to the jieba floor, peak RSS, warm query summary (or `skipped`)."""
+def run_peers(texts: str, queries: list[str], folder: str) -> dict:
+    """One round: per peer, its child's result (index_s and ms, or `skipped`), peak RSS and the load average."""
     peers = {}
     for name in PEERS:
         with load_during({}) as record:
             measured, _, rss = run_child("peer", {"peer": name, "texts": texts, "queries": queries,
                                                   "folder": os.path.join(folder, name)})
-        if "skipped" in measured:
-            peers[name] = {"skipped": measured["skipped"]}
+        peers[name] = {**measured, "peak_rss_mb": rss, "load": record["load"]}
+    return peers
+
+
+def summarise_peers(rounds: list[dict]) -> dict:
+    """Per peer over the rounds: median index seconds and median ratio to that round's jieba floor,
+    warm query times pooled, the highest peak RSS, each round's load average; or the reason it was skipped."""
+    peers = {}
+    for name in PEERS:
+        measured = [r["peers"][name] for r in rounds]
+        if "skipped" in measured[0]:
+            peers[name] = {"skipped": measured[0]["skipped"]}
             continue
-        peers[name] = {"index_s": measured["index_s"], "vs_jieba": measured["index_s"] / jieba_floor_s,
-                       "peak_rss_mb": rss, "warm": summary(measured["ms"]), "load": record["load"]}
+        peers[name] = {"index_s": median([m["index_s"] for m in measured]),
+                       "vs_jieba": median([m["index_s"] / r["jieba_s"] for m, r in zip(measured, rounds)]),
+                       "peak_rss_mb": max(m["peak_rss_mb"] for m in measured),
+                       "warm": summary([ms for m in measured for ms in m["ms"]]),
+                       "loads": [m["load"] for m in measured]}
     return peers
 
 
 def peers_table(corpora: dict) -> list[str]:
-    """Ours beside each peer, per corpus: index time (and its ratio to the jieba floor), warm query p50 / p95."""
+    """Ours beside each peer, per corpus: index time and its ratio to the jieba floor (medians of the rounds),
+    warm query p50 / p95."""
     out = ["| corpus | tool | keyword index time / jieba floor | warm query p50 / p95 | peak RSS | load average |",
            "|---|---|---|---|---|---|"]
     for corpus, c in corpora.items():
         if "peers" not in c:
             continue
-        out.append(f"| {corpus} | notesearch (keyword part; warm keyword) | {c['timings']['keyword']:.1f} s = "
+        out.append(f"| {corpus} | notesearch (keyword-only index; warm keyword) | {c['keyword_only_s']:.1f} s = "
                    f"**{c['keyword_vs_jieba']:.2f}×** | {c['warm']['keyword']['p50']:.1f} / "
-                   f"{c['warm']['keyword']['p95']:.1f} ms | {c['peak_rss_mb']:.0f} MB (with vectors) | "
-                   f"{load_range(c.get('load'))} |")
+                   f"{c['warm']['keyword']['p95']:.1f} ms | {max(r['peak_rss_mb'] for r in c['keyword_rounds']):.0f} MB | "
+                   f"{load_range(*(r['load'] for r in c['keyword_rounds']))} |")
         for name, peer in c["peers"].items():
             if "skipped" in peer:
                 out.append(f"| {corpus} | {PEERS[name]} | skipped: {peer['skipped']} | | | |")
                 continue
             out.append(f"| {corpus} | {PEERS[name]} | {peer['index_s']:.1f} s = **{peer['vs_jieba']:.2f}×** | "
                        f"{peer['warm']['p50']:.2f} / {peer['warm']['p95']:.2f} ms | {peer['peak_rss_mb']:.0f} MB | "
-                       f"{load_range(peer['load'])} |")
+                       f"{load_range(*peer['loads'])} |")
     return out

@@ -10,10 +10,13 @@ that child's own (os.wait4) and nothing stays loaded between measurements.
 Each figure is printed beside its floor, measured in the same run:
 
 - keyword indexing ↔ jieba alone loading its dictionary and segmenting the
-  same passage texts with `lcut_for_search` (accurate `cut` alone is printed too);
+  same passage texts with `lcut_for_search` (accurate `cut` alone is printed
+  too): a keyword-only index and jieba alone in 3 interleaved rounds, the
+  ratio the median of the rounds';
 - embedding ↔ the USE model alone encoding the same passage texts;
 - cold `cli.py search --mode keyword` ↔ a bare process that imports and
-  initialises jieba; cold hybrid/semantic ↔ one that also loads the model;
+  initialises jieba; cold hybrid/semantic ↔ one that also loads the model
+  (the five kinds of process run in turn, 10 times);
   the same fresh `cli.py search` processes again while `cli.py serve` runs;
 - incremental `cli.py index` after one edited file ↔ the bare jieba+model process,
   and again while `cli.py serve` runs (the server does the update);
@@ -50,8 +53,19 @@ from pathlib import Path
 from busy import BURNERS, bench_busy, child_busy
 from children import CHILDREN
 from growth import bench_growth, growth_ratios
-from measure import ROOT, folder_bytes, index_parts, load_during, log, run_child, summary, wall_times
-from peers import bench_peers, child_peer
+from measure import (
+    ROOT,
+    folder_bytes,
+    index_parts,
+    interleaved_wall_times,
+    load_during,
+    log,
+    median,
+    run_child,
+    summary,
+    wall_times,
+)
+from peers import child_peer, run_peers, summarise_peers
 from report import table, targets
 
 SHARED = ROOT.parent / "shared"
@@ -93,15 +107,19 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
     texts_path = str(work / f"{name}.texts.json")
     texts, _, _ = run_child("passages", {"index": index})
     Path(texts_path).write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-    log(f"{name}: floors (jieba alone, model alone)")
-    jieba_floor, _, _ = run_child("jieba_floor", {"texts": texts_path})
+    log(f"{name}: floor of embedding (model alone)")
     embed_floor, _, floor_rss = run_child("embed_floor", {"texts": texts_path})
+    rounds = 1 if quick else 3
+    log(f"{name}: keyword-only index, jieba alone{', peers' if peers else ''} ({rounds} interleaved rounds)")
+    keyword = keyword_rounds(name, notes, work, texts_path, queries_for(query_files, 10 if quick else 200), rounds,
+                             peers)
     t = built["timings"]
     result: dict = {
         "files": built["files"], "mb": built["bytes"] / 1e6, "passages": built["passages"], "build_wall_s": build_wall,
-        "timings": t, "jieba_alone_s": jieba_floor["seconds"], "jieba_cut_s": jieba_floor["cut_seconds"],
-        "model_alone_s": embed_floor["seconds"],
-        "keyword_vs_jieba": t["keyword"] / jieba_floor["seconds"], "embed_vs_model": t["embed"] / embed_floor["seconds"],
+        "timings": t, "keyword_rounds": keyword["rounds"], "keyword_only_s": keyword["keyword_s"],
+        "jieba_alone_s": keyword["jieba_s"], "jieba_cut_s": keyword["jieba_cut_s"],
+        "keyword_vs_jieba": keyword["ratio"], "keyword_in_build_vs_jieba": (t["keyword"] + t["dictionary"]) / keyword["jieba_s"],
+        "model_alone_s": embed_floor["seconds"], "embed_vs_model": t["embed"] / embed_floor["seconds"],
         "mb_per_s": built["bytes"] / 1e6 / t["total"], "passages_per_s": built["passages"] / t["total"],
         "index_mb": folder_bytes(index) / 1e6, **index_parts(index), "peak_rss_mb": rss, "model_alone_rss_mb": floor_rss,
         "rss_vs_model": rss / floor_rss,
@@ -119,25 +137,27 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
     with open(edited, "a", encoding="utf-8") as f:
         f.write(EDIT.replace("略有", "稍有"))
     again, _, _ = run_child("build", {"paths": [str(notes)], "index": index})
-    cold_runs = 1 if quick else 10
-    log(f"{name}: cold processes ({cold_runs} runs each)")
-    bare_jieba = summary(wall_times([sys.executable, "-c", BARE_JIEBA], cold_runs, not quick))
-    bare_model = summary(wall_times([sys.executable, "-c", BARE_JIEBA_MODEL], cold_runs, not quick))
     result["incremental"] = {"cli_s": cli_index, "timings": again["timings"], "embedded": again["embedded"],
-                                 "updated": again["updated"], "vs_bare": cli_index / bare_model["p50"]}
+                             "updated": again["updated"]}
     log(f"{name}: incremental with `serve` running ({1 if quick else 5} edits)")
     result["incremental"]["served"] = served_updates(notes, edited, index, 1 if quick else 5)
 
-    cold = {}
+    cold_runs = 1 if quick else 10
+    log(f"{name}: cold processes, bare and searching, in turn ({cold_runs} runs each)")
     # A query with Chinese in it: an English-only query never loads jieba's dictionary.
     query = next(q for q in queries_for(query_files + ["seed_queries.jsonl"], 10**6) if re.search(f"[{HAN}]", q))
-    for mode in ("keyword", "semantic", "hybrid"):
-        cold[mode] = summary(wall_times([sys.executable, CLI, "search", "--index", index, "--mode", mode, "--json",
-                                         query], cold_runs, not quick))
+    commands = {"bare_jieba": [sys.executable, "-c", BARE_JIEBA], "bare_model": [sys.executable, "-c", BARE_JIEBA_MODEL],
+                **{mode: [sys.executable, CLI, "search", "--index", index, "--mode", mode, "--json", query]
+                   for mode in ("keyword", "semantic", "hybrid")}}
+    with load_during({}) as record:
+        times = {command: summary(ms) for command, ms in interleaved_wall_times(commands, cold_runs, not quick).items()}
+    bare_jieba, bare_model = times.pop("bare_jieba"), times.pop("bare_model")
+    cold = times
+    result["incremental"]["vs_bare"] = cli_index / bare_model["p50"]
     result["cold"] = {"modes": cold, "bare_jieba": bare_jieba, "bare_jieba_model": bare_model,
                           "keyword_vs_bare": cold["keyword"]["p50"] / bare_jieba["p50"],
                           "semantic_vs_bare": cold["semantic"]["p50"] / bare_model["p50"],
-                          "hybrid_vs_bare": cold["hybrid"]["p50"] / bare_model["p50"]}
+                          "hybrid_vs_bare": cold["hybrid"]["p50"] / bare_model["p50"], "load": record["load"]}
     log(f"{name}: cold processes answered by a running `serve` ({cold_runs} runs each)")
     served = served_times(index, query, cold_runs, not quick)
     result["served"] = {"modes": served, "bare_python": summary(wall_times([sys.executable, "-c", "pass"], cold_runs)),
@@ -149,10 +169,36 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
                                         "modes": ["keyword", "semantic", "hybrid"]})
     result["warm"] = dict(open_s=warm["open_s"], **{mode: summary(ms) for mode, ms in warm["ms"].items()})
     if peers:
-        log(f"{name}: peers (tantivy, bm25s, Whoosh + jieba's analyzer)")
-        result["peers"] = bench_peers(texts_path, queries_for(query_files, count), str(work / f"{name}.peers"),
-                                      jieba_floor["seconds"])
+        result["peers"] = keyword["peers"]
     return result
+
+
+def keyword_rounds(name: str, notes: Path, work: Path, texts: str, queries: list[str], rounds: int,
+                   peers: bool) -> dict:
+    """A keyword-only index, jieba alone and each peer, in `rounds` interleaved rounds.
+
+    Our figure is the keyword part with jieba's dictionary load (`child_build`), as the floor and the
+    peers load it too.
+
+    The ratio to jieba alone is the median of the rounds' ratios, so that a change in the machine's load
+    between two measurements does not make one; the seconds are medians too.
+    """
+    measured = []
+    for n in range(rounds):
+        with load_during({}) as record:
+            index = str(work / f"{name}.keyword{n}.index")
+            built, _, rss = run_child("build", {"paths": [str(notes)], "index": index, "keyword_only": True})
+            shutil.rmtree(index)
+            floor, _, _ = run_child("jieba_floor", {"texts": texts})
+            peer_round = run_peers(texts, queries, str(work / f"{name}.peers{n}")) if peers else {}
+        measured.append({"keyword_s": built["timings"]["keyword"] + built["timings"]["dictionary"], "peak_rss_mb": rss, "jieba_s": floor["seconds"],
+                         "jieba_cut_s": floor["cut_seconds"], "peers": peer_round, "load": record["load"]})
+    return {"rounds": [{"ratio": r["keyword_s"] / r["jieba_s"], **{key: value for key, value in r.items() if key != "peers"}}
+                       for r in measured],
+            "keyword_s": median([r["keyword_s"] for r in measured]), "jieba_s": median([r["jieba_s"] for r in measured]),
+            "jieba_cut_s": median([r["jieba_cut_s"] for r in measured]),
+            "ratio": median([r["keyword_s"] / r["jieba_s"] for r in measured]),
+            "peers": summarise_peers(measured) if peers else {}}
 
 
 @contextlib.contextmanager

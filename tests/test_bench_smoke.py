@@ -27,8 +27,9 @@ def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_besi
     assert {"keyword", "semantic", "hybrid", "encode"} <= set(bundled["warm"])
     assert all(bundled["warm"][mode]["n"] == 10 for mode in ("keyword", "semantic", "hybrid"))
     assert all(bundled["served"]["modes"][mode]["n"] == 1 for mode in ("keyword", "semantic", "hybrid"))
-    assert "keyword part / jieba alone" in run.stdout and "served `search --mode hybrid`" in run.stdout
+    assert "/ jieba alone (load + lcut_for_search)" in run.stdout and "served `search --mode hybrid`" in run.stdout
     assert len(bundled["load"]) == 2 and "load average" in run.stdout.split("| | bundled |")[0]
+    assert len(bundled["keyword_rounds"]) == 1 and bundled["keyword_only_s"] > 0
     results = json.loads(out.read_text(encoding="utf-8"))
     busy = results["busy"]
     assert busy["kinds"] == ["numpy", "python"] and set(busy["states"]) == {"quiet", "numpy", "python"}
@@ -43,7 +44,7 @@ def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_besi
             assert name != "whoosh" and "pip install" in peer["skipped"]
             assert f"skipped: {peer['skipped']}" in run.stdout
         else:
-            assert peer["index_s"] > 0 and peer["warm"]["n"] == 10 and len(peer["load"]) == 2
+            assert peer["index_s"] > 0 and peer["warm"]["n"] == 10 and len(peer["loads"]) == 1
     assert "2 busy: numpy" in run.stdout and "Whoosh + jieba ChineseAnalyzer" in run.stdout
 
 
