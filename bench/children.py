@@ -46,13 +46,17 @@ def child_build(args: dict) -> dict:
 
 
 def child_passages(args: dict) -> dict:
-    """The analysed text (title, section, body) and the embedded text of every indexed passage."""
+    """The analysed text (title, section, body) of every indexed passage, and the texts the build embedded.
+
+    Those are what indexer/embedding.py encodes: each distinct non-empty text of the passages'
+    `embed_texts()` (one per part of a joined passage), in order of first appearance.
+    """
     from search import open_index
 
     with open_index(args["index"]) as index:
         passages = index.passages()
     return {"keyword": [" ".join(filter(None, (p.title, p.section, p.text))) for p in passages],
-            "embed": [p.context_text() for p in passages]}
+            "embed": list(dict.fromkeys(text for p in passages for text in p.embed_texts() if text))}
 
 
 def child_jieba_floor(args: dict) -> dict:

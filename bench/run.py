@@ -116,6 +116,7 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
     t = built["timings"]
     result: dict = {
         "files": built["files"], "mb": built["bytes"] / 1e6, "passages": built["passages"], "build_wall_s": build_wall,
+        "embedded": built["embedded"], "model_alone_texts": len(texts["embed"]),
         "timings": t, "keyword_rounds": keyword["rounds"], "keyword_only_s": keyword["keyword_s"],
         "jieba_alone_s": keyword["jieba_s"], "jieba_cut_s": keyword["jieba_cut_s"],
         "keyword_vs_jieba": keyword["ratio"], "keyword_in_build_vs_jieba": (t["keyword"] + t["dictionary"]) / keyword["jieba_s"],

@@ -21,6 +21,7 @@ def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_besi
     bundled = json.loads(out.read_text(encoding="utf-8"))["corpora"]["bundled"]
     assert bundled["files"] == 2 and bundled["passages"] > 0
     assert bundled["incremental"]["updated"] == 1
+    assert bundled["model_alone_texts"] == bundled["embedded"] > bundled["passages"]  # the same texts: a part each
     ratios = [bundled["keyword_vs_jieba"], bundled["embed_vs_model"], bundled["rss_vs_model"],
               bundled["incremental"]["vs_bare"], *(bundled["cold"][f"{m}_vs_bare"] for m in ("keyword", "hybrid"))]
     assert all(ratio > 0 and math.isfinite(ratio) for ratio in ratios)
