@@ -104,7 +104,9 @@ def test_a_served_run_answers_the_remove_of_a_folder(garden, embedder, tmp_path,
 @pytest.mark.slow
 def test_ctrl_c_on_the_client_stops_the_served_run_and_keeps_its_vectors(garden, embedder):
     folder, directory = garden
-    write_notes(folder, 150)  # 300 passages: five batches, at 0.5 s each at least
+    # 600 passages: ten batches at 0.5 s each at least. Stopped after two, the run has four seconds or more
+    # left, so that a loaded machine (a slow client process) cannot let it commit before Ctrl-C arrives.
+    write_notes(folder, 300)
     generation = read_manifest(directory).generation
     slow = SlowEmbedder(embedder, 0.5)
     with serving(directory, slow) as server:
@@ -128,7 +130,7 @@ def test_ctrl_c_on_the_client_stops_the_served_run_and_keeps_its_vectors(garden,
     assert os.listdir(os.path.join(directory, checkpoint.FOLDER))
     # The next run goes on from the vectors the stopped one embedded.
     report = build(None, directory, embedder=embedder)
-    assert report.resumed >= EMBED_BATCH and report.embedded == 300 - report.resumed
+    assert report.resumed >= EMBED_BATCH and report.embedded == 600 - report.resumed
 
 
 @pytest.mark.slow
