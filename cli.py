@@ -19,6 +19,7 @@ from cli_render import (
     HYPERLINK,
     Progress,
     Style,
+    VersionAction,
     describe,
     print_answer,
     print_report,
@@ -29,7 +30,6 @@ from cli_render import (
     report_json,
     report_line,
     tell_run,
-    version_line,
     warn,
 )
 from cli_served import INTERRUPTED, served_answers, served_index
@@ -272,17 +272,6 @@ def cmd_stats(args) -> int:
     with open_index(args.index) as index:
         print(render_stats(index))
     return 0
-
-
-class VersionAction(argparse.Action):
-    """--version: the version line, looked up only when asked for (package metadata is slow to import)."""
-
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
-        super().__init__(option_strings, dest, nargs=0, default=default, help=help or "show program's version number and exit")
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(version_line())
-        parser.exit()
 
 
 def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:

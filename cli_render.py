@@ -8,6 +8,7 @@ Standard library only: a search answered by a warm server renders with it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -321,6 +322,17 @@ def version_line() -> str:
         return f"notesearch {version('notesearch')}"
     except PackageNotFoundError:
         return "notesearch (version unknown: not installed; pip install -e .)"
+
+
+class VersionAction(argparse.Action):
+    """--version: the version line, looked up only when asked for (package metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help or "show program's version number and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit()
 
 
 def warn(message: str) -> None:
