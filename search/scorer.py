@@ -15,8 +15,12 @@ BM25F for all its documents at once:
 - Coordinated: its query (search/ranking.py reads its units);
 - Character: the postings of the grams starting with it, summed per passage,
   scored as one term (Whoosh's idf of a term in that many passages);
-- phrases, year and date ranges and Every: Whoosh's own matcher (whoosh_query
-  translates them), whose documents and scores are copied into the arrays.
+- Phrase: the documents holding all its words where their positions follow
+  each other, scored as Whoosh's phrase matcher scores them (its words' BM25F
+  added up in the order of its tree of matchers, times the boost);
+- year and date ranges and Every (and phrases in a field without positions):
+  Whoosh's own matcher (whoosh_query translates them), whose documents and
+  scores are copied into the arrays.
 
 `scores(query)` returns the documents a query matches and their scores, as
 sparse arrays (the work grows with the postings read, not with the corpus);
@@ -176,6 +180,8 @@ class ArrayScorer:
             return self.scores(query.query)
         if isinstance(query, Contains):
             return self.scores(self.containing(query))
+        if isinstance(query, Phrase) and self._has_positions(query.field):
+            return self._phrase(query)
         return self._whoosh(whoosh_query(query))
 
     def matching(self, query: Node) -> np.ndarray:
@@ -210,6 +216,50 @@ class ArrayScorer:
         score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
         return docs, score * boost if boost != 1.0 else score
 
+    def _has_positions(self, fieldname: str) -> bool:
+        schema = self.searcher.schema
+        return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
+
+    def _phrase(self, query: Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Whoosh's answer to a phrase (wq.Phrase: a SpanNear2 of its terms), from posting lists and positions.
+
+        A document matches where the words occur at consecutive positions; it
+        scores its words' BM25F summed as Whoosh's matcher tree adds them, times
+        the boost.
+        """
+        words = [self.term_bytes(query.field, word) for word in query.words]
+        if None in words or not words:
+            return _EMPTY
+        parts = [self._term(Term(query.field, word)) for word in query.words]
+        docs = parts[0][0]
+        for other, _score in parts[1:]:
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        if len(docs) and len(words) > 1:
+            docs = self._in_a_row(query.field, words, docs)
+        if not len(docs):
+            return _EMPTY
+        score = _tree_sum([_lookup(docs, part_docs, part_score) for part_docs, part_score in parts])
+        return docs, score * query.boost if query.boost != 1.0 else score
+
+    def _in_a_row(self, fieldname: str, words: list[bytes], docs: np.ndarray) -> np.ndarray:
+        """The documents of `docs` (each holding every word) where the words occur one after the other."""
+        found = []
+        for sub, offset in self.leaves:
+            reader = sub.reader()
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local):
+                continue
+            starts = None  # (document, position of the first word) pairs where the phrase can start, as one number
+            for place, word in enumerate(words):
+                owners, spots = segment.positions(reader, fieldname, word, local)
+                keep = spots >= place
+                here = (owners[keep] << 32) + (spots[keep] - place)
+                starts = here if starts is None else np.intersect1d(starts, here, assume_unique=True)
+                if not len(starts):
+                    break
+            found.append(np.unique(starts >> 32) + offset)
+        return np.concatenate(found) if found else _EMPTY[0]
+
     def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher, walked over every matching document of every segment."""
         docs, scores = [], []
@@ -228,7 +278,7 @@ class ArrayScorer:
 def whoosh_query(node: Node) -> wq.Query:
     """The Whoosh query of a node Whoosh can score as notesearch does (all but BestField and Coordinated).
 
-    The scorer hands phrases, year ranges and Every to Whoosh this way; tests
+    The scorer hands year ranges and Every to Whoosh this way; tests
     compare the scorer's sums with Whoosh's through it.
     """
     if isinstance(node, Term):
@@ -263,6 +313,14 @@ def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
     each = np.concatenate([s for _d, s in parts])
     union, inverse = np.unique(docs, return_inverse=True)
     return union, inverse, each
+
+
+def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts added up as whoosh.util.make_binary_tree pairs matchers (each half, then the two)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
