@@ -58,6 +58,8 @@ from search.nodes import (
 MAX_HELD_POSTINGS = 5_000_000
 # The most terms a Contains node stands for (a single character is inside many words).
 MAX_CONTAINING = 256
+# Documents are gathered in an array of the index's size rather than sorted from this share of it on.
+DENSE_UNION_SHARE = 16
 # Characters whose summed postings an open index keeps.
 MAX_HELD_PREFIXES = 4096
 
@@ -111,7 +113,7 @@ class ArrayScorer:
             lists = [self.postings(fieldname, term) for term in self.searcher.reader().expand_prefix(fieldname, btext)] \
                 if btext is not None else []
             if lists:
-                docs, inverse = np.unique(np.concatenate([d for d, _tf in lists]), return_inverse=True)
+                docs, inverse = _union(np.concatenate([d for d, _tf in lists]), self.size)
                 found = docs, np.bincount(inverse, weights=np.concatenate([tf for _d, tf in lists]), minlength=len(docs))
             else:
                 found = _EMPTY
@@ -156,17 +158,17 @@ class ArrayScorer:
             # Whoosh's idf (scoring.WeightingModel.idf) of a term found in len(docs) documents.
             return self._bm25(query.field, docs, tf, math.log(self.size / (len(docs) + 1)) + 1, query.boost)
         if isinstance(query, BestField):
-            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children], self.size)
             total = np.bincount(inverse, weights=each, minlength=len(docs))
             best = np.full(len(docs), -np.inf)
             np.maximum.at(best, inverse, each)
             return docs, best + query.tiebreak * (total - best)
         if isinstance(query, Or):
-            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children], self.size)
             return docs, np.bincount(inverse, weights=each, minlength=len(docs))
         if isinstance(query, And):
             parts = [self.scores(q) for q in query.children]
-            docs, inverse, each = _gathered(parts)
+            docs, inverse, each = _gathered(parts, self.size)
             keep = np.bincount(inverse, minlength=len(docs)) == len(parts)
             return docs[keep], np.bincount(inverse, weights=each, minlength=len(docs))[keep]
         if isinstance(query, AndMaybe):
@@ -302,7 +304,7 @@ def whoosh_query(node: Node) -> wq.Query:
     raise TypeError(f"Whoosh cannot score {type(node).__name__} as notesearch does")
 
 
-def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gathered(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The union of the parts' documents, each part's entry's place in it, and the entries' scores.
 
     Entries keep the parts' order, so per-document sums add up in the order a matcher tree would.
@@ -311,8 +313,24 @@ def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         return _EMPTY[0], _EMPTY[0], _EMPTY[1]
     docs = np.concatenate([d for d, _s in parts])
     each = np.concatenate([s for _d, s in parts])
-    union, inverse = np.unique(docs, return_inverse=True)
+    union, inverse = _union(docs, size)
     return union, inverse, each
+
+
+def _union(docs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(docs, return_inverse=True) for document numbers below `size`.
+
+    Many documents are marked in an array of the index's size rather than
+    sorted: sorting them was the larger cost on a large index.
+    """
+    if len(docs) * DENSE_UNION_SHARE < size:
+        return np.unique(docs, return_inverse=True)
+    marked = np.zeros(size, dtype=bool)
+    marked[docs] = True
+    union = np.flatnonzero(marked)
+    place = np.empty(size, dtype=np.int64)
+    place[union] = np.arange(len(union))
+    return union, place[docs]
 
 
 def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
