@@ -169,11 +169,12 @@ def unit_shares(scorer: ArrayScorer, unit: Unit, pool: np.ndarray) -> tuple[np.n
     shares = np.zeros(len(pool))
     whole = np.zeros(scorer.size, dtype=bool)
     for clause, share in zip(unit.clauses, unit.shares):
-        matching = _matching(scorer, clause)
-        held = np.isin(pool, matching)
+        matching = np.zeros(scorer.size, dtype=bool)  # marking is cheaper than np.isin's sort of many passages
+        matching[_matching(scorer, clause)] = True
+        held = matching[pool]
         shares[held] = np.maximum(shares[held], share)
         if share >= 1.0:
-            whole[matching] = True
+            whole |= matching
     return shares, int(np.count_nonzero(whole))
 
 
