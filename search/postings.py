@@ -108,7 +108,7 @@ def _head(data: bytes, count: int, compression: int, tuple_values: bool) -> tupl
     if tuple_values and count > 3:
         at -= 1  # the MARK of a tuple of more than three items
     if at <= 0 or head[at] != (_MARK if tuple_values and count > 3 else _GLOBAL):
-        whole = head + stream.decompress(stream.unconsumed_tail) if stream else data
+        whole = head + stream.decompress(stream.unconsumed_tail) + stream.flush() if stream else data
         ids, weights, _values = pickle.loads(whole)
         return ids, weights
     ids, weights, _values = pickle.loads(head[:at] + _NO_VALUES)

@@ -219,6 +219,7 @@ class ArrayScorer:
         return docs, score * boost if boost != 1.0 else score
 
     def _has_positions(self, fieldname: str) -> bool:
+        """Whether a field stores positions (a phrase in another one is Whoosh's to refuse)."""
         schema = self.searcher.schema
         return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
 
