@@ -23,7 +23,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Phrase:
-    """Terms next to each other in one field, in order (scored by Whoosh)."""
+    """Terms next to each other in one field, in order (scored as Whoosh's Phrase query scores them)."""
 
     field: str
     words: tuple[str, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -149,10 +149,10 @@ def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[i
     matched = np.zeros(len(pool))
     total = 0.0
     for unit in compiled.units:
-        shares = unit_shares(scorer, unit)
+        shares, whole = unit_shares(scorer, unit, pool)
         # A term is as rare as the passages holding all of it (a stray bigram of it says little).
-        weight = _idf(documents, int(np.count_nonzero(shares >= 1.0)))
-        matched += weight * shares[pool]
+        weight = _idf(documents, whole)
+        matched += weight * shares
         total += weight
     scored = [(score * (share / total) ** COORDINATION, docnum, share / total)
               for (docnum, score), share in zip(results, matched.tolist())]
@@ -160,41 +160,44 @@ def rank(scorer: ArrayScorer, compiled: Node | None, limit: int) -> list[tuple[i
     return [(docnum, score, coverage) for score, docnum, coverage in scored[:limit]]
 
 
-def unit_shares(scorer: ArrayScorer, unit: Unit) -> np.ndarray:
-    """For each passage, the largest share of `unit` it holds (0 for none).
+def unit_shares(scorer: ArrayScorer, unit: Unit, pool: np.ndarray) -> tuple[np.ndarray, int]:
+    """For each passage of `pool`, the largest share of `unit` it holds (0 for none); and how many passages hold all of it.
 
-    A gram phrase counts when all its grams are there.
+    A gram phrase counts when all its grams are there. Only the pool's shares
+    are computed: the work follows the postings read, not the size of the index.
     """
-    shares = np.zeros(scorer.size)
+    shares = np.zeros(len(pool))
+    whole = np.zeros(scorer.size, dtype=bool)
     for clause, share in zip(unit.clauses, unit.shares):
-        matching = _matching(scorer, clause)
-        shares[matching] = np.maximum(shares[matching], share)
-    return shares
+        matching = np.zeros(scorer.size, dtype=bool)  # marking is cheaper than np.isin's sort of many passages
+        matching[_matching(scorer, clause)] = True
+        held = matching[pool]
+        shares[held] = np.maximum(shares[held], share)
+        if share >= 1.0:
+            whole |= matching
+    return shares, int(np.count_nonzero(whole))
 
 
 def _matching(scorer: ArrayScorer, clause: Node) -> np.ndarray:
-    """Which passages a clause of a unit matches: a phrase or And needs all its parts, anything else one."""
+    """The passages a clause of a unit matches (some maybe twice): a phrase or And needs all its parts, anything else one."""
     if isinstance(clause, Phrase):
-        return np.logical_and.reduce([_holding(scorer, clause.field, word) for word in clause.words])
+        return reduce(np.intersect1d, [_holding(scorer, clause.field, word) for word in clause.words])
     if isinstance(clause, And):
-        return np.logical_and.reduce([_matching(scorer, child) for child in clause.children])
+        return reduce(np.intersect1d, [_matching(scorer, child) for child in clause.children])
     if isinstance(clause, Or):
-        return np.logical_or.reduce([_matching(scorer, child) for child in clause.children])
+        return np.concatenate([_matching(scorer, child) for child in clause.children] + [_NONE])
     if isinstance(clause, Character):
-        mask = np.zeros(scorer.size, dtype=bool)
-        mask[scorer.starting(clause.field, clause.char)[0]] = True
-        return mask
-    return np.logical_or.reduce([_holding(scorer, name, text) for name, text in leaf_terms(clause)]
-                                + [np.zeros(scorer.size, dtype=bool)])
+        return scorer.starting(clause.field, clause.char)[0]
+    return np.concatenate([_holding(scorer, name, text) for name, text in leaf_terms(clause)] + [_NONE])
 
 
 def _holding(scorer: ArrayScorer, name: str, text: str) -> np.ndarray:
-    """Which passages hold a term (live ones only)."""
-    mask = np.zeros(scorer.size, dtype=bool)
+    """The passages that hold a term (live ones only), ascending."""
     btext = scorer.term_bytes(name, text)
-    if btext is not None:
-        mask[scorer.postings(name, btext)[0]] = True
-    return mask
+    return scorer.postings(name, btext)[0] if btext is not None else _NONE
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _idf(documents: int, matching: int) -> float:

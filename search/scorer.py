@@ -15,8 +15,12 @@ BM25F for all its documents at once:
 - Coordinated: its query (search/ranking.py reads its units);
 - Character: the postings of the grams starting with it, summed per passage,
   scored as one term (Whoosh's idf of a term in that many passages);
-- phrases, year and date ranges and Every: Whoosh's own matcher (whoosh_query
-  translates them), whose documents and scores are copied into the arrays.
+- Phrase: the documents holding all its words where their positions follow
+  each other, scored as Whoosh's phrase matcher scores them (its words' BM25F
+  added up in the order of its tree of matchers, times the boost);
+- year and date ranges and Every (and phrases in a field without positions):
+  Whoosh's own matcher (whoosh_query translates them), whose documents and
+  scores are copied into the arrays.
 
 `scores(query)` returns the documents a query matches and their scores, as
 sparse arrays (the work grows with the postings read, not with the corpus);
@@ -54,6 +58,8 @@ from search.nodes import (
 MAX_HELD_POSTINGS = 5_000_000
 # The most terms a Contains node stands for (a single character is inside many words).
 MAX_CONTAINING = 256
+# Documents are gathered in an array of the index's size rather than sorted from this share of it on.
+DENSE_UNION_SHARE = 16
 # Characters whose summed postings an open index keeps.
 MAX_HELD_PREFIXES = 4096
 
@@ -107,7 +113,7 @@ class ArrayScorer:
             lists = [self.postings(fieldname, term) for term in self.searcher.reader().expand_prefix(fieldname, btext)] \
                 if btext is not None else []
             if lists:
-                docs, inverse = np.unique(np.concatenate([d for d, _tf in lists]), return_inverse=True)
+                docs, inverse = _union(np.concatenate([d for d, _tf in lists]), self.size)
                 found = docs, np.bincount(inverse, weights=np.concatenate([tf for _d, tf in lists]), minlength=len(docs))
             else:
                 found = _EMPTY
@@ -152,17 +158,17 @@ class ArrayScorer:
             # Whoosh's idf (scoring.WeightingModel.idf) of a term found in len(docs) documents.
             return self._bm25(query.field, docs, tf, math.log(self.size / (len(docs) + 1)) + 1, query.boost)
         if isinstance(query, BestField):
-            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children], self.size)
             total = np.bincount(inverse, weights=each, minlength=len(docs))
             best = np.full(len(docs), -np.inf)
             np.maximum.at(best, inverse, each)
             return docs, best + query.tiebreak * (total - best)
         if isinstance(query, Or):
-            docs, inverse, each = _gathered([self.scores(q) for q in query.children])
+            docs, inverse, each = _gathered([self.scores(q) for q in query.children], self.size)
             return docs, np.bincount(inverse, weights=each, minlength=len(docs))
         if isinstance(query, And):
             parts = [self.scores(q) for q in query.children]
-            docs, inverse, each = _gathered(parts)
+            docs, inverse, each = _gathered(parts, self.size)
             keep = np.bincount(inverse, minlength=len(docs)) == len(parts)
             return docs[keep], np.bincount(inverse, weights=each, minlength=len(docs))[keep]
         if isinstance(query, AndMaybe):
@@ -176,6 +182,8 @@ class ArrayScorer:
             return self.scores(query.query)
         if isinstance(query, Contains):
             return self.scores(self.containing(query))
+        if isinstance(query, Phrase) and self._has_positions(query.field):
+            return self._phrase(query)
         return self._whoosh(whoosh_query(query))
 
     def matching(self, query: Node) -> np.ndarray:
@@ -210,6 +218,51 @@ class ArrayScorer:
         score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
         return docs, score * boost if boost != 1.0 else score
 
+    def _has_positions(self, fieldname: str) -> bool:
+        """Whether a field stores positions (a phrase in another one is Whoosh's to refuse)."""
+        schema = self.searcher.schema
+        return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
+
+    def _phrase(self, query: Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Whoosh's answer to a phrase (wq.Phrase: a SpanNear2 of its terms), from posting lists and positions.
+
+        A document matches where the words occur at consecutive positions; it
+        scores its words' BM25F summed as Whoosh's matcher tree adds them, times
+        the boost.
+        """
+        words = [self.term_bytes(query.field, word) for word in query.words]
+        if None in words or not words:
+            return _EMPTY
+        parts = [self._term(Term(query.field, word)) for word in query.words]
+        docs = parts[0][0]
+        for other, _score in parts[1:]:
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        if len(docs) and len(words) > 1:
+            docs = self._in_a_row(query.field, words, docs)
+        if not len(docs):
+            return _EMPTY
+        score = _tree_sum([_lookup(docs, part_docs, part_score) for part_docs, part_score in parts])
+        return docs, score * query.boost if query.boost != 1.0 else score
+
+    def _in_a_row(self, fieldname: str, words: list[bytes], docs: np.ndarray) -> np.ndarray:
+        """The documents of `docs` (each holding every word) where the words occur one after the other."""
+        found = []
+        for sub, offset in self.leaves:
+            reader = sub.reader()
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local):
+                continue
+            starts = None  # (document, position of the first word) pairs where the phrase can start, as one number
+            for place, word in enumerate(words):
+                owners, spots = segment.positions(reader, fieldname, word, local)
+                keep = spots >= place
+                here = (owners[keep] << 32) + (spots[keep] - place)
+                starts = here if starts is None else np.intersect1d(starts, here, assume_unique=True)
+                if not len(starts):
+                    break
+            found.append(np.unique(starts >> 32) + offset)
+        return np.concatenate(found) if found else _EMPTY[0]
+
     def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher, walked over every matching document of every segment."""
         docs, scores = [], []
@@ -228,7 +281,7 @@ class ArrayScorer:
 def whoosh_query(node: Node) -> wq.Query:
     """The Whoosh query of a node Whoosh can score as notesearch does (all but BestField and Coordinated).
 
-    The scorer hands phrases, year ranges and Every to Whoosh this way; tests
+    The scorer hands year ranges and Every to Whoosh this way; tests
     compare the scorer's sums with Whoosh's through it.
     """
     if isinstance(node, Term):
@@ -252,7 +305,7 @@ def whoosh_query(node: Node) -> wq.Query:
     raise TypeError(f"Whoosh cannot score {type(node).__name__} as notesearch does")
 
 
-def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gathered(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The union of the parts' documents, each part's entry's place in it, and the entries' scores.
 
     Entries keep the parts' order, so per-document sums add up in the order a matcher tree would.
@@ -261,8 +314,32 @@ def _gathered(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         return _EMPTY[0], _EMPTY[0], _EMPTY[1]
     docs = np.concatenate([d for d, _s in parts])
     each = np.concatenate([s for _d, s in parts])
-    union, inverse = np.unique(docs, return_inverse=True)
+    union, inverse = _union(docs, size)
     return union, inverse, each
+
+
+def _union(docs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(docs, return_inverse=True) for document numbers below `size`.
+
+    Many documents are marked in an array of the index's size rather than
+    sorted: sorting them was the larger cost on a large index.
+    """
+    if len(docs) * DENSE_UNION_SHARE < size:
+        return np.unique(docs, return_inverse=True)
+    marked = np.zeros(size, dtype=bool)
+    marked[docs] = True
+    union = np.flatnonzero(marked)
+    place = np.empty(size, dtype=np.int64)
+    place[union] = np.arange(len(union))
+    return union, place[docs]
+
+
+def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts added up as whoosh.util.make_binary_tree pairs matchers (each half, then the two)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _lookup(docs: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 from hypothesis import HealthCheck, given, settings
@@ -173,8 +174,11 @@ def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_i
 
     compiled = compile_query(bundled_index.plan("GPT-3 FID"))
     assert isinstance(compiled, Coordinated)
-    shares = unit_shares(bundled_index.scorer, compiled.units[0])
-    by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: shares[doc] for doc in shares.nonzero()[0]}
+    every = np.flatnonzero(bundled_index.scorer.alive)
+    shares, holding_all = unit_shares(bundled_index.scorer, compiled.units[0], every)
+    assert holding_all == np.count_nonzero(shares >= 1.0)
+    by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: share
+               for doc, share in zip(every.tolist(), shares.tolist()) if share}
     whole = [share for record, share in by_text.items() if "GPT-3" in record]
     part_only = [share for record, share in by_text.items() if "GPT" in record and "GPT-3" not in record]
     assert whole and part_only

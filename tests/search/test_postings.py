@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from search import postings
@@ -52,3 +53,40 @@ def test_deleted_documents_equal_the_public_answer(index, monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(postings, "public_deleted", lambda reader: pytest.fail("the public path was taken"))
             assert postings.deleted(reader).tolist() == expected.tolist()
+
+
+def test_posting_blocks_are_read_without_unpickling_their_values(index, monkeypatch):
+    # Every block of a field with positions is cut where its values start: none is unpickled whole.
+    loads = postings.pickle.loads
+    streams = []
+
+    def recording(data):
+        streams.append(data)
+        return loads(data)
+
+    monkeypatch.setattr(postings.pickle, "loads", recording)
+    for reader in _segments(index):
+        for name, term in _terms(reader):
+            if name in ("body", "grams"):
+                postings.postings(reader, name, term)
+    assert len(streams) > 50 and all(data.endswith(postings._NO_VALUES) for data in streams)
+
+
+def test_block_read_positions_equal_the_public_matchers(index, monkeypatch):
+    checked = 0
+    for reader in _segments(index):
+        every = np.arange(reader.doc_count_all())
+        for name, term in _terms(reader):
+            if name not in ("title", "body", "grams"):
+                continue
+            holding = postings.public_postings(reader.postings(name, term))[0]
+            # Some documents holding the term, and some that do not.
+            for docs in (holding, holding[::3], np.union1d(holding[1::2], every[::7])):
+                expected = postings.public_positions(reader.postings(name, term), docs)
+                with monkeypatch.context() as patch:
+                    patch.setattr(postings, "public_positions", lambda *args: pytest.fail("the public path was taken"))
+                    owners, spots = postings.positions(reader, name, term, docs)
+                assert owners.tolist() == expected[0].tolist() and spots.tolist() == expected[1].tolist()
+                assert set(owners.tolist()) == set(docs.tolist()) & set(holding.tolist())
+                checked += 1
+    assert checked > 150

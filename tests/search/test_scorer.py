@@ -120,9 +120,43 @@ def test_an_excluded_word_removes_even_the_first_matching_passage(bundled_index)
     assert all("深度学习" not in f"{h.passage.title} {h.passage.section} {h.passage.text}" for h in hits)
 
 
-def test_phrases_and_year_ranges_are_scored_by_whoosh_itself(bundled_index):
+def test_phrases_and_year_ranges_score_as_whoosh_scores_them(bundled_index):
     query = Or((Phrase("body", ("masked", "autoencoders")), Years(2012, 2015)))
     _check_equal(bundled_index.searcher, bundled_index.scorer, query)
+
+
+@functools.lru_cache(maxsize=4)
+def _phrases(searcher, count: int = 60) -> list[Phrase]:
+    """Runs of 2 to 4 terms as they follow each other in passages, and the same runs reversed (which mostly miss)."""
+    reader = searcher.reader()
+    phrases = []
+    for name in ("title", "body", "grams"):
+        at: dict[tuple[int, int], bytes] = {}  # (document, position) → term, of a few documents
+        for term in reader.lexicon(name):
+            for doc, spots in reader.postings(name, term).items_as("positions"):
+                if doc % 5 == 0:
+                    at.update(((doc, spot), term) for spot in spots)
+        for (doc, spot), term in sorted(at.items())[:: max(1, len(at) // count)]:
+            run = [term]
+            while len(run) < 2 + spot % 3 and (doc, spot + len(run)) in at:
+                run.append(at[(doc, spot + len(run))])
+            if len(run) > 1:
+                words = tuple(word.decode() for word in run)
+                phrases += [Phrase(name, words, boost=(1.0, 0.4, 2.0)[spot % 3]), Phrase(name, words[::-1])]
+    return phrases
+
+
+@pytest.mark.parametrize("fixture", ["bundled_index", "segmented_index"])
+def test_phrases_match_and_score_exactly_as_whooshs_phrase_query(fixture, request):
+    index = request.getfixturevalue(fixture)
+    phrases = _phrases(index.searcher)
+    matched = 0
+    for phrase in phrases:
+        expected = _whoosh_scores(index.searcher, phrase)
+        assert _array_scores(index.scorer, phrase) == expected, phrase
+        matched += bool(expected)
+    assert len(phrases) > 40 and matched > len(phrases) // 3
+    assert {phrase.field for phrase in phrases} >= {"body", "grams"}
 
 
 def test_best_field_counts_the_best_field_fully_and_the_others_by_the_tiebreak(bundled_index):
