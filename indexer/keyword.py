@@ -9,7 +9,7 @@ here, so a hit never needs the notes.
 
 The text fields are analysed here, once per passage, with the index's
 analyzer (its learned words), and their terms and positions handed to the
-segment writer (indexer/segment.py), which writes Whoosh's files without
+segment writer (indexer/segment/writer.py), which writes Whoosh's files without
 Whoosh analysing anything. The schema declares the text fields as ready-made
 tokens (`term`, U+001F, `position`, separated by spaces, which Whoosh's own
 RegexTokenizer and DelimitedAttributeFilter take apart): what Whoosh's public
@@ -43,7 +43,6 @@ from corpus.dates import date_number
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, Token, gram_terms
 from indexer.files import atomic_write, fsync_tree
-from indexer.segment import SegmentPostings
 
 if TYPE_CHECKING:
     from indexer.embedding import Progress
@@ -125,7 +124,7 @@ def ready_made(terms: list[str], positions: list[int]) -> str:
     """Analysed text as the schema's analyzer reads it: term, U+001F, position (from 0); spaces between.
 
     What Whoosh's public `add_document` takes for a text field: the writer
-    (indexer/segment.py) hands Whoosh the same terms without this round trip,
+    (indexer/segment/writer.py) hands Whoosh the same terms without this round trip,
     and its tests compare the two.
     """
     return " ".join(f"{term}{_POSITION_MARK}{pos}" for term, pos in zip(terms, positions))
@@ -330,6 +329,8 @@ def write(folder: str, previous: str | None, passages: list[Passage], deleted: l
         lengths = {name: [] for name in TEXT_FIELDS}
     documents = Documents(analyzer)
     added: dict[str, array] = {name: array("I") for name in TEXT_FIELDS}
+    from indexer.segment.writer import SegmentPostings  # here: a search, which loads this module, writes nothing
+
     writer = ix.writer(procs=1)
     try:
         postings = SegmentPostings(writer)

@@ -36,7 +36,7 @@ import numpy as np
 from whoosh import query as wq
 
 from indexer.keyword import BYTE_LENGTHS, date_query, year_query
-from search import postings as segment
+from indexer.segment import reader as segment
 from search.nodes import (
     And,
     AndMaybe,

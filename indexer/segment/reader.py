@@ -1,7 +1,7 @@
-"""The one place that reads Whoosh's internals: whole posting lists, positions, and which documents are deleted.
+"""Whoosh's segments read a block at a time: whole posting lists, positions, and which documents are deleted.
 
 Each function has a fast path and, beside it, the public path it must agree
-with; tests/search/test_postings.py checks on real indexes (one segment, and
+with; tests/indexer/test_segment_reader.py checks on real indexes (one segment, and
 several with deleted documents) that the two give the same answer and that
 the fast path is the one taken.
 

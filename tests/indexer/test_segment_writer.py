@@ -1,4 +1,4 @@
-"""indexer/segment.py, the Whoosh writer seam: its segments are the ones Whoosh's public add_document writes."""
+"""indexer/segment/writer.py, the writing half of the Whoosh seam: its segments are the ones Whoosh's public add_document writes."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from corpus.markdown import passages_of
 from corpus.model import Paper, Passage
 from corpus.packing import answers
 from corpus.reading import parse_note
-from indexer import keyword, segment
+from indexer import keyword
 from indexer.analysis import Analyzer
-from indexer.segment import SegmentPostings
+from indexer.segment import writer
+from indexer.segment.writer import SegmentPostings
 
 
 def _synthetic(n: int) -> Passage:
@@ -87,7 +88,7 @@ def _segment_files(folder: str) -> dict[str, bytes]:
 def window(request, monkeypatch):
     """The writer's window of postings: the default (one window a field here), or many small ones."""
     if request.param != "whole fields":
-        monkeypatch.setattr(segment, "_WINDOW", 7)
+        monkeypatch.setattr(writer, "_WINDOW", 7)
 
 
 def test_exact_segments_are_byte_for_byte_those_of_whoosh(documents, tmp_path, window):

@@ -1,11 +1,11 @@
-"""search/postings.py, the Whoosh seam: each fast path gives what Whoosh's public API gives, and is the one taken."""
+"""indexer/segment/reader.py, the reading half of the Whoosh seam: each fast path gives what Whoosh's public API gives, and is the one taken."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from search import postings
+from indexer.segment import reader as postings
 
 
 def _terms(reader, size: int = 80) -> list[tuple[str, bytes]]:
