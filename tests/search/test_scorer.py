@@ -13,7 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexer import build
 from indexer.keyword import load_lengths
+from search import open_index
 from search.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer, whoosh_query
@@ -231,3 +233,22 @@ def test_a_character_scores_as_one_term_of_its_occurrences_in_the_passages(bundl
     got = _array_scores(bundled_index.scorer, Character("grams", char, boost=0.5))
     assert got.keys() == expected.keys()
     assert all(got[doc] == pytest.approx(score) for doc, score in expected.items())
+
+
+def test_phrases_with_a_repeated_word_match_and_score_as_whooshs(notes_dir, tmp_path, embedder):
+    # A run of one character (哈哈哈哈: the gram 哈哈 three times) and words repeated in a row: each word of the
+    # phrase must sit at its own place, not one occurrence standing for two.
+    notes = notes_dir({"a.md": "# 哈哈\n\n哈哈哈哈，天天向上。\n\ntest test test and test.\n",
+                       "b.md": "# b\n\n哈哈哈，好好学习。\n\ntest and test.\n",
+                       "c.md": "# c\n\n哈哈，天天。 test.\n"})
+    directory = str(tmp_path / "index")
+    build([str(notes)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        phrases = [Phrase("grams", ("哈哈",) * n) for n in (2, 3, 4)] + \
+                  [Phrase("body", ("test",) * n) for n in (2, 3, 4)] + [Phrase("body", ("test", "test", "and"))]
+        found = []
+        for phrase in phrases:
+            expected = _whoosh_scores(index.searcher, phrase)
+            assert _array_scores(index.scorer, phrase) == expected, phrase
+            found.append(len(expected))
+    assert found[0] >= 2 and found[1] >= 1 and found[2] == 0 and found[3] >= 2 and found[4] >= 1
