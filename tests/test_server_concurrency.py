@@ -38,6 +38,7 @@ def index_dir(bundled_index_dir, tmp_path) -> str:
     return directory
 
 
+@pytest.mark.slow
 def test_concurrent_searches_answer_exactly_as_sequential_ones(index_dir, embedder):
     requests = [(query, mode) for query in QUERIES for mode in MODES]
     with serving(index_dir, embedder):
@@ -75,6 +76,7 @@ def test_two_idle_connections_do_not_delay_a_search(index_dir, embedder):
     assert took < 1.0
 
 
+@pytest.mark.slow
 def test_a_slow_sender_is_cut_off_at_its_deadline_and_delays_nobody(index_dir, embedder, monkeypatch):
     monkeypatch.setattr(NoteServer, "client_timeout", 1.0)
     with serving(index_dir, embedder) as server, socket.create_connection((HOST, server.port)) as slow:
@@ -99,6 +101,7 @@ def test_a_slow_sender_is_cut_off_at_its_deadline_and_delays_nobody(index_dir, e
     assert cut and time.monotonic() - started < 4
 
 
+@pytest.mark.slow
 def test_connections_past_the_bound_wait_in_the_queue_and_are_answered(index_dir, embedder, monkeypatch):
     monkeypatch.setattr(NoteServer, "max_connections", 2)
     monkeypatch.setattr(NoteServer, "client_timeout", 1.5)

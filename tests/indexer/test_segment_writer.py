@@ -129,6 +129,7 @@ def _everything(folder: str) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_fast_segments_read_the_same_as_whoosh_through_its_public_api(documents, tmp_path, window):
     _write(str(tmp_path / "whoosh"), documents, "whoosh")
     _write(str(tmp_path / "fast"), documents, "fast")
