@@ -213,10 +213,7 @@ class Segmenter:
 
     def words(self, run: str) -> list[str]:
         """jieba's words for a run of Chinese characters (accurate mode, HMM for unknown words)."""
-        if not self._ready:
-            self._initialize()
-        if self._reader is not None:
-            self._reader.read(run)
+        self._dictionary(run)  # holds every word jieba looks up in the run
         return list(self._jieba.cut(run, HMM=True))
 
     def inner_words(self, word: str) -> tuple[tuple[str, int], ...]:
