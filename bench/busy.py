@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from measure import load_during, load_range, median, run_child, summary
+from measure import load_during, load_range, median, per_query_ms, run_child, summary
 
 # Each stops by itself once its parent is gone (an interrupted bench leaves no process burning a core).
 BURNERS = {
@@ -71,19 +71,10 @@ def child_busy(args: dict) -> dict:
             for state in states[n % len(states):] + states[:n % len(states)]:
                 with (busy_processes(None if state == "quiet" else state, args["processes"]),
                       load_during(measured.setdefault(state, {})) as block):
-                    block["hybrid"] = _milliseconds(lambda q: search(index, q, mode="hybrid", k=10), queries)
-                    block["encode"] = _milliseconds(embedder.encode_query, queries)
+                    block["hybrid"] = per_query_ms(lambda q: search(index, q, mode="hybrid", k=10), queries)
+                    block["encode"] = per_query_ms(embedder.encode_query, queries)
             rounds.append(measured)
     return {"rounds": rounds}
-
-
-def _milliseconds(run, queries: list[str]) -> list[float]:
-    times = []
-    for query in queries:
-        started = time.perf_counter()
-        run(query)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def bench_busy(index: str, queries: list[str], rounds: int, kinds: list[str], processes: int = 2) -> dict:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import partial
+
+from measure import per_query_ms
 
 
 class _NoVectors:
@@ -110,20 +113,9 @@ def child_warm(args: dict) -> dict:
         opened = time.perf_counter() - started
         for mode in args["modes"]:
             search(index, queries[0], mode=mode, k=10)  # loads the model for semantic modes
-            times = []
-            for query in queries:
-                t0 = time.perf_counter()
-                search(index, query, mode=mode, k=10)
-                times.append((time.perf_counter() - t0) * 1000)
-            out[mode] = times
+            out[mode] = per_query_ms(partial(search, index, mode=mode, k=10), queries)
         if any(mode != "keyword" for mode in args["modes"]):
-            embedder = index.embedder()
-            times = []
-            for query in queries:
-                t0 = time.perf_counter()
-                embedder.encode_query(query)
-                times.append((time.perf_counter() - t0) * 1000)
-            out["encode"] = times
+            out["encode"] = per_query_ms(index.embedder().encode_query, queries)
     return {"open_s": opened, "ms": out}
 
 

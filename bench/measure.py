@@ -64,6 +64,16 @@ def median(values: list[float]) -> float:
     return sorted(values)[(len(values) - 1) // 2]
 
 
+def per_query_ms(run, queries: list[str]) -> list[float]:
+    """Milliseconds of `run(query)` for each query, in order."""
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        run(query)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def summary(values: list[float]) -> dict:
     return {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
 

@@ -25,7 +25,7 @@ import os
 import time
 
 from children import load_json
-from measure import load_during, load_range, median, run_child, summary
+from measure import load_during, load_range, median, per_query_ms, run_child, summary
 
 PEERS = {"tantivy": "tantivy + jieba tokens", "bm25s": "bm25s + jieba tokens",
          "whoosh": "Whoosh + jieba ChineseAnalyzer"}
@@ -108,13 +108,8 @@ def _whoosh(texts: list[str], queries: list[str], folder: str) -> tuple[float, l
 
 
 def _milliseconds(search, queries: list[str]) -> list[float]:
-    search(queries[0])
-    times = []
-    for query in queries:
-        started = time.perf_counter()
-        search(query)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+    search(queries[0])  # one untimed query first, as for notesearch's warm figures
+    return per_query_ms(search, queries)
 
 
 def child_peer(args: dict) -> dict:
