@@ -40,5 +40,6 @@ def chinese_share(text: str) -> float:
 
 
 def fold(text: str) -> str:
-    """`text` lower-cased without spaces or punctuation: how titles and query words are compared."""
-    return _SPACE_OR_PUNCT.sub("", text).lower()
+    """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`): how titles and query
+    words are compared."""
+    return _SPACE_OR_PUNCT.sub("", text.replace("×", "x")).lower()

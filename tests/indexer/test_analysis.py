@@ -162,6 +162,14 @@ def test_normalize_folds_each_character_and_maps_offsets_back(text):
                       [i for i, out in enumerate(each) for _ in out])
 
 
+@pytest.mark.parametrize("text", ["3×3 卷积", "1×1卷积", "A×B"])
+def test_the_multiplication_sign_reads_as_x_in_place(analyzer, text):
+    typed = text.replace("×", "x")
+    assert [(t.text, t.start, t.end) for t in analyzer.tokens(text)] == [
+        (t.text, t.start, t.end) for t in analyzer.tokens(typed)]
+    assert normalize(text) == (typed.lower(), None)
+
+
 def test_learned_domain_word_stays_whole(tmp_path):
     words = learn_words("**掩码自编码器（Masked Autoencoders）** 是一种自监督方法。")
     assert "掩码自编码器" in words

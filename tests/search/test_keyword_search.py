@@ -99,6 +99,20 @@ def test_gpt4_finds_gpt4_before_other_gpts_and_numbers(notes_dir, embedder, tmp_
         assert "第 4 章讲训练。" not in [h.passage.text for h in hits[:2]]
 
 
+@pytest.mark.parametrize("query", ["3x3", "3×3", "3X3 卷积", '"3x3 卷积"'])
+def test_a_size_is_found_with_the_letter_x_or_the_multiplication_sign(notes_dir, embedder, tmp_path, query):
+    root = notes_dir({"cnn.md": "# 卷积\n\n## 小卷积核\n\nVGG 堆叠 3×3 卷积代替大卷积核。\n\n## 池化\n\n池化层缩小特征图。\n\n"
+                                "## 其他\n\n33 个通道。\n"})
+    directory = str(tmp_path / "index")
+    build([str(root)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        hits = keyword(index, query)
+        assert hits[0].passage.text == "VGG 堆叠 3×3 卷积代替大卷积核。"
+        assert "**3×3**" in hits[0].snippet
+        if "卷积" not in query:  # (卷积, the note's title, is in every passage's heading path)
+            assert len(hits) == 1
+
+
 @pytest.mark.parametrize("char, wanted", [("猫", {"大熊猫吃竹子。"}), ("门", {"门口有一只狗。", "长短期记忆网络有输入门"}),
                                           ("狗", {"门口有一只狗。"}), ("鱼", set())])
 def test_one_chinese_character_finds_it_inside_words_and_at_the_end_of_a_run(notes_dir, embedder, tmp_path, char,
