@@ -18,6 +18,12 @@ title with its page number: `1.1.4 向量和矩阵的范数归纳 2`) says where
 answer is, not what it is: it becomes kind "toc", which is indexed but never
 returned as an answer (corpus/markdown.py marks lists of links to the note's
 own headings or to other notes the same way).
+
+A passage whose every line is a numbered reference (`[3] K. Simonyan and A.
+Zisserman. Very Deep Convolutional Networks…`) is a list of references: kind
+"reference". It names sources rather than explaining anything, and the English
+words of its titles match questions asked of Chinese prose; search ranks it
+after the prose answers unless it holds the whole query (search/engine.py).
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ _TOC_ENTRY = re.compile(
     r"|\S.{0,60}?\t\s*\d{1,4}"  # 向量和矩阵的范数归纳<TAB>2
     r"|\d+(?:\.\d+)+\s*[^\s\d].{0,40})$"  # 3.10.6 Dropout的缺点 (a numbered title, no page)
 )
+# An entry of a list of references: `[12] Author. Title. Venue, 2015.`
+_REFERENCE = re.compile(r"^\[\d{1,4}\]")
+_REFERENCE_NUMBER = re.compile(r"\[(\d{1,4})\]")
 
 
 def answers(passages: list[Passage]) -> list[Passage]:
@@ -124,9 +133,23 @@ def joined_passage(run: list[Passage]) -> Passage:
 
 
 def _marked(passage: Passage) -> Passage:
-    """The passage as kind "toc" when (nearly) every line of it is an entry of a table of contents."""
+    """The passage as kind "toc" when (nearly) every line of it is an entry of a table of contents, as kind
+    "reference" when every line of it is a numbered reference."""
+    if passage.kind not in JOINABLE:
+        return passage
     lines = [line.strip() for line in _ENTRY_BREAK.split(passage.text) if line.strip()]
     entries = sum(bool(_TOC_ENTRY.match(line)) for line in lines)
-    if passage.kind in JOINABLE and lines and entries >= TOC_SHARE * len(lines):
+    if lines and entries >= TOC_SHARE * len(lines):
         return replace(passage, kind="toc", parts=())
+    if _references(passage.text):
+        return replace(passage, kind="reference")
     return passage
+
+
+def _references(text: str) -> bool:
+    """True when every line of `text` starts with a reference number and its numbers run on one by one
+    (`[1] …` `[2] …`; the lines of a paragraph are joined, so a line may hold several)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    numbers = [int(n) for n in _REFERENCE_NUMBER.findall(text)]
+    return (bool(lines) and all(_REFERENCE.match(line) for line in lines)
+            and all(b == a + 1 for a, b in zip(numbers, numbers[1:])))

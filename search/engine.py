@@ -93,12 +93,14 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rank
 def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
     """The order of the answer: one ranking's own in keyword or semantic mode; in hybrid mode the rankings'
     normalised scores weighed by the keyword ranking's evidence, and the spans holding the whole query first.
-    Unless the query looks like code, code blocks come after prose in every mode."""
+    Unless the query looks like code, code blocks come after prose in every mode; so do lists of references
+    (corpus/packing.py) that do not hold the whole query."""
     passages = {item.key: item.passage for ranking in reversed(ranked.lists) for item in ranking.items}
-    code = set() if ranked.plan.code else {key for key, passage in passages.items() if passage.kind == "code"}
+    later = set() if ranked.plan.code else {key for key, passage in passages.items() if passage.kind == "code"}
+    later |= _references_short_of(ranked.plan, passages)
     if ranked.mode != "hybrid":
         (only,) = ranked.lists
-        order, also = _distinct(prose_first([(item.key, item.score) for item in only.items], code), passages)
+        order, also = _distinct(prose_first([(item.key, item.score) for item in only.items], later), passages)
         return Fusion(order, frozenset(), also)
     keyword = ranked.of("keyword")
     vectors = [ranking for ranking in ranked.lists if ranking.kind == "vector"]
@@ -108,10 +110,17 @@ def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
                        {key: (passage.text, passage.display_title) for key, passage in passages.items()})
     fused = fuse_hybrid([Scored(ranking.kind, tuple((item.key, item.score) for item in ranking.items))
                          for ranking in ranked.lists], weights, exact, config)
-    order = prose_first([(item.key, item.score) for item in fused], code)
+    order = prose_first([(item.key, item.score) for item in fused], later)
     order = above_floor(order, config.floor, supported(ranked.lists), exact)
     order, also = _distinct(order, passages)
     return Fusion(order, frozenset(exact), also, weights.reason)
+
+
+def _references_short_of(plan: QueryPlan, passages: Mapping[Hashable, Passage]) -> set[Hashable]:
+    """The lists of references that do not hold the whole query: they come after the prose answers."""
+    references = {key: (passage.text, passage.display_title) for key, passage in passages.items()
+                  if passage.kind == "reference"}
+    return set(references) - exact_keys(plan.folded_words, references)
 
 
 def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:

@@ -19,7 +19,8 @@ each ranking has for this query:
    paper whose title is the query) stay ahead of those that do not, so fusion
    never buries an exact match under vaguely similar text.
 4. **Prose before code.** Unless the query looks like code, code blocks come
-   after the prose passages: a question in words is answered in words.
+   after the prose passages: a question in words is answered in words. Lists
+   of references come after them too, unless they hold the whole query.
 
 Every constant here is chosen by leave-one-corpus-out cross-validation
 (`bench/quality.py --cv`); see README's Quality section for the figures.

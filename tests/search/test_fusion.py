@@ -176,3 +176,24 @@ def test_rrf_method_fuses_ranks_with_the_same_weights():
     vector = Scored("vector", (("b", 0.9), ("a", 0.1)))
     fused = dict(fuse_scores([keyword, vector], weights, FusionConfig(method="rrf", rrf_k=10)))
     assert fused == pytest.approx({"a": 0.5 / 11 + 0.5 / 12, "b": 0.5 / 12 + 0.5 / 11})
+
+
+REFERENCES_NOTE = ("# 卷积网络\n\n## 小卷积核\n\n堆叠两层小卷积核得到与一层大卷积核相同的感受野，参数却更少，"
+                   "这是 VGG 的设计思想 [1]。\n\n## 参考文献\n\n"
+                   "[1] K. Simonyan and A. Zisserman. Very Deep Convolutional Networks for Large-Scale Image "
+                   "Recognition. ICLR, 2015.\n\n[2] M. Lin, Q. Chen and S. Yan. Network in network. 2013.\n")
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_a_list_of_references_comes_after_the_prose_unless_it_holds_the_whole_query(notes_dir, embedder, tmp_path,
+                                                                                   mode):
+    from indexer import build
+    from search import open_index
+
+    root = notes_dir({"vgg.md": REFERENCES_NOTE})
+    build([str(root)], str(tmp_path / "index"), embedder=embedder)
+    with open_index(str(tmp_path / "index"), embedder=embedder) as index:
+        kinds = [h.passage.kind for h in search(index, "VGG very deep convolutional networks", mode=mode).hits]
+        assert kinds == ["paragraph", "reference"]
+        exact = search(index, "Network in network", mode=mode).hits
+        assert exact[0].passage.kind == "reference"
