@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import pairwise
 
 from corpus.model import Passage
 
@@ -152,4 +153,4 @@ def _references(text: str) -> bool:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     numbers = [int(n) for n in _REFERENCE_NUMBER.findall(text)]
     return (bool(lines) and all(_REFERENCE.match(line) for line in lines)
-            and all(b == a + 1 for a, b in zip(numbers, numbers[1:])))
+            and all(b == a + 1 for a, b in pairwise(numbers)))

@@ -70,12 +70,12 @@ def test_a_joined_answer_spans_at_most_max_span_lines():
     ("- [Attention is all you need](https://arxiv.org/abs/1706.03762)\n- [BERT](https://arxiv.org/abs/1810.04805)\n",
      "group"),  # a reading list of external links is content
     ("1. 将数据集分成K份，每份含有N/K个样本。\n2. 在每种情况中用训练集训练模型。\n", "group"),
-    ("[1] K. Simonyan and A. Zisserman. Very Deep Convolutional Networks. ICLR, 2015.\n"
-     "[2] 周志华.机器学习[M].清华大学出版社，2016.\n", "reference"),
-    ("[1]   Goodfellow I, Bengio Y, Courville A. Deep learning[M]. MIT press, 2016.  \n\n"
-     "[2]   Michael A. Nielsen. \"Neural Networks and Deep Learning\", 2015.\n", "reference"),
-    ("[1] Y. LeCun et al. Gradient-based learning. 1998.\n[2] A. Krizhevsky et al. ImageNet "
-     "Classification. 2012.\n", "reference"),  # one paragraph: its lines are joined
+    (("[1] K. Simonyan and A. Zisserman. Very Deep Convolutional Networks. ICLR, 2015.\n"
+      "[2] 周志华.机器学习[M].清华大学出版社，2016.\n"), "reference"),
+    (("[1]   Goodfellow I, Bengio Y, Courville A. Deep learning[M]. MIT press, 2016.  \n\n"
+      "[2]   Michael A. Nielsen. \"Neural Networks and Deep Learning\", 2015.\n"), "reference"),
+    (("[1] Y. LeCun et al. Gradient-based learning. 1998.\n"
+      "[2] A. Krizhevsky et al. ImageNet Classification. 2012.\n"), "reference"),  # one paragraph: lines joined
     ("[1] 中提出的方法在 ImageNet 上取得了最好的结果，\n后来 [3] 又改进了它。\n", "paragraph"),  # prose citing two
 ])
 def test_tables_of_contents_navigation_and_references_are_marked(text, kind):
