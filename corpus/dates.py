@@ -87,3 +87,30 @@ def date_range(value: str) -> tuple[int | None, int | None]:
 def year_range(low: int | None, high: int | None) -> tuple[int | None, int | None]:
     """The numbers of the dates within the years low..high (either open): what `year:` matches of note dates."""
     return (low * 10000 if low is not None else None, high * 10000 + 9999 if high is not None else None)
+
+
+# A decade as a question names it: 1990s, 1990年代, the 90s, ’80s, 80 年代, 八十年代, 上世纪八十年代, 二十世纪九十年代.
+# Two-digit decades are read as the 1930s–1990s only (`10s` or `20s` may be seconds, and which century?).
+_DECADE = re.compile(
+    r"(?:(?:上个?世纪|二十世纪|20\s*世纪)\s*)?(?P<han>[三四五六七八九])十\s*年代"
+    r"|(?<![\dA-Za-z])(?P<full>(?:1[89]|20)\d0)\s*(?:['’]?s(?![A-Za-z])|年代)"
+    r"|(?<![\d.A-Za-z])['’]?(?P<short>[3-9]0)\s*(?:['’]?s(?![A-Za-z])|年代)"
+)
+_HAN_DIGITS = {digit: n for n, digit in enumerate("零一二三四五六七八九")}
+
+
+def decades(text: str) -> list[tuple[int, int, int, int]]:
+    """The decades `text` names: (start, end) of each mention in it, and its first and last year.
+
+    `papers from the 1990s` → [(17, 22, 1990, 1999)]; `上世纪八十年代的论文` → [(0, 7, 1980, 1989)].
+    """
+    out = []
+    for match in _DECADE.finditer(text):
+        if match["han"]:
+            first = 1900 + 10 * _HAN_DIGITS[match["han"]]
+        elif match["full"]:
+            first = int(match["full"])
+        else:
+            first = 1900 + int(match["short"])
+        out.append((match.start(), match.end(), first, first + 9))
+    return out

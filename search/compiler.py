@@ -6,8 +6,9 @@ Chinese, the character-gram field as an exact-substring fallback. A run of
 words that the notes' glossary translates also searches the translation. With
 two or more terms in its free words the query comes with its coordination
 units (nodes.Coordinated), which search/ranking.py uses to favour passages
-matching more of them. Phrases, fields, year and date ranges are required (a
-year: a paper of that year or a note dated in it); `-word`
+matching more of them. A decade named in words (`1990s`, `八十年代`) is one
+such term, matched by any of its years. Phrases, fields, year and date ranges
+are required (a year: a paper of that year or a note dated in it); `-word`
 excludes. Everything is read from the plan: nothing here analyses text.
 """
 
@@ -168,7 +169,16 @@ class _Compiler:
         `extra` (the glossary terms the word stands for) are alternatives of each unit.
         """
         found = []
-        for group in self.plan.analysis(text).groups:
+        analysis = self.plan.analysis(text)
+        decades_found: set[tuple[int, int, int, int]] = set()
+        for group in analysis.groups:
+            decade = next((d for d in analysis.decades if d[0] <= group[0].start and group[0].end <= d[1]), None)
+            if decade is not None:
+                # `1990s`, `八十年代`: the years it spans, one unit for the whole mention.
+                if decade not in decades_found:
+                    decades_found.add(decade)
+                    found.append(Unit((self._years(decade[2], decade[3], fields),), (1.0,)))
+                continue
             weights: dict[str, float] = {}
             for token in group:
                 weight = (PART_WEIGHT if not token.text.isdigit() else NUMBER_PART_WEIGHT) if token.part else 1.0
@@ -191,6 +201,12 @@ class _Compiler:
             shares.extend([1.0] * len(extra))
             found.append(Unit(tuple(clauses), tuple(shares)))
         return found
+
+    @staticmethod
+    def _years(first: int, last: int, fields: dict[str, float]) -> Node:
+        """Any of the years first..last as a word in any field (a paper's row holds its year)."""
+        return Or(tuple(BestField(tuple(Term(name, str(year), boost=boost) for name, boost in fields.items()),
+                                  tiebreak=FIELD_TIEBREAK) for year in range(first, last + 1)))
 
     def phrase(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> Node | None:
         """The words of `text` next to each other, in order, in a title or body."""

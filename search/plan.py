@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, phrase_terms
 from indexer.keyword import path_tokens
@@ -38,7 +39,8 @@ class Analysis:
     the main terms alone; `phrase` one term per position (what a phrase of it
     matches); `marked` the terms a snippet marks (no Chinese word inside a
     longer one); `han_runs` its runs of Chinese characters; `all_han` whether
-    it is Chinese characters only (spaces aside).
+    it is Chinese characters only (spaces aside); `decades` the decades it
+    names (corpus/dates.py: where, first and last year).
     """
 
     text: str
@@ -49,6 +51,7 @@ class Analysis:
     marked: tuple[str, ...]
     han_runs: tuple[str, ...]
     all_han: bool
+    decades: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def analyse(text: str, analyzer: Analyzer) -> Analysis:
@@ -65,6 +68,7 @@ def analyse(text: str, analyzer: Analyzer) -> Analysis:
         whole=tuple(t.text for t in tokens if not t.part), phrase=tuple(phrase_terms(list(tokens))),
         marked=tuple(t.text for t in tokens if not (t.part and HAN_RUN.match(t.text))),
         han_runs=tuple(HAN_RUN.findall(text)), all_han=bool(HAN_RUN.fullmatch(_SPACES.sub("", text) or "x")),
+        decades=tuple(decades(text)),
     )
 
 

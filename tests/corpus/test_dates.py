@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpus.dates import date_number, date_range, note_date, year_range
+from corpus.dates import date_number, date_range, decades, note_date, year_range
 
 
 @pytest.mark.parametrize("text, date", [
@@ -78,3 +78,30 @@ def test_a_note_dated_by_year_or_month_is_only_in_ranges_that_hold_all_of_it(not
 def test_year_range_covers_every_date_of_those_years():
     assert year_range(2012, 2017) == (20120000, 20179999)
     assert year_range(None, 2014) == (None, 20149999) and year_range(2015, None) == (20150000, None)
+
+
+@given(st.sampled_from(range(1930, 2030, 10)),
+       st.sampled_from(["{d}s", "the {d}s", "{d}'s", "{d}年代", "{d} 年代的论文", "{y}s", "’{y}s", "{y}年代", "{h}十年代"]))
+def test_a_decade_is_read_as_its_ten_years_however_written(decade, form):
+    if ("{y}" in form or "{h}" in form) and not 1930 <= decade <= 1990:
+        return  # two-digit and Chinese-numeral decades are read as the twentieth century's
+    text = form.format(d=decade, y=decade % 100, h="零一二三四五六七八九"[decade % 100 // 10])
+    ((start, end, first, last),) = decades(text)
+    assert (first, last) == (decade, decade + 9)
+    assert text[start:end].rstrip() in (text.removeprefix("the ").removesuffix("的论文"), text.removesuffix("的论文"))
+
+
+@pytest.mark.parametrize("text, found", [
+    ("papers from the 1990s", [(16, 21, 1990, 1999)]),
+    ("the 80s and ’90s", [(4, 7, 1980, 1989), (12, 16, 1990, 1999)]),
+    ("上世纪八十年代的神经网络论文", [(0, 7, 1980, 1989)]),
+    ("二十世纪九十年代", [(0, 8, 1990, 1999)]),
+    ("90年代的论文", [(0, 4, 1990, 1999)]),
+    ("1990s的论文", [(0, 5, 1990, 1999)]),
+    ("ResNet50s", []),  # a model's name, not a decade
+    ("每轮 10s", []),  # seconds: two-digit decades are only the 1930s to 1990s
+    ("3.50s", []),
+    ("2014 年的论文", []),  # a year, not a decade: the word 2014 finds it
+])
+def test_decades_a_question_names(text, found):
+    assert decades(text) == found

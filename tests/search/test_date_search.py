@@ -122,3 +122,13 @@ def test_a_date_range_matches_exactly_the_notes_dated_in_it(dated, low, high):
     expected = {doc for doc, number in numbers.items()
                 if (low is None or number >= low) and (high is None or number <= high)}
     assert set(date_query(low, high).docs(searcher)) == expected
+
+
+@pytest.mark.parametrize("query", ["papers from the 1980s", "八十年代的论文", "1980年代 论文", "the 80s"])
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_decade_in_a_question_finds_the_papers_of_its_years(bundled_index, query, mode):
+    eighties = {p.paper.title for p in bundled_index.passages() if p.paper and 1980 <= p.paper.year <= 1989}
+    assert len(eighties) >= 4
+    hits = search(bundled_index, query, mode=mode).hits
+    assert 1980 <= hits[0].passage.paper.year <= 1989
+    assert eighties <= {h.passage.paper.title for h in hits if h.passage.paper}
