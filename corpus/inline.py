@@ -1,4 +1,4 @@
-"""Inline markdown of one line: links, images, emphasis, code ticks, HTML tags and escapes.
+"""Inline markdown of one line: links, images, emphasis, code ticks, HTML tags, escapes and entities.
 
 Every pattern here runs in time linear in the line, whatever the line holds:
 a note is untrusted input, and one 80 KB line of `[a[a[a…` must not take
@@ -13,6 +13,7 @@ every `[` scan to the end of the line: quadratic time.)
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import unquote
 
@@ -24,6 +25,8 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _EMPHASIS = re.compile(r"\\?\*+|(?<![\w\\])__?(?=\S)|(?<=\S)__?(?!\w)")
 _CODE_TICKS = re.compile(r"`+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+# An HTML entity reference, which markdown shows as its character: `&emsp;` an em space, `&lt;` <.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Sphinx/MyST inline roles (`:numref:`sec_gd``, `:cite:`x``) are cross-references: dropped from the text.
 _ROLE = re.compile(r":[a-z_]+:`[^`\n]*`")
 # Stands in the text for a link's end while the line is stripped (a private-use character).
@@ -55,6 +58,7 @@ def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
     line = _EMPHASIS.sub("", line)
     line = _CODE_TICKS.sub("", line)
     line = _ESCAPE.sub(r"\1", line)
+    line = _ENTITY.sub(_character, line)
     parts = line.split(_MARK)
     text = "".join(parts)
     stripped = text.strip()
@@ -64,6 +68,13 @@ def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
         offset += len(part)
         links.append((min(max(offset - lead, 0), len(stripped)), target))
     return stripped, links
+
+
+def _character(match: re.Match) -> str:
+    """The character an entity reference stands for; a space for a line break, tab or other character that is
+    not printed (a line stays one line). An unknown name stays as written, an invalid number goes."""
+    character = html.unescape(match.group())
+    return character if character.isprintable() else " "
 
 
 def link_labels(text: str) -> str:

@@ -53,7 +53,8 @@ MANIFEST_VERSION = 1
 # 5: the note's front-matter date, in the schema and in each passage's record.
 # 6: short passages of a section joined into answers (their parts embedded apart), tables of contents marked.
 # 7: the gram field holds each character's bigram (no unigrams), written by notesearch's own segment writer.
-# 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference".
+# 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
+#    HTML entities read as their characters.
 INDEX_FORMAT = "8"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.

@@ -94,6 +94,20 @@ def test_bundled_escaped_bold_and_links_are_stripped():
         assert mark not in text
 
 
+@pytest.mark.parametrize("line, text", [
+    ("&emsp;&emsp;网络结构：RefineNet", "网络结构：RefineNet"),
+    ("a &lt;b&gt; c &amp; d", "a <b> c & d"),
+    ("&#x41;&#66; AT&T &unknown; &#7;x&#10;y", "AB AT&T &unknown; x y"),  # a line stays one line
+])
+def test_entity_references_read_as_their_characters(line, text):
+    assert strip_inline(line) == text
+
+
+def test_a_line_of_entity_spaces_is_no_passage_and_code_keeps_its_entities(notes_dir):
+    _path, passages = note_passages(notes_dir, "# 笔记\n\n第一段。\n&emsp;&emsp;\n\n```\nif a &lt; b:\n```\n")
+    assert [p.text for p in passages] == ["第一段。", "if a &lt; b:"]
+
+
 # ------------------------------------------------------------ front matter and titles
 
 def test_front_matter_becomes_title_date_and_tags(notes_dir):
