@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import build
-from indexer.embedders import Combined, load_embedder, model_parts
+from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
 from search.engine import Rankings, fuse, rankings
 from search.evaluation import (
@@ -131,7 +131,10 @@ class CachedEmbedder:
         self._inner = None
         self._model = model
         self._known: dict[str, np.ndarray] = {}
-        self._file = folder / f"embeddings-{hashlib.sha1(model.encode()).hexdigest()[:10]}.npz"
+        # Named by the model's fingerprint when it is known without loading it (its package's version and
+        # engine), so that vectors of another version or engine are never taken for this one's.
+        key = known_fingerprint(model) or model
+        self._file = folder / f"embeddings-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
         self._added = 0
         if self._file.exists():
             with np.load(self._file, allow_pickle=False) as stored:
