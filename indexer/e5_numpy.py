@@ -182,8 +182,15 @@ class E5Numpy:
         batches = [batch for batch in batches if batch]
         # Each batch on its own thread with a one-thread BLAS: the many small attention products of a batch
         # run at full speed on one core, where a shared BLAS would spend its time starting threads.
-        with one_blas_thread(), ThreadPoolExecutor(max(1, min(self.threads, len(batches)))) as pool:
-            results = list(pool.map(lambda batch: self._forward([windows[b][1] for b in batch]), batches))
+        def forward(batch: list[int]) -> np.ndarray:
+            return self._forward([windows[b][1] for b in batch])
+
+        with one_blas_thread():
+            if len(batches) == 1 or self.threads == 1:
+                results = [forward(batch) for batch in batches]
+            else:
+                with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                    results = list(pool.map(forward, batches))
         for batch, means in zip(batches, results):
             for b, mean in zip(batch, means):
                 text, content = windows[b]
