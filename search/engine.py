@@ -29,6 +29,7 @@ from search.fusion import (
     above_floor,
     exact_keys,
     fuse_hybrid,
+    keyword_weight_for,
     prose_first,
     weigh,
 )
@@ -178,6 +179,8 @@ def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     started = time.perf_counter()
+    if fusion.keyword_weight is None:
+        fusion = replace(fusion, keyword_weight=keyword_weight_for(index.manifest.model))
     plan = index.plan(query)
     ranked = rankings(index, plan, mode, k)
     fused = fuse(ranked, replace(fusion, floor=0.0) if every else fusion)

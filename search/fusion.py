@@ -39,7 +39,8 @@ class FusionConfig:
     """The constants of hybrid fusion.
 
     `keyword_weight` is the keyword ranking's weight when it has full evidence
-    (0..1; the vector rankings share the rest); `full_coverage` the share of
+    (0..1; the vector rankings share the rest; by default the one chosen for
+    the index's embedding model, KEYWORD_WEIGHTS); `full_coverage` the share of
     the query's terms one passage must hold for that; `floor` drops the
     hybrid hits whose fused score is below that share of the best one's. A
     hit no ranking supports (holding no query term, at cosine 0 or below) goes
@@ -49,7 +50,7 @@ class FusionConfig:
     with the same weights: kept so that cross-validation compares the two.
     """
 
-    keyword_weight: float = 0.7
+    keyword_weight: float | None = None  # None: the weight chosen for the index's model (keyword_weight_for)
     full_coverage: float = 0.5
     exact_first: bool = True
     floor: float = 0.2
@@ -58,6 +59,17 @@ class FusionConfig:
 
 
 DEFAULT_FUSION = FusionConfig()
+# The keyword ranking's weight at full evidence, by the index's embedding model, each chosen by
+# leave-one-corpus-out cross-validation (bench/quality.py --cv): the stronger a model's vectors, the less the
+# keywords need to lead. Any model not listed takes DEFAULT_KEYWORD_WEIGHT, chosen for the default model
+# (use-m3@0.2+e5-small@0.8).
+KEYWORD_WEIGHTS = {"use-m3": 0.7}
+DEFAULT_KEYWORD_WEIGHT = 0.5
+
+
+def keyword_weight_for(model: str) -> float:
+    """The keyword ranking's weight at full evidence for an index embedded by `model`."""
+    return KEYWORD_WEIGHTS.get(model, DEFAULT_KEYWORD_WEIGHT)
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,8 @@ def weigh(coverage: float, vector_rankings: int, config: FusionConfig = DEFAULT_
     if not vector_rankings:
         return Weights(1.0, 0.0, "keyword ranking only")
     evidence = min(1.0, coverage / config.full_coverage) if config.full_coverage > 0 else 1.0
-    keyword = config.keyword_weight * evidence
+    full = config.keyword_weight if config.keyword_weight is not None else DEFAULT_KEYWORD_WEIGHT
+    keyword = full * evidence
     vector = (1.0 - keyword) / vector_rankings
     return Weights(keyword, vector, f"the best keyword hit holds {coverage:.0%} of the query's terms: "
                                     f"keyword weight {keyword:.2f}, vector weight {1 - keyword:.2f}")

@@ -11,7 +11,7 @@ import pytest
 
 import corpus
 from indexer import build
-from indexer.embedders import UseM3
+from indexer.embedders import DEFAULT_MODEL, Embedder, load_embedder
 from search import NoteIndex, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +28,9 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> UseM3:
-    """The real default embedder, loaded once."""
-    return UseM3()
+def embedder() -> Embedder:
+    """The real default embedder (use-m3 and e5-small together), loaded once."""
+    return load_embedder(DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")

@@ -193,7 +193,7 @@ def test_ctrl_c_on_an_index_run_in_process_says_what_is_kept(garden, embedder, c
         return progress
 
     monkeypatch.setattr(cli, "Progress", stopping)
-    monkeypatch.setattr("indexer.embedders.load_embedder", lambda _name: embedder)
+    monkeypatch.setattr("indexer.embedding.load_embedder", lambda _name: embedder)  # the one embedder loaded
     code, out, err = cli_output(capsys, "index", "--index", directory, "--no-server")
     assert (code, out) == (130, "")
     assert "stopped before it committed" in err and "goes on from them" in err

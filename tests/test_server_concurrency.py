@@ -157,7 +157,7 @@ def test_searches_survive_generations_committed_under_them(notes_dir, tmp_path, 
     problems: list[str] = []
     stop = threading.Event()
     with serving(directory, embedder) as server:
-        shared = server.notes.embedders["use-m3"]  # the server's: it encodes one call at a time
+        shared = server.notes.embedders[embedder.name]  # the server's: it encodes one call at a time
 
         def client() -> None:
             while not stop.is_set():

@@ -198,7 +198,7 @@ def test_a_model_other_than_the_one_that_made_the_vectors_is_refused_with_both_f
         with pytest.raises(ModelMismatch) as refused:
             search(opened, "扩散模型", mode="semantic")
     assert (refused.value.built_with, refused.value.given, refused.value.model) == (
-        "use-m3:0.0.1", embedder.fingerprint(), "use-m3")
+        "use-m3:0.0.1", embedder.fingerprint(), embedder.name)
 
 
 def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):

