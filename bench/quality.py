@@ -58,6 +58,7 @@ from search.evaluation import (
     read_judgements,
     score_query,
 )
+from search.fusion import keyword_weight_for
 from search.related_papers import WEIGHTS, PaperGraph
 
 SHARED = ROOT.parent / "shared"
@@ -554,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0
     model = args.model or DEFAULT_MODEL
+    config = replace(config, keyword_weight=keyword_weight_for(model))  # the weight search() takes for it
     prepared, embedder = prepare(model, set_names, args.cmrc_sample, log)
     modes = tuple(args.modes.split(","))
     runs = []
