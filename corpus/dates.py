@@ -102,7 +102,7 @@ _HAN_DIGITS = {digit: n for n, digit in enumerate("零一二三四五六七八�
 def decades(text: str) -> list[tuple[int, int, int, int]]:
     """The decades `text` names: (start, end) of each mention in it, and its first and last year.
 
-    `papers from the 1990s` → [(17, 22, 1990, 1999)]; `上世纪八十年代的论文` → [(0, 7, 1980, 1989)].
+    `papers from the 1990s` → [(16, 21, 1990, 1999)]; `上世纪八十年代的论文` → [(0, 7, 1980, 1989)].
     """
     out = []
     for match in _DECADE.finditer(text):
