@@ -97,31 +97,28 @@ def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
     Unless the query looks like code, code blocks come after prose in every mode; so do lists of references
     (corpus/packing.py) that do not hold the whole query."""
     passages = {item.key: item.passage for ranking in reversed(ranked.lists) for item in ranking.items}
+    hybrid = ranked.mode == "hybrid"
+    # The spans holding the whole query: hybrid mode puts them first; in every mode a list of references
+    # that does not hold it comes after the prose. A span in both rankings is judged by its keyword piece
+    # (the piece that holds the words).
+    exact = exact_keys(ranked.plan.folded_words, {key: (passage.text, passage.display_title)
+                                                  for key, passage in passages.items()
+                                                  if hybrid or passage.kind == "reference"})
     later = set() if ranked.plan.code else {key for key, passage in passages.items() if passage.kind == "code"}
-    later |= _references_short_of(ranked.plan, passages)
-    if ranked.mode != "hybrid":
+    later |= {key for key, passage in passages.items() if passage.kind == "reference"} - exact
+    if not hybrid:
         (only,) = ranked.lists
         order, also = _distinct(prose_first([(item.key, item.score) for item in only.items], later), passages)
         return Fusion(order, frozenset(), also)
     keyword = ranked.of("keyword")
     vectors = [ranking for ranking in ranked.lists if ranking.kind == "vector"]
     weights = weigh(keyword.coverage if keyword else 0.0, len(vectors), config)
-    # A span in both rankings is judged by its keyword piece (the piece that holds the words).
-    exact = exact_keys(ranked.plan.folded_words,
-                       {key: (passage.text, passage.display_title) for key, passage in passages.items()})
     fused = fuse_hybrid([Scored(ranking.kind, tuple((item.key, item.score) for item in ranking.items))
                          for ranking in ranked.lists], weights, exact, config)
     order = prose_first([(item.key, item.score) for item in fused], later)
     order = above_floor(order, config.floor, supported(ranked.lists), exact)
     order, also = _distinct(order, passages)
     return Fusion(order, frozenset(exact), also, weights.reason)
-
-
-def _references_short_of(plan: QueryPlan, passages: Mapping[Hashable, Passage]) -> set[Hashable]:
-    """The lists of references that do not hold the whole query: they come after the prose answers."""
-    references = {key: (passage.text, passage.display_title) for key, passage in passages.items()
-                  if passage.kind == "reference"}
-    return set(references) - exact_keys(plan.folded_words, references)
 
 
 def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
