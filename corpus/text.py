@@ -27,6 +27,10 @@ CJK_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{KANA}{HAN}{FULL_WIDTH}]")
 CHINESE_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{HAN}{FULL_WIDTH}{HAN_SUPPLEMENTARY}]")
 
 _SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
+# The multiplication sign reads as the letter x: notes write a size `3×3` as often as `3x3`, and a query types
+# the letter. For str.translate, here (fold) and in the analyzer's normalisation.
+MULTIPLICATION_SIGN = "×"
+TIMES_AS_X = {ord(MULTIPLICATION_SIGN): "x"}
 
 
 def chinese_share(text: str) -> float:
@@ -42,4 +46,4 @@ def chinese_share(text: str) -> float:
 def fold(text: str) -> str:
     """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`): how titles and query
     words are compared."""
-    return _SPACE_OR_PUNCT.sub("", text.replace("×", "x")).lower()
+    return _SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower()

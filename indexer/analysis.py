@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 import jieba
 
-from corpus.text import HAN, HAN_CHAR, HAN_RUN
+from corpus.text import HAN, HAN_CHAR, HAN_RUN, MULTIPLICATION_SIGN, TIMES_AS_X
 from indexer.by_char import BY_CHAR_CACHE, ByCharDictionary, read_by_char, write_by_char
 from indexer.files import atomic_write
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
@@ -58,20 +58,14 @@ class Token:
 
 
 class _Folded(dict):
-    """Each character (by code point) → its NFKC form, lower-cased; worked out on first sight (for str.translate).
-
-    The multiplication sign reads as the letter x: notes write a size `3×3`
-    as often as `3x3`, and a query types the letter.
-    """
+    """Each character (by code point) → its NFKC form, lower-cased, `×` as `x` (corpus/text.py); worked out on
+    first sight (for str.translate)."""
 
     def __missing__(self, code: int) -> str:
         if len(self) >= 1 << 16:
             self.clear()  # text of every script: forget rather than grow
         folded = self[code] = TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower()
         return folded
-
-
-TIMES_AS_X = {ord("×"): "x"}
 
 
 _FOLDED = _Folded()
@@ -84,7 +78,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     its letter, so offsets map back). The map is None when every character
     stayed one character (the usual case: `，` → `,` keeps its place).
     """
-    if unicodedata.is_normalized("NFKC", text) and "×" not in text:
+    if unicodedata.is_normalized("NFKC", text) and MULTIPLICATION_SIGN not in text:
         folded = text.lower()
         if len(folded) == len(text):  # lower() never shortens, so each character stayed one character
             return folded, None
