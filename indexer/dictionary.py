@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from corpus.text import HAN
 from indexer.analysis import segmenter
-from indexer.stopwords import CHINESE_STOP_WORDS
+from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 MAX_WORD = 8
 _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\\?\*\*")
@@ -51,7 +51,7 @@ def learn_words(text: str) -> list[str]:
             words.setdefault(head.group())
     for match in _NAMED.finditer(text):
         name = _named_term(match.group(1))
-        if name:
+        if name and _english_name(match.group()[len(match.group(1)):]):
             words.setdefault(name)
     return list(words)
 
@@ -77,7 +77,15 @@ def _english_name(parenthesis: str) -> str | None:
     words = inner.split()
     if not 1 <= len(words) <= MAX_NAME_WORDS or not inner[:1].isalpha() or any(w.isdigit() for w in words):
         return None  # too long for a name, or a citation (`Olah 2017`)
-    return inner
+    return inner if is_english_name(inner) else None
+
+
+def is_english_name(text: str) -> bool:
+    """Whether `text` can name a term: two letters or more, not only stop words. A figure's panel label
+    (`如下图（a）所示`) or a stray `(the)` names nothing, and as a glossary entry the query word `a` would
+    stand for `细节分别如下图`."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return sum(ch.isalpha() for ch in text) >= 2 and any(word not in ENGLISH_STOP_WORDS for word in words)
 
 
 def _named_term(run: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from indexer.dictionary import is_english_name
 from indexer.stopwords import ENGLISH_STOP_WORDS
 
 # Only an acronym of this many letters is matched by initials (two letters match too many word pairs).
@@ -40,7 +41,7 @@ class Glossary:
         self.by_chinese: dict[str, set[str]] = {}
         for english, chinese in pairs:
             words = tuple(_english_words(english))
-            if not words:
+            if not words or not is_english_name(english):  # an index built before names were checked
                 continue
             self.by_english.setdefault(words, set()).update((chinese, english))
             self.by_chinese.setdefault(chinese, set()).add(english)

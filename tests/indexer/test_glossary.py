@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from conftest import BUNDLED_NOTES
 
-from indexer.dictionary import learn_glossary, merge_glossaries
+from indexer.dictionary import learn_glossary, learn_words, merge_glossaries
 from indexer.keyword import link_words
+from search.glossary import Glossary
 
 
 def test_chinese_term_with_its_acronym_or_english_name():
@@ -16,6 +17,20 @@ def test_chinese_term_with_its_acronym_or_english_name():
 def test_citations_and_sentences_in_parentheses_are_not_names():
     text = "特征优化方法（Olah 2017）。这个方法很好（this is a long sentence that explains the method in detail）。"
     assert learn_glossary(text) == []
+
+
+def test_panel_labels_and_stop_words_in_parentheses_name_nothing():
+    # `如下图（a）和（b）所示` labels a figure's panels: neither a glossary entry (the query word `a` would stand for
+    # 细节分别如下图) nor a learned word. Two letters do name a term (`计算机视觉（CV）`).
+    text = "FFMv1和FFMv2的结构细节分别如下图（a）和（b）所示，见上文（the）。计算机视觉（CV）"
+    assert learn_glossary(text) == [("CV", "计算机视觉")]
+    assert learn_words(text) == ["计算机视觉"]
+
+
+def test_a_glossary_ignores_entries_that_name_nothing():
+    # An index built before names were checked may hold such a pair.
+    glossary = Glossary([("a", "细节分别如下图"), ("LSTM", "长短期记忆")])
+    assert glossary.expansions(["a", "lstm"]) == {1: [("长短期记忆", 1)]}
 
 
 def test_bundled_notes_define_the_terms_a_reader_sees():
