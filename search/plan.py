@@ -110,6 +110,15 @@ class QueryPlan:
         return " ".join(self.words)
 
     @cached_property
+    def translated_text(self) -> str:
+        """The embedded words followed by the glossary terms they stand for (those the words do not already
+        hold), in parentheses; "" when there are none. The notes' own translation of a term (`知识蒸馏` for
+        `knowledge distillation`) takes the query vector towards notes written in the other language."""
+        said = self.embed_text.lower()
+        terms = [name for terms in self.expansions.values() for name, _shared in terms if name.lower() not in said]
+        return f"{self.embed_text} ({', '.join(dict.fromkeys(terms))})" if terms else ""
+
+    @cached_property
     def folded_words(self) -> tuple[str, ...]:
         """The positive words folded (case, spaces and punctuation aside), as an exact match compares them."""
         return tuple(word for word in (fold(text) for text in self.words) if word)

@@ -1,12 +1,16 @@
-"""Keyword search across languages: the notes' glossary and the words of link targets."""
+"""Search across languages: the notes' glossary (keyword terms and the query vector) and the words of link targets."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer.dictionary import learn_glossary
 from search import search
 from search.glossary import Glossary
+from search.plan import plan_query
+from search.ranking import query_vector
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"
@@ -75,3 +79,22 @@ def test_english_name_of_an_acronym_finds_where_the_notes_use_it(bundled_index):
     assert lines(hits, PAPERS)[:2] == [line_of(PAPERS, "*Auto-Encoding Variational Bayes*"),
                                        line_of(PAPERS, "*Deep Unsupervised Learning using Nonequilibrium")]
     assert "VAE" in hits[1].matched and "**VAE**" in hits[1].snippet  # the snippet shows why it matched
+
+
+def test_the_query_vector_reads_the_notes_translation_of_its_words(bundled_index, embedder):
+    plan = plan_query("self-supervised learning for vision", bundled_index.analyzer, GLOSSARY)
+    assert plan.translated_text == "self-supervised learning for vision (SSL, 自监督学习)"
+    typed, translated = embedder.encode_query(plan.embed_text), embedder.encode_query(plan.translated_text)
+    vector = query_vector(embedder, plan)
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+    # Halfway between the query as typed and as translated: nearer each than they are to each other.
+    assert vector @ typed == pytest.approx(vector @ translated, abs=1e-5)
+    assert vector @ typed > typed @ translated
+
+
+def test_a_query_the_glossary_does_not_translate_is_embedded_as_typed(bundled_index, embedder):
+    # No term to add (`SSL` and `自监督学习` are both typed already), or none at all: one vector, as typed.
+    for text in ("自监督学习 SSL", "dropout 为什么有效"):
+        plan = plan_query(text, bundled_index.analyzer, GLOSSARY)
+        assert plan.translated_text == ""
+        assert np.array_equal(query_vector(embedder, plan), embedder.encode_query(plan.embed_text))
