@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from corpus.inline import strip_inline, strip_inline_links
 from corpus.model import Note, Passage
 from corpus.papers import PaperTable, split_row
-from corpus.text import CJK_TEXT_CHAR
+from corpus.text import CJK_TEXT_CHAR, SENTENCE_END
 
 # Pieces of a long block aim at TARGET_PIECE characters and never exceed MAX_PIECE.
 TARGET_PIECE = 300
@@ -33,7 +33,6 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 _SOFT_BREAK = re.compile(r"(?<=[，,、：])")
 
 # Sphinx/MyST directives alone on a line (`:label:`sec_gd``, `:begin_tab:`pytorch``) are markup, not text
@@ -287,7 +286,7 @@ def split_long(text: str) -> list[tuple[int, int]]:
 def _sentences(text: str):
     """Spans of sentences, each at most MAX_PIECE characters (cut at commas, then anywhere)."""
     begin = 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in SENTENCE_END.finditer(text):
         end = match.end()
         if end > begin:
             yield from _bounded(text, begin, end)

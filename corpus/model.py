@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from corpus.text import sentence_runs
+
 # The most characters of a passage an embedder reads (none of the development corpora comes near).
 MAX_CONTEXT = 2000
+# A passage of several sentences is embedded whole and, beside that, in runs of sentences of at least this many
+# characters (corpus.text.sentence_runs), each after the passage's headings (a paper's title): a question about
+# one sentence of a 300-character paragraph finds it. Chosen by leave-one-corpus-out cross-validation with
+# indexer/vectors.py's FIRST_SHARE (bench/quality.py; README's Quality section).
+MIN_SENTENCE_RUN = 60
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,18 @@ class Passage:
         return (f"{' > '.join(headings)}: {self.text}" if headings else self.text)[-MAX_CONTEXT:]
 
     def embed_texts(self) -> tuple[str, ...]:
-        """What an embedder reads, one vector each: the context text of each part of a joined passage, else
-        the passage's own context text (none for code and tables of contents)."""
+        """What an embedder reads, one vector each: for each part of a joined passage (else the passage itself)
+        its context text, then, when it holds several sentences, each run of them (MIN_SENTENCE_RUN) after the
+        same headings, or after a paper's title. The first is the passage's own text, or its first part's.
+        Nothing for code and tables of contents."""
         if self.parts:
-            return tuple(replace(self, text=part, parts=(), kind="paragraph").context_text() for part in self.parts)
+            return tuple(text for part in self.parts
+                         for text in replace(self, text=part, parts=(), kind="paragraph").embed_texts())
         text = self.context_text()
-        return (text,) if text else ()
+        if not text:
+            return ()
+        if self.paper:
+            head, body = f"{self.paper.title}: ", self.paper.note
+        else:
+            head, body = (text[:-len(self.text)] if text.endswith(self.text) else ""), self.text
+        return (text, *((head + run)[:MAX_CONTEXT] for run in sentence_runs(body, MIN_SENTENCE_RUN)))

@@ -26,6 +26,9 @@ LATIN_LETTER = re.compile(r"[A-Za-z]")
 CJK_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{KANA}{HAN}{FULL_WIDTH}]")
 CHINESE_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{HAN}{FULL_WIDTH}{HAN_SUPPLEMENTARY}]")
 
+# Where a sentence ends: after 。！？!?；; (after . or : only before a space: `3.5`, `http:` go on), and at a line break.
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
+
 _SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
 # The multiplication sign reads as the letter x: notes write a size `3×3` as often as `3x3`, and a query types
 # the letter. For str.translate, here (fold) and in the analyzer's normalisation.
@@ -47,3 +50,25 @@ def fold(text: str) -> str:
     """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`): how titles and query
     words are compared."""
     return _SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower()
+
+
+def sentence_runs(text: str, shortest: int) -> list[str]:
+    """`text` cut into runs of whole sentences, a sentence shorter than `shortest` characters joined to the
+    next one (and a last one shorter than half of it to the one before); [] when that leaves a single run.
+
+        sentence_runs("短句。这一句要长得多，足够成为一段。末尾的这一句也够长了吧。", 8)
+        == ["短句。这一句要长得多，足够成为一段。", "末尾的这一句也够长了吧。"]
+    """
+    ends = sorted({match.end() for match in SENTENCE_END.finditer(text)} | {len(text)})
+    runs: list[tuple[int, int]] = []
+    begin = 0
+    for end in ends:
+        if not text[begin:end].strip():
+            continue
+        if runs and (len(text[runs[-1][0]:runs[-1][1]].strip()) < shortest
+                     or len(text[begin:end].strip()) < shortest // 2):
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((begin, end))
+        begin = end
+    return [text[a:b].strip() for a, b in runs] if len(runs) > 1 else []

@@ -55,7 +55,8 @@ MANIFEST_VERSION = 1
 # 7: the gram field holds each character's bigram (no unigrams), written by notesearch's own segment writer.
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
-INDEX_FORMAT = "8"
+# 9: a passage of several sentences gets a vector for each run of them too, after its own.
+INDEX_FORMAT = "9"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,

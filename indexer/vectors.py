@@ -7,7 +7,9 @@ match its checksum is refused (VectorIndexError), so the caller rebuilds
 instead of answering wrongly.
 
 A passage with nothing to embed (a code block) has an all-zero row and the
-empty key; `top` never returns it.
+empty key; `top` never returns it. A passage embedded as several texts (the
+parts of a joined passage, runs of its sentences: Passage.embed_texts) has a
+row for each, its own text (or first part) first.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ from indexer.errors import VectorIndexError
 from indexer.files import atomic_write, file_sha256
 from indexer.threads import one_blas_thread
 
+# A passage with several rows scores FIRST_SHARE × its first row's cosine (its own text, or the first part of a
+# joined passage, which says what the rest is about) + the rest × its best row's: the one sentence close to the
+# query counts most, and the passage as a whole still counts, so a stray sentence does not carry a passage about
+# something else. Chosen by leave-one-corpus-out cross-validation with corpus/model.py's MIN_SENTENCE_RUN.
+FIRST_SHARE = 0.3
+
 
 @dataclass(frozen=True)
 class VectorIndex:
     """Passage ids, their content keys, and their vectors (row i ↔ ids[i]).
 
-    A passage embedded as several texts (the parts of a joined passage) has a
-    row for each, under its one id.
+    A passage embedded as several texts (the parts of a joined passage, runs
+    of its sentences) has a row for each, under its one id, its own text first.
     """
 
     ids: tuple[str, ...]
@@ -54,26 +62,29 @@ class VectorIndex:
         return np.ascontiguousarray(self.vectors[self._embedded], dtype=np.float32)
 
     @cached_property
-    def _owners(self) -> tuple[np.ndarray, np.ndarray]:
-        """For each embedded row, the number of its passage among the distinct ids; and each passage's first row."""
+    def _owners(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each embedded row, the number of its passage among the distinct ids; each passage's first row; and
+        where that row is among the embedded rows."""
         ids = np.asarray(self.ids)[self._embedded]
         _unique, first, owner = np.unique(ids, return_index=True, return_inverse=True)
-        return owner, self._embedded[first]
+        return owner, self._embedded[first], first
 
     def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(row, cosine) of the k passages most similar to the unit vector `query`, best first.
 
-        A passage with several rows (the parts of a joined passage) counts once,
-        by its best row. Rows without a vector (empty key) are never returned.
+        A passage with several rows counts once: FIRST_SHARE × its first row's
+        cosine + the rest × its best row's. Rows without a vector (empty key)
+        are never returned.
         """
         rows = self._embedded
         if not len(rows) or k <= 0:
             return []
         with one_blas_thread():
             cosines = self._matrix @ query.astype(np.float32)
-        owner, first = self._owners
+        owner, first, position = self._owners
         best = np.full(len(first), -np.inf, dtype=np.float32)
         np.maximum.at(best, owner, cosines)
+        best = FIRST_SHARE * cosines[position] + (1 - FIRST_SHARE) * best
         k = min(k, len(best))
         chosen = np.argpartition(-best, k - 1)[:k]
         chosen = chosen[np.argsort(-best[chosen], kind="stable")]

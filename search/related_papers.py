@@ -224,8 +224,12 @@ def _scaled(values: dict[str, float]) -> dict[str, float]:
 
 
 def _similarities(index: NoteIndex, anchor: Passage, candidates: list[Passage]) -> dict[str, float]:
+    """The cosine of the anchor's vector with each candidate's: a passage's first row, its whole text (the rows
+    of its runs of sentences follow it)."""
     store = index.vector_index()
-    rows = {pid: n for n, pid in enumerate(store.ids)}
+    rows: dict[str, int] = {}
+    for n, pid in enumerate(store.ids):
+        rows.setdefault(pid, n)
     if anchor.id not in rows:
         return {}
     query = np.asarray(store.vectors[rows[anchor.id]], dtype=np.float32)

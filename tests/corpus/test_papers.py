@@ -77,6 +77,16 @@ def test_paper_note_is_the_commentary_without_markdown(paper_passages):
         assert passage.paper.note and passage.paper.authors
 
 
+def test_a_paper_is_embedded_whole_then_by_runs_of_its_sentences_after_its_title(paper_passages):
+    lstm = _by_title(paper_passages, "Long Short-Term Memory")
+    whole, *runs = lstm.embed_texts()
+    assert whole == lstm.context_text() and whole.startswith("Long Short-Term Memory (1997). Sepp Hochreiter")
+    assert len(runs) >= 2 and all(run.startswith("Long Short-Term Memory: ") for run in runs)
+    assert runs[0].startswith("Long Short-Term Memory: 如何稳定长序列的递归？如果不采取特殊措施")  # a short question joins the next
+    said = "".join(run.removeprefix("Long Short-Term Memory: ") for run in runs)
+    assert "".join(said.split()) == "".join(lstm.paper.note.split())
+
+
 def test_every_bundled_record_sits_on_its_own_row(paper_passages):
     lines = PAPERS_NOTE.read_text(encoding="utf-8").split("\n")
     for passage in paper_passages:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from corpus.text import CHINESE_TEXT_CHAR, CJK_TEXT_CHAR, HAN_CHAR, chinese_share, fold
+from corpus.text import CHINESE_TEXT_CHAR, CJK_TEXT_CHAR, HAN_CHAR, chinese_share, fold, sentence_runs
 
 
 @pytest.mark.parametrize("text, low, high", [
@@ -37,3 +39,25 @@ def test_each_class_holds_what_its_stage_counts_as_chinese(char, han, cjk_text, 
 ])
 def test_folding_ignores_case_spaces_and_punctuation(a, b):
     assert fold(a) == fold(b)
+
+
+def test_sentence_runs_join_a_short_sentence_to_the_next():
+    text = "短句。这一句要长得多，足够成为一段。末尾的这一句也够长了吧。"
+    assert sentence_runs(text, 8) == ["短句。这一句要长得多，足够成为一段。", "末尾的这一句也够长了吧。"]
+    # A short last sentence joins the run before it; what is left as one run is no runs at all.
+    assert sentence_runs("这一句要长得多，足够成为一段。末尾。", 8) == []
+    assert sentence_runs("One sentence here. Another one there, longer.", 10) == [
+        "One sentence here.", "Another one there, longer."]
+    # A decimal point or a colon inside a word ends nothing.
+    assert sentence_runs("Top-1 rose to 87.8% on ImageNet-1K. See https://example.org/a for the table.", 10) == [
+        "Top-1 rose to 87.8% on ImageNet-1K.", "See https://example.org/a for the table."]
+
+
+@given(st.lists(st.text(alphabet="ab 中文。！?.\n", max_size=30), max_size=8), st.integers(1, 80))
+def test_sentence_runs_keep_every_character_in_order(pieces, shortest):
+    text = "".join(pieces)
+    runs = sentence_runs(text, shortest)
+    assert len(runs) != 1
+    if runs:
+        assert "".join("".join(run.split()) for run in runs) == "".join(text.split())
+        assert all(run == run.strip() and run for run in runs)

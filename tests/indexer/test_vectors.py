@@ -14,7 +14,7 @@ from indexer.embedders import INSTALL_ST
 from indexer.errors import ModelMismatch, NoIndex, VectorIndexError
 from indexer.files import file_sha256
 from indexer.generations import read_manifest
-from indexer.vectors import VectorIndex, content_key
+from indexer.vectors import FIRST_SHARE, VectorIndex, content_key
 from search import open_index, search
 
 NOTES = {
@@ -169,6 +169,18 @@ def test_top_counts_a_passage_of_several_rows_once_by_its_best_row():
     assert [(store.ids[row], round(score, 2)) for row, score in top] == [
         ("a.md:1-3#0", 1.0), ("b.md:5-5#0", 0.6), ("c.md:7-7#0", 0.0)]
     assert store.passage_count == 3 and len(store.top(np.array([0.0, 1.0], dtype=np.float32), 10)) == 3
+
+
+def test_a_passage_with_rows_for_its_sentences_scores_by_its_best_and_its_own_row():
+    # a.md's passage: its own text (first row) at cosine 0.2 to the query, one run of its sentences at 1.0.
+    matrix = np.array([[0.2, np.sqrt(1 - 0.04)], [1, 0], [0.5, np.sqrt(0.75)]], dtype=np.float32)
+    ids = ("a.md:1-1#0", "a.md:1-1#0", "b.md:3-3#0")
+    keys = tuple(content_key("m", f"text {n}") for n in range(3))
+    store = VectorIndex(ids, keys, matrix, "m", "m")
+    top = store.top(np.array([1.0, 0.0], dtype=np.float32), 2)
+    assert [(row, round(score, 4)) for row, score in top] == [
+        (0, round(FIRST_SHARE * 0.2 + (1 - FIRST_SHARE) * 1.0, 4)), (2, 0.5)]
+    assert 0.5 < top[0][1] < 1.0  # the sentence counts most; the passage's own text still counts
 
 
 def test_top_multiplies_on_one_blas_thread_and_leaves_the_count_as_it_was(monkeypatch):
