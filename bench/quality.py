@@ -14,12 +14,15 @@ English, mixed, related), and the mean over corpora.
 cross-validation: for each corpus, the value that scores best on the other
 corpora is scored on the one left out. It prints the left-out figures beside
 the fitted ones (the value best over all corpora), so a constant that only
-fits one corpus shows as a gap between the two. It also fits the weights of
-the related-papers signals by leave-one-query-out over the related judgements.
+fits one corpus shows as a gap between the two; and the same for
+indexer/vectors.py's FIRST_SHARE (each value ranks the queries again). It also
+fits the weights of the related-papers signals by leave-one-query-out over the
+related judgements.
 `--cv-models` chooses among embedding models (or the shares of a combination)
 the same way, and `--costs` measures each model's embedding rate, query
-latency and memory. (Index-time constants, such as corpus/packing.py's, are
-swept by running the suite once per value: the vector cache makes that cheap.)
+latency and memory. (Index-time constants, such as corpus/packing.py's and
+corpus/model.py's MIN_SENTENCE_RUN, are swept by running the suite once per
+value: the vector cache makes that cheap.)
 
 The judgements live in ../shared/eval (see its README); the corpora in
 ../shared/corpora and, for the bundled notes, corpus/notes.
@@ -45,7 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import build
+from indexer import build, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
 from search.engine import Rankings, fuse, rankings
@@ -321,7 +324,30 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
             table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
             log(f"  {name}={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
         out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
+    out["first_share"] = cross_validate_first_share(prepared, config, log)
     return out
+
+
+# indexer/vectors.py FIRST_SHARE, the share of a passage's first row in its score, and the values tried. It
+# changes the vector ranking itself, so each value ranks every query again.
+FIRST_SHARES = (0.0, 0.3, 0.5, 1.0)
+
+
+def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
+    """Leave-one-corpus-out choice of indexer/vectors.py's FIRST_SHARE (hybrid nDCG@10)."""
+    current = vectors.FIRST_SHARE
+    table: dict[object, dict[str, float]] = {}
+    try:
+        for value in FIRST_SHARES:
+            vectors.FIRST_SHARE = value
+            runs = [fused_run(judgement_set, [(j, rankings(index, index.plan(j.query), "hybrid", K))
+                                              for j in judgements if j.kind != "related"], config, places)
+                    for index, judgement_set, judgements, places in prepared]
+            table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
+            log(f"  first_share={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
+    finally:
+        vectors.FIRST_SHARE = current
+    return {"current_value": current, **leave_one_out(table)}
 
 
 def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings]], config: FusionConfig,

@@ -8,7 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, shared_path
+from conftest import BUNDLED_NOTES, ROOT, shared_path
+
+from indexer import vectors
+from search import FusionConfig
 
 
 def load_suite():
@@ -28,6 +31,21 @@ def test_leave_one_out_scores_each_corpus_with_a_value_chosen_without_it():
     assert result["folds"]["b"] == {"chosen": 2, "left_out": 0.70, "fitted": 0.70}
     assert result["left_out_mean"] == pytest.approx((0.50 + 0.70 + 0.70) / 3)
     assert result["left_out_mean"] < result["fitted_mean"]
+
+
+def test_first_share_is_chosen_leaving_each_corpus_out_and_then_put_back(bundled_index):
+    # The seed questions in two halves, as if asked of two corpora: each value ranks them again.
+    suite = load_suite()
+    judgements = [j for j in suite.read_judgements(str(shared_path("eval", "seed_queries.jsonl")))
+                  if j.kind != "related"]
+    places = suite.locate_snippets(str(BUNDLED_NOTES), {t.snippet for j in judgements for t in j.relevant if t.snippet})
+    halves = [(bundled_index, suite.JudgementSet(f"half{n}", f"corpus{n}", None), judgements[n::2], places)
+              for n in (0, 1)]
+    before = vectors.FIRST_SHARE
+    result = suite.cross_validate_first_share(halves, FusionConfig(keyword_weight=0.5), lambda _message: None)
+    assert vectors.FIRST_SHARE == before and result["current_value"] == before
+    assert set(result["folds"]) == {"corpus0", "corpus1"} and result["fitted_value"] in suite.FIRST_SHARES
+    assert 0.8 <= result["fitted_mean"] <= 1.0  # the seed questions are answered under the value fitted
 
 
 def test_sample_is_fixed_and_spread_over_the_file():
