@@ -112,8 +112,8 @@ class QueryPlan:
     @cached_property
     def translated_text(self) -> str:
         """The embedded words followed by the glossary terms they stand for (those the words do not already
-        hold), in parentheses; "" when there are none. The notes' own translation of a term (`知识蒸馏` for
-        `knowledge distillation`) takes the query vector towards notes written in the other language."""
+        hold), in parentheses; "" when there are none: `self-supervised learning (SSL, 自监督学习)` over the bundled
+        notes. The notes' own translation of a term takes the query vector towards notes in the other language."""
         said = self.embed_text.lower()
         terms = [name for terms in self.expansions.values() for name, _shared in terms if name.lower() not in said]
         return f"{self.embed_text} ({', '.join(dict.fromkeys(terms))})" if terms else ""

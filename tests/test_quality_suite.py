@@ -33,6 +33,7 @@ def test_leave_one_out_scores_each_corpus_with_a_value_chosen_without_it():
     assert result["left_out_mean"] < result["fitted_mean"]
 
 
+@pytest.mark.slow
 def test_first_share_is_chosen_leaving_each_corpus_out_and_then_put_back(bundled_index):
     # The seed questions in two halves, as if asked of two corpora: each value ranks them again.
     suite = load_suite()
