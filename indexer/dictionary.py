@@ -7,6 +7,8 @@ Notes mark their terms in two ways, and both are learned:
 - a Chinese name followed by its English name or acronym in parentheses:
   `这篇论文提出了长短期记忆（LSTM）架构` — the words just before the parenthesis,
   back to the nearest function word or verb of introduction (`提出`, `采用`…).
+  A citation (`（Olah 2017）`), a figure's panel label (`（a）`) or a sentence
+  in parentheses is no name, and teaches no word.
 
 So `扩散模型` or `长短期记忆` is one token in notes and queries alike.
 
