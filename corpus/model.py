@@ -118,4 +118,6 @@ class Passage:
             head, body = f"{self.paper.title}: ", self.paper.note
         else:
             head, body = (text[:-len(self.text)] if text.endswith(self.text) else ""), self.text
-        return (text, *((head + run)[:MAX_CONTEXT] for run in sentence_runs(body, MIN_SENTENCE_RUN)))
+        # The runs read what the whole text reads, at most MAX_CONTEXT characters: a long note adds no work.
+        runs = sentence_runs(body[:MAX_CONTEXT], MIN_SENTENCE_RUN)
+        return (text, *((head + run)[:MAX_CONTEXT] for run in runs))

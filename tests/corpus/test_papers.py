@@ -8,7 +8,7 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from corpus.markdown import MAX_PIECE, passages_of
-from corpus.model import MAX_CONTEXT, Paper, Passage
+from corpus.model import MAX_CONTEXT, MIN_SENTENCE_RUN, Paper, Passage
 from corpus.papers import MAX_TITLE, PaperTable, split_authors, split_row
 from corpus.reading import parse_note
 
@@ -257,3 +257,8 @@ def test_what_the_embedder_reads_of_a_passage_is_bounded():
     passage = Passage("p.md", 1, 1, long_path, "t" * 300, "the passage's own text")
     assert passage.context_text().endswith(": the passage's own text") and len(passage.context_text()) == MAX_CONTEXT
     assert PaperTable(0, 1, None).paper(["2020", "x" * (MAX_TITLE + 1)]) is None
+    # Its runs of sentences read no more of a long note than its whole text does.
+    talkative = Paper(2020, ("A",), "T", "This sentence of the note says one thing. " * 2_000)
+    whole, *runs = Passage("p.md", 1, 1, "", "", "x", kind="paper", paper=talkative).embed_texts()
+    assert len(whole) == MAX_CONTEXT and 2 <= len(runs) <= MAX_CONTEXT // MIN_SENTENCE_RUN
+    assert sum(len(run.removeprefix("T: ")) for run in runs) <= MAX_CONTEXT
