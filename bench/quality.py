@@ -312,17 +312,11 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
     value best over all corpora (the fitted one) and its score there. Each
     query's rankings are computed once and fused under every value tried.
     """
-    ranked = [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K))
-                                       for j in judgements if j.kind != "related"])
-              for index, judgement_set, judgements, places in prepared]
+    ranked = ranked_queries(prepared)
     out = {}
     for name, values in TUNABLES.items():
-        table: dict[object, dict[str, float]] = {}
-        for value in values:
-            trial = replace(config, **{name: value})
-            runs = [fused_run(judgement_set, lists, trial, places) for judgement_set, places, lists in ranked]
-            table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
-            log(f"  {name}={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
+        table = {value: hybrid_by_corpus(ranked, replace(config, **{name: value}), f"{name}={value}", log)
+                 for value in values}
         out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
     out["first_share"] = cross_validate_first_share(prepared, config, log)
     return out
@@ -340,14 +334,25 @@ def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log)
     try:
         for value in FIRST_SHARES:
             vectors.FIRST_SHARE = value
-            runs = [fused_run(judgement_set, [(j, rankings(index, index.plan(j.query), "hybrid", K))
-                                              for j in judgements if j.kind != "related"], config, places)
-                    for index, judgement_set, judgements, places in prepared]
-            table[value] = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
-            log(f"  first_share={value}: " + ", ".join(f"{c} {v:.3f}" for c, v in table[value].items()))
+            table[value] = hybrid_by_corpus(ranked_queries(prepared), config, f"first_share={value}", log)
     finally:
         vectors.FIRST_SHARE = current
     return {"current_value": current, **leave_one_out(table)}
+
+
+def ranked_queries(prepared: list[tuple]) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:
+    """Each set with its snippet places and the hybrid rankings of its search queries (related ones aside)."""
+    return [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K))
+                                     for j in judgements if j.kind != "related"])
+            for index, judgement_set, judgements, places in prepared]
+
+
+def hybrid_by_corpus(ranked: list[tuple], config: FusionConfig, label: str, log) -> dict[str, float]:
+    """Mean hybrid nDCG@10 per corpus of the ranked queries fused under `config` (logged under `label`)."""
+    runs = [fused_run(judgement_set, lists, config, places) for judgement_set, places, lists in ranked]
+    means = {c: m for c, m in corpus_means(runs)["hybrid"].items() if c != "mean"}
+    log(f"  {label}: " + ", ".join(f"{c} {v:.3f}" for c, v in means.items()))
+    return means
 
 
 def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings]], config: FusionConfig,
