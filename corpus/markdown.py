@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from corpus.inline import strip_inline, strip_inline_links
 from corpus.model import Note, Passage
 from corpus.papers import PaperTable, split_row
-from corpus.text import CJK_TEXT_CHAR, SENTENCE_END
+from corpus.text import CJK_TEXT_CHAR, FENCE, SENTENCE_END
 
 # Pieces of a long block aim at TARGET_PIECE characters and never exceed MAX_PIECE.
 TARGET_PIECE = 300
@@ -29,7 +29,6 @@ MAX_ROW = 2000
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$|#*[ \t]*$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -133,7 +132,7 @@ def _blocks(lines: list[str], first_line: int):
         line = lines[i]
         number = first_line + i
         stripped = line.strip()
-        fence = _FENCE.match(line)
+        fence = FENCE.match(line)
         if fence:
             if current:
                 yield flush()

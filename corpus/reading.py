@@ -14,6 +14,7 @@ from pathlib import Path
 from corpus.decoding import decode
 from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.model import Note
+from corpus.text import FENCE
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 # A byte that is not UTF-8, as display_path writes it.
@@ -184,8 +185,15 @@ def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
 
 
 def _first_heading(body: str) -> str:
+    """The text of the body's first level-1 heading; a `# comment` in a fenced code block is none."""
+    fence = ""
     for line in body.split("\n"):
-        if line.startswith("# "):
+        if fence:
+            if line.strip().startswith(fence):
+                fence = ""
+        elif opening := FENCE.match(line):
+            fence = opening.group(1)[0] * len(opening.group(1))
+        elif line.startswith("# "):
             return text_of(line[2:].strip().strip("#"))
     return ""
 

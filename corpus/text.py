@@ -29,6 +29,9 @@ CHINESE_TEXT_CHAR = re.compile(f"[{CJK_PUNCTUATION}{HAN}{FULL_WIDTH}{HAN_SUPPLEM
 # Where a sentence ends: after 。！？!?；; (after . or : only before a space: `3.5`, `http:` go on), and at a line break.
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 
+# A fenced code block opens (and closes) with a line of three or more backticks or tildes.
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
 _SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
 # The multiplication sign reads as the letter x: notes write a size `3×3` as often as `3x3`, and a query types
 # the letter. For str.translate, here (fold) and in the analyzer's normalisation.

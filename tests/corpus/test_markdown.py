@@ -128,6 +128,14 @@ def test_comma_separated_tags_and_title_from_first_heading(notes_dir):
     assert (note.title, note.tags) == ("第一章", ("x", "y"))
 
 
+def test_a_comment_in_a_code_block_is_no_title(notes_dir):
+    path = notes_dir({"n.md": "### 部署\n\n```cmake\n# add_subdirectory(examples)\n```\n\n~~~~\n# not this\n~~~~\n"
+                            "\n# 真正的标题\n\n正文\n"}) / "n.md"
+    assert read_note(NoteFile(str(path), str(path.parent))).title == "真正的标题"
+    path.write_text("### 部署\n\n```sh\n# make install\n```\n", encoding="utf-8")
+    assert read_note(NoteFile(str(path), str(path.parent))).title == "n"
+
+
 def test_title_falls_back_to_the_file_name(notes_dir):
     _path, [p] = note_passages(notes_dir, "just text\n", name="plain-note.md")
     assert p.title == "plain-note"
