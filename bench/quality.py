@@ -15,7 +15,8 @@ cross-validation: for each corpus, the value that scores best on the other
 corpora is scored on the one left out. It prints the left-out figures beside
 the fitted ones (the value best over all corpora), so a constant that only
 fits one corpus shows as a gap between the two; and the same for
-indexer/vectors.py's FIRST_SHARE (each value ranks the queries again). It also
+indexer/vectors.py's FIRST_SHARE and indexer/embedders.py's
+MIXED_SCRIPT_SHARES (each value ranks the queries again). It also
 fits the weights of the related-papers signals by leave-one-query-out over the
 related judgements.
 `--cv-models` chooses among embedding models (or the shares of a combination)
@@ -48,7 +49,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import build, vectors
+from indexer import build, embedders, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
 from search.engine import Rankings, fuse, rankings
@@ -319,25 +320,41 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
                  for value in values}
         out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
     out["first_share"] = cross_validate_first_share(prepared, config, log)
+    out["mixed_script_shares"] = cross_validate_mixed_script(prepared, config, log)
     return out
 
 
-# indexer/vectors.py FIRST_SHARE, the share of a passage's first row in its score, and the values tried. It
-# changes the vector ranking itself, so each value ranks every query again.
+# Constants read at search time that change the vector ranking itself, so each value ranks every query again:
+# indexer/vectors.py FIRST_SHARE, the share of a passage's first row in its score, and indexer/embedders.py
+# MIXED_SCRIPT_SHARES, the models' shares for a query that mixes Chinese and English; the values tried, by label.
 FIRST_SHARES = (0.0, 0.3, 0.5, 1.0)
+MIXED_SCRIPT_VALUES = {"use-m3 0": {"use-m3": 0.0}, "use-m3 0.1": {"use-m3": 0.1}, "its own share": {}}
 
 
 def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
     """Leave-one-corpus-out choice of indexer/vectors.py's FIRST_SHARE (hybrid nDCG@10)."""
-    current = vectors.FIRST_SHARE
+    return cross_validate_constant(prepared, config, log, vectors, "FIRST_SHARE", {v: v for v in FIRST_SHARES})
+
+
+def cross_validate_mixed_script(prepared: list[tuple], config: FusionConfig, log) -> dict:
+    """Leave-one-corpus-out choice of indexer/embedders.py's MIXED_SCRIPT_SHARES (hybrid nDCG@10)."""
+    return cross_validate_constant(prepared, config, log, embedders, "MIXED_SCRIPT_SHARES", MIXED_SCRIPT_VALUES)
+
+
+def cross_validate_constant(prepared: list[tuple], config: FusionConfig, log, module, name: str,
+                            values: dict[object, object]) -> dict:
+    """Leave-one-corpus-out choice of a module's constant read at search time, among `values` ({label: value});
+    the constant is put back afterwards."""
+    current = getattr(module, name)
     table: dict[object, dict[str, float]] = {}
     try:
-        for value in FIRST_SHARES:
-            vectors.FIRST_SHARE = value
-            table[value] = hybrid_by_corpus(ranked_queries(prepared), config, f"first_share={value}", log)
+        for label, value in values.items():
+            setattr(module, name, value)
+            table[label] = hybrid_by_corpus(ranked_queries(prepared), config, f"{name}={label}", log)
     finally:
-        vectors.FIRST_SHARE = current
-    return {"current_value": current, **leave_one_out(table)}
+        setattr(module, name, current)
+    now = next((label for label, value in values.items() if value == current), current)
+    return {"current_value": now, **leave_one_out(table)}
 
 
 def ranked_queries(prepared: list[tuple]) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
+from corpus.text import HAN_CHAR, LATIN_LETTER
 from indexer.errors import EmbedderError
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
@@ -129,13 +130,29 @@ class E5Small:
         return self._model.encode([text], query=True)[0]
 
 
+# A model's share of the cosine for a query that mixes Chinese and English (`Transformer 出现之前怎么做注意力`),
+# where it is not its share in the combination. USE-m3 reads such code-switched text poorly: alone, its semantic
+# nDCG@10 on the mixed questions of the bundled notes and dl500 is 0.46 and 0.45 (e5-small: 0.74 on both),
+# against 0.48-0.60 on their Chinese or English ones (e5-small: 0.45-0.71). Its share goes to the others.
+# Chosen by leave-one-corpus-out cross-validation (bench/quality.py --cv), as every fusion constant.
+MIXED_SCRIPT_SHARES: dict[str, float] = {"use-m3": 0.0}
+
+
+def mixes_scripts(text: str) -> bool:
+    """True when `text` holds both Chinese characters and Latin letters."""
+    return bool(HAN_CHAR.search(text)) and bool(LATIN_LETTER.search(text))
+
+
 class Combined:
     """Several embedders read as one: a text's vector is their vectors side by side, each scaled by the square
     root of its share, so the cosine of two such vectors is the share-weighted mean of the parts' cosines.
 
     USE-m3 aligns Chinese and English (an English paragraph finds its Chinese
     section); e5-small reads Chinese closely (a paraphrased question finds its
-    answer). Together each covers what the other misses.
+    answer). Together each covers what the other misses. A query that mixes
+    the two scripts weighs the parts by MIXED_SCRIPT_SHARES instead: the
+    query's part of share s' against a passage's part of share s is scaled
+    by s' / √s, so their product is s' × the part's cosine.
     """
 
     def __init__(self, parts: Sequence[tuple[Embedder, float]]):
@@ -143,6 +160,16 @@ class Combined:
         self.name = "+".join(f"{embedder.name}@{share:g}" for embedder, share in self.parts)
         self.dim = sum(embedder.dim for embedder, _share in self.parts)
         self._scales = [float(np.sqrt(share)) for _embedder, share in self.parts]
+
+    def _mixed_scales(self) -> list[float] | None:
+        """The scales of the parts of a query that mixes scripts (MIXED_SCRIPT_SHARES by model name; the other
+        models keep their shares, and all are brought back to a sum of 1); None when that changes nothing or
+        leaves nothing."""
+        wanted = [MIXED_SCRIPT_SHARES.get(embedder.name, share) for embedder, share in self.parts]
+        total = sum(wanted)
+        if total <= 0 or wanted == [share for _embedder, share in self.parts]:
+            return None
+        return [want / total / scale for want, scale in zip(wanted, self._scales)]
 
     def fingerprint(self) -> str:
         return "+".join(f"{embedder.fingerprint()}@{share:g}" for embedder, share in self.parts)
@@ -153,8 +180,27 @@ class Combined:
         return np.hstack([scale * embedder.encode(texts) for (embedder, _share), scale in zip(self.parts, self._scales)])
 
     def encode_query(self, text: str) -> np.ndarray:
-        return np.concatenate([scale * embedder.encode_query(text)
-                               for (embedder, _share), scale in zip(self.parts, self._scales)])
+        return self.encode_query_as(text, text)
+
+    def encode_query_as(self, text: str, typed: str) -> np.ndarray:
+        """The vector of `text`, a form of the query `typed` (the query with its translations), its models
+        weighed as for `typed`: an English question does not become one that mixes scripts by the Chinese of
+        its translations."""
+        mixed = self._mixed_scales() if mixes_scripts(typed) else None
+        scales = mixed or self._scales
+        vector = np.concatenate([scale * embedder.encode_query(text)
+                                 for (embedder, _share), scale in zip(self.parts, scales)])
+        if not mixed:
+            return vector
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+
+def query_form(embedder: Embedder, text: str, typed: str) -> np.ndarray:
+    """The vector of `text`, a form of the query `typed` (the query with its translations): read as `typed` is
+    by an embedder that weighs its models by the query (Combined.encode_query_as), else as any query."""
+    read_as = getattr(embedder, "encode_query_as", None)
+    return read_as(text, typed) if read_as is not None else embedder.encode_query(text)
 
 
 def model_parts(name: str) -> list[tuple[str, float]]:

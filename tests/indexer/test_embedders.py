@@ -280,3 +280,39 @@ def test_a_combination_s_cosine_is_the_share_weighted_mean_of_its_parts(use_m3, 
     parts = 0.2 * (use_m3.encode(texts) @ use_m3.encode_query(query)) + 0.8 * (e5.encode(texts) @ e5.encode_query(query))
     np.testing.assert_allclose(combined, parts, rtol=1e-5)
     assert both.dim == 512 + 384 and both.fingerprint() == f"{use_m3.fingerprint()}@0.2+{e5.fingerprint()}@0.8"
+
+
+def test_a_query_that_mixes_scripts_is_read_by_the_mixed_script_shares(use_m3, e5, monkeypatch):
+    from indexer import embedders
+    from indexer.embedders import Combined, mixes_scripts, query_form
+
+    both = Combined([(use_m3, 0.2), (e5, 0.8)])
+    texts = ["残差连接让很深的网络也能训练。", "Tomatoes need full sun.", "ResNet 用残差连接训练很深的网络"]
+    mixed, chinese = "ResNet 为什么能训练很深的网络", "很深的网络怎么训练"
+    assert mixes_scripts(mixed) and not mixes_scripts(chinese) and not mixes_scripts("deep networks 3×3")
+
+    def cosines(query: str, use_share: float, e5_share: float) -> np.ndarray:
+        """The cosines of a query read with these shares by passages stored with shares 0.2 and 0.8: the
+        shares' weighted mean, over the length of the query's vector before it is made a unit vector."""
+        weighted = use_share * (use_m3.encode(texts) @ use_m3.encode_query(query)) \
+            + e5_share * (e5.encode(texts) @ e5.encode_query(query))
+        return weighted / np.sqrt(use_share ** 2 / 0.2 + e5_share ** 2 / 0.8)
+
+    # USE-m3 reads code-switched text poorly: its share goes to e5-small, and the query stays a unit vector.
+    assert embedders.MIXED_SCRIPT_SHARES == {"use-m3": 0.0}
+    np.testing.assert_allclose(both.encode(texts) @ both.encode_query(mixed), cosines(mixed, 0.0, 1.0), rtol=1e-5)
+    assert np.linalg.norm(both.encode_query(mixed)) == pytest.approx(1.0, abs=1e-5)
+    # A query in one script keeps the combination's own shares.
+    np.testing.assert_allclose(both.encode(texts) @ both.encode_query(chinese), cosines(chinese, 0.2, 0.8), rtol=1e-5)
+    # A query's translation is read as the query as typed: an English question stays one of one script.
+    translated, typed = "residual connections (残差连接)", "residual connections"
+    np.testing.assert_allclose(both.encode(texts) @ query_form(both, translated, typed), cosines(translated, 0.2, 0.8),
+                               rtol=1e-5)
+    np.testing.assert_array_equal(query_form(e5, translated, typed), e5.encode_query(translated))  # one model
+    # Other shares are brought back to a sum of 1.
+    monkeypatch.setattr(embedders, "MIXED_SCRIPT_SHARES", {"use-m3": 0.1})
+    np.testing.assert_allclose(both.encode(texts) @ both.encode_query(mixed), cosines(mixed, 0.1 / 0.9, 0.8 / 0.9),
+                               rtol=1e-5)
+    # Shares that leave nothing are no rule.
+    monkeypatch.setattr(embedders, "MIXED_SCRIPT_SHARES", {"use-m3": 0.0, "e5-small": 0.0})
+    np.testing.assert_allclose(both.encode(texts) @ both.encode_query(mixed), cosines(mixed, 0.2, 0.8), rtol=1e-5)

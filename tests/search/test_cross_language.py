@@ -7,6 +7,7 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer.dictionary import learn_glossary
+from indexer.embedders import query_form
 from search import search
 from search.glossary import Glossary
 from search.plan import plan_query
@@ -84,7 +85,8 @@ def test_english_name_of_an_acronym_finds_where_the_notes_use_it(bundled_index):
 def test_the_query_vector_reads_the_notes_translation_of_its_words(bundled_index, embedder):
     plan = plan_query("self-supervised learning for vision", bundled_index.analyzer, GLOSSARY)
     assert plan.translated_text == "self-supervised learning for vision (SSL, 自监督学习)"
-    typed, translated = embedder.encode_query(plan.embed_text), embedder.encode_query(plan.translated_text)
+    # The translation is read as the query as typed (one script: English), though it holds Chinese.
+    typed, translated = embedder.encode_query(plan.embed_text), query_form(embedder, plan.translated_text, plan.embed_text)
     vector = query_vector(embedder, plan)
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
     # Halfway between the query as typed and as translated: nearer each than they are to each other.
