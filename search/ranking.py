@@ -16,7 +16,6 @@ import numpy as np
 from whoosh.scoring import BM25F
 
 from corpus.model import Passage
-from indexer.embedders import query_form
 from indexer.keyword import from_record
 from search.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.plan import QueryPlan
@@ -142,6 +141,8 @@ def query_vector(embedder, plan: QueryPlan) -> np.ndarray:
     in the other (dl500 0.620 → 0.632 semantic, d2l-zh 0.859 → 0.860) and cannot take the query over. The
     translation is read as the query it translates (indexer/embedders.py query_form).
     """
+    from indexer.embedders import query_form  # a keyword search never loads the embedder's module
+
     query = np.asarray(embedder.encode_query(plan.embed_text), dtype=np.float32)
     if not plan.translated_text:
         return query
