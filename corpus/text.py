@@ -39,6 +39,11 @@ MULTIPLICATION_SIGN = "×"
 TIMES_AS_X = {ord(MULTIPLICATION_SIGN): "x"}
 
 
+def mixes_scripts(text: str) -> bool:
+    """True when `text` holds both Chinese characters and Latin letters (`Transformer 出现之前怎么做注意力`)."""
+    return bool(HAN_CHAR.search(text)) and bool(LATIN_LETTER.search(text))
+
+
 def chinese_share(text: str) -> float:
     """How Chinese `text` is, 0..1: Chinese characters against Latin letters (two letters count as one).
 

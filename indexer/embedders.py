@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from corpus.text import HAN_CHAR, LATIN_LETTER
+from corpus.text import mixes_scripts
 from indexer.errors import EmbedderError
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
@@ -136,11 +136,6 @@ class E5Small:
 # against 0.48-0.60 on their Chinese or English ones (e5-small: 0.45-0.71). Its share goes to the others.
 # Chosen by leave-one-corpus-out cross-validation (bench/quality.py --cv), as every fusion constant.
 MIXED_SCRIPT_SHARES: dict[str, float] = {"use-m3": 0.0}
-
-
-def mixes_scripts(text: str) -> bool:
-    """True when `text` holds both Chinese characters and Latin letters."""
-    return bool(HAN_CHAR.search(text)) and bool(LATIN_LETTER.search(text))
 
 
 class Combined:

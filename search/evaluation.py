@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from corpus.text import HAN_CHAR, LATIN_LETTER
+from corpus.text import HAN_CHAR, mixes_scripts
 from search.engine import search
 from search.index import NoteIndex
 from search.related_papers import PaperGraph, related
@@ -128,10 +128,9 @@ def query_kind(judgement: Judgement) -> str:
     """`related`, or the script of a search query: Chinese, English or mixed."""
     if judgement.kind == "related":
         return "related"
-    han, latin = bool(HAN_CHAR.search(judgement.query)), bool(LATIN_LETTER.search(judgement.query))
-    if han and latin:
+    if mixes_scripts(judgement.query):
         return "mixed"
-    return "Chinese" if han else "English"
+    return "Chinese" if HAN_CHAR.search(judgement.query) else "English"
 
 
 def locate_snippets(corpus_dir: str, snippets: Iterable[str]) -> dict[str, tuple[str, int] | None]:

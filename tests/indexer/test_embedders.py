@@ -283,8 +283,9 @@ def test_a_combination_s_cosine_is_the_share_weighted_mean_of_its_parts(use_m3, 
 
 
 def test_a_query_that_mixes_scripts_is_read_by_the_mixed_script_shares(use_m3, e5, monkeypatch):
+    from corpus.text import mixes_scripts
     from indexer import embedders
-    from indexer.embedders import Combined, mixes_scripts, query_form
+    from indexer.embedders import Combined, query_form
 
     both = Combined([(use_m3, 0.2), (e5, 0.8)])
     texts = ["残差连接让很深的网络也能训练。", "Tomatoes need full sun.", "ResNet 用残差连接训练很深的网络"]
