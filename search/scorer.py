@@ -155,6 +155,8 @@ class ArrayScorer:
             return self._term(query)
         if isinstance(query, Character):
             docs, tf = self.starting(query.field, query.char)
+            if not len(docs):
+                return _EMPTY  # (and an index of no documents has no idf: log 0)
             # Whoosh's idf (scoring.WeightingModel.idf) of a term found in len(docs) documents.
             return self._bm25(query.field, docs, tf, math.log(self.size / (len(docs) + 1)) + 1, query.boost)
         if isinstance(query, BestField):

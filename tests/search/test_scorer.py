@@ -252,3 +252,21 @@ def test_phrases_with_a_repeated_word_match_and_score_as_whooshs(notes_dir, tmp_
             assert _array_scores(index.scorer, phrase) == expected, phrase
             found.append(len(expected))
     assert found[0] >= 2 and found[1] >= 1 and found[2] == 0 and found[3] >= 2 and found[4] >= 1
+
+
+@pytest.mark.parametrize("query", ["图", "图 像", "图像"])
+def test_an_index_whose_notes_are_all_gone_finds_nothing_without_failing(notes_dir, tmp_path, embedder, query):
+    # The last note removed leaves an index of no documents: a Chinese character searched in the gram field
+    # must not take the log of 0 documents for its idf (found by test_crash_safety's incremental runs).
+    from search import search
+
+    notes = notes_dir({"a.md": "# 图\n\n图像识别的笔记。\n"})
+    directory = str(tmp_path / "index")
+    build([str(notes)], directory, embedder=embedder)
+    (notes / "a.md").unlink()
+    build([str(notes)], directory, embedder=embedder)
+    with open_index(directory, embedder=embedder) as index:
+        assert index.scorer.size == 0 or not index.scorer.alive.any()
+        assert index.scorer.matching(Character("grams", "图")).size == 0
+        for mode in ("keyword", "hybrid"):
+            assert search(index, query, mode=mode, k=10).hits == ()
