@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from indexer import build
 from indexer.keyword import load_lengths
-from search import open_index
+from search import open_index, search
 from search.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer, whoosh_query
@@ -116,8 +116,6 @@ def test_and_maybe_inside_and_adds_its_optional_side_wherever_it_matches(bundled
 
 
 def test_an_excluded_word_removes_even_the_first_matching_passage(bundled_index):
-    from search import search
-
     hits = search(bundled_index, "Accelerated -深度学习", mode="keyword").hits
     assert all("深度学习" not in f"{h.passage.title} {h.passage.section} {h.passage.text}" for h in hits)
 
@@ -258,8 +256,6 @@ def test_phrases_with_a_repeated_word_match_and_score_as_whooshs(notes_dir, tmp_
 def test_an_index_whose_notes_are_all_gone_finds_nothing_without_failing(notes_dir, tmp_path, embedder, query):
     # The last note removed leaves an index of no documents: a Chinese character searched in the gram field
     # must not take the log of 0 documents for its idf (found by test_crash_safety's incremental runs).
-    from search import search
-
     notes = notes_dir({"a.md": "# 图\n\n图像识别的笔记。\n"})
     directory = str(tmp_path / "index")
     build([str(notes)], directory, embedder=embedder)
