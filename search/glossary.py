@@ -24,6 +24,8 @@ MAX_RUN = 10
 # too many plain words start with them — `prediction`, `supervised`, `understand`.)
 COMPOUND_PREFIXES = ("auto", "back", "cross", "feed", "hyper", "meta", "multi", "self", "semi")
 MIN_COMPOUND_REST = 4
+# What ends a question or a sentence, in either script.
+_CLOSING = re.compile(r"[.?!:;,。？！：；，]+$")
 
 
 class Glossary:
@@ -57,6 +59,8 @@ class Glossary:
         word stands for the English names of its term.
         """
         out: dict[int, list[tuple[str, int]]] = {}
+        # The query's closing punctuation is not part of its last word (`what is knowledge distillation?`).
+        words = [*words[:-1], _CLOSING.sub("", words[-1])] if words else []
         folded = [tuple(_english_words(word)) for word in words]
         for i in range(len(words)):
             if words[i] in self.by_chinese:

@@ -62,6 +62,24 @@ def test_two_letter_acronyms_are_not_matched_by_initials():
     assert GLOSSARY.expansions(["supervised", "learning"]) == {}
 
 
+def test_the_punctuation_that_closes_a_question_is_not_part_of_its_last_word():
+    plain = GLOSSARY.expansions(["what", "is", "self-supervised", "learning"])
+    assert ("SSL", 2) in plain[3]
+    for last in ("learning?", "learning.", "learning？", "learning。", "learning?!"):
+        assert GLOSSARY.expansions(["what", "is", "self-supervised", last]) == plain
+    assert GLOSSARY.expansions(["self-supervised", "learning?"]) == {n: [("SSL", 2), ("自监督学习", 2)] for n in (0, 1)}
+    assert GLOSSARY.expansions(["lstm?"]) == {0: [("长短期记忆", 1)]}
+    assert GLOSSARY.expansions(["长短期记忆？"]) == {0: [("LSTM", 1)]}
+    assert GLOSSARY.expansions(["?"]) == {} and GLOSSARY.expansions([]) == {}
+
+
+def test_a_question_typed_with_its_question_mark_finds_what_it_finds_without(bundled_index):
+    asked = search(bundled_index, "what is self-supervised learning?", mode="keyword", k=5).hits
+    plain = search(bundled_index, "what is self-supervised learning", mode="keyword", k=5).hits
+    assert [h.passage.id for h in asked] == [h.passage.id for h in plain]
+    assert line_of(TRENDS, "特别是**自监督学习（SSL）**") in lines(asked, TRENDS)[:3]
+
+
 def test_english_query_finds_the_chinese_paragraph_defining_the_term(bundled_index):
     hits = search(bundled_index, "self-supervised learning", mode="keyword", k=5).hits
     assert line_of(TRENDS, "特别是**自监督学习（SSL）**") in lines(hits, TRENDS)[:3]
