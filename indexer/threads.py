@@ -17,9 +17,14 @@ _controller = None
 
 def one_blas_thread() -> AbstractContextManager:
     """A context in which numpy's BLAS runs on one thread (BLAS thread counts are the whole process's)."""
+    return blas_threads(1)
+
+
+def blas_threads(count: int) -> AbstractContextManager:
+    """A context in which numpy's BLAS runs on `count` threads."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()  # finds the loaded BLAS libraries: once
-    return _controller.limit(limits=1, user_api="blas")
+    return _controller.limit(limits=count, user_api="blas")
