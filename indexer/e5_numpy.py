@@ -18,7 +18,7 @@ may go to indexer/e5_onnx.py, which shares this tokenizer.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -108,9 +108,15 @@ class E5Numpy:
 
     # -------------------------------------------------------------- forward
 
-    def encode(self, texts: Sequence[str], query: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], query: bool = False,
+               forward: Callable[[list[list[int]]], np.ndarray] | None = None) -> np.ndarray:
         """Unit vectors of `texts`, read with the `query: ` or `passage: ` prefix; a text longer than the
-        model's window is read in windows whose mean vectors are averaged by their token counts."""
+        model's window is read in windows whose mean vectors are averaged by their token counts.
+
+        `forward` (windows' content token ids → their mean hidden states) is the numpy forward pass unless
+        given: indexer/e5_onnx.py gives its own, and shares the rest.
+        """
+        forward_pass = forward or self._forward
         prefix = "query: " if query else "passage: "
         width = self.max_positions - 2  # <s> and </s> take two positions
         windows: list[tuple[int, list[int]]] = []
@@ -136,15 +142,15 @@ class E5Numpy:
         batches = [batch for batch in batches if batch]
         # Each batch on its own thread with a one-thread BLAS: the many small attention products of a batch
         # run at full speed on one core, where a shared BLAS would spend its time starting threads.
-        def forward(batch: list[int]) -> np.ndarray:
-            return self._forward([windows[b][1] for b in batch])
+        def run(batch: list[int]) -> np.ndarray:
+            return forward_pass([windows[b][1] for b in batch])
 
         with one_blas_thread():
             if len(batches) == 1 or self.threads == 1:
-                results = [forward(batch) for batch in batches]
+                results = [run(batch) for batch in batches]
             else:
                 with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
-                    results = list(pool.map(forward, batches))
+                    results = list(pool.map(run, batches))
         for batch, means in zip(batches, results):
             for b, mean in zip(batch, means):
                 text, content = windows[b]
@@ -154,6 +160,14 @@ class E5Numpy:
         out /= np.maximum(weight, 1)[:, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-6)).astype(np.float32)
+
+    def embeddings(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The input of the first layer for tokens `ids` at `positions` (flat arrays): [len(ids), H] float32, the
+        word rows dequantized for these tokens alone."""
+        x = dequantize(self._word[ids]).reshape(len(ids), self.H)
+        x += self._position[positions]
+        x += self._type
+        return _layernorm(x, *self._ln, self.eps)
 
     def _forward(self, contents: list[list[int]]) -> np.ndarray:
         """The mean hidden state (over <s>, the tokens and </s>) of each window.
@@ -178,10 +192,7 @@ class E5Numpy:
         valid = np.arange(L)[None, :] < lengths[:, None]
         gather = np.where(valid, starts[:, None] + np.arange(L)[None, :], 0)  # [B, L] rows of the [T, H] block
         mask = np.where(valid, 0.0, -1e30).astype(np.float32)[:, None, :]
-        x = dequantize(self._word[ids]).reshape(T, H)
-        x += self._position[positions]
-        x += self._type
-        x = _layernorm(x, *self._ln, self.eps)
+        x = self.embeddings(ids, positions)
         for qkv, qkv_bias, ao, ao_bias, aln_w, aln_b, fi, fi_bias, fo, fo_bias, oln_w, oln_b in self._layers:
             # Attention head by head on the padded windows (the query columns come scaled by 1/√head):
             # each product is one BLAS call on arrays that stay in cache.

@@ -1,0 +1,151 @@
+"""e5-small's passages embedded with 8-bit integer arithmetic: onnxruntime's quantized kernels.
+
+A layer's four matrix products are nine tenths of e5-small's work (42 MFLOP a
+token), and float32 BLAS was already near what 2 cores allow. onnxruntime's
+DynamicQuantizeMatMul multiplies 8-bit activations (quantized per product) by
+8-bit weights with the CPU's integer dot products (VNNI, AVX2 or SSE: its
+kernels are chosen at run time, so a CPU without AVX2 runs it too, slower).
+
+The graph is built at first use from the package's weights, no download:
+each matrix of indexer/e5_weights.py requantized to 7-bit integers per output
+column (±63: AVX2's 16-bit pair sums of bytes cannot saturate, so every CPU
+computes the same integers), attention and layer norms in float32, GELU in
+its erf form. The feed-forward's second product reads GELU's output, whose few
+large values would coarsen a scale shared by the whole batch: its rows are
+quantized each on its own scale (the worst cosine to float32 on the bundled
+notes and d2l-zh went from 0.989 to 0.997, for 13% of the speed). It is kept in the model cache beside the float32 weights. Tokenizer,
+windows, batching and mean pooling are indexer/e5_numpy.py's.
+
+Vectors stay within a cosine of about 0.997 of the float32 engine's
+(bench/engines.py measures it on the corpora); queries are still read in
+float32 by indexer/e5_numpy.py, which loads in milliseconds where an
+onnxruntime session takes a quarter of a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from indexer import onnx_proto as proto
+from indexer.e5_numpy import E5Numpy
+
+LAYOUT = 2  # what graph_arrays makes (indexer/model_cache.py)
+LEVELS = 63  # 7-bit weights (see the module docstring)
+MASKED = -1e30
+
+
+def graph_arrays(e5: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{"graph": the serialized ONNX model, as bytes} for the e5 arrays of indexer/e5_weights.py."""
+    H, layers, heads = (int(n) for n in e5["config"][:3])
+    eps = float(e5["eps"][0])
+    head = H // heads
+    nodes: list[bytes] = []
+    weights: list[bytes] = []
+
+    def const(name: str, array: np.ndarray) -> str:
+        weights.append(proto.tensor(name, array))
+        return name
+
+    def product(x: str, name: str, out: str, per_row: bool = False) -> str:
+        """x @ W + b, W requantized to LEVELS per output column; x quantized per product, or per row."""
+        matrix = np.asarray(e5[name], dtype=np.float32)
+        scale = np.abs(matrix).max(axis=0) / LEVELS
+        scale[scale == 0] = 1.0
+        quantized = const(name + ".q", np.clip(np.round(matrix / scale), -LEVELS, LEVELS).astype(np.int8))
+        scale, bias = const(name + ".scale", scale.astype(np.float32)), const(name + ".b", np.asarray(e5[name + "_b"]))
+        if not per_row:
+            nodes.append(proto.node("DynamicQuantizeMatMul", [x, quantized, scale, "", bias], [out],
+                                    domain="com.microsoft"))
+            return out
+        # Each row on its own scale, symmetric, as unsigned bytes around 128 (the fast u8 × s8 kernels).
+        nodes.append(proto.node("Abs", [x], [out + ".abs"]))
+        nodes.append(proto.node("ReduceMax", [out + ".abs"], [out + ".max"], axes=(-1,), keepdims=1))
+        nodes.append(proto.node("Mul", [out + ".max", "to_bytes"], [out + ".step0"]))
+        nodes.append(proto.node("Max", [out + ".step0", "tiny"], [out + ".step"]))
+        nodes.append(proto.node("Div", [x, out + ".step"], [out + ".scaled"]))
+        nodes.append(proto.node("Round", [out + ".scaled"], [out + ".rounded"]))
+        nodes.append(proto.node("Add", [out + ".rounded", "middle"], [out + ".shifted"]))
+        nodes.append(proto.node("Cast", [out + ".shifted"], [out + ".bytes"], to=proto.UINT8))
+        nodes.append(proto.node("MatMulInteger", [out + ".bytes", quantized, "zero"], [out + ".sums"]))
+        nodes.append(proto.node("Cast", [out + ".sums"], [out + ".float"], to=proto.FLOAT))
+        nodes.append(proto.node("Mul", [out + ".float", out + ".step"], [out + ".rows"]))
+        nodes.append(proto.node("Mul", [out + ".rows", scale], [out + ".columns"]))
+        nodes.append(proto.node("Add", [out + ".columns", bias], [out]))
+        return out
+
+    def norm(a: str, b: str, name: str, out: str) -> str:
+        nodes.append(proto.node("Add", [a, b], [out + ".sum"]))
+        nodes.append(proto.node("LayerNormalization", [out + ".sum", const(name + "_w", np.asarray(e5[name + "_w"])),
+                                                       const(name + "_b", np.asarray(e5[name + "_b"]))],
+                                [out], axis=-1, epsilon=eps))
+        return out
+
+    const("to_bytes", np.array(1 / 127, dtype=np.float32))
+    const("tiny", np.array(1e-12, dtype=np.float32))
+    const("middle", np.array(128.0, dtype=np.float32))
+    const("zero", np.array(128, dtype=np.uint8))
+    split = const("split", np.array([H, H, H], dtype=np.int64))
+    by_head = const("by_head", np.array([0, 0, heads, head], dtype=np.int64))
+    joined = const("joined", np.array([0, 0, H], dtype=np.int64))
+    x = "x"
+    for n in range(layers):
+        p = f"l{n}."
+        qkv = product(x, p + "qkv", p + "qkv.out")  # the query's columns come scaled by 1/√head
+        nodes.append(proto.node("Split", [qkv, split], [p + "q", p + "k", p + "v"], axis=-1))
+        for part, perm in (("q", (0, 2, 1, 3)), ("k", (0, 2, 3, 1)), ("v", (0, 2, 1, 3))):
+            nodes.append(proto.node("Reshape", [p + part, by_head], [p + part + ".heads"]))
+            nodes.append(proto.node("Transpose", [p + part + ".heads"], [p + part + ".t"], perm=perm))
+        nodes.append(proto.node("MatMul", [p + "q.t", p + "k.t"], [p + "scores"]))
+        nodes.append(proto.node("Add", [p + "scores", "mask"], [p + "masked"]))
+        nodes.append(proto.node("Softmax", [p + "masked"], [p + "weights"], axis=-1))
+        nodes.append(proto.node("MatMul", [p + "weights", p + "v.t"], [p + "context.heads"]))
+        nodes.append(proto.node("Transpose", [p + "context.heads"], [p + "context.t"], perm=(0, 2, 1, 3)))
+        nodes.append(proto.node("Reshape", [p + "context.t", joined], [p + "context"]))
+        attended = norm(product(p + "context", p + "ao", p + "ao.out"), x, p + "aln", p + "attended")
+        middle = product(attended, p + "fi", p + "fi.out")
+        nodes.append(proto.node("Gelu", [middle], [p + "gelu"], domain="com.microsoft"))
+        x = norm(product(p + "gelu", p + "fo", p + "fo.out", per_row=True), attended, p + "oln", p + "out")
+    model = proto.model(nodes, weights,
+                        [proto.value_info("x", proto.FLOAT, ["batch", "length", H]),
+                         proto.value_info("mask", proto.FLOAT, ["batch", 1, 1, "length"])],
+                        [proto.value_info(x, proto.FLOAT, ["batch", "length", H])],
+                        {"": 17, "com.microsoft": 1})
+    return {"graph": np.frombuffer(model, dtype=np.uint8)}
+
+
+class E5Int8:
+    """Passages → unit vectors through the int8 graph; `threads` batches run at once, each on one core."""
+
+    def __init__(self, model: E5Numpy, graph: np.ndarray):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # batches share the cores a thread each, as in E5Numpy
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # no warnings on stderr
+        # The extended optimizations fuse Add + LayerNormalization into SkipLayerNormalization, which took
+        # 0.59 s of 200 d2l-zh passages where the two took 0.24 s.
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting threads
+        self._session = onnxruntime.InferenceSession(np.ascontiguousarray(graph).tobytes(), options,
+                                                     providers=["CPUExecutionProvider"])
+        self._model = model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The passages' (len(texts), 384) unit vectors."""
+        return self._model.encode(texts, forward=self._forward)
+
+    def _forward(self, contents: list[list[int]]) -> np.ndarray:
+        """The mean hidden state (over <s>, the tokens and </s>) of each window, padded to the longest."""
+        model = self._model
+        lengths = np.array([len(c) + 2 for c in contents])
+        B, L = len(contents), int(lengths.max())
+        ids = np.full((B, L), model.eos, dtype=np.int64)
+        for row, content in enumerate(contents):
+            ids[row, 0] = model.bos
+            ids[row, 1:len(content) + 1] = content
+        valid = np.arange(L)[None, :] < lengths[:, None]
+        x = model.embeddings(ids.reshape(-1), np.tile(np.arange(L), B)).reshape(B, L, model.H)
+        mask = np.where(valid, 0.0, MASKED).astype(np.float32)[:, None, None, :]
+        hidden = self._session.run(None, {"x": x, "mask": mask})[0]
+        return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
