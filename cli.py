@@ -33,7 +33,7 @@ from cli_render import (
     warn,
 )
 from cli_served import INTERRUPTED, served_answers, served_index
-from indexer.errors import Cancelled, NoIndex, NotesearchError
+from indexer.errors import Cancelled, ModelMismatch, NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, report_data, result_data
 from search.query import EMPTY_QUERY, has_words
 from search.results import MODES
@@ -81,18 +81,20 @@ def has_index(directory: str) -> bool:
     return os.path.exists(os.path.join(directory, "manifest.json"))
 
 
-def ensure_index(args) -> None:
-    """Build the default index of the bundled notes on first use, and again when another version built it."""
+def ensure_index(args, vectors: bool = False) -> None:
+    """Build the default index of the bundled notes on first use, and again when another version built it; with
+    `vectors` (a search that reads them), also when another version of its model embedded them."""
     if args.index != default_index_dir():
         return
     if has_index(args.index):
         from indexer.generations import INDEX_FORMAT, read_manifest
 
         try:
-            if read_manifest(args.index).format == INDEX_FORMAT:
-                return
+            manifest = read_manifest(args.index)
         except NoIndex:
             return  # damaged: opening it says so, and `index` repairs it
+        if manifest.format == INDEX_FORMAT and not (vectors and stale_vectors(manifest.model, manifest.fingerprint)):
+            return
         warn(f"the index of the bundled notes in {args.index} was built by another version: building it again")
     else:
         warn(f"building the index of the bundled notes in {args.index} (first use)")
@@ -100,6 +102,13 @@ def ensure_index(args) -> None:
 
     report = build([str(corpus.BUNDLED_NOTES)], args.index, progress=Progress(args.quiet))
     warn(report_line(report_data(report)))
+
+
+def stale_vectors(model: str, fingerprint: str) -> bool:
+    """True when the installed version of `model` (or its engine) is not the one that made vectors `fingerprint`."""
+    from indexer.embedders import known_fingerprint  # loads what a search with vectors loads anyway
+
+    return known_fingerprint(model) not in (None, fingerprint)
 
 
 def read_queries(args) -> list[str]:
@@ -141,7 +150,7 @@ def cmd_search(args) -> int:
             done += 1
     if done == len(queries) and queries:
         return 0
-    ensure_index(args)
+    ensure_index(args, vectors=args.mode != "keyword")
     from search import open_index, search
 
     status = 0
@@ -149,6 +158,8 @@ def cmd_search(args) -> int:
         for n in range(done, len(queries)):
             try:
                 result = search(index, queries[n], mode=args.mode, k=args.k, every=args.all)
+            except ModelMismatch:
+                raise  # about the index, not the query: every query would fail alike, and `index` mends it
             except Exception as error:  # one query must not end a batch: say which failed, answer the rest
                 if args.debug:
                     raise
