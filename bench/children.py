@@ -41,7 +41,8 @@ def child_build(args: dict) -> dict:
     started = time.perf_counter()
     load_dictionary(args["index"])
     dictionary = time.perf_counter() - started
-    report = build(args["paths"], args["index"], exclude=args.get("exclude", ()), embedder=embedder)
+    report = build(args["paths"], args["index"], exclude=args.get("exclude", ()), embedder=embedder,
+                   model=args.get("model"))
     timings = {**report.timings, "dictionary": dictionary, "total": report.timings["total"] + dictionary}
     files = read_manifest(args["index"]).files
     return {"timings": timings, "passages": report.passages, "embedded": report.embedded,

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from busy import BURNERS, bench_busy, child_busy
 from children import CHILDREN
+from first_use import bench_first_use
 from growth import bench_growth, growth_ratios
 from measure import (
     ROOT,
@@ -104,6 +105,10 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
     copy_corpus(source, notes, exclude)
     log(f"{name}: full index")
     built, build_wall, rss = run_child("build", {"paths": [str(notes)], "index": index})
+    log(f"{name}: full index with use-m3 alone (the old default)")
+    with load_during({}) as use_load:
+        _use, use_wall, _rss = run_child("build", {"paths": [str(notes)], "index": str(work / f"{name}.use.index"),
+                                                   "model": "use-m3"})
     texts_path = str(work / f"{name}.texts.json")
     texts, _, _ = run_child("passages", {"index": index})
     Path(texts_path).write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
@@ -116,6 +121,7 @@ def _bench_corpus(name: str, source: Path, exclude: tuple[str, ...], query_files
     t = built["timings"]
     result: dict = {
         "files": built["files"], "mb": built["bytes"] / 1e6, "passages": built["passages"], "build_wall_s": build_wall,
+        "use_alone_build_wall_s": use_wall, "build_vs_use_alone": build_wall / use_wall, "use_alone_load": use_load["load"],
         "embedded": built["embedded"], "model_alone_texts": len(texts["embed"]),
         "timings": t, "keyword_rounds": keyword["rounds"], "keyword_only_s": keyword["keyword_s"],
         "jieba_alone_s": keyword["jieba_s"], "jieba_cut_s": keyword["jieba_cut_s"],
@@ -258,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="what the two busy processes run, each kind in turn: numpy (matrix products on every core; "
                          "the target's), python (a pure-Python loop each); default numpy,python")
     ap.add_argument("--no-peers", action="store_true", help="skip tantivy, bm25s and Whoosh + jieba's analyzer")
+    ap.add_argument("--first-use-runs", type=int, default=None,
+                    help="first searches of a new user (default 3, 1 with --quick; 0 skips the first-use block)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"), help="where to write the JSON")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("child_args", nargs="?", help=argparse.SUPPRESS)
@@ -296,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
                          factors(args.growth_hybrid), factors(args.growth_keyword), results["corpora"].get("d2l-zh"),
                          results["growth"], lambda: save(results, args.out))
 
+        first_runs = (1 if args.quick else 3) if args.first_use_runs is None else args.first_use_runs
+        if first_runs:
+            log("bundled notes: cold keyword and hybrid in turn; the first search of a new user")
+            results["first_use"] = bench_first_use(Path(work), 1 if args.quick else 10, first_runs, not args.quick)
+            save(results, args.out)
         for name, source, exclude, query_files in corpora:
             results["corpora"][name] = bench_corpus(name, Path(source), exclude, query_files, Path(work), args.quick,
                                                     not args.no_peers)

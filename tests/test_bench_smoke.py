@@ -47,6 +47,11 @@ def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_besi
         else:
             assert peer["index_s"] > 0 and peer["warm"]["n"] == 10 and len(peer["loads"]) == 1
     assert "2 busy: numpy" in run.stdout and "Whoosh + jieba ChineseAnalyzer" in run.stdout
+    first = results["first_use"]
+    assert all(first["cold"][kind]["n"] == 1 for kind in ("keyword", "hybrid", "hybrid_mixed"))
+    assert first["first_search"]["n"] == 1 and len(first["cold_load"]) == len(first["first_load"]) == 2
+    assert all(math.isfinite(first[ratio]) and first[ratio] > 0 for ratio in ("hybrid_vs_keyword", "mixed_vs_keyword"))
+    assert bundled["build_vs_use_alone"] > 0 and "first search of a new user" in run.stdout
 
 
 def test_growth_ratios_compare_each_multiple_with_one_copy(monkeypatch):
