@@ -50,11 +50,13 @@ class Vocabulary:
 
 def vocabulary_arrays(pairs: Iterable[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray]:
     """(sorted UTF-8 keys, their ids) for Vocabulary, from (text, id) pairs; the first of equal texts wins."""
-    chosen: dict[bytes, int] = {}
-    for text, value in pairs:
-        key = text.encode("utf-8")
-        if not key or key.endswith(b"\0"):
-            raise ValueError(f"a vocabulary key must be non-empty and not end in NUL: {text!r}")
-        chosen.setdefault(key, value)
-    order = sorted(chosen)
-    return np.array(order, dtype=f"S{max(map(len, order))}"), np.array([chosen[key] for key in order], dtype=np.int32)
+    texts, ids = zip(*pairs)
+    encoded = [text.encode("utf-8") for text in texts]
+    if any(not key or key.endswith(b"\0") for key in encoded):
+        raise ValueError("a vocabulary key must be non-empty and not end in NUL")
+    keys = np.array(encoded)
+    order = np.argsort(keys, kind="stable")  # equal keys keep their order: the first comes first
+    keys = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], np.asarray(ids, dtype=np.int32)[order][first]
