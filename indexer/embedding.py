@@ -24,8 +24,9 @@ from indexer.errors import VectorIndexError
 Progress = Callable[[str, int, int], None]
 # Texts given to the embedder at once (and kept in the checkpoint together). e5-small's int8 engine sorts a
 # batch by length and pads each forward pass to its longest text: 256 embedded d2l-zh 1.2× as fast as 64
-# (bench/engines.py).
-EMBED_BATCH = 256
+# (bench/engines.py). A served search waits for the batch of a run in progress (search/warm.py): 128 keeps
+# that wait near a second, as 64 did at the float32 rate.
+EMBED_BATCH = 128
 
 
 def fingerprint_of(model: str, embedder: Embedder | None) -> tuple[str, Embedder | None]:
