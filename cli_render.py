@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -315,13 +316,24 @@ def report_line(report: dict) -> str:
 
 
 def version_line() -> str:
-    """What `notesearch --version` prints: the installed package's version."""
+    """What `notesearch --version` prints: the installed package's version (pyproject.toml's, its one place).
+
+    Run from a checkout that is not installed, it reads that checkout's pyproject.toml and says so.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return f"notesearch {version('notesearch')}"
     except PackageNotFoundError:
+        pass
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml"), encoding="utf-8") as f:
+            found = re.search(r'^version = "([^"]+)"$', f.read(), re.MULTILINE)
+    except OSError:
+        found = None
+    if found is None:
         return "notesearch (version unknown: not installed; pip install -e .)"
+    return f"notesearch {found.group(1)} (from a checkout that is not installed; pip install -e .)"
 
 
 class VersionAction(argparse.Action):
