@@ -35,7 +35,7 @@ from cli_render import (
 from cli_served import INTERRUPTED, served_answers, served_index
 from indexer.errors import Cancelled, NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, report_data, result_data
-from search.query import EMPTY_QUERY, has_words
+from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import MODES
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:

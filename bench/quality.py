@@ -117,11 +117,11 @@ SETS = {
 # ---------------------------------------------------------------- indexes
 
 def code_fingerprint() -> str:
-    """A hash of the code that decides what an index holds (corpus/ and indexer/)."""
+    """A hash of the code that decides what an index holds (corpus/ and indexer/, their sub-packages included)."""
     digest = hashlib.sha256()
     for package in ("corpus", "indexer"):
-        for path in sorted((ROOT / package).glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

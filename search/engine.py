@@ -21,7 +21,6 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.model import Passage
-from search.compiler import compile_query
 from search.fusion import (
     DEFAULT_FUSION,
     FusionConfig,
@@ -34,7 +33,8 @@ from search.fusion import (
     weigh,
 )
 from search.index import NoteIndex
-from search.plan import QueryPlan
+from search.query.compiler import compile_query
+from search.query.plan import QueryPlan
 from search.ranking import Ranking, keyword_ranking, vector_ranking
 from search.results import MODES, Hit, Mode, SearchResult
 from search.snippets import match_spans, snippet

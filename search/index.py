@@ -19,8 +19,8 @@ from indexer import vectors
 from indexer.analysis import Analyzer
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
-from search.glossary import Glossary
-from search.plan import QueryPlan, plan_query
+from search.query.glossary import Glossary
+from search.query.plan import QueryPlan, plan_query
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer
 

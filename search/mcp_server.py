@@ -39,7 +39,7 @@ from indexer.errors import NoIndex, NoPassage, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
 from search.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
-from search.query import EMPTY_QUERY, has_words
+from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode
 from search.updates import IndexRuns, Run
 from search.warm import WarmIndex

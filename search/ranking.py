@@ -17,8 +17,8 @@ from whoosh.scoring import BM25F
 
 from corpus.model import Passage
 from indexer.keyword import from_record
-from search.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
-from search.plan import QueryPlan
+from search.query.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
+from search.query.plan import QueryPlan
 from search.scorer import ArrayScorer
 
 if TYPE_CHECKING:

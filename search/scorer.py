@@ -1,4 +1,4 @@
-"""Keyword queries (search/nodes.py) scored with numpy, whole posting lists at a time.
+"""Keyword queries (search/query/nodes.py) scored with numpy, whole posting lists at a time.
 
 Whoosh scores a query by walking a tree of matchers document by document, in
 Python: a long query (a pasted English sentence is thirty terms, each searched
@@ -37,7 +37,7 @@ from whoosh import query as wq
 
 from indexer.keyword import BYTE_LENGTHS, date_query, year_query
 from indexer.segment import reader as segment
-from search.nodes import (
+from search.query.nodes import (
     And,
     AndMaybe,
     AndNot,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from corpus.text import HAN, HAN_CHAR
 from indexer.analysis import Analyzer
-from search.plan import QueryPlan
+from search.query.plan import QueryPlan
 
 MARK_OPEN, MARK_CLOSE = "**", "**"
 FRAGMENT_CHARS = 160

@@ -98,6 +98,6 @@ def _message_strings(path) -> list[str]:
 def test_the_library_names_no_command_its_caller_should_run():
     command = re.compile(r"notesearch (index|search|serve|related|eval|stats)\b|--[a-z]")
     found = [(path.name, text) for package in ("corpus", "indexer", "search")
-             for path in sorted((ROOT / package).glob("*.py")) for text in _message_strings(path)
+             for path in sorted((ROOT / package).rglob("*.py")) for text in _message_strings(path)
              if command.search(text)]
     assert found == []

@@ -12,7 +12,7 @@ from corpus.dates import date_number
 from indexer import build
 from indexer.keyword import date_query
 from search import open_index, search
-from search.query import DateRange, parse
+from search.query.syntax import DateRange, parse
 
 NOTES = {
     "march.md": "---\ntitle: March\ndate: 2024-03-05\n---\n\nTomatoes planted in the greenhouse.\n",

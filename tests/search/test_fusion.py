@@ -20,7 +20,7 @@ from search.fusion import (
     prose_first,
     weigh,
 )
-from search.plan import looks_like_code
+from search.query.plan import looks_like_code
 
 
 def test_keyword_scores_are_read_against_the_best_one():

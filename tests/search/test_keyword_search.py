@@ -15,7 +15,7 @@ from corpus.text import HAN
 from indexer import build
 from indexer.keyword import year_query
 from search import open_index, search
-from search.query import parse
+from search.query.syntax import parse
 
 
 def keyword(index, query: str, k: int = 10):
@@ -182,8 +182,8 @@ def test_a_malformed_query_is_searched_as_its_plain_words(bundled_index, query, 
 
 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
-    from search.compiler import PART_WEIGHT, compile_query
-    from search.nodes import Coordinated
+    from search.query.compiler import PART_WEIGHT, compile_query
+    from search.query.nodes import Coordinated
     from search.ranking import unit_shares
 
     compiled = compile_query(bundled_index.plan("GPT-3 FID"))

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from indexer import build
 from indexer.keyword import load_lengths
 from search import open_index, search
-from search.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
+from search.query.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
 from search.ranking import WEIGHTING
 from search.scorer import ArrayScorer, whoosh_query
 

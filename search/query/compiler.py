@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from corpus.dates import year_range
 from corpus.text import HAN_RUN
 from indexer.analysis import char_grams
-from search.nodes import (
+from search.query.nodes import (
     And,
     AndMaybe,
     AndNot,
@@ -36,9 +36,9 @@ from search.nodes import (
     Unit,
     Years,
 )
-from search.plan import QueryPlan
-from search.query import DateRange, FieldTerm, Group, Not, Word, YearRange
-from search.query import Phrase as QuotedPhrase
+from search.query.plan import QueryPlan
+from search.query.syntax import DateRange, FieldTerm, Group, Not, Word, YearRange
+from search.query.syntax import Phrase as QuotedPhrase
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
 GRAM_BOOST = 0.4

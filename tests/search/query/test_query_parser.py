@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from indexer.analysis import Analyzer, char_grams
 from indexer.keyword import TEXT_FIELDS
-from search.compiler import compile_query
-from search.nodes import leaf_terms
-from search.plan import plan_query
-from search.query import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
+from search.query.compiler import compile_query
+from search.query.nodes import leaf_terms
+from search.query.plan import plan_query
+from search.query.syntax import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
 
 
 def children(query: str) -> tuple:

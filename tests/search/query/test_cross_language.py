@@ -9,8 +9,8 @@ from conftest import BUNDLED_NOTES, line_of
 from indexer.dictionary import learn_glossary
 from indexer.embedders import query_form
 from search import search
-from search.glossary import Glossary
-from search.plan import plan_query
+from search.query.glossary import Glossary
+from search.query.plan import plan_query
 from search.ranking import query_vector
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"

@@ -21,8 +21,8 @@ from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, phrase_terms
 from indexer.keyword import path_tokens
-from search.glossary import Glossary
-from search.query import FieldTerm, Group, Not, Phrase, Word, parse
+from search.query.glossary import Glossary
+from search.query.syntax import FieldTerm, Group, Not, Phrase, Word, parse
 
 # Code in a query: a call `f(`, an attribute `np.dot`, snake_case or camelCase, an operator, a keyword of code.
 _CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|==|!=|<=|>=|->|::|\+=|"
@@ -148,7 +148,7 @@ class QueryPlan:
 
 
 def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None) -> QueryPlan:
-    """Parse and analyse a query once; never raises (see search/query.py for the fallback)."""
+    """Parse and analyse a query once; never raises (see search/query/syntax.py for the fallback)."""
     parsed = parse(text)
     glossary = glossary or Glossary()
     texts: list[str] = []
