@@ -52,7 +52,6 @@ sys.path.insert(0, str(ROOT))
 from indexer import build, embedders, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
-from search.engine import Rankings, fuse, rankings
 from search.evaluation import (
     KINDS,
     Judgement,
@@ -62,7 +61,8 @@ from search.evaluation import (
     read_judgements,
     score_query,
 )
-from search.fusion import keyword_weight_for
+from search.rank.engine import Rankings, fuse, rankings
+from search.rank.fusion import keyword_weight_for
 from search.related_papers import WEIGHTS, PaperGraph
 
 SHARED = ROOT.parent / "shared"

@@ -352,7 +352,7 @@ def char_grams(text: str) -> list[Token]:
 
     The fallback for words jieba cuts differently: a run of Chinese in a query
     is found as a phrase of its bigrams, and one character as the grams that
-    start with it (search/scorer.py), which are as many as its occurrences.
+    start with it (search/rank/scorer.py), which are as many as its occurrences.
     Half the postings of unigrams and bigrams both, for the same answers.
     """
     norm, origin = normalize(text)

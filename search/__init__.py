@@ -30,14 +30,14 @@ from indexer.errors import (
 from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
 
 if TYPE_CHECKING:
-    from search.engine import search
     from search.excerpts import Excerpt, excerpt
-    from search.fusion import FusionConfig
     from search.index import NoteIndex, open_index
+    from search.rank.engine import search
+    from search.rank.fusion import FusionConfig
     from search.related_papers import more_like, related
 
-_LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.engine",
-         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.fusion",
+_LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.rank.engine",
+         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.rank.fusion",
          "excerpt": "search.excerpts", "Excerpt": "search.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",

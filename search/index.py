@@ -21,8 +21,8 @@ from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
-from search.ranking import WEIGHTING
-from search.scorer import ArrayScorer
+from search.rank.ranking import WEIGHTING
+from search.rank.scorer import ArrayScorer
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder

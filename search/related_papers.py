@@ -26,10 +26,10 @@ import numpy as np
 from corpus.model import Passage
 from corpus.reading import display_path
 from corpus.text import fold
-from search.engine import search
 from search.index import NoteIndex
+from search.rank.engine import search
+from search.rank.snippets import snippet
 from search.results import Hit, RelatedResult
-from search.snippets import snippet
 
 # Fitted on the 25 related judgements (bench/quality.py --cv): leave-one-query-out nDCG@10 0.754 against
 # 0.742 for the weights before ({"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, ...}).

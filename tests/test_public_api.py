@@ -45,12 +45,12 @@ def test_mode_is_a_literal_of_the_modes():
 
 def test_exported_names_stay_the_functions_after_their_modules_are_imported():
     import indexer.builder
-    import search.engine
     import search.excerpts
     import search.index
+    import search.rank.engine
     import search.related_papers
 
-    assert search.search is search.engine.search and callable(search.search)
+    assert search.search is search.rank.engine.search and callable(search.search)
     assert search.related is search.related_papers.related
     assert search.open_index is search.index.open_index
     assert search.excerpt is search.excerpts.excerpt

@@ -5,7 +5,7 @@ body and link words (the best field counts, the others add a little) and, for
 Chinese, the character-gram field as an exact-substring fallback. A run of
 words that the notes' glossary translates also searches the translation. With
 two or more terms in its free words the query comes with its coordination
-units (nodes.Coordinated), which search/ranking.py uses to favour passages
+units (nodes.Coordinated), which search/rank/ranking.py uses to favour passages
 matching more of them. A decade named in words (`1990s`, `八十年代`) is one
 such term, matched by any of its years. Phrases, fields, year and date ranges
 are required (a year: a paper of that year or a note dated in it); `-word`

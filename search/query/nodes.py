@@ -1,4 +1,4 @@
-"""The keyword query as notesearch's own tree: what search/query/compiler.py builds and search/scorer.py scores.
+"""The keyword query as notesearch's own tree: what search/query/compiler.py builds and search/rank/scorer.py scores.
 
 Leaves name index terms; inner nodes say how their children's scores add up.
 None of them is a Whoosh class: the scorer computes every node itself except

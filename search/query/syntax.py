@@ -22,7 +22,7 @@ MAX_DEPTH = 32
 MAX_YEAR = 9999
 FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
           "section": "section", "tags": "tags", "tag": "tags", "path": "path", "date": "date"}
-# What a search of the empty query, or of one without words, says (search/engine.py says the same).
+# What a search of the empty query, or of one without words, says (search/rank/engine.py says the same).
 EMPTY_QUERY = "empty query: nothing to search for"
 _YEAR_RANGE = re.compile(r"^([0-9]+)?\s*(?:\.\.|-|–)\s*([0-9]+)?$")
 _TOKEN = re.compile(r'\s+|"[^"]*"|"|\(|\)|[^\s()"]+')

@@ -11,7 +11,7 @@ from indexer.embedders import query_form
 from search import search
 from search.query.glossary import Glossary
 from search.query.plan import plan_query
-from search.ranking import query_vector
+from search.rank.ranking import query_vector
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"

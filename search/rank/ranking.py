@@ -19,12 +19,12 @@ from corpus.model import Passage
 from indexer.keyword import from_record
 from search.query.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.query.plan import QueryPlan
-from search.scorer import ArrayScorer
+from search.rank.scorer import ArrayScorer
 
 if TYPE_CHECKING:
     from search.index import NoteIndex
 
-# BM25F as Whoosh computes it (search/scorer.py gives the same scores, faster).
+# BM25F as Whoosh computes it (search/rank/scorer.py gives the same scores, faster).
 WEIGHTING = BM25F(B=0.75, K1=1.2)
 # score × (share of the query's terms matched) ** COORDINATION, over the best RERANK_POOL passages.
 COORDINATION = 1.0

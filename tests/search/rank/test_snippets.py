@@ -9,7 +9,7 @@ import pytest
 from corpus.text import HAN_RUN
 from indexer.analysis import Analyzer
 from search.query.plan import plan_query
-from search.snippets import match_spans, snippet, spans_of, token_spans
+from search.rank.snippets import match_spans, snippet, spans_of, token_spans
 
 
 @pytest.fixture(scope="module")

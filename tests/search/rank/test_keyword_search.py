@@ -184,7 +184,7 @@ def test_a_malformed_query_is_searched_as_its_plain_words(bundled_index, query, 
 def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_index):
     from search.query.compiler import PART_WEIGHT, compile_query
     from search.query.nodes import Coordinated
-    from search.ranking import unit_shares
+    from search.rank.ranking import unit_shares
 
     compiled = compile_query(bundled_index.plan("GPT-3 FID"))
     assert isinstance(compiled, Coordinated)

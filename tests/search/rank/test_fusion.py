@@ -8,7 +8,8 @@ from conftest import BUNDLED_NOTES, line_of
 
 from corpus.text import fold
 from search import search
-from search.fusion import (
+from search.query.plan import looks_like_code
+from search.rank.fusion import (
     FusionConfig,
     Scored,
     above_floor,
@@ -20,7 +21,6 @@ from search.fusion import (
     prose_first,
     weigh,
 )
-from search.query.plan import looks_like_code
 
 
 def test_keyword_scores_are_read_against_the_best_one():
@@ -162,7 +162,7 @@ def test_a_hit_no_ranking_supports_is_left_out_unless_it_holds_the_whole_query()
 
 
 def test_supported_spans_hold_a_query_word_or_sit_above_cosine_zero(bundled_index):
-    from search.engine import rankings, supported
+    from search.rank.engine import rankings, supported
 
     ranked = rankings(bundled_index, bundled_index.plan("扩散模型 采样效率"), "hybrid", k=10)
     keyword, vector = ranked.of("keyword"), ranked.of("vector")

@@ -17,8 +17,8 @@ from indexer import build
 from indexer.keyword import load_lengths
 from search import open_index, search
 from search.query.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
-from search.ranking import WEIGHTING
-from search.scorer import ArrayScorer, whoosh_query
+from search.rank.ranking import WEIGHTING
+from search.rank.scorer import ArrayScorer, whoosh_query
 
 FIELDS = ("title", "body", "section", "grams", "links")
 
@@ -192,10 +192,10 @@ def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture)
 
 
 def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
-    import search.scorer
+    import search.rank.scorer
 
     scorer = ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B)
-    monkeypatch.setattr(search.scorer, "MAX_HELD_POSTINGS", 100)
+    monkeypatch.setattr(search.rank.scorer, "MAX_HELD_POSTINGS", 100)
     query = Or((Term("grams", "模型"), Term("body", "learning"), Term("grams", "学习")))
     first = _array_scores(scorer, query)
     for name, text in _vocabulary(bundled_index.searcher):

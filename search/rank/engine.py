@@ -21,7 +21,10 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.model import Passage
-from search.fusion import (
+from search.index import NoteIndex
+from search.query.compiler import compile_query
+from search.query.plan import QueryPlan
+from search.rank.fusion import (
     DEFAULT_FUSION,
     FusionConfig,
     Scored,
@@ -32,12 +35,9 @@ from search.fusion import (
     prose_first,
     weigh,
 )
-from search.index import NoteIndex
-from search.query.compiler import compile_query
-from search.query.plan import QueryPlan
-from search.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.snippets import match_spans, snippet
 from search.results import MODES, Hit, Mode, SearchResult
-from search.snippets import match_spans, snippet
 
 
 @dataclass(frozen=True)

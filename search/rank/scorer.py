@@ -12,7 +12,7 @@ BM25F for all its documents at once:
   required part plus the optional one; AndNot: the positive part where the
   negative one does not match; BestField: the best part plus its tiebreak
   times the others;
-- Coordinated: its query (search/ranking.py reads its units);
+- Coordinated: its query (search/rank/ranking.py reads its units);
 - Character: the postings of the grams starting with it, summed per passage,
   scored as one term (Whoosh's idf of a term in that many passages);
 - Phrase: the documents holding all its words where their positions follow
