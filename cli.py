@@ -165,7 +165,7 @@ def cmd_search(args) -> int:
 def cmd_get(args) -> int:
     ensure_index(args)
     from search import excerpt, open_index
-    from search.excerpts import parse_location
+    from search.notes.excerpts import parse_location
 
     with open_index(args.index) as index:
         try:

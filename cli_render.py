@@ -38,8 +38,8 @@ from search.results import RelatedResult
 
 if TYPE_CHECKING:
     from search.evaluation import Report
-    from search.excerpts import Excerpt
-    from search.index import NoteIndex
+    from search.notes.excerpts import Excerpt
+    from search.notes.index import NoteIndex
     from search.updates import Run
 
 

@@ -30,15 +30,15 @@ from indexer.errors import (
 from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
 
 if TYPE_CHECKING:
-    from search.excerpts import Excerpt, excerpt
-    from search.index import NoteIndex, open_index
+    from search.notes.excerpts import Excerpt, excerpt
+    from search.notes.index import NoteIndex, open_index
     from search.rank.engine import search
     from search.rank.fusion import FusionConfig
     from search.related_papers import more_like, related
 
-_LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.rank.engine",
+_LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", "search": "search.rank.engine",
          "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.rank.fusion",
-         "excerpt": "search.excerpts", "Excerpt": "search.excerpts"}
+         "excerpt": "search.notes.excerpts", "Excerpt": "search.notes.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",
            "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex", "OutsideIndex", "RelatedResult",

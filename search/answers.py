@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from corpus.model import Passage
     from indexer import BuildReport
-    from search.excerpts import Excerpt
+    from search.notes.excerpts import Excerpt
     from search.results import Hit, RelatedResult, SearchResult
 
 

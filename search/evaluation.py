@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from corpus.text import HAN_CHAR, mixes_scripts
-from search.index import NoteIndex
+from search.notes.index import NoteIndex
 from search.rank.engine import search
 from search.related_papers import PaperGraph, related
 from search.results import MODES

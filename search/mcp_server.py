@@ -37,8 +37,8 @@ from pydantic import Field, ValidationError
 
 from indexer.errors import NoIndex, NoPassage, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
-from search.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
+from search.notes.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode
 from search.updates import IndexRuns, Run

@@ -26,7 +26,7 @@ import numpy as np
 from corpus.model import Passage
 from corpus.reading import display_path
 from corpus.text import fold
-from search.index import NoteIndex
+from search.notes.index import NoteIndex
 from search.rank.engine import search
 from search.rank.snippets import snippet
 from search.results import Hit, RelatedResult

@@ -23,7 +23,7 @@ from search.answers import report_data, result_data
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
     from indexer.embedding import Progress
-    from search.index import NoteIndex
+    from search.notes.index import NoteIndex
 
 
 class SerialEmbedder:

@@ -21,7 +21,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.model import Passage
-from search.index import NoteIndex
+from search.notes.index import NoteIndex
 from search.query.compiler import compile_query
 from search.query.plan import QueryPlan
 from search.rank.fusion import (

@@ -22,7 +22,7 @@ from search.query.plan import QueryPlan
 from search.rank.scorer import ArrayScorer
 
 if TYPE_CHECKING:
-    from search.index import NoteIndex
+    from search.notes.index import NoteIndex
 
 # BM25F as Whoosh computes it (search/rank/scorer.py gives the same scores, faster).
 WEIGHTING = BM25F(B=0.75, K1=1.2)

@@ -9,7 +9,7 @@ from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
 from search import NoPassage, OutsideIndex, excerpt, open_index
-from search.excerpts import parse_location
+from search.notes.excerpts import parse_location
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")

@@ -24,7 +24,7 @@ from corpus.text import CJK_TEXT_CHAR
 from indexer.errors import NoPassage, OutsideIndex
 
 if TYPE_CHECKING:
-    from search.index import NoteIndex
+    from search.notes.index import NoteIndex
 
 MAX_CONTEXT = 200  # lines on each side
 
