@@ -226,7 +226,7 @@ def cmd_related(args) -> int:
         queries = read_queries(args)
     ensure_index(args)
     from search import open_index
-    from search.related_papers import PaperGraph, find_passage, more_like, related
+    from search.relate.papers import PaperGraph, find_passage, more_like, related
 
     status = 0
     with open_index(args.index) as index:

@@ -63,7 +63,7 @@ from search.evaluation import (
 )
 from search.rank.engine import Rankings, fuse, rankings
 from search.rank.fusion import keyword_weight_for
-from search.related_papers import WEIGHTS, PaperGraph
+from search.relate.papers import WEIGHTS, PaperGraph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -380,7 +380,7 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
-# The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
+# The weights of the related-papers signals and the values tried for each (search/relate/papers.py WEIGHTS).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
     "reference": (1.0, 1.5, 2.5), "together": (0.25, 0.5, 1.0), "similar": (0.5, 1.0, 2.0),
     "terms": (0.5, 1.0, 2.0), "authors": (0.25, 0.5), "year": (0.3, 0.6),

@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from search.notes.index import NoteIndex, open_index
     from search.rank.engine import search
     from search.rank.fusion import FusionConfig
-    from search.related_papers import more_like, related
+    from search.relate.papers import more_like, related
 
 _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", "search": "search.rank.engine",
-         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.rank.fusion",
+         "related": "search.relate.papers", "more_like": "search.relate.papers", "FusionConfig": "search.rank.fusion",
          "excerpt": "search.notes.excerpts", "Excerpt": "search.notes.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",

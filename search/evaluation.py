@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from corpus.text import HAN_CHAR, mixes_scripts
 from search.notes.index import NoteIndex
 from search.rank.engine import search
-from search.related_papers import PaperGraph, related
+from search.relate.papers import PaperGraph, related
 from search.results import MODES
 
 MAX_SPAN = 12

@@ -79,7 +79,7 @@ class NoteTools:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
     def _graph(self, index, kind: str):
-        from search.related_papers import PaperGraph
+        from search.relate.papers import PaperGraph
 
         cached = self._graphs.get(kind)
         if cached is None or cached[0] is not index:

@@ -19,7 +19,7 @@ from search import open_index
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
-# One hash seed for both sides: `related` lists tied shared terms in set order (search/related_papers.py).
+# One hash seed for both sides: `related` lists tied shared terms in set order (search/relate/papers.py).
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1", PYTHONHASHSEED="0")
 
 

@@ -48,10 +48,10 @@ def test_exported_names_stay_the_functions_after_their_modules_are_imported():
     import search.notes.excerpts
     import search.notes.index
     import search.rank.engine
-    import search.related_papers
+    import search.relate.papers
 
     assert search.search is search.rank.engine.search and callable(search.search)
-    assert search.related is search.related_papers.related
+    assert search.related is search.relate.papers.related
     assert search.open_index is search.notes.index.open_index
     assert search.excerpt is search.notes.excerpts.excerpt
     assert indexer.build is indexer.builder.build

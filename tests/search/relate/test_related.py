@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.related_papers import PaperGraph, by_initials, find_passage, more_like, related
+from search.relate.papers import PaperGraph, by_initials, find_passage, more_like, related
 
 
 @pytest.fixture(scope="module")
