@@ -251,7 +251,7 @@ def cmd_related(args) -> int:
 
 def cmd_eval(args) -> int:
     from search import open_index
-    from search.evaluation import evaluate_index, read_judgements
+    from search.eval.evaluation import evaluate_index, read_judgements
 
     try:
         judgements = read_judgements(args.judgements)

@@ -37,7 +37,7 @@ from search.answers import display_path
 from search.results import RelatedResult
 
 if TYPE_CHECKING:
-    from search.evaluation import Report
+    from search.eval.evaluation import Report
     from search.notes.excerpts import Excerpt
     from search.notes.index import NoteIndex
     from search.updates import Run

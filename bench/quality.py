@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from indexer import build, embedders, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
-from search.evaluation import (
+from search.eval.evaluation import (
     KINDS,
     Judgement,
     QueryScore,

@@ -11,7 +11,7 @@ import pytest
 from conftest import BUNDLED_NOTES, shared_path
 
 from search import search
-from search.evaluation import (
+from search.eval.evaluation import (
     Judgement,
     Span,
     Target,
