@@ -181,8 +181,8 @@ def cmd_get(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from search import server
-    from search.client import ask
+    from search.serve import server
+    from search.serve.client import ask
 
     running = ask(args.index, {"op": "ping"})
     if running and running.get("pong"):
@@ -208,7 +208,7 @@ def cmd_mcp(args) -> int:
     # The protocol owns stdout: whatever the first use's build says goes to stderr (warn does).
     ensure_index(args)
     try:
-        from search import mcp_server
+        from search.serve import mcp_server
     except ImportError as error:
         raise UserError(f"'notesearch mcp' needs the MCP SDK ({error.name} is missing): "
                         'pip install -e ".[mcp]"') from error

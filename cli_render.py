@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from search.eval.evaluation import Report
     from search.notes.excerpts import Excerpt
     from search.notes.index import NoteIndex
-    from search.updates import Run
+    from search.serve.updates import Run
 
 
 # What each stage of an index run does, and what it counts.

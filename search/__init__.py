@@ -9,7 +9,7 @@ and opens the passage at a line of a note.
 
 The result types and errors are plain and load at once; `open_index`,
 `search`, `related`, `excerpt` and `NoteIndex` load the search stage (Whoosh, numpy,
-jieba) on first use (PEP 562), so that `import search.client` on the path of
+jieba) on first use (PEP 562), so that `import search.serve.client` on the path of
 a search answered by a warm server stays light.
 """
 

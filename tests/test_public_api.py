@@ -24,7 +24,7 @@ def _imported_after(statement: str) -> list[str]:
 
 
 @pytest.mark.parametrize("statement", [
-    "import search.client",
+    "import search.serve.client",
     "import search.answers, search.results",
     "import cli",
     "from search import Hit, Mode, NoIndex, SearchResult",

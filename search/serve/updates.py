@@ -29,7 +29,7 @@ from indexer.errors import Cancelled, IndexBusy
 
 if TYPE_CHECKING:
     from indexer.embedding import Progress
-    from search.warm import WarmIndex
+    from search.serve.warm import WarmIndex
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class IndexRuns:
 
     def watch(self, stop: threading.Event, force_polling: bool | None = None) -> threading.Thread:
         """Watch the index's folders in a thread and run an update after each burst of note changes."""
-        from indexer.watch import watch_notes
+        from search.serve.watch import watch_notes
 
         def changed() -> None:
             try:

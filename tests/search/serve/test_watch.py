@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from watchfiles import Change
 
-from indexer import build, watch
+from indexer import build
 from indexer.generations import read_manifest
-from indexer.watch import NoteChanges, watch_notes
+from search.serve import watch
+from search.serve.watch import NoteChanges, watch_notes
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The shapes of the MCP tools' answers (search/mcp_server.py): typed dicts whose JSON schemas the SDK
+"""The shapes of the MCP tools' answers (search/serve/mcp_server.py): typed dicts whose JSON schemas the SDK
 publishes as each tool's output schema, with a description where a field's name does not say enough.
 
 They mirror the JSON of search/answers.py (`search --json`, `related --json`,

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 from indexer import build
-from search.client import ask
+from search.serve.client import ask
 
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
 FOLLOW = 8.0  # seconds a change may take to become searchable (quiet period + run + reopen, on a busy machine)

@@ -8,9 +8,9 @@ passage at PATH:LINE with lines around it, read from disk; only notes of the
 index) and `status` (folders, counts, model, generation, last update). Each has
 a JSON schema for its input and its output (structured content).
 
-The index and the model stay loaded between calls (search.warm.WarmIndex,
+The index and the model stay loaded between calls (search.serve.warm.WarmIndex,
 which also opens a newly committed generation); with `watch`, notes changed
-under the index's folders are indexed as they change (search.updates). A
+under the index's folders are indexed as they change (search.serve.updates). A
 problem comes back as a tool error of one line: the library error's own words,
 or what the caller's `describe(error)` makes of them (the command line adds
 what to do). stdout carries
@@ -37,12 +37,12 @@ from pydantic import Field, ValidationError
 
 from indexer.errors import NoIndex, NoPassage, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
-from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.notes.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode
-from search.updates import IndexRuns, Run
-from search.warm import WarmIndex
+from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
+from search.serve.updates import IndexRuns, Run
+from search.serve.warm import WarmIndex
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 

@@ -22,7 +22,7 @@ from indexer import build, checkpoint
 from indexer.embedding import EMBED_BATCH
 from indexer.errors import Cancelled
 from indexer.generations import read_manifest
-from search.client import ask, ask_run
+from search.serve.client import ask, ask_run
 
 
 class SlowEmbedder:

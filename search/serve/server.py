@@ -1,7 +1,7 @@
 """Warm mode: one index and its embedder kept open, answering searches on localhost.
 
     notesearch serve --index DIR      # answers until SIGINT or SIGTERM
-    search.client.ask(DIR, {"op": "search", "query": "自监督 视觉", "mode": "hybrid", "k": 10,
+    search.serve.client.ask(DIR, {"op": "search", "query": "自监督 视觉", "mode": "hybrid", "k": 10,
                             "explain": False, "cwd": os.getcwd()})
 
 Protocol: one request per connection, one JSON object a line each way. A
@@ -31,7 +31,7 @@ a random token, the index folder) into the index folder, readable by its owner
 alone. Every request must carry the token, so another local user, who cannot
 read the file, cannot query the notes. The file goes when the server stops.
 
-The search stage loads in the server only; clients use search/client.py,
+The search stage loads in the server only; clients use search/serve/client.py,
 which imports nothing but the standard library.
 """
 
@@ -52,12 +52,12 @@ from typing import TYPE_CHECKING
 
 from indexer.errors import IndexBusy, NotesearchError
 from indexer.files import atomic_write
-from search.client import HOST, STATE_FILE, remove_state, same_folder
-from search.warm import WarmIndex
+from search.serve.client import HOST, STATE_FILE, remove_state, same_folder
+from search.serve.warm import WarmIndex
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from search.updates import Run
+    from search.serve.updates import Run
 
 MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
 
@@ -134,7 +134,7 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     searches in process). A connection has `client_timeout` seconds to send its
     request. Searches share one open index (see WarmIndex); index runs, asked
     for or started by the watcher, run one at a time in a background thread
-    (search/updates.py), so a search never waits for one.
+    (search/serve/updates.py), so a search never waits for one.
     """
 
     allow_reuse_address = True
@@ -147,7 +147,7 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     def __init__(self, directory: str, port: int = 0, embedder: Embedder | None = None, watch: bool = False,
                  watched: Callable[[Run], None] | None = None):
         import indexer.builder  # noqa: F401 (loaded now, so the first `index` request does not wait for it)
-        from search.updates import IndexRuns
+        from search.serve.updates import IndexRuns
 
         self.notes = WarmIndex(directory, embedder)
         self.directory = self.notes.directory

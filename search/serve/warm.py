@@ -1,4 +1,4 @@
-"""The warm index of a server (search/server.py) or an MCP server (search/mcp_server.py): the committed index
+"""The warm index of a server (search/serve/server.py) or an MCP server (search/serve/mcp_server.py): the committed index
 and its embedder kept open, reopened when a run commits a new generation, shared by many threads.
 
     notes = WarmIndex(directory)

@@ -15,8 +15,8 @@ import pytest
 from test_server import serving
 
 from indexer import build
-from search.client import HOST, ask
-from search.server import NoteServer
+from search.serve.client import HOST, ask
+from search.serve.server import NoteServer
 
 QUERIES = ["自监督 视觉", "masked autoencoders", "year:2014 author:goodfellow", "transformer -bert", "扩散模型 采样效率",
            "self-supervised vision", "注意力", "", '"扩散模型', "zyxwvut"]

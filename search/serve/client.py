@@ -5,7 +5,7 @@
 
 `ask` returns None when no server answers, and the caller searches in process.
 Only the standard library is imported here: a served search must start fast.
-See search/server.py for the protocol and its security.
+See search/serve/server.py for the protocol and its security.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The MCP tools through the SDK's own client, in process: schemas, answers equal to the library's,
-and one-line tool errors. (tests/test_mcp_stdio.py runs `cli.py mcp` as a subprocess over stdio.)"""
+and one-line tool errors. (tests/search/serve/test_mcp_stdio.py runs `cli.py mcp` as a subprocess over stdio.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cli_render import describe
 from indexer import build
 from search import excerpt, related, search
 from search.answers import excerpt_data, related_data, result_data
-from search.mcp_server import NoteTools, build_server
+from search.serve.mcp_server import NoteTools, build_server
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"  # dated 2025-01-03
@@ -194,7 +194,7 @@ def test_a_newly_committed_generation_is_picked_up(notes_dir, tmp_path, embedder
 
 def test_while_the_index_loads_prints_to_stdout_go_to_stderr():
     code = ("import os, sys\n"
-            "from search.mcp_server import _stdout_to_stderr\n"
+            "from search.serve.mcp_server import _stdout_to_stderr\n"
             "with _stdout_to_stderr():\n"
             "    print('from python')\n"
             "    os.write(1, b'from a library in C\\n')\n"
