@@ -34,9 +34,8 @@ from cli_render import (
 )
 from cli_served import INTERRUPTED, served_answers, served_index
 from indexer.errors import Cancelled, NoIndex, NotesearchError
-from search.answers import excerpt_data, related_data, report_data, result_data
 from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import MODES
+from search.results import MODES, excerpt_data, related_data, report_data, result_data
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.

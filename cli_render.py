@@ -1,7 +1,7 @@
 """How the command line shows what the library returns: search answers, related papers, passages, index
 runs, evaluation scores, progress, warnings, and errors as one line with a hint.
 
-Everything here renders plain values (the JSON-ready dicts of search/answers.py,
+Everything here renders plain values (the JSON-ready dicts of search/results.py,
 or the library's results and errors); nothing here searches or indexes.
 Standard library only: a search answered by a warm server renders with it.
 """
@@ -33,8 +33,7 @@ from indexer.errors import (
     UnknownFolder,
     VectorIndexError,
 )
-from search.answers import display_path
-from search.results import RelatedResult
+from search.results import RelatedResult, display_path
 
 if TYPE_CHECKING:
     from search.eval.evaluation import Report
@@ -188,7 +187,7 @@ def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], 
 
 
 def render_answer(answer: dict, style: Style) -> str | None:
-    """One answer (a search.answers.result_data dict, from this process or a server) as `style` prints it;
+    """One answer (a search.results.result_data dict, from this process or a server) as `style` prints it;
     None when it prints nothing (no hits, or only files already printed, in a machine format)."""
     if style.format == "json":
         return json.dumps(answer, ensure_ascii=False)
@@ -282,7 +281,7 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
 
 
 def print_report(report: dict) -> None:
-    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
+    """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
     for message in report["warnings"]:
         warn(message)
     for path, reason in report["skipped"]:
@@ -307,7 +306,7 @@ def report_summary(report: dict) -> str:
 
 
 def report_line(report: dict) -> str:
-    """The one-line account `index` prints of a build (a search.answers.report_data dict)."""
+    """The one-line account `index` prints of a build (a search.results.report_data dict)."""
     if not report["changed"]:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
     resumed = f" ({report['resumed']} more taken from a stopped run)" if report["resumed"] else ""

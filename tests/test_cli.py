@@ -318,7 +318,7 @@ def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder
 def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder):
     from cli_render import report_line
     from indexer import build
-    from search.answers import report_data
+    from search.results import report_data
 
     notes, index = notes_dir({"a.md": "Tomatoes need sun.\n", "b.md": "# 番茄\n\n番茄需要阳光。\n"}), str(tmp_path / "i")
     first = report_line(report_data(build([str(notes)], index, embedder=embedder)))

@@ -25,7 +25,7 @@ def _imported_after(statement: str) -> list[str]:
 
 @pytest.mark.parametrize("statement", [
     "import search.serve.client",
-    "import search.answers, search.results",
+    "import search.results",
     "import cli",
     "from search import Hit, Mode, NoIndex, SearchResult",
     "from indexer import IndexBusy, MissingFolder, NotesearchError",

@@ -1,7 +1,7 @@
 """The shapes of the MCP tools' answers (search/serve/mcp_server.py): typed dicts whose JSON schemas the SDK
 publishes as each tool's output schema, with a description where a field's name does not say enough.
 
-They mirror the JSON of search/answers.py (`search --json`, `related --json`,
+They mirror the JSON of search/results.py (`search --json`, `related --json`,
 `get --json`, index runs); paths are absolute.
 """
 
@@ -85,7 +85,7 @@ class Folder(TypedDict):
 
 
 class Report(TypedDict):
-    """An index run's account (search.answers.report_data)."""
+    """An index run's account (search.results.report_data)."""
 
     generation: Annotated[int, Field(description="the generation it committed")]
     changed: bool

@@ -36,10 +36,9 @@ from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
 from indexer.errors import NoIndex, NoPassage, NotesearchError
-from search.answers import excerpt_data, related_data, result_data
 from search.notes.excerpts import excerpt, parse_location, passage_at, resolve_note
 from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import Mode
+from search.results import Mode, excerpt_data, related_data, result_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.serve.updates import IndexRuns, Run
 from search.serve.warm import WarmIndex

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Run:
     """A finished index run: who asked for it, when it ended (epoch seconds), and its report
-    (search.answers.report_data) or the error it raised."""
+    (search.results.report_data) or the error it raised."""
 
     by: Literal["request", "watch"]
     finished: float

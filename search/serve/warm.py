@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from indexer.embedders import load_embedder, query_form
 from indexer.errors import NoIndex
 from indexer.generations import MANIFEST, read_manifest
-from search.answers import report_data, result_data
+from search.results import report_data, result_data
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder

@@ -16,7 +16,7 @@ from mcp import Client
 from cli_render import describe
 from indexer import build
 from search import excerpt, related, search
-from search.answers import excerpt_data, related_data, result_data
+from search.results import excerpt_data, related_data, result_data
 from search.serve.mcp_server import NoteTools, build_server
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
