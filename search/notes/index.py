@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from corpus.model import Passage
@@ -21,8 +22,7 @@ from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
-from search.rank.ranking import WEIGHTING
-from search.rank.scorer import ArrayScorer
+from search.rank.scorer import K1, ArrayScorer, B
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
@@ -56,8 +56,8 @@ class NoteIndex:
         self._vectors = generation.vectors
         self.analyzer = Analyzer(self.manifest.words, self.directory, by_char=True)
         self.glossary = Glossary(self.manifest.glossary)
-        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=WEIGHTING)
-        self.scorer = ArrayScorer(self._searcher, generation.lengths, K1=WEIGHTING.K1, B=WEIGHTING.B)
+        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=BM25F(B=B, K1=K1))
+        self.scorer = ArrayScorer(self._searcher, generation.lengths)
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}

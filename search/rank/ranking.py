@@ -13,7 +13,6 @@ from functools import cached_property, reduce
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from whoosh.scoring import BM25F
 
 from corpus.model import Passage
 from indexer.keyword import from_record
@@ -24,8 +23,6 @@ from search.rank.scorer import ArrayScorer
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
 
-# BM25F as Whoosh computes it (search/rank/scorer.py gives the same scores, faster).
-WEIGHTING = BM25F(B=0.75, K1=1.2)
 # score × (share of the query's terms matched) ** COORDINATION, over the best RERANK_POOL passages.
 COORDINATION = 1.0
 RERANK_POOL = 200

@@ -54,6 +54,9 @@ from search.query.nodes import (
     Years,
 )
 
+# BM25F's constants: term frequency saturation and length normalisation (Whoosh's BM25F defaults).
+K1 = 1.2
+B = 0.75
 # Postings an open index keeps after reading them (16 bytes each: about 80 MB at most).
 MAX_HELD_POSTINGS = 5_000_000
 # The most terms a Contains node stands for (a single character is inside many words).
@@ -67,7 +70,7 @@ MAX_HELD_PREFIXES = 4096
 class ArrayScorer:
     """Scores queries against one open Whoosh searcher (all its segments)."""
 
-    def __init__(self, searcher, lengths: dict[str, np.ndarray], K1: float, B: float):
+    def __init__(self, searcher, lengths: dict[str, np.ndarray], K1: float = K1, B: float = B):
         """`lengths`: each text field's length bytes by document number, as build wrote them."""
         self.searcher = searcher
         self.K1, self.B = K1, B

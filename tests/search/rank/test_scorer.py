@@ -17,8 +17,7 @@ from indexer import build
 from indexer.keyword import load_lengths
 from search import open_index, search
 from search.query.nodes import And, AndMaybe, AndNot, BestField, Character, Or, Phrase, Term, Years
-from search.rank.ranking import WEIGHTING
-from search.rank.scorer import ArrayScorer, whoosh_query
+from search.rank.scorer import K1, ArrayScorer, B, whoosh_query
 
 FIELDS = ("title", "body", "section", "grams", "links")
 
@@ -177,7 +176,7 @@ def test_top_orders_by_score_then_document_number(bundled_index):
     assert [(-score, doc) for doc, score in top] == sorted((-score, doc) for doc, score in top)
     everything = sorted((-score, int(doc)) for doc, score in _array_scores(scorer, query).items())
     assert [(-score, doc) for doc, score in top] == everything[:15]
-    assert ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B).top(query, 15) == top
+    assert ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder)).top(query, 15) == top
 
 
 @pytest.mark.parametrize("fixture", ["bundled_index", "segmented_index"])
@@ -194,7 +193,7 @@ def test_field_lengths_read_at_once_equal_whooshs_per_document(request, fixture)
 def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
     import search.rank.scorer
 
-    scorer = ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder), K1=WEIGHTING.K1, B=WEIGHTING.B)
+    scorer = ArrayScorer(bundled_index.searcher, load_lengths(bundled_index.folder))
     monkeypatch.setattr(search.rank.scorer, "MAX_HELD_POSTINGS", 100)
     query = Or((Term("grams", "模型"), Term("body", "learning"), Term("grams", "学习")))
     first = _array_scores(scorer, query)
@@ -226,7 +225,7 @@ def test_a_character_scores_as_one_term_of_its_occurrences_in_the_passages(bundl
     assert counts
     idf = math.log(reader.doc_count_all() / (len(counts) + 1)) + 1
     average = searcher.avg_field_length("grams")
-    expected = {doc: 0.5 * bm25(idf, tf, reader.doc_field_length(doc, "grams"), average, WEIGHTING.B, WEIGHTING.K1)
+    expected = {doc: 0.5 * bm25(idf, tf, reader.doc_field_length(doc, "grams"), average, B, K1)
                 for doc, tf in counts.items()}
     got = _array_scores(bundled_index.scorer, Character("grams", char, boost=0.5))
     assert got.keys() == expected.keys()
