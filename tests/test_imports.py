@@ -1,5 +1,5 @@
 """The shape of the house, read from the source (nothing is imported): no import circle among the project's
-modules."""
+modules, and Whoosh imported only by the keyword index's package."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from conftest import ROOT
 
 PACKAGES = ("corpus", "indexer", "search")
 TOP_MODULES = ("cli.py", "cli_render.py", "cli_served.py")
+# Every folder of Python source the project keeps (its packages, tests, benchmarks and scripts).
+SOURCE = (*PACKAGES, "tests", "bench", "scripts")
+# Where Whoosh may be imported: the keyword index's package; its tests, which compare its fast paths with
+# Whoosh's public API; and the benchmark that runs plain Whoosh as a peer engine beside tantivy and bm25s.
+WHOOSH_ALLOWED = ("indexer/keyword/", "tests/indexer/keyword/", "bench/peers.py")
 
 
 def project_modules() -> dict[str, Path]:
@@ -92,3 +97,23 @@ def test_the_graph_reads_the_imports_the_source_names():
 
 def test_no_module_imports_itself_back_through_others():
     assert circles(import_graph()) == []
+
+
+def importers_of(package: str) -> list[str]:
+    """The project's source files (relative paths) that import `package` or a module of it, anywhere in them."""
+    files = [ROOT / name for name in TOP_MODULES] + [path for folder in SOURCE for path in (ROOT / folder).rglob("*.py")]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            if any(name == package or name.startswith(package + ".") for name in names):
+                found.append(path.relative_to(ROOT).as_posix())
+                break
+    return sorted(found)
+
+
+def test_only_the_keyword_index_package_imports_whoosh():
+    importers = importers_of("whoosh")
+    assert any(path.startswith("indexer/keyword/") for path in importers)  # the check sees the imports it looks for
+    assert [path for path in importers if not path.startswith(WHOOSH_ALLOWED)] == []

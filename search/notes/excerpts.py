@@ -75,12 +75,7 @@ def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
     A long paragraph is indexed in pieces: the pieces holding the line come back
     as one passage (their lines and their text, in order).
     """
-    searcher = index.searcher
-    holding = []
-    for docnum in searcher.document_numbers(file=stored_path):
-        passage = index.passage(searcher.stored_fields(docnum)["id"])
-        if passage is not None and passage.line_start <= line <= passage.line_end:
-            holding.append(passage)
+    holding = [passage for passage in index.passages_of(stored_path) if passage.line_start <= line <= passage.line_end]
     if not holding:
         return None
     holding.sort(key=lambda p: p.piece)

@@ -4,6 +4,8 @@
         ...
 
 The embedder loads on first semantic use, so a keyword search never pays for it.
+The keyword index is read through indexer/keyword/reading.py's KeywordIndex:
+nothing here, or in what a NoteIndex hands out, is a Whoosh object.
 """
 
 from __future__ import annotations
@@ -11,18 +13,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from whoosh.scoring import BM25F
-from whoosh.searching import Searcher
-
 from corpus.model import Passage
-from indexer import keyword as keyword_index
 from indexer import vectors
 from indexer.analysis import Analyzer
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
-from indexer.generations import INDEX_FORMAT, open_newest
+from indexer.generations import INDEX_FORMAT, Manifest, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
-from search.rank.scorer import K1, ArrayScorer, B
+from search.rank.scorer import ArrayScorer
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
@@ -51,21 +49,31 @@ class NoteIndex:
         if generation.manifest is not survey.newest:
             self.warnings.append("the newest index generation is damaged; "
                                  f"answering from generation {generation.manifest.generation}")
-        self.manifest = generation.manifest
-        self._keyword_index = generation.keyword
+        self._manifest = generation.manifest
+        self._keyword = generation.keyword
         self._vectors = generation.vectors
-        self.analyzer = Analyzer(self.manifest.words, self.directory, by_char=True)
-        self.glossary = Glossary(self.manifest.glossary)
-        self._searcher = Searcher(generation.reader, fromindex=generation.keyword, weighting=BM25F(B=B, K1=K1))
-        self.scorer = ArrayScorer(self._searcher, generation.lengths)
+        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True)
+        self.glossary = Glossary(self._manifest.glossary)
+        self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}
 
     @property
+    def manifest(self) -> Manifest:
+        """What the opened generation holds: its number, model, folders, note files and counts (a frozen value)."""
+        return self._manifest
+
+    @property
+    def scorer(self) -> ArrayScorer:
+        """The keyword scorer of the opened generation (the engine scores keyword queries with it; it keeps the
+        postings it reads for the next query)."""
+        return self._scorer
+
+    @property
     def folder(self) -> str:
         """The folder of the opened generation."""
-        return os.path.join(self.directory, self.manifest.folder)
+        return os.path.join(self.directory, self._manifest.folder)
 
     def vector_index(self) -> vectors.VectorIndex:
         """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
@@ -79,10 +87,10 @@ class NoteIndex:
         if not self._embedder_checked:
             from indexer.embedders import load_embedder  # a keyword search never loads the embedder's module
 
-            embedder = self._embedder or load_embedder(self.manifest.model)
+            embedder = self._embedder or load_embedder(self._manifest.model)
             fingerprint = embedder.fingerprint()
-            if fingerprint != self.manifest.fingerprint:
-                raise ModelMismatch(self.directory, self.manifest.fingerprint, fingerprint, self.manifest.model)
+            if fingerprint != self._manifest.fingerprint:
+                raise ModelMismatch(self.directory, self._manifest.fingerprint, fingerprint, self._manifest.model)
             self._embedder, self._embedder_checked = embedder, True
         return self._embedder
 
@@ -91,17 +99,21 @@ class NoteIndex:
         if passage_id not in self._passages:
             if len(self._passages) >= PASSAGE_CACHE:
                 self._passages.clear()
-            self._passages[passage_id] = self._read_passage(passage_id)
+            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
         return self._passages[passage_id]
 
-    def _read_passage(self, passage_id: str) -> Passage | None:
-        reader = self._searcher.reader()
-        if ("id", passage_id) not in reader:
-            return None
-        matcher = reader.postings("id", passage_id)  # skips deleted documents
-        if not matcher.is_active():
-            return None
-        return keyword_index.from_record(self._searcher.stored_fields(matcher.id())["record"])
+    def stored_passage(self, number: int) -> Passage:
+        """The passage stored under a document number of the keyword index (as the scorer numbers them)."""
+        return self._keyword.passage(number)
+
+    def passage_id(self, number: int) -> str:
+        """The id of the passage stored under a document number of the keyword index."""
+        return self._keyword.passage_id(number)
+
+    def passages_of(self, path: str) -> list[Passage]:
+        """The passages of the note file `path` (as the index stores it), in the keyword index's order."""
+        found = (self.passage(self._keyword.passage_id(number)) for number in self._keyword.numbers_of(path))
+        return [passage for passage in found if passage is not None]
 
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""
@@ -109,16 +121,11 @@ class NoteIndex:
 
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
-        return [keyword_index.from_record(doc["record"]) for doc in self._searcher.all_stored_fields()]
-
-    @property
-    def searcher(self):
-        return self._searcher
+        return self._keyword.passages()
 
     def close(self) -> None:
         """Close the keyword index (the vectors are a memory map, freed with the object)."""
-        self._searcher.close()
-        self._keyword_index.close()
+        self._keyword.close()
 
     def __enter__(self) -> NoteIndex:  # noqa: PYI034 (Python 3.10 has no typing.Self)
         return self

@@ -1,9 +1,9 @@
 """The keyword query as notesearch's own tree: what search/query/compiler.py builds and search/rank/scorer.py scores.
 
 Leaves name index terms; inner nodes say how their children's scores add up.
-None of them is a Whoosh class: the scorer computes every node itself except
-Phrase, Years, Dates and Every, which it hands to Whoosh's own matchers
-(scorer.whoosh_query translates them).
+None of them is a Whoosh class: the scorer computes every node itself but
+Years, Dates and Every, which the keyword index answers
+(indexer/keyword/reading.py).
 """
 
 from __future__ import annotations

@@ -19,8 +19,7 @@ from functools import cached_property
 
 from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
-from indexer.analysis import Analyzer, Token, phrase_terms
-from indexer.keyword import path_tokens
+from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
 from search.query.glossary import Glossary
 from search.query.syntax import FieldTerm, Group, Not, Phrase, Word, parse
 

@@ -84,8 +84,7 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rank
         allowed = None
         if not plan.plain:
             # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
-            searcher = index.searcher
-            allowed = ({searcher.stored_fields(int(doc))["id"] for doc in index.scorer.matching(compiled)}
+            allowed = ({index.passage_id(int(doc)) for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
         lists.append(vector_ranking(index, plan, pool, allowed))
     return Rankings(plan, mode, tuple(lists))

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from corpus.model import Passage
-from indexer.keyword import from_record
 from search.query.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.query.plan import QueryPlan
 from search.rank.scorer import ArrayScorer
@@ -102,9 +101,7 @@ def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, floa
 
 def keyword_ranking(index: NoteIndex, compiled: Node | None, limit: int) -> Ranking:
     """Best-first spans for a compiled keyword query (none for None)."""
-    searcher = index.searcher
-    hits = [(from_record(searcher.stored_fields(docnum)["record"]), score, coverage)
-            for docnum, score, coverage in rank(index.scorer, compiled, limit)]
+    hits = [(index.stored_passage(docnum), score, coverage) for docnum, score, coverage in rank(index.scorer, compiled, limit)]
     # A table of contents says where an answer is; it is never one.
     return collapse("keyword", [hit for hit in hits if hit[0].kind != "toc"], OTHER_PIECES)
 

@@ -4,7 +4,9 @@ Whoosh scores a query by walking a tree of matchers document by document, in
 Python: a long query (a pasted English sentence is thirty terms, each searched
 in six fields) takes hundreds of milliseconds. ArrayScorer gives the same
 scores by reading each term's posting list once, block by block, and computing
-BM25F for all its documents at once:
+BM25F for all its documents at once. It reads the index through
+indexer/keyword/reading.py's KeywordIndex (postings, positions, idf, field
+lengths), never through Whoosh:
 
 - a term in a field: boost × idf × tf·(K1+1) / (tf + K1·(1 − B + B·length/avglength)),
   with Whoosh's own idf, average and (quantised) field lengths;
@@ -18,9 +20,8 @@ BM25F for all its documents at once:
 - Phrase: the documents holding all its words where their positions follow
   each other, scored as Whoosh's phrase matcher scores them (its words' BM25F
   added up in the order of its tree of matchers, times the boost);
-- year and date ranges and Every (and phrases in a field without positions):
-  Whoosh's own matcher (whoosh_query translates them), whose documents and
-  scores are copied into the arrays.
+- year and date ranges and Every: the keyword index's own (Whoosh's matchers,
+  each document scored 1).
 
 `scores(query)` returns the documents a query matches and their scores, as
 sparse arrays (the work grows with the postings read, not with the corpus);
@@ -31,12 +32,10 @@ then document number).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from whoosh import query as wq
 
-from indexer.keyword import BYTE_LENGTHS, date_query, year_query
-from indexer.segment import reader as segment
 from search.query.nodes import (
     And,
     AndMaybe,
@@ -54,6 +53,9 @@ from search.query.nodes import (
     Years,
 )
 
+if TYPE_CHECKING:
+    from indexer.keyword.reading import KeywordIndex
+
 # BM25F's constants: term frequency saturation and length normalisation (Whoosh's BM25F defaults).
 K1 = 1.2
 B = 0.75
@@ -68,18 +70,13 @@ MAX_HELD_PREFIXES = 4096
 
 
 class ArrayScorer:
-    """Scores queries against one open Whoosh searcher (all its segments)."""
+    """Scores queries against one opened keyword index (all its segments), keeping what it reads."""
 
-    def __init__(self, searcher, lengths: dict[str, np.ndarray], K1: float = K1, B: float = B):
-        """`lengths`: each text field's length bytes by document number, as build wrote them."""
-        self.searcher = searcher
+    def __init__(self, keyword: KeywordIndex, K1: float = K1, B: float = B):
+        self.keyword = keyword
         self.K1, self.B = K1, B
-        self.size = searcher.doc_count_all()
-        self.leaves = searcher.leaf_searchers()
-        self.alive = np.ones(self.size, dtype=bool)
-        for sub, offset in self.leaves:
-            self.alive[offset + segment.deleted(sub.reader())] = False
-        self._length_bytes = lengths
+        self.size = keyword.size
+        self.alive = keyword.alive()
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings kept in self._postings
@@ -92,14 +89,7 @@ class ArrayScorer:
         """Document numbers (live documents only) and term frequencies of a term (its indexed bytes)."""
         key = (fieldname, btext)
         if key not in self._postings:
-            ids, weights = [], []
-            for sub, offset in self.leaves:
-                reader = sub.reader()
-                if key in reader:
-                    docs, tf = segment.postings(reader, fieldname, btext)
-                    ids.append(docs + offset)
-                    weights.append(tf)
-            found = (np.concatenate(ids), np.concatenate(weights)) if ids else _EMPTY
+            found = self.keyword.postings(fieldname, btext)
             if self._held + len(found[0]) > MAX_HELD_POSTINGS:
                 # A warm server asks for new terms for as long as it runs: start over rather than grow.
                 self._postings.clear()
@@ -113,7 +103,7 @@ class ArrayScorer:
         key = (fieldname, prefix)
         if key not in self._starting:
             btext = self.term_bytes(fieldname, prefix)
-            lists = [self.postings(fieldname, term) for term in self.searcher.reader().expand_prefix(fieldname, btext)] \
+            lists = [self.postings(fieldname, term) for term in self.keyword.terms_starting(fieldname, btext)] \
                 if btext is not None else []
             if lists:
                 docs, inverse = _union(np.concatenate([d for d, _tf in lists]), self.size)
@@ -127,27 +117,19 @@ class ArrayScorer:
 
     def term_bytes(self, fieldname: str, text: str) -> bytes | None:
         """A term as the index stores it, or None when the field does not exist or cannot hold it."""
-        schema = self.searcher.schema
-        if fieldname not in schema:
-            return None
-        try:
-            return schema[fieldname].to_bytes(text)
-        except ValueError:
-            return None
+        return self.keyword.term_bytes(fieldname, text)
 
     def containing(self, query: Contains) -> Node:
         """The terms of a field that hold a text inside them, as an Or of Terms (at most MAX_CONTAINING)."""
         if query.field not in self._lexicons:
-            schema = self.searcher.schema
-            lexicon = self.searcher.reader().lexicon(query.field) if query.field in schema else ()
-            self._lexicons[query.field] = [schema[query.field].from_bytes(btext) for btext in lexicon]
+            self._lexicons[query.field] = self.keyword.lexicon(query.field)
         terms = [term for term in self._lexicons[query.field] if query.text in term][:MAX_CONTAINING]
         return Or(tuple(Term(query.field, term) for term in terms))
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Every document's length in a field, as Whoosh stores it (quantised to a byte), decoded."""
         if fieldname not in self._lengths:
-            self._lengths[fieldname] = BYTE_LENGTHS[self._length_bytes[fieldname]]
+            self._lengths[fieldname] = self.keyword.field_lengths(fieldname)
         return self._lengths[fieldname]
 
     # ---------------------------------------------------------------- scoring
@@ -187,9 +169,15 @@ class ArrayScorer:
             return self.scores(query.query)
         if isinstance(query, Contains):
             return self.scores(self.containing(query))
-        if isinstance(query, Phrase) and self._has_positions(query.field):
+        if isinstance(query, Phrase):
             return self._phrase(query)
-        return self._whoosh(whoosh_query(query))
+        if isinstance(query, Years):
+            return self.keyword.years(query.low, query.high)
+        if isinstance(query, Dates):
+            return self.keyword.dates(query.low, query.high)
+        if isinstance(query, Every):
+            return self.keyword.every()
+        raise TypeError(f"cannot score {type(query).__name__}")
 
     def matching(self, query: Node) -> np.ndarray:
         """The document numbers of the live documents a query matches, ascending."""
@@ -210,31 +198,31 @@ class ArrayScorer:
         docs, tf = self.postings(query.field, btext) if btext is not None else _EMPTY
         if not len(docs):
             return _EMPTY
-        return self._bm25(query.field, docs, tf, self.searcher.idf(query.field, btext), query.boost)
+        return self._bm25(query.field, docs, tf, self.keyword.idf(query.field, btext), query.boost)
 
     def _bm25(self, fieldname: str, docs: np.ndarray, tf: np.ndarray, idf: float,
               boost: float) -> tuple[np.ndarray, np.ndarray]:
         """BM25F of a term with frequencies `tf` in documents `docs` of a field, times `boost`."""
         if not len(docs):
             return _EMPTY
-        average = self.searcher.avg_field_length(fieldname) or 1
+        average = self.keyword.average_length(fieldname) or 1
         length = self.lengths(fieldname)[docs]
         K1, B = self.K1, self.B
         score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
         return docs, score * boost if boost != 1.0 else score
-
-    def _has_positions(self, fieldname: str) -> bool:
-        """Whether a field stores positions (a phrase in another one is Whoosh's to refuse)."""
-        schema = self.searcher.schema
-        return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
 
     def _phrase(self, query: Phrase) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's answer to a phrase (wq.Phrase: a SpanNear2 of its terms), from posting lists and positions.
 
         A document matches where the words occur at consecutive positions; it
         scores its words' BM25F summed as Whoosh's matcher tree adds them, times
-        the boost.
+        the boost. A field the index does not have matches nothing; one without
+        positions cannot hold a phrase (ValueError), as Whoosh refuses it.
         """
+        if not self.keyword.has_positions(query.field):
+            if self.keyword.has_field(query.field):
+                raise ValueError(f"phrase search: the {query.field!r} field has no positions")
+            return _EMPTY
         words = [self.term_bytes(query.field, word) for word in query.words]
         if None in words or not words:
             return _EMPTY
@@ -251,63 +239,15 @@ class ArrayScorer:
 
     def _in_a_row(self, fieldname: str, words: list[bytes], docs: np.ndarray) -> np.ndarray:
         """The documents of `docs` (each holding every word) where the words occur one after the other."""
-        found = []
-        for sub, offset in self.leaves:
-            reader = sub.reader()
-            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            if not len(local):
-                continue
-            starts = None  # (document, position of the first word) pairs where the phrase can start, as one number
-            for place, word in enumerate(words):
-                owners, spots = segment.positions(reader, fieldname, word, local)
-                keep = spots >= place
-                here = (owners[keep] << 32) + (spots[keep] - place)
-                starts = here if starts is None else np.intersect1d(starts, here, assume_unique=True)
-                if not len(starts):
-                    break
-            found.append(np.unique(starts >> 32) + offset)
-        return np.concatenate(found) if found else _EMPTY[0]
-
-    def _whoosh(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-        """Whoosh's own matcher, walked over every matching document of every segment."""
-        docs, scores = [], []
-        context = self.searcher.context()
-        for sub, offset in self.leaves:
-            matcher = query.matcher(sub, context)
-            while matcher.is_active():
-                docs.append(offset + matcher.id())
-                scores.append(matcher.score())
-                matcher.next()
-        found = np.asarray(docs, dtype=np.int64)
-        live = self.alive[found]
-        return found[live], np.asarray(scores, dtype=np.float64)[live]
-
-
-def whoosh_query(node: Node) -> wq.Query:
-    """The Whoosh query of a node Whoosh can score as notesearch does (all but BestField and Coordinated).
-
-    The scorer hands year ranges and Every to Whoosh this way; tests
-    compare the scorer's sums with Whoosh's through it.
-    """
-    if isinstance(node, Term):
-        return wq.Term(node.field, node.text, boost=node.boost)
-    if isinstance(node, Phrase):
-        return wq.Phrase(node.field, list(node.words), boost=node.boost)
-    if isinstance(node, Years):
-        return year_query(node.low, node.high)
-    if isinstance(node, Dates):
-        return date_query(node.low, node.high)
-    if isinstance(node, Every):
-        return wq.Every()
-    if isinstance(node, Or):
-        return wq.Or([whoosh_query(child) for child in node.children])
-    if isinstance(node, And):
-        return wq.And([whoosh_query(child) for child in node.children])
-    if isinstance(node, AndMaybe):
-        return wq.AndMaybe(whoosh_query(node.required), whoosh_query(node.optional))
-    if isinstance(node, AndNot):
-        return wq.AndNot(whoosh_query(node.positive), whoosh_query(node.excluded))
-    raise TypeError(f"Whoosh cannot score {type(node).__name__} as notesearch does")
+        starts = None  # (document, position of the first word) pairs where the phrase can start, as one number
+        for place, word in enumerate(words):
+            owners, spots = self.keyword.positions(fieldname, word, docs)
+            keep = spots >= place
+            here = (owners[keep] << 32) + (spots[keep] - place)
+            starts = here if starts is None else np.intersect1d(starts, here, assume_unique=True)
+            if not len(starts):
+                break
+        return np.unique(starts >> 32)
 
 
 def _gathered(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -59,7 +59,7 @@ class WarmIndex:
     """The committed index of a folder, reopened when a rebuild commits a new generation.
 
     Thread-safe: any number of threads may call `search`, `reading` and
-    `update`. An open index (its Whoosh searcher, ArrayScorer and passage
+    `update`. An open index (its keyword index, ArrayScorer and passage
     caches) is read by one thread at a time, under `_reading`, and a new
     generation is swapped in under the same lock, so no search ever sees an
     index closed under it. A new generation is opened outside that lock: while

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import BUNDLED_NOTES
 
 from indexer.dictionary import learn_glossary, learn_words, merge_glossaries
-from indexer.keyword import link_words
+from indexer.keyword.documents import link_words
 from search.query.glossary import Glossary
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.analysis import Analyzer, char_grams
-from indexer.keyword import TEXT_FIELDS
+from indexer.keyword.documents import TEXT_FIELDS
 from search.query.compiler import compile_query
 from search.query.nodes import leaf_terms
 from search.query.plan import plan_query

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from corpus.dates import date_number
 from indexer import build
-from indexer.keyword import date_query
 from search import open_index, search
+from search.query.nodes import Dates
 from search.query.syntax import DateRange, parse
 
 NOTES = {
@@ -116,12 +116,12 @@ def test_year_finds_the_notes_dated_in_it(bundled_index):
 @given(low=st.one_of(st.none(), st.integers(0, 30_000_000)), high=st.one_of(st.none(), st.integers(0, 30_000_000)))
 def test_a_date_range_matches_exactly_the_notes_dated_in_it(dated, low, high):
     """Checked against the dates the passages hold (Whoosh's NumericRange would match every note for ..2023)."""
-    searcher = dated.searcher
-    numbers = {doc: date_number(dated.passage(searcher.stored_fields(doc)["id"]).date)
-               for doc in range(searcher.doc_count_all()) if dated.passage(searcher.stored_fields(doc)["id"]).date}
+    numbers = {doc: date_number(passage.date) for doc in range(dated.scorer.size)
+               if (passage := dated.stored_passage(doc)).date}
     expected = {doc for doc, number in numbers.items()
                 if (low is None or number >= low) and (high is None or number <= high)}
-    assert set(date_query(low, high).docs(searcher)) == expected
+    docs, scores = dated.scorer.scores(Dates(low, high))
+    assert set(docs.tolist()) == expected and set(scores.tolist()) <= {1.0}
 
 
 @pytest.mark.parametrize("query", ["papers from the 1980s", "八十年代的论文", "1980年代 论文", "the 80s"])

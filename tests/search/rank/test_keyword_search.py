@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from corpus.text import HAN
 from indexer import build
-from indexer.keyword import year_query
+from indexer.keyword.documents import to_record
 from search import open_index, search
+from search.query.nodes import Years
 from search.query.syntax import parse
 
 
@@ -191,7 +192,7 @@ def test_a_passage_holding_only_part_of_a_query_word_counts_part_of_it(bundled_i
     every = np.flatnonzero(bundled_index.scorer.alive)
     shares, holding_all = unit_shares(bundled_index.scorer, compiled.units[0], every)
     assert holding_all == np.count_nonzero(shares >= 1.0)
-    by_text = {bundled_index.searcher.stored_fields(int(doc))["record"]: share
+    by_text = {to_record(bundled_index.stored_passage(int(doc))): share
                for doc, share in zip(every.tolist(), shares.tolist()) if share}
     whole = [share for record, share in by_text.items() if "GPT-3" in record]
     part_only = [share for record, share in by_text.items() if "GPT" in record and "GPT-3" not in record]
@@ -231,12 +232,12 @@ _BOUND = st.one_of(st.none(), st.integers(-5, 12_000), st.sampled_from([0, 1, 19
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(low=_BOUND, high=_BOUND)
 def test_a_year_range_matches_exactly_the_papers_of_those_years(bundled_index, low, high):
-    """Checked against the years the index stores (Whoosh's NumericRange matched every paper for year:..1950)."""
-    searcher = bundled_index.searcher
-    expected = {doc for doc in range(searcher.doc_count_all()) if searcher.stored_fields(doc).get("year") is not None
-                and (low is None or searcher.stored_fields(doc)["year"] >= low)
-                and (high is None or searcher.stored_fields(doc)["year"] <= high)}
-    assert set(year_query(low, high).docs(searcher)) == expected
+    """Checked against the years the passages hold (Whoosh's NumericRange matched every paper for year:..1950)."""
+    years = {doc: passage.paper.year for doc in range(bundled_index.scorer.size)
+             if (passage := bundled_index.stored_passage(doc)).paper and passage.paper.year}
+    expected = {doc for doc, year in years.items() if (low is None or year >= low) and (high is None or year <= high)}
+    docs, scores = bundled_index.scorer.scores(Years(low, high))
+    assert set(docs.tolist()) == expected and set(scores.tolist()) <= {1.0}
 
 
 @pytest.mark.parametrize("query", ["year:..1950", "year:<1950", "year:1000..1500", "year:0", "year:2012..2017"])

@@ -1,7 +1,7 @@
 """Whoosh's segments read a block at a time: whole posting lists, positions, and which documents are deleted.
 
 Each function has a fast path and, beside it, the public path it must agree
-with; tests/indexer/test_segment_reader.py checks on real indexes (one segment, and
+with; tests/indexer/keyword/test_segment_reader.py checks on real indexes (one segment, and
 several with deleted documents) that the two give the same answer and that
 the fast path is the one taken.
 
@@ -17,7 +17,7 @@ the fast path is the one taken.
 
 Whoosh is pinned in pyproject.toml to the versions these were tested with.
 Field lengths are not read here: build writes them beside the index
-(indexer/keyword.py).
+(indexer/keyword/documents.py).
 """
 
 from __future__ import annotations

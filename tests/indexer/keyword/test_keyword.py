@@ -7,8 +7,8 @@ import pickletools
 
 import pytest
 
-from indexer import keyword
 from indexer.analysis import Analyzer, gram_terms
+from indexer.keyword import documents as keyword
 
 
 def _pickled_modules(value) -> set[str]:

@@ -18,7 +18,7 @@ for the module it imports from:
 A stand-in is in sys.modules only while Whoosh's module runs, and only when
 the real module is not loaded already: any other import gets the real one.
 The finder leaves sys.meta_path once both modules are loaded.
-tests/indexer/test_whoosh_imports.py checks both, and that a keyword search
+tests/indexer/keyword/test_whoosh_imports.py checks both, and that a keyword search
 loads neither urllib.request nor asyncio.
 """
 
@@ -32,7 +32,7 @@ from importlib.machinery import PathFinder
 
 
 def _urllib_request() -> types.ModuleType:
-    module = types.ModuleType("urllib.request", "A stand-in while whoosh.compat imports (indexer/whoosh_imports.py).")
+    module = types.ModuleType("urllib.request", "A stand-in while whoosh.compat imports (indexer/keyword/whoosh_imports.py).")
 
     def urlretrieve(*args, **kwargs):
         from urllib.request import urlretrieve as real
@@ -44,7 +44,7 @@ def _urllib_request() -> types.ModuleType:
 
 
 def _cached_property() -> types.ModuleType:
-    module = types.ModuleType("cached_property", "A stand-in while whoosh.reading imports (indexer/whoosh_imports.py).")
+    module = types.ModuleType("cached_property", "A stand-in while whoosh.reading imports (indexer/keyword/whoosh_imports.py).")
     module.cached_property = functools.cached_property
     return module
 

@@ -1,4 +1,4 @@
-"""Whoosh's imports of urllib.request and cached_property stood in for (indexer/whoosh_imports.py): only while
+"""Whoosh's imports of urllib.request and cached_property stood in for (indexer/keyword/whoosh_imports.py): only while
 Whoosh's module runs, with stand-ins that do what the real ones do for Whoosh, and never for anyone else."""
 
 from __future__ import annotations
@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT
 
 
 def child(code: str) -> dict:
@@ -23,7 +22,7 @@ def test_whoosh_loads_without_urllib_request_or_asyncio_and_the_finder_leaves():
 import json, sys
 import indexer
 import whoosh.searching
-from indexer.whoosh_imports import _Finder
+from indexer.keyword.whoosh_imports import _Finder
 print(json.dumps({"loaded": [m for m in ("urllib.request", "asyncio", "cached_property") if m in sys.modules],
                   "finder": any(isinstance(f, _Finder) for f in sys.meta_path)}))
 """)
@@ -64,7 +63,7 @@ def test_a_process_that_loaded_whoosh_first_gets_no_finder():
 import json, sys
 import whoosh.reading, whoosh.compat
 import indexer
-from indexer.whoosh_imports import _Finder
+from indexer.keyword.whoosh_imports import _Finder
 print(json.dumps({"finder": any(isinstance(f, _Finder) for f in sys.meta_path),
                   "asyncio": "asyncio" in sys.modules}))
 """)

@@ -1,11 +1,12 @@
-"""indexer/segment/reader.py, the reading half of the Whoosh seam: each fast path gives what Whoosh's public API gives, and is the one taken."""
+"""indexer/keyword/segment/reader.py, the reading half of the Whoosh seam: each fast path gives what Whoosh's public API gives, and is the one taken."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from whoosh_reference import whoosh_searcher
 
-from indexer.segment import reader as postings
+from indexer.keyword.segment import reader as postings
 
 
 def _terms(reader, size: int = 80) -> list[tuple[str, bytes]]:
@@ -17,18 +18,21 @@ def _terms(reader, size: int = 80) -> list[tuple[str, bytes]]:
     return pairs
 
 
-def _segments(index):
-    return [sub.reader() for sub, _offset in index.searcher.leaf_searchers()]
+def _segments(searcher):
+    return [sub.reader() for sub, _offset in searcher.leaf_searchers()]
 
 
-@pytest.fixture(params=["bundled_index", "segmented_index"])
+@pytest.fixture(scope="module", params=["bundled_index", "segmented_index"])
 def index(request):
-    return request.getfixturevalue(request.param)
+    """Whoosh's searcher of an index's keyword folder (its segments are what the fast paths read)."""
+    with whoosh_searcher(request.getfixturevalue(request.param).folder) as searcher:
+        yield searcher
 
 
 def test_the_segmented_index_has_several_segments_and_deleted_documents(segmented_index):
-    readers = _segments(segmented_index)
-    assert len(readers) == 2 and any(len(postings.deleted(reader)) for reader in readers)
+    with whoosh_searcher(segmented_index.folder) as searcher:
+        readers = _segments(searcher)
+        assert len(readers) == 2 and any(len(postings.deleted(reader)) for reader in readers)
 
 
 def test_block_read_postings_equal_the_public_matchers(index, monkeypatch):

@@ -1,4 +1,5 @@
-"""The keyword index: passages in a Whoosh index, analysed by notesearch, lengths written beside it.
+"""Passages as the keyword index's documents: the schema, each passage's analysed fields and stored record,
+and the field lengths written beside the index.
 
 Fields: title (paper title), authors, year (numeric), date (numeric, the
 note's front-matter date as corpus/dates.py numbers it), section (note title and
@@ -9,7 +10,7 @@ here, so a hit never needs the notes.
 
 The text fields are analysed here, once per passage, with the index's
 analyzer (its learned words), and their terms and positions handed to the
-segment writer (indexer/segment/writer.py), which writes Whoosh's files without
+segment writer (indexer/keyword/segment/writer.py), which writes Whoosh's files without
 Whoosh analysing anything. The schema declares the text fields as ready-made
 tokens (`term`, U+001F, `position`, separated by spaces, which Whoosh's own
 RegexTokenizer and DelimitedAttributeFilter take apart): what Whoosh's public
@@ -28,24 +29,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
-from whoosh import fields, index
-from whoosh import query as wq
+from whoosh import fields
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from corpus.dates import date_number
 from corpus.model import Paper, Passage
-from indexer.analysis import Analyzer, Token, gram_terms
-from indexer.files import atomic_write, fsync_tree
-
-if TYPE_CHECKING:
-    from indexer.embedding import Progress
+from indexer.analysis import Analyzer, gram_terms, path_tokens
+from indexer.files import atomic_write
 
 # A term never holds a space or this character (the analyzer yields words, digits and a few joiners).
 _POSITION_MARK = "\x1f"
@@ -60,40 +54,11 @@ _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
 
 
-_NUMBER_BITS = 32
+NUMBER_BITS = 32
 
 
-def _number_field(stored: bool = False) -> fields.NUMERIC:
-    return fields.NUMERIC(int, bits=_NUMBER_BITS, stored=stored, signed=False)
-
-
-def year_query(low: int | None, high: int | None) -> wq.Query:
-    """Passages whose paper year is in [low, high] (None: open), each scored 1.
-
-    Whoosh's NumericRange is wrong here: its trie ranges wrap below zero
-    (whoosh.util.numeric.split_ranges), so `year:..1950`, `year:1000..1500`
-    or `year:0` matched every paper. A range over the full-precision terms
-    (those of shift 0, which sort by number) is exact, and for four-digit
-    years just as fast.
-    """
-    return _range_query("year", low, high)
-
-
-def date_query(low: int | None, high: int | None) -> wq.Query:
-    """Passages of notes whose front-matter date (as corpus/dates.py numbers it) is in [low, high], each scored 1;
-    exact as year_query is."""
-    return _range_query("date", low, high)
-
-
-def _range_query(name: str, low: int | None, high: int | None) -> wq.Query:
-    top = (1 << _NUMBER_BITS) - 1
-    low = max(0, low if low is not None else 0)
-    high = min(top, high if high is not None else top)
-    if low > high:
-        return wq.NullQuery
-    field = _number_field()
-    terms = wq.TermRange(name, field.to_bytes(low), field.to_bytes(high))
-    return wq.ConstantScoreQuery(terms, 1.0)
+def number_field(stored: bool = False) -> fields.NUMERIC:
+    return fields.NUMERIC(int, bits=NUMBER_BITS, stored=stored, signed=False)
 
 
 def schema() -> fields.Schema:
@@ -113,8 +78,8 @@ def schema() -> fields.Schema:
         body=text(),
         links=text(phrase=False),
         grams=text(),
-        year=_number_field(stored=True),
-        date=_number_field(),
+        year=number_field(stored=True),
+        date=number_field(),
         kind=fields.ID(stored=True),
         record=fields.STORED,
     )
@@ -124,7 +89,7 @@ def ready_made(terms: list[str], positions: list[int]) -> str:
     """Analysed text as the schema's analyzer reads it: term, U+001F, position (from 0); spaces between.
 
     What Whoosh's public `add_document` takes for a text field: the writer
-    (indexer/segment/writer.py) hands Whoosh the same terms without this round trip,
+    (indexer/keyword/segment/writer.py) hands Whoosh the same terms without this round trip,
     and its tests compare the two.
     """
     return " ".join(f"{term}{_POSITION_MARK}{pos}" for term, pos in zip(terms, positions))
@@ -134,11 +99,6 @@ def path_terms(path: str) -> tuple[list[str], list[int]]:
     """The terms of path_tokens(path) and their positions from 0."""
     tokens = path_tokens(path)
     return [token.text for token in tokens], [token.pos - 1 for token in tokens]
-
-
-def path_tokens(path: str) -> list[Token]:
-    """Lower-cased words of a file path: `notes/famous-papers.md` → notes, famous, papers, md."""
-    return [Token(m.group().lower(), n, m.start(), m.end()) for n, m in enumerate(re.finditer(r"[^\W_]+", path), 1)]
 
 
 # Each text field of a document: its terms, their positions (from 0) and its length for BM25F.
@@ -258,118 +218,3 @@ def from_record(record: str) -> Passage:
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
                    text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
                    parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""))
-
-
-def create(directory: str) -> index.Index:
-    """A new empty keyword index in `directory`."""
-    os.makedirs(directory, exist_ok=True)
-    return index.create_in(directory, schema())
-
-
-def open_keyword_index(directory: str) -> index.Index:
-    """The keyword index in `directory`."""
-    return index.open_dir(directory)
-
-
-# ---------------------------------------------------------------- writing a generation's keyword index
-
-# The keyword index is rebuilt into one segment once deleted passages exceed this share of it,
-MERGE_DELETED = 0.05
-# or once it has this many segments (each search reads every segment).
-MAX_SEGMENTS = 8
-
-
-def rebuild_due(keyword_dir: str, deleting: list[str]) -> bool:
-    """True when the committed keyword index should be rebuilt rather than updated.
-
-    Deleted passages still count in BM25 statistics until the index is
-    rebuilt: it is, once they would be more than MERGE_DELETED of it after
-    deleting the passages of the files `deleting`, or once it has MAX_SEGMENTS.
-    """
-    ix = open_keyword_index(keyword_dir)
-    try:
-        with ix.searcher() as searcher:
-            segments = len(searcher.reader().leaf_readers())
-            stale = searcher.doc_count_all() - searcher.doc_count()
-            stale += sum(1 for path in deleting for _doc in searcher.document_numbers(file=path))
-            total = searcher.doc_count_all()
-    finally:
-        ix.close()
-    return segments >= MAX_SEGMENTS or stale > MERGE_DELETED * max(1, total)
-
-
-def stored_passages(folder: str | None, paths: list[str]) -> list[Passage]:
-    """The passages the keyword index of the generation in `folder` holds for `paths`, in its order."""
-    if not folder or not paths:
-        return []
-    wanted = set(paths)
-    ix = open_keyword_index(os.path.join(folder, "keyword"))
-    with ix.searcher() as searcher:
-        found = [from_record(doc["record"]) for doc in searcher.all_stored_fields() if doc["file"] in wanted]
-    ix.close()
-    return found
-
-
-def write(folder: str, previous: str | None, passages: list[Passage], deleted: list[str], analyzer: Analyzer,
-          progress: Progress | None = None) -> tuple[int, int]:
-    """Write a generation's keyword index into `folder`/keyword and its lengths beside it.
-
-    With `previous` (a committed generation's folder) the index is a hard-link
-    copy of that one's, less the passages of the files `deleted`, plus a new
-    segment of `passages`; without, a new index of `passages`. Returns Whoosh's
-    generation number of it and its number of (live) passages.
-    """
-    keyword_dir = os.path.join(folder, "keyword")
-    if previous is not None:
-        _link_copy(os.path.join(previous, "keyword"), keyword_dir)
-        ix = open_keyword_index(keyword_dir)
-        lengths = {name: [array] for name, array in load_lengths(previous).items()}
-    else:
-        ix = create(keyword_dir)
-        lengths = {name: [] for name in TEXT_FIELDS}
-    documents = Documents(analyzer)
-    added: dict[str, array] = {name: array("I") for name in TEXT_FIELDS}
-    from indexer.segment.writer import SegmentPostings  # here: a search, which loads this module, writes nothing
-
-    writer = ix.writer(procs=1)
-    try:
-        postings = SegmentPostings(writer)
-        for path in deleted:
-            writer.delete_by_term("file", path)
-        for n, passage in enumerate(passages, 1):
-            analysed, values = documents.document(passage)
-            postings.add(analysed, values)
-            for name in TEXT_FIELDS:
-                added[name].append(analysed[name][2])
-            if progress and n % 200 == 0:
-                progress("keyword", n, len(passages))
-        postings.write()
-        documents_in_all, live = postings.documents()
-        writer.commit(merge=False)
-    except BaseException:
-        writer.cancel()
-        ix.close()
-        raise
-    try:
-        # Document numbers run through the segments in order, and a new segment comes last.
-        joined = {name: np.concatenate([*lengths[name], length_bytes(added[name])]) for name in TEXT_FIELDS}
-        if any(len(array) != documents_in_all for array in joined.values()):
-            raise RuntimeError(f"field lengths of {len(joined['body'])} documents for {documents_in_all} in {keyword_dir}")
-        save_lengths(folder, joined)
-        fsync_tree(keyword_dir)
-        return ix.latest_generation(), live
-    finally:
-        ix.close()
-
-
-def _link_copy(source: str, target: str) -> None:
-    """Copy a Whoosh folder by hard links (its segment files are never rewritten)."""
-    os.makedirs(target)
-    for name in os.listdir(source):
-        if name.endswith(".lock") or "WRITELOCK" in name:
-            continue
-        src, dst = os.path.join(source, name), os.path.join(target, name)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)

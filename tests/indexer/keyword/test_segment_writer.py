@@ -1,4 +1,4 @@
-"""indexer/segment/writer.py, the writing half of the Whoosh seam: its segments are the ones Whoosh's public add_document writes."""
+"""indexer/keyword/segment/writer.py, the writing half of the Whoosh seam: its segments are the ones Whoosh's public add_document writes."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from corpus.markdown import passages_of
 from corpus.model import Paper, Passage
 from corpus.packing import answers
 from corpus.reading import parse_note
-from indexer import keyword
 from indexer.analysis import Analyzer
-from indexer.segment import writer
-from indexer.segment.writer import SegmentPostings
+from indexer.keyword.documents import Documents, ready_made, schema
+from indexer.keyword.segment import writer
+from indexer.keyword.segment.writer import SegmentPostings
 
 
 def _synthetic(n: int) -> Passage:
@@ -35,7 +35,7 @@ def documents(tmp_path_factory) -> list[tuple[dict, dict]]:
     for path in sorted(BUNDLED_NOTES.glob("*.md")):
         passages += answers(passages_of(parse_note(str(path), path.read_text(encoding="utf-8"))))
     passages += [_synthetic(n) for n in range(300)]
-    made = keyword.Documents(Analyzer(["卷积神经网络"], str(tmp_path_factory.mktemp("jieba"))))
+    made = Documents(Analyzer(["卷积神经网络"], str(tmp_path_factory.mktemp("jieba"))))
     documents = []
     for passage in passages:
         analysed, values = made.document(passage)
@@ -48,7 +48,8 @@ def documents(tmp_path_factory) -> list[tuple[dict, dict]]:
 def _write(folder: str, documents: list[tuple[dict, dict]], how: str) -> None:
     """Two segments in `folder` (the second after deleting a file's passages), by Whoosh's public writer or
     SegmentPostings (`how`: "whoosh", "exact" or "fast")."""
-    ix = keyword.create(folder)
+    os.makedirs(folder)
+    ix = whoosh_index.create_in(folder, schema())
     half = len(documents) // 2
     for part, deleting in ((documents[:half], None), (documents[half:], "notes/synthetic3.md")):
         writer = ix.writer(procs=1, compound=False)
@@ -60,7 +61,7 @@ def _write(folder: str, documents: list[tuple[dict, dict]], how: str) -> None:
                 postings.add(analysed, values)
             else:
                 writer.add_document(**{name: value for name, value in values.items() if value is not None},
-                                   **{name: keyword.ready_made(terms, positions) for name, (terms, positions, _n) in analysed.items()})
+                                   **{name: ready_made(terms, positions) for name, (terms, positions, _n) in analysed.items()})
         if postings:
             postings.write()
             counted = postings.documents()
@@ -137,4 +138,15 @@ def test_fast_segments_read_the_same_as_whoosh_through_its_public_api(documents,
     assert len(written) == 2
     longest = max(len(postings) for segment in written.values() for *_stats, postings in segment["terms"].values())
     assert longest > 128  # posting lists of several blocks were written
+    assert written == expected
+
+
+def test_production_segments_read_the_same_as_whoosh_on_the_synthetic_passages(documents, tmp_path, window):
+    # The fast tier's check of the writer as build runs it (whoosh_bytes=False); the slow test adds the bundled notes.
+    synthetic = documents[-300:]
+    _write(str(tmp_path / "whoosh"), synthetic, "whoosh")
+    _write(str(tmp_path / "fast"), synthetic, "fast")
+    expected, written = _everything(str(tmp_path / "whoosh")), _everything(str(tmp_path / "fast"))
+    longest = max(len(postings) for segment in written.values() for *_stats, postings in segment["terms"].values())
+    assert len(written) == 2 and longest > 128
     assert written == expected

@@ -11,7 +11,7 @@ fields and field lengths still go through Whoosh's per-document writer, and
 the segment is committed by Whoosh (`writer.commit`).
 
 The files are in Whoosh's own format. With `whoosh_bytes=True` they are
-byte for byte what Whoosh's own writer writes, which tests/indexer/test_segment_writer.py
+byte for byte what Whoosh's own writer writes, which tests/indexer/keyword/test_segment_writer.py
 checks by writing the same documents through Whoosh's public `add_document`;
 by default two choices the format leaves to the writer are made for speed,
 and the test reads both indexes back through Whoosh's public API and finds

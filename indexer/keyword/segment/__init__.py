@@ -4,7 +4,7 @@
 (SegmentPostings); `reader.py` reads whole posting lists, positions and
 deleted documents a block at a time (`postings`, `positions`, `deleted`).
 Each has, beside its fast path, the public Whoosh path it must agree with,
-and tests/indexer/test_segment_writer.py and test_segment_reader.py check the
+and tests/indexer/keyword/test_segment_writer.py and test_segment_reader.py check the
 two against each other on real indexes. Nothing else in notesearch uses a
 private name of Whoosh; pyproject.toml pins `whoosh-reloaded` to the versions
 this was tested with. The package imports neither half: a search loads only
