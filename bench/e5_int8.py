@@ -1,4 +1,11 @@
-"""e5-small's passages embedded with 8-bit integer arithmetic: onnxruntime's integer matrix products.
+"""A candidate engine for e5-small's passages, measured by bench/engines.py: onnxruntime's 8-bit products.
+
+Not the product's engine: indexer/e5_numpy.py embeds in float32. In the
+quality suite (bench/quality.py, the default model, against the figures of
+main) this engine moved nDCG@10 by up to -0.007 (dl500 semantic -0.0073,
+hybrid -0.0055; d2l-zh semantic -0.0057), past the 0.005 that issue 30
+allows; indexing tests/test_hostile_notes.py's folder with it took 1.3 GB
+peak RSS, against 640 MB in float32. It embedded 2-3.7x the float32 rate.
 
 A layer's four matrix products are nine tenths of e5-small's work (42 MFLOP a
 token), and float32 BLAS was already near what 2 cores allow. onnxruntime's
@@ -14,24 +21,20 @@ its erf form. Each row of a product's input (one token) is quantized on its
 own scale, so that a text's vector depends on the text alone, never on the
 texts beside it in a batch: an index updated a passage at a time equals one
 built at once. (One scale per batch, onnxruntime's DynamicQuantizeMatMul, was
-1.3× as fast but moved a vector by up to 0.015 with its neighbours.) It is
-kept in the model cache beside the float32 weights. Tokenizer, windows,
-batching and mean pooling are indexer/e5_numpy.py's.
+1.3× as fast but moved a vector by up to 0.015 with its neighbours.)
+Tokenizer, windows, batching and mean pooling are indexer/e5_numpy.py's.
 
 Vectors stay within a cosine of about 0.998 of the float32 engine's
-(bench/engines.py measures it on the corpora); queries are still read in
-float32 by indexer/e5_numpy.py, which loads in milliseconds where an
-onnxruntime session takes a quarter of a second.
+(bench/engines.py measures it on the corpora).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import onnx_proto as proto
 
-from indexer import onnx_proto as proto
 from indexer.e5_numpy import E5Numpy
 
-LAYOUT = 3  # what graph_arrays makes (indexer/model_cache.py)
 LEVELS = 63  # 7-bit weights (see the module docstring)
 MASKED = -1e30
 
@@ -147,3 +150,8 @@ class E5Int8:
         mask = np.where(valid, 0.0, MASKED).astype(np.float32)[:, None, None, :]
         hidden = self._session.run(None, {"x": x, "mask": mask})[0]
         return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
+
+
+def int8_engine(e5) -> E5Int8:
+    """The int8 engine over the weights of `e5` (an indexer.embedders.E5Small), its graph built now."""
+    return E5Int8(e5._model, graph_arrays(e5._arrays())["graph"])
