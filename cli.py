@@ -33,9 +33,10 @@ from cli_render import (
     warn,
 )
 from cli_served import INTERRUPTED, served_answers, served_index
-from indexer.errors import Cancelled, NoIndex, NotesearchError
+from corpus.errors import Cancelled, NoIndex, NotesearchError
+from search.notes.locations import parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import MODES, excerpt_data, related_data, report_data, result_data
+from search.results import MODES, excerpt_data, related_data, report_data, result_data, stats_data
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -162,20 +163,16 @@ def cmd_search(args) -> int:
 
 
 def cmd_get(args) -> int:
+    where = parse_location(args.location)  # a location that is none is refused before the index opens
     ensure_index(args)
     from search import excerpt, open_index
-    from search.notes.excerpts import parse_location
 
     with open_index(args.index) as index:
-        try:
-            path, line = parse_location(args.location)
-            found = excerpt(index, path, line, context=args.context)
-        except ValueError as error:
-            raise UserError(str(error)) from error
+        found = excerpt(index, where.path, where.line, context=args.context)
     if found.changed:
-        warn(f"{path} has changed since it was indexed (its lines may have moved): "
+        warn(f"{where.path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
-    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
+    print(json.dumps(excerpt_data(found, os.getcwd()), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
     return 0
 
 
@@ -218,23 +215,18 @@ def cmd_mcp(args) -> int:
 
 def cmd_related(args) -> int:
     if args.passage:
-        path, _sep, line = args.passage.rpartition(":")
-        if not path or not line.isdigit():
-            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}")
+        where = parse_location(args.passage)  # refused before the index opens
     else:
         queries = read_queries(args)
     ensure_index(args)
-    from search import open_index
-    from search.relate.papers import PaperGraph, find_passage, more_like, related
+    from search import locate, more_like, open_index, related
+    from search.relate.papers import PaperGraph
 
     status = 0
     with open_index(args.index) as index:
         graph = PaperGraph(index)
         if args.passage:
-            anchor = find_passage(index, path, int(line))
-            if anchor is None:
-                raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
-            results = [more_like(index, anchor, k=args.k, graph=graph)]
+            results = [more_like(index, locate(index, where), k=args.k, graph=graph)]
         else:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):
@@ -242,7 +234,7 @@ def cmd_related(args) -> int:
                 warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
                 status = 1
             if args.json:
-                print(json.dumps(related_data(result), ensure_ascii=False), flush=True)
+                print(json.dumps(related_data(result, os.getcwd()), ensure_ascii=False), flush=True)
             elif result.anchor or result.candidates:
                 print(("\n" if n else "") + render_related(result, terminal_links()))
     return status if args.passage or not args.queries else 0
@@ -266,10 +258,11 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from search import open_index
+    from search import open_index, stats
 
     with open_index(args.index) as index:
-        print(render_stats(index))
+        held = stats(index)
+    print(json.dumps(stats_data(held), ensure_ascii=False) if args.json else render_stats(held))
     return 0
 
 
@@ -366,6 +359,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
+    p.add_argument("--json", action="store_true", help="what it holds as one JSON object (as MCP's status tool)")
     p.set_defaults(run=cmd_stats)
     return ap
 

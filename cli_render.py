@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import (
+from corpus.errors import (
     Cancelled,
     IndexBusy,
     MissingFolder,
@@ -33,12 +33,13 @@ from indexer.errors import (
     UnknownFolder,
     VectorIndexError,
 )
-from search.results import RelatedResult, display_path
+from corpus.paths import inside
+from search.results import RelatedResult, relative_path
 
 if TYPE_CHECKING:
     from search.eval.evaluation import Report
     from search.notes.excerpts import Excerpt
-    from search.notes.index import NoteIndex
+    from search.notes.stats import IndexStats
     from search.serve.updates import Run
 
 
@@ -98,7 +99,7 @@ class Progress:
 def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}"), links)
+    where = link(p.path, p.line_start, shown(f"{relative_path(p.path, os.getcwd())}:{p.line_start}"), links)
     return f"{shown(p.display_title)}{year} — {where}"
 
 
@@ -114,24 +115,22 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def render_stats(index: NoteIndex) -> str:
+def render_stats(held: IndexStats) -> str:
     """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
     the whole, and the files it skipped."""
-    m = index.manifest
-    papers = sum(1 for p in index.passages() if p.paper)
-    lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
-             f"model      {m.model} ({m.fingerprint})"]
-    for n, folder in enumerate(m.folders()):
+    lines = [f"index      {shown(held.directory)}", f"generation {held.generation}",
+             f"model      {held.model} ({held.fingerprint})"]
+    for n, folder in enumerate(held.folders):
         label = "folders" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(display_path(folder.path))} ({plural(folder.files, 'file')}, "
+        lines.append(f"{label:<10} {shown(relative_path(folder.path, os.getcwd()))} ({plural(folder.files, 'file')}, "
                      f"{plural(folder.passages, 'passage')})")
-    if m.exclude:
-        lines.append(f"exclude    {shown(' '.join(m.exclude))}")
-    lines += [f"files      {len(m.files)}", f"passages   {m.passages} ({papers} paper records)",
-              f"words      {len(m.words)} learned dictionary words"]
-    for n, (path, reason) in enumerate(sorted(m.skipped.items())):
+    if held.exclude:
+        lines.append(f"exclude    {shown(' '.join(held.exclude))}")
+    lines += [f"files      {held.files}", f"passages   {held.passages} ({held.papers} paper records)",
+              f"words      {held.words} learned dictionary words"]
+    for n, (path, reason) in enumerate(held.skipped):
         label = "skipped" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
+        lines.append(f"{label:<10} {shown(f'{relative_path(path, os.getcwd())}: {reason}')}")
     return "\n".join(lines)
 
 
@@ -271,7 +270,7 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
     p = found.passage
     end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}{end}"), links)
+    where = link(p.path, p.line_start, shown(f"{relative_path(p.path, os.getcwd())}:{p.line_start}{end}"), links)
     lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
@@ -382,7 +381,7 @@ def describe(error: Exception, index: str) -> str:
     if isinstance(error, MissingFolder) and error.recorded:
         return (f"{error}: bring it back, or drop it from the index with "
                 f"'notesearch index --remove {error.path} --index {index}'")
-    if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
+    if isinstance(error, UnknownFolder) and any(inside(error.path, root) and error.path != root for root in error.roots):
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
 from corpus.model import Passage
 from indexer import vectors
 from indexer.analysis import Analyzer
-from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
 from indexer.generations import INDEX_FORMAT, Manifest, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
@@ -58,6 +58,7 @@ class NoteIndex:
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}
+        self._papers: int | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -122,6 +123,12 @@ class NoteIndex:
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
         return self._keyword.passages()
+
+    def paper_count(self) -> int:
+        """How many passages are paper records (counted once: an opened generation does not change)."""
+        if self._papers is None:
+            self._papers = sum(1 for passage in self.passages() if passage.paper)
+        return self._papers
 
     def close(self) -> None:
         """Close the keyword index (the vectors are a memory map, freed with the object)."""

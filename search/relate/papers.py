@@ -23,17 +23,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from corpus.errors import BadArgument, whole_number
 from corpus.model import Passage
-from corpus.reading import display_path
 from corpus.text import fold
 from search.notes.index import NoteIndex
 from search.rank.engine import search
+from search.rank.settings import DEFAULT_SETTINGS, RELATED_WEIGHTS, Settings
 from search.rank.snippets import snippet
 from search.results import Hit, RelatedResult
 
-# Fitted on the 25 related judgements (bench/quality.py --cv): leave-one-query-out nDCG@10 0.754 against
-# 0.742 for the weights before ({"reference": 1.5, "together": 0.5, "similar": 1.0, "terms": 1.0, ...}).
-WEIGHTS = {"reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "year": 0.6}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
 # A paper goes by a name when its note and title hold this share of the name's uses in all the papers' notes.
@@ -237,7 +235,7 @@ def _similarities(index: NoteIndex, anchor: Passage, candidates: list[Passage]) 
 
 
 def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], k: int,
-                 weights: Mapping[str, float] = WEIGHTS) -> list[Hit]:
+                 weights: Mapping[str, float] = RELATED_WEIGHTS) -> list[Hit]:
     """The `k` candidates most related to `anchor`, each Hit carrying its reasons; `weights` weigh the signals."""
     cosine = _similarities(graph.index, anchor, candidates)
     similar = _scaled(cosine)
@@ -290,8 +288,15 @@ def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], 
 
 
 def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None = None,
-            weights: Mapping[str, float] = WEIGHTS) -> RelatedResult:
-    """The `k` paper records most related to the paper `paper` names (a title, a fragment, an author)."""
+            settings: Settings = DEFAULT_SETTINGS) -> RelatedResult:
+    """The `k` paper records most related to the paper `paper` names (a title, a fragment, an author), its
+    signals weighed by `settings.related_weights`.
+
+    Raises BadArgument, before any work, for a `k` below 1 or a `paper` that is not a str.
+    """
+    if not isinstance(paper, str):
+        raise BadArgument("paper", paper, "a str (a title, a fragment of one, or an author)")
+    k = whole_number("k", k)
     started = time.perf_counter()
     graph = graph or PaperGraph(index)
     found = graph.find(paper)
@@ -299,31 +304,25 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
         return RelatedResult(paper, None, (), tuple(found), (time.perf_counter() - started) * 1000)
     anchor = found[0]
     candidates = [p for p in graph.papers if p.id != anchor.id]
-    hits = rank_related(graph, anchor, candidates, k, weights)
+    hits = rank_related(graph, anchor, candidates, k, settings.related_weights)
     return RelatedResult(paper, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)
 
 
-def find_passage(index: NoteIndex, path: str, line: int) -> Passage | None:
-    """The passage of the file ending in `path` whose lines hold `line`.
+def more_like(index: NoteIndex, anchor: Passage, k: int = 10, graph: PaperGraph | None = None,
+              settings: Settings = DEFAULT_SETTINGS) -> RelatedResult:
+    """The `k` passages most like `anchor` (any passage; other pieces of its lines excluded), the signals weighed
+    by `settings.related_weights`.
 
-    `path` may name a file whose name is not UTF-8 by its bytes or as shown (`bad\\xff.md`).
+    Raises BadArgument, before any work, for a `k` below 1 or an `anchor` that is not a Passage.
     """
-    path = display_path(path)
-    wanted = {path.lstrip("./"), path.replace("\\", "/").lstrip("./")}
-    for passage in index.passages():
-        if ((passage.path == path or any(passage.path.endswith("/" + end) for end in wanted))
-                and passage.line_start <= line <= passage.line_end):
-            return passage
-    return None
-
-
-def more_like(index: NoteIndex, anchor: Passage, k: int = 10, graph: PaperGraph | None = None) -> RelatedResult:
-    """The `k` passages most like `anchor` (any passage; other pieces of its lines excluded)."""
+    if not isinstance(anchor, Passage):
+        raise BadArgument("anchor", anchor, "a Passage (search.locate finds the one at a PATH:LINE)")
+    k = whole_number("k", k)
     started = time.perf_counter()
     graph = graph or PaperGraph(index)
     graph.include_all_passages()
     span = (anchor.path, anchor.line_start, anchor.line_end)
     candidates = [p for p in (*graph.papers, *graph.others) if (p.path, p.line_start, p.line_end) != span]
-    hits = rank_related(graph, anchor, candidates, k)
+    hits = rank_related(graph, anchor, candidates, k, settings.related_weights)
     label = f"{anchor.path}:{anchor.line_start}"
     return RelatedResult(label, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)

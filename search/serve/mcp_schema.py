@@ -123,7 +123,9 @@ class Status(TypedDict):
     exclude: list[str]
     files: int
     passages: int
-    papers: int
+    papers: Annotated[int, Field(description="passages that are paper records")]
+    words: Annotated[int, Field(description="words the index learned from the notes (bold terms, names)")]
+    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed")]
     updated: Annotated[str, Field(description="when the generation was committed (ISO 8601, local time)")]
     watching: bool
     updating: Annotated[bool, Field(description="an index run is going on now")]

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from indexer.errors import IndexBusy, NotesearchError
+from corpus.errors import IndexBusy, NotesearchError
 from indexer.files import atomic_write
 from search.serve.client import HOST, STATE_FILE, remove_state, same_folder
 from search.serve.warm import WarmIndex
@@ -210,11 +210,9 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 cwd = _check(request, "cwd", str)
                 if not os.path.isabs(cwd):
                     raise ValueError("'cwd' must be an absolute path: paths are shown relative to it")
-                k = _check(request, "k", int, 10)
-                if k < 1:
-                    raise ValueError("'k' must be at least 1")
+                # The search itself refuses a k below 1 or an unknown mode (BadArgument).
                 response = self.notes.search(_check(request, "query", str), _check(request, "mode", str, "hybrid"),
-                                             k, _check(request, "explain", bool, False), cwd,
+                                             _check(request, "k", int, 10), _check(request, "explain", bool, False), cwd,
                                              _check(request, "all", bool, False))
                 with self._count:
                     self.answered += 1

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import Cancelled, IndexBusy
+from corpus.errors import Cancelled, IndexBusy
 
 if TYPE_CHECKING:
     from indexer.embedding import Progress

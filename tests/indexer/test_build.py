@@ -9,8 +9,8 @@ import pytest
 from conftest import counts, edit_manifests
 
 import indexer.embedding
+from corpus.errors import MissingFolder, ModelMismatch
 from indexer import build
-from indexer.errors import MissingFolder, ModelMismatch
 from indexer.generations import read_manifest
 from indexer.keyword.reading import KeywordIndex
 from indexer.keyword.writing import MAX_SEGMENTS

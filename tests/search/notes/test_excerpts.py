@@ -8,8 +8,7 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
-from search import NoPassage, OutsideIndex, excerpt, open_index
-from search.notes.excerpts import parse_location
+from search import BadArgument, NoPassage, OutsideIndex, excerpt, open_index
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -39,21 +38,6 @@ def garden(tmp_path_factory, embedder):
 @pytest.fixture
 def fresh_garden(tmp_path, embedder):
     yield from make_garden(tmp_path, embedder)
-
-
-@pytest.mark.parametrize("location, expected", [
-    ("notes/garden.md:3", ("notes/garden.md", 3)),
-    ("C:/x.md:12", ("C:/x.md", 12)),
-    (" a b.md:1 ", ("a b.md", 1)),
-])
-def test_a_location_is_a_path_and_a_line(location, expected):
-    assert parse_location(location) == expected
-
-
-@pytest.mark.parametrize("location", ["garden.md", "garden.md:", ":3", "garden.md:0", "garden.md:-2", "garden.md:x"])
-def test_a_location_without_a_line_from_1_is_refused(location):
-    with pytest.raises(ValueError, match="PATH:LINE"):
-        parse_location(location)
 
 
 @pytest.mark.parametrize("line, first, lines", [
@@ -126,8 +110,10 @@ def test_a_deleted_note_is_a_clear_error(fresh_garden):
         excerpt(index, str(folder / "garden.md"), 3)
 
 
-@pytest.mark.parametrize("line, context", [(0, 3), (3, -1), (3, 10_000)])
-def test_a_bad_line_or_context_is_refused(garden, line, context):
+@pytest.mark.parametrize("line, context, name", [(0, 3, "line"), (3, -1, "context"), (3, 10_000, "context"),
+                                                 (2.5, 3, "line")])
+def test_a_bad_line_or_context_is_refused_before_the_note_is_looked_up(garden, line, context, name):
     folder, index = garden
-    with pytest.raises(ValueError):
-        excerpt(index, str(folder / "garden.md"), line, context=context)
+    with pytest.raises(BadArgument) as error:
+        excerpt(index, str(folder / "nowhere.md"), line, context=context)
+    assert error.value.name == name and "\n" not in str(error.value)

@@ -141,7 +141,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
 @pytest.mark.parametrize("name, arguments, says", [
     ("get", {"location": "/etc/passwd:1"}, "/etc/passwd is not in the indexed folders"),
     ("get", {"location": f"{TRENDS}:2"}, "no passage of the index holds"),
-    ("get", {"location": "nowhere"}, "expected PATH:LINE"),
+    ("get", {"location": "nowhere"}, "location must be PATH:LINE"),
     ("related", {"passage": "/etc/shadow:1"}, "/etc/shadow is not in the indexed folders"),
     ("related", {"paper": "zyxwvut qqq"}, "no paper matches"),
     ("related", {}, "give either 'paper'"),

@@ -18,9 +18,9 @@ from test_server import cli_output, serving
 
 import cli_served
 from cli_render import Progress
+from corpus.errors import Cancelled
 from indexer import build, checkpoint
 from indexer.embedding import EMBED_BATCH
-from indexer.errors import Cancelled
 from indexer.generations import read_manifest
 from search.serve.client import ask, ask_run
 
