@@ -36,7 +36,7 @@ from cli_served import INTERRUPTED, served_answers, served_index
 from corpus.errors import Cancelled, NoIndex, NotesearchError
 from search.notes.locations import parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import MODES, excerpt_data, related_data, report_data, result_data, stats_data
+from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -153,9 +153,8 @@ def cmd_search(args) -> int:
                 if args.debug:
                     raise
                 warn(f"query {n + 1} failed ({type(error).__name__}: {error}); its answer is empty")
-                answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": []}
-                answer.update({"route": ""} if args.explain else {})
-                print_answer(queries, n, answer, [], style)
+                print_answer(queries, n, result_data(SearchResult(queries[n], args.mode, (), 0.0), args.explain, cwd),
+                             [], style)
                 status = 1
                 continue
             print_answer(queries, n, result_data(result, args.explain, cwd), list(result.warnings), style)
