@@ -7,7 +7,7 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from corpus.text import fold
-from search import search
+from search import Settings, search
 from search.query.plan import looks_like_code
 from search.rank.fusion import (
     FusionConfig,
@@ -141,14 +141,14 @@ def test_hybrid_explains_each_hit(bundled_index):
 
 def test_floor_drops_hybrid_hits_far_below_the_best(bundled_index):
     everything = search(bundled_index, "扩散模型 采样效率", k=50, every=True)
-    floored = search(bundled_index, "扩散模型 采样效率", k=50, fusion=FusionConfig(floor=0.5))
+    floored = search(bundled_index, "扩散模型 采样效率", k=50, settings=Settings(fusion=FusionConfig(floor=0.5)))
     assert 0 < len(floored.hits) < len(everything.hits)
     assert [hit.passage.id for hit in floored.hits] == [hit.passage.id for hit in everything.hits[:len(floored.hits)]]
     best = max(hit.score for hit in everything.hits)
     assert all(hit.exact or hit.score >= 0.5 * best for hit in floored.hits)
     # One ranking alone is never floored: a keyword or vector hit is supported by its own ranking.
     for mode in ("keyword", "semantic"):
-        floored_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, fusion=FusionConfig(floor=0.5))
+        floored_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, settings=Settings(fusion=FusionConfig(floor=0.5)))
         every_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, every=True)
         assert [hit.passage.id for hit in floored_alone.hits] == [hit.passage.id for hit in every_alone.hits]
 
