@@ -17,6 +17,7 @@ from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
 from corpus.model import Passage
 from indexer import vectors
 from indexer.analysis import Analyzer
+from indexer.caches import ForgetfulCache
 from indexer.generations import INDEX_FORMAT, Manifest, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
@@ -57,7 +58,7 @@ class NoteIndex:
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
-        self._passages: dict[str, Passage | None] = {}
+        self._passages: ForgetfulCache[str, Passage | None] = ForgetfulCache(PASSAGE_CACHE)
         self._papers: int | None = None
 
     @property
@@ -98,9 +99,7 @@ class NoteIndex:
     def passage(self, passage_id: str) -> Passage | None:
         """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
         if passage_id not in self._passages:
-            if len(self._passages) >= PASSAGE_CACHE:
-                self._passages.clear()
-            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
+            return self._passages.keep(passage_id, self._keyword.passage_by_id(passage_id))
         return self._passages[passage_id]
 
     def stored_passage(self, number: int) -> Passage:
