@@ -75,7 +75,7 @@ class Progress:
         self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.every, self.clock = every, clock
         self.started: dict[str, float] = {}
-        self.shown = clock()  # when a line was last written (off a terminal)
+        self.written = clock()  # when a line was last written (off a terminal)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet or total <= 0:
@@ -88,9 +88,9 @@ class Progress:
         line = f"{label} {done}/{total} {unit} ({rate:.0f}/s{left})"
         if self.terminal:
             sys.stderr.write(f"\r{line}   " + ("\n" if done >= total else ""))
-        elif now - self.shown >= self.every:
+        elif now - self.written >= self.every:
             sys.stderr.write(f"notesearch: {line}\n")
-            self.shown = now
+            self.written = now
         else:
             return
         sys.stderr.flush()
@@ -165,13 +165,13 @@ def heading(title: str, section: str) -> str:
 @dataclass
 class Style:
     """How search answers are printed: `format`, and what a terminal adds (`color`, `links`: a hyperlink
-    template, see `link`). `shown` holds the paths the `files` format has printed."""
+    template, see `link`). `printed_paths` holds the paths the `files` format has printed."""
 
     format: Literal["text", "json", "vimgrep", "files"] = "text"
     explain: bool = False
     color: bool = False
     links: str | None = None
-    shown: set[str] = field(default_factory=set)
+    printed_paths: set[str] = field(default_factory=set)
 
 
 def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
@@ -193,8 +193,8 @@ def render_answer(answer: dict, style: Style) -> str | None:
     if style.format == "vimgrep":
         return "\n".join(vimgrep_line(hit) for hit in answer["hits"]) or None
     if style.format == "files":
-        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
-        style.shown.update(paths)
+        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.printed_paths]
+        style.printed_paths.update(paths)
         return "\n".join(shown(path) for path in dict.fromkeys(paths)) or None
     return render_text(answer, style.explain, style.color, style.links)
 

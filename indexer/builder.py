@@ -27,15 +27,14 @@ from corpus.dates import note_date
 from corpus.errors import BadArgument, MissingFolder, NoIndex, NoNotes, UnknownFolder
 from corpus.markdown import passages_of
 from corpus.model import Passage
-from corpus.packing import answers
+from corpus.packing import pack_sections
 from corpus.paths import inside
 from corpus.reading import Skipped, parse_note
-from indexer import embedding, vectors
+from indexer import passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
-from indexer.embedding import Progress
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
@@ -52,6 +51,7 @@ from indexer.generations import (
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.passage_vectors import Progress
 from indexer.scan import Scan, scan
 
 # A path as build takes it.
@@ -297,7 +297,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         note = parse_note(path, text.text, text.warnings)
         notices.extend(f"{path}: {warning}" for warning in note.warnings)
         date = note_date(note.date)
-        passages = answers(passages_of(note))
+        passages = pack_sections(passages_of(note))
         parsed[path] = [replace(p, date=date) for p in passages] if date else passages
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))
@@ -327,15 +327,15 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
     t0 = time.perf_counter()
-    fingerprint, embedder = embedding.fingerprint_of(model, embedder)
-    old = embedding.previous_vectors(previous_folder, fingerprint)
+    fingerprint, embedder = passage_vectors.fingerprint_of(model, embedder)
+    old = passage_vectors.previous_vectors(previous_folder, fingerprint)
     kept: list[int] = []
     if incremental and old is not None:
-        kept = embedding.rows_kept(old, deleted)
+        kept = passage_vectors.rows_kept(old, deleted)
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     try:
-        vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress,
+        vector_index, embedded = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder, progress,
                                                  checkpoint)
     except BaseException:
         with contextlib.suppress(OSError):

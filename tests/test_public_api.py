@@ -71,7 +71,7 @@ def readme_example() -> str:
 def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, monkeypatch, capsys, embedder):
     # The example loads the default model itself; here it gets the session's copy instead of a second one.
     # (search.notes.index looks it up in indexer.embedders when a search first needs it.)
-    for module in ("indexer.embedding", "indexer.embedders"):
+    for module in ("indexer.passage_vectors", "indexer.embedders"):
         monkeypatch.setattr(f"{module}.load_embedder", lambda name="use-m3": embedder)
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 (the README's example)

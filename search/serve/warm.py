@@ -22,7 +22,7 @@ from search.results import report_data, result_data
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
     from search.notes.index import NoteIndex
 
 

@@ -20,8 +20,8 @@ import cli_served
 from cli_render import Progress
 from corpus.errors import Cancelled
 from indexer import build, checkpoint
-from indexer.embedding import EMBED_BATCH
 from indexer.generations import read_manifest
+from indexer.passage_vectors import EMBED_BATCH
 from search.serve.client import ask, ask_run
 
 
@@ -193,7 +193,7 @@ def test_ctrl_c_on_an_index_run_in_process_says_what_is_kept(garden, embedder, c
         return progress
 
     monkeypatch.setattr(cli, "Progress", stopping)
-    monkeypatch.setattr("indexer.embedding.load_embedder", lambda _name: embedder)  # the one embedder loaded
+    monkeypatch.setattr("indexer.passage_vectors.load_embedder", lambda _name: embedder)  # the one embedder loaded
     code, out, err = cli_output(capsys, "index", "--index", directory, "--no-server")
     assert (code, out) == (130, "")
     assert "stopped before it committed" in err and "goes on from them" in err
