@@ -33,7 +33,7 @@ from cli_render import (
     warn,
 )
 from cli_served import INTERRUPTED, served_answers, served_index
-from corpus.errors import Cancelled, NoIndex, NotesearchError
+from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError
 from search.notes.locations import parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
@@ -191,7 +191,7 @@ def cmd_serve(args) -> int:
 
     try:
         server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index))
-    except server.StateFileError as error:
+    except StateFileError as error:
         raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
         raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error

@@ -172,6 +172,18 @@ class IndexWriteError(NotesearchError, OSError):
         return f"cannot write the index at {self.directory}: {self.strerror}{after}"
 
 
+class StateFileError(NotesearchError, OSError):
+    """A warm server could not write its state file `name` into the index folder `directory` (so no search
+    would find it): it stops. Also an OSError, with the errno of the failure."""
+
+    def __init__(self, directory: str, name: str, error: OSError):
+        OSError.__init__(self, error.errno, error.strerror or str(error), directory)
+        self.directory, self.name = directory, name
+
+    def __str__(self) -> str:
+        return f"cannot write {self.name} into {self.directory}: {self.strerror}"
+
+
 class OutsideIndex(NotesearchError):
     """`path` (as the caller gave it) lies outside every folder of the index: refused, nothing was read."""
 

@@ -35,6 +35,7 @@ from corpus.errors import (
     NotesearchError,
     OutdatedIndex,
     OutsideIndex,
+    StateFileError,
     UnknownFolder,
     VectorIndexError,
 )
@@ -60,7 +61,7 @@ _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", 
 __all__ = ["MODES", "BadArgument", "Cancelled", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "IndexBusy",
            "IndexStats", "IndexWriteError", "KeywordIndexError", "Location", "MissingFolder", "Mode",
            "ModelMismatch", "NoIndex", "NoNotes", "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex",
-           "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "UnknownFolder", "VectorIndexError",
+           "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "StateFileError", "UnknownFolder", "VectorIndexError",
            "excerpt", "locate", "more_like", "open_index", "related", "search", "stats"]
 
 
