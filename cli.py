@@ -47,17 +47,33 @@ class UserError(Exception):
 
 
 def default_index_dir() -> str:
-    """The index of the bundled notes in the user's cache directory."""
+    """The demo index of the bundled notes in the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "notesearch", "index")
+
+
+# The environment variable that names the index every command uses when --index is not given.
+INDEX_VARIABLE = "NOTESEARCH_INDEX"
+NO_INDEX_GIVEN = (f"no index given: name the index folder with --index DIR, or once for every command with "
+                  f"{INDEX_VARIABLE}=DIR (your notes never go into the demo index of the bundled notes)")
+
+
+def chosen_index(args) -> tuple[str, bool]:
+    """The index folder a command uses, and whether it is the demo index chosen because none was given:
+    --index, else NOTESEARCH_INDEX, else the demo index of the bundled notes."""
+    given = args.index or os.environ.get(INDEX_VARIABLE, "").strip()
+    if given:
+        return os.path.abspath(os.path.expanduser(given)), False
+    return default_index_dir(), True
 
 
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    # No PATH: the folders the index was built from, or for a new index the bundled notes. A PATH is added.
-    default = None if has_index(args.index) or args.remove else [str(corpus.BUNDLED_NOTES)]
-    paths = [os.path.abspath(path) for path in args.paths] or default
+    # No PATH: the folders the index was built from, or for a new index (the demo index named by its folder)
+    # the bundled notes. A PATH is added.
+    demo = args.index == default_index_dir() and not has_index(args.index) and not args.remove
+    paths = [os.path.abspath(path) for path in args.paths] or ([str(corpus.BUNDLED_NOTES)] if demo else None)
     remove = [os.path.abspath(path) for path in args.remove]
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
@@ -257,6 +273,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
+    ensure_index(args)
     from search import open_index, stats
 
     with open_index(args.index) as index:
@@ -273,7 +290,8 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """
     unset = argparse.SUPPRESS
     parser.add_argument("--index", default=None if defaults else unset, metavar="DIR",
-                        help="index folder (default: an index of the bundled notes in the user cache)")
+                        help=f"index folder (default: ${INDEX_VARIABLE}; without it, `index` asks for one and the "
+                             "other commands answer from a demo index of the bundled notes)")
     parser.add_argument("--quiet", action="store_true", default=False if defaults else unset,
                         help="no progress on stderr")
     parser.add_argument("--debug", action="store_true", default=False if defaults else unset,
@@ -365,9 +383,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.index is None:
-        args.index = default_index_dir()
-    args.index = os.path.abspath(os.path.expanduser(args.index))
+    args.index, demo = chosen_index(args)
+    if demo and args.command == "index":
+        print(f"notesearch: {NO_INDEX_GIVEN}", file=sys.stderr)
+        return 2
+    if demo and not args.quiet:
+        warn(f"answering from the demo index of the bundled notes: give --index DIR, or set {INDEX_VARIABLE}, "
+             "for your own")
     if getattr(args, "k", 1) < 1:
         print("notesearch: -k must be at least 1", file=sys.stderr)
         return 2
