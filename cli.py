@@ -14,29 +14,34 @@ import sys
 from functools import partial
 from pathlib import Path
 
-import corpus
-from cli_render import (
-    HYPERLINK,
-    Progress,
-    Style,
-    VersionAction,
-    describe,
-    print_answer,
-    print_report,
-    render_excerpt,
-    render_related,
-    render_report,
-    render_stats,
-    report_json,
-    report_line,
-    tell_run,
-    warn,
-)
-from cli_served import INTERRUPTED, served_answers, served_index
-from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError
-from search.notes.locations import parse_location
-from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
+try:
+    import corpus
+    from cli_render import (
+        HYPERLINK,
+        Progress,
+        Style,
+        VersionAction,
+        describe,
+        missing_module,
+        print_answer,
+        print_report,
+        render_excerpt,
+        render_related,
+        render_report,
+        render_stats,
+        report_json,
+        report_line,
+        tell_run,
+        warn,
+    )
+    from cli_served import INTERRUPTED, served_answers, served_index
+    from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError
+    from search.notes.locations import parse_location
+    from search.query.syntax import EMPTY_QUERY, has_words
+    from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
+except ImportError as missing:  # a broken install: one line that says what to do, not a traceback
+    sys.exit(f"notesearch: this install of notesearch is incomplete ({missing.name} is missing): install it again "
+             "(pip install --force-reinstall notesearch, or pip install -e . in a checkout)")
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -222,7 +227,7 @@ def cmd_mcp(args) -> int:
         from search.serve import mcp_server
     except ImportError as error:
         raise UserError(f"'notesearch mcp' needs the MCP SDK ({error.name} is missing): "
-                        'pip install -e ".[mcp]"') from error
+                        'pip install "notesearch[mcp]" (in a checkout: pip install -e ".[mcp]")') from error
     mcp_server.run(args.index, watch=args.watch, watched=partial(tell_run, args.index),
                    describe=partial(describe, index=args.index))
     return 0
@@ -400,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return 0
+    except ImportError as error:  # a broken install: a dependency, or a module of notesearch itself, is missing
+        if args.debug:
+            raise
+        warn(missing_module(error))
+        return 1
     except (UserError, NotesearchError) as error:
         if args.debug:
             raise

