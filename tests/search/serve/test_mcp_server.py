@@ -16,7 +16,7 @@ from mcp import Client
 
 from cli_render import describe
 from indexer import build
-from search import related, search
+from search import excerpt, related, search
 from search.serve.mcp_server import NoteTools, build_server
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
@@ -211,3 +211,22 @@ def test_while_the_index_loads_prints_to_stdout_go_to_stderr():
     assert run.returncode == 0, run.stderr
     assert run.stdout == "protocol\n"
     assert "from python" in run.stderr and "from a library in C" in run.stderr
+
+
+def test_the_published_schemas_name_the_fields_the_answers_hold(tools, bundled_index):
+    # The schemas mirror search/results.py's JSON, the one place it is built: a field added there shows here.
+    from search import stats
+    from search.results import excerpt_data, hit_data, paper_data, stats_data
+    from search.serve import mcp_schema
+
+    hit = search(bundled_index, "自监督 视觉", k=1).hits[0]
+    assert set(hit_data(hit)) | {"reasons"} == set(mcp_schema.HitData.__annotations__)  # reasons: related hits
+    paper = next(p for p in bundled_index.passages() if p.paper)
+    assert set(paper_data(paper)) == set(mcp_schema.PaperData.__annotations__)
+    assert set(stats_data(stats(bundled_index))) | {"watching", "updating", "last_run"} == \
+           set(mcp_schema.Status.__annotations__)
+    (status,) = call(tools, ("status", {}))
+    assert set(status.structured_content) == set(mcp_schema.Status.__annotations__)
+    (got,) = call(tools, ("get", {"location": f"{TRENDS}:{MAE_LINE}"}))
+    assert set(got.structured_content) == set(mcp_schema.Excerpt.__annotations__) == \
+           set(excerpt_data(excerpt(bundled_index, str(TRENDS), MAE_LINE)))
