@@ -47,7 +47,9 @@ class Paper:
 class Passage:
     """The unit of retrieval: a paragraph, list item, table row or piece of one.
 
-    `line_start`/`line_end` are 1-based and inclusive, in the source file.
+    `line_start`/`line_end` are 1-based and inclusive, in the source file, or in its `region` when it has one:
+    a part of the file that has lines of its own (`c5`, the fifth cell of a notebook; `p3`, the third page of a
+    PDF; empty for a plain text file), so a location reads `paper.pdf:p3:12`.
     `text` has the markdown syntax stripped; it is what is indexed and shown.
     `piece` numbers the pieces a long block was split into (0 for a whole block).
     `links` are the targets of the markdown links in the passage (not part of `text`).
@@ -70,10 +72,16 @@ class Passage:
     parts: tuple[str, ...] = ()
     parent: str = ""
     date: str = ""
+    region: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.path}:{self.line_start}-{self.line_end}#{self.piece}"
+        return f"{self.path}:{self.place}-{self.line_end}#{self.piece}"
+
+    @property
+    def place(self) -> str:
+        """Where the passage starts, as a location shows it after the path: `12`, or `p3:12` in a region."""
+        return f"{self.region}:{self.line_start}" if self.region else str(self.line_start)
 
     @property
     def display_title(self) -> str:

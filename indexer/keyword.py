@@ -242,6 +242,8 @@ def to_record(passage: Passage) -> str:
         data["r"] = passage.parent
     if passage.date:
         data["d"] = passage.date
+    if passage.region:
+        data["z"] = passage.region
     if passage.paper:
         p = passage.paper
         data["paper"] = [p.year, list(p.authors), p.title, p.note]
@@ -257,7 +259,7 @@ def from_record(record: str) -> Passage:
         paper = Paper(year, tuple(authors), title, note)
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
                    text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
-                   parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""))
+                   parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""), region=d.get("z", ""))
 
 
 def create(directory: str) -> index.Index:
