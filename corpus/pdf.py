@@ -1,0 +1,302 @@
+"""A PDF → a Note and its passages: each paragraph of each page, read with pypdf in a bounded child process.
+
+pypdf was chosen over pdfminer.six by measurement (bench/pdf_extractors.py): on
+Chromium-printed notes and d2l-zh chapters it found as many of the notes'
+paragraphs and, in tables, all the more (it follows the content stream, which
+Chromium writes in reading order, where pdfminer's layout analysis reads a
+table's columns across its rows), in less time per page.
+
+A PDF is untrusted input that can be made to explode (a page that inflates to
+gigabytes, a loop of objects, a malformed file that sends a parser into a
+spin), so the text is read in a child process (`python -m corpus.pdf`) with a
+ceiling on its memory (MEMORY_BYTES, RLIMIT_AS) and its CPU time (OPEN_SECONDS
+to open the file, then PAGE_SECONDS a page, RLIMIT_CPU) and a wall-clock
+deadline, and at most MAX_PAGES pages; whatever goes wrong is a ValueError with
+a reason, and the file is skipped with it. Starting the child costs about
+0.15 s a file.
+
+The child gives each page's lines (the text pypdf extracts, line by line, with
+where each line starts and its font size). Here the lines become paragraphs: a
+new one where the gap to the line above is clearly wider than the document's
+line spacing or the font size changes; a table row whose cells come one after
+another, each from the row's top, stays one paragraph. Lines in a font clearly
+larger than the body's are headings: the sections of what follows, across
+pages. A passage's region is its page (`p3`), its lines the lines of that page
+as `page_lines` gives them (what `get` shows). Characters that CJK fonts name
+by their radicals are read as the ideographs (corpus/radicals.py).
+
+The title is the document's metadata title unless it is a file name, else its
+first heading, else the file name. A PDF with no text at all (a scan) is
+skipped: no OCR here. A PDF that is a paper also gives a paper record
+(corpus/pdf_paper.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from pathlib import Path
+
+from corpus.markdown import plain_passages
+from corpus.model import Note, Passage
+from corpus.radicals import ideographs
+
+MAX_PAGES = 2000
+MEMORY_BYTES = 1024 * 1024 * 1024
+OPEN_SECONDS = 10
+PAGE_SECONDS = 2.0
+# A line this much larger than the body's font is a heading; a gap this much wider than the usual line
+# spacing ends a paragraph.
+HEADING_SIZE = 1.15
+PARAGRAPH_GAP = 1.3
+# A table row's next cell starts at most this many font sizes above the highest line of the row so far.
+ROW_REACH = 8
+_FILE_NAME = re.compile(r"\.(?:md|markdown|txt|html?|docx?|tex|pdf|ipynb|org)$|^untitled$|^microsoft word - ",
+                        re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a page: its text, where it starts (x, and y from the bottom of the page) and its font size."""
+
+    text: str
+    x: float
+    y: float
+    size: float
+
+
+@dataclass(frozen=True)
+class PdfText:
+    """What the child read: each page's lines, and the document's metadata (title, author, …)."""
+
+    pages: list[list[Line]]
+    meta: dict[str, str]
+
+
+def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
+    """The PDF's Note (its text that of every page) and its passages, each in its page's region.
+
+    Raises ValueError with a reason for a PDF that cannot be read (malformed,
+    encrypted with a password, too large, a bomb) or has no text layer.
+    """
+    from corpus.pdf_paper import paper_passage
+
+    found = extract(data)
+    if not any(_LETTER.search(line.text) for page in found.pages for line in page):
+        raise ValueError(f"no text layer in {len(found.pages)} pages (a scan?): not indexed, notesearch does no OCR")
+    body = _body_size(found.pages)
+    pitch = line_pitch(found.pages)
+    levels = sorted({round(line.size) for page in found.pages for line in page if line.size >= HEADING_SIZE * body},
+                    reverse=True)
+    title = found.meta.get("title", "").strip()
+    if not title or _FILE_NAME.search(title):
+        title = _first_heading(found.pages, body) or Path(path).stem
+    note = Note(path=path, text="\n\n".join("\n".join(line.text for line in page) for page in found.pages),
+                title=title[:300])
+    passages: list[Passage] = []
+    headings: list[tuple[int, str]] = []  # open headings: level, text
+    for number, page in enumerate(found.pages, 1):
+        for first, lines in paragraphs(page, pitch):
+            size = max(line.size for line in lines)
+            text = " ".join(line.text.strip() for line in lines)
+            if size >= HEADING_SIZE * body and len(text) <= 200:
+                level = levels.index(round(size)) + 1 if round(size) in levels else len(levels)
+                while headings and headings[-1][0] >= level:
+                    headings.pop()
+                headings.append((level, text))
+                continue
+            if not _LETTER.search(text):
+                continue  # a page number, a rule of dots
+            section = " > ".join(heading for _level, heading in headings)
+            passages.extend(replace(passage, region=f"p{number}")
+                            for passage in plain_passages(note, first, [line.text for line in lines], section))
+    paper = paper_passage(note, found)
+    return note, ([paper] if paper else []) + passages
+
+
+def page_lines(data: bytes, region: str) -> list[str]:
+    """The lines of the page `region` names (`p3`), as read_pdf numbers them. Raises ValueError when the PDF
+    cannot be read or has no such page."""
+    number = int(region[1:]) if re.fullmatch(r"p\d+", region) else 0
+    found = extract(data, page=number)
+    return [line.text for line in found.pages[0]] if found.pages else []
+
+
+def extract(data: bytes, page: int | None = None) -> PdfText:
+    """The lines of every page (or of page `page` alone), read in a bounded child process; raises ValueError."""
+    command = [sys.executable, "-m", "corpus.pdf"] + ([str(page)] if page else [])
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))}
+    deadline = 2 * (OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES)
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=deadline, env=environment, check=False,
+                              preexec_fn=_limits)
+    except subprocess.TimeoutExpired as error:
+        raise ValueError(f"reading the PDF took over {deadline:.0f} s: stopped") from error
+    if done.returncode != 0:
+        raise ValueError(_failure(done.returncode, done.stderr))
+    result = json.loads(done.stdout)
+    if "error" in result:
+        raise ValueError(result["error"])
+    pages = [[Line(ideographs(text), x, y, size) for text, x, y, size in lines] for lines in result["pages"]]
+    return PdfText(pages, result["meta"])
+
+
+def _limits() -> None:
+    """In the child, before it runs: its ceilings on memory and CPU time (the child raises the CPU one by
+    PAGE_SECONDS a page once it knows the pages)."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    hard = int(OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (OPEN_SECONDS, hard))
+
+
+def _failure(code: int, stderr: bytes) -> str:
+    """Why the child failed, in a few words."""
+    last = (stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+    if code in (-9, -24) or "CPU time" in last:  # SIGKILL / SIGXCPU: the CPU time ran out
+        return "reading the PDF took too long (over its CPU time): a damaged file or a PDF bomb"
+    if "MemoryError" in last:
+        return f"reading the PDF needed over {MEMORY_BYTES // 2**20} MB: a damaged file or a PDF bomb"
+    return f"the PDF could not be read ({' '.join(last.split())[:200] or f'exit code {code}'})"
+
+
+def _body_size(pages: list[list[Line]]) -> float:
+    """The font size most of the text is set in (weighed by characters)."""
+    weights: dict[float, int] = {}
+    for page in pages:
+        for line in page:
+            weights[round(line.size, 1)] = weights.get(round(line.size, 1), 0) + len(line.text)
+    return max(weights, key=weights.get) if weights else 0.0
+
+
+def line_pitch(pages: list[list[Line]]) -> float:
+    """The usual distance from one line to the next, over the font size (the document's line spacing)."""
+    ratios = [(a.y - b.y) / b.size for page in pages for a, b in pairwise(page)
+              if b.size and 0 < a.y - b.y < 4 * b.size and abs(a.size - b.size) < 0.5]
+    return statistics.median(ratios) if ratios else 1.2
+
+
+def paragraphs(page: list[Line], pitch: float) -> list[tuple[int, list[Line]]]:
+    """The paragraphs of a page: (the number of its first line, its lines)."""
+    out: list[tuple[int, list[Line]]] = []
+    for number, line in enumerate(page, 1):
+        if not line.text.strip():
+            continue
+        if out:
+            last = out[-1][1][-1]
+            gap = last.y - line.y
+            same_size = abs(line.size - last.size) < 0.1 * max(line.size, last.size, 1)
+            next_line = same_size and 0 < gap <= PARAGRAPH_GAP * pitch * max(line.size, last.size)
+            # A table row's next cell starts to the right of the cell before and higher up than its last line
+            # (cells are centred in their row), but not as high as a new column's top.
+            highest = max(part.y for part in out[-1][1])
+            next_cell = (same_size and line.x > last.x + 0.5 * line.size and line.y > last.y
+                         and line.y - highest <= ROW_REACH * line.size)
+            if next_line or next_cell:
+                out[-1][1].append(line)
+                continue
+        out.append((number, [line]))
+    return out
+
+
+def _first_heading(pages: list[list[Line]], body: float) -> str:
+    """The first line set larger than the body, with the lines after it in the same size (a title on two)."""
+    for page in pages[:2]:
+        for n, line in enumerate(page):
+            if line.size >= HEADING_SIZE * body and _LETTER.search(line.text):
+                parts = [line.text.strip()]
+                for after in page[n + 1:n + 3]:
+                    if abs(after.size - line.size) > 0.1:
+                        break
+                    parts.append(after.text.strip())
+                return " ".join(parts)
+    return ""
+
+
+# ---------------------------------------------------------------- the child process
+
+def _child(page: int | None) -> dict:
+    """Read the PDF on stdin: {"pages": [[[text, x, y, size], …], …], "meta": {…}}, or {"error": reason}."""
+    import logging
+
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    logging.disable(logging.CRITICAL)  # pypdf warns on stderr about every odd font
+    try:
+        reader = pypdf.PdfReader(_stdin(), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return {"error": "encrypted: it needs a password to be read"}
+        count = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        return {"error": f"not a PDF pypdf can read ({' '.join(str(error).split())[:200] or type(error).__name__})"}
+    except pypdf.errors.DependencyError as error:
+        return {"error": f"encrypted in a way this install cannot read ({error})"}
+    if count > MAX_PAGES:
+        return {"error": f"{count} pages, over {MAX_PAGES}: not indexed"}
+    wanted = [page] if page else range(1, count + 1)
+    if page and not 1 <= page <= count:
+        return {"error": f"the PDF has no page {page} ({count} pages)"}
+    used = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    budget = int(used + OPEN_SECONDS + PAGE_SECONDS * len(wanted)) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+    pages = []
+    for number in wanted:
+        try:
+            pages.append(_page_lines(reader.pages[number - 1]))
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError,
+                RecursionError) as error:
+            return {"error": f"page {number} could not be read ({' '.join(str(error).split())[:200]})"}
+    return {"pages": pages, "meta": _meta(reader)}
+
+
+def _stdin():
+    import io
+
+    return io.BytesIO(sys.stdin.buffer.read())
+
+
+def _page_lines(page) -> list[list]:
+    """A page's lines as pypdf extracts its text, each with where its first visible text stands and its
+    largest font size."""
+    lines: list[list] = [["", None, None, 0.0]]
+
+    def visit(text, cm, tm, font, size):
+        pieces = text.split("\n")
+        for n, piece in enumerate(pieces):
+            if n:
+                lines.append(["", None, None, 0.0])
+            line = lines[-1]
+            line[0] += piece
+            if piece.strip():
+                scale = abs(tm[3] * cm[3]) or 1.0
+                if line[1] is None:
+                    line[1] = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                    line[2] = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                line[3] = max(line[3], float(size) * scale)
+
+    page.extract_text(visitor_text=visit)
+    return [[text, round(x, 1), round(y, 1), round(size, 1)] for text, x, y, size in lines if x is not None]
+
+
+def _meta(reader) -> dict[str, str]:
+    from pypdf.errors import PdfReadError
+
+    try:
+        info = reader.metadata or {}
+        return {key.lstrip("/").lower(): str(value)[:1000] for key, value in info.items()
+                if isinstance(value, str)}
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):  # a damaged info dictionary: no loss
+        return {}
+
+
+if __name__ == "__main__":
+    json.dump(_child(int(sys.argv[1]) if len(sys.argv) > 1 else None), sys.stdout, ensure_ascii=False)

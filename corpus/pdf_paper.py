@@ -1,0 +1,99 @@
+"""A PDF that is a paper → its paper record: title, authors, year and abstract, from its metadata and first page.
+
+A PDF is a paper when its first page holds an abstract (a line that starts
+`Abstract` or `摘要`), or when its metadata names both a title (not a file name)
+and an author. The title is the metadata's, else the largest text above the
+abstract; the authors the metadata's, else the lines between the title and the
+abstract that are not affiliations or addresses; the year that of its arXiv
+identifier (`arXiv:1706.03762` is 2017), else of its creation date. The record
+sits on the title's lines of page 1 (region `p1`), its note the abstract; its
+links are its DOI and arXiv addresses, by which the same paper's note or
+BibTeX entry can be found.
+"""
+
+from __future__ import annotations
+
+import re
+
+from corpus.model import Note, Paper, Passage
+from corpus.papers import split_authors
+from corpus.pdf import _FILE_NAME, PdfText, line_pitch, paragraphs
+
+_ABSTRACT = re.compile(r"^\s*(?:abstract|摘\s*要)\b\s*[:：.—-]?\s*", re.IGNORECASE)
+_ARXIV = re.compile(r"arxiv:\s*(\d{2})(\d{2})\.(\d{4,5})(v\d+)?", re.IGNORECASE)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;])")
+_CREATED = re.compile(r"^D?:?((?:19|20)\d\d)")
+# A line of the first page that says where the authors work or how to write to them, not who they are.
+_AFFILIATION = re.compile(r"@|univers|institut|department|school|college|laborator|\blab\b|inc\.|corporation|"
+                          r"research|大学|学院|研究|实验室|公司|\d{5}", re.IGNORECASE)
+_MARKS = re.compile(r"[*†‡§¶∗⋆]|(?<=[^\W\d])\d+\b|\s\d+(?=\s*(?:,|$))")
+MAX_NOTE = 1500
+
+
+def paper_passage(note: Note, found: PdfText) -> Passage | None:
+    """The paper record of a PDF that is a paper, else None."""
+    page = found.pages[0] if found.pages else []
+    meta_title = found.meta.get("title", "").strip()
+    meta_title = "" if _FILE_NAME.search(meta_title) else meta_title
+    meta_authors = split_authors(found.meta.get("author", ""))
+    abstract = next((n for n, line in enumerate(page) if _ABSTRACT.match(line.text)), None)
+    if abstract is None and not (meta_title and meta_authors):
+        return None
+    above = page[:abstract] if abstract is not None else page[:12]
+    title_lines = _title_lines(above)
+    title = meta_title or " ".join(line.text.strip() for _n, line in title_lines)
+    if not title:
+        return None
+    authors = meta_authors or _authors(above[title_lines[-1][0] + 1:] if title_lines else [])
+    text = "\n".join(line.text for line in page)
+    arxiv = _ARXIV.search(text)
+    created = _CREATED.search(found.meta.get("creationdate", ""))
+    year = 2000 + int(arxiv.group(1)) if arxiv else int(created.group(1)) if created else None
+    links = []
+    if doi := _DOI.search(found.meta.get("doi", "") + " " + text):
+        links.append(f"https://doi.org/{doi.group(1)}")
+    if arxiv:
+        links.append(f"https://arxiv.org/abs/{arxiv.group(1)}{arxiv.group(2)}.{arxiv.group(3)}")
+    paper = Paper(year=year, authors=authors, title=title[:300], note=_abstract(page, abstract)[:MAX_NOTE])
+    first = title_lines[0][0] + 1 if title_lines else 1
+    last = title_lines[-1][0] + 1 if title_lines else 1
+    record = " ".join(part for part in (str(year) if year else "", "、".join(authors), paper.title) if part)
+    return Passage(path=note.path, line_start=first, line_end=last, section="", title=note.title, text=record,
+                   kind="paper", paper=paper, links=tuple(links), region="p1")
+
+
+def _title_lines(lines) -> list[tuple[int, object]]:
+    """The lines of the largest text among `lines` that come first and together: (index, line)."""
+    sized = [(n, line) for n, line in enumerate(lines) if re.search(r"[^\W\d_]", line.text)]
+    if not sized:
+        return []
+    largest = max(line.size for _n, line in sized)
+    title = [(n, line) for n, line in sized if line.size >= largest - 0.5]
+    run = [title[0]]
+    for n, line in title[1:]:
+        if n != run[-1][0] + 1:
+            break
+        run.append((n, line))
+    return run
+
+
+def _authors(lines) -> tuple[str, ...]:
+    """Author names from the lines between a paper's title and its abstract: affiliations and addresses out."""
+    names: list[str] = []
+    for line in lines:
+        text = _MARKS.sub(" ", line.text)
+        if _AFFILIATION.search(line.text) or not text.strip():
+            continue
+        names.extend(name for name in split_authors(text) if 1 <= len(name.split()) <= 5)
+    return tuple(dict.fromkeys(names))[:50]
+
+
+def _abstract(page, abstract: int | None) -> str:
+    """The text of the abstract: the rest of its line and the paragraph that follows."""
+    if abstract is None:
+        return ""
+    rest = page[abstract:]
+    first = _ABSTRACT.sub("", rest[0].text, count=1).strip()
+    paragraphs_after = paragraphs(rest[1:], line_pitch([page]))
+    body = " ".join(line.text.strip() for line in paragraphs_after[0][1]) if paragraphs_after else ""
+    return " ".join(part for part in (first, body) if part)
