@@ -18,16 +18,15 @@ checkpoint (indexer/checkpoint.py), so that the next run goes on from there.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from corpus.dates import note_date
-from corpus.markdown import passages_of
+from corpus.documents import Document, read_document
 from corpus.model import Passage
-from corpus.packing import answers
-from corpus.reading import Skipped, parse_note
+from corpus.reading import Skipped, read_bytes
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
@@ -50,7 +49,7 @@ from indexer.generations import (
     remove_generations,
     writer_lock,
 )
-from indexer.scan import Scan, scan
+from indexer.scan import Scan, reason_of, scan
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,9 @@ class BuildReport:
     (new ones); `skipped_before` counts those skipped for the same reason again.
     `folders` are the index's folders after the run, `folders_added` and
     `folders_removed` how the run changed those of an existing index. `resumed` counts the vectors
-    that a run stopped before its commit had embedded, taken up by this one.
+    that a run stopped before its commit had embedded, taken up by this one. `others` counts the files of
+    kinds that are not read, by suffix (`{".docx": 2}`), and `others_changed` says they are not those of the
+    last run.
     """
 
     generation: int
@@ -81,6 +82,8 @@ class BuildReport:
     folders: tuple[str, ...] = ()
     folders_added: tuple[str, ...] = ()
     folders_removed: tuple[str, ...] = ()
+    others: dict[str, int] = field(default_factory=dict)
+    others_changed: bool = False
 
 
 def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
@@ -129,8 +132,8 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
         before = current.skipped if current else {}
         seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
-        settled = current is not None and (current.roots, current.exclude) == (roots, exclude) \
-            and before == {s.path: s.reason for s in found.skipped}
+        settled = current is not None and (current.roots, current.exclude, current.others) == \
+            (roots, exclude, found.others) and before == {s.path: s.reason for s in found.skipped}
         if current and current.model == model and settled and not (reread or stale_model or found.changed):
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
@@ -145,6 +148,7 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         old_roots = current.roots if current else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
+                       others=found.others, others_changed=found.others != (current.others if current else {}),
                        folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
 
@@ -248,6 +252,25 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     return report
 
 
+def _read(scan: Scan, path: str) -> tuple[Document | None, str]:
+    """The document of a file to read, and the hash of the content it was read from (the file may have changed
+    since the scan). A file that cannot be read (gone, binary, a damaged or encrypted PDF, a scan) is added to
+    the scan's skipped files instead, and when its content is to blame, to its unreadable ones: the next run
+    skips it unread while that content stays."""
+    try:
+        data = read_bytes(scan.files[path])
+    except (OSError, ValueError) as error:
+        scan.skipped.append(Skipped(path, reason_of(error)))
+        return None, ""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return read_document(path, data), digest
+    except ValueError as error:
+        scan.skipped.append(Skipped(path, reason_of(error)))
+        scan.unreadable[path] = digest
+        return None, digest
+
+
 def _write_generation(directory: str, folder: str, generation: int, current: Manifest | None, scan: Scan,
                       model: str, roots: tuple[str, ...], exclude: tuple[str, ...], progress: Progress | None,
                       embedder: Embedder | None, checkpoint: Checkpoint) -> tuple[Manifest, BuildReport]:
@@ -255,23 +278,23 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     timings: dict[str, float] = {}
     # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
-    if scan.texts:
+    if scan.files:
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
     notices: list[str] = []
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
-        text = scan.texts.pop(path)  # the passages hold what is indexed of it: the whole text goes
-        note = parse_note(path, text.text, text.warnings)
-        notices.extend(f"{path}: {warning}" for warning in note.warnings)
-        date = note_date(note.date)
-        passages = answers(passages_of(note))
-        parsed[path] = [replace(p, date=date) for p in passages] if date else passages
-        entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
-                                  tuple(learn_glossary(note.text)))
+        document, digest = _read(scan, path)
         if progress:
             progress("read", n, len(to_parse))
+        if document is None:
+            continue
+        note = document.note
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
+        parsed[path] = document.passages
+        entries[path] = FileEntry(digest, tuple(learn_words(note.text)), len(parsed[path]),
+                                  tuple(learn_glossary(note.text)))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
@@ -321,9 +344,14 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         roots=roots, exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
+        unreadable=dict(sorted(scan.unreadable.items())), others=scan.others,
     )
+    # A file that could not be read is not added; one indexed before (updated, or moved) is removed.
+    lost = sum(path not in parsed for path in [*scan.updated, *scan.renamed])
     return manifest, BuildReport(
-        generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
-        unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
+        generation, added=sum(path in parsed for path in scan.added),
+        updated=sum(path in parsed for path in scan.updated), removed=len(scan.removed) + lost,
+        unchanged=len(scan.unchanged), renamed=sum(path in parsed for path in scan.renamed),
+        passages=passage_count, embedded=embedded,
         resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
     )

@@ -84,7 +84,12 @@ class Folder:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What one committed generation holds."""
+    """What one committed generation holds.
+
+    `skipped` are the files not indexed, with the reason; `unreadable` the content hash of those among them
+    whose content could not be read (indexer/scan.py skips them again unread while it is the same); `others`
+    counts the files of kinds that are not read, by suffix.
+    """
 
     generation: int
     model: str
@@ -100,6 +105,8 @@ class Manifest:
     created: float = 0.0
     format: str = ""
     glossary: tuple[tuple[str, str], ...] = ()
+    unreadable: dict[str, str] = field(default_factory=dict)
+    others: dict[str, int] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:
@@ -122,6 +129,7 @@ class Manifest:
             "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
+            "unreadable": self.unreadable, "others": self.others,
         }
         # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
         return json.dumps(data, indent=1)
@@ -139,6 +147,7 @@ class Manifest:
             passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
             glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
+            unreadable=dict(d.get("unreadable", {})), others={str(k): int(v) for k, v in d.get("others", {}).items()},
         )
 
 
