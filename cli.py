@@ -169,12 +169,12 @@ def cmd_get(args) -> int:
 
     with open_index(args.index) as index:
         try:
-            path, line = parse_location(args.location)
-            found = excerpt(index, path, line, context=args.context)
+            where = parse_location(args.location)
+            found = excerpt(index, where.path, where.line, context=args.context, region=where.region)
         except ValueError as error:
             raise UserError(str(error)) from error
     if found.changed:
-        warn(f"{path} has changed since it was indexed (its lines may have moved): "
+        warn(f"{where.path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
     print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
     return 0
@@ -219,9 +219,12 @@ def cmd_mcp(args) -> int:
 
 def cmd_related(args) -> int:
     if args.passage:
-        path, _sep, line = args.passage.rpartition(":")
-        if not path or not line.isdigit():
-            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}")
+        from search.excerpts import parse_location
+
+        try:
+            where = parse_location(args.passage)
+        except ValueError as error:
+            raise UserError(f"--passage wants PATH:LINE (or PATH:REGION:LINE), not {args.passage!r}") from error
     else:
         queries = read_queries(args)
     ensure_index(args)
@@ -232,7 +235,7 @@ def cmd_related(args) -> int:
     with open_index(args.index) as index:
         graph = PaperGraph(index)
         if args.passage:
-            anchor = find_passage(index, path, int(line))
+            anchor = find_passage(index, where.path, where.line, where.region)
             if anchor is None:
                 raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
             results = [more_like(index, anchor, k=args.k, graph=graph)]

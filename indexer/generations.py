@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh.index import EmptyIndexError
 
+from corpus.kinds import kind_of
 from indexer import keyword, vectors
 from indexer.errors import IndexBusy, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
@@ -120,6 +121,14 @@ class Manifest:
                       if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
             out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
         return tuple(out)
+
+    def kinds(self) -> dict[str, int]:
+        """How many of its files are of each kind (`{"markdown": 2, "pdf": 1}`, corpus/kinds.py), by kind."""
+        counts: dict[str, int] = {}
+        for path in self.files:
+            kind = kind_of(path) or "markdown"
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items()))
 
     def to_json(self) -> str:
         data = {

@@ -31,11 +31,12 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
     """One hit in the results format of ../shared/eval/README.md (plus scores when `explain`)."""
     p = hit.passage
     data = {
-        "rank": hit.rank, "path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+        "rank": hit.rank, "path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+        "line_end": p.line_end,
         "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
         "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
-        "also": [{"path": display_path(path, cwd), "line_start": first, "line_end": last}
-                 for path, first, last in hit.also],
+        "also": [{"path": display_path(path, cwd), "region": region, "line_start": first, "line_end": last}
+                 for path, region, first, last in hit.also],
     }
     if explain:
         data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
@@ -57,8 +58,8 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
 def paper_data(passage: Passage, cwd: str | None = None) -> dict:
     """A paper record: where it is, its title, year and authors."""
     p = passage
-    return {"path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
-            "title": p.display_title, "year": p.paper.year if p.paper else None,
+    return {"path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+            "line_end": p.line_end, "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
 
 
@@ -71,7 +72,8 @@ def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
 
 
 def report_data(report: BuildReport) -> dict:
-    """One build: what it did to the note files, the generation it committed, its warnings and skipped files."""
+    """One build: what it did to the note files, the generation it committed, its warnings and skipped files,
+    and the files of other kinds it found (`not_indexed`: count by suffix)."""
     return {"generation": report.generation, "changed": report.changed, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
@@ -79,13 +81,15 @@ def report_data(report: BuildReport) -> dict:
             "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
             "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped],
             "skipped_before": report.skipped_before, "folders": list(report.folders),
-            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed)}
+            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed),
+            "not_indexed": dict(report.others), "not_indexed_changed": report.others_changed}
 
 
 def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
-    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now."""
+    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now (a
+    notebook's: its cell's; a PDF's: its page's)."""
     p = found.passage
-    return {"path": display_path(p.path, cwd), "line": found.line, "line_start": p.line_start,
+    return {"path": display_path(p.path, cwd), "region": p.region, "line": found.line, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}

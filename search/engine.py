@@ -21,6 +21,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.model import Passage
+from corpus.text import comparable
 from search.compiler import compile_query
 from search.fusion import (
     DEFAULT_FUSION,
@@ -38,6 +39,9 @@ from search.plan import QueryPlan
 from search.ranking import Ranking, keyword_ranking, vector_ranking
 from search.results import MODES, Hit, Mode, SearchResult
 from search.snippets import match_spans, snippet
+
+# A text shorter than this (letters and digits) is the same as another only when it is equal to it.
+MIN_SHARED = 40
 
 
 @dataclass(frozen=True)
@@ -129,15 +133,26 @@ def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
 
 def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
               ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
-    """`order` without the spans whose text a span above holds word for word (the same note copied into two
-    folders), and for each span kept, the spans it stands for."""
+    """`order` without the spans whose text a span above holds too, and for each span kept, the spans it
+    stands for.
+
+    Two texts are the same when they are equal as corpus.text.comparable reads them (the same note
+    copied into two folders; a paragraph of a note and of a PDF printed from it, whose spaces, line breaks and
+    punctuation differ), or when one holds all of the other and the other is at least half of it (a paragraph
+    a PDF's page break cut in two).
+    """
     first: dict[str, Hashable] = {}
     also: dict[Hashable, list[Hashable]] = {}
     kept = []
     for key, score in order:
-        text = "".join(passages[key].text.split())
-        if text in first:
-            also[first[text]].append(key)
+        text = comparable(passages[key].text)
+        same = first.get(text)
+        if same is None and len(text) >= MIN_SHARED:
+            same = next((held for seen, held in first.items()
+                         if len(seen) >= MIN_SHARED and 2 * min(len(seen), len(text)) >= max(len(seen), len(text))
+                         and (text in seen or seen in text)), None)
+        if same is not None:
+            also[same].append(key)
             continue
         first[text] = key
         also[key] = []

@@ -4,20 +4,24 @@
     found.passage.text          # the indexed passage that holds line 37
     found.lines                 # lines 35..39+ of the note as it is on disk now
 
-Only notes of the index are opened: a path outside every indexed folder is
-refused before anything is read (OutsideIndex), so a caller such as an MCP
-client cannot use this to read other files. Paths are resolved through
-symbolic links before that check.
+A passage in a region of its file (a notebook's cell `c5`, a PDF's page `p3`)
+is opened by its region and its line there (`excerpt(index, "mae.pdf", 12,
+region="p3")`, the location `mae.pdf:p3:12`); the lines around it are those of
+its region (a cell's lines, a page's text). Only notes of the index are opened:
+a path outside every indexed folder is refused before anything is read
+(OutsideIndex), so a caller such as an MCP client cannot use this to read other
+files. Paths are resolved through symbolic links before that check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from corpus.decoding import decode
+from corpus.documents import region_lines
 from corpus.model import Passage
 from corpus.reading import NoteFile, display_path, read_bytes, source_path
 from corpus.text import CJK_TEXT_CHAR
@@ -27,11 +31,14 @@ if TYPE_CHECKING:
     from search.index import NoteIndex
 
 MAX_CONTEXT = 200  # lines on each side
+# A region of a file: a notebook's cell (`c5`) or a PDF's page (`p3`), counted from 1.
+_REGION = re.compile(r"^[cp][1-9]\d{0,6}$")
 
 
 @dataclass(frozen=True)
 class Excerpt:
-    """The passage holding `line` of a note, and lines `first`..`first + len(lines) - 1` of the note on disk.
+    """The passage holding `line` of a note, and lines `first`..`first + len(lines) - 1` of the note on disk (of
+    the passage's region, when it has one).
 
     `changed` says the note on disk is no longer what was indexed (its lines may have moved).
     """
@@ -43,12 +50,29 @@ class Excerpt:
     changed: bool
 
 
-def parse_location(location: str) -> tuple[str, int]:
-    """`PATH:LINE` → (PATH, LINE); raises ValueError with what was expected."""
-    path, _sep, line = location.strip().rpartition(":")
-    if not path or not line.isdigit() or int(line) < 1:
-        raise ValueError(f"expected PATH:LINE (a note and a line number from 1), not {location!r}")
-    return path, int(line)
+@dataclass(frozen=True)
+class Location:
+    """Where a passage is, as a hit shows it: `path:line`, `path:region:line`, or `path:region` (the region's
+    first passage: a whole page)."""
+
+    path: str
+    region: str
+    line: int | None
+
+
+def parse_location(location: str) -> Location:
+    """`PATH:LINE`, `PATH:REGION:LINE` (`paper.pdf:p3:12`, `nb.ipynb:c5:3`) or `PATH:REGION` (`paper.pdf:p3`);
+    raises ValueError with what was expected."""
+    head, _sep, last = location.strip().rpartition(":")
+    if head and last.isdigit() and int(last) >= 1:
+        path, _sep, region = head.rpartition(":")
+        if path and _REGION.match(region):
+            return Location(path, region, int(last))
+        return Location(head, "", int(last))
+    if head and _REGION.match(last):
+        return Location(head, last, None)
+    raise ValueError(f"expected PATH:LINE (a note and a line number from 1), or PATH:REGION:LINE for a notebook's "
+                     f"cell or a PDF's page (nb.ipynb:c5:3, paper.pdf:p3:12), not {location!r}")
 
 
 def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
@@ -69,18 +93,22 @@ def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
     return by_real[real]
 
 
-def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
-    """The indexed passage of `stored_path` whose lines hold `line`, or None.
+def passage_at(index: NoteIndex, stored_path: str, line: int | None, region: str = "") -> Passage | None:
+    """The indexed passage of `stored_path` (in `region`) whose lines hold `line`, or None; with no `line`, the
+    region's first passage.
 
     A long paragraph is indexed in pieces: the pieces holding the line come back
     as one passage (their lines and their text, in order).
     """
     searcher = index.searcher
-    holding = []
+    inside = []
     for docnum in searcher.document_numbers(file=stored_path):
         passage = index.passage(searcher.stored_fields(docnum)["id"])
-        if passage is not None and passage.line_start <= line <= passage.line_end:
-            holding.append(passage)
+        if passage is not None and passage.region == region:
+            inside.append(passage)
+    if line is None and inside:
+        line = min(p.line_start for p in inside)
+    holding = [p for p in inside if line is not None and p.line_start <= line <= p.line_end]
     if not holding:
         return None
     holding.sort(key=lambda p: p.piece)
@@ -93,29 +121,30 @@ def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
                    links=tuple(dict.fromkeys(link for p in holding for link in p.links)))
 
 
-def excerpt(index: NoteIndex, path: str, line: int, context: int = 3, cwd: str | None = None) -> Excerpt:
-    """The passage holding `line` of the note `path`, with `context` lines before and after it, read from disk.
+def excerpt(index: NoteIndex, path: str, line: int | None, context: int = 3, cwd: str | None = None,
+            region: str = "") -> Excerpt:
+    """The passage holding `line` of the note `path` (of its `region`: a cell, a page; no `line`: the region's
+    first passage), with `context` lines before and after it, read from disk.
 
     Raises OutsideIndex, NoPassage (not a note of the index, no passage at that
     line, or the note can no longer be read) or ValueError (a bad line or context).
     """
-    if line < 1:
+    if line is not None and line < 1:
         raise ValueError(f"line numbers start at 1, not {line}")
+    if line is None and not region:
+        raise ValueError("give a line, or a region (a cell, a page) to open")
     if not 0 <= context <= MAX_CONTEXT:
         raise ValueError(f"context must be 0 to {MAX_CONTEXT} lines, not {context}")
     stored = resolve_note(index, path, cwd)
-    passage = passage_at(index, stored, line)
+    passage = passage_at(index, stored, line, region)
     if passage is None:
-        raise NoPassage(path, line)
+        raise NoPassage(path, line, region=region)
     try:
         data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)))
-        text = decode(data).text
+        all_lines = region_lines(stored, data, region)
     except (OSError, ValueError) as error:
         raise NoPassage(path, line, unreadable=getattr(error, "strerror", None) or str(error)) from error
-    all_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if all_lines[-1] == "":
-        all_lines.pop()  # the end of the last line, not a line
     first = max(1, passage.line_start - context)
     last = min(len(all_lines), passage.line_end + context)
     changed = hashlib.sha256(data).hexdigest() != index.manifest.files[stored].sha256
-    return Excerpt(passage, line, first, tuple(all_lines[first - 1:last]), changed)
+    return Excerpt(passage, line or passage.line_start, first, tuple(all_lines[first - 1:last]), changed)

@@ -12,9 +12,13 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
+REGION = ("the part of the file the lines count in: 'c5' the fifth cell of a notebook, 'p3' the third page of a "
+          "PDF; empty for a plain note, whose lines are the file's")
+
 
 class PlaceData(TypedDict):
     path: str
+    region: str
     line_start: int
     line_end: int
 
@@ -24,7 +28,8 @@ class HitData(TypedDict):
 
     rank: int
     path: Annotated[str, Field(description="the note (absolute path)")]
-    line_start: Annotated[int, Field(description="first line of the passage in the note, from 1")]
+    region: Annotated[str, Field(description=REGION)]
+    line_start: Annotated[int, Field(description="first line of the passage in the note (in its region), from 1")]
     line_end: int
     title: Annotated[str, Field(description="the paper title for a paper record, else the note title")]
     section: Annotated[str, Field(description="the headings above the passage, ' > '-separated")]
@@ -47,6 +52,7 @@ class SearchAnswer(TypedDict):
 
 class PaperData(TypedDict):
     path: str
+    region: str
     line_start: int
     line_end: int
     title: str
@@ -66,6 +72,7 @@ class RelatedAnswer(TypedDict):
 
 class Excerpt(TypedDict):
     path: str
+    region: Annotated[str, Field(description=REGION)]
     line: int
     line_start: Annotated[int, Field(description="the passage's first line")]
     line_end: int
@@ -74,7 +81,8 @@ class Excerpt(TypedDict):
     text: Annotated[str, Field(description="the passage's text as indexed (markdown removed)")]
     first_line: Annotated[int, Field(description="the line number of lines[0]")]
     last_line: int
-    lines: Annotated[list[str], Field(description="the note's lines first_line..last_line, as on disk now")]
+    lines: Annotated[list[str], Field(description="the note's lines first_line..last_line (of its region), as on "
+                                                  "disk now")]
     changed: Annotated[bool, Field(description="the note changed since it was indexed: lines may have moved")]
 
 
@@ -122,6 +130,8 @@ class Status(TypedDict):
     folders: list[Folder]
     exclude: list[str]
     files: int
+    kinds: Annotated[dict[str, int], Field(description="the files of each kind read: markdown, notebook, org, pdf")]
+    not_indexed: Annotated[dict[str, int], Field(description="files of kinds that are not read, by suffix")]
     passages: int
     papers: int
     updated: Annotated[str, Field(description="when the generation was committed (ISO 8601, local time)")]

@@ -105,10 +105,10 @@ class NoteTools:
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
-                path, line = parse_location(passage)
-                anchor = passage_at(index, resolve_note(index, path), line)
+                where = parse_location(passage)
+                anchor = passage_at(index, resolve_note(index, where.path), where.line, where.region)
                 if anchor is None:
-                    raise NoPassage(path, line)
+                    raise NoPassage(where.path, where.line, region=where.region)
                 result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
             else:
                 result = related(index, paper, k=k, graph=self._graph(index, "papers"))
@@ -124,8 +124,8 @@ class NoteTools:
 
     def get(self, location: str, context: int) -> dict:
         with self._index() as index:
-            path, line = parse_location(location)
-            found = excerpt(index, path, line, context=context)
+            where = parse_location(location)
+            found = excerpt(index, where.path, where.line, context=context, region=where.region)
         data = excerpt_data(found)
         data["path"] = found.passage.path
         return data
@@ -140,7 +140,8 @@ class NoteTools:
         folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
         return {
             "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
-            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,
+            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "kinds": m.kinds(),
+            "not_indexed": dict(m.others), "passages": m.passages,
             "papers": papers,
             "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
             "watching": self.watching, "updating": self.runs.running,
@@ -177,7 +178,7 @@ def _absolute(data: dict, hits) -> dict:
     """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
     for shown, hit in zip(data["hits"], hits):
         shown["path"] = hit.passage.path
-        for place, (path, _first, _last) in zip(shown["also"], hit.also):
+        for place, (path, _region, _first, _last) in zip(shown["also"], hit.also):
             place["path"] = path
     return data
 
@@ -225,7 +226,7 @@ def build_server(tools: NoteTools) -> MCPServer:
 
         Returns the hits as `notesearch search --json` prints them (rank, path, line_start, line_end, title,
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
-        Pass a hit's `path:line_start` to `get` to read it in its note.
+        Pass a hit's `path:line_start` (`path:region:line_start` when it has a region) to `get` to read it.
         """
         filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
                    "date": date}
@@ -234,8 +235,8 @@ def build_server(tools: NoteTools) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
         paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, or an author")] = None,
-        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE as a "
-                                                         "search hit gives it")] = None,
+        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE (or "
+                                                         "PATH:REGION:LINE) as a search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
     ) -> RelatedAnswer:
         """Papers to read with a paper, or passages like a passage, each with the reasons it was chosen.
@@ -249,7 +250,9 @@ def build_server(tools: NoteTools) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def get(
         location: Annotated[str, Field(description="PATH:LINE of a note of the index, as a search hit gives it "
-                                                   "(path, line_start)")],
+                                                   "(path, line_start), or PATH:REGION:LINE for a hit with a region "
+                                                   "(a notebook's cell, a PDF's page: nb.ipynb:c5:3, "
+                                                   "paper.pdf:p3:12); PATH:REGION opens a whole page")],
         context: Annotated[int, Field(ge=0, le=200, description="lines of the note before and after the "
                                                                 "passage")] = 3,
     ) -> Excerpt:

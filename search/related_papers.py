@@ -303,18 +303,19 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
     return RelatedResult(paper, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)
 
 
-def find_passage(index: NoteIndex, path: str, line: int) -> Passage | None:
-    """The passage of the file ending in `path` whose lines hold `line`.
+def find_passage(index: NoteIndex, path: str, line: int | None, region: str = "") -> Passage | None:
+    """The passage of the file ending in `path` (in its `region`: a cell, a page) whose lines hold `line`; with
+    no `line`, the region's first passage.
 
     `path` may name a file whose name is not UTF-8 by its bytes or as shown (`bad\\xff.md`).
     """
     path = display_path(path)
     wanted = {path.lstrip("./"), path.replace("\\", "/").lstrip("./")}
-    for passage in index.passages():
-        if ((passage.path == path or any(passage.path.endswith("/" + end) for end in wanted))
-                and passage.line_start <= line <= passage.line_end):
-            return passage
-    return None
+    inside = sorted((passage for passage in index.passages() if passage.region == region
+                     and (passage.path == path or any(passage.path.endswith("/" + end) for end in wanted))),
+                    key=lambda passage: passage.line_start)
+    return next((passage for passage in inside if line is None or passage.line_start <= line <= passage.line_end),
+                None)
 
 
 def more_like(index: NoteIndex, anchor: Passage, k: int = 10, graph: PaperGraph | None = None) -> RelatedResult:

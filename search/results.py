@@ -22,7 +22,7 @@ class Hit:
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
     `reasons` say why a related paper was chosen; `also` are the other places
-    (path, first line, last line) that hold the same text, shown as this one hit.
+    (path, region, first line, last line) that hold the same text, shown as this one hit.
     """
 
     passage: Passage
@@ -36,7 +36,7 @@ class Hit:
     matched: tuple[str, ...] = ()
     exact: bool = False
     reasons: tuple[str, ...] = ()
-    also: tuple[tuple[str, int, int], ...] = ()
+    also: tuple[tuple[str, str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
