@@ -25,8 +25,9 @@ pages. A passage's region is its page (`p3`), its lines the lines of that page
 as `page_lines` gives them (what `get` shows). Characters that CJK fonts name
 by their radicals are read as the ideographs (corpus/radicals.py).
 
-The title is the document's metadata title unless it is a file name, else its
-first heading, else the file name. A PDF with no text at all (a scan) is
+The title is the document's metadata title (the name of the file it was
+printed from, without its suffix, when it is one), else its first heading,
+else the PDF's file name. A PDF with no text at all (a scan) is
 skipped: no OCR here. A PDF that is a paper also gives a paper record
 (corpus/pdf_paper.py).
 """
@@ -58,8 +59,9 @@ HEADING_SIZE = 1.15
 PARAGRAPH_GAP = 1.3
 # A table row's next cell starts at most this many font sizes above the highest line of the row so far.
 ROW_REACH = 8
-_FILE_NAME = re.compile(r"\.(?:md|markdown|txt|html?|docx?|tex|pdf|ipynb|org)$|^untitled$|^microsoft word - ",
-                        re.IGNORECASE)
+# A metadata title that names the file the PDF was printed from, or no title at all.
+_FILE_NAME = re.compile(r"\.(?:md|markdown|txt|html?|docx?|tex|pdf|ipynb|org)$|^microsoft word - ", re.IGNORECASE)
+_NO_TITLE = re.compile(r"^(?:untitled(?: document)?|anonymous|none)?$", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -97,8 +99,11 @@ def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
     levels = sorted({round(line.size) for page in found.pages for line in page if line.size >= HEADING_SIZE * body},
                     reverse=True)
     title = found.meta.get("title", "").strip()
-    if not title or _FILE_NAME.search(title):
-        title = _first_heading(found.pages, body) or Path(path).stem
+    if _NO_TITLE.match(title):
+        title = ""
+    elif _FILE_NAME.search(title):  # printed from a file (a browser names the PDF after the page's file)
+        title = re.sub(r"^microsoft word - ", "", Path(title).stem, flags=re.IGNORECASE)
+    title = title or _first_heading(found.pages, body) or Path(path).stem
     note = Note(path=path, text="\n\n".join("\n".join(line.text for line in page) for page in found.pages),
                 title=title[:300])
     passages: list[Passage] = []
@@ -122,6 +127,12 @@ def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
     return note, ([paper] if paper else []) + passages
 
 
+def named_title(title: str) -> str:
+    """A metadata title that is a document's title: not empty, `Untitled`, or the name of a file."""
+    title = title.strip()
+    return "" if _NO_TITLE.match(title) or _FILE_NAME.search(title) else title
+
+
 def page_lines(data: bytes, region: str) -> list[str]:
     """The lines of the page `region` names (`p3`), as read_pdf numbers them. Raises ValueError when the PDF
     cannot be read or has no such page."""
@@ -132,7 +143,8 @@ def page_lines(data: bytes, region: str) -> list[str]:
 
 def extract(data: bytes, page: int | None = None) -> PdfText:
     """The lines of every page (or of page `page` alone), read in a bounded child process; raises ValueError."""
-    command = [sys.executable, "-m", "corpus.pdf"] + ([str(page)] if page else [])
+    limits = {"page": page, "open_seconds": OPEN_SECONDS, "page_seconds": PAGE_SECONDS, "max_pages": MAX_PAGES}
+    command = [sys.executable, "-m", "corpus.pdf", json.dumps(limits)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))}
     deadline = 2 * (OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES)
@@ -155,7 +167,7 @@ def _limits() -> None:
     PAGE_SECONDS a page once it knows the pages)."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     hard = int(OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (OPEN_SECONDS, hard))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(OPEN_SECONDS) + 1, hard))
 
 
 def _failure(code: int, stderr: bytes) -> str:
@@ -223,12 +235,14 @@ def _first_heading(pages: list[list[Line]], body: float) -> str:
 
 # ---------------------------------------------------------------- the child process
 
-def _child(page: int | None) -> dict:
-    """Read the PDF on stdin: {"pages": [[[text, x, y, size], …], …], "meta": {…}}, or {"error": reason}."""
+def _child(page: int | None, open_seconds: float, page_seconds: float, max_pages: int) -> dict:
+    """Read the PDF on stdin: {"pages": [[[text, x, y, size], …], …], "meta": {…}}, or {"error": reason}.
+
+    The limits are the parent's (so a test can make them tight)."""
     import logging
 
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     logging.disable(logging.CRITICAL)  # pypdf warns on stderr about every odd font
     try:
@@ -236,23 +250,23 @@ def _child(page: int | None) -> dict:
         if reader.is_encrypted and not reader.decrypt(""):
             return {"error": "encrypted: it needs a password to be read"}
         count = len(reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-        return {"error": f"not a PDF pypdf can read ({' '.join(str(error).split())[:200] or type(error).__name__})"}
-    except pypdf.errors.DependencyError as error:
+    except DependencyError as error:
         return {"error": f"encrypted in a way this install cannot read ({error})"}
-    if count > MAX_PAGES:
-        return {"error": f"{count} pages, over {MAX_PAGES}: not indexed"}
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        return {"error": f"not a PDF pypdf can read ({' '.join(str(error).split())[:200] or type(error).__name__})"}
+    if count > max_pages:
+        return {"error": f"{count} pages, over {max_pages}: not indexed"}
     wanted = [page] if page else range(1, count + 1)
     if page and not 1 <= page <= count:
         return {"error": f"the PDF has no page {page} ({count} pages)"}
     used = resource.getrusage(resource.RUSAGE_SELF).ru_utime
-    budget = int(used + OPEN_SECONDS + PAGE_SECONDS * len(wanted)) + 1
+    budget = int(used + open_seconds + page_seconds * len(wanted)) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.getrlimit(resource.RLIMIT_CPU)[1]))
     pages = []
     for number in wanted:
         try:
             pages.append(_page_lines(reader.pages[number - 1]))
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError,
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError,
                 RecursionError) as error:
             return {"error": f"page {number} could not be read ({' '.join(str(error).split())[:200]})"}
     return {"pages": pages, "meta": _meta(reader)}
@@ -288,15 +302,15 @@ def _page_lines(page) -> list[list]:
 
 
 def _meta(reader) -> dict[str, str]:
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         info = reader.metadata or {}
         return {key.lstrip("/").lower(): str(value)[:1000] for key, value in info.items()
                 if isinstance(value, str)}
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):  # a damaged info dictionary: no loss
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):  # a damaged info dictionary: no loss
         return {}
 
 
 if __name__ == "__main__":
-    json.dump(_child(int(sys.argv[1]) if len(sys.argv) > 1 else None), sys.stdout, ensure_ascii=False)
+    json.dump(_child(**json.loads(sys.argv[1])), sys.stdout, ensure_ascii=False)

@@ -17,7 +17,7 @@ import re
 
 from corpus.model import Note, Paper, Passage
 from corpus.papers import split_authors
-from corpus.pdf import _FILE_NAME, PdfText, line_pitch, paragraphs
+from corpus.pdf import PdfText, line_pitch, named_title, paragraphs
 
 _ABSTRACT = re.compile(r"^\s*(?:abstract|摘\s*要)\b\s*[:：.—-]?\s*", re.IGNORECASE)
 _ARXIV = re.compile(r"arxiv:\s*(\d{2})(\d{2})\.(\d{4,5})(v\d+)?", re.IGNORECASE)
@@ -28,14 +28,16 @@ _AFFILIATION = re.compile(r"@|univers|institut|department|school|college|laborat
                           r"research|大学|学院|研究|实验室|公司|\d{5}", re.IGNORECASE)
 _MARKS = re.compile(r"[*†‡§¶∗⋆]|(?<=[^\W\d])\d+\b|\s\d+(?=\s*(?:,|$))")
 MAX_NOTE = 1500
+# What tools write as the author of a document no one named (reportlab's default is `anonymous`).
+_NO_AUTHOR = re.compile(r"^(?:anonymous|unknown|author|user|admin|none)?$", re.IGNORECASE)
 
 
 def paper_passage(note: Note, found: PdfText) -> Passage | None:
     """The paper record of a PDF that is a paper, else None."""
     page = found.pages[0] if found.pages else []
-    meta_title = found.meta.get("title", "").strip()
-    meta_title = "" if _FILE_NAME.search(meta_title) else meta_title
-    meta_authors = split_authors(found.meta.get("author", ""))
+    meta_title = named_title(found.meta.get("title", ""))
+    author = found.meta.get("author", "").strip()
+    meta_authors = () if _NO_AUTHOR.match(author) else split_authors(author)
     abstract = next((n for n, line in enumerate(page) if _ABSTRACT.match(line.text)), None)
     if abstract is None and not (meta_title and meta_authors):
         return None

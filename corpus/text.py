@@ -11,6 +11,7 @@ guess (corpus/reading.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # CJK Unified Ideographs, Extension A and the compatibility ideographs.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -33,10 +34,23 @@ SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 _SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
 # The multiplication sign reads as the letter x: notes write a size `3×3` as often as `3x3`, and a query types
 # the letter. For str.translate, here (fold) and in the analyzer's normalisation.
 MULTIPLICATION_SIGN = "×"
 TIMES_AS_X = {ord(MULTIPLICATION_SIGN): "x"}
+
+
+def comparable(text: str) -> str:
+    """`text` as two copies of one passage compare: NFKC, case folded, letters and digits only.
+
+    The same paragraph read from a note and from a PDF of it differs in its
+    spaces and line breaks, its punctuation's width, ligatures (`ﬁ`) and the
+    radicals a PDF's fonts name for ideographs, never in its letters.
+    """
+    from corpus.radicals import ideographs
+
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", ideographs(text)).casefold())
 
 
 def mixes_scripts(text: str) -> bool:
