@@ -201,3 +201,11 @@ def test_a_pdf_bomb_that_spins_is_stopped_by_its_cpu_time(monkeypatch):
     with pytest.raises(ValueError, match="took too long|could not be read"):
         read_pdf("spin.pdf", spin)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_a_500_page_pdf_is_read_in_seconds():
+    started = time.monotonic()
+    _note, passages = read_pdf("book.pdf", cid_pdf(500))
+    assert len(passages) == 2000 and passages[-1].region == "p500"
+    assert time.monotonic() - started < 60
