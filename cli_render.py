@@ -410,6 +410,6 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:
         return f"{error}: {again} if it was moved or deleted"
-    if isinstance(error, NoPassage) and error.line is None:
+    if isinstance(error, NoPassage) and error.line is None and not error.region:
         return f"{error}: {again} if it is new"
     return str(error)

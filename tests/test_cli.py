@@ -31,7 +31,7 @@ from indexer.errors import (
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 HIT_TYPES = {
-    "rank": int, "path": str, "line_start": int, "line_end": int, "title": str, "section": str,
+    "rank": int, "path": str, "region": str, "line_start": int, "line_end": int, "title": str, "section": str,
     "score": float, "keyword_rank": (int, type(None)), "vector_rank": (int, type(None)),
     "snippet": str, "text": str, "also": list,
 }

@@ -46,7 +46,7 @@ def tools(bundled_index_dir, embedder, tmp_path_factory):
 def absolute(data: dict, hits) -> dict:
     for shown, hit in zip(data["hits"], hits):
         shown["path"] = hit.passage.path
-        for place, (path, _first, _last) in zip(shown["also"], hit.also):
+        for place, (path, _region, _first, _last) in zip(shown["also"], hit.also):
             place["path"] = path
     return data
 
@@ -136,6 +136,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
     assert status["passages"] == m.passages == len(bundled_index.passages())
     assert status["papers"] == sum(1 for p in bundled_index.passages() if p.paper)
     assert status["updated"][:4].isdigit() and status["watching"] is False and status["last_run"] is None
+    assert (status["kinds"], status["not_indexed"]) == ({"markdown": 2}, {})
 
 
 @pytest.mark.parametrize("name, arguments, says", [
