@@ -16,6 +16,7 @@ each setting.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
@@ -42,6 +43,9 @@ from search.snippets import match_spans, snippet
 
 # A text shorter than this (letters and digits) is the same as another only when it is equal to it.
 MIN_SHARED = 40
+# A text is looked for inside the first this many distinct texts of the order only (the hits an answer shows:
+# each look is a substring search, and an order holds hundreds), beyond them only an equal text is the same.
+CONTAINED_AMONG = 30
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,8 @@ def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, P
 
     Two texts are the same when they are equal as corpus.text.comparable reads them (the same note
     copied into two folders; a paragraph of a note and of a PDF printed from it, whose spaces, line breaks and
-    punctuation differ), or when one holds all of the other and the other is at least half of it (a paragraph
-    a PDF's page break cut in two).
+    punctuation differ), or when one of them is in a region (a PDF's page) and holds all of the other, which is
+    at least half of it (a paragraph a page break cut in two; looked for among the first CONTAINED_AMONG texts).
     """
     first: dict[str, Hashable] = {}
     also: dict[Hashable, list[Hashable]] = {}
@@ -148,8 +152,10 @@ def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, P
         text = comparable(passages[key].text)
         same = first.get(text)
         if same is None and len(text) >= MIN_SHARED:
-            same = next((held for seen, held in first.items()
-                         if len(seen) >= MIN_SHARED and 2 * min(len(seen), len(text)) >= max(len(seen), len(text))
+            region = passages[key].region
+            same = next((held for seen, held in itertools.islice(first.items(), CONTAINED_AMONG)
+                         if (region or passages[held].region) and len(seen) >= MIN_SHARED
+                         and 2 * min(len(seen), len(text)) >= max(len(seen), len(text))
                          and (text in seen or seen in text)), None)
         if same is not None:
             also[same].append(key)
