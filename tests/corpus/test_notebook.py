@@ -116,3 +116,14 @@ def test_the_obs_notebook_of_papernotes_is_read():
     regions = {p.region for p in document.passages}
     assert {"c3", "c9"} <= regions
     assert any("invH" in p.text and p.kind == "code" for p in document.passages)
+
+
+def test_a_hostile_notebook_is_refused_or_read_in_bounded_time():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="not a notebook"):
+        read_notebook("deep.ipynb", b"[" * 200_000 + b"]" * 200_000)  # nested past the recursion limit
+    wide = notebook(*(new_markdown_cell("段落 " * 50) for _ in range(3000)))
+    _note, passages = read_notebook("wide.ipynb", wide)
+    assert len(passages) == 3000 and time.monotonic() - started < 30
