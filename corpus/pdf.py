@@ -143,14 +143,14 @@ def page_lines(data: bytes, region: str) -> list[str]:
 
 def extract(data: bytes, page: int | None = None) -> PdfText:
     """The lines of every page (or of page `page` alone), read in a bounded child process; raises ValueError."""
-    limits = {"page": page, "open_seconds": OPEN_SECONDS, "page_seconds": PAGE_SECONDS, "max_pages": MAX_PAGES}
+    limits = {"page": page, "open_seconds": OPEN_SECONDS, "page_seconds": PAGE_SECONDS, "max_pages": MAX_PAGES,
+              "memory": MEMORY_BYTES}
     command = [sys.executable, "-m", "corpus.pdf", json.dumps(limits)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))}
     deadline = 2 * (OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES)
     try:
-        done = subprocess.run(command, input=data, capture_output=True, timeout=deadline, env=environment, check=False,
-                              preexec_fn=_limits)
+        done = subprocess.run(command, input=data, capture_output=True, timeout=deadline, env=environment, check=False)
     except subprocess.TimeoutExpired as error:
         raise ValueError(f"reading the PDF took over {deadline:.0f} s: stopped") from error
     if done.returncode != 0:
@@ -162,12 +162,13 @@ def extract(data: bytes, page: int | None = None) -> PdfText:
     return PdfText(pages, result["meta"])
 
 
-def _limits() -> None:
-    """In the child, before it runs: its ceilings on memory and CPU time (the child raises the CPU one by
-    PAGE_SECONDS a page once it knows the pages)."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    hard = int(OPEN_SECONDS + PAGE_SECONDS * MAX_PAGES) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (int(OPEN_SECONDS) + 1, hard))
+def _limit(memory: int, open_seconds: float, max_pages: int, page_seconds: float) -> None:
+    """The child's ceilings on its memory and CPU time, set by itself before it reads a byte of the PDF (not by
+    the parent between fork and exec: a parent with threads, such as `serve`, must not run code there). The
+    child raises its CPU time by `page_seconds` a page once it knows the pages, up to the hard limit set here."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    hard = int(open_seconds + page_seconds * max_pages) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (int(open_seconds) + 1, hard))
 
 
 def _failure(code: int, stderr: bytes) -> str:
@@ -235,10 +236,11 @@ def _first_heading(pages: list[list[Line]], body: float) -> str:
 
 # ---------------------------------------------------------------- the child process
 
-def _child(page: int | None, open_seconds: float, page_seconds: float, max_pages: int) -> dict:
+def _child(page: int | None, open_seconds: float, page_seconds: float, max_pages: int, memory: int) -> dict:
     """Read the PDF on stdin: {"pages": [[[text, x, y, size], …], …], "meta": {…}}, or {"error": reason}.
 
     The limits are the parent's (so a test can make them tight)."""
+    _limit(memory, open_seconds, max_pages, page_seconds)
     import logging
 
     import pypdf

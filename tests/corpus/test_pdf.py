@@ -4,7 +4,6 @@ record, and every PDF that cannot be read skipped with its reason within its tim
 from __future__ import annotations
 
 import io
-import time
 import zlib
 from pathlib import Path
 
@@ -183,29 +182,39 @@ def test_a_pdf_of_too_many_pages_is_skipped_with_its_count(monkeypatch):
         read_pdf("long.pdf", cid_pdf(5))
 
 
+def children_cpu() -> float:
+    """CPU seconds the children of this process (the PDF readers) have used: what the limits bound, whatever
+    else the machine is doing."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def test_a_pdf_bomb_that_inflates_ends_at_once_with_its_reason():
     bomb = blank_page_pdf(b"BT /F1 12 Tf 72 700 Td (hello) Tj ET\n" + b" " * 400_000_000)
     assert len(bomb) < 1_000_000
-    started = time.monotonic()
+    before = children_cpu()
     with pytest.raises(ValueError, match="page 1 could not be read|needed over"):
         read_pdf("bomb.pdf", bomb)
-    assert time.monotonic() - started < 10
+    assert children_cpu() - before < 10
 
 
 @pytest.mark.slow
-def test_a_pdf_bomb_that_spins_is_stopped_by_its_cpu_time(monkeypatch):
+def test_a_pdf_bomb_that_spins_ends_within_its_cpu_time_with_a_reason(monkeypatch):
     monkeypatch.setattr(corpus.pdf, "OPEN_SECONDS", 2)
     monkeypatch.setattr(corpus.pdf, "PAGE_SECONDS", 1)
     spin = blank_page_pdf(b"BT /F1 12 Tf 72 700 Td (hello) Tj ET\n" + b"0 0 m 1 1 l S\n" * 300_000)
-    started = time.monotonic()
-    with pytest.raises(ValueError, match="took too long|could not be read"):
+    before = children_cpu()
+    with pytest.raises(ValueError, match="took too long|tokens"):  # the CPU time, or pypdf's own limit
         read_pdf("spin.pdf", spin)
-    assert time.monotonic() - started < 30
+    assert children_cpu() - before < 2 + 1 + 3  # open, one page, and the start of the interpreter
 
 
 @pytest.mark.slow
 def test_a_500_page_pdf_is_read_in_seconds():
-    started = time.monotonic()
-    _note, passages = read_pdf("book.pdf", cid_pdf(500))
+    book = cid_pdf(500)
+    before = children_cpu()
+    _note, passages = read_pdf("book.pdf", book)
     assert len(passages) == 2000 and passages[-1].region == "p500"
-    assert time.monotonic() - started < 60
+    assert children_cpu() - before < 60
