@@ -5,7 +5,7 @@
 
 The Chinese chapters of d2l-zh (`*_origin.md` left out) are indexed twice, as
 Markdown and as the PDFs Chromium printed of them (bench/print_corpus.py), each
-into a fresh index in bench/results/pdf/, and `d2l_crosslingual_queries.jsonl`
+into an index in bench/results/pdf/ (`--fresh`: from scratch), and `d2l_crosslingual_queries.jsonl`
 is run on both in every mode.
 
 Judged at the page level: a judged Markdown line range becomes the pages of the
@@ -122,6 +122,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--pdfs", default=str(WORK / "d2l-zh"), help="where bench/print_corpus.py printed d2l-zh")
+    parser.add_argument("--fresh", action="store_true", help="index both from scratch (else an index there is "
+                                                             "brought up to date, and its time is that of the update)")
     args = parser.parse_args()
     pdfs = Path(args.pdfs)
     judgements = [j for j in read_judgements(str(JUDGEMENTS)) if j.kind == "search"]
@@ -129,7 +131,7 @@ def main() -> None:
     timings = {}
     for name, folder, exclude in (("markdown", D2L, ["*_origin.md", "*.pdf"]), ("pdf", pdfs, [])):
         index_dir = WORK / f"index-{name}"
-        if index_dir.exists():
+        if index_dir.exists() and args.fresh:
             import shutil
 
             shutil.rmtree(index_dir)
