@@ -25,7 +25,7 @@ _ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 MAX_NOTE_BYTES = MAX_BYTES["markdown"]
 # Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
 # autosave files, backups, JetBrains' safe-write copies. Neither counted among the files of other kinds nor
-# watched (indexer/watch.py).
+# watched (search/serve/watch.py).
 EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
 
 

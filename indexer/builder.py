@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from corpus.documents import Document, read_document
 from corpus.model import Passage
 from corpus.reading import Skipped, read_bytes
-from indexer import embedding, keyword, vectors
+from indexer import embedding, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -49,6 +49,7 @@ from indexer.generations import (
     remove_generations,
     writer_lock,
 )
+from indexer.keyword import writing as keyword
 from indexer.scan import Scan, reason_of, scan
 
 
@@ -308,7 +309,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     previous_folder = os.path.join(directory, current.folder) if current else None
     deleted = scan.updated + scan.removed + list(scan.renamed.values())
     incremental = (current is not None and current.words == words and current.format == INDEX_FORMAT
-                   and not keyword.rebuild_due(os.path.join(previous_folder, "keyword"), deleted))
+                   and not keyword.rebuild_due(previous_folder, deleted))
     additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
     if not incremental:
         additions += keyword.stored_passages(previous_folder, scan.unchanged)

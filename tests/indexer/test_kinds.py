@@ -94,7 +94,7 @@ def test_exclude_patterns_apply_to_every_kind_and_excluded_files_are_not_counted
 
 
 def test_the_json_of_a_run_counts_the_files_not_indexed(mixed, tmp_path, embedder):
-    from search.answers import report_data
+    from search.results import report_data
 
     data = report_data(build([str(mixed)], str(tmp_path / "index"), embedder=embedder))
     assert data["not_indexed"] == {".docx": 2, ".epub": 1, ".png": 1} and data["not_indexed_changed"] is True
