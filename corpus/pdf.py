@@ -16,12 +16,9 @@ a reason, and the file is skipped with it. Starting the child costs about
 0.15 s a file.
 
 The child gives each page's lines (the text pypdf extracts, line by line, with
-where each line starts and its font size). Here the lines become paragraphs: a
-new one where the gap to the line above is clearly wider than the document's
-line spacing or the font size changes; a table row whose cells come one after
-another, each from the row's top, stays one paragraph. Lines in a font clearly
-larger than the body's are headings: the sections of what follows, across
-pages. A passage's region is its page (`p3`), its lines the lines of that page
+where each line starts and its font size). Here the lines become paragraphs
+and headings (corpus/pdf_layout.py): a heading is the section of what follows,
+across pages. A passage's region is its page (`p3`), its lines the lines of that page
 as `page_lines` gives them (what `get` shows). Characters that CJK fonts name
 by their radicals are read as the ideographs (corpus/radicals.py).
 
@@ -38,49 +35,31 @@ import json
 import os
 import re
 import resource
-import statistics
 import subprocess
 import sys
-from dataclasses import dataclass, replace
-from itertools import pairwise
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.markdown import plain_passages
 from corpus.model import Note, Passage
+from corpus.pdf_layout import (
+    FILE_NAME,
+    HEADING_SIZE,
+    LETTER,
+    NO_TITLE,
+    Line,
+    PdfText,
+    body_size,
+    first_heading,
+    line_pitch,
+    paragraphs,
+)
 from corpus.radicals import ideographs
 
 MAX_PAGES = 2000
 MEMORY_BYTES = 1024 * 1024 * 1024
 OPEN_SECONDS = 10
 PAGE_SECONDS = 2.0
-# A line this much larger than the body's font is a heading; a gap this much wider than the usual line
-# spacing ends a paragraph.
-HEADING_SIZE = 1.15
-PARAGRAPH_GAP = 1.3
-# A table row's next cell starts at most this many font sizes above the highest line of the row so far.
-ROW_REACH = 8
-# A metadata title that names the file the PDF was printed from, or no title at all.
-_FILE_NAME = re.compile(r"\.(?:md|markdown|txt|html?|docx?|tex|pdf|ipynb|org)$|^microsoft word - ", re.IGNORECASE)
-_NO_TITLE = re.compile(r"^(?:untitled(?: document)?|anonymous|none)?$", re.IGNORECASE)
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a page: its text, where it starts (x, and y from the bottom of the page) and its font size."""
-
-    text: str
-    x: float
-    y: float
-    size: float
-
-
-@dataclass(frozen=True)
-class PdfText:
-    """What the child read: each page's lines, and the document's metadata (title, author, …)."""
-
-    pages: list[list[Line]]
-    meta: dict[str, str]
 
 
 def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
@@ -92,18 +71,18 @@ def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
     from corpus.pdf_paper import paper_passage
 
     found = extract(data)
-    if not any(_LETTER.search(line.text) for page in found.pages for line in page):
+    if not any(LETTER.search(line.text) for page in found.pages for line in page):
         raise ValueError(f"no text layer in {len(found.pages)} pages (a scan?): not indexed, notesearch does no OCR")
-    body = _body_size(found.pages)
+    body = body_size(found.pages)
     pitch = line_pitch(found.pages)
     levels = sorted({round(line.size) for page in found.pages for line in page if line.size >= HEADING_SIZE * body},
                     reverse=True)
     title = found.meta.get("title", "").strip()
-    if _NO_TITLE.match(title):
+    if NO_TITLE.match(title):
         title = ""
-    elif _FILE_NAME.search(title):  # printed from a file (a browser names the PDF after the page's file)
+    elif FILE_NAME.search(title):  # printed from a file (a browser names the PDF after the page's file)
         title = re.sub(r"^microsoft word - ", "", Path(title).stem, flags=re.IGNORECASE)
-    title = title or _first_heading(found.pages, body) or Path(path).stem
+    title = title or first_heading(found.pages, body) or Path(path).stem
     note = Note(path=path, text="\n\n".join("\n".join(line.text for line in page) for page in found.pages),
                 title=title[:300])
     passages: list[Passage] = []
@@ -118,19 +97,13 @@ def read_pdf(path: str, data: bytes) -> tuple[Note, list[Passage]]:
                     headings.pop()
                 headings.append((level, text))
                 continue
-            if not _LETTER.search(text):
+            if not LETTER.search(text):
                 continue  # a page number, a rule of dots
             section = " > ".join(heading for _level, heading in headings)
             passages.extend(replace(passage, region=f"p{number}")
                             for passage in plain_passages(note, first, [line.text for line in lines], section))
     paper = paper_passage(note, found)
     return note, ([paper] if paper else []) + passages
-
-
-def named_title(title: str) -> str:
-    """A metadata title that is a document's title: not empty, `Untitled`, or the name of a file."""
-    title = title.strip()
-    return "" if _NO_TITLE.match(title) or _FILE_NAME.search(title) else title
 
 
 def page_lines(data: bytes, region: str) -> list[str]:
@@ -179,59 +152,6 @@ def _failure(code: int, stderr: bytes) -> str:
     if "MemoryError" in last:
         return f"reading the PDF needed over {MEMORY_BYTES // 2**20} MB: a damaged file or a PDF bomb"
     return f"the PDF could not be read ({' '.join(last.split())[:200] or f'exit code {code}'})"
-
-
-def _body_size(pages: list[list[Line]]) -> float:
-    """The font size most of the text is set in (weighed by characters)."""
-    weights: dict[float, int] = {}
-    for page in pages:
-        for line in page:
-            weights[round(line.size, 1)] = weights.get(round(line.size, 1), 0) + len(line.text)
-    return max(weights, key=weights.get) if weights else 0.0
-
-
-def line_pitch(pages: list[list[Line]]) -> float:
-    """The usual distance from one line to the next, over the font size (the document's line spacing)."""
-    ratios = [(a.y - b.y) / b.size for page in pages for a, b in pairwise(page)
-              if b.size and 0 < a.y - b.y < 4 * b.size and abs(a.size - b.size) < 0.5]
-    return statistics.median(ratios) if ratios else 1.2
-
-
-def paragraphs(page: list[Line], pitch: float) -> list[tuple[int, list[Line]]]:
-    """The paragraphs of a page: (the number of its first line, its lines)."""
-    out: list[tuple[int, list[Line]]] = []
-    for number, line in enumerate(page, 1):
-        if not line.text.strip():
-            continue
-        if out:
-            last = out[-1][1][-1]
-            gap = last.y - line.y
-            same_size = abs(line.size - last.size) < 0.1 * max(line.size, last.size, 1)
-            next_line = same_size and 0 < gap <= PARAGRAPH_GAP * pitch * max(line.size, last.size)
-            # A table row's next cell starts to the right of the cell before and higher up than its last line
-            # (cells are centred in their row), but not as high as a new column's top.
-            highest = max(part.y for part in out[-1][1])
-            next_cell = (same_size and line.x > last.x + 0.5 * line.size and line.y > last.y
-                         and line.y - highest <= ROW_REACH * line.size)
-            if next_line or next_cell:
-                out[-1][1].append(line)
-                continue
-        out.append((number, [line]))
-    return out
-
-
-def _first_heading(pages: list[list[Line]], body: float) -> str:
-    """The first line set larger than the body, with the lines after it in the same size (a title on two)."""
-    for page in pages[:2]:
-        for n, line in enumerate(page):
-            if line.size >= HEADING_SIZE * body and _LETTER.search(line.text):
-                parts = [line.text.strip()]
-                for after in page[n + 1:n + 3]:
-                    if abs(after.size - line.size) > 0.1:
-                        break
-                    parts.append(after.text.strip())
-                return " ".join(parts)
-    return ""
 
 
 # ---------------------------------------------------------------- the child process

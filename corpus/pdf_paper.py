@@ -17,7 +17,7 @@ import re
 
 from corpus.model import Note, Paper, Passage
 from corpus.papers import split_authors
-from corpus.pdf import PdfText, line_pitch, named_title, paragraphs
+from corpus.pdf_layout import PdfText, line_pitch, named_title, paragraphs
 
 _ABSTRACT = re.compile(r"^\s*(?:abstract|摘\s*要)\b\s*[:：.—-]?\s*", re.IGNORECASE)
 _ARXIV = re.compile(r"arxiv:\s*(\d{2})(\d{2})\.(\d{4,5})(v\d+)?", re.IGNORECASE)

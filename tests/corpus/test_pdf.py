@@ -18,7 +18,8 @@ import corpus
 import corpus.pdf
 from corpus.documents import read_document, region_lines
 from corpus.markdown import passages_of
-from corpus.pdf import Line, page_lines, paragraphs, read_pdf
+from corpus.pdf import page_lines, read_pdf
+from corpus.pdf_layout import Line, paragraphs
 from corpus.reading import read_note
 from corpus.text import comparable
 
