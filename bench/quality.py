@@ -375,7 +375,9 @@ def hybrid_by_corpus(ranked: list[tuple], config: FusionConfig, label: str, log)
 def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings]], config: FusionConfig,
               places: dict) -> SetRun:
     """The hybrid scores of a set's queries, their rankings fused under `config` (as search() would)."""
-    rows = [score_query(j, [Span(*key) for key, _score in fuse(ranked, config).order[:K]], places, K)
+    # A span is (path, region, first line, last line); the judgements name lines of plain notes.
+    rows = [score_query(j, [Span(path, first, last) for (path, _region, first, last), _score
+                            in fuse(ranked, config).order[:K]], places, K)
             for j, ranked in lists]
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
