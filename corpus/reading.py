@@ -16,12 +16,14 @@ from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.model import Note
 from corpus.text import FENCE
 
-NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".bib")
 # A byte that is not UTF-8, as display_path writes it.
 _ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 # A larger file is skipped with its size as the reason: it is an export or a log,
 # not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
 MAX_NOTE_BYTES = 2 * 1024 * 1024
+# A BibTeX library is records, not prose: an export of 20,000 papers with their abstracts is about 20 MB.
+MAX_LIBRARY_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,10 @@ def read_bytes(file: NoteFile) -> bytes:
     """The raw content of a note file; raises OSError or ValueError with a reason.
 
     Only regular files are read (a FIFO named like a note would block forever),
-    and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
+    and never more than MAX_NOTE_BYTES + 1 bytes (MAX_LIBRARY_BYTES for a
+    BibTeX library), whatever size stat reported.
     """
+    limit = MAX_LIBRARY_BYTES if file.path.lower().endswith(".bib") else MAX_NOTE_BYTES
     try:
         fd = os.open(file.source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
@@ -154,10 +158,10 @@ def read_bytes(file: NoteFile) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file")
-        data = f.read(MAX_NOTE_BYTES + 1)
-    if len(data) > MAX_NOTE_BYTES:
+        data = f.read(limit + 1)
+    if len(data) > limit:
         size = max(info.st_size, len(data))
-        raise ValueError(f"larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
                          "not indexed as a note")
     return data
 
@@ -181,6 +185,7 @@ def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
         tags=tags_of(header.meta.get("tags")),
         body_line=header.body_line,
         warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
+        meta=header.meta,
     )
 
 

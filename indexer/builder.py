@@ -24,10 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.dates import note_date
-from corpus.markdown import passages_of
+from corpus.documents import read_passages
 from corpus.model import Passage
-from corpus.packing import answers
-from corpus.reading import Skipped, parse_note
+from corpus.reading import Skipped
 from indexer import embedding, keyword, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
@@ -263,10 +262,9 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
         text = scan.texts.pop(path)  # the passages hold what is indexed of it: the whole text goes
-        note = parse_note(path, text.text, text.warnings)
+        note, passages = read_passages(path, text.text, text.warnings)
         notices.extend(f"{path}: {warning}" for warning in note.warnings)
         date = note_date(note.date)
-        passages = answers(passages_of(note))
         parsed[path] = [replace(p, date=date) for p in passages] if date else passages
         entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
                                   tuple(learn_glossary(note.text)))

@@ -56,7 +56,8 @@ MANIFEST_VERSION = 1
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
-INDEX_FORMAT = "9"
+# 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
+INDEX_FORMAT = "10"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
