@@ -218,24 +218,24 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_related(args) -> int:
+    from search.excerpts import parse_location
+
     if args.passage:
-        path, _sep, line = args.passage.rpartition(":")
-        if not path or not line.isdigit():
-            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}")
+        try:
+            path, line = parse_location(args.passage)
+        except ValueError as error:
+            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}") from error
     else:
         queries = read_queries(args)
     ensure_index(args)
     from search import open_index
-    from search.related_papers import PaperGraph, find_passage, more_like, related
+    from search.related_papers import paper_graph, related, related_passage
 
     status = 0
     with open_index(args.index) as index:
-        graph = PaperGraph(index)
+        graph = paper_graph(index)
         if args.passage:
-            anchor = find_passage(index, path, int(line))
-            if anchor is None:
-                raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
-            results = [more_like(index, anchor, k=args.k, graph=graph)]
+            results = [related_passage(index, path, line, k=args.k, graph=graph)]
         else:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):

@@ -63,7 +63,7 @@ from search.evaluation import (
     score_query,
 )
 from search.fusion import keyword_weight_for
-from search.related_papers import WEIGHTS, PaperGraph
+from search.related_papers import WEIGHTS, paper_graph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -104,6 +104,8 @@ CORPORA = {
     "d2l-zh": Corpus("d2l-zh", (SHARED / "corpora" / "d2l-zh",), SHARED / "corpora" / "d2l-zh", ("*_origin.md",)),
     "cmrc2018": Corpus("cmrc2018", (SHARED / "corpora" / "cmrc2018" / "passages",),
                        SHARED / "corpora" / "cmrc2018" / "passages"),
+    "paperNotes": Corpus("paperNotes", (SHARED / "corpora" / "paperNotes" / "docs" / "contents",),
+                         SHARED / "corpora" / "paperNotes"),
 }
 SETS = {
     "seed": JudgementSet("seed", "notes", EVAL / "seed_queries.jsonl"),
@@ -111,6 +113,7 @@ SETS = {
     "dl500": JudgementSet("dl500", "dl500", EVAL / "dl500_queries.jsonl"),
     "d2l": JudgementSet("d2l", "d2l-zh", EVAL / "d2l_crosslingual_queries.jsonl"),
     "cmrc": JudgementSet("cmrc", "cmrc2018", EVAL / "cmrc2018_dev_queries.jsonl"),
+    "papernotes": JudgementSet("papernotes", "paperNotes", EVAL / "papernotes_related.jsonl"),
 }
 
 
@@ -240,7 +243,7 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
             config: FusionConfig, places: dict) -> SetRun:
     """Score every judgement of a set in each mode; related judgements through `related`."""
     scores: dict[str, list[QueryScore]] = {}
-    for mode in modes:
+    for mode in (mode for mode in modes if mode in MODES):
         rows = []
         for j in judgements:
             if j.kind == "related":
@@ -251,7 +254,7 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
             scores[mode] = rows
     wanted = [j for j in judgements if j.kind == "related"]
     if wanted:
-        graph = PaperGraph(index)
+        graph = paper_graph(index)
         scores["related"] = [score_query(j, [_span(h) for h in related(index, j.query, K, graph).hits], places, K)
                              for j in wanted]
     return SetRun(judgement_set.name, judgement_set.corpus, scores)
@@ -382,36 +385,75 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
 
 # The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
-    "reference": (1.0, 1.5, 2.5), "together": (0.25, 0.5, 1.0), "similar": (0.5, 1.0, 2.0),
-    "terms": (0.5, 1.0, 2.0), "authors": (0.25, 0.5), "year": (0.3, 0.6),
+    "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
+    "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0), "tags": (0.0, 0.5, 1.0),
+    "year": (0.3, 0.6, 1.0), "topic": (0.0, 0.5, 0.8, 1.0),
 }
 
 
-def cross_validate_related(prepared: list[tuple], log) -> dict | None:
-    """Leave-one-query-out choice of the related-papers weights over every related judgement.
+def related_signals(prepared: list[tuple]) -> list[tuple]:
+    """(set name, judgement, snippet places, signals or None, each node's span) for every related judgement: the
+    signals of the nodes to its anchor, computed once, so that any weighting ranks them again in microseconds."""
+    rows = []
+    for index, judgement_set, judgements, places in prepared:
+        graph = paper_graph(index)
+        spans = [_span_of(graph.passage(node)) for node in graph.nodes]
+        for j in judgements:
+            if j.kind != "related":
+                continue
+            found = graph.find(j.query)
+            rows.append((judgement_set.name, j, places, graph.signals(found[0]) if len(found) == 1 else None, spans))
+    return rows
 
-    Each weighting of RELATED_GRID scores every related query; for each query,
-    the weighting best on the others is scored on it. Reports the mean of those
-    left-out scores beside the current weights' mean and the weights best on all.
+
+def _span_of(passage) -> Span:
+    return Span(passage.path, passage.line_start, passage.line_end)
+
+
+def related_score(row: tuple, weights: dict) -> float:
+    """nDCG@10 of one related judgement whose nodes are ranked by `weights`."""
+    _set, j, places, signals, spans = row
+    if signals is None:
+        return score_query(j, [], places, K).ndcg
+    score = signals.scores(weights)
+    candidates = signals.candidates(weights)
+    order = [n for n in np.lexsort((np.arange(len(score)), -score)) if candidates[n]][:K]
+    return score_query(j, [spans[n] for n in order], places, K).ndcg
+
+
+def cross_validate_related(prepared: list[tuple], log) -> dict | None:
+    """The related-papers weights chosen by leave-one-query-out and by leave-one-set-out cross-validation.
+
+    Each weighting of RELATED_GRID scores every related query; for each query
+    (each set), the weighting best on the others is scored on it. Reports the
+    mean of those left-out scores beside the current weights' mean and the
+    weights best on all.
     """
-    rows = [(index, j, places) for index, _s, judgements, places in prepared for j in judgements if j.kind == "related"]
+    rows = related_signals(prepared)
     if not rows:
         return None
-    graphs = {id(index): PaperGraph(index) for index, _j, _p in rows}
     combos = [dict(zip(RELATED_GRID, values)) for values in itertools.product(*RELATED_GRID.values())]
-
-    def scores(weights: dict) -> list[float]:
-        return [score_query(j, [_span(h) for h in related(index, j.query, K, graphs[id(index)], weights).hits],
-                            places, K).ndcg for index, j, places in rows]
-
-    table = [scores(weights) for weights in combos]
+    table = np.array([[related_score(row, weights) for row in rows] for weights in combos])
     log(f"  related: {len(combos)} weightings × {len(rows)} queries")
-    best = max(range(len(combos)), key=lambda i: statistics.fmean(table[i]))
-    left_out = [table[max(range(len(combos)), key=lambda i: statistics.fmean(s for n, s in enumerate(table[i]) if n != q))][q]
-                for q in range(len(rows))]
-    return {"current_weights": dict(WEIGHTS), "current_mean": statistics.fmean(scores(dict(WEIGHTS))),
-            "fitted_weights": combos[best], "fitted_mean": statistics.fmean(table[best]),
-            "left_out_mean": statistics.fmean(left_out)}
+    best = int(np.argmax(table.mean(axis=1)))
+    totals = table.sum(axis=1)
+    left_out = [table[int(np.argmax(totals - table[:, q])), q] for q in range(len(rows))]
+    sets = sorted({row[0] for row in rows})
+    by_set = {}
+    for name in sets:
+        inside = np.array([row[0] == name for row in rows])
+        # The weighting best on the other sets' queries (each set's mean counting alike), scored on this set.
+        others = [other for other in sets if other != name]
+        means = np.mean([table[:, np.array([row[0] == other for row in rows])].mean(axis=1) for other in others],
+                        axis=0) if others else table.mean(axis=1)
+        chosen = int(np.argmax(means))
+        by_set[name] = {"chosen": combos[chosen], "left_out": float(table[chosen, inside].mean()),
+                        "fitted": float(table[best, inside].mean()), "current": float(np.mean(
+                            [related_score(row, dict(WEIGHTS)) for row in rows if row[0] == name]))}
+    return {"current_weights": dict(WEIGHTS),
+            "current_mean": statistics.fmean(related_score(row, dict(WEIGHTS)) for row in rows),
+            "fitted_weights": combos[best], "fitted_mean": float(table[best].mean()),
+            "left_out_mean": statistics.fmean(left_out), "sets": by_set}
 
 
 def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
@@ -434,6 +476,8 @@ def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
 
 
 def render_cv(cv: dict) -> str:
+    if not cv:
+        return ""
     lines = ["", "leave-one-corpus-out (hybrid nDCG@10): value chosen without the corpus → its score there"]
     for name, result in cv.items():
         folds = "; ".join(f"{c}: {f['chosen']} → {f['left_out']:.3f} (fitted {f['fitted']:.3f})"
@@ -462,8 +506,12 @@ def render_models(result: dict) -> str:
 def render_cv_related(cv: dict | None) -> str:
     if not cv:
         return ""
-    return (f"\nrelated (nDCG@10, leave-one-query-out): current weights {cv['current_mean']:.3f}; "
-            f"weights fitted on all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; left out {cv['left_out_mean']:.3f}")
+    lines = [(f"\nrelated (nDCG@10, leave-one-query-out): current weights {cv['current_mean']:.3f}; "
+             f"weights fitted on all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; left out {cv['left_out_mean']:.3f}"),
+             "related, leave-one-set-out: set: current → weights chosen without it, scored on it (fitted on all)"]
+    lines += [f"  {name}: {fold['current']:.3f} → {fold['left_out']:.3f} ({fold['fitted']:.3f}) {fold['chosen']}"
+              for name, fold in cv["sets"].items()]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
@@ -567,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="embedding model (default: the product's default)")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--cv", action="store_true", help="cross-validate the tuned constants across corpora")
+    ap.add_argument("--cv-related", action="store_true",
+                    help="cross-validate the related-papers weights only (by query and by set)")
     ap.add_argument("--cv-models", metavar="M1,M2,…",
                     help="cross-validate the choice among these embedding models (e.g. shares of a combination)")
     ap.add_argument("--costs", action="store_true",
@@ -616,12 +666,14 @@ def main(argv: list[str] | None = None) -> int:
     means = corpus_means(runs)
     result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means,
               "seconds": round(time.perf_counter() - started, 1)}
-    if args.cv:
-        result["cv"] = cross_validate(prepared, config, log)
+    if args.cv or args.cv_related:
+        search_sets = [p for p in prepared if any(j.kind != "related" for j in p[2])]
+        result["cv"] = cross_validate(search_sets, config, log) if args.cv and search_sets else {}
         result["cv_related"] = cross_validate_related(prepared, log)
         save_cache(embedder)
     if not args.json:
-        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"]) if args.cv else ""))
+        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"])
+                                     if args.cv or args.cv_related else ""))
     else:
         print(json.dumps(result, ensure_ascii=False))
     if args.out:

@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from corpus.model import Passage
+    from corpus.model import Paper, Passage
     from indexer import BuildReport
     from search.excerpts import Excerpt
     from search.results import Hit, RelatedResult, SearchResult
@@ -42,7 +42,16 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
                     exact_match=hit.exact, matched=list(hit.matched))
     if hit.reasons:
         data["reasons"] = list(hit.reasons)
+    if hit.paper is not None:
+        data["paper"] = paper_object(hit.paper)
     return data
+
+
+def paper_object(paper: Paper) -> dict:
+    """A paper as `--json` shows it: title, authors, year, venue, its ids (DOI, arXiv, citekey, URL) and keywords."""
+    ids = {name: getattr(paper, name) for name in ("doi", "arxiv", "citekey", "url") if getattr(paper, name)}
+    return {"title": paper.title, "authors": list(paper.authors), "year": paper.year, "venue": paper.venue,
+            "ids": ids, "keywords": list(paper.keywords)}
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
@@ -54,18 +63,22 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
     return data
 
 
-def paper_data(passage: Passage, cwd: str | None = None) -> dict:
-    """A paper record: where it is, its title, year and authors."""
+def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = None) -> dict:
+    """A paper record: where it is, its title, year and authors (and the paper object when `paper` is given)."""
     p = passage
-    return {"path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+    data = {"path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
             "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
+    paper = paper or p.paper
+    if paper is not None:
+        data["paper"] = paper_object(paper)
+    return data
 
 
 def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
     """The papers related to one paper (or the candidates when its name was ambiguous)."""
     return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
-            "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
+            "anchor": paper_data(result.anchor, cwd, result.paper) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
             "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
 

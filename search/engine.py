@@ -161,7 +161,7 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
             keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
             keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
             snippet=snippet(passage.text, spans), matched=matched, exact=key in fused.exact,
-            also=fused.also.get(key, ()),
+            also=fused.also.get(key, ()), paper=index.paper_of(passage),
         ))
     return tuple(out)
 

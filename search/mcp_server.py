@@ -35,9 +35,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NoPassage, NotesearchError
+from indexer.errors import NoIndex, NotesearchError
 from search.answers import excerpt_data, related_data, result_data
-from search.excerpts import excerpt, parse_location, passage_at, resolve_note
+from search.excerpts import excerpt, parse_location
 from search.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.query import EMPTY_QUERY, has_words
 from search.results import Mode
@@ -63,8 +63,7 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._graphs: dict[str, tuple[object, object]] = {}  # "papers"/"passages" → (index, PaperGraph)
-        self._papers: tuple[object, int] | None = None
+        self._papers: tuple[object, int, object] | None = None
 
     def close(self) -> None:
         self.stop.set()
@@ -78,15 +77,6 @@ class NoteTools:
         except (NotesearchError, ValueError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
-    def _graph(self, index, kind: str):
-        from search.related_papers import PaperGraph
-
-        cached = self._graphs.get(kind)
-        if cached is None or cached[0] is not index:
-            cached = (index, PaperGraph(index))
-            self._graphs[kind] = cached
-        return cached[1]
-
     def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
         from search import search
 
@@ -99,19 +89,16 @@ class NoteTools:
         return {**answer, "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
-        from search import more_like, related
+        from search.related_papers import related, related_passage
 
         if (paper is None) == (passage is None):
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
                 path, line = parse_location(passage)
-                anchor = passage_at(index, resolve_note(index, path), line)
-                if anchor is None:
-                    raise NoPassage(path, line)
-                result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
+                result = related_passage(index, path, line, k=k)
             else:
-                result = related(index, paper, k=k, graph=self._graph(index, "papers"))
+                result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
             raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
         data = related_data(result)
@@ -134,20 +121,19 @@ class NoteTools:
         with self._index() as index:
             m = index.manifest
             if self._papers is None or self._papers[0] is not index:
-                self._papers = (index, sum(1 for p in index.passages() if p.paper))
-            papers = self._papers[1]
+                self._papers = (index, sum(1 for p in index.passages() if p.paper), index.paper_graph().counts)
+            papers, counts = self._papers[1], self._papers[2]
             warnings = list(index.warnings)
         folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
         return {
             "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
             "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,
-            "papers": papers,
+            "papers": papers, "paper_notes": counts.notes,
             "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
             "watching": self.watching, "updating": self.runs.running,
             "last_run": self._run_data(self.runs.last),
             "warnings": warnings,
         }
-
 
     def _run_data(self, run: Run | None) -> dict | None:
         if run is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from corpus.model import Passage
+from corpus.model import Paper, Passage
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -22,7 +22,9 @@ class Hit:
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
     `reasons` say why a related paper was chosen; `also` are the other places
-    (path, first line, last line) that hold the same text, shown as this one hit.
+    (path, first line, last line) that hold the same text, or the same paper,
+    shown as this one hit. `paper` is the paper the passage belongs to: its
+    record's, or the paper its note is about.
     """
 
     passage: Passage
@@ -37,6 +39,7 @@ class Hit:
     exact: bool = False
     reasons: tuple[str, ...] = ()
     also: tuple[tuple[str, int, int], ...] = ()
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
+    """The papers related to `anchor` (the passage its hit points at; `paper` is its paper, merged from all its
+    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean."""
 
     query: str
     anchor: Passage | None
     hits: tuple[Hit, ...]
     candidates: tuple[Passage, ...]
     took_ms: float
+    paper: Paper | None = None
