@@ -49,6 +49,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import layouts
+
 from indexer import build, embedders, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
@@ -68,6 +70,7 @@ from search.related_papers import WEIGHTS, paper_graph
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
 CACHE = ROOT / "bench" / "results" / "quality"
+LAYOUTS = layouts.OUT
 MODES = ("keyword", "semantic", "hybrid")
 K = 10
 # The tuned constants of hybrid search and the values cross-validation tries for each.
@@ -106,6 +109,11 @@ CORPORA = {
                        SHARED / "corpora" / "cmrc2018" / "passages"),
     "paperNotes": Corpus("paperNotes", (SHARED / "corpora" / "paperNotes" / "docs" / "contents",),
                          SHARED / "corpora" / "paperNotes"),
+    # Other layouts of the same papers (bench/layouts.py makes them): a BibTeX library alone, beside the notes,
+    # and paperNotes as a folder per paper.
+    "bib": Corpus("bib", (LAYOUTS / "bib",), LAYOUTS / "bib"),
+    "notes_bib": Corpus("notes_bib", (LAYOUTS / "notes_bib",), LAYOUTS / "notes_bib"),
+    "folders": Corpus("folders", (LAYOUTS / "folders" / "docs" / "contents",), LAYOUTS / "folders"),
 }
 SETS = {
     "seed": JudgementSet("seed", "notes", EVAL / "seed_queries.jsonl"),
@@ -114,7 +122,13 @@ SETS = {
     "d2l": JudgementSet("d2l", "d2l-zh", EVAL / "d2l_crosslingual_queries.jsonl"),
     "cmrc": JudgementSet("cmrc", "cmrc2018", EVAL / "cmrc2018_dev_queries.jsonl"),
     "papernotes": JudgementSet("papernotes", "paperNotes", EVAL / "papernotes_related.jsonl"),
+    "bib": JudgementSet("bib", "bib", LAYOUTS / "bib.jsonl"),
+    "notes_bib": JudgementSet("notes_bib", "notes_bib", LAYOUTS / "notes_bib.jsonl"),
+    "folders": JudgementSet("folders", "folders", LAYOUTS / "folders.jsonl"),
 }
+# The judgements each set's are made from: a weighting is chosen without every set of the same family.
+FAMILIES = {"seed": "notes", "seed_more": "notes", "bib": "notes", "notes_bib": "notes",
+            "papernotes": "paperNotes", "folders": "paperNotes"}
 
 
 # ---------------------------------------------------------------- indexes
@@ -385,7 +399,7 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
 
 # The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
-    "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
+    "link": (1.0, 2.0, 4.0), "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
     "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0), "tags": (0.0, 0.5, 1.0),
     "year": (0.3, 0.6, 1.0), "topic": (0.0, 0.5, 0.8, 1.0),
 }
@@ -422,12 +436,13 @@ def related_score(row: tuple, weights: dict) -> float:
 
 
 def cross_validate_related(prepared: list[tuple], log) -> dict | None:
-    """The related-papers weights chosen by leave-one-query-out and by leave-one-set-out cross-validation.
+    """The related-papers weights chosen by leave-one-query-out and by leave-one-family-out cross-validation.
 
-    Each weighting of RELATED_GRID scores every related query; for each query
-    (each set), the weighting best on the others is scored on it. Reports the
-    mean of those left-out scores beside the current weights' mean and the
-    weights best on all.
+    Each weighting of RELATED_GRID scores every related query. Leaving one query
+    out leaves out its copies in the other layouts too (the same id); leaving a
+    family out leaves out every set made from the same judgements (FAMILIES).
+    The weighting best on what is left is scored on what was left out; the means
+    of those scores are reported beside the current weights' and the fitted ones.
     """
     rows = related_signals(prepared)
     if not rows:
@@ -435,25 +450,33 @@ def cross_validate_related(prepared: list[tuple], log) -> dict | None:
     combos = [dict(zip(RELATED_GRID, values)) for values in itertools.product(*RELATED_GRID.values())]
     table = np.array([[related_score(row, weights) for row in rows] for weights in combos])
     log(f"  related: {len(combos)} weightings × {len(rows)} queries")
-    best = int(np.argmax(table.mean(axis=1)))
-    totals = table.sum(axis=1)
-    left_out = [table[int(np.argmax(totals - table[:, q])), q] for q in range(len(rows))]
-    sets = sorted({row[0] for row in rows})
+    sets = list(dict.fromkeys(row[0] for row in rows))
+    member = {name: np.array([row[0] == name for row in rows]) for name in sets}
+
+    def mean_over_sets(columns: np.ndarray, names: list[str]) -> np.ndarray:
+        """Each weighting's mean of its sets' means (each set counting alike), over `columns` of the table."""
+        return np.mean([table[:, member[name] & columns].mean(axis=1) for name in names
+                        if (member[name] & columns).any()], axis=0)
+
+    everything = np.ones(len(rows), dtype=bool)
+    best = int(np.argmax(mean_over_sets(everything, sets)))
+    current = np.array([related_score(row, dict(WEIGHTS)) for row in rows])
+    left_out = np.zeros(len(rows))
+    for query in {row[1].id for row in rows}:
+        out = np.array([row[1].id == query for row in rows])
+        left_out[out] = table[int(np.argmax(mean_over_sets(~out, sets))), out]
     by_set = {}
     for name in sets:
-        inside = np.array([row[0] == name for row in rows])
-        # The weighting best on the other sets' queries (each set's mean counting alike), scored on this set.
-        others = [other for other in sets if other != name]
-        means = np.mean([table[:, np.array([row[0] == other for row in rows])].mean(axis=1) for other in others],
-                        axis=0) if others else table.mean(axis=1)
-        chosen = int(np.argmax(means))
-        by_set[name] = {"chosen": combos[chosen], "left_out": float(table[chosen, inside].mean()),
-                        "fitted": float(table[best, inside].mean()), "current": float(np.mean(
-                            [related_score(row, dict(WEIGHTS)) for row in rows if row[0] == name]))}
-    return {"current_weights": dict(WEIGHTS),
-            "current_mean": statistics.fmean(related_score(row, dict(WEIGHTS)) for row in rows),
-            "fitted_weights": combos[best], "fitted_mean": float(table[best].mean()),
-            "left_out_mean": statistics.fmean(left_out), "sets": by_set}
+        family = [other for other in sets if FAMILIES.get(other) == FAMILIES.get(name)]
+        rest = [other for other in sets if other not in family] or sets
+        chosen = int(np.argmax(mean_over_sets(everything, rest)))
+        by_set[name] = {"chosen": combos[chosen], "left_out": float(table[chosen, member[name]].mean()),
+                        "fitted": float(table[best, member[name]].mean()),
+                        "current": float(current[member[name]].mean()),
+                        "left_out_by_query": float(left_out[member[name]].mean())}
+    return {"current_weights": dict(WEIGHTS), "current_mean": float(np.mean([current[member[n]].mean() for n in sets])),
+            "fitted_weights": combos[best], "fitted_mean": float(mean_over_sets(everything, sets)[best]),
+            "left_out_mean": float(np.mean([left_out[member[n]].mean() for n in sets])), "sets": by_set}
 
 
 def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
@@ -506,11 +529,12 @@ def render_models(result: dict) -> str:
 def render_cv_related(cv: dict | None) -> str:
     if not cv:
         return ""
-    lines = [(f"\nrelated (nDCG@10, leave-one-query-out): current weights {cv['current_mean']:.3f}; "
-             f"weights fitted on all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; left out {cv['left_out_mean']:.3f}"),
-             "related, leave-one-set-out: set: current → weights chosen without it, scored on it (fitted on all)"]
-    lines += [f"  {name}: {fold['current']:.3f} → {fold['left_out']:.3f} ({fold['fitted']:.3f}) {fold['chosen']}"
-              for name, fold in cv["sets"].items()]
+    lines = [(f"\nrelated (nDCG@10, mean over sets): current weights {cv['current_mean']:.3f}; weights fitted on "
+              f"all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; each query left out {cv['left_out_mean']:.3f}"),
+             ("related by set: current; each query left out; its family left out (fitted on all) — weights chosen "
+             "without the family")]
+    lines += [f"  {name}: {fold['current']:.3f}; {fold['left_out_by_query']:.3f}; {fold['left_out']:.3f} "
+              f"({fold['fitted']:.3f}) {fold['chosen']}" for name, fold in cv["sets"].items()]
     return "\n".join(lines)
 
 
@@ -522,6 +546,8 @@ def prepare(model: str, set_names: Sequence[str], cmrc_sample: int | None, log) 
     embedder = cached_embedder(model)
     prepared = []
     indexes = {}
+    if any(SETS[name].file.is_relative_to(LAYOUTS) for name in set_names) and not LAYOUTS.is_dir():
+        layouts.make()
     for name in set_names:
         judgement_set = SETS[name]
         corpus = CORPORA[judgement_set.corpus]

@@ -3,7 +3,8 @@
 Read by bibtexparser (2.x), the one module here that imports it. Each entry is
 a passage of kind "paper" over its lines (at most MAX_SPAN after its first):
 its title, authors, venue and year, abstract and keywords, all searchable;
-the abstract is the record's note (what its vector reads beside the title).
+the abstract (else the annotation, `annote`) is the record's note (what its
+vector reads beside the title).
 LaTeX in a field (`M{\\"u}ller`, `\\&`) is decoded where there is some, braces
 dropped everywhere. An entry bibtexparser cannot read is left out with a
 warning that names its line; `@string` abbreviations are resolved.
@@ -28,6 +29,8 @@ logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # its failures come b
 MAX_ABSTRACT = 4000
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "eventtitle", "howpublished", "publisher", "school",
                  "institution", "organization")
+# What an entry says of its paper: its abstract, else the annotation a reference manager keeps (`annote`).
+_NOTE_FIELDS = ("abstract", "annote", "annotation")
 _ARXIV_FIELDS = ("eprint", "arxivid", "arxiv", "journal", "url", "note")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _BRACES = re.compile(r"[{}]")
@@ -85,7 +88,7 @@ def _paper(entry) -> Paper | None:
     eprint = _clean(fields.get("eprint", ""))
     return Paper(
         year=int(year.group(1)) if year else None, authors=names, title=title,
-        note=_clean(fields.get("abstract", ""))[:MAX_ABSTRACT],
+        note=next((_clean(fields[name]) for name in _NOTE_FIELDS if _clean(fields.get(name, ""))), "")[:MAX_ABSTRACT],
         venue=next((_clean(fields[name]) for name in _VENUE_FIELDS if _clean(fields.get(name, ""))), ""),
         doi=doi(_clean(fields.get("doi", ""))) or doi(_clean(fields.get("url", ""))),
         arxiv=arxiv_id(identifiers) or (arxiv_id(eprint) if eprint else ""),

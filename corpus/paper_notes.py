@@ -86,12 +86,15 @@ class _Found:
         return bool(self.authors or self.year or self.venue or self.doi or self.arxiv or self.citekey)
 
 
+def note_name(path: str) -> str:
+    """What a note's file calls it: its file name without suffix, or its folder's name for a README or index."""
+    file = PurePath(path)
+    return file.parent.name if file.stem.lower() in _LIST_FILES and file.parent.name else file.stem
+
+
 def paper_title(note: Note) -> str:
     """The title of the paper a note is about: the note's, or its folder's name for a README or index note."""
-    path = PurePath(note.path)
-    if note.title == path.stem and path.stem.lower() in _LIST_FILES and path.parent.name:
-        return path.parent.name
-    return note.title
+    return note_name(note.path) if note.title == PurePath(note.path).stem else note.title
 
 
 def with_paper_record(note: Note, passages: list[Passage]) -> list[Passage]:

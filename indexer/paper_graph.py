@@ -34,6 +34,7 @@ import numpy as np
 
 from corpus.model import Paper
 from corpus.paper_ids import paper_keys
+from corpus.paper_notes import note_name
 from corpus.text import fold
 from indexer.analysis import Analyzer
 from indexer.files import atomic_write
@@ -212,9 +213,10 @@ def _joined(parts: list[dict]) -> dict:
     names: Counter = Counter()
     for part in parts:
         names.update(part["names"])
-    terms: Counter = Counter()
-    for part in parts:
-        terms.update(part["terms"])
+    terms: dict[str, int] = {}
+    for part in parts:  # each place says the same paper's words: the most any says, not their sum
+        for term, count in part["terms"].items():
+            terms[term] = max(count, terms.get(term, 0))
     return {
         "kind": "paper" if papers else "topic", "record": primary["record"], "path": primary["path"],
         "lines": primary["lines"], "title": paper["title"] if paper else primary["title"], "paper": paper,
@@ -225,7 +227,7 @@ def _joined(parts: list[dict]) -> dict:
         "passages": [pid for part in parts for pid in part["passages"]],
         "weights": [w for part in parts for w in part["weights"]],
         "names": dict(names), "mentions": sorted({m for part in parts for m in part["mentions"]}),
-        "terms": dict(terms), "links": sorted({link for part in parts for link in part["links"]}),
+        "terms": terms, "links": sorted({link for part in parts for link in part["links"]}),
         "tags": sorted({tag for part in parts for tag in part["tags"]}),
     }
 
@@ -290,7 +292,7 @@ def _edges(nodes: list[dict], material: Mapping[str, dict], names: dict[str, lis
             by_file[path].append(n)
     by_name: dict[str, list[int]] = defaultdict(list)
     for path, found in by_file.items():
-        by_name[fold(PurePosixPath(path).stem)].extend(found)
+        by_name[fold(note_name(path))].extend(found)
     for n, node in enumerate(nodes):
         by_name[fold(node["title"])].append(n)
     for n, node in enumerate(nodes):
@@ -308,7 +310,8 @@ def _edges(nodes: list[dict], material: Mapping[str, dict], names: dict[str, lis
 
 
 def _link_targets(link: str, source: str, by_file: dict[str, list[int]], by_name: dict[str, list[int]]) -> list[int]:
-    """The nodes a link from the note `source` leads to: a note of the index by its path, or by its name."""
+    """The nodes a link from the note `source` leads to: a note of the index by its path (a folder: by its README),
+    else by its name (a wikilink; a link to a note that has moved)."""
     if link.startswith("[[") and link.endswith("]]"):
         return by_name.get(fold(link[2:-2]), [])
     if re.match(r"^[a-z][a-z0-9+.-]*:", link, re.IGNORECASE):
@@ -317,7 +320,11 @@ def _link_targets(link: str, source: str, by_file: dict[str, list[int]], by_name
     if not target:
         return []
     path = os.path.normpath(os.path.join(os.path.dirname(source), target))
-    return by_file.get(path, [])
+    for candidate in (path, *(os.path.join(path, name) for name in ("README.md", "index.md"))):
+        if candidate in by_file:
+            return by_file[candidate]
+    # A note that moved (into a folder of its own, say) is still the one its name names.
+    return by_name.get(fold(note_name(path)), [])
 
 
 # ---------------------------------------------------------------- authors, terms, vectors

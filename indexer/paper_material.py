@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from pathlib import PurePath
 
 from corpus.model import Paper, Passage
+from corpus.paper_notes import note_name
 from indexer.analysis import Analyzer
 
 # A capitalised name, hyphenated parts included (`R-CNN`, `Back-Propagating`): what a paper may go by.
@@ -85,9 +85,9 @@ def _node(kind: str, record: Passage | None, material: list[Passage], analyzer: 
         for name in NAME.findall(title):
             if name.isupper() or not name[1:].islower():
                 names[name] += 2
-        stem = PurePath(first.path).stem
+        stem = note_name(first.path)
         if paper.source == "note" and NAME.fullmatch(stem):
-            names[stem] += 2  # a note named for its paper (`Wanda.md`)
+            names[stem] += 2  # a note named for its paper (`Wanda.md`, `OBS/README.md`)
     text = "\n".join(p.text for p in material if p.kind != "code") if paper is None or paper.source == "note" \
         else paper.note
     # A row's note's tags are the list's, not the paper's; a paper note's, an entry's and a topic note's are theirs.

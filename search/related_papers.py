@@ -8,9 +8,9 @@ a BibTeX entry, the topic notes beside them, and the links between them. A
 query reads it: each other paper (and topic note) is scored by these signals,
 each 0..1, and says why:
 
+- **link**: one's note links to the other's (a markdown link or a `[[wikilink]]`);
 - **reference**: one's note names the other — a name the other goes by (`LSTM`,
-  `DepGraph`) or its first author's surname (`Bahdanau`) — or links to its note
-  (a markdown link or a `[[wikilink]]`);
+  `DepGraph`) or its first author's surname (`Bahdanau`);
 - **named together**: a paragraph of a topic note or of a list of papers names both;
 - **similar text**: cosine similarity of their vectors (a note's: the mean of its passages');
 - **shared terms**: tf-idf cosine of their terms (the specific ones: a method, a model, a task);
@@ -42,7 +42,7 @@ from search.results import Hit, RelatedResult
 from search.snippets import snippet
 
 # Fitted by leave-one-query-out cross-validation over every related judgement (bench/quality.py --cv).
-WEIGHTS = {"reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "tags": 0.25,
+WEIGHTS = {"link": 2.0, "reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "tags": 0.25,
            "year": 0.6, "topic": 0.5}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
@@ -51,12 +51,15 @@ GOES_BY = 2 / 3
 # A note names a paper by a name the paper goes with when the paper's material holds at least this share of the
 # name's uses (a name every note uses, `Language`, names none of them).
 NAME_SHARE = 0.5
-# Shared terms a reason shows.
+# Shared terms a reason shows,
 SHOWN_TERMS = 3
+# and only terms that fewer than this share of the nodes hold: a term most notes use (这篇文章, 结果表明) says
+# nothing of what two of them share.
+SHOWN_TERM_SHARE = 0.3
 
 
 # The signals of relatedness, each 0..1, that WEIGHTS weigh (WEIGHTS["topic"] scales a topic note's sum).
-SIGNALS = ("reference", "together", "similar", "terms", "authors", "tags", "year")
+SIGNALS = ("link", "reference", "together", "similar", "terms", "authors", "tags", "year")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class PaperGraph:
         self.term_nodes = np.repeat(np.arange(len(self.nodes)), np.diff(stored.indptr))[order]
         self.term_weights = stored.weights[order]
         self.term_starts = np.searchsorted(stored.terms[order], np.arange(len(stored.vocabulary) + 1))
+        self.distinctive = stored.shown & (np.diff(self.term_starts) < max(2, SHOWN_TERM_SHARE * len(self.nodes)))
 
     def passage(self, node: Node) -> Passage:
         """The passage a node's hit points at: its paper's record, or a topic note's title line."""
@@ -214,7 +218,9 @@ class PaperGraph:
         for other, kind, evidence, _outgoing in self.edges.get(anchor.number, ()):
             if kind == "together":
                 values[other, column["together"]] = 1.0
-            elif kind == "links" or self._names_clearly(evidence):
+            elif kind == "links":
+                values[other, column["link"]] = 1.0
+            elif self._names_clearly(evidence):
                 values[other, column["reference"]] = 1.0
         authors = self._shared_authors(anchor)
         for other, names in authors.items():
@@ -272,7 +278,7 @@ class PaperGraph:
             return dict(zip(stored.terms[start:end].tolist(), stored.weights[start:end].tolist()))
 
         mine, theirs = row(anchor.number), row(node.number)
-        products = {t: mine[t] * theirs[t] for t in sorted(mine.keys() & theirs.keys()) if stored.shown[t]}
+        products = {t: mine[t] * theirs[t] for t in sorted(mine.keys() & theirs.keys()) if self.distinctive[t]}
         return [stored.vocabulary[t] for t in sorted(products, key=lambda t: -products[t])[:SHOWN_TERMS]]
 
     def _shared_authors(self, anchor: Node) -> dict[int, list[str]]:
