@@ -21,6 +21,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.model import Passage
+from corpus.paper_ids import paper_keys
 from search.compiler import compile_query
 from search.fusion import (
     DEFAULT_FUSION,
@@ -130,16 +131,21 @@ def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
 def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
               ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
     """`order` without the spans whose text a span above holds word for word (the same note copied into two
-    folders), and for each span kept, the spans it stands for."""
+    folders), or whose paper record names a paper a record above names (its row, note and BibTeX entry: one
+    paper, one hit), and for each span kept, the spans it stands for."""
     first: dict[str, Hashable] = {}
     also: dict[Hashable, list[Hashable]] = {}
     kept = []
     for key, score in order:
-        text = "".join(passages[key].text.split())
-        if text in first:
-            also[first[text]].append(key)
+        passage = passages[key]
+        names = ["".join(passage.text.split())]
+        if passage.kind == "paper" and passage.paper is not None:
+            names += paper_keys(passage.paper)
+        seen = next((first[name] for name in names if name in first), None)
+        if seen is not None:
+            also[seen].append(key)
             continue
-        first[text] = key
+        first.update((name, key) for name in names)
         also[key] = []
         kept.append((key, score))
     return tuple(kept), {key: tuple(spans) for key, spans in also.items() if spans}

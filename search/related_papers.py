@@ -138,6 +138,12 @@ class PaperGraph:
             for tag in node.tags:
                 self.by_tag[fold(tag)].add(node.number)
         self.topics = np.array([node.kind == "topic" for node in self.nodes], dtype=bool)
+        self.has_vector = np.any(stored.vectors != 0, axis=1) if len(stored.vectors) else \
+            np.zeros(len(self.nodes), dtype=bool)
+        self.by_title: dict[str, list[Node]] = defaultdict(list)
+        for node in self.papers:
+            self.by_title[fold(node.title)].append(node)
+        self.name_of_fold = {fold(name): name for name in self.names}
         self.years = np.array([node.paper.year if node.paper and node.paper.year else np.nan for node in self.nodes],
                               dtype=np.float64)
         # The term postings, term by term (the stored rows are node by node).
@@ -169,14 +175,15 @@ class PaperGraph:
     def goes_by(self, name: str) -> Node | None:
         """The paper that goes by `name` (`R-CNN`, `DepGraph`): its material holds at least GOES_BY of the name's
         uses in all the papers'. A name many notes share (`RNN`, `Transformer`) goes with none."""
-        for term, (owner, uses, total) in self.names.items():
-            if fold(term) == fold(name):
-                return self.nodes[owner] if uses >= GOES_BY * total else None
-        return None
+        term = self.name_of_fold.get(fold(name))
+        if term is None:
+            return None
+        owner, uses, total = self.names[term]
+        return self.nodes[owner] if uses >= GOES_BY * total else None
 
     def find(self, name: str) -> list[Node]:
         """The papers `name` could mean, best first: one when it names a paper clearly."""
-        exact = [node for node in self.papers if fold(node.title) == fold(name)]
+        exact = self.by_title.get(fold(name))
         if exact:
             return exact[:1]
         owner = self.goes_by(name)
@@ -208,8 +215,7 @@ class PaperGraph:
         others[anchor.number] = False
         vectors = self.stored.vectors
         cosine = vectors @ vectors[anchor.number] if len(vectors) else np.zeros(count, dtype=np.float32)
-        has_vector = np.any(vectors != 0, axis=1) & bool(np.any(vectors[anchor.number])) if len(vectors) else \
-            np.zeros(count, dtype=bool)
+        has_vector = self.has_vector & bool(self.has_vector[anchor.number])
         terms = self._term_scores(anchor)
         values = np.zeros((count, len(SIGNALS)), dtype=np.float64)
         column = {name: n for n, name in enumerate(SIGNALS)}
@@ -239,8 +245,6 @@ class PaperGraph:
         score = found.scores(weights)
         candidates = found.candidates(weights)
         chosen = [n for n in np.lexsort((np.arange(len(score)), -score)) if candidates[n]][:k]
-        by_cosine = _ranks(found.cosine, found.others & found.has_vector)
-        by_terms = _ranks(found.terms, found.others)
         hits = []
         for rank, n in enumerate(chosen, 1):
             node = self.nodes[n]
@@ -248,8 +252,9 @@ class PaperGraph:
             cosine = float(found.cosine[n]) if found.has_vector[n] else None
             reasons = self._reasons(anchor, node, shared, found.authors.get(n, ()), found.tags.get(n, ()), cosine)
             passage = self.passage(node)
-            hits.append(Hit(passage=passage, rank=rank, score=float(score[n]), keyword_rank=by_terms.get(n),
-                            vector_rank=by_cosine.get(n), keyword_score=float(found.terms[n]), vector_score=cosine,
+            hits.append(Hit(passage=passage, rank=rank, score=float(score[n]),
+                            keyword_rank=_rank(found.terms, found.others, n),
+                            vector_rank=_rank(found.cosine, found.others & found.has_vector, n), keyword_score=float(found.terms[n]), vector_score=cosine,
                             snippet=snippet(passage.text, []), matched=tuple(shared), reasons=tuple(reasons),
                             also=_also(node), paper=node.paper))
         return hits
@@ -262,12 +267,14 @@ class PaperGraph:
     def _term_scores(self, anchor: Node) -> np.ndarray:
         """The tf-idf cosine of the anchor's terms with every node's."""
         stored = self.stored
-        scores = np.zeros(len(self.nodes), dtype=np.float64)
         start, end = stored.indptr[anchor.number], stored.indptr[anchor.number + 1]
-        for term, weight in zip(stored.terms[start:end], stored.weights[start:end]):
-            first, last = self.term_starts[term], self.term_starts[term + 1]
-            np.add.at(scores, self.term_nodes[first:last], weight * self.term_weights[first:last])
-        return scores
+        terms = stored.terms[start:end]
+        if not len(terms):
+            return np.zeros(len(self.nodes), dtype=np.float64)
+        firsts, lasts = self.term_starts[terms], self.term_starts[terms + 1]
+        postings = np.concatenate([np.arange(a, b) for a, b in zip(firsts, lasts)])
+        weights = np.repeat(stored.weights[start:end], lasts - firsts) * self.term_weights[postings]
+        return np.bincount(self.term_nodes[postings], weights=weights, minlength=len(self.nodes))
 
     def _shared_terms(self, anchor: Node, node: Node) -> list[str]:
         """The terms that weigh most in two nodes' shared terms, those a reason may show (not verbs or adverbs)."""
@@ -361,11 +368,14 @@ def _scaled(values: np.ndarray, among: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ranks(values: np.ndarray, among: np.ndarray) -> dict[int, int]:
-    """1-based rank of each position in `among` by `values`, highest first."""
-    positions = np.flatnonzero(among)
-    order = positions[np.lexsort((positions, -values[positions]))]
-    return {int(n): rank for rank, n in enumerate(order, 1)}
+def _rank(values: np.ndarray, among: np.ndarray, n: int) -> int | None:
+    """The 1-based rank of position `n` among the positions `among` by `values`, highest first (ties: in order);
+    None when `n` is not among them."""
+    if not among[n]:
+        return None
+    value = values[n]
+    ahead = among & ((values > value) | ((values == value) & (np.arange(len(values)) < n)))
+    return int(ahead.sum()) + 1
 
 
 # Words an acronym may leave out of a title (`Neural Machine Translation by Jointly Learning…`).
