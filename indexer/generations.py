@@ -3,7 +3,8 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh), lengths.npz, vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh), lengths.npz, vectors.npy, vectors.json, the paper graph
+                       (indexer/paper_graph.py)
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh.index import EmptyIndexError
 
-from indexer import keyword, vectors
+from indexer import keyword, paper_graph, vectors
 from indexer.errors import IndexBusy, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 
@@ -235,6 +236,8 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
             lengths = keyword.load_lengths(folder)
             if any(len(array) != reader.doc_count_all() for array in lengths.values()):
                 raise _Mismatch("its field lengths do not match its keyword index")
+            if not all(os.path.isfile(os.path.join(folder, name)) for name in paper_graph.FILES):
+                raise _Mismatch("its paper graph is missing")
         stored = vectors.load(folder)
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")

@@ -45,6 +45,7 @@ MATERIAL = "paper_files.json"
 GRAPH = "papers.json"
 ARRAYS = "papers.npz"
 NOTES = "paper_notes.json"
+FILES = (MATERIAL, GRAPH, ARRAYS, NOTES)
 # A surname shorter than this names no one (`Le`, `Wu`).
 MIN_SURNAME = 3
 # A paragraph naming more papers than this is a list, not a pairing of two: its first ones are paired.

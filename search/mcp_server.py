@@ -198,6 +198,7 @@ def build_server(tools: NoteTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
         title: Annotated[str | None, Field(description="only papers whose title has this word")] = None,
         author: Annotated[str | None, Field(description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(description="only papers published at this venue (CVPR, NeurIPS)")] = None,
         section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
@@ -213,13 +214,14 @@ def build_server(tools: NoteTools) -> MCPServer:
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
         Pass a hit's `path:line_start` to `get` to read it in its note.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
-                   "date": date}
+        filters = {"title": title, "author": author, "venue": venue, "section": section, "tags": tags, "path": path,
+                   "year": year, "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
-        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, or an author")] = None,
+        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, a name it goes by, an "
+                                                       "author, or the path of its note")] = None,
         passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE as a "
                                                          "search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
