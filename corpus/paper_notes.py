@@ -32,8 +32,11 @@ from corpus.papers import split_authors
 
 # The head of a note, where its metadata lines sit: before its second heading, and at most this many lines.
 MAX_HEAD_LINES = 40
-# A label is at most this many characters (`发表刊物/会议`, `Published in`).
-MAX_LABEL = 24
+# A label is at most this many characters (`发表刊物/会议`, `Published in`), and at most MAX_LABEL_WORDS words.
+MAX_LABEL = 16
+MAX_LABEL_WORDS = 3
+# A label holds no punctuation of a sentence (`因此，使用时间动力学…: …` is prose, not a label).
+_SENTENCE_MARK = re.compile(r"[，,。；;！!？?、（）()]")
 # Each field a label can name, by the words of the label; the first that matches wins (代码地址 is code, not the
 # paper's address; 论文题目 a title).
 _LABELS = (
@@ -83,7 +86,8 @@ class _Found:
     lines: tuple[int, ...] = ()
 
     def says_something(self) -> bool:
-        return bool(self.authors or self.year or self.venue or self.doi or self.arxiv or self.citekey)
+        """Whether this names a paper: who wrote it, an id, or when and where it appeared (a year alone does not)."""
+        return bool(self.authors or self.doi or self.arxiv or self.citekey or self.year and self.venue)
 
 
 def note_name(path: str) -> str:
@@ -213,6 +217,8 @@ def _label(line: str) -> tuple[str, str] | None:
             return None
         label, value = match.group(1), match.group(2)
     label = label.strip().rstrip(":：").strip()
+    if len(label.split()) > MAX_LABEL_WORDS or _SENTENCE_MARK.search(label):
+        return None
     return next(((field, value) for field, pattern in _LABELS if pattern.search(label)), None)
 
 
@@ -243,13 +249,16 @@ def _read_field(found: _Found, field: str, value: str, targets: list[str]) -> bo
 
 
 def _opening(passages: list[Passage], note: Note) -> _Found:
-    """Who wrote the paper and when, as the note's opening paragraph says it (`…是1993年Babak Hassibi等人提出来的`)."""
+    """Who wrote the paper and when, as the opening paragraph of a note named for it says it: the paragraph spells
+    out the note's name (`Optimal Brain Surgeon (OBS)是1993年Babak Hassibi等人提出来的` in `OBS.md`)."""
     first = next((p for p in passages if p.kind in ("paragraph", "item")), None)
     found = _Found()
     if first is None or first.line_start - _title_line(note) > MAX_SPAN:
         return found
+    name = re.escape(note.title)
+    spelled_out = re.search(rf"[(（]\s*{name}\s*[)）]|(?<![A-Za-z]){name}\s*[(（]", first.text)
     who, year = _ET_AL.search(first.text), _YEAR.search(first.text)
-    if who and year:
+    if spelled_out and who and year:
         found.authors, found.year = (who.group(1).strip(),), int(year.group(1))
         found.lines = tuple(range(first.line_start, first.line_end + 1))
     return found

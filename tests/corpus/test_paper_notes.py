@@ -91,6 +91,9 @@ def test_an_opening_paragraph_that_says_who_and_when_makes_a_paper():
     ("---\ntitle: 著名论文\ndate: 2025-01-03\ntags: [a]\n---\n\n|年份|作者/标题|注释|\n|---|---|---|\n"
      "|2015|Kaiming He，*Deep Residual Learning*|残差|\n"),
     "# Template\n\n**作者**\n\n**发表年份：**\n",
+    "# 序列模型\n\n因此，使用时间动力学可以得到更准确的电影推荐 :cite:`Koren.2009`。\n",  # prose, not a label
+    "# 工作能力\n\n“胜任力”这个词是Richard Boyatzis等人在1959年提出的。\n",  # a paper named, not the note's
+    "# Notes\n\nYear: 2019\n",  # a year alone names no paper
 ])
 def test_topic_notes_lists_of_papers_and_empty_templates_are_no_paper_note(text):
     _note, passages = read_passages("/n/topic.md", text)
