@@ -255,7 +255,7 @@ def _opening(passages: list[Passage], note: Note) -> _Found:
     found = _Found()
     if first is None or first.line_start - _title_line(note) > MAX_SPAN:
         return found
-    name = re.escape(note.title)
+    name = re.escape(paper_title(note))
     spelled_out = re.search(rf"[(（]\s*{name}\s*[)）]|(?<![A-Za-z]){name}\s*[(（]", first.text)
     who, year = _ET_AL.search(first.text), _YEAR.search(first.text)
     if spelled_out and who and year:

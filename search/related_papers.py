@@ -319,7 +319,9 @@ class PaperGraph:
                                else f"reference: its note names {evidence} of the anchor")
             elif kind == "together" and outgoing:
                 reasons.append(f"named together in {evidence}")
-        reasons = list(dict.fromkeys(reasons))
+        # One reason of each kind: the anchor's own link or reference before the other's.
+        reasons = [reason for n, reason in enumerate(reasons)
+                   if not any(other.split(":")[0] == reason.split(":")[0] for other in reasons[:n])]
         if authors:
             reasons.append("shared authors: " + ", ".join(dict.fromkeys(authors)))
         if tags:

@@ -84,6 +84,7 @@ def test_an_opening_paragraph_that_says_who_and_when_makes_a_paper():
     record = _record("/n/BASE/OBS.md", text)
     assert (record.paper.title, record.paper.authors, record.paper.year) == ("OBS", ("Babak Hassibi",), 1993)
     assert (record.line_start, record.line_end) == (1, 3)
+    assert _record("/n/BASE/OBS/README.md", text).paper.title == "OBS"  # a folder of its own: its folder's name
 
 
 @pytest.mark.parametrize("text", [
