@@ -42,6 +42,9 @@ _MOST_BOUNDARIES = 8
 # Parts of speech (jieba's tags) of the Chinese words a reason may show: nouns, names, idioms, abbreviations;
 # not verbs, adverbs or adjectives (应该, 参阅, 更具, 学习 say nothing of what two papers share).
 _SHOWN_PARTS = re.compile(r"^(?:n|vn|an|l|i|j|eng)")
+# Parts of speech a word naming a thing does not start with: measure words, pronouns, prepositions, conjunctions,
+# particles, adverbs (篇文章 is 篇 + 文章).
+_FUNCTION_PARTS = re.compile(r"^[qrpcud]")
 # The most terms kept per node: the ones that weigh most (by count) in its text.
 MAX_TERMS = 300
 
@@ -173,8 +176,17 @@ def specificity(analyzer: Analyzer, term: str) -> float:
 
 def shown(term: str, analyzer: Analyzer) -> bool:
     """Whether a reason may show `term`: a Latin word, or a Chinese word that names a thing (a noun, a name, an
-    idiom or abbreviation, or a word the notes taught jieba), not a verb, adverb or adjective."""
+    idiom or abbreviation), not a verb, adverb or adjective. A word that starts with a measure word, pronoun
+    or particle says no thing (篇文章 is 篇 + 文章); a word jieba's dictionary does not list (one the notes taught
+    it) names a thing when its last word does (剪枝策略, 依赖图; not 困惑度, whose 度 is a suffix)."""
     if term.isascii():
         return True
-    kind = analyzer.segmenter.part_of_speech(term)
-    return not kind or bool(_SHOWN_PARTS.match(kind))
+    part_of_speech = analyzer.segmenter.part_of_speech
+    first = next((part_of_speech(term[:i]) for i in range(len(term) - 1, 0, -1) if part_of_speech(term[:i])), "")
+    if _FUNCTION_PARTS.match(first):
+        return False
+    kind = part_of_speech(term)
+    if kind:
+        return bool(_SHOWN_PARTS.match(kind))
+    head = next((part_of_speech(term[i:]) for i in range(1, len(term)) if part_of_speech(term[i:])), "")
+    return not head or bool(_SHOWN_PARTS.match(head))
