@@ -400,9 +400,11 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
 # The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
     "link": (1.0, 2.0, 4.0), "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
-    "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0), "tags": (0.0, 0.5, 1.0),
+    "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0),
     "year": (0.3, 0.6, 1.0), "topic": (0.0, 0.5, 0.8, 1.0),
 }
+# No judgement's papers have tags or keywords: their weight is held at its value, not fitted.
+RELATED_HELD = ("tags",)
 
 
 def related_signals(prepared: list[tuple]) -> list[tuple]:
@@ -447,7 +449,8 @@ def cross_validate_related(prepared: list[tuple], log) -> dict | None:
     rows = related_signals(prepared)
     if not rows:
         return None
-    combos = [dict(zip(RELATED_GRID, values)) for values in itertools.product(*RELATED_GRID.values())]
+    held = {name: WEIGHTS[name] for name in RELATED_HELD}
+    combos = [{**dict(zip(RELATED_GRID, values)), **held} for values in itertools.product(*RELATED_GRID.values())]
     table = np.array([[related_score(row, weights) for row in rows] for weights in combos])
     log(f"  related: {len(combos)} weightings × {len(rows)} queries")
     sets = list(dict.fromkeys(row[0] for row in rows))

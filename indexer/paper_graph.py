@@ -48,6 +48,8 @@ NOTES = "paper_notes.json"
 FILES = (MATERIAL, GRAPH, ARRAYS, NOTES)
 # A surname shorter than this names no one (`Le`, `Wu`).
 MIN_SURNAME = 3
+# A term a reason shows is at least this specific (indexer/paper_material.py): 架构 or 注意力, not 产生 or 方式.
+MIN_SHOWN_SPECIFICITY = 0.5
 # A paragraph naming more papers than this is a list, not a pairing of two: its first ones are paired.
 MAX_NAMED_TOGETHER = 20
 # Where a paper's hit points when it has several places: its own note, else a table row, else a BibTeX entry.
@@ -360,7 +362,7 @@ def _term_weights(nodes: list[dict], analyzer: Analyzer) -> tuple[list[str], lis
                    for term, count in node["terms"].items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         rows.append(sorted((ids[term], w / norm) for term, w in weights.items() if w > 0))
-    return vocabulary, [shown(term, analyzer) for term in vocabulary], rows
+    return vocabulary, [specific[term] >= MIN_SHOWN_SPECIFICITY and shown(term, analyzer) for term in vocabulary], rows
 
 
 def _node_vectors(nodes: list[dict], vectors: VectorIndex) -> np.ndarray:

@@ -34,15 +34,16 @@ if TYPE_CHECKING:
     from search.excerpts import Excerpt, excerpt
     from search.fusion import FusionConfig
     from search.index import NoteIndex, open_index
-    from search.related_papers import more_like, related
+    from search.related_papers import more_like, related, related_passage
 
 _LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.engine",
-         "related": "search.related_papers", "more_like": "search.related_papers", "FusionConfig": "search.fusion",
+         "related": "search.related_papers", "more_like": "search.related_papers",
+         "related_passage": "search.related_papers", "FusionConfig": "search.fusion",
          "excerpt": "search.excerpts", "Excerpt": "search.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",
            "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex", "OutsideIndex", "RelatedResult",
-           "SearchResult", "excerpt", "more_like", "open_index", "related", "search"]
+           "SearchResult", "excerpt", "more_like", "open_index", "related", "related_passage", "search"]
 
 
 def __getattr__(name: str) -> object:
