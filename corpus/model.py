@@ -37,8 +37,10 @@ class Note:
 
 
 # Where a paper record was read from: a row of a table of papers, a note about one paper (or the README of a
-# folder of one paper), an entry of a BibTeX file.
+# folder of one paper), an entry of a BibTeX file. A reader of another kind of file that finds one paper in it (a
+# PDF of the paper) may name its own source: a record of any source but a row or an entry is its file's whole.
 PAPER_SOURCES = ("row", "note", "bib")
+RECORD_SOURCES = ("row", "bib")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class Paper:
     keywords: tuple[str, ...] = ()
     citekey: str = ""
     source: str = "row"
+
+    @property
+    def whole_file(self) -> bool:
+        """Whether the paper is its file's whole (a note about it), not one record among many (a row, an entry)."""
+        return self.source not in RECORD_SOURCES
 
 
 @dataclass(frozen=True)

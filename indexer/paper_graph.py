@@ -32,7 +32,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from corpus.model import Paper
+from corpus.model import RECORD_SOURCES, Paper
 from corpus.paper_ids import paper_keys
 from corpus.paper_notes import note_name
 from corpus.text import fold
@@ -105,7 +105,7 @@ def write(folder: str, material: Mapping[str, dict], vectors: VectorIndex, analy
     terms = np.array([t for row in term_rows for t, _w in row], dtype=np.int32)
     weights = np.array([w for row in term_rows for _t, w in row], dtype=np.float32)
     notes = {place["path"]: node["paper"] for node in nodes if node["kind"] == "paper"
-             for place in node["places"] if place["source"] in ("note", "topic")}
+             for place in node["places"] if place["source"] not in RECORD_SOURCES}
     atomic_write(os.path.join(folder, NOTES), lambda f: f.write(json.dumps(notes, ensure_ascii=False).encode("utf-8")))
     atomic_write(os.path.join(folder, MATERIAL),
                  lambda f: f.write(json.dumps(material, ensure_ascii=False).encode("utf-8")))
@@ -185,18 +185,26 @@ def _merged_nodes(material: Mapping[str, dict]) -> list[dict]:
                 join(by_key[key], i)
             else:
                 by_key[key] = i
-    note_papers = [(i, PurePosixPath(node["path"])) for i, node in enumerate(raw)
-                   if node["paper"] is not None and node["paper"]["source"] == "note"]
+    # A topic note is part of a paper when it lies in the folder of a paper that is the folder's README, or is
+    # named like a paper's note in that note's folder or below (`OBS.ipynb` beside `OBS.md`).
+    folder_papers: dict[PurePosixPath, int] = {}
+    named_papers: dict[tuple[PurePosixPath, str], int] = {}
+    for i, node in enumerate(raw):
+        if node["paper"] is not None and node["paper"]["source"] not in RECORD_SOURCES:
+            note = PurePosixPath(node["path"])
+            if note.stem.lower() in _STEMS_OF_FOLDER_NOTES:
+                folder_papers.setdefault(note.parent, i)
+            named_papers.setdefault((note.parent, note.stem), i)
     for i, node in enumerate(raw):
         if node["kind"] != "topic":
             continue
         path = PurePosixPath(node["path"])
-        for j, note in note_papers:
-            folder_note = note.stem.lower() in _STEMS_OF_FOLDER_NOTES and note.parent in path.parents
-            same_stem = path.stem == note.stem and note.parent in path.parents
-            if folder_note or same_stem:
-                join(j, i)
-                break
+        owner = next((folder_papers[folder] for folder in path.parents if folder in folder_papers), None)
+        if owner is None:
+            owner = next((named_papers[folder, path.stem] for folder in path.parents
+                          if (folder, path.stem) in named_papers), None)
+        if owner is not None:
+            join(owner, i)
     groups: dict[int, list[dict]] = defaultdict(list)
     for i, node in enumerate(raw):
         groups[find(i)].append(node)

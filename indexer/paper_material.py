@@ -52,7 +52,7 @@ MAX_TERMS = 300
 def file_material(path: str, passages: list[Passage], analyzer: Analyzer) -> dict:
     """The nodes of one file and its passages that may name papers together (see the module docstring)."""
     records = [p for p in passages if p.kind == "paper" and p.paper is not None]
-    note_paper = next((p for p in records if p.paper.source == "note"), None)
+    note_paper = next((p for p in records if p.paper.whole_file), None)
     nodes = []
     others = [p for p in passages if p.kind != "paper"]
     if note_paper is not None:
@@ -72,7 +72,7 @@ def _node(kind: str, record: Passage | None, material: list[Passage], analyzer: 
     """A paper (of `record`) or a topic node, made of the passages `material`."""
     first = record or min(material, key=lambda p: (p.line_start, p.piece))
     paper = record.paper if record is not None else None
-    if paper is not None and paper.source != "note":
+    if paper is not None and not paper.whole_file:
         said = paper.note  # a row's note or an entry's abstract: what it says of the paper, its title apart
     else:
         # A note's passages, but for its record's lines: its authors are no one it names.
@@ -83,15 +83,15 @@ def _node(kind: str, record: Passage | None, material: list[Passage], analyzer: 
     names: Counter = Counter()
     if paper is not None:
         author_words = {word for author in paper.authors for word in author.split()}
-        if paper.source != "note":
+        if not paper.whole_file:
             names.update(name for name in NAME.findall(said) if name not in COMMON_NAMES and name not in author_words)
         for name in NAME.findall(title):
             if name.isupper() or not name[1:].islower():
                 names[name] += 2
         stem = note_name(first.path)
-        if paper.source == "note" and NAME.fullmatch(stem):
+        if paper.whole_file and NAME.fullmatch(stem):
             names[stem] += 2  # a note named for its paper (`Wanda.md`, `OBS/README.md`)
-    text = "\n".join(p.text for p in material if p.kind != "code") if paper is None or paper.source == "note" \
+    text = "\n".join(p.text for p in material if p.kind != "code") if paper is None or paper.whole_file \
         else paper.note
     # A row's note's tags are the list's, not the paper's; a paper note's, an entry's and a topic note's are theirs.
     tags = sorted({*(first.tags if paper is None or paper.source != "row" else ()), *(paper.keywords if paper else ())})
