@@ -34,9 +34,8 @@ from cli_render import (
 )
 from cli_served import INTERRUPTED, served_answers, served_index
 from indexer.errors import Cancelled, NoIndex, NotesearchError
-from search.answers import excerpt_data, related_data, report_data, result_data
-from search.query import EMPTY_QUERY, has_words
-from search.results import MODES
+from search.query.syntax import EMPTY_QUERY, has_words
+from search.results import MODES, excerpt_data, related_data, report_data, result_data
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -165,7 +164,7 @@ def cmd_search(args) -> int:
 def cmd_get(args) -> int:
     ensure_index(args)
     from search import excerpt, open_index
-    from search.excerpts import parse_location
+    from search.notes.excerpts import parse_location
 
     with open_index(args.index) as index:
         try:
@@ -181,8 +180,8 @@ def cmd_get(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from search import server
-    from search.client import ask
+    from search.serve import server
+    from search.serve.client import ask
 
     running = ask(args.index, {"op": "ping"})
     if running and running.get("pong"):
@@ -208,7 +207,7 @@ def cmd_mcp(args) -> int:
     # The protocol owns stdout: whatever the first use's build says goes to stderr (warn does).
     ensure_index(args)
     try:
-        from search import mcp_server
+        from search.serve import mcp_server
     except ImportError as error:
         raise UserError(f"'notesearch mcp' needs the MCP SDK ({error.name} is missing): "
                         'pip install -e ".[mcp]"') from error
@@ -218,7 +217,7 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_related(args) -> int:
-    from search.excerpts import parse_location
+    from search.notes.excerpts import parse_location
 
     if args.passage:
         try:
@@ -229,7 +228,7 @@ def cmd_related(args) -> int:
         queries = read_queries(args)
     ensure_index(args)
     from search import open_index
-    from search.related_papers import paper_graph, related, related_passage
+    from search.relate.papers import paper_graph, related, related_passage
 
     status = 0
     with open_index(args.index) as index:
@@ -251,7 +250,7 @@ def cmd_related(args) -> int:
 
 def cmd_eval(args) -> int:
     from search import open_index
-    from search.evaluation import evaluate_index, read_judgements
+    from search.eval.evaluation import evaluate_index, read_judgements
 
     try:
         judgements = read_judgements(args.judgements)

@@ -1,7 +1,7 @@
 """How the command line shows what the library returns: search answers, related papers, passages, index
 runs, evaluation scores, progress, warnings, and errors as one line with a hint.
 
-Everything here renders plain values (the JSON-ready dicts of search/answers.py,
+Everything here renders plain values (the JSON-ready dicts of search/results.py,
 or the library's results and errors); nothing here searches or indexes.
 Standard library only: a search answered by a warm server renders with it.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -32,14 +33,13 @@ from indexer.errors import (
     UnknownFolder,
     VectorIndexError,
 )
-from search.answers import display_path
-from search.results import RelatedResult
+from search.results import RelatedResult, display_path
 
 if TYPE_CHECKING:
-    from search.evaluation import Report
-    from search.excerpts import Excerpt
-    from search.index import NoteIndex
-    from search.updates import Run
+    from search.eval.evaluation import Report
+    from search.notes.excerpts import Excerpt
+    from search.notes.index import NoteIndex
+    from search.serve.updates import Run
 
 
 # What each stage of an index run does, and what it counts.
@@ -191,7 +191,7 @@ def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], 
 
 
 def render_answer(answer: dict, style: Style) -> str | None:
-    """One answer (a search.answers.result_data dict, from this process or a server) as `style` prints it;
+    """One answer (a search.results.result_data dict, from this process or a server) as `style` prints it;
     None when it prints nothing (no hits, or only files already printed, in a machine format)."""
     if style.format == "json":
         return json.dumps(answer, ensure_ascii=False)
@@ -285,7 +285,7 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
 
 
 def print_report(report: dict) -> None:
-    """What `index` says of a build (a search.answers.report_data dict, from this process or a server)."""
+    """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
     for message in report["warnings"]:
         warn(message)
     for path, reason in report["skipped"]:
@@ -310,7 +310,7 @@ def report_summary(report: dict) -> str:
 
 
 def report_line(report: dict) -> str:
-    """The one-line account `index` prints of a build (a search.answers.report_data dict)."""
+    """The one-line account `index` prints of a build (a search.results.report_data dict)."""
     if not report["changed"]:
         return f"no change: {report_summary(report)} ({report['passages']} passages, generation {report['generation']})"
     resumed = f" ({report['resumed']} more taken from a stopped run)" if report["resumed"] else ""
@@ -319,13 +319,24 @@ def report_line(report: dict) -> str:
 
 
 def version_line() -> str:
-    """What `notesearch --version` prints: the installed package's version."""
+    """What `notesearch --version` prints: the installed package's version (pyproject.toml's, its one place).
+
+    Run from a checkout that is not installed, it reads that checkout's pyproject.toml and says so.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return f"notesearch {version('notesearch')}"
     except PackageNotFoundError:
+        pass
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml"), encoding="utf-8") as f:
+            found = re.search(r'^version = "([^"]+)"$', f.read(), re.MULTILINE)
+    except OSError:
+        found = None
+    if found is None:
         return "notesearch (version unknown: not installed; pip install -e .)"
+    return f"notesearch {found.group(1)} (from a checkout that is not installed; pip install -e .)"
 
 
 class VersionAction(argparse.Action):

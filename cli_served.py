@@ -3,7 +3,7 @@
 A search is answered there, and an index run runs there (jieba and the model
 are loaded); what either prints is printed here, exactly as if it had run in
 this process. An index run's progress shows here as it goes, and Ctrl-C here
-stops it there. Standard library only, with search/client.py: a served search
+stops it there. Standard library only, with search/serve/client.py: a served search
 never loads the search stage.
 """
 
@@ -26,7 +26,7 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None, remov
     build() would raise them; on another error the caller runs the update
     itself (and meets the error with all its data).
     """
-    from search.client import ask_run
+    from search.serve.client import ask_run
 
     request = {"op": "index", "paths": paths, "exclude": exclude, "remove": remove, "model": args.model or "",
                "wait": args.wait}
@@ -54,7 +54,7 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None, remov
 
 def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, list[str]]]:
     """(answer, warnings) of each query from a warm server for this index, until one is not answered."""
-    from search.client import ask
+    from search.serve.client import ask
 
     for query in queries:
         response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,

@@ -55,8 +55,7 @@ import layouts
 from indexer import build, embedders, vectors
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
 from search import FusionConfig, open_index, related, search
-from search.engine import Rankings, fuse, rankings
-from search.evaluation import (
+from search.eval.evaluation import (
     KINDS,
     Judgement,
     QueryScore,
@@ -65,8 +64,9 @@ from search.evaluation import (
     read_judgements,
     score_query,
 )
-from search.fusion import keyword_weight_for
-from search.related_papers import WEIGHTS, paper_graph
+from search.rank.engine import Rankings, fuse, rankings
+from search.rank.fusion import keyword_weight_for
+from search.relate.papers import WEIGHTS, paper_graph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -135,11 +135,11 @@ FAMILIES = {"seed": "notes", "seed_more": "notes", "bib": "notes", "notes_bib": 
 # ---------------------------------------------------------------- indexes
 
 def code_fingerprint() -> str:
-    """A hash of the code that decides what an index holds (corpus/ and indexer/)."""
+    """A hash of the code that decides what an index holds (corpus/ and indexer/, their sub-packages included)."""
     digest = hashlib.sha256()
     for package in ("corpus", "indexer"):
-        for path in sorted((ROOT / package).glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -398,7 +398,7 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
-# The weights of the related-papers signals and the values tried for each (search/related_papers.py WEIGHTS).
+# The weights of the related-papers signals and the values tried for each (search/relate/papers.py WEIGHTS).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
     "link": (1.0, 2.0, 4.0), "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
     "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0),

@@ -205,7 +205,7 @@ def keyword_rounds(name: str, notes: Path, work: Path, texts: str, queries: list
 @contextlib.contextmanager
 def serving(index: str) -> Iterator[None]:
     """`cli.py serve` holding the index, until the block ends."""
-    from search.client import read_state
+    from search.serve.client import read_state
 
     server = subprocess.Popen([sys.executable, CLI, "serve", "--index", index], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,7 +5,7 @@
 
 Starts `cli.py serve` on an index of the bundled notes (built in a temporary
 folder unless --index is given), then runs `--clients` threads for `--seconds`,
-each asking one search after another through search.client.ask, the client
+each asking one search after another through search.serve.client.ask, the client
 `notesearch search` uses, with its real 0.2 s connect timeout. A request that
 ask() returns None for is a fallback: the CLI would have searched in process.
 `--idle N` also holds N connections open without sending anything, for the
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.client import CONNECT_TIMEOUT, HOST, ask, read_state
+from search.serve.client import CONNECT_TIMEOUT, HOST, ask, read_state
 
 QUERIES = ["自监督 视觉", "masked autoencoders", "year:2014 author:goodfellow", "扩散模型 采样效率",
            "transformer -bert", "self-supervised vision", "注意力机制", "生成对抗网络", "reinforcement learning",

@@ -23,7 +23,7 @@ A passage whose every line is a numbered reference (`[3] K. Simonyan and A.
 Zisserman. Very Deep Convolutional Networks…`) is a list of references: kind
 "reference". It names sources rather than explaining anything, and the English
 words of its titles match questions asked of Chinese prose; search ranks it
-after the prose answers unless it holds the whole query (search/engine.py).
+after the prose answers unless it holds the whole query (search/rank/engine.py).
 """
 
 from __future__ import annotations

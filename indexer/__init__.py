@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from indexer import whoosh_imports
 from indexer.errors import (
     EmbedderError,
     IndexBusy,
@@ -25,6 +24,7 @@ from indexer.errors import (
     OutdatedIndex,
     VectorIndexError,
 )
+from indexer.keyword import whoosh_imports
 
 if TYPE_CHECKING:
     from indexer.builder import BuildReport, build

@@ -364,13 +364,18 @@ def phrase_terms(tokens: list[Token]) -> list[str]:
     return out
 
 
+def path_tokens(path: str) -> list[Token]:
+    """Lower-cased words of a file path: `notes/famous-papers.md` → notes, famous, papers, md."""
+    return [Token(m.group().lower(), n, m.start(), m.end()) for n, m in enumerate(re.finditer(r"[^\W_]+", path), 1)]
+
+
 def char_grams(text: str) -> list[Token]:
     """Each Chinese character's gram, at the character's position: the character and the next one of its run
     (a bigram), or the character alone at the end of a run.
 
     The fallback for words jieba cuts differently: a run of Chinese in a query
     is found as a phrase of its bigrams, and one character as the grams that
-    start with it (search/scorer.py), which are as many as its occurrences.
+    start with it (search/rank/scorer.py), which are as many as its occurrences.
     Half the postings of unigrams and bigrams both, for the same answers.
     """
     norm, origin = normalize(text)

@@ -27,7 +27,7 @@ from corpus.dates import note_date
 from corpus.documents import read_passages
 from corpus.model import Passage
 from corpus.reading import Skipped
-from indexer import embedding, keyword, paper_graph, vectors
+from indexer import embedding, paper_graph, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -49,6 +49,7 @@ from indexer.generations import (
     remove_generations,
     writer_lock,
 )
+from indexer.keyword import writing as keyword
 from indexer.paper_material import file_material
 from indexer.scan import Scan, scan
 
@@ -300,7 +301,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     previous_folder = os.path.join(directory, current.folder) if current else None
     deleted = scan.updated + scan.removed + list(scan.renamed.values())
     incremental = (current is not None and current.words == words and current.format == INDEX_FORMAT
-                   and not keyword.rebuild_due(os.path.join(previous_folder, "keyword"), deleted))
+                   and not keyword.rebuild_due(previous_folder, deleted))
     additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
     if not incremental:
         additions += keyword.stored_passages(previous_folder, scan.unchanged)

@@ -102,6 +102,15 @@ class VectorIndexError(NotesearchError):
         super().__init__(f"the vectors in {directory} are damaged: {reason}")
 
 
+class KeywordIndexError(NotesearchError):
+    """The keyword index in `directory` cannot be opened (`reason` says why); indexer/keyword raises it, so a
+    reader of generations need not know the keyword index's own errors."""
+
+    def __init__(self, directory: str, reason: str):
+        self.directory, self.reason = directory, reason
+        super().__init__(f"the keyword index in {directory} cannot be opened: {reason}")
+
+
 class EmbedderError(NotesearchError):
     """The model `model` cannot be loaded; the message says why and what it needs."""
 

@@ -3,8 +3,8 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh), lengths.npz, vectors.npy, vectors.json, the paper graph
-                       (indexer/paper_graph.py)
+    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json,
+                       the paper graph (indexer/paper_graph.py)
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -38,12 +38,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import numpy as np
-from whoosh.index import EmptyIndexError
-
-from indexer import keyword, paper_graph, vectors
-from indexer.errors import IndexBusy, NoIndex, VectorIndexError
+from indexer import vectors
+from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
+from indexer.keyword.reading import KeywordIndex
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -62,7 +60,7 @@ INDEX_FORMAT = "10"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
-           pickle.UnpicklingError, zipfile.BadZipFile, EmptyIndexError, VectorIndexError)
+           pickle.UnpicklingError, zipfile.BadZipFile, KeywordIndexError, VectorIndexError)
 
 
 @dataclass(frozen=True)
@@ -183,15 +181,13 @@ class Generation:
     """A committed generation, opened and checked against its manifest.
 
     For an index of another format only the vectors are read (a build reuses
-    them by content): `keyword` and `reader` are None, since its Whoosh
-    schema may name classes this version no longer has.
+    them by content): `keyword` is None, since its Whoosh schema may name
+    classes this version no longer has.
     """
 
     manifest: Manifest
-    keyword: object | None  # the Whoosh index
-    reader: object | None  # a Whoosh reader of it, opened once
+    keyword: KeywordIndex | None
     vectors: vectors.VectorIndex | None
-    lengths: dict[str, np.ndarray] | None = None  # each text field's length bytes, by document number
 
     @property
     def current(self) -> bool:
@@ -199,8 +195,6 @@ class Generation:
         return self.manifest.format == INDEX_FORMAT
 
     def close(self) -> None:
-        if self.reader is not None:
-            self.reader.close()
         if self.keyword is not None:
             self.keyword.close()
 
@@ -226,25 +220,25 @@ class _Mismatch(Exception):
 def open_generation(directory: str, manifest: Manifest) -> Generation:
     """A committed generation, opened and checked; raises one of _DAMAGE (or _Mismatch) when it is damaged."""
     folder = os.path.join(directory, manifest.folder)
-    ix = reader = lengths = None
+    keyword = None
     try:
         if manifest.format == INDEX_FORMAT:
-            ix = keyword.open_keyword_index(os.path.join(folder, "keyword"))
-            reader = ix.reader()
-            if ix.latest_generation() != manifest.whoosh_generation or reader.doc_count() != manifest.passages:
+            keyword = KeywordIndex(folder)
+            if keyword.generation != manifest.whoosh_generation or keyword.live != manifest.passages:
                 raise _Mismatch("its keyword index does not match its manifest")
-            lengths = keyword.load_lengths(folder)
-            if any(len(array) != reader.doc_count_all() for array in lengths.values()):
+            if not keyword.read_lengths():
                 raise _Mismatch("its field lengths do not match its keyword index")
-            if not all(os.path.isfile(os.path.join(folder, name)) for name in paper_graph.FILES):
+            from indexer.paper_graph import FILES  # here: reading a generation needs none of the graph's code
+
+            if not all(os.path.isfile(os.path.join(folder, name)) for name in FILES):
                 raise _Mismatch("its paper graph is missing")
         stored = vectors.load(folder)
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")
     except BaseException:
-        Generation(manifest, ix, reader, None).close()
+        Generation(manifest, keyword, None).close()
         raise
-    return Generation(manifest, ix, reader, stored, lengths)
+    return Generation(manifest, keyword, stored)
 
 
 def open_newest(directory: str) -> Survey:

@@ -84,7 +84,7 @@ class Outcome:
 @contextmanager
 def counting_steps(on_step: Callable[[str], None], embedder: Embedder) -> Iterator[None]:
     """Call `on_step(kind)` before every file-system step and embedding batch of an indexer run."""
-    from whoosh.filedb import structfile
+    from indexer.keyword.writing import KeywordFile
 
     patched: list[tuple[object, str, object]] = []
 
@@ -110,7 +110,7 @@ def counting_steps(on_step: Callable[[str], None], embedder: Embedder) -> Iterat
     wrap(os, "rmdir", "unlink")
     wrap(os, "mkdir", "mkdir")
     wrap(builtins, "open", "open", writing)
-    wrap(structfile.StructFile, "write", "write")
+    wrap(KeywordFile, "write", "write")
     wrap(embedder, "encode", "embed")
     try:
         yield

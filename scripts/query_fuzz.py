@@ -9,7 +9,7 @@ code points), fragments of the query syntax (quotes, parentheses, OR/AND/NOT,
 exclusions, every field, year ranges), huge numbers (`year:9999999999`, a
 5,000-digit year), 100 KB queries and terminal control sequences.
 
-In process, each query runs through `search.engine.search` in turn in
+In process, each query runs through `search.rank.engine.search` in turn in
 keyword, semantic and hybrid mode; any exception, any answer that breaks the
 contract (more than k hits, ranks out of order) and any answer slower than
 LIMIT seconds counts as a failure. Through the CLI, the queries go as one

@@ -9,7 +9,7 @@ and opens the passage at a line of a note.
 
 The result types and errors are plain and load at once; `open_index`,
 `search`, `related`, `excerpt` and `NoteIndex` load the search stage (Whoosh, numpy,
-jieba) on first use (PEP 562), so that `import search.client` on the path of
+jieba) on first use (PEP 562), so that `import search.serve.client` on the path of
 a search answered by a warm server stays light.
 """
 
@@ -30,16 +30,16 @@ from indexer.errors import (
 from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
 
 if TYPE_CHECKING:
-    from search.engine import search
-    from search.excerpts import Excerpt, excerpt
-    from search.fusion import FusionConfig
-    from search.index import NoteIndex, open_index
-    from search.related_papers import more_like, related, related_passage
+    from search.notes.excerpts import Excerpt, excerpt
+    from search.notes.index import NoteIndex, open_index
+    from search.rank.engine import search
+    from search.rank.fusion import FusionConfig
+    from search.relate.papers import more_like, related, related_passage
 
-_LAZY = {"open_index": "search.index", "NoteIndex": "search.index", "search": "search.engine",
-         "related": "search.related_papers", "more_like": "search.related_papers",
-         "related_passage": "search.related_papers", "FusionConfig": "search.fusion",
-         "excerpt": "search.excerpts", "Excerpt": "search.excerpts"}
+_LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", "search": "search.rank.engine",
+         "related": "search.relate.papers", "more_like": "search.relate.papers",
+         "related_passage": "search.relate.papers", "FusionConfig": "search.rank.fusion",
+         "excerpt": "search.notes.excerpts", "Excerpt": "search.notes.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",
            "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex", "OutsideIndex", "RelatedResult",

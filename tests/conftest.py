@@ -3,6 +3,7 @@ one embedder for the whole session, and access to ../shared (skipped when absent
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,19 @@ def notes_dir(tmp_path) -> Callable[[dict[str, str | bytes]], Path]:
 def counts(report) -> tuple[int, int, int, int, int]:
     """What a build did to the note files: (added, updated, removed, unchanged, renamed)."""
     return report.added, report.updated, report.removed, report.unchanged, report.renamed
+
+
+def edit_manifests(index: str, **changes) -> None:
+    """Rewrite the committed manifest (top and generation copy) as an older notesearch would have left it."""
+    from indexer.generations import read_manifest
+
+    folder = read_manifest(index).folder
+    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json")):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        data.update(changes)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
 
 
 def line_of(path: Path, snippet: str) -> int:

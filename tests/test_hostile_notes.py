@@ -33,7 +33,7 @@ from cli_render import shown
 from corpus.reading import display_path
 from indexer.generations import read_manifest
 from search import open_index, search
-from search.excerpts import excerpt, passage_at, resolve_note
+from search.notes.excerpts import excerpt, passage_at, resolve_note
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
 ROOT_USER = os.geteuid() == 0

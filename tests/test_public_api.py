@@ -24,8 +24,8 @@ def _imported_after(statement: str) -> list[str]:
 
 
 @pytest.mark.parametrize("statement", [
-    "import search.client",
-    "import search.answers, search.results",
+    "import search.serve.client",
+    "import search.results",
     "import cli",
     "from search import Hit, Mode, NoIndex, SearchResult",
     "from indexer import IndexBusy, MissingFolder, NotesearchError",
@@ -45,15 +45,15 @@ def test_mode_is_a_literal_of_the_modes():
 
 def test_exported_names_stay_the_functions_after_their_modules_are_imported():
     import indexer.builder
-    import search.engine
-    import search.excerpts
-    import search.index
-    import search.related_papers
+    import search.notes.excerpts
+    import search.notes.index
+    import search.rank.engine
+    import search.relate.papers
 
-    assert search.search is search.engine.search and callable(search.search)
-    assert search.related is search.related_papers.related
-    assert search.open_index is search.index.open_index
-    assert search.excerpt is search.excerpts.excerpt
+    assert search.search is search.rank.engine.search and callable(search.search)
+    assert search.related is search.relate.papers.related
+    assert search.open_index is search.notes.index.open_index
+    assert search.excerpt is search.notes.excerpts.excerpt
     assert indexer.build is indexer.builder.build
     for name in (*search.__all__, *indexer.__all__):
         assert getattr(search if name in search.__all__ else indexer, name) is not None
@@ -70,7 +70,7 @@ def readme_example() -> str:
 
 def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, monkeypatch, capsys, embedder):
     # The example loads the default model itself; here it gets the session's copy instead of a second one.
-    # (search.index looks it up in indexer.embedders when a search first needs it.)
+    # (search.notes.index looks it up in indexer.embedders when a search first needs it.)
     for module in ("indexer.embedding", "indexer.embedders"):
         monkeypatch.setattr(f"{module}.load_embedder", lambda name="use-m3": embedder)
     monkeypatch.chdir(tmp_path)
@@ -98,6 +98,6 @@ def _message_strings(path) -> list[str]:
 def test_the_library_names_no_command_its_caller_should_run():
     command = re.compile(r"notesearch (index|search|serve|related|eval|stats)\b|--[a-z]")
     found = [(path.name, text) for package in ("corpus", "indexer", "search")
-             for path in sorted((ROOT / package).glob("*.py")) for text in _message_strings(path)
+             for path in sorted((ROOT / package).rglob("*.py")) for text in _message_strings(path)
              if command.search(text)]
     assert found == []

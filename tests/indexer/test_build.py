@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
-import types
 
 import pytest
-from conftest import counts
-from whoosh import fields
-from whoosh import index as whoosh_index
-from whoosh.analysis import Tokenizer
+from conftest import counts, edit_manifests
 
 import indexer.embedding
-from indexer import build, keyword
-from indexer.errors import MissingFolder, ModelMismatch, OutdatedIndex
-from indexer.generations import INDEX_FORMAT, read_manifest
-from indexer.keyword import MAX_SEGMENTS
+from indexer import build
+from indexer.errors import MissingFolder, ModelMismatch
+from indexer.generations import read_manifest
+from indexer.keyword.reading import KeywordIndex
+from indexer.keyword.writing import MAX_SEGMENTS
 from search import open_index, search
 
 NOTES = {
@@ -97,64 +92,6 @@ def test_a_file_skipped_for_a_new_reason_is_reported_again(notes_dir, tmp_path, 
     assert build([str(notes)], index, embedder=embedder).skipped_before == 2
 
 
-def _edit_manifests(index: str, **changes) -> None:
-    """Rewrite the committed manifest (top and generation copy) as an older notesearch would have left it."""
-    folder = read_manifest(index).folder
-    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json")):
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        data.update(changes)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-
-
-def _as_built_by_an_older_version(index: str) -> None:
-    """Make the committed generation look as format 2 left it: a Whoosh schema that pickled an analyzer class
-    of notesearch's (here one whose module is gone, so the schema cannot be read), and format "2"."""
-    module = types.ModuleType("notesearch_gone_module")
-
-    class WordTokenizer(Tokenizer):
-        def __call__(self, value, **kwargs):
-            yield from ()
-
-    WordTokenizer.__module__, WordTokenizer.__qualname__ = module.__name__, "WordTokenizer"
-    module.WordTokenizer = WordTokenizer
-    sys.modules[module.__name__] = module
-    try:
-        keyword_dir = os.path.join(index, read_manifest(index).folder, "keyword")
-        shutil.rmtree(keyword_dir)
-        os.makedirs(keyword_dir)
-        whoosh_index.create_in(keyword_dir, fields.Schema(body=fields.TEXT(analyzer=WordTokenizer()))).close()
-    finally:
-        del sys.modules[module.__name__]
-    with pytest.raises(ImportError):
-        whoosh_index.open_dir(keyword_dir)
-    _edit_manifests(index, format="2")
-
-
-def test_index_of_an_older_format_rereads_every_note_but_keeps_the_vectors(notes_dir, tmp_path, embedder):
-    notes, index = notes_dir(NOTES), str(tmp_path / "index")
-    build([str(notes)], index, embedder=embedder)
-    _as_built_by_an_older_version(index)
-    report = build([str(notes)], index, embedder=embedder)
-    assert report.changed and counts(report) == (4, 0, 0, 0, 0)
-    assert report.embedded == 0 and report.passages == 4
-    assert report.warnings == ("the index was made by another version of notesearch: re-reading every note",)
-    assert build([str(notes)], index, embedder=embedder).changed is False
-
-
-def test_searching_an_index_of_an_older_format_is_refused_until_it_is_built_again(notes_dir, tmp_path, embedder):
-    notes, index = notes_dir(NOTES), str(tmp_path / "index")
-    build([str(notes)], index, embedder=embedder)
-    _as_built_by_an_older_version(index)
-    with pytest.raises(OutdatedIndex) as refused:
-        open_index(index, embedder=embedder)
-    assert (refused.value.directory, refused.value.found, refused.value.wanted) == (index, "2", INDEX_FORMAT)
-    build([str(notes)], index, embedder=embedder)
-    with open_index(index, embedder=embedder) as opened:
-        assert opened.warnings == [] and search(opened, "扩散模型", mode="keyword").hits
-
-
 def _tree(directory: str) -> dict[str, int]:
     """Every file under `directory` with its modification time."""
     return {os.path.join(folder, name): os.stat(os.path.join(folder, name)).st_mtime_ns
@@ -192,7 +129,7 @@ def test_a_model_other_than_the_one_that_made_the_vectors_is_refused_with_both_f
         notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    _edit_manifests(index, fingerprint="use-m3:0.0.1")
+    edit_manifests(index, fingerprint="use-m3:0.0.1")
     with open_index(index, embedder=embedder) as opened:
         assert search(opened, "扩散模型", mode="keyword").hits  # keyword search needs no model
         with pytest.raises(ModelMismatch) as refused:
@@ -204,7 +141,7 @@ def test_a_model_other_than_the_one_that_made_the_vectors_is_refused_with_both_f
 def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path, embedder):
     notes, index = notes_dir(NOTES), str(tmp_path / "index")
     build([str(notes)], index, embedder=embedder)
-    _edit_manifests(index, fingerprint="use-m3:0.0.1")
+    edit_manifests(index, fingerprint="use-m3:0.0.1")
     vectors_json = os.path.join(index, read_manifest(index).folder, "vectors.json")
     with open(vectors_json, encoding="utf-8") as f:
         meta = json.load(f)
@@ -217,12 +154,8 @@ def test_vectors_of_an_older_embedder_release_are_recomputed(notes_dir, tmp_path
 
 
 def _segments(index: str) -> int:
-    ix = keyword.open_keyword_index(os.path.join(index, read_manifest(index).folder, "keyword"))
-    try:
-        with ix.searcher() as searcher:
-            return len(searcher.reader().leaf_readers())
-    finally:
-        ix.close()
+    with KeywordIndex(os.path.join(index, read_manifest(index).folder)) as keyword:
+        return keyword.segments
 
 
 def _keyword_top(index: str, embedder) -> list[tuple[float, str]]:

@@ -17,12 +17,12 @@ import pytest
 from conftest import counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whoosh.filedb import structfile
 
 import indexer.generations
 import indexer.vectors
 from indexer import build
 from indexer.generations import IndexBusy, read_manifest
+from indexer.keyword.writing import KeywordFile
 from search import open_index, search
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def _failing_at(original, n: int):
 @pytest.mark.parametrize("owner, name, n", [
     (os, "fsync", 2), (os, "fsync", 9), (os, "replace", 1), (os, "replace", 3), (os, "rename", 1),
     (indexer.generations, "atomic_write", 1), (indexer.generations, "atomic_write", 2),
-    (indexer.vectors, "atomic_write", 1), (structfile.StructFile, "write", 40),
+    (indexer.vectors, "atomic_write", 1), (KeywordFile, "write", 40),
 ])
 def test_a_fault_at_write_rename_or_fsync_leaves_the_previous_generation_answering(
         owner, name, n, notes_dir, tmp_path, embedder, monkeypatch):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import BUNDLED_NOTES
 
 from indexer.dictionary import learn_glossary, learn_words, merge_glossaries
-from indexer.keyword import link_words
-from search.glossary import Glossary
+from indexer.keyword.documents import link_words
+from search.query.glossary import Glossary
 
 
 def test_chinese_term_with_its_acronym_or_english_name():

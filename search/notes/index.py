@@ -1,0 +1,163 @@
+"""An index opened for searching: its newest intact generation, analyzer, glossary and scorer.
+
+    with open_index("~/notes-index") as index:
+        ...
+
+The embedder loads on first semantic use, so a keyword search never pays for it.
+The keyword index is read through indexer/keyword/reading.py's KeywordIndex:
+nothing here, or in what a NoteIndex hands out, is a Whoosh object.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from corpus.model import Paper, Passage
+from indexer import paper_graph, vectors
+from indexer.analysis import Analyzer
+from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
+from indexer.generations import INDEX_FORMAT, Manifest, open_newest
+from search.query.glossary import Glossary
+from search.query.plan import QueryPlan, plan_query
+from search.rank.scorer import ArrayScorer
+
+if TYPE_CHECKING:
+    from indexer.embedders import Embedder
+
+# Passages an open index keeps after reading them (about 1 KB each).
+PASSAGE_CACHE = 20_000
+
+
+class NoteIndex:
+    """A committed index generation opened for searching; a context manager (`close()` on exit).
+
+    Raises NoIndex when the folder holds no intact generation, OutdatedIndex
+    when its newest intact one was built by another version.
+    """
+
+    def __init__(self, directory: str, embedder: Embedder | None = None):
+        self.directory = os.path.abspath(os.path.expanduser(directory))
+        survey = open_newest(self.directory)
+        generation = survey.opened
+        if generation is None:
+            raise NoIndex(self.directory, survey.problems)
+        if not generation.current:
+            generation.close()
+            raise OutdatedIndex(self.directory, generation.manifest.format, INDEX_FORMAT)
+        self.warnings: list[str] = []
+        if generation.manifest is not survey.newest:
+            self.warnings.append("the newest index generation is damaged; "
+                                 f"answering from generation {generation.manifest.generation}")
+        self._manifest = generation.manifest
+        self._keyword = generation.keyword
+        self._vectors = generation.vectors
+        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True)
+        self.glossary = Glossary(self._manifest.glossary)
+        self._scorer = ArrayScorer(self._keyword)
+        self._embedder = embedder
+        self._embedder_checked = False
+        self._passages: dict[str, Passage | None] = {}
+        self._paper_graph: paper_graph.StoredGraph | None = None
+        self._paper_notes: dict[str, Paper] | None = None
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the opened generation holds: its number, model, folders, note files and counts (a frozen value)."""
+        return self._manifest
+
+    @property
+    def scorer(self) -> ArrayScorer:
+        """The keyword scorer of the opened generation (the engine scores keyword queries with it; it keeps the
+        postings it reads for the next query)."""
+        return self._scorer
+
+    @property
+    def folder(self) -> str:
+        """The folder of the opened generation."""
+        return os.path.join(self.directory, self._manifest.folder)
+
+    def vector_index(self) -> vectors.VectorIndex:
+        """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
+        return self._vectors
+
+    def paper_graph(self) -> paper_graph.StoredGraph:
+        """The paper graph of the opened generation (read on first use); raises OSError or ValueError when it
+        cannot be read."""
+        if self._paper_graph is None:
+            self._paper_graph = paper_graph.load(self.folder)
+        return self._paper_graph
+
+    def paper_of(self, passage: Passage) -> Paper | None:
+        """The paper a passage belongs to: its own record's, or the paper its note is about; None for neither."""
+        if passage.paper is not None:
+            return passage.paper
+        if self._paper_notes is None:
+            try:
+                self._paper_notes = paper_graph.load_paper_notes(self.folder)
+            except (OSError, ValueError, KeyError, TypeError):
+                self._paper_notes = {}
+        return self._paper_notes.get(passage.path)
+
+    def embedder(self) -> Embedder:
+        """The index's embedder, checked once against the fingerprint its vectors were made with.
+
+        Raises ModelMismatch when the model now installed is not the one that made them.
+        """
+        if not self._embedder_checked:
+            from indexer.embedders import load_embedder  # a keyword search never loads the embedder's module
+
+            embedder = self._embedder or load_embedder(self._manifest.model)
+            fingerprint = embedder.fingerprint()
+            if fingerprint != self._manifest.fingerprint:
+                raise ModelMismatch(self.directory, self._manifest.fingerprint, fingerprint, self._manifest.model)
+            self._embedder, self._embedder_checked = embedder, True
+        return self._embedder
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
+        if passage_id not in self._passages:
+            if len(self._passages) >= PASSAGE_CACHE:
+                self._passages.clear()
+            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
+        return self._passages[passage_id]
+
+    def stored_passage(self, number: int) -> Passage:
+        """The passage stored under a document number of the keyword index (as the scorer numbers them)."""
+        return self._keyword.passage(number)
+
+    def passage_id(self, number: int) -> str:
+        """The id of the passage stored under a document number of the keyword index."""
+        return self._keyword.passage_id(number)
+
+    def passages_of(self, path: str) -> list[Passage]:
+        """The passages of the note file `path` (as the index stores it), in the keyword index's order."""
+        found = (self.passage(self._keyword.passage_id(number)) for number in self._keyword.numbers_of(path))
+        return [passage for passage in found if passage is not None]
+
+    def plan(self, query: str) -> QueryPlan:
+        """`query` parsed and analysed once, with this index's learned words and glossary."""
+        return plan_query(query, self.analyzer, self.glossary)
+
+    def passages(self) -> list[Passage]:
+        """Every passage of the index."""
+        return self._keyword.passages()
+
+    def close(self) -> None:
+        """Close the keyword index (the vectors are a memory map, freed with the object)."""
+        self._keyword.close()
+
+    def __enter__(self) -> NoteIndex:  # noqa: PYI034 (Python 3.10 has no typing.Self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_index(directory: str, embedder: Embedder | None = None) -> NoteIndex:
+    """The committed index in `directory`, opened for searching; raises NoIndex or OutdatedIndex.
+
+    `embedder` is the model to embed queries with (default: the one the index
+    names, loaded on first semantic search).
+    """
+    return NoteIndex(directory, embedder)

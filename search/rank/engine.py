@@ -1,0 +1,194 @@
+"""Answer a query in named steps: plan, rankings, fusion, hits.
+
+    result = search(index, "自监督 视觉", mode="hybrid", k=10)
+
+is, step by step,
+
+    plan = index.plan("自监督 视觉")               # parsed and analysed once
+    lists = rankings(index, plan, "hybrid", k=10)  # a keyword and a vector ranking, best first
+    fused = fuse(lists, DEFAULT_FUSION)            # weighed normalised scores, exact matches first
+    found = hits(index, lists, fused, k=10)        # passages with snippets and both ranks
+
+so a caller that tries many fusion settings (bench/quality.py's
+cross-validation) computes the rankings of a query once and fuses them under
+each setting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, replace
+
+from corpus.model import Passage
+from corpus.paper_ids import paper_keys
+from search.notes.index import NoteIndex
+from search.query.compiler import compile_query
+from search.query.plan import QueryPlan
+from search.rank.fusion import (
+    DEFAULT_FUSION,
+    FusionConfig,
+    Scored,
+    above_floor,
+    exact_keys,
+    fuse_hybrid,
+    keyword_weight_for,
+    prose_first,
+    weigh,
+)
+from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.snippets import match_spans, snippet
+from search.results import MODES, Hit, Mode, SearchResult
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """The rankings of one query in one mode: keyword first, then vector (either may be absent)."""
+
+    plan: QueryPlan
+    mode: Mode
+    lists: tuple[Ranking, ...]
+
+    def of(self, kind: str) -> Ranking | None:
+        """The ranking of this kind ("keyword" or "vector"), or None."""
+        return next((ranking for ranking in self.lists if ranking.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The order of the answer: (span, score) best first; `exact` spans hold the whole query; `also` maps a
+    span to the spans left out of the order because they hold its very text; `route` says how the rankings
+    were weighed (hybrid mode)."""
+
+    order: tuple[tuple[Hashable, float], ...]
+    exact: frozenset
+    also: Mapping[Hashable, tuple[Hashable, ...]]
+    route: str = ""
+
+
+def pool_size(k: int) -> int:
+    """How deep each ranking goes for an answer of `k` hits (fusion needs more than `k` of each)."""
+    return max(100, 5 * k)
+
+
+def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rankings:
+    """The keyword and/or vector ranking of a plan, each `pool_size(k)` spans deep."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    pool = pool_size(k)
+    # A plain semantic search needs no keyword query (phrases, fields and exclusions filter vector hits).
+    compiled = compile_query(plan) if mode != "semantic" or not plan.plain else None
+    lists = []
+    if mode in ("keyword", "hybrid"):
+        lists.append(keyword_ranking(index, compiled, pool))
+    if mode in ("semantic", "hybrid"):
+        allowed = None
+        if not plan.plain:
+            # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
+            allowed = ({index.passage_id(int(doc)) for doc in index.scorer.matching(compiled)}
+                       if compiled is not None else set())
+        lists.append(vector_ranking(index, plan, pool, allowed))
+    return Rankings(plan, mode, tuple(lists))
+
+
+def fuse(ranked: Rankings, config: FusionConfig = DEFAULT_FUSION) -> Fusion:
+    """The order of the answer: one ranking's own in keyword or semantic mode; in hybrid mode the rankings'
+    normalised scores weighed by the keyword ranking's evidence, and the spans holding the whole query first.
+    Unless the query looks like code, code blocks come after prose in every mode; so do lists of references
+    (corpus/packing.py) that do not hold the whole query."""
+    passages = {item.key: item.passage for ranking in reversed(ranked.lists) for item in ranking.items}
+    hybrid = ranked.mode == "hybrid"
+    # The spans holding the whole query: hybrid mode puts them first; in every mode a list of references
+    # that does not hold it comes after the prose. A span in both rankings is judged by its keyword piece
+    # (the piece that holds the words).
+    exact = exact_keys(ranked.plan.folded_words, {key: (passage.text, passage.display_title)
+                                                  for key, passage in passages.items()
+                                                  if hybrid or passage.kind == "reference"})
+    later = set() if ranked.plan.code else {key for key, passage in passages.items() if passage.kind == "code"}
+    later |= {key for key, passage in passages.items() if passage.kind == "reference"} - exact
+    if not hybrid:
+        (only,) = ranked.lists
+        order, also = _distinct(prose_first([(item.key, item.score) for item in only.items], later), passages)
+        return Fusion(order, frozenset(), also)
+    keyword = ranked.of("keyword")
+    vectors = [ranking for ranking in ranked.lists if ranking.kind == "vector"]
+    weights = weigh(keyword.coverage if keyword else 0.0, len(vectors), config)
+    fused = fuse_hybrid([Scored(ranking.kind, tuple((item.key, item.score) for item in ranking.items))
+                         for ranking in ranked.lists], weights, exact, config)
+    order = prose_first([(item.key, item.score) for item in fused], later)
+    order = above_floor(order, config.floor, supported(ranked.lists), exact)
+    order, also = _distinct(order, passages)
+    return Fusion(order, frozenset(exact), also, weights.reason)
+
+
+def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
+    """The spans some ranking supports: those holding a query term (in the keyword ranking), and those whose
+    cosine is above 0 (a passage at cosine 0 or below is unrelated to the query, however high it ranks)."""
+    return {item.key for ranking in lists for item in ranking.items if ranking.kind == "keyword" or item.score > 0}
+
+
+def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
+              ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
+    """`order` without the spans whose text a span above holds word for word (the same note copied into two
+    folders), or whose paper record names a paper a record above names (its row, note and BibTeX entry: one
+    paper, one hit), and for each span kept, the spans it stands for."""
+    first: dict[str, Hashable] = {}
+    also: dict[Hashable, list[Hashable]] = {}
+    kept = []
+    for key, score in order:
+        passage = passages[key]
+        names = ["".join(passage.text.split())]
+        if passage.kind == "paper" and passage.paper is not None:
+            names += paper_keys(passage.paper)
+        seen = next((first[name] for name in names if name in first), None)
+        if seen is not None:
+            also[seen].append(key)
+            continue
+        first.update((name, key) for name in names)
+        also[key] = []
+        kept.append((key, score))
+    return tuple(kept), {key: tuple(spans) for key, spans in also.items() if spans}
+
+
+def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tuple[Hit, ...]:
+    """The first `k` spans of the fused order as hits: passage, both ranks and scores, marked snippet, and the
+    places that hold the same text (`also`)."""
+    keyword, vector = ranked.of("keyword"), ranked.of("vector")
+    out = []
+    for rank, (key, score) in enumerate(fused.order[:k], 1):
+        kr = keyword.get(key) if keyword else None
+        vr = vector.get(key) if vector else None
+        passage = (kr or vr).passage
+        spans = match_spans(passage.text, ranked.plan, index.analyzer)
+        matched = tuple(dict.fromkeys(passage.text[a:b] for a, b in spans))
+        out.append(Hit(
+            passage=passage, rank=rank, score=float(score),
+            keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
+            keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
+            snippet=snippet(passage.text, spans), matched=matched, exact=key in fused.exact,
+            also=fused.also.get(key, ()), paper=index.paper_of(passage),
+        ))
+    return tuple(out)
+
+
+def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
+           fusion: FusionConfig = DEFAULT_FUSION, every: bool = False) -> SearchResult:
+    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic).
+
+    Hybrid hits that no ranking supports, or far below the best, are left out
+    (FusionConfig.floor), so an answer may hold fewer than `k`; `every` keeps them.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    started = time.perf_counter()
+    if fusion.keyword_weight is None:
+        fusion = replace(fusion, keyword_weight=keyword_weight_for(index.manifest.model))
+    plan = index.plan(query)
+    ranked = rankings(index, plan, mode, k)
+    fused = fuse(ranked, replace(fusion, floor=0.0) if every else fusion)
+    found = hits(index, ranked, fused, k)
+    warnings = [*index.warnings, *plan.warnings]
+    if not plan.text:
+        warnings.append("empty query: nothing to search for")
+    took = (time.perf_counter() - started) * 1000
+    return SearchResult(query, mode, found, took, tuple(dict.fromkeys(warnings)), fused.route)

@@ -1,0 +1,293 @@
+"""notesearch as a Model Context Protocol server over stdio: tools an AI assistant calls to search the notes.
+
+    notesearch mcp --index DIR [--watch]
+
+Tools: `search` (the answer `search --json` prints, paths absolute), `related`
+(papers or passages to read with one, each with its reasons), `get` (the
+passage at PATH:LINE with lines around it, read from disk; only notes of the
+index) and `status` (folders, counts, model, generation, last update). Each has
+a JSON schema for its input and its output (structured content).
+
+The index and the model stay loaded between calls (search.serve.warm.WarmIndex,
+which also opens a newly committed generation); with `watch`, notes changed
+under the index's folders are indexed as they change (search.serve.updates). A
+problem comes back as a tool error of one line: the library error's own words,
+or what the caller's `describe(error)` makes of them (the command line adds
+what to do). stdout carries
+the protocol only: the SDK's stdio transport points file descriptor 1 at
+stderr while it runs, and `serve` keeps it there while the index loads.
+
+Needs the `mcp` extra (`pip install -e ".[mcp]"`): the official MCP Python SDK, 2.x.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import Field, ValidationError
+
+from indexer.errors import NoIndex, NotesearchError
+from search.notes.excerpts import excerpt, parse_location
+from search.query.syntax import EMPTY_QUERY, has_words
+from search.results import Mode, excerpt_data, related_data, result_data
+from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
+from search.serve.updates import IndexRuns, Run
+from search.serve.warm import WarmIndex
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+class NoteTools:
+    """The tools' work on one warm index, callable from any thread (the SDK runs each call in a worker thread)."""
+
+    def __init__(self, directory: str, watch: bool = False, watched: Callable[[Run], None] | None = None,
+                 describe: Callable[[Exception], str] | None = None, embedder=None):
+        """`watched(run)` hears of each run the watcher starts; `describe(error)` words a tool error."""
+        self.directory = os.path.abspath(directory)
+        self.describe = describe or _one_line
+        self.notes = WarmIndex(self.directory, embedder, lazy=True)
+        with contextlib.suppress(NoIndex):
+            self.notes.refresh()  # load now, so the first call is fast; a missing index is reported per call
+        self.runs = IndexRuns(self.notes, watched)
+        self.watching = watch
+        self.stop = threading.Event()
+        if watch:
+            self.runs.watch(self.stop)
+        self._papers: tuple[object, int, object] | None = None
+
+    def close(self) -> None:
+        self.stop.set()
+        self.notes.close()
+
+    @contextlib.contextmanager
+    def _index(self) -> Iterator[Any]:
+        try:
+            with self.notes.reading() as index:
+                yield index
+        except (NotesearchError, ValueError) as error:
+            raise ToolError(" ".join(self.describe(error).split())) from error
+
+    def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
+        from search import search
+
+        text = _with_filters(query, filters)
+        if not has_words(text):
+            raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
+        with self._index() as index:
+            result = search(index, text, mode=mode, k=k)
+        answer = _absolute(result_data(result), result.hits)
+        return {**answer, "warnings": list(result.warnings)}
+
+    def related(self, paper: str | None, passage: str | None, k: int) -> dict:
+        from search.relate.papers import related, related_passage
+
+        if (paper is None) == (passage is None):
+            raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
+        with self._index() as index:
+            if passage is not None:
+                path, line = parse_location(passage)
+                result = related_passage(index, path, line, k=k)
+            else:
+                result = related(index, paper, k=k)
+        if result.anchor is None and not result.candidates:
+            raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
+        data = related_data(result)
+        data = _absolute(data, result.hits)
+        if result.anchor is not None:
+            data["anchor"]["path"] = result.anchor.path
+        for shown, candidate in zip(data["candidates"], result.candidates):
+            shown["path"] = candidate.path
+        return data
+
+    def get(self, location: str, context: int) -> dict:
+        with self._index() as index:
+            path, line = parse_location(location)
+            found = excerpt(index, path, line, context=context)
+        data = excerpt_data(found)
+        data["path"] = found.passage.path
+        return data
+
+    def status(self) -> dict:
+        with self._index() as index:
+            m = index.manifest
+            if self._papers is None or self._papers[0] is not index:
+                self._papers = (index, sum(1 for p in index.passages() if p.paper), index.paper_graph().counts)
+            papers, counts = self._papers[1], self._papers[2]
+            warnings = list(index.warnings)
+        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
+        return {
+            "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
+            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,
+            "papers": papers, "paper_notes": counts.notes,
+            "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
+            "watching": self.watching, "updating": self.runs.running,
+            "last_run": self._run_data(self.runs.last),
+            "warnings": warnings,
+        }
+
+    def _run_data(self, run: Run | None) -> dict | None:
+        if run is None:
+            return None
+        finished = datetime.datetime.fromtimestamp(run.finished).astimezone().isoformat(timespec="seconds")
+        return {"by": run.by, "finished": finished, "report": run.report,
+                "error": None if run.error is None else self.describe(run.error)}
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _with_filters(query: str, filters: dict[str, str | None]) -> str:
+    """The query with each field filter added in the query language (`author:"geoffrey hinton"`)."""
+    parts = []
+    for name, value in filters.items():
+        value = " ".join((value or "").replace('"', " ").split())
+        if value:
+            parts.append(f'{name}:"{value}"' if " " in value else f"{name}:{value}")
+    if not parts:
+        return query
+    return " ".join(([f"({query})"] if query.strip() else []) + parts)
+
+
+def _absolute(data: dict, hits) -> dict:
+    """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
+    for shown, hit in zip(data["hits"], hits):
+        shown["path"] = hit.passage.path
+        for place, (path, _first, _last) in zip(shown["also"], hit.also):
+            place["path"] = path
+    return data
+
+
+class _Server(MCPServer):
+    """MCPServer whose argument errors are one line (pydantic's own span several)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            cause = error.__cause__
+            if not isinstance(cause, ValidationError):
+                raise
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in cause.errors())
+            raise ToolError(f"bad arguments for {name}: {problems}") from cause
+
+
+def build_server(tools: NoteTools) -> MCPServer:
+    """The MCP server exposing `tools` as search, related, get and status."""
+    server = _Server("notesearch", version=_version(), log_level="WARNING", instructions=(
+        "Search the user's personal notes (Chinese and English; notes on papers, tables of papers). "
+        "Use `search` to find passages, `get` to read a hit's passage with lines around it, `related` for "
+        "papers or passages to read with one, `status` for what the index holds."))
+
+    @server.tool(annotations=READ_ONLY, structured_output=True)
+    def search(
+        query: Annotated[str, Field(description="words or a question, in Chinese or English; the query language "
+                                                "works too: \"exact phrase\", -excluded, a OR b, field:value")],
+        mode: Annotated[Mode, Field(description="hybrid: keyword and meaning fused (best in general); keyword: "
+                                                "the words themselves; semantic: meaning only")] = "hybrid",
+        k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
+        title: Annotated[str | None, Field(description="only papers whose title has this word")] = None,
+        author: Annotated[str | None, Field(description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(description="only papers published at this venue (CVPR, NeurIPS)")] = None,
+        section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
+        tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
+        path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
+        year: Annotated[str | None, Field(description="only papers of this year or range, or notes dated in it: "
+                                                       "2015, 2012..2017")] = None,
+        date: Annotated[str | None, Field(description="only notes whose front-matter date is in this day, month, "
+                                                       "year or range: 2024-03-01, 2024-03, 2024, "
+                                                       "2024-01..2024-06")] = None,
+    ) -> SearchAnswer:
+        """Search the notes: the best passages for a query, each with its note's path and lines.
+
+        Returns the hits as `notesearch search --json` prints them (rank, path, line_start, line_end, title,
+        section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
+        Pass a hit's `path:line_start` to `get` to read it in its note.
+        """
+        filters = {"title": title, "author": author, "venue": venue, "section": section, "tags": tags, "path": path,
+                   "year": year, "date": date}
+        return tools.search(query, mode, k, filters)
+
+    @server.tool(annotations=READ_ONLY, structured_output=True)
+    def related(
+        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, a name it goes by, an "
+                                                       "author, or the path of its note")] = None,
+        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE as a "
+                                                         "search hit gives it")] = None,
+        k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
+    ) -> RelatedAnswer:
+        """Papers to read with a paper, or passages like a passage, each with the reasons it was chosen.
+
+        Reasons: a note that names the other paper, both named in one paragraph, similar text, shared terms,
+        shared authors, nearness in time. When a paper name fits several papers, `anchor` is null and
+        `candidates` lists them: ask again with the full title.
+        """
+        return tools.related(paper, passage, k)
+
+    @server.tool(annotations=READ_ONLY, structured_output=True)
+    def get(
+        location: Annotated[str, Field(description="PATH:LINE of a note of the index, as a search hit gives it "
+                                                   "(path, line_start)")],
+        context: Annotated[int, Field(ge=0, le=200, description="lines of the note before and after the "
+                                                                "passage")] = 3,
+    ) -> Excerpt:
+        """Read the passage at a line of a note, with lines around it, from the note as it is on disk now.
+
+        Only notes of the index can be read: any other path is refused.
+        """
+        return tools.get(location, context)
+
+    @server.tool(annotations=READ_ONLY, structured_output=True)
+    def status() -> Status:
+        """What the index holds: its folders with file and passage counts, model, generation, when it was
+        last updated, and whether it follows changes to the notes (watch)."""
+        return tools.status()
+
+    return server
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("notesearch")
+    except PackageNotFoundError:
+        return "0"
+
+
+def run(directory: str, watch: bool = False, watched: Callable[[Run], None] | None = None,
+        describe: Callable[[Exception], str] | None = None) -> None:
+    """Serve the index in `directory` over stdio until the client closes the connection.
+
+    `watched` and `describe` as for NoteTools.
+    """
+    with _stdout_to_stderr():
+        tools = NoteTools(directory, watch=watch, watched=watched, describe=describe)  # loading jieba and the model must print nothing
+    try:
+        build_server(tools).run("stdio")
+    finally:
+        tools.close()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 (and sys.stdout) at stderr for a while: the protocol owns stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

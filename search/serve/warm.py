@@ -1,0 +1,170 @@
+"""The warm index of a server (search/serve/server.py) or an MCP server (search/serve/mcp_server.py): the committed index
+and its embedder kept open, reopened when a run commits a new generation, shared by many threads.
+
+    notes = WarmIndex(directory)
+    with notes.reading() as index:   # this thread's alone until the block ends
+        ...
+    notes.update(paths=None)         # an index run here, where jieba and the model are loaded
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from indexer.embedders import load_embedder, query_form
+from indexer.errors import NoIndex
+from indexer.generations import MANIFEST, read_manifest
+from search.results import report_data, result_data
+
+if TYPE_CHECKING:
+    from indexer.embedders import Embedder
+    from indexer.embedding import Progress
+    from search.notes.index import NoteIndex
+
+
+class SerialEmbedder:
+    """An embedder shared by a server's searches and its index runs, encoding one call at a time.
+
+    UseM3 sets its thread count per call, so two threads must not encode at
+    once; a search waits at most for one batch of a run (EMBED_BATCH passages).
+    """
+
+    def __init__(self, embedder: Embedder):
+        self.inner = embedder
+        self.name, self.dim = embedder.name, embedder.dim
+        self._lock = threading.Lock()
+
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint()
+
+    def encode(self, texts):
+        with self._lock:
+            return self.inner.encode(texts)
+
+    def encode_query(self, text: str):
+        with self._lock:
+            return self.inner.encode_query(text)
+
+    def encode_query_as(self, text: str, typed: str):
+        """`text`, a form of the query `typed`, read as the inner embedder reads such forms (Combined)."""
+        with self._lock:
+            return query_form(self.inner, text, typed)
+
+
+class WarmIndex:
+    """The committed index of a folder, reopened when a rebuild commits a new generation.
+
+    Thread-safe: any number of threads may call `search`, `reading` and
+    `update`. An open index (its keyword index, ArrayScorer and passage
+    caches) is read by one thread at a time, under `_reading`, and a new
+    generation is swapped in under the same lock, so no search ever sees an
+    index closed under it. A new generation is opened outside that lock: while
+    one thread opens it, the others answer from the generation before.
+    """
+
+    def __init__(self, directory: str, embedder: Embedder | None = None, lazy: bool = False):
+        """Opens the index now (raising NoIndex), or with `lazy` at first use."""
+        self.directory = os.path.abspath(directory)
+        self.embedders: dict[str, Embedder] = {embedder.name: SerialEmbedder(embedder)} if embedder else {}
+        self.index: NoteIndex | None = None
+        self._seen: tuple[int, int, int] | None = None
+        self._reading = threading.Lock()
+        self._opening = threading.Lock()
+        if not lazy:
+            self.refresh()
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os.path.join(self.directory, MANIFEST))
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def refresh(self) -> NoteIndex:
+        """The open index, reopened first if manifest.json changed (one stat when it did not).
+
+        Raises NoIndex when the index is gone; the old generation stays open until a new one opens.
+        """
+        stamp = self._manifest_stamp()
+        if self.index is not None and stamp == self._seen:
+            return self.index
+        # Another thread opening the new generation: answer from the open one meanwhile.
+        if not self._opening.acquire(blocking=self.index is None):
+            return self.index
+        try:
+            return self._reopen()
+        finally:
+            self._opening.release()
+
+    def _reopen(self) -> NoteIndex:
+        from search import open_index
+
+        stamp = self._manifest_stamp()
+        if self.index is not None and stamp == self._seen:
+            return self.index
+        manifest = read_manifest(self.directory)
+        if self.index is not None and manifest.generation == self.index.manifest.generation:
+            self._seen = stamp
+            return self.index
+        known = self.embedders.get(manifest.model)
+        if known is None:
+            # Load the model now, not at the first query (its first encode loads the weights). A model that
+            # fails to load fails each semantic search with its own message instead.
+            with contextlib.suppress(Exception):
+                loaded = SerialEmbedder(load_embedder(manifest.model))
+                loaded.encode(["warm"])
+                self.embedders[manifest.model] = known = loaded
+        index = open_index(self.directory, known)
+        index.analyzer.tokens("预热")  # loads jieba's dictionary now, not at the first Chinese query or update
+        with self._reading:
+            previous, self.index, self._seen = self.index, index, stamp
+        if previous is not None:
+            previous.close()  # no reader holds it: readers hold _reading
+        return index
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[NoteIndex]:
+        """The open index (refreshed first), for this thread alone until the block ends."""
+        self.refresh()
+        with self._reading:
+            if self.index is None:
+                raise NoIndex(self.directory)
+            yield self.index
+
+    def search(self, query: str, mode: str, k: int, explain: bool, cwd: str, every: bool = False) -> dict:
+        """The answer to one query, as `search --json` prints it, with its warnings."""
+        from search import search
+
+        with self.reading() as index:
+            result = search(index, query, mode=mode, k=k, every=every)
+        return {"answer": result_data(result, explain, cwd), "warnings": list(result.warnings)}
+
+    def update(self, paths: list | None = None, exclude: list | None = None, model: str | None = None,
+               wait: float = 30.0, remove: list | None = None, progress: Progress | None = None) -> dict:
+        """Run `index` here, where jieba and the model are already loaded; its account, as `index` prints it.
+
+        None for `paths`, `exclude` or `model`: as the index was built. `remove`: folders to drop.
+        `progress` as for indexer.build (it may stop the run).
+        """
+        from indexer import build
+
+        if paths is not None and (not paths or not all(isinstance(path, str) and os.path.isabs(path)
+                                                       for path in paths)):
+            raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
+        if not all(isinstance(path, str) and os.path.isabs(path) for path in remove or ()):
+            raise ValueError("'remove' must be a list of absolute paths")
+        model = model or self.refresh().manifest.model
+        report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
+                       wait=wait, embedder=self.embedders.get(model), remove=remove or (), progress=progress)
+        self.refresh()
+        return {"report": report_data(report)}
+
+    def close(self) -> None:
+        with self._reading:
+            if self.index is not None:
+                self.index.close()
+                self.index = None

@@ -1,0 +1,206 @@
+"""The MCP tools through the SDK's own client, in process: schemas, answers equal to the library's,
+and one-line tool errors. (tests/search/serve/test_mcp_stdio.py runs `cli.py mcp` as a subprocess over stdio.)"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from functools import partial
+
+import anyio
+import pytest
+from conftest import BUNDLED_NOTES, ROOT, line_of
+from mcp import Client
+
+from cli_render import describe
+from indexer import build
+from search import excerpt, related, search
+from search.results import excerpt_data, related_data, result_data
+from search.serve.mcp_server import NoteTools, build_server
+
+TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
+PAPERS = BUNDLED_NOTES / "famous-deep-learning-papers.md"  # dated 2025-01-03
+MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
+
+
+def call(tools: NoteTools, *calls: tuple[str, dict]) -> list:
+    """The results of tool calls made in order through an in-process SDK client."""
+
+    async def main() -> list:
+        async with Client(build_server(tools)) as client:
+            return [await client.call_tool(name, arguments) for name, arguments in calls]
+
+    return anyio.run(main)
+
+
+@pytest.fixture(scope="module")
+def tools(bundled_index_dir, embedder, tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("mcp") / "index")
+    shutil.copytree(bundled_index_dir, directory)
+    notes = NoteTools(directory, embedder=embedder)
+    yield notes
+    notes.close()
+
+
+def absolute(data: dict, hits) -> dict:
+    for shown, hit in zip(data["hits"], hits):
+        shown["path"] = hit.passage.path
+        for place, (path, _first, _last) in zip(shown["also"], hit.also):
+            place["path"] = path
+    return data
+
+
+def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
+    async def main():
+        async with Client(build_server(tools)) as client:
+            return (await client.list_tools()).tools
+
+    listed = {tool.name: tool for tool in anyio.run(main)}
+    assert set(listed) == {"search", "related", "get", "status"}
+    for tool in listed.values():
+        assert len(tool.description) > 40 and tool.input_schema["type"] == "object"
+        assert tool.output_schema and tool.output_schema["type"] == "object"
+        assert tool.annotations.read_only_hint is True
+    query = listed["search"].input_schema["properties"]
+    assert listed["search"].input_schema["required"] == ["query"]
+    assert set(query) == {"query", "mode", "k", "title", "author", "venue", "section", "tags", "path", "year", "date"}
+    assert query["mode"]["enum"] == ["hybrid", "keyword", "semantic"] and query["mode"]["default"] == "hybrid"
+    assert (query["k"]["minimum"], query["k"]["maximum"]) == (1, 100)
+    hit = listed["search"].output_schema["$defs"]["HitData"]["properties"]
+    assert {"path", "line_start", "line_end", "title", "section", "score", "snippet", "text"} <= set(hit)
+    assert listed["get"].input_schema["required"] == ["location"]
+
+
+@pytest.mark.parametrize("query, mode", [("自监督 视觉", "hybrid"), ("masked autoencoders", "keyword"),
+                                         ("self-supervised vision", "semantic"), ('"扩散模型', "hybrid")])
+def test_search_answers_as_the_library_does_with_absolute_paths(tools, bundled_index, query, mode):
+    (result,) = call(tools, ("search", {"query": query, "mode": mode, "k": 5}))
+    assert not result.is_error
+    expected = search(bundled_index, query, mode=mode, k=5)
+    data = {**absolute(result_data(expected), expected.hits), "warnings": list(expected.warnings)}
+    got = result.structured_content
+    assert got["took_ms"] >= 0
+    got["took_ms"] = data["took_ms"]
+    assert got == data
+
+
+def test_the_mae_paragraph_is_found_with_its_path_and_line(tools):
+    (result,) = call(tools, ("search", {"query": "自监督 视觉"}))
+    hits = result.structured_content["hits"]
+    assert any(hit["path"] == str(TRENDS) and hit["line_start"] == MAE_LINE and "MAE" in hit["text"]
+               for hit in hits[:3])
+
+
+def test_field_filters_are_the_query_languages_fields(tools, bundled_index):
+    (result,) = call(tools, ("search", {"query": "", "author": "goodfellow", "year": "2014", "mode": "keyword"}))
+    expected = search(bundled_index, "author:goodfellow year:2014", mode="keyword")
+    assert [hit["title"] for hit in result.structured_content["hits"]] == \
+           [hit.passage.display_title for hit in expected.hits] == ["Generative Adversarial Nets"]
+    (result,) = call(tools, ("search", {"query": "networks", "title": "generative adversarial", "mode": "keyword"}))
+    assert result.structured_content["query"] == '(networks) title:"generative adversarial"'
+    assert result.structured_content["hits"][0]["title"] == "Generative Adversarial Nets"
+    (result,) = call(tools, ("search", {"query": "transformer", "date": "2025-01", "mode": "keyword", "k": 50}))
+    assert result.structured_content["query"] == "(transformer) date:2025-01"
+    assert {hit["path"] for hit in result.structured_content["hits"]} == {str(PAPERS)}
+
+
+def test_related_gives_papers_and_passages_with_their_reasons(tools, bundled_index):
+    paper, passage, ambiguous = call(tools, ("related", {"paper": "Attention is All You Need", "k": 3}),
+                                     ("related", {"passage": f"{TRENDS}:{MAE_LINE}", "k": 3}),
+                                     ("related", {"paper": "Hinton"}))
+    expected = related(bundled_index, "Attention is All You Need", k=3)
+    data = absolute(related_data(expected), expected.hits)
+    data["anchor"]["path"] = expected.anchor.path
+    got = paper.structured_content
+    got["took_ms"] = data["took_ms"]
+    assert got == data and all(hit["reasons"] for hit in got["hits"])
+    assert passage.structured_content["anchor"]["line_start"] == MAE_LINE
+    assert len(passage.structured_content["hits"]) == 3
+    assert ambiguous.structured_content["anchor"] is None and len(ambiguous.structured_content["candidates"]) > 1
+
+
+def test_get_reads_the_passage_and_its_lines_from_disk(tools, bundled_index):
+    (result,) = call(tools, ("get", {"location": f"{TRENDS}:{MAE_LINE}", "context": 2}))
+    data = excerpt_data(excerpt(bundled_index, str(TRENDS), MAE_LINE, context=2))
+    data["path"] = str(TRENDS)
+    assert result.structured_content == data and len(data["lines"]) == 5
+
+
+def test_status_says_what_the_index_holds(tools, bundled_index):
+    (result,) = call(tools, ("status", {}))
+    status = result.structured_content
+    m = bundled_index.manifest
+    assert status["folders"] == [{"path": str(BUNDLED_NOTES), "files": 2, "passages": m.passages}]
+    assert (status["generation"], status["model"], status["files"]) == (1, m.model, 2)
+    assert status["passages"] == m.passages == len(bundled_index.passages())
+    assert status["papers"] == sum(1 for p in bundled_index.passages() if p.paper)
+    assert status["updated"][:4].isdigit() and status["watching"] is False and status["last_run"] is None
+
+
+@pytest.mark.parametrize("name, arguments, says", [
+    ("get", {"location": "/etc/passwd:1"}, "/etc/passwd is not in the indexed folders"),
+    ("get", {"location": f"{TRENDS}:2"}, "no passage of the index holds"),
+    ("get", {"location": "nowhere"}, "expected PATH:LINE"),
+    ("related", {"passage": "/etc/shadow:1"}, "/etc/shadow is not in the indexed folders"),
+    ("related", {"paper": "zyxwvut qqq"}, "no paper matches"),
+    ("related", {}, "give either 'paper'"),
+    ("search", {"query": "  "}, "empty query"),
+    ("search", {"query": "？！。，"}, "empty query: nothing to search for: give words to search for, or a field filter"),
+    ("search", {"query": "x", "mode": "fuzzy"}, "bad arguments for search: mode:"),
+    ("search", {"query": "x", "k": 0}, "bad arguments for search: k:"),
+    ("search", {}, "bad arguments for search: query:"),
+    ("get", {"location": f"{TRENDS}:37", "context": -1}, "bad arguments for get: context:"),
+])
+def test_problems_are_tool_errors_of_one_line(tools, name, arguments, says):
+    (result,) = call(tools, (name, arguments))
+    assert result.is_error and result.structured_content is None
+    (text,) = [block.text for block in result.content]
+    assert says in text and "\n" not in text
+    assert "notesearch " not in text  # the library's own words: no command line is named without `describe`
+
+
+def test_without_an_index_every_tool_says_so_and_a_new_index_is_then_used(notes_dir, tmp_path, embedder):
+    directory = str(tmp_path / "index")
+    notes = NoteTools(directory, embedder=embedder, describe=partial(describe, index=directory))
+    try:
+        results = call(notes, ("status", {}), ("search", {"query": "tomatoes"}))
+        for result in results:
+            assert result.is_error and result.content[0].text.endswith(
+                f": no index at {directory}: run 'notesearch index PATH --index {directory}' first")
+        build([str(notes_dir({"garden.md": "# Plants\n\nTomatoes need full sun.\n"}))], directory, embedder=embedder)
+        (result,) = call(notes, ("search", {"query": "tomatoes", "mode": "keyword"}))
+        assert result.structured_content["hits"][0]["text"] == "Tomatoes need full sun."
+    finally:
+        notes.close()
+
+
+def test_a_newly_committed_generation_is_picked_up(notes_dir, tmp_path, embedder):
+    folder = notes_dir({"garden.md": "# Plants\n\nTomatoes need full sun.\n"})
+    directory = str(tmp_path / "index")
+    build([str(folder)], directory, embedder=embedder)
+    notes = NoteTools(directory, embedder=embedder)
+    try:
+        (before,) = call(notes, ("search", {"query": "cucumbers", "mode": "keyword"}))
+        (folder / "more.md").write_text("# More\n\nCucumbers need water.\n", encoding="utf-8")
+        build([str(folder)], directory, embedder=embedder)
+        after, status = call(notes, ("search", {"query": "cucumbers", "mode": "keyword"}), ("status", {}))
+    finally:
+        notes.close()
+    assert before.structured_content["hits"] == []
+    assert after.structured_content["hits"][0]["path"] == str(folder / "more.md")
+    assert status.structured_content["generation"] == 2 and status.structured_content["files"] == 2
+
+
+def test_while_the_index_loads_prints_to_stdout_go_to_stderr():
+    code = ("import os, sys\n"
+            "from search.serve.mcp_server import _stdout_to_stderr\n"
+            "with _stdout_to_stderr():\n"
+            "    print('from python')\n"
+            "    os.write(1, b'from a library in C\\n')\n"
+            "print('protocol')\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "protocol\n"
+    assert "from python" in run.stderr and "from a library in C" in run.stderr

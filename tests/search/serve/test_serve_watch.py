@@ -1,0 +1,97 @@
+"""`serve --watch` as a user runs it: notes written, edited, renamed and deleted are searchable (or gone)
+within seconds, and an idle watcher costs no CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from indexer import build
+from search.serve.client import ask
+
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
+FOLLOW = 8.0  # seconds a change may take to become searchable (quiet period + run + reopen, on a busy machine)
+
+
+def hits(index: str, query: str) -> list[dict] | None:
+    """The served keyword hits for `query` (None when the server did not answer)."""
+    response = ask(index, {"op": "search", "query": query, "mode": "keyword", "k": 10, "explain": False,
+                           "cwd": "/"})
+    return response["answer"]["hits"] if response and "answer" in response else None
+
+
+def paths_for(index: str, query: str) -> set[str]:
+    return {Path("/", hit["path"]).name for hit in hits(index, query) or []}
+
+
+def follows(index: str, query: str, expected: set[str], timeout: float = FOLLOW) -> float:
+    """Seconds until the served hits for `query` come from exactly the files `expected`; fails after `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if paths_for(index, query) == expected:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    pytest.fail(f"{query!r} still finds {paths_for(index, query)}, not {expected}, after {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.slow
+def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(notes_dir, tmp_path, embedder):
+    folder = notes_dir({"garden.md": "# Garden\n\nTomatoes need full sun.\n"})
+    index = str(tmp_path / "index")
+    build([str(folder)], index, embedder=embedder)
+    serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--watch", "--index", index],
+                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert serve.stdout.readline().startswith("serving "), serve.stderr.read()
+        time.sleep(1.0)  # the watcher is set up
+        before = ask(index, {"op": "ping"})["generation"]
+
+        # Idle: no change, no run, and (nearly) no CPU over 10 s.
+        start_cpu = cpu_seconds(serve.pid)
+        time.sleep(10)
+        idle_cpu = cpu_seconds(serve.pid) - start_cpu
+        assert idle_cpu < 0.2, f"an idle watching server used {idle_cpu:.2f} s of CPU in 10 s"
+        assert ask(index, {"op": "ping"})["generation"] == before
+
+        (folder / "kitchen.md").write_text("# Kitchen\n\nCucumbers pickled in brine.\n", encoding="utf-8")
+        took = {"written": follows(index, "cucumbers", {"kitchen.md"})}
+        (folder / "kitchen.md").write_text("# Kitchen\n\nZucchini pickled in brine.\n", encoding="utf-8")
+        took["edited"] = follows(index, "zucchini", {"kitchen.md"})
+        assert paths_for(index, "cucumbers") == set()
+        os.rename(folder / "kitchen.md", folder / "pantry.md")
+        took["renamed"] = follows(index, "zucchini", {"pantry.md"})
+        (folder / "pantry.md").unlink()
+        took["deleted"] = follows(index, "zucchini", set())
+        # An editor's temp files and a burst of saves: one run per burst, none for the temp files.
+        generation = ask(index, {"op": "ping"})["generation"]
+        for name in (".#garden.md", "garden.md.swp", "garden.md~", "4913"):
+            (folder / name).write_text("x", encoding="utf-8")
+        for n in range(5):
+            (folder / "garden.md").write_text(f"# Garden\n\nTomatoes need full sun, take {n}.\n", encoding="utf-8")
+            time.sleep(0.05)
+        follows(index, "take", {"garden.md"})
+        time.sleep(2)
+        assert ask(index, {"op": "ping"})["generation"] == generation + 1
+        assert hits(index, "take")[0]["text"] == "Tomatoes need full sun, take 4."
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        out, err = serve.communicate(timeout=60)
+    assert serve.returncode == 0, err
+    assert "Traceback" not in err and err.count("watch: ") == 5, err  # one account per run, on stderr
+    assert "notesearch: watch: added 1, updated 0, removed 0, unchanged 1 — 2 passages" in err, err
+    assert out.strip().endswith("stopped")
+    print(json.dumps({"idle_cpu_seconds_in_10s": round(idle_cpu, 3), "follow_seconds": took}))
