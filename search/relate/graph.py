@@ -21,8 +21,8 @@ from corpus.model import RECORD_SOURCES, Paper, Passage
 from corpus.text import fold
 from indexer.paper_graph import paper_of
 from search.notes.index import NoteIndex
-from search.results import Hit
 from search.rank.snippets import snippet
+from search.results import Hit
 
 # Fitted on the related judgements of six sets — the bundled notes (seed, seed_more), paperNotes, and the same papers
 # as a BibTeX library, beside the notes and as a folder per paper (bench/layouts.py) — the mean over sets 0.830;
