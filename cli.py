@@ -217,9 +217,9 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_related(args) -> int:
-    if args.passage:
-        from search.notes.excerpts import parse_location
+    from search.notes.excerpts import parse_location
 
+    if args.passage:
         try:
             where = parse_location(args.passage)
         except ValueError as error:
@@ -228,16 +228,13 @@ def cmd_related(args) -> int:
         queries = read_queries(args)
     ensure_index(args)
     from search import open_index
-    from search.relate.papers import PaperGraph, find_passage, more_like, related
+    from search.relate.papers import paper_graph, related, related_passage
 
     status = 0
     with open_index(args.index) as index:
-        graph = PaperGraph(index)
+        graph = paper_graph(index)
         if args.passage:
-            anchor = find_passage(index, where.path, where.line, where.region)
-            if anchor is None:
-                raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
-            results = [more_like(index, anchor, k=args.k, graph=graph)]
+            results = [related_passage(index, where.path, where.line, k=args.k, graph=graph, region=where.region)]
         else:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):

@@ -124,7 +124,8 @@ def render_stats(index: NoteIndex) -> str:
     """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
     the whole (files by kind, and those of other kinds not indexed), and the files it skipped."""
     m = index.manifest
-    papers = sum(1 for p in index.passages() if p.paper)
+    records = sum(1 for p in index.passages() if p.paper)
+    counts = index.paper_graph().counts
     lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
              f"model      {m.model} ({m.fingerprint})"]
     for n, folder in enumerate(m.folders()):
@@ -137,7 +138,11 @@ def render_stats(index: NoteIndex) -> str:
     lines += [f"files      {len(m.files)}" + (f" ({kinds})" if kinds else "")]
     if m.others:
         lines.append(f"other      {others_line(m.others)}")
-    lines += [f"passages   {m.passages} ({papers} paper records)", f"words      {len(m.words)} learned dictionary words"]
+    sources = [plural(counts.notes, "note") + " of their own", plural(counts.rows, "table row"),
+               plural(counts.entries, "BibTeX entry", "BibTeX entries")]
+    lines += [f"passages   {m.passages} ({records} paper records)",
+              f"papers     {counts.papers} ({', '.join(sources)}); {plural(counts.topics, 'topic note')}",
+              f"words      {len(m.words)} learned dictionary words"]
     for n, (path, reason) in enumerate(sorted(m.skipped.items())):
         label = "skipped" if n == 0 else ""
         lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
@@ -151,9 +156,9 @@ def others_line(others: dict[str, int]) -> str:
             + ", ".join(f"{suffix} {count}" for suffix, count in counts))
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 file`, `2 files`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files` (`nouns` when the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def render_report(report: Report) -> str:

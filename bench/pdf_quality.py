@@ -40,7 +40,7 @@ from corpus.text import comparable
 from indexer import build
 from indexer.embedders import DEFAULT_MODEL, load_embedder
 from search import open_index, search
-from search.evaluation import Judgement, Span, Target, read_judgements, score_query
+from search.eval.evaluation import Judgement, Span, Target, read_judgements, score_query
 
 SHARED = ROOT.parent / "shared"
 D2L = SHARED / "corpora" / "d2l-zh"

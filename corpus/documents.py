@@ -3,9 +3,11 @@
     document = read_document("notes/vit.org", data)   # Note + answers (corpus/packing.py), dated
     lines = region_lines("papers/mae.pdf", data, "p3")  # what `get` shows of page 3
 
-Markdown and text files are read by corpus/reading.py and corpus/markdown.py,
-notebooks by corpus/notebook.py, Org files by corpus/org.py, PDFs by
-corpus/pdf.py; each gives the same Note and Passage shapes, so nothing after
+Markdown and text files are read by corpus/reading.py and corpus/markdown.py
+(a note about one paper also gives that paper's record: corpus/paper_notes.py),
+BibTeX libraries by corpus/bibtex.py (a paper record per entry), notebooks by
+corpus/notebook.py, Org files by corpus/org.py, PDFs by corpus/pdf.py; each
+gives the same Note and Passage shapes, so nothing after
 the corpus stage knows what kind of file a passage came from. A passage of a
 notebook or a PDF lives in a region of its file (a cell, a page) and its lines
 are lines of that region; `region_lines` gives them back.
@@ -21,6 +23,7 @@ from corpus.kinds import kind_of
 from corpus.markdown import passages_of
 from corpus.model import Note, Passage
 from corpus.packing import answers
+from corpus.paper_notes import with_paper_record
 from corpus.reading import parse_note
 
 
@@ -51,10 +54,15 @@ def read_document(path: str, data: bytes) -> Document:
         from corpus.pdf import read_pdf
 
         note, passages = read_pdf(path, data)
+    elif kind == "bibtex":
+        from corpus.bibtex import read_library
+
+        decoded = decode(data)
+        note, passages = read_library(path, decoded.text, decoded.warnings)
     else:
         decoded = decode(data)
         note = parse_note(path, decoded.text, decoded.warnings)
-        passages = passages_of(note)
+        passages = with_paper_record(note, passages_of(note))
     date = note_date(note.date)
     passages = answers(passages)
     return Document(note, [replace(p, date=date) for p in passages] if date else passages)

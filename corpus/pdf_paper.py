@@ -7,8 +7,8 @@ abstract; the authors the metadata's, else the lines between the title and the
 abstract that are not affiliations or addresses; the year that of its arXiv
 identifier (`arXiv:1706.03762` is 2017), else of its creation date. The record
 sits on the title's lines of page 1 (region `p1`), its note the abstract; its
-links are its DOI and arXiv addresses, by which the same paper's note or
-BibTeX entry can be found.
+DOI and arXiv id (also its links) and its title join it to the same paper's
+note, table row or BibTeX entry (corpus/paper_ids.py).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 
 from corpus.model import Note, Paper, Passage
+from corpus.paper_ids import doi as read_doi
 from corpus.papers import split_authors
 from corpus.pdf_layout import PdfText, line_pitch, named_title, paragraphs
 
 _ABSTRACT = re.compile(r"^\s*(?:abstract|摘\s*要)\b\s*[:：.—-]?\s*", re.IGNORECASE)
 _ARXIV = re.compile(r"arxiv:\s*(\d{2})(\d{2})\.(\d{4,5})(v\d+)?", re.IGNORECASE)
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;])")
 _CREATED = re.compile(r"^D?:?((?:19|20)\d\d)")
 # A line of the first page that says where the authors work or how to write to them, not who they are.
 _AFFILIATION = re.compile(r"@|univers|institut|department|school|college|laborator|\blab\b|inc\.|corporation|"
@@ -51,12 +51,14 @@ def paper_passage(note: Note, found: PdfText) -> Passage | None:
     arxiv = _ARXIV.search(text)
     created = _CREATED.search(found.meta.get("creationdate", ""))
     year = 2000 + int(arxiv.group(1)) if arxiv else int(created.group(1)) if created else None
-    links = []
-    if doi := _DOI.search(found.meta.get("doi", "") + " " + text):
-        links.append(f"https://doi.org/{doi.group(1)}")
-    if arxiv:
-        links.append(f"https://arxiv.org/abs/{arxiv.group(1)}{arxiv.group(2)}.{arxiv.group(3)}")
-    paper = Paper(year=year, authors=authors, title=title[:300], note=_abstract(page, abstract)[:MAX_NOTE])
+    found_doi = read_doi(found.meta.get("doi", "") + " " + text)
+    found_arxiv = f"{arxiv.group(1)}{arxiv.group(2)}.{arxiv.group(3)}" if arxiv else ""
+    links = [*([f"https://doi.org/{found_doi}"] if found_doi else []),
+             *([f"https://arxiv.org/abs/{found_arxiv}"] if found_arxiv else [])]
+    # Its DOI, arXiv id and title join it to the same paper's note, row or BibTeX entry (corpus/paper_ids.py),
+    # and the whole PDF is that paper's material, as a note about one paper is.
+    paper = Paper(year=year, authors=authors, title=title[:300], note=_abstract(page, abstract)[:MAX_NOTE],
+                  doi=found_doi, arxiv=found_arxiv, source="pdf")
     first = title_lines[0][0] + 1 if title_lines else 1
     last = title_lines[-1][0] + 1 if title_lines else 1
     record = " ".join(part for part in (str(year) if year else "", "、".join(authors), paper.title) if part)

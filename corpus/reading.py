@@ -194,6 +194,7 @@ def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
         tags=tags_of(header.meta.get("tags")),
         body_line=header.body_line,
         warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
+        meta=header.meta,
     )
 
 

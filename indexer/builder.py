@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from corpus.documents import Document, read_document
 from corpus.model import Passage
 from corpus.reading import Skipped, read_bytes
-from indexer import embedding, vectors
+from indexer import embedding, paper_graph, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -50,6 +50,7 @@ from indexer.generations import (
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.paper_material import file_material
 from indexer.scan import Scan, reason_of, scan
 
 
@@ -152,6 +153,22 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
                        others=found.others, others_changed=found.others != (current.others if current else {}),
                        folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
+
+
+def _write_paper_graph(folder: str, previous_folder: str | None, paths: list[str], additions: list[Passage],
+                       analyzer: Analyzer, vector_index: vectors.VectorIndex) -> None:
+    """Write the generation's paper graph: the material of the files whose passages this run holds (the changed
+    ones, or all on a rebuild) computed anew, the rest carried over from `previous_folder`'s."""
+    by_file: dict[str, list[Passage]] = {}
+    for passage in additions:
+        by_file.setdefault(passage.path, []).append(passage)
+    old = paper_graph.read_material(previous_folder) or {}
+    missing = [path for path in paths if path not in by_file and path not in old]
+    for passage in keyword.stored_passages(previous_folder, missing):
+        by_file.setdefault(passage.path, []).append(passage)
+    material = {path: file_material(path, by_file[path], analyzer) if path in by_file else old[path]
+                for path in paths if path in by_file or path in old}
+    paper_graph.write(folder, material, vector_index, analyzer)
 
 
 def _discard_uncommitted(directory: str) -> None:
@@ -313,9 +330,10 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
     if not incremental:
         additions += keyword.stored_passages(previous_folder, scan.unchanged)
+    analyzer = Analyzer(words, directory)
     whoosh_generation, passage_count = keyword.write(
         folder, previous_folder if incremental else None, additions, deleted if incremental else [],
-        Analyzer(words, directory), progress)
+        analyzer, progress)
     timings["keyword"] = time.perf_counter() - t0
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
@@ -338,6 +356,11 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         raise RuntimeError(f"vectors for {vector_index.passage_count} passages, not {passage_count}, in {folder}")
     checksum = vectors.save(folder, vector_index)
     timings["embed"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _write_paper_graph(folder, previous_folder if incremental else None, list(entries), additions, analyzer,
+                       vector_index)
+    timings["papers"] = time.perf_counter() - t0
 
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,

@@ -3,7 +3,8 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json,
+                       the paper graph (indexer/paper_graph.py)
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -55,7 +56,8 @@ MANIFEST_VERSION = 1
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
-INDEX_FORMAT = "9"
+# 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
+INDEX_FORMAT = "10"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -244,6 +246,10 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
                 raise _Mismatch("its keyword index does not match its manifest")
             if not keyword.read_lengths():
                 raise _Mismatch("its field lengths do not match its keyword index")
+            from indexer.paper_graph import FILES  # here: reading a generation needs none of the graph's code
+
+            if not all(os.path.isfile(os.path.join(folder, name)) for name in FILES):
+                raise _Mismatch("its paper graph is missing")
         stored = vectors.load(folder)
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")

@@ -34,15 +34,16 @@ if TYPE_CHECKING:
     from search.notes.index import NoteIndex, open_index
     from search.rank.engine import search
     from search.rank.fusion import FusionConfig
-    from search.relate.papers import more_like, related
+    from search.relate.papers import more_like, related, related_passage
 
 _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", "search": "search.rank.engine",
-         "related": "search.relate.papers", "more_like": "search.relate.papers", "FusionConfig": "search.rank.fusion",
+         "related": "search.relate.papers", "more_like": "search.relate.papers",
+         "related_passage": "search.relate.papers", "FusionConfig": "search.rank.fusion",
          "excerpt": "search.notes.excerpts", "Excerpt": "search.notes.excerpts"}
 
 __all__ = ["MODES", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "Mode", "ModelMismatch", "NoIndex",
            "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex", "OutsideIndex", "RelatedResult",
-           "SearchResult", "excerpt", "more_like", "open_index", "related", "search"]
+           "SearchResult", "excerpt", "more_like", "open_index", "related", "related_passage", "search"]
 
 
 def __getattr__(name: str) -> object:

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
-from corpus.model import Passage
+from corpus.model import Paper, Passage
 
 if TYPE_CHECKING:
     from indexer import BuildReport
@@ -34,7 +34,9 @@ class Hit:
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
     `reasons` say why a related paper was chosen; `also` are the other places
-    (path, region, first line, last line) that hold the same text, shown as this one hit.
+    (path, region, first line, last line) that hold the same text, or the same paper,
+    shown as this one hit. `paper` is the paper the passage belongs to: its
+    record's, or the paper its note is about.
     """
 
     passage: Passage
@@ -49,6 +51,7 @@ class Hit:
     exact: bool = False
     reasons: tuple[str, ...] = ()
     also: tuple[tuple[str, str, int, int], ...] = ()
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,15 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
+    """The papers related to `anchor` (the passage its hit points at; `paper` is its paper, merged from all its
+    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean."""
 
     query: str
     anchor: Passage | None
     hits: tuple[Hit, ...]
     candidates: tuple[Passage, ...]
     took_ms: float
+    paper: Paper | None = None
 
 
 # ---------------------------------------------------------------- the JSON form
@@ -102,7 +106,16 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
                     exact_match=hit.exact, matched=list(hit.matched))
     if hit.reasons:
         data["reasons"] = list(hit.reasons)
+    if hit.paper is not None:
+        data["paper"] = paper_object(hit.paper)
     return data
+
+
+def paper_object(paper: Paper) -> dict:
+    """A paper as `--json` shows it: title, authors, year, venue, its ids (DOI, arXiv, citekey, URL) and keywords."""
+    ids = {name: getattr(paper, name) for name in ("doi", "arxiv", "citekey", "url") if getattr(paper, name)}
+    return {"title": paper.title, "authors": list(paper.authors), "year": paper.year, "venue": paper.venue,
+            "ids": ids, "keywords": list(paper.keywords)}
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
@@ -114,18 +127,22 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
     return data
 
 
-def paper_data(passage: Passage, cwd: str | None = None) -> dict:
-    """A paper record: where it is, its title, year and authors."""
+def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = None) -> dict:
+    """A paper record: where it is, its title, year and authors (and the paper object when `paper` is given)."""
     p = passage
-    return {"path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+    data = {"path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
+    paper = paper or p.paper
+    if paper is not None:
+        data["paper"] = paper_object(paper)
+    return data
 
 
 def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
     """The papers related to one paper (or the candidates when its name was ambiguous)."""
     return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
-            "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
+            "anchor": paper_data(result.anchor, cwd, result.paper) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
             "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
 

@@ -59,7 +59,9 @@ def check_contract(line: str) -> dict:
     assert isinstance(answer["took_ms"], (int, float)) and answer["took_ms"] >= 0
     assert isinstance(answer["hits"], list)
     for rank, hit in enumerate(answer["hits"], 1):
-        assert list(hit) == list(HIT_TYPES)
+        assert [key for key in hit if key != "paper"] == list(HIT_TYPES)  # `paper` when the hit is a paper's
+        if "paper" in hit:
+            assert set(hit["paper"]) == {"title", "authors", "year", "venue", "ids", "keywords"}
         for key, kind in HIT_TYPES.items():
             assert isinstance(hit[key], kind) and not isinstance(hit[key], bool), (key, hit[key])
         assert hit["rank"] == rank

@@ -70,7 +70,7 @@ def test_more_like_this_passage(capsys, bundled_index_dir):
 
 def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir):
     code, _, err = run(capsys, "related", "--passage", "nowhere.md:3", "--index", bundled_index_dir)
-    assert code == 1 and "no passage" in err
+    assert code == 1 and "not in the indexed folders" in err
 
 
 @pytest.mark.slow

@@ -23,6 +23,24 @@ class PlaceData(TypedDict):
     line_end: int
 
 
+class PaperIds(TypedDict):
+    doi: NotRequired[str]
+    arxiv: NotRequired[Annotated[str, Field(description="the arXiv id, without version")]]
+    citekey: NotRequired[str]
+    url: NotRequired[str]
+
+
+class PaperObject(TypedDict):
+    """The paper a hit belongs to: its record's, or the one its note is about."""
+
+    title: str
+    authors: list[str]
+    year: int | None
+    venue: str
+    ids: PaperIds
+    keywords: list[str]
+
+
 class HitData(TypedDict):
     """One hit, as `search --json` prints it."""
 
@@ -40,6 +58,7 @@ class HitData(TypedDict):
     text: Annotated[str, Field(description="the passage's whole text")]
     also: Annotated[list[PlaceData], Field(description="other places that hold the very same text")]
     reasons: NotRequired[Annotated[list[str], Field(description="why a related result was chosen")]]
+    paper: NotRequired[Annotated[PaperObject, Field(description="the paper the passage belongs to, if any")]]
 
 
 class SearchAnswer(TypedDict):
@@ -58,6 +77,7 @@ class PaperData(TypedDict):
     title: str
     year: int | None
     authors: list[str]
+    paper: NotRequired[PaperObject]
 
 
 class RelatedAnswer(TypedDict):
@@ -133,7 +153,8 @@ class Status(TypedDict):
     kinds: Annotated[dict[str, int], Field(description="the files of each kind read: markdown, notebook, org, pdf")]
     not_indexed: Annotated[dict[str, int], Field(description="files of kinds that are not read, by suffix")]
     passages: int
-    papers: int
+    papers: Annotated[int, Field(description="paper records: table rows, notes about one paper, BibTeX entries")]
+    paper_notes: Annotated[int, Field(description="notes that are about one paper (each one paper)")]
     updated: Annotated[str, Field(description="when the generation was committed (ISO 8601, local time)")]
     watching: bool
     updating: Annotated[bool, Field(description="an index run is going on now")]

@@ -35,8 +35,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NoPassage, NotesearchError
-from search.notes.excerpts import excerpt, parse_location, passage_at, resolve_note
+from indexer.errors import NoIndex, NotesearchError
+from search.notes.excerpts import excerpt, parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode, excerpt_data, related_data, result_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
@@ -62,8 +62,7 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._graphs: dict[str, tuple[object, object]] = {}  # "papers"/"passages" → (index, PaperGraph)
-        self._papers: tuple[object, int] | None = None
+        self._papers: tuple[object, int, object] | None = None
 
     def close(self) -> None:
         self.stop.set()
@@ -77,15 +76,6 @@ class NoteTools:
         except (NotesearchError, ValueError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
-    def _graph(self, index, kind: str):
-        from search.relate.papers import PaperGraph
-
-        cached = self._graphs.get(kind)
-        if cached is None or cached[0] is not index:
-            cached = (index, PaperGraph(index))
-            self._graphs[kind] = cached
-        return cached[1]
-
     def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
         from search import search
 
@@ -98,19 +88,16 @@ class NoteTools:
         return {**answer, "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
-        from search import more_like, related
+        from search.relate.papers import related, related_passage
 
         if (paper is None) == (passage is None):
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
                 where = parse_location(passage)
-                anchor = passage_at(index, resolve_note(index, where.path), where.line, where.region)
-                if anchor is None:
-                    raise NoPassage(where.path, where.line, region=where.region)
-                result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
+                result = related_passage(index, where.path, where.line, k=k, region=where.region)
             else:
-                result = related(index, paper, k=k, graph=self._graph(index, "papers"))
+                result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
             raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
         data = related_data(result)
@@ -133,21 +120,20 @@ class NoteTools:
         with self._index() as index:
             m = index.manifest
             if self._papers is None or self._papers[0] is not index:
-                self._papers = (index, sum(1 for p in index.passages() if p.paper))
-            papers = self._papers[1]
+                self._papers = (index, sum(1 for p in index.passages() if p.paper), index.paper_graph().counts)
+            papers, counts = self._papers[1], self._papers[2]
             warnings = list(index.warnings)
         folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
         return {
             "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
             "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "kinds": m.kinds(),
             "not_indexed": dict(m.others), "passages": m.passages,
-            "papers": papers,
+            "papers": papers, "paper_notes": counts.notes,
             "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
             "watching": self.watching, "updating": self.runs.running,
             "last_run": self._run_data(self.runs.last),
             "warnings": warnings,
         }
-
 
     def _run_data(self, run: Run | None) -> dict | None:
         if run is None:
@@ -212,6 +198,7 @@ def build_server(tools: NoteTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
         title: Annotated[str | None, Field(description="only papers whose title has this word")] = None,
         author: Annotated[str | None, Field(description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(description="only papers published at this venue (CVPR, NeurIPS)")] = None,
         section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
@@ -227,13 +214,14 @@ def build_server(tools: NoteTools) -> MCPServer:
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
         Pass a hit's `path:line_start` (`path:region:line_start` when it has a region) to `get` to read it.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
-                   "date": date}
+        filters = {"title": title, "author": author, "venue": venue, "section": section, "tags": tags, "path": path,
+                   "year": year, "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
-        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, or an author")] = None,
+        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, a name it goes by, an "
+                                                       "author, or the path of its note")] = None,
         passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE (or "
                                                          "PATH:REGION:LINE) as a search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,

@@ -64,7 +64,7 @@ def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
         assert tool.annotations.read_only_hint is True
     query = listed["search"].input_schema["properties"]
     assert listed["search"].input_schema["required"] == ["query"]
-    assert set(query) == {"query", "mode", "k", "title", "author", "section", "tags", "path", "year", "date"}
+    assert set(query) == {"query", "mode", "k", "title", "author", "venue", "section", "tags", "path", "year", "date"}
     assert query["mode"]["enum"] == ["hybrid", "keyword", "semantic"] and query["mode"]["default"] == "hybrid"
     assert (query["k"]["minimum"], query["k"]["maximum"]) == (1, 100)
     hit = listed["search"].output_schema["$defs"]["HitData"]["properties"]
