@@ -188,7 +188,7 @@ def cmd_get(args) -> int:
     from search import excerpt, open_index
 
     with open_index(args.index) as index:
-        found = excerpt(index, where.path, where.line, context=args.context)
+        found = excerpt(index, where.path, where.line, context=args.context, region=where.region)
     if found.changed:
         warn(f"{where.path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
@@ -239,14 +239,14 @@ def cmd_related(args) -> int:
     else:
         queries = read_queries(args)
     ensure_index(args)
-    from search import locate, more_like, open_index, related
-    from search.relate.papers import PaperGraph
+    from search import open_index
+    from search.relate.papers import paper_graph, related, related_passage
 
     status = 0
     with open_index(args.index) as index:
-        graph = PaperGraph(index)
+        graph = paper_graph(index)
         if args.passage:
-            results = [more_like(index, locate(index, where), k=args.k, graph=graph)]
+            results = [related_passage(index, where.path, where.line, k=args.k, graph=graph, region=where.region)]
         else:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):

@@ -96,10 +96,17 @@ class Progress:
         sys.stderr.flush()
 
 
+def location(path: str, region: str, first: int, last: int | None = None) -> str:
+    """Where a passage is, as every command prints it: `path:12`, `path:12-14`, in a region `path:p3:12`."""
+    end = f"-{last}" if last is not None and last != first else ""
+    return ":".join(part for part in (path, region, f"{first}{end}") if part)
+
+
 def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    where = link(p.path, p.line_start, shown(f"{relative_path(p.path, os.getcwd())}:{p.line_start}"), links)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start)),
+                 links, p.region)
     return f"{shown(p.display_title)}{year} — {where}"
 
 
@@ -117,7 +124,7 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
 
 def render_stats(held: IndexStats) -> str:
     """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
-    the whole, and the files it skipped."""
+    the whole (files by kind, and those of other kinds not indexed), and the files it skipped."""
     lines = [f"index      {shown(held.directory)}", f"generation {held.generation}",
              f"model      {held.model} ({held.fingerprint})"]
     for n, folder in enumerate(held.folders):
@@ -126,7 +133,15 @@ def render_stats(held: IndexStats) -> str:
                      f"{plural(folder.passages, 'passage')})")
     if held.exclude:
         lines.append(f"exclude    {shown(' '.join(held.exclude))}")
-    lines += [f"files      {held.files}", f"passages   {held.passages} ({held.papers} paper records)",
+    kinds = ", ".join(f"{kind} {count}" for kind, count in held.kinds.items())
+    lines += [f"files      {held.files}" + (f" ({kinds})" if kinds else "")]
+    if held.not_indexed:
+        lines.append(f"other      {others_line(held.not_indexed)}")
+    counts = held.paper_counts
+    sources = [plural(counts.notes, "note") + " of their own", plural(counts.rows, "table row"),
+               plural(counts.entries, "BibTeX entry", "BibTeX entries")]
+    lines += [f"passages   {held.passages} ({held.papers} paper records)",
+              f"papers     {counts.papers} ({', '.join(sources)}); {plural(counts.topics, 'topic note')}",
               f"words      {held.words} learned dictionary words"]
     for n, (path, reason) in enumerate(held.skipped):
         label = "skipped" if n == 0 else ""
@@ -134,9 +149,16 @@ def render_stats(held: IndexStats) -> str:
     return "\n".join(lines)
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 file`, `2 files`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def others_line(others: dict[str, int]) -> str:
+    """`3 files of other kinds not indexed: .docx 2, .epub 1` (most first)."""
+    counts = sorted(others.items(), key=lambda item: (-item[1], item[0]))
+    return (f"{plural(sum(others.values()), 'file')} of other kinds not indexed: "
+            + ", ".join(f"{suffix} {count}" for suffix, count in counts))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files` (`nouns` when the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def render_report(report: Report) -> str:
@@ -209,9 +231,8 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
         lines.append(f"no good match for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
         lines.append(f"{hit['rank']:>2}. {shown(heading(hit['title'], hit['section']))}")
-        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        where = shown(f"{hit['path']}:{hit['line_start']}{end}")
-        lines.append("    " + link(hit["path"], hit["line_start"], where, links))
+        where = shown(location(hit["path"], hit.get("region", ""), hit["line_start"], hit["line_end"]))
+        lines.append("    " + link(hit["path"], hit["line_start"], where, links, hit.get("region", "")))
         text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
@@ -233,12 +254,19 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
 HYPERLINK = "file://{host}{path}"
 
 
-def link(path: str, line: int, text: str, template: str | None) -> str:
+def link(path: str, line: int, text: str, template: str | None, region: str = "") -> str:
     """`text` as an OSC 8 hyperlink to `path` at `line` (a terminal shows it clickable), or as it is without a
-    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line."""
+    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line;
+    {page} a PDF's page. A passage in a region (a notebook's cell, a PDF's page) opens its file at line 1, its
+    lines being the region's; a `file://` link to a PDF's page that names no {page} ends in `#page=N`, which
+    PDF viewers and browsers open at that page."""
     if not template:
         return text
-    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)), line=line)
+    page = region[1:] if region.startswith("p") else ""
+    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)),
+                             line=1 if region else line, page=page or 1)
+    if page and "{page}" not in template and target.startswith("file://"):
+        target += f"#page={page}"
     return f"\033]8;;{target}\033\\{text}\033]8;;\033\\"
 
 
@@ -251,6 +279,12 @@ def vimgrep_line(hit: dict) -> str:
     """
     line, column = hit["line_start"], 1
     marked = [part.lower() for part in hit["snippet"].split("**")[1::2] if part]
+    region = hit.get("region", "")
+    if region:
+        # The file has no such line (its lines are those of a cell or a page): the editor opens the file, and the
+        # text says where.
+        snippet = " ".join(hit["snippet"].replace("**", "").split())
+        return shown(f"{hit['path']}:1:1:[{location('', region, hit['line_start'], hit['line_end'])}] {snippet}")
     if marked:
         try:
             with open(hit["path"], encoding="utf-8", errors="replace") as f:
@@ -267,10 +301,11 @@ def vimgrep_line(hit: dict) -> str:
 
 
 def render_excerpt(found: Excerpt, links: str | None = None) -> str:
-    """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
+    """`path:line — title › section`, then the note's lines (its region's: a cell's, a page's), those of the
+    passage marked with `>`."""
     p = found.passage
-    end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    where = link(p.path, p.line_start, shown(f"{relative_path(p.path, os.getcwd())}:{p.line_start}{end}"), links)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start,
+                                                   p.line_end)), links, p.region)
     lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
@@ -285,6 +320,8 @@ def print_report(report: dict) -> None:
         warn(message)
     for path, reason in report["skipped"]:
         warn(f"skipped {path}: {reason}")
+    if report.get("not_indexed") and report.get("not_indexed_changed"):
+        warn(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
     if report["skipped_before"]:
         warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
              "('notesearch stats' lists them)")
@@ -406,6 +443,6 @@ def describe(error: Exception, index: str) -> str:
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:
         return f"{error}: {again} if it was moved or deleted"
-    if isinstance(error, NoPassage) and error.line is None:
+    if isinstance(error, NoPassage) and error.line is None and not error.region:
         return f"{error}: {again} if it is new"
     return str(error)

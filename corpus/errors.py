@@ -196,16 +196,17 @@ class NoPassage(NotesearchError):
     """No indexed passage can be shown at `line` of `path` (as the caller gave it).
 
     `line` is None when `path` is no note of the index (excluded, skipped, or
-    new since it was indexed); `unreadable` says why, when the note could not be
-    read from disk.
+    new since it was indexed), or when a whole `region` (a PDF's page) was asked
+    for; `unreadable` says why, when the note could not be read from disk.
     """
 
-    def __init__(self, path: str, line: int | None = None, unreadable: str = ""):
-        self.path, self.line, self.unreadable = path, line, unreadable
+    def __init__(self, path: str, line: int | None = None, unreadable: str = "", region: str = ""):
+        self.path, self.line, self.unreadable, self.region = path, line, unreadable, region
         if unreadable:
             message = f"cannot read {path}: {unreadable}"
-        elif line is None:
+        elif line is None and not region:
             message = f"{path} is not a note of the index (excluded, skipped, or new since it was indexed)"
         else:
-            message = f"no passage of the index holds {path}:{line} (a blank line, a heading or front matter?)"
+            where = ":".join(str(part) for part in (path, region, line) if part)
+            message = f"no passage of the index holds {where} (a blank line, a heading or front matter?)"
         super().__init__(message)

@@ -5,21 +5,27 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.decoding import decode
 from corpus.frontmatter import read_front_matter, tags_of, text_of
+from corpus.kinds import MAX_BYTES, SUFFIXES, kind_of, other_suffix
 from corpus.model import Note
 from corpus.paths import display_path, inside
 from corpus.text import FENCE
 
-NOTE_SUFFIXES = (".md", ".markdown", ".txt")
-# A larger file is skipped with its size as the reason: it is an export or a log,
-# not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
-MAX_NOTE_BYTES = 2 * 1024 * 1024
+NOTE_SUFFIXES = SUFFIXES
+# A larger Markdown file is skipped with its size as the reason (other kinds: corpus/kinds.py).
+MAX_NOTE_BYTES = MAX_BYTES["markdown"]
+# Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
+# autosave files, backups, JetBrains' safe-write copies. Neither counted among the files of other kinds nor
+# watched (search/serve/watch.py).
+EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,12 @@ class NoteFile:
         return self.os_path or self.path
 
 
-def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> tuple[list[NoteFile], list[Skipped]]:
+def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), others: Counter | None = None
+                    ) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
+
+    Files of kinds that are not read (corpus/kinds.py) are counted by suffix
+    into `others` (hidden files and editor temp files are not counted).
 
     A glob matches the path relative to its root, or the file name. Hidden
     folders are skipped; symbolic links to folders are not followed (no loops),
@@ -76,7 +86,9 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) ->
             rel = os.path.relpath(file, base)
             if excluded(rel, patterns):
                 continue
-            if not file.name.lower().endswith(NOTE_SUFFIXES):
+            if kind_of(file.name) is None:
+                if others is not None and not file.name.startswith(".") and not EDITOR_TEMP.search(file.name):
+                    others[other_suffix(file.name)] += 1
                 continue
             absolute = os.path.abspath(file)
             name = display_path(absolute)
@@ -118,8 +130,10 @@ def read_bytes(file: NoteFile) -> bytes:
     """The raw content of a note file; raises OSError or ValueError with a reason.
 
     Only regular files are read (a FIFO named like a note would block forever),
-    and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
+    and never more than its kind's largest size + 1 bytes (corpus/kinds.py
+    MAX_BYTES), whatever size stat reported.
     """
+    limit = MAX_BYTES.get(kind_of(file.path) or "markdown", MAX_NOTE_BYTES)
     try:
         fd = os.open(file.source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
@@ -132,10 +146,10 @@ def read_bytes(file: NoteFile) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file")
-        data = f.read(MAX_NOTE_BYTES + 1)
-    if len(data) > MAX_NOTE_BYTES:
+        data = f.read(limit + 1)
+    if len(data) > limit:
         size = max(info.st_size, len(data))
-        raise ValueError(f"larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
                          "not indexed as a note")
     return data
 
@@ -159,6 +173,7 @@ def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
         tags=tags_of(header.meta.get("tags")),
         body_line=header.body_line,
         warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
+        meta=header.meta,
     )
 
 

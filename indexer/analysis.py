@@ -233,6 +233,24 @@ class Segmenter:
         """jieba's count of `word` (learned words have the count jieba suggested for them) and the total count."""
         return self._dictionary(word).get(word, 0), self._jieba.total
 
+    @staticmethod
+    def part_of_speech(word: str) -> str:
+        """The part of speech jieba's dictionary gives `word` (`n` a noun, `v` a verb, `d` an adverb, …), or ""
+        for a word it does not list (a word learned from the notes)."""
+        return _parts_of_speech().get(word, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _parts_of_speech() -> dict[str, str]:
+    """Each word of jieba's dictionary → its part of speech (read once per process, when first asked)."""
+    tags: dict[str, str] = {}
+    with jieba.Tokenizer().get_dict_file() as f:
+        for line in f:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
 
 _SEGMENTERS: dict[tuple[tuple[str, ...], str | None, bool], Segmenter] = {}
 _SEGMENTERS_LOCK = threading.Lock()

@@ -18,19 +18,18 @@ checkpoint (indexer/checkpoint.py), so that the next run goes on from there.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from corpus.dates import note_date
+from corpus.documents import Document, read_document
 from corpus.errors import BadArgument, MissingFolder, NoIndex, NoNotes, UnknownFolder
-from corpus.markdown import passages_of
 from corpus.model import Passage
-from corpus.packing import pack_sections
 from corpus.paths import inside
-from corpus.reading import Skipped, parse_note
-from indexer import passage_vectors, vectors
+from corpus.reading import Skipped, read_bytes
+from indexer import paper_graph, passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -51,8 +50,9 @@ from indexer.generations import (
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.paper_material import file_material
 from indexer.passage_vectors import Progress
-from indexer.scan import Scan, scan
+from indexer.scan import Scan, reason_of, scan
 
 # A path as build takes it.
 PathArg = str | os.PathLike
@@ -66,7 +66,9 @@ class BuildReport:
     (new ones); `skipped_before` counts those skipped for the same reason again.
     `folders` are the index's folders after the run, `folders_added` and
     `folders_removed` how the run changed those of an existing index. `resumed` counts the vectors
-    that a run stopped before its commit had embedded, taken up by this one.
+    that a run stopped before its commit had embedded, taken up by this one. `others` counts the files of
+    kinds that are not read, by suffix (`{".docx": 2}`), and `others_changed` says they are not those of the
+    last run.
     """
 
     generation: int
@@ -86,6 +88,8 @@ class BuildReport:
     folders: tuple[str, ...] = ()
     folders_added: tuple[str, ...] = ()
     folders_removed: tuple[str, ...] = ()
+    others: dict[str, int] = field(default_factory=dict)
+    others_changed: bool = False
 
 
 def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, model: str | None = None,
@@ -148,8 +152,8 @@ def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, mode
         stale_model = current is not None and known_fingerprint(model) not in (None, current.fingerprint)
         before = current.skipped if current else {}
         seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
-        settled = current is not None and (current.roots, current.exclude) == (roots, exclude) \
-            and before == {s.path: s.reason for s in found.skipped}
+        settled = current is not None and (current.roots, current.exclude, current.others) == \
+            (roots, exclude, found.others) and before == {s.path: s.reason for s in found.skipped}
         if current and current.model == model and settled and not (reread or stale_model or found.changed):
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
@@ -164,6 +168,7 @@ def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, mode
         old_roots = current.roots if current else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
+                       others=found.others, others_changed=found.others != (current.others if current else {}),
                        folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
 
@@ -183,6 +188,22 @@ def _path_list(name: str, value: object) -> list[str]:
     if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
         raise BadArgument(name, value, "a path or a list of paths (str or os.PathLike)")
     return [_path(name, path) for path in value]
+
+
+def _write_paper_graph(folder: str, previous_folder: str | None, paths: list[str], additions: list[Passage],
+                       analyzer: Analyzer, vector_index: vectors.VectorIndex) -> None:
+    """Write the generation's paper graph: the material of the files whose passages this run holds (the changed
+    ones, or all on a rebuild) computed anew, the rest carried over from `previous_folder`'s."""
+    by_file: dict[str, list[Passage]] = {}
+    for passage in additions:
+        by_file.setdefault(passage.path, []).append(passage)
+    old = paper_graph.read_material(previous_folder) or {}
+    missing = [path for path in paths if path not in by_file and path not in old]
+    for passage in keyword.stored_passages(previous_folder, missing):
+        by_file.setdefault(passage.path, []).append(passage)
+    material = {path: file_material(path, by_file[path], analyzer) if path in by_file else old[path]
+                for path in paths if path in by_file or path in old}
+    paper_graph.write(folder, material, vector_index, analyzer)
 
 
 def _discard_uncommitted(directory: str) -> None:
@@ -279,6 +300,25 @@ def _build_generation(directory: str, current: Manifest | None, scan: Scan, mode
     return report
 
 
+def _read(scan: Scan, path: str) -> tuple[Document | None, str]:
+    """The document of a file to read, and the hash of the content it was read from (the file may have changed
+    since the scan). A file that cannot be read (gone, binary, a damaged or encrypted PDF, a scan) is added to
+    the scan's skipped files instead, and when its content is to blame, to its unreadable ones: the next run
+    skips it unread while that content stays."""
+    try:
+        data = read_bytes(scan.files[path])
+    except (OSError, ValueError) as error:
+        scan.skipped.append(Skipped(path, reason_of(error)))
+        return None, ""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return read_document(path, data), digest
+    except ValueError as error:
+        scan.skipped.append(Skipped(path, reason_of(error)))
+        scan.unreadable[path] = digest
+        return None, digest
+
+
 def _write_generation(directory: str, folder: str, generation: int, current: Manifest | None, scan: Scan,
                       model: str, roots: tuple[str, ...], exclude: tuple[str, ...], progress: Progress | None,
                       embedder: Embedder | None, checkpoint: Checkpoint) -> tuple[Manifest, BuildReport]:
@@ -286,23 +326,23 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     timings: dict[str, float] = {}
     # Parse the notes that are new, changed or renamed (a note's title may come from its file name).
     t0 = time.perf_counter()
-    if scan.texts:
+    if scan.files:
         load_dictionary(directory)  # from the index's cache, once for learning words and for indexing
     parsed: dict[str, list[Passage]] = {}
     entries: dict[str, FileEntry] = {}
     notices: list[str] = []
     to_parse = scan.added + scan.updated + list(scan.renamed)
     for n, path in enumerate(to_parse, 1):
-        text = scan.texts.pop(path)  # the passages hold what is indexed of it: the whole text goes
-        note = parse_note(path, text.text, text.warnings)
-        notices.extend(f"{path}: {warning}" for warning in note.warnings)
-        date = note_date(note.date)
-        passages = pack_sections(passages_of(note))
-        parsed[path] = [replace(p, date=date) for p in passages] if date else passages
-        entries[path] = FileEntry(scan.hashes[path], tuple(learn_words(note.text)), len(parsed[path]),
-                                  tuple(learn_glossary(note.text)))
+        document, digest = _read(scan, path)
         if progress:
             progress("read", n, len(to_parse))
+        if document is None:
+            continue
+        note = document.note
+        notices.extend(f"{path}: {warning}" for warning in note.warnings)
+        parsed[path] = document.passages
+        entries[path] = FileEntry(digest, tuple(learn_words(note.text)), len(parsed[path]),
+                                  tuple(learn_glossary(note.text)))
     old = current.files if current else {}
     for path in scan.unchanged:
         entries[path] = old[path]
@@ -320,9 +360,10 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     additions: list[Passage] = [p for path in sorted(parsed) for p in parsed[path]]
     if not incremental:
         additions += keyword.stored_passages(previous_folder, scan.unchanged)
+    analyzer = Analyzer(words, directory)
     whoosh_generation, passage_count = keyword.write(
         folder, previous_folder if incremental else None, additions, deleted if incremental else [],
-        Analyzer(words, directory), progress)
+        analyzer, progress)
     timings["keyword"] = time.perf_counter() - t0
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
@@ -346,15 +387,25 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     checksum = vectors.save(folder, vector_index)
     timings["embed"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    _write_paper_graph(folder, previous_folder if incremental else None, list(entries), additions, analyzer,
+                       vector_index)
+    timings["papers"] = time.perf_counter() - t0
+
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
         roots=roots, exclude=exclude,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
+        unreadable=dict(sorted(scan.unreadable.items())), others=scan.others,
     )
+    # A file that could not be read is not added; one indexed before (updated, or moved) is removed.
+    lost = sum(path not in parsed for path in [*scan.updated, *scan.renamed])
     return manifest, BuildReport(
-        generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
-        unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
+        generation, added=sum(path in parsed for path in scan.added),
+        updated=sum(path in parsed for path in scan.updated), removed=len(scan.removed) + lost,
+        unchanged=len(scan.unchanged), renamed=sum(path in parsed for path in scan.renamed),
+        passages=passage_count, embedded=embedded,
         resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
     )

@@ -3,7 +3,8 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json,
+                       the paper graph (indexer/paper_graph.py)
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -38,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from corpus.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
+from corpus.kinds import kind_of
 from corpus.paths import inside
 from indexer import vectors
 from indexer.files import atomic_write, fsync_dir
@@ -55,7 +57,8 @@ MANIFEST_VERSION = 1
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
-INDEX_FORMAT = "9"
+# 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
+INDEX_FORMAT = "10"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
@@ -83,7 +86,12 @@ class Folder:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What one committed generation holds."""
+    """What one committed generation holds.
+
+    `skipped` are the files not indexed, with the reason; `unreadable` the content hash of those among them
+    whose content could not be read (indexer/scan.py skips them again unread while it is the same); `others`
+    counts the files of kinds that are not read, by suffix.
+    """
 
     generation: int
     model: str
@@ -99,6 +107,8 @@ class Manifest:
     created: float = 0.0
     format: str = ""
     glossary: tuple[tuple[str, str], ...] = ()
+    unreadable: dict[str, str] = field(default_factory=dict)
+    others: dict[str, int] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:
@@ -112,6 +122,14 @@ class Manifest:
             out.append(Folder(root, len(entries), sum(entry.passages for entry in entries)))
         return tuple(out)
 
+    def kinds(self) -> dict[str, int]:
+        """How many of its files are of each kind (`{"markdown": 2, "pdf": 1}`, corpus/kinds.py), by kind."""
+        counts: dict[str, int] = {}
+        for path in self.files:
+            kind = kind_of(path) or "markdown"
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items()))
+
     def to_json(self) -> str:
         data = {
             "version": MANIFEST_VERSION, "generation": self.generation, "model": self.model, "fingerprint": self.fingerprint,
@@ -120,6 +138,7 @@ class Manifest:
             "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
+            "unreadable": self.unreadable, "others": self.others,
         }
         # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
         return json.dumps(data, indent=1)
@@ -137,6 +156,7 @@ class Manifest:
             passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
             glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
+            unreadable=dict(d.get("unreadable", {})), others={str(k): int(v) for k, v in d.get("others", {}).items()},
         )
 
 
@@ -226,6 +246,10 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
                 raise _Mismatch("its keyword index does not match its manifest")
             if not keyword.read_lengths():
                 raise _Mismatch("its field lengths do not match its keyword index")
+            from indexer.paper_graph import FILES  # here: reading a generation needs none of the graph's code
+
+            if not all(os.path.isfile(os.path.join(folder, name)) for name in FILES):
+                raise _Mismatch("its paper graph is missing")
         stored = vectors.load(folder)
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")

@@ -49,10 +49,11 @@ if TYPE_CHECKING:
     from search.rank.engine import search
     from search.rank.fusion import FusionConfig
     from search.rank.settings import Settings
-    from search.relate.papers import more_like, related
+    from search.relate.papers import more_like, related, related_passage
 
 _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", "search": "search.rank.engine",
-         "related": "search.relate.papers", "more_like": "search.relate.papers", "FusionConfig": "search.rank.fusion",
+         "related": "search.relate.papers", "more_like": "search.relate.papers",
+         "related_passage": "search.relate.papers", "FusionConfig": "search.rank.fusion",
          "Settings": "search.rank.settings", "excerpt": "search.notes.excerpts", "Excerpt": "search.notes.excerpts",
          "locate": "search.notes.locations", "Location": "search.notes.locations", "stats": "search.notes.stats",
          "IndexStats": "search.notes.stats"}
@@ -62,7 +63,7 @@ __all__ = ["MODES", "BadArgument", "Cancelled", "EmbedderError", "Excerpt", "Fus
            "IndexStats", "IndexWriteError", "KeywordIndexError", "Location", "MissingFolder", "Mode",
            "ModelMismatch", "NoIndex", "NoNotes", "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex",
            "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "StateFileError", "UnknownFolder", "VectorIndexError",
-           "excerpt", "locate", "more_like", "open_index", "related", "search", "stats"]
+           "excerpt", "locate", "more_like", "open_index", "related", "related_passage", "search", "stats"]
 
 
 def __getattr__(name: str) -> object:

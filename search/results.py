@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
 from corpus.errors import BadArgument
-from corpus.model import Passage
+from corpus.model import Paper, Passage
 
 if TYPE_CHECKING:
     from indexer import BuildReport
@@ -46,7 +46,9 @@ class Hit:
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
     `reasons` say why a related paper was chosen; `also` are the other places
-    (path, first line, last line) that hold the same text, shown as this one hit.
+    (path, region, first line, last line) that hold the same text, or the same paper,
+    shown as this one hit. `paper` is the paper the passage belongs to: its
+    record's, or the paper its note is about.
     """
 
     passage: Passage
@@ -60,7 +62,8 @@ class Hit:
     matched: tuple[str, ...] = ()
     exact: bool = False
     reasons: tuple[str, ...] = ()
-    also: tuple[tuple[str, int, int], ...] = ()
+    also: tuple[tuple[str, str, int, int], ...] = ()
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,15 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
+    """The papers related to `anchor` (the passage its hit points at; `paper` is its paper, merged from all its
+    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean."""
 
     query: str
     anchor: Passage | None
     hits: tuple[Hit, ...]
     candidates: tuple[Passage, ...]
     took_ms: float
+    paper: Paper | None = None
 
 
 # ---------------------------------------------------------------- the JSON form
@@ -105,18 +109,28 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
     """One hit in the results format of ../shared/eval/README.md (plus scores when `explain`)."""
     p = hit.passage
     data = {
-        "rank": hit.rank, "path": relative_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+        "rank": hit.rank, "path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+        "line_end": p.line_end,
         "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
         "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
-        "also": [{"path": relative_path(path, cwd), "line_start": first, "line_end": last}
-                 for path, first, last in hit.also],
+        "also": [{"path": relative_path(path, cwd), "region": region, "line_start": first, "line_end": last}
+                 for path, region, first, last in hit.also],
     }
     if explain:
         data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
                     exact_match=hit.exact, matched=list(hit.matched))
     if hit.reasons:
         data["reasons"] = list(hit.reasons)
+    if hit.paper is not None:
+        data["paper"] = paper_object(hit.paper)
     return data
+
+
+def paper_object(paper: Paper) -> dict:
+    """A paper as `--json` shows it: title, authors, year, venue, its ids (DOI, arXiv, citekey, URL) and keywords."""
+    ids = {name: getattr(paper, name) for name in ("doi", "arxiv", "citekey", "url") if getattr(paper, name)}
+    return {"title": paper.title, "authors": list(paper.authors), "year": paper.year, "venue": paper.venue,
+            "ids": ids, "keywords": list(paper.keywords)}
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
@@ -128,24 +142,29 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
     return data
 
 
-def paper_data(passage: Passage, cwd: str | None = None) -> dict:
-    """A paper record: where it is, its title, year and authors."""
+def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = None) -> dict:
+    """A paper record: where it is, its title, year and authors (and the paper object when `paper` is given)."""
     p = passage
-    return {"path": relative_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
-            "title": p.display_title, "year": p.paper.year if p.paper else None,
+    data = {"path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+            "line_end": p.line_end, "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
+    paper = paper or p.paper
+    if paper is not None:
+        data["paper"] = paper_object(paper)
+    return data
 
 
 def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
     """The papers related to one paper (or the candidates when its name was ambiguous)."""
     return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
-            "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
+            "anchor": paper_data(result.anchor, cwd, result.paper) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
             "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
 
 
 def report_data(report: BuildReport) -> dict:
-    """One build: what it did to the note files, the generation it committed, its warnings and skipped files."""
+    """One build: what it did to the note files, the generation it committed, its warnings and skipped files,
+    and the files of other kinds it found (`not_indexed`: count by suffix)."""
     return {"generation": report.generation, "changed": report.changed, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
@@ -153,7 +172,8 @@ def report_data(report: BuildReport) -> dict:
             "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
             "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped],
             "skipped_before": report.skipped_before, "folders": list(report.folders),
-            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed)}
+            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed),
+            "not_indexed": dict(report.others), "not_indexed_changed": report.others_changed}
 
 
 def stats_data(held: IndexStats) -> dict:
@@ -163,16 +183,19 @@ def stats_data(held: IndexStats) -> dict:
     return {"index": held.directory, "generation": held.generation, "model": held.model,
             "fingerprint": held.fingerprint,
             "folders": [{"path": f.path, "files": f.files, "passages": f.passages} for f in held.folders],
-            "exclude": list(held.exclude), "files": held.files, "passages": held.passages, "papers": held.papers,
+            "exclude": list(held.exclude), "files": held.files, "kinds": dict(held.kinds),
+            "not_indexed": dict(held.not_indexed), "passages": held.passages, "papers": held.papers,
+            "paper_notes": held.paper_counts.notes,
             "words": held.words, "skipped": [[path, reason] for path, reason in held.skipped],
             "updated": datetime.datetime.fromtimestamp(held.created).astimezone().isoformat(timespec="seconds"),
             "warnings": list(held.warnings)}
 
 
 def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
-    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now."""
+    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now (a
+    notebook's: its cell's; a PDF's: its page's)."""
     p = found.passage
-    return {"path": relative_path(p.path, cwd), "line": found.line, "line_start": p.line_start,
+    return {"path": relative_path(p.path, cwd), "region": p.region, "line": found.line, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}

@@ -35,7 +35,7 @@ def test_get_json_is_one_object_with_the_passage_and_the_lines(bundled_index_dir
                              "--index", bundled_index_dir)
     assert code == 0 and len(out.splitlines()) == 1
     data = json.loads(out)
-    assert list(data) == ["path", "line", "line_start", "line_end", "title", "section", "text", "first_line",
+    assert list(data) == ["path", "region", "line", "line_start", "line_end", "title", "section", "text", "first_line",
                           "last_line", "lines", "changed"]
     assert data["path"] == f"corpus/notes/{TRENDS.name}" and data["line"] == MAE_LINE
     assert (data["first_line"], data["last_line"]) == (MAE_LINE - 1, MAE_LINE + 1) and len(data["lines"]) == 3

@@ -227,7 +227,9 @@ CASES = [
     Case("unlistable", unlistable, "inside" if ROOT_USER else "skipped: cannot list folder"),
     Case("dir.md", lambda p: p.mkdir(), "absent"),
     Case(".hidden", lambda p: (p.mkdir(), (p / "hidden.md").write_text("hiddenfolder\n")), "absent"),
-    Case("notes.pdf", text("not a note suffix\n"), "absent"),
+    Case("notes.docx", text("not a note suffix\n"), "absent"),
+    Case("notes.pdf", text("text that is no PDF\n"), "skipped: not a PDF pypdf can read"),
+    Case("notes.ipynb", text("{ not json\n"), "skipped: not a notebook nbformat can read"),
     # Odd file names.
     Case(b"bad\xff\xfename.md", text("badbytesname words\n"), "indexed", "badbytesname"),
     Case("new\nline.md", text("newlinename words\n"), "indexed", "newlinename"),

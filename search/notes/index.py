@@ -14,8 +14,8 @@ import os
 from typing import TYPE_CHECKING
 
 from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
-from corpus.model import Passage
-from indexer import vectors
+from corpus.model import Paper, Passage
+from indexer import paper_graph, vectors
 from indexer.analysis import Analyzer
 from indexer.caches import ForgetfulCache
 from indexer.generations import INDEX_FORMAT, Manifest, open_newest
@@ -60,6 +60,8 @@ class NoteIndex:
         self._embedder_checked = False
         self._passages: ForgetfulCache[str, Passage | None] = ForgetfulCache(PASSAGE_CACHE)
         self._papers: int | None = None
+        self._paper_graph: paper_graph.StoredGraph | None = None
+        self._paper_notes: dict[str, Paper] | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -80,6 +82,24 @@ class NoteIndex:
     def vector_index(self) -> vectors.VectorIndex:
         """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
         return self._vectors
+
+    def paper_graph(self) -> paper_graph.StoredGraph:
+        """The paper graph of the opened generation (read on first use); raises OSError or ValueError when it
+        cannot be read."""
+        if self._paper_graph is None:
+            self._paper_graph = paper_graph.load(self.folder)
+        return self._paper_graph
+
+    def paper_of(self, passage: Passage) -> Paper | None:
+        """The paper a passage belongs to: its own record's, or the paper its note is about; None for neither."""
+        if passage.paper is not None:
+            return passage.paper
+        if self._paper_notes is None:
+            try:
+                self._paper_notes = paper_graph.load_paper_notes(self.folder)
+            except (OSError, ValueError, KeyError, TypeError):
+                self._paper_notes = {}
+        return self._paper_notes.get(passage.path)
 
     def embedder(self) -> Embedder:
         """The index's embedder, checked once against the fingerprint its vectors were made with.

@@ -6,7 +6,10 @@
 so a location that one of them accepts, every one accepts. A location is a
 path and a line in any form the tool prints: `path:line` (`related`, `get`),
 `path:first-last` (a search hit's span; its first line is taken) and
-`path:line:column` (`search --format vimgrep`). The path is read as a user
+`path:line:column` (`search --format vimgrep`). A passage in a region of its
+file (a notebook's cell `c5`, a PDF's page `p3`) has the region before its
+line: `nb.ipynb:c5:3`, `paper.pdf:p3:12-14`, or `paper.pdf:p3` alone (the
+region's first passage: a whole page). The path is read as a user
 means it: relative to the asker's folder (`cwd`), `~` expanded, through
 symbolic links, and it must name a note of the index (one whose name is not
 UTF-8 may be given by its bytes or as the index shows it, `bad\\xff.md`).
@@ -29,30 +32,36 @@ from corpus.text import CJK_TEXT_CHAR
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
 
-# What follows the path: a line, a span of lines, or a line and a column (all from 1).
-_LINE = re.compile(r":([1-9][0-9]*)(?:-([1-9][0-9]*)|:([1-9][0-9]*))?\s*$")
-WANTED = "PATH:LINE (a note and a line from 1; PATH:FIRST-LAST and PATH:LINE:COLUMN as the tool prints them)"
+# What follows the path: a region (a notebook's cell, a PDF's page), then a line, a span of lines, or a line and
+# a column (all from 1); a region or a line at least.
+_TAIL = re.compile(r"(?::([cp][1-9][0-9]{0,6}))?(?::([1-9][0-9]*)(?:-([1-9][0-9]*)|:([1-9][0-9]*))?)?\s*$")
+WANTED = ("PATH:LINE (a note and a line from 1; PATH:FIRST-LAST and PATH:LINE:COLUMN as the tool prints them, "
+          "PATH:REGION:LINE for a notebook's cell or a PDF's page: nb.ipynb:c5:3, paper.pdf:p3:12)")
 
 
 @dataclass(frozen=True)
 class Location:
-    """A note as the asker names it (`path`, not yet resolved) and a line of it, from 1."""
+    """A note as the asker names it (`path`, not yet resolved) and a line of it, from 1, in its `region` (a
+    notebook's cell `c5`, a PDF's page `p3`; empty for a whole file). No line: the region's first passage."""
 
     path: str
-    line: int
+    line: int | None
+    region: str = ""
 
 
 def parse_location(location: str) -> Location:
-    """The path and line of `PATH:LINE`, `PATH:FIRST-LAST` (the first line) or `PATH:LINE:COLUMN`; raises
-    BadArgument for anything else (no path, no line, a line below 1, a span that ends before it begins)."""
+    """The path, region and line of `PATH[:REGION]:LINE`, `…:FIRST-LAST` (the first line), `…:LINE:COLUMN` or
+    `PATH:REGION`; raises BadArgument for anything else (no path, no line or region, a line below 1, a span that
+    ends before it begins)."""
     if not isinstance(location, str):
         raise BadArgument("location", location, WANTED)
     text = location.strip()
-    found = _LINE.search(text)
-    path = text[:found.start()] if found else ""
-    if not path or (found.group(2) and int(found.group(2)) < int(found.group(1))):
+    found = _TAIL.search(text)
+    region, line, last = found.group(1) or "", found.group(2), found.group(3)
+    path = text[:found.start()]
+    if not path or not (region or line) or (last and int(last) < int(line)):
         raise BadArgument("location", location, WANTED)
-    return Location(path, int(found.group(1)))
+    return Location(path, int(line) if line else None, region)
 
 
 def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
@@ -72,13 +81,17 @@ def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
     return by_real[real]
 
 
-def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
-    """The indexed passage of `stored_path` whose lines hold `line`, or None.
+def passage_at(index: NoteIndex, stored_path: str, line: int | None, region: str = "") -> Passage | None:
+    """The indexed passage of `stored_path` (in `region`) whose lines hold `line`, or None; with no `line`, the
+    region's first passage.
 
     A long paragraph is indexed in pieces: the pieces holding the line come back
     as one passage (their lines and their text, in order).
     """
-    holding = [passage for passage in index.passages_of(stored_path) if passage.line_start <= line <= passage.line_end]
+    within = [passage for passage in index.passages_of(stored_path) if passage.region == region]
+    if line is None and within:
+        line = min(passage.line_start for passage in within)
+    holding = [passage for passage in within if line is not None and passage.line_start <= line <= passage.line_end]
     if not holding:
         return None
     holding.sort(key=lambda p: p.piece)
@@ -100,7 +113,7 @@ def locate(index: NoteIndex, location: str | Location, cwd: str | None = None) -
     passage at that line).
     """
     where = location if isinstance(location, Location) else parse_location(location)
-    passage = passage_at(index, resolve_note(index, where.path, cwd), where.line)
+    passage = passage_at(index, resolve_note(index, where.path, cwd), where.line, where.region)
     if passage is None:
-        raise NoPassage(where.path, where.line)
+        raise NoPassage(where.path, where.line, region=where.region)
     return passage

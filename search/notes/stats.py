@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from indexer.generations import Folder
+from indexer.paper_graph import Counts
 
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class IndexStats:
     """The opened generation of an index: where it is (`directory`), its number, model and model fingerprint, its
-    folders (each with its note files and passages), --exclude globs, counts, the files it skipped (path →
+    folders (each with its note files and passages), --exclude globs, counts (`kinds`: its files by kind;
+    `not_indexed`: files of other kinds beside them, by suffix; `papers`: passages that are paper records;
+    `paper_counts`: the papers of its paper graph and where they are kept), the files it skipped (path →
     reason), when it was committed (`created`, seconds since the epoch) and what was wrong with newer
     generations (`warnings`)."""
 
@@ -30,8 +33,11 @@ class IndexStats:
     folders: tuple[Folder, ...]
     exclude: tuple[str, ...]
     files: int
+    kinds: dict[str, int]
+    not_indexed: dict[str, int]
     passages: int
     papers: int
+    paper_counts: Counts
     words: int
     skipped: tuple[tuple[str, str], ...]
     created: float
@@ -47,6 +53,7 @@ def stats(index: NoteIndex) -> IndexStats:
     m = index.manifest
     return IndexStats(
         directory=index.directory, generation=m.generation, model=m.model, fingerprint=m.fingerprint,
-        folders=m.folders(), exclude=tuple(m.exclude), files=len(m.files), passages=m.passages,
-        papers=index.paper_count(), words=len(m.words), skipped=tuple(sorted(m.skipped.items())),
+        folders=m.folders(), exclude=tuple(m.exclude), files=len(m.files), kinds=m.kinds(),
+        not_indexed=dict(m.others), passages=m.passages, papers=index.paper_count(),
+        paper_counts=index.paper_graph().counts, words=len(m.words), skipped=tuple(sorted(m.skipped.items())),
         created=m.created, warnings=tuple(index.warnings))

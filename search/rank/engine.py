@@ -16,12 +16,15 @@ each setting.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from corpus.errors import BadArgument, whole_number
 from corpus.model import Passage
+from corpus.paper_ids import paper_keys
+from corpus.text import comparable
 from search.notes.index import NoteIndex
 from search.query.compiler import compile_query
 from search.query.plan import QueryPlan
@@ -40,6 +43,12 @@ from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
 from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.rank.snippets import match_spans, snippet
 from search.results import Hit, Mode, SearchResult, checked_mode
+
+# A text shorter than this (letters and digits) is the same as another only when it is equal to it.
+MIN_SHARED = 40
+# A text is looked for inside the first this many distinct texts of the order only (the hits an answer shows:
+# each look is a substring search, and an order holds hundreds), beyond them only an equal text is the same.
+CONTAINED_AMONG = 30
 
 
 @dataclass(frozen=True)
@@ -131,17 +140,34 @@ def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
 
 def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
               ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
-    """`order` without the spans whose text a span above holds word for word (the same note copied into two
-    folders), and for each span kept, the spans it stands for."""
-    first: dict[str, Hashable] = {}
+    """`order` without the spans whose text a span above holds too, or whose paper record names a paper a
+    record above names (its row, note and BibTeX entry: one paper, one hit), and for each span kept, the
+    spans it stands for.
+
+    Two texts are the same when they are equal as corpus.text.comparable reads them (the same note
+    copied into two folders; a paragraph of a note and of a PDF printed from it, whose spaces, line breaks and
+    punctuation differ), or when one of them is in a region (a PDF's page) and holds all of the other, which is
+    at least half of it (a paragraph a page break cut in two; looked for among the first CONTAINED_AMONG texts).
+    """
+    first: dict[str, Hashable] = {}  # a kept span's text and the keys of its paper → the span
+    texts: dict[str, Hashable] = {}  # a kept span's text → the span
     also: dict[Hashable, list[Hashable]] = {}
     kept = []
     for key, score in order:
-        text = "".join(passages[key].text.split())
-        if text in first:
-            also[first[text]].append(key)
+        passage = passages[key]
+        text = comparable(passage.text)
+        names = [text, *(paper_keys(passage.paper) if passage.kind == "paper" and passage.paper is not None else ())]
+        same = next((first[name] for name in names if name in first), None)
+        if same is None and len(text) >= MIN_SHARED:
+            same = next((held for seen, held in itertools.islice(texts.items(), CONTAINED_AMONG)
+                         if (passage.region or passages[held].region) and len(seen) >= MIN_SHARED
+                         and 2 * min(len(seen), len(text)) >= max(len(seen), len(text))
+                         and (text in seen or seen in text)), None)
+        if same is not None:
+            also[same].append(key)
             continue
-        first[text] = key
+        texts[text] = key
+        first.update((name, key) for name in names)
         also[key] = []
         kept.append((key, score))
     return tuple(kept), {key: tuple(spans) for key, spans in also.items() if spans}
@@ -163,7 +189,7 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
             keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
             keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
             snippet=snippet(passage.text, spans), matched=matched, exact=key in fused.exact,
-            also=fused.also.get(key, ()),
+            also=fused.also.get(key, ()), paper=index.paper_of(passage),
         ))
     return tuple(out)
 

@@ -30,7 +30,7 @@ RERANK_POOL = 200
 # A long paragraph is indexed in pieces; its other pieces add this share of their keyword score to its best one.
 OTHER_PIECES = 0.5
 
-Span = tuple[str, int, int]
+Span = tuple[str, str, int, int]
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class Ranking:
 
 
 def span(passage: Passage) -> Span:
-    """The lines a passage covers: (path, first line, last line)."""
-    return passage.path, passage.line_start, passage.line_end
+    """The lines a passage covers: (path, region, first line, last line)."""
+    return passage.path, passage.region, passage.line_start, passage.line_end
 
 
 def collapse(kind: Literal["keyword", "vector"], items: list[tuple[Passage, float, float]],

@@ -37,7 +37,7 @@ from pydantic import Field, ValidationError
 
 from corpus.errors import NoIndex, NotesearchError
 from search.notes.excerpts import excerpt
-from search.notes.locations import locate, parse_location
+from search.notes.locations import parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode, excerpt_data, related_data, result_data, stats_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
@@ -63,7 +63,6 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._graphs: dict[str, tuple[object, object]] = {}  # "papers"/"passages" → (index, PaperGraph)
 
     def close(self) -> None:
         self.stop.set()
@@ -77,15 +76,6 @@ class NoteTools:
         except (NotesearchError, ValueError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
-    def _graph(self, index, kind: str):
-        from search.relate.papers import PaperGraph
-
-        cached = self._graphs.get(kind)
-        if cached is None or cached[0] is not index:
-            cached = (index, PaperGraph(index))
-            self._graphs[kind] = cached
-        return cached[1]
-
     def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
         from search import search
 
@@ -97,16 +87,16 @@ class NoteTools:
         return {**result_data(result), "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
-        from search import more_like, related
+        from search.relate.papers import related, related_passage
 
         if (paper is None) == (passage is None):
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
-                anchor = locate(index, passage)
-                result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
+                where = parse_location(passage)
+                result = related_passage(index, where.path, where.line, k=k, region=where.region)
             else:
-                result = related(index, paper, k=k, graph=self._graph(index, "papers"))
+                result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
             raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
         return related_data(result)
@@ -114,7 +104,7 @@ class NoteTools:
     def get(self, location: str, context: int) -> dict:
         with self._index() as index:
             where = parse_location(location)
-            found = excerpt(index, where.path, where.line, context=context)
+            found = excerpt(index, where.path, where.line, context=context, region=where.region)
         return excerpt_data(found)
 
     def status(self) -> dict:
@@ -179,6 +169,7 @@ def build_server(tools: NoteTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
         title: Annotated[str | None, Field(description="only papers whose title has this word")] = None,
         author: Annotated[str | None, Field(description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(description="only papers published at this venue (CVPR, NeurIPS)")] = None,
         section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
@@ -192,17 +183,18 @@ def build_server(tools: NoteTools) -> MCPServer:
 
         Returns the hits as `notesearch search --json` prints them (rank, path, line_start, line_end, title,
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
-        Pass a hit's `path:line_start` to `get` to read it in its note.
+        Pass a hit's `path:line_start` (`path:region:line_start` when it has a region) to `get` to read it.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
-                   "date": date}
+        filters = {"title": title, "author": author, "venue": venue, "section": section, "tags": tags, "path": path,
+                   "year": year, "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
-        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, or an author")] = None,
-        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE as a "
-                                                         "search hit gives it")] = None,
+        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, a name it goes by, an "
+                                                       "author, or the path of its note")] = None,
+        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE (or "
+                                                         "PATH:REGION:LINE) as a search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
     ) -> RelatedAnswer:
         """Papers to read with a paper, or passages like a passage, each with the reasons it was chosen.
@@ -216,7 +208,9 @@ def build_server(tools: NoteTools) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def get(
         location: Annotated[str, Field(description="PATH:LINE of a note of the index, as a search hit gives it "
-                                                   "(path, line_start)")],
+                                                   "(path, line_start), or PATH:REGION:LINE for a hit with a region "
+                                                   "(a notebook's cell, a PDF's page: nb.ipynb:c5:3, "
+                                                   "paper.pdf:p3:12); PATH:REGION opens a whole page")],
         context: Annotated[int, Field(ge=0, le=200, description="lines of the note before and after the "
                                                                 "passage")] = 3,
     ) -> Excerpt:

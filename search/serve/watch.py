@@ -3,7 +3,8 @@
     watch_notes(index_dir, changed=run_an_update, stop=threading.Event())
 
 The folders and exclusions are the index's own (its manifest). Only changes
-that an `index` run would see count: a note file (.md, .markdown, .txt) added,
+that an `index` run would see count: a note file of a kind it reads (corpus/kinds.py: Markdown, text,
+notebooks, Org files, PDFs) added,
 changed, moved or deleted, a folder of notes moved in or deleted; not editor
 temp files (`.x.swp`, `x~`, `.#x`, `4913`), hidden folders, excluded files, or
 the index folder itself when it lies among the notes. A burst of changes makes
@@ -21,21 +22,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 
 from corpus.errors import NoIndex
 from corpus.paths import inside
-from corpus.reading import NOTE_SUFFIXES, excluded
+from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES, excluded
 from indexer.generations import Manifest, read_manifest
 
 logger = logging.getLogger(__name__)
 
-# Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
-# autosave files, backups, JetBrains' safe-write copies.
-EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
 ADDED = 1  # watchfiles.Change.added
 QUIET = 0.5  # seconds without changes that end a burst
 LONGEST = 5.0  # seconds after its first change that a burst is cut off anyway

@@ -9,6 +9,7 @@ from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
 from search import BadArgument, NoPassage, OutsideIndex, excerpt, open_index
+from search.notes.locations import parse_location
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -38,6 +39,28 @@ def garden(tmp_path_factory, embedder):
 @pytest.fixture
 def fresh_garden(tmp_path, embedder):
     yield from make_garden(tmp_path, embedder)
+
+
+@pytest.mark.parametrize("location, expected", [
+    ("notes/garden.md:3", ("notes/garden.md", "", 3)),
+    ("C:/x.md:12", ("C:/x.md", "", 12)),
+    (" a b.md:1 ", ("a b.md", "", 1)),
+    ("papers/mae.pdf:p3:12", ("papers/mae.pdf", "p3", 12)),
+    ("nb.ipynb:c5:3", ("nb.ipynb", "c5", 3)),
+    ("papers/mae.pdf:p3", ("papers/mae.pdf", "p3", None)),
+    ("C:/mae.pdf:p12:4", ("C:/mae.pdf", "p12", 4)),
+    ("notes/p3:4", ("notes/p3", "", 4)),  # a file named like a region, with one colon: a path and a line
+])
+def test_a_location_is_a_path_a_region_and_a_line(location, expected):
+    found = parse_location(location)
+    assert (found.path, found.region, found.line) == expected
+
+
+@pytest.mark.parametrize("location", ["garden.md", "garden.md:", ":3", "garden.md:0", "garden.md:-2", "garden.md:x",
+                                      "mae.pdf:q3", ":p3"])
+def test_a_location_without_a_line_from_1_is_refused(location):
+    with pytest.raises(ValueError, match="PATH:LINE"):
+        parse_location(location)
 
 
 @pytest.mark.parametrize("line, first, lines", [

@@ -23,6 +23,7 @@ from search.rank.fusion import (
     prose_first,
     weigh,
 )
+from search.rank.ranking import span as ranking_span
 
 
 def test_keyword_scores_are_read_against_the_best_one():
@@ -139,7 +140,7 @@ def test_hybrid_explains_each_hit_by_its_place_in_each_ranking_and_the_words_it_
     ranked = rankings(bundled_index, bundled_index.plan("扩散模型 采样效率"), "hybrid", k=5)
     assert "keyword weight" in result.route and len(result.hits) == 5
     for hit in result.hits:
-        span = (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
+        span = ranking_span(hit.passage)
         for kind, rank, score in (("keyword", hit.keyword_rank, hit.keyword_score),
                                   ("vector", hit.vector_rank, hit.vector_score)):
             entry = ranked.of(kind).get(span)

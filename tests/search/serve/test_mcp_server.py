@@ -66,7 +66,7 @@ def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
         assert tool.annotations.read_only_hint is True
     query = listed["search"].input_schema["properties"]
     assert listed["search"].input_schema["required"] == ["query"]
-    assert set(query) == {"query", "mode", "k", "title", "author", "section", "tags", "path", "year", "date"}
+    assert set(query) == {"query", "mode", "k", "title", "author", "venue", "section", "tags", "path", "year", "date"}
     assert query["mode"]["enum"] == ["hybrid", "keyword", "semantic"] and query["mode"]["default"] == "hybrid"
     assert (query["k"]["minimum"], query["k"]["maximum"]) == (1, 100)
     hit = listed["search"].output_schema["$defs"]["HitData"]["properties"]
@@ -143,6 +143,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
     assert status["passages"] == m.passages == len(bundled_index.passages())
     assert status["papers"] == sum(1 for p in bundled_index.passages() if p.paper)
     assert status["updated"][:4].isdigit() and status["watching"] is False and status["last_run"] is None
+    assert (status["kinds"], status["not_indexed"]) == ({"markdown": 2}, {})
 
 
 @pytest.mark.parametrize("name, arguments, says", [
@@ -219,7 +220,8 @@ def test_the_published_schemas_name_the_fields_the_answers_hold(tools, bundled_i
     from search.results import excerpt_data, hit_data, paper_data, stats_data
     from search.serve import mcp_schema
 
-    hit = search(bundled_index, "自监督 视觉", k=1).hits[0]
+    hit = search(bundled_index, "title:Attention", k=1).hits[0]  # a paper's hit: its JSON carries the paper
+    assert hit.paper is not None
     assert set(hit_data(hit)) | {"reasons"} == set(mcp_schema.HitData.__annotations__)  # reasons: related hits
     paper = next(p for p in bundled_index.passages() if p.paper)
     assert set(paper_data(paper)) == set(mcp_schema.PaperData.__annotations__)
