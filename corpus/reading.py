@@ -16,11 +16,10 @@ from corpus.decoding import decode
 from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.kinds import MAX_BYTES, SUFFIXES, kind_of, other_suffix
 from corpus.model import Note
+from corpus.paths import display_path, inside
 from corpus.text import FENCE
 
 NOTE_SUFFIXES = SUFFIXES
-# A byte that is not UTF-8, as display_path writes it.
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 # A larger Markdown file is skipped with its size as the reason (other kinds: corpus/kinds.py).
 MAX_NOTE_BYTES = MAX_BYTES["markdown"]
 # Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
@@ -55,28 +54,6 @@ class NoteFile:
         return self.os_path or self.path
 
 
-def display_path(path: str) -> str:
-    """`path` as valid Unicode: the bytes of a name that are not UTF-8 written as `\\xff`.
-
-    Python holds such bytes as lone surrogates, which no index, JSON file or
-    terminal accepts. The result is what the index stores and shows, and what
-    a user may type back (`related --passage 'bad\\xff.md:1'`).
-    """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
-    return path
-
-
-def source_path(shown: str) -> str:
-    """The path on disk of the note the index names `shown`: display_path undone (`\\xff` back to its byte)."""
-    if "\\x" not in shown or os.path.lexists(shown):
-        return shown
-    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match.group(1), 16)), shown)
-    return raw if display_path(raw) == shown else shown
-
-
 def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), others: Counter | None = None
                     ) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
@@ -107,28 +84,28 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), ot
             base = root
         for file in candidates:
             rel = os.path.relpath(file, base)
-            if _excluded(rel, patterns):
+            if excluded(rel, patterns):
                 continue
             if kind_of(file.name) is None:
                 if others is not None and not file.name.startswith(".") and not EDITOR_TEMP.search(file.name):
                     others[other_suffix(file.name)] += 1
                 continue
             absolute = os.path.abspath(file)
-            shown = display_path(absolute)
-            if file is not root and file.is_symlink() and not _inside(os.path.realpath(file), folders):
-                skipped.append(Skipped(shown, "symbolic link to a file outside the indexed folders: not followed"))
+            name = display_path(absolute)
+            if file is not root and file.is_symlink() and not _inside_any(os.path.realpath(file), folders):
+                skipped.append(Skipped(name, "symbolic link to a file outside the indexed folders: not followed"))
                 continue
-            if shown in found and found[shown].source != absolute:
-                skipped.append(Skipped(shown, "two files have this name once bytes that are not UTF-8 are "
-                                              "written as \\xNN: one is not indexed"))
+            if name in found and found[name].source != absolute:
+                skipped.append(Skipped(name, "two files have this name once bytes that are not UTF-8 are "
+                                             "written as \\xNN: one is not indexed"))
                 continue
-            found.setdefault(shown, NoteFile(shown, display_path(os.path.abspath(base)),
-                                             absolute if shown != absolute else ""))
+            found.setdefault(name, NoteFile(name, display_path(os.path.abspath(base)),
+                                            absolute if name != absolute else ""))
     return [found[key] for key in sorted(found)], skipped
 
 
-def _inside(path: str, folders: list[str]) -> bool:
-    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+def _inside_any(path: str, folders: list[str]) -> bool:
+    return any(inside(path, folder) for folder in folders)
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
@@ -141,7 +118,9 @@ def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """Whether a file is left out by the --exclude globs `patterns`: one matches its path `rel` relative to the
+    folder it was found in, or its name (the watcher of a served index asks the same)."""
     rel = rel.replace(os.sep, "/")
     name = rel.rsplit("/", 1)[-1]
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)

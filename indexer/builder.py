@@ -25,15 +25,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.documents import Document, read_document
+from corpus.errors import BadArgument, MissingFolder, NoIndex, NoNotes, UnknownFolder
 from corpus.model import Passage
+from corpus.paths import inside
 from corpus.reading import Skipped, read_bytes
-from indexer import embedding, paper_graph, vectors
+from indexer import paper_graph, passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
-from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoIndex, NoNotes, UnknownFolder
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
@@ -51,7 +51,11 @@ from indexer.generations import (
 )
 from indexer.keyword import writing as keyword
 from indexer.paper_material import file_material
+from indexer.passage_vectors import Progress
 from indexer.scan import Scan, reason_of, scan
+
+# A path as build takes it.
+PathArg = str | os.PathLike
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,9 @@ class BuildReport:
     others_changed: bool = False
 
 
-def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
-          exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
-          embedder: Embedder | None = None, remove: Sequence[str] = ()) -> BuildReport:
+def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, model: str | None = None,
+          exclude: Iterable[str] | str | None = None, progress: Progress | None = None, wait: float = 30.0,
+          embedder: Embedder | None = None, remove: Sequence[PathArg] | PathArg = ()) -> BuildReport:
     """Index the notes under `paths` into `directory`, incrementally; returns what was done.
 
     `paths` are added to the folders the index was built from (for a new index
@@ -99,7 +103,11 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     notes. `paths`, `model` and `exclude` left as None are what the index was
     built with (a new index: no default paths, the default model, no
     exclusions), so updating an index needs none of them again.
-    Raises, before anything is touched: MissingFolder when a path (given, or
+    A path is a str or an os.PathLike (a pathlib.Path); one path may be given
+    alone for `paths` or `remove` (`build("~/notes", d)` indexes ~/notes), and
+    one glob alone for `exclude`: a string is never read as its characters.
+    Raises, before anything is touched: BadArgument when an argument is of the
+    wrong kind (a path that is neither, a `wait` below 0); MissingFolder when a path (given, or
     one the index keeps) does not exist; UnknownFolder when a folder to remove
     is not one of the index's; NoNotes when a new index is given no paths, or
     when nothing would be left. IndexBusy when another indexer holds the index
@@ -108,7 +116,17 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     removing what the run half wrote. The index is its owner's alone (see
     files.private_files).
     """
-    directory = os.path.abspath(directory)
+    paths = None if paths is None else _path_list("paths", paths)
+    remove = _path_list("remove", remove)
+    directory = os.path.abspath(_path("directory", directory))
+    if exclude is not None:
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        if not all(isinstance(glob, str) for glob in exclude):
+            raise BadArgument("exclude", exclude, "a glob or a list of globs (str)")
+    if model is not None and not isinstance(model, str):
+        raise BadArgument("model", model, "a model name (str)")
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not wait >= 0:
+        raise BadArgument("wait", wait, "a number of seconds from 0")
     started = time.perf_counter()
     if not os.path.isdir(directory):
         if remove:
@@ -153,6 +171,23 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
                        others=found.others, others_changed=found.others != (current.others if current else {}),
                        folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
+
+
+def _path(name: str, value: object) -> str:
+    """A path given as a str or an os.PathLike, as a str; else BadArgument."""
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(path, str) or not path:
+        raise BadArgument(name, value, "a path (a non-empty str or an os.PathLike)")
+    return path
+
+
+def _path_list(name: str, value: object) -> list[str]:
+    """One path, or a sequence of them, as a list of str; else BadArgument."""
+    if isinstance(value, (str, os.PathLike)):
+        return [_path(name, value)]
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        raise BadArgument(name, value, "a path or a list of paths (str or os.PathLike)")
+    return [_path(name, path) for path in value]
 
 
 def _write_paper_graph(folder: str, previous_folder: str | None, paths: list[str], additions: list[Passage],
@@ -239,20 +274,15 @@ def folders_after(recorded: Sequence[str], added: Sequence[str], removed: Sequen
         roots.remove(found[0])
     for path in added:
         path = os.path.abspath(os.path.expanduser(path))
-        if any(_inside(path, root) for root in roots):
+        if any(inside(path, root) for root in roots):
             continue
-        roots = [root for root in roots if not _inside(root, path)] + [path]
+        roots = [root for root in roots if not inside(root, path)] + [path]
     return tuple(roots)
 
 
 def _same(root: str, path: str) -> bool:
     path = os.path.abspath(os.path.expanduser(path))
     return path == root or os.path.realpath(path) == os.path.realpath(root)
-
-
-def _inside(path: str, folder: str) -> bool:
-    """Whether `path` is `folder` or lies under it (both absolute)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
@@ -338,15 +368,15 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
     t0 = time.perf_counter()
-    fingerprint, embedder = embedding.fingerprint_of(model, embedder)
-    old = embedding.previous_vectors(previous_folder, fingerprint)
+    fingerprint, embedder = passage_vectors.fingerprint_of(model, embedder)
+    old = passage_vectors.previous_vectors(previous_folder, fingerprint)
     kept: list[int] = []
     if incremental and old is not None:
-        kept = embedding.rows_kept(old, deleted)
+        kept = passage_vectors.rows_kept(old, deleted)
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     try:
-        vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress,
+        vector_index, embedded = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder, progress,
                                                  checkpoint)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -38,9 +38,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from corpus.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
 from corpus.kinds import kind_of
+from corpus.paths import inside
 from indexer import vectors
-from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 from indexer.keyword.reading import KeywordIndex
 
@@ -117,9 +118,8 @@ class Manifest:
         """The folders the index was built from, in order, with the note files and passages of each."""
         out = []
         for root in self.roots:
-            inside = [entry for path, entry in self.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
+            entries = [entry for path, entry in self.files.items() if inside(path, root)]
+            out.append(Folder(root, len(entries), sum(entry.passages for entry in entries)))
         return tuple(out)
 
     def kinds(self) -> dict[str, int]:

@@ -69,8 +69,12 @@ def test_more_like_this_passage(capsys, bundled_index_dir):
 
 
 def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir):
+    code, _, err = run(capsys, "related", "--passage", f"{BUNDLED_NOTES}/nowhere.md:3", "--index", bundled_index_dir)
+    assert code == 1 and "nowhere.md is not a note of the index" in err
+    code, _, err = run(capsys, "related", "--passage", f"{TRENDS}:2", "--index", bundled_index_dir)
+    assert code == 1 and f"no passage of the index holds {TRENDS}:2" in err
     code, _, err = run(capsys, "related", "--passage", "nowhere.md:3", "--index", bundled_index_dir)
-    assert code == 1 and "not in the indexed folders" in err
+    assert code == 1 and "nowhere.md is not in the indexed folders" in err
 
 
 @pytest.mark.slow

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
 from corpus.model import Paper, Passage
 from indexer import paper_graph, vectors
 from indexer.analysis import Analyzer
-from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
+from indexer.caches import ForgetfulCache
 from indexer.generations import INDEX_FORMAT, Manifest, open_newest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
@@ -57,7 +58,8 @@ class NoteIndex:
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
-        self._passages: dict[str, Passage | None] = {}
+        self._passages: ForgetfulCache[str, Passage | None] = ForgetfulCache(PASSAGE_CACHE)
+        self._papers: int | None = None
         self._paper_graph: paper_graph.StoredGraph | None = None
         self._paper_notes: dict[str, Paper] | None = None
 
@@ -117,9 +119,7 @@ class NoteIndex:
     def passage(self, passage_id: str) -> Passage | None:
         """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
         if passage_id not in self._passages:
-            if len(self._passages) >= PASSAGE_CACHE:
-                self._passages.clear()
-            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
+            return self._passages.keep(passage_id, self._keyword.passage_by_id(passage_id))
         return self._passages[passage_id]
 
     def stored_passage(self, number: int) -> Passage:
@@ -142,6 +142,12 @@ class NoteIndex:
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
         return self._keyword.passages()
+
+    def paper_count(self) -> int:
+        """How many passages are paper records (counted once: an opened generation does not change)."""
+        if self._papers is None:
+            self._papers = sum(1 for passage in self.passages() if passage.paper)
+        return self._papers
 
     def close(self) -> None:
         """Close the keyword index (the vectors are a memory map, freed with the object)."""

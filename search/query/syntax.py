@@ -34,7 +34,9 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Quoted:
+    """Words in double quotes: found next to each other, in order (the keyword query's nodes.Phrase)."""
+
     text: str
 
 
@@ -90,7 +92,7 @@ class ParsedQuery:
                     walk(child, positive)
             elif isinstance(node, Not):
                 walk(node.node, False)
-            elif positive and (isinstance(node, (Word, Phrase)) or isinstance(node, FieldTerm) and node.field != "path"):
+            elif positive and (isinstance(node, (Word, Quoted)) or isinstance(node, FieldTerm) and node.field != "path"):
                 out.append(node.text)
 
         walk(self.root)
@@ -229,7 +231,7 @@ class _Parser:
             raise _ParseError("unbalanced quote")
         if token.startswith('"'):
             inner = token[1:-1].strip()
-            return Phrase(inner) if inner else Group("AND", ())
+            return Quoted(inner) if inner else Group("AND", ())
         name, sep, value = token.partition(":")
         if sep and name.lower() in FIELDS and (value or self.peek_phrase()):
             return self.field(FIELDS[name.lower()], value)

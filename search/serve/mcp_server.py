@@ -35,10 +35,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NotesearchError
-from search.notes.excerpts import excerpt, parse_location
+from corpus.errors import NoIndex, NotesearchError
+from search.notes.excerpts import excerpt
+from search.notes.locations import parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import Mode, excerpt_data, related_data, result_data
+from search.results import Mode, excerpt_data, related_data, result_data, stats_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.serve.updates import IndexRuns, Run
 from search.serve.warm import WarmIndex
@@ -62,7 +63,6 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._papers: tuple[object, int, object] | None = None
 
     def close(self) -> None:
         self.stop.set()
@@ -84,8 +84,7 @@ class NoteTools:
             raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
         with self._index() as index:
             result = search(index, text, mode=mode, k=k)
-        answer = _absolute(result_data(result), result.hits)
-        return {**answer, "warnings": list(result.warnings)}
+        return {**result_data(result), "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
         from search.relate.papers import related, related_passage
@@ -100,40 +99,21 @@ class NoteTools:
                 result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
             raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
-        data = related_data(result)
-        data = _absolute(data, result.hits)
-        if result.anchor is not None:
-            data["anchor"]["path"] = result.anchor.path
-        for shown, candidate in zip(data["candidates"], result.candidates):
-            shown["path"] = candidate.path
-        return data
+        return related_data(result)
 
     def get(self, location: str, context: int) -> dict:
         with self._index() as index:
             where = parse_location(location)
             found = excerpt(index, where.path, where.line, context=context, region=where.region)
-        data = excerpt_data(found)
-        data["path"] = found.passage.path
-        return data
+        return excerpt_data(found)
 
     def status(self) -> dict:
+        from search import stats
+
         with self._index() as index:
-            m = index.manifest
-            if self._papers is None or self._papers[0] is not index:
-                self._papers = (index, sum(1 for p in index.passages() if p.paper), index.paper_graph().counts)
-            papers, counts = self._papers[1], self._papers[2]
-            warnings = list(index.warnings)
-        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
-        return {
-            "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
-            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "kinds": m.kinds(),
-            "not_indexed": dict(m.others), "passages": m.passages,
-            "papers": papers, "paper_notes": counts.notes,
-            "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
-            "watching": self.watching, "updating": self.runs.running,
-            "last_run": self._run_data(self.runs.last),
-            "warnings": warnings,
-        }
+            held = stats(index)
+        return {**stats_data(held), "index": self.directory, "watching": self.watching,
+                "updating": self.runs.running, "last_run": self._run_data(self.runs.last)}
 
     def _run_data(self, run: Run | None) -> dict | None:
         if run is None:
@@ -157,15 +137,6 @@ def _with_filters(query: str, filters: dict[str, str | None]) -> str:
     if not parts:
         return query
     return " ".join(([f"({query})"] if query.strip() else []) + parts)
-
-
-def _absolute(data: dict, hits) -> dict:
-    """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
-    for shown, hit in zip(data["hits"], hits):
-        shown["path"] = hit.passage.path
-        for place, (path, _region, _first, _last) in zip(shown["also"], hit.also):
-            place["path"] = path
-    return data
 
 
 class _Server(MCPServer):

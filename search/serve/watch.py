@@ -20,15 +20,15 @@ to check `stop` and costs no measurable CPU.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 
-from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES
-from indexer.errors import NoIndex
+from corpus.errors import NoIndex
+from corpus.paths import inside
+from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES, excluded
 from indexer.generations import Manifest, read_manifest
 
 logger = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ class NoteChanges:
 
     def __call__(self, change: object, path: str) -> bool:
         path = os.path.abspath(path)
-        if path == self.directory or path.startswith(self.directory + os.sep):
+        if inside(path, self.directory):
             return False
-        root = next((r for r in self.roots if path == r or path.startswith(r.rstrip(os.sep) + os.sep)), None)
+        root = next((r for r in self.roots if inside(path, r)), None)
         if root is None:
             return False
         rel = os.path.relpath(path, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
@@ -65,8 +65,8 @@ class NoteChanges:
         name = parts[-1]
         if any(part.startswith(".") for part in parts[:-1]) or EDITOR_TEMP.search(name):
             return False
-        if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in self.exclude):
-            return False  # as corpus.reading.find_note_files matches them
+        if excluded(rel, self.exclude):
+            return False
         if name.lower().endswith(NOTE_SUFFIXES):
             return True
         if os.path.isdir(path):  # a folder of notes moved in (a folder merely touched is not a change)

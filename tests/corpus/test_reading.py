@@ -9,7 +9,8 @@ import pytest
 
 from corpus.decoding import decode
 from corpus.frontmatter import MAX_TAGS, MAX_TITLE_CHARS
-from corpus.reading import MAX_NOTE_BYTES, NoteFile, display_path, find_note_files, parse_note, read_bytes
+from corpus.paths import display_path
+from corpus.reading import MAX_NOTE_BYTES, NoteFile, find_note_files, parse_note, read_bytes
 
 CHINESE = "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"
 LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la crêpe.\n"

@@ -8,8 +8,8 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
-from search import NoPassage, OutsideIndex, excerpt, open_index
-from search.notes.excerpts import parse_location
+from search import BadArgument, NoPassage, OutsideIndex, excerpt, open_index
+from search.notes.locations import parse_location
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -133,8 +133,10 @@ def test_a_deleted_note_is_a_clear_error(fresh_garden):
         excerpt(index, str(folder / "garden.md"), 3)
 
 
-@pytest.mark.parametrize("line, context", [(0, 3), (3, -1), (3, 10_000)])
-def test_a_bad_line_or_context_is_refused(garden, line, context):
+@pytest.mark.parametrize("line, context, name", [(0, 3, "line"), (3, -1, "context"), (3, 10_000, "context"),
+                                                 (2.5, 3, "line")])
+def test_a_bad_line_or_context_is_refused_before_the_note_is_looked_up(garden, line, context, name):
     folder, index = garden
-    with pytest.raises(ValueError):
-        excerpt(index, str(folder / "garden.md"), line, context=context)
+    with pytest.raises(BadArgument) as error:
+        excerpt(index, str(folder / "nowhere.md"), line, context=context)
+    assert error.value.name == name and "\n" not in str(error.value)

@@ -1,15 +1,49 @@
-"""The errors the library raises: each carries the data a caller needs, and says what happened.
+"""Every error the library raises, in one place: each carries the data a caller needs, and says what happened.
+
+They live in the first stage so that every later stage (indexer, search) and
+every caller (cli.py, a program) imports them from here, and so that catching
+one loads nothing: this module is standard library only (with `whole_number`,
+the check of a count that the library calls make). `indexer` exports the
+ones `build` raises and `search` exports them all.
 
 What a user should do about one (which command to run, which option to give)
 is for the caller to say: cli.py turns these into one line with a hint.
-Standard library only, so a caller can catch them without loading the index.
 """
 
 from __future__ import annotations
 
+import operator
+import reprlib
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist = 60, 60, 4
+
 
 class NotesearchError(Exception):
     """A problem the caller can fix (as opposed to a bug)."""
+
+
+class BadArgument(NotesearchError, ValueError):
+    """A library call was given `value` for its argument `name`, which must be `wanted`: refused, nothing was done.
+
+    Also a ValueError. The message is one line (a long value is shortened).
+    """
+
+    def __init__(self, name: str, value: object, wanted: str):
+        self.name, self.value, self.wanted = name, value, wanted
+        super().__init__(f"{name} must be {wanted}, not {_SHORT.repr(value)}")
+
+
+def whole_number(name: str, value: object, least: int = 1, most: int | None = None) -> int:
+    """`value` as an int when it is a whole number (an int, or a numpy integer) from `least` (to `most`); else
+    BadArgument."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, bool) or number < least or (most is not None and number > most):
+        raise BadArgument(name, value, f"a whole number from {least}" + (f" to {most}" if most is not None else ""))
+    return number
 
 
 class NoIndex(NotesearchError):
@@ -73,7 +107,7 @@ class UnknownFolder(NotesearchError):
 
 
 class Cancelled(NotesearchError):
-    """An index run on `directory` was stopped before it committed: the index is as it was.
+    """An index run on `directory` that a warm server ran was stopped before it committed: the index is as it was.
 
     The vectors it embedded are kept, and the next run goes on from them.
     """
@@ -136,6 +170,18 @@ class IndexWriteError(NotesearchError, OSError):
     def __str__(self) -> str:
         after = "; the index is as it was" if self.intact else ""
         return f"cannot write the index at {self.directory}: {self.strerror}{after}"
+
+
+class StateFileError(NotesearchError, OSError):
+    """A warm server could not write its state file `name` into the index folder `directory` (so no search
+    would find it): it stops. Also an OSError, with the errno of the failure."""
+
+    def __init__(self, directory: str, name: str, error: OSError):
+        OSError.__init__(self, error.errno, error.strerror or str(error), directory)
+        self.directory, self.name = directory, name
+
+    def __str__(self) -> str:
+        return f"cannot write {self.name} into {self.directory}: {self.strerror}"
 
 
 class OutsideIndex(NotesearchError):
