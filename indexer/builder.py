@@ -41,9 +41,11 @@ from indexer.generations import (
     MANIFEST,
     FileEntry,
     Manifest,
+    check_folder,
     commit,
     committed_generations,
     generation_folder,
+    holds_index,
     next_generation,
     open_newest,
     read_manifest,
@@ -118,6 +120,8 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
+    if holds_index(directory):
+        check_folder(directory)  # before private_files would make a folder others could write to look like ours
     # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
     with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
             private_files(directory):

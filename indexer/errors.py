@@ -31,6 +31,15 @@ class OutdatedIndex(NotesearchError):
                          f"(index format {found or '1'}; this version reads format {wanted})")
 
 
+class UntrustedIndex(NotesearchError):
+    """The index folder `directory` is refused before anything in it is read or written: `reason` says why
+    (another user's, writable by others, a lock that is a link), and what to do."""
+
+    def __init__(self, directory: str, reason: str):
+        self.directory, self.reason = directory, reason
+        super().__init__(f"refusing the index at {directory}: {reason}")
+
+
 class IndexBusy(NotesearchError):
     """Another indexer held the index in `directory` for all of `waited` seconds."""
 

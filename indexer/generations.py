@@ -30,6 +30,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 import struct
 import time
 import zipfile
@@ -38,11 +39,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from indexer import vectors
-from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
+from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, UntrustedIndex, VectorIndexError
 from indexer.files import atomic_write, fsync_dir
 from indexer.keyword.reading import KeywordIndex
 
 MANIFEST = "manifest.json"
+LOCK = "lock"
 MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
@@ -145,6 +147,14 @@ def _generation_names(directory: str) -> list[str]:
                   reverse=True)
 
 
+def holds_index(directory: str) -> bool:
+    """Whether `directory` holds an index, intact or not: a manifest, or a generation folder."""
+    try:
+        return os.path.exists(os.path.join(directory, MANIFEST)) or bool(_generation_names(directory))
+    except OSError:
+        return False
+
+
 def committed_generations(directory: str) -> list[Manifest]:
     """The manifests of every generation folder that has one, newest first."""
     found = []
@@ -243,6 +253,7 @@ def open_newest(directory: str) -> Survey:
     """
     if not os.path.isdir(directory):
         return Survey(None, (), None, ())
+    check_folder(directory)
     problems: list[str] = []
     try:
         newest: Manifest | None = read_manifest(directory)
@@ -299,12 +310,50 @@ def next_generation(directory: str, current: Manifest | None) -> int:
     return max(numbers) + 1
 
 
+def check_folder(directory: str) -> None:
+    """Refuse (UntrustedIndex) an index folder that is not its user's alone to write, as ssh refuses a key.
+
+    The index decides what a search reads and what `get` opens: a folder of
+    another user's, or one others may write to, could have been made to say
+    anything. A folder that does not exist yet passes (a build creates it).
+    """
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        return  # not a folder: the caller says there is no index there
+    if info.st_uid != os.geteuid():
+        raise UntrustedIndex(directory, f"it belongs to another user (uid {info.st_uid}): "
+                                        "index your notes into a folder of your own")
+    if info.st_mode & 0o022:
+        raise UntrustedIndex(directory, f"others can write to it (mode {stat.S_IMODE(info.st_mode):03o}): "
+                                        f"make it yours alone with 'chmod go-w {directory}'")
+
+
 @contextmanager
 def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
-    """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
+    """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy.
+
+    The lock file is opened without following a symbolic link and must be a
+    plain file of the user's own with no other name (UntrustedIndex otherwise):
+    an index folder from elsewhere may hold a `lock` that points at another
+    file. It is never written to: the flock is the lock.
+    """
     os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.join(directory, LOCK)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UntrustedIndex(directory, f"its lock file {path} is a symbolic link: remove it") from error
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_uid != os.geteuid():
+            raise UntrustedIndex(directory, f"its lock file {path} is not a plain file of yours with one name "
+                                            "(a hard link to another file?): remove it")
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -316,8 +365,6 @@ def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(directory, wait) from error
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         yield
     finally:
         os.close(fd)
