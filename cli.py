@@ -217,23 +217,24 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_related(args) -> int:
+    from search.notes.excerpts import locate, parse_location
+
     if args.passage:
-        path, _sep, line = args.passage.rpartition(":")
-        if not path or not line.isdigit():
-            raise UserError(f"--passage wants PATH:LINE, not {args.passage!r}")
+        try:
+            parse_location(args.passage)  # before the index loads
+        except ValueError as error:
+            raise UserError(f"--passage: {error}") from error
     else:
         queries = read_queries(args)
     ensure_index(args)
     from search import open_index
-    from search.relate.papers import PaperGraph, find_passage, more_like, related
+    from search.relate.papers import PaperGraph, more_like, related
 
     status = 0
     with open_index(args.index) as index:
         graph = PaperGraph(index)
         if args.passage:
-            anchor = find_passage(index, path, int(line))
-            if anchor is None:
-                raise UserError(f"no passage of the index holds {args.passage}: check the path and line")
+            anchor = locate(index, args.passage)  # as `get` reads PATH:LINE
             results = [more_like(index, anchor, k=args.k, graph=graph)]
         else:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)

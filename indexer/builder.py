@@ -323,7 +323,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
-        roots=roots, exclude=exclude,
+        roots=roots, exclude=exclude, resolved_roots=scan.folders,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
     )

@@ -7,6 +7,14 @@ Standard library only, so a caller can catch them without loading the index.
 
 from __future__ import annotations
 
+# How much of a caller's input an error message quotes: a hostile location or query may be 600 KB.
+ECHO_CHARS = 80
+
+
+def echo(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` as a message may quote it: whole when short, else its start and how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
 
 class NotesearchError(Exception):
     """A problem the caller can fix (as opposed to a bug)."""
@@ -152,7 +160,7 @@ class OutsideIndex(NotesearchError):
 
     def __init__(self, path: str):
         self.path = path
-        super().__init__(f"{path} is not in the indexed folders")
+        super().__init__(f"{echo(path)} is not in the indexed folders")
 
 
 class NoPassage(NotesearchError):
@@ -165,10 +173,11 @@ class NoPassage(NotesearchError):
 
     def __init__(self, path: str, line: int | None = None, unreadable: str = ""):
         self.path, self.line, self.unreadable = path, line, unreadable
+        shown = echo(path)
         if unreadable:
-            message = f"cannot read {path}: {unreadable}"
+            message = f"cannot read {shown}: {unreadable}"
         elif line is None:
-            message = f"{path} is not a note of the index (excluded, skipped, or new since it was indexed)"
+            message = f"{shown} is not a note of the index (excluded, skipped, or new since it was indexed)"
         else:
-            message = f"no passage of the index holds {path}:{line} (a blank line, a heading or front matter?)"
+            message = f"no passage of the index holds {shown}:{line} (a blank line, a heading or front matter?)"
         super().__init__(message)

@@ -100,6 +100,8 @@ class Manifest:
     created: float = 0.0
     format: str = ""
     glossary: tuple[tuple[str, str], ...] = ()
+    # The real paths of `roots` when the generation was built: notes are read only from under them.
+    resolved_roots: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -122,6 +124,7 @@ class Manifest:
             "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
+            "resolved_roots": list(self.resolved_roots),
         }
         # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
         return json.dumps(data, indent=1)
@@ -139,6 +142,7 @@ class Manifest:
             passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
             skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
             glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
+            resolved_roots=tuple(d.get("resolved_roots", ())),
         )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus.decoding import Decoded, decode
-from corpus.reading import Skipped, find_note_files, read_bytes
+from corpus.reading import Skipped, find_note_files, read_bytes, resolved_roots
 from indexer.generations import Manifest
 
 
@@ -32,6 +32,7 @@ class Scan:
     removed: list[str]
     unchanged: list[str]
     renamed: dict[str, str]  # new path → old path
+    folders: tuple[str, ...] = ()  # the real paths of the folders and files scanned (corpus.reading.resolved_roots)
 
     @property
     def changed(self) -> bool:
@@ -41,12 +42,13 @@ class Scan:
 def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | None) -> Scan:
     """The note files under `paths` (without those `exclude` matches), compared with `current`'s files."""
     files, skipped = find_note_files(paths, exclude)
+    folders = resolved_roots(paths)  # a note swapped for a link out after it was found is not read
     old = current.files if current else {}
     hashes: dict[str, str] = {}
     texts: dict[str, Decoded] = {}
     for file in files:
         try:
-            content = read_bytes(file)
+            content = read_bytes(file, folders)
             digest = hashlib.sha256(content).hexdigest()
             if file.path not in old or old[file.path].sha256 != digest:
                 texts[file.path] = decode(content)
@@ -68,7 +70,7 @@ def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | Non
             renamed[path] = source
     added = [path for path in fresh if path not in renamed]
     removed = [path for path in removed if path not in renamed.values()]
-    return Scan(hashes, texts, skipped, added, updated, removed, unchanged, renamed)
+    return Scan(hashes, texts, skipped, added, updated, removed, unchanged, renamed, folders)
 
 
 def _reason(error: Exception) -> str:

@@ -68,9 +68,14 @@ def test_more_like_this_passage(capsys, bundled_index_dir):
     assert all(hit["line_start"] != line or not hit["path"].endswith(TRENDS.name) for hit in data["hits"])
 
 
-def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir):
-    code, _, err = run(capsys, "related", "--passage", "nowhere.md:3", "--index", bundled_index_dir)
-    assert code == 1 and "no passage" in err
+@pytest.mark.parametrize("location, says", [
+    ("nowhere.md:3", "nowhere.md is not in the indexed folders: only notes of the index can be opened"),
+    (f"{TRENDS.parent}/nowhere.md:3", "nowhere.md is not a note of the index"),
+    (f"{TRENDS}:2", "no passage of the index holds"),
+])
+def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir, location, says):
+    code, _, err = run(capsys, "related", "--passage", location, "--index", bundled_index_dir)
+    assert code == 1 and says in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -33,8 +33,7 @@ from cli_render import shown
 from corpus.reading import display_path
 from indexer.generations import read_manifest
 from search import open_index, search
-from search.notes.excerpts import excerpt
-from search.relate.papers import find_passage
+from search.notes.excerpts import excerpt, locate
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
 ROOT_USER = os.geteuid() == 0
@@ -392,7 +391,6 @@ def test_a_name_that_is_not_utf8_round_trips_through_path_line(hostile, embedder
         shown_path = search(opened, "badbytesname", mode="keyword").hits[0].passage.path
         assert shown_path == f"{notes}/bad\\xff\\xfename.md"
         for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):
-            found = find_passage(opened, given, 1)
-            assert found is not None and found.path == shown_path, given
+            assert locate(opened, f"{given}:1", cwd=str(notes)).path == shown_path, given
         for given in (shown_path, raw_path):  # `get PATH:LINE` reads the note from disk
             assert excerpt(opened, given, 1).lines == ("badbytesname words",), given

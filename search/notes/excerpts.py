@@ -3,11 +3,16 @@
     found = excerpt(index, "corpus/notes/dl-research-trends-2022-2024.md", 37, context=2)
     found.passage.text          # the indexed passage that holds line 37
     found.lines                 # lines 35..39+ of the note as it is on disk now
+    anchor = locate(index, "notes/a.md:12", cwd)   # the one reading of PATH:LINE (get, related, MCP)
 
-Only notes of the index are opened: a path outside every indexed folder is
-refused before anything is read (OutsideIndex), so a caller such as an MCP
-client cannot use this to read other files. Paths are resolved through
-symbolic links before that check.
+Only notes of the index are opened. A path is resolved once, the same way
+for `get`, `related --passage` and the MCP tools: as given (relative to the
+caller's folder), else through symbolic links; one outside every folder of
+the index is refused before anything is read (OutsideIndex). Reading then
+opens first and decides after: the file actually opened must lie under the
+folders as they were when the index was built (corpus.reading.open_inside),
+so a note swapped for a link out, or a folder replaced by a link since, is
+refused rather than read. A location is bounded before any work.
 """
 
 from __future__ import annotations
@@ -19,14 +24,18 @@ from typing import TYPE_CHECKING
 
 from corpus.decoding import decode
 from corpus.model import Passage
-from corpus.reading import NoteFile, display_path, read_bytes, source_path
+from corpus.reading import NoteFile, OutsideFolders, display_path, inside, read_bytes, resolved_roots, source_path
 from corpus.text import CJK_TEXT_CHAR
-from indexer.errors import NoPassage, OutsideIndex
+from indexer.errors import NoPassage, OutsideIndex, echo
 
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
 
 MAX_CONTEXT = 200  # lines on each side
+# PATH:LINE is refused past this many characters (a path is at most 4,096 bytes on Linux) and lines past
+# this many digits, before any work: a 600 KB location must not hold the index for seconds.
+MAX_LOCATION = 4096 + 1 + 9
+MAX_LINE_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -44,29 +53,53 @@ class Excerpt:
 
 
 def parse_location(location: str) -> tuple[str, int]:
-    """`PATH:LINE` → (PATH, LINE); raises ValueError with what was expected."""
+    """`PATH:LINE` → (PATH, LINE); raises ValueError with what was expected (quoting at most the start of it)."""
+    if len(location) > MAX_LOCATION:
+        raise ValueError(f"a location is PATH:LINE of at most {MAX_LOCATION:,} characters, not "
+                         f"{len(location):,}: {echo(location)!r}")
     path, _sep, line = location.strip().rpartition(":")
-    if not path or not line.isdigit() or int(line) < 1:
-        raise ValueError(f"expected PATH:LINE (a note and a line number from 1), not {location!r}")
+    if not path or not (line.isascii() and line.isdigit()) or len(line) > MAX_LINE_DIGITS or int(line) < 1:
+        raise ValueError(f"expected PATH:LINE (a note and a line number from 1), not {echo(location)!r}")
     return path, int(line)
+
+
+def folders_of(index: NoteIndex) -> tuple[str, ...]:
+    """The real paths of the index's folders as they were when it was built (older indexes: as they are now)."""
+    return index.manifest.resolved_roots or resolved_roots(index.manifest.roots)
 
 
 def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
     """The indexed note `path` names (relative to `cwd`), as the index stores it.
 
-    Raises OutsideIndex for a path outside every indexed folder (symbolic links
-    resolved), NoPassage for a file inside them that the index does not hold.
+    A note of the index is found by its own name, any other path through
+    symbolic links. Raises OutsideIndex for a path outside every indexed folder
+    (as they were when the index was built), NoPassage for a file inside them
+    that the index does not hold.
     """
-    given = os.path.join(cwd or os.getcwd(), os.path.expanduser(path))
-    # Compared as the index names files: bytes of a name that are not UTF-8 written as `\\xff`.
-    real = display_path(os.path.realpath(given))
-    roots = [display_path(os.path.realpath(root)) for root in index.manifest.roots]
-    if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+    if len(path) > MAX_LOCATION:
         raise OutsideIndex(path)
-    by_real = {display_path(os.path.realpath(source_path(stored))): stored for stored in index.manifest.files}
-    if real not in by_real:
+    given = os.path.normpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(path)))
+    # Compared as the index names files: bytes of a name that are not UTF-8 written as `\\xff`.
+    shown = display_path(given)
+    if shown in index.manifest.files:
+        return shown  # a note of the index by its own name (reading it checks the file actually opened)
+    real = display_path(os.path.realpath(given))
+    if not inside(real, map(display_path, folders_of(index))):
+        raise OutsideIndex(path)
+    stored = index.notes_by_real_path().get(real)
+    if stored is None:
         raise NoPassage(path)
-    return by_real[real]
+    return stored
+
+
+def locate(index: NoteIndex, location: str, cwd: str | None = None) -> Passage:
+    """The indexed passage at `PATH:LINE`: the one reading of a location, for `get`, `related --passage` and the
+    MCP tools. Raises ValueError (not PATH:LINE), OutsideIndex or NoPassage."""
+    path, line = parse_location(location)
+    passage = passage_at(index, resolve_note(index, path, cwd), line)
+    if passage is None:
+        raise NoPassage(path, line)
+    return passage
 
 
 def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
@@ -91,8 +124,10 @@ def passage_at(index: NoteIndex, stored_path: str, line: int) -> Passage | None:
 def excerpt(index: NoteIndex, path: str, line: int, context: int = 3, cwd: str | None = None) -> Excerpt:
     """The passage holding `line` of the note `path`, with `context` lines before and after it, read from disk.
 
-    Raises OutsideIndex, NoPassage (not a note of the index, no passage at that
-    line, or the note can no longer be read) or ValueError (a bad line or context).
+    Raises OutsideIndex (also when the file opened lies outside the folders as
+    indexed: a note or folder replaced by a link out), NoPassage (not a note of
+    the index, no passage at that line, or the note can no longer be read) or
+    ValueError (a bad line or context).
     """
     if line < 1:
         raise ValueError(f"line numbers start at 1, not {line}")
@@ -103,8 +138,10 @@ def excerpt(index: NoteIndex, path: str, line: int, context: int = 3, cwd: str |
     if passage is None:
         raise NoPassage(path, line)
     try:
-        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)))
+        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)), folders_of(index))
         text = decode(data).text
+    except OutsideFolders as error:
+        raise OutsideIndex(path) from error
     except (OSError, ValueError) as error:
         raise NoPassage(path, line, unreadable=getattr(error, "strerror", None) or str(error)) from error
     all_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from corpus.model import Passage
+from corpus.reading import display_path, source_path
 from indexer import vectors
 from indexer.analysis import Analyzer
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
@@ -58,6 +59,7 @@ class NoteIndex:
         self._embedder = embedder
         self._embedder_checked = False
         self._passages: dict[str, Passage | None] = {}
+        self._by_real_path: dict[str, str] | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -114,6 +116,14 @@ class NoteIndex:
         """The passages of the note file `path` (as the index stores it), in the keyword index's order."""
         found = (self.passage(self._keyword.passage_id(number)) for number in self._keyword.numbers_of(path))
         return [passage for passage in found if passage is not None]
+
+    def notes_by_real_path(self) -> dict[str, str]:
+        """Each note file of the index by its real path (symbolic links resolved, as display_path writes it): how
+        a path given through a link finds the note the index names otherwise. Resolved once per opened index."""
+        if self._by_real_path is None:
+            self._by_real_path = {display_path(os.path.realpath(source_path(stored))): stored
+                                  for stored in self._manifest.files}
+        return self._by_real_path
 
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""

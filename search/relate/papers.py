@@ -24,7 +24,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from corpus.model import Passage
-from corpus.reading import display_path
 from corpus.text import fold
 from search.notes.index import NoteIndex
 from search.rank.engine import search
@@ -301,20 +300,6 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
     candidates = [p for p in graph.papers if p.id != anchor.id]
     hits = rank_related(graph, anchor, candidates, k, weights)
     return RelatedResult(paper, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)
-
-
-def find_passage(index: NoteIndex, path: str, line: int) -> Passage | None:
-    """The passage of the file ending in `path` whose lines hold `line`.
-
-    `path` may name a file whose name is not UTF-8 by its bytes or as shown (`bad\\xff.md`).
-    """
-    path = display_path(path)
-    wanted = {path.lstrip("./"), path.replace("\\", "/").lstrip("./")}
-    for passage in index.passages():
-        if ((passage.path == path or any(passage.path.endswith("/" + end) for end in wanted))
-                and passage.line_start <= line <= passage.line_end):
-            return passage
-    return None
 
 
 def more_like(index: NoteIndex, anchor: Passage, k: int = 10, graph: PaperGraph | None = None) -> RelatedResult:

@@ -35,8 +35,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NoPassage, NotesearchError
-from search.notes.excerpts import excerpt, parse_location, passage_at, resolve_note
+from indexer.errors import NoIndex, NotesearchError
+from search.notes.excerpts import excerpt, locate, parse_location
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import Mode, excerpt_data, related_data, result_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
@@ -74,7 +74,7 @@ class NoteTools:
         try:
             with self.notes.reading() as index:
                 yield index
-        except (NotesearchError, ValueError) as error:
+        except (NotesearchError, ValueError, OSError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
     def _graph(self, index, kind: str):
@@ -104,10 +104,7 @@ class NoteTools:
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
-                path, line = parse_location(passage)
-                anchor = passage_at(index, resolve_note(index, path), line)
-                if anchor is None:
-                    raise NoPassage(path, line)
+                anchor = locate(index, passage)  # as `get` reads PATH:LINE
                 result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
             else:
                 result = related(index, paper, k=k, graph=self._graph(index, "papers"))

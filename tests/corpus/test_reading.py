@@ -218,3 +218,42 @@ def test_front_matter_escapes_give_no_lone_surrogates():
     note = parse_note("n.md", '---\ntitle: "a\\udcff b"\ntags: ["\\ud800", ok]\ndate: 2024-13-45\n---\nbody\n')
     assert (note.title, note.tags, note.date) == ("a\ufffd b", ("\ufffd", "ok"), "2024-13-45")
     note.title.encode("utf-8")
+
+
+def test_a_note_is_read_only_when_the_file_opened_lies_in_the_folders(tmp_path):
+    from corpus.reading import OutsideFolders, resolved_roots
+
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    notes.mkdir()
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret\n", encoding="utf-8")
+    (notes / "a.md").write_text("mine\n", encoding="utf-8")
+    (notes / "inner.md").symlink_to(notes / "a.md")
+    (notes / "out.md").symlink_to(outside / "secret.md")
+    folders = resolved_roots([notes])
+    assert read_bytes(NoteFile(str(notes / "a.md"), str(notes)), folders) == b"mine\n"
+    assert read_bytes(NoteFile(str(notes / "inner.md"), str(notes)), folders) == b"mine\n"  # a link inside is fine
+    with pytest.raises(OutsideFolders, match="outside the indexed folders"):
+        read_bytes(NoteFile(str(notes / "out.md"), str(notes)), folders)
+
+
+def test_a_note_swapped_for_a_link_out_after_it_was_found_is_skipped_not_indexed(tmp_path, monkeypatch):
+    from indexer import scan as scanning
+
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    notes.mkdir()
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret\n", encoding="utf-8")
+    (notes / "a.md").write_text("mine\n", encoding="utf-8")
+    found = scanning.find_note_files
+
+    def swap_after_finding(*args):
+        files, skipped = found(*args)
+        (notes / "a.md").unlink()
+        (notes / "a.md").symlink_to(outside / "secret.md")
+        return files, skipped
+
+    monkeypatch.setattr(scanning, "find_note_files", swap_after_finding)
+    result = scanning.scan([str(notes)], (), None)
+    assert result.texts == {} and [(s.path, s.reason) for s in result.skipped] == [
+        (str(notes / "a.md"), "a symbolic link to a file outside the indexed folders: not read")]
