@@ -76,8 +76,11 @@ def cmd_index(args) -> int:
 
 
 def has_index(directory: str) -> bool:
-    """True when `directory` holds a committed index (its manifest)."""
-    return os.path.exists(os.path.join(directory, "manifest.json"))
+    """True when `directory` holds an index, intact or not (a manifest, or a generation folder): `index` without
+    PATH then updates or repairs it, and never adds the bundled notes to it."""
+    from indexer.manifest import holds_index
+
+    return holds_index(directory)
 
 
 def ensure_index(args) -> None:

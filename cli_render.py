@@ -366,6 +366,8 @@ def describe(error: Exception, index: str) -> str:
     again = f"run 'notesearch index --index {index}'"
     if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
         return f"no index at {index} (a file, not a folder): give --index a folder"
+    if isinstance(error, NoIndex) and error.problems:
+        return f"{error}: 'notesearch index --index {index}' rebuilds it"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):
@@ -384,6 +386,8 @@ def describe(error: Exception, index: str) -> str:
                 f"'notesearch index --remove {error.path} --index {index}'")
     if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.lost:
+        return f"{error}: give them again ('notesearch index PATH… --index {index}')"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"
     if isinstance(error, OutsideIndex):

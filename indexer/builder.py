@@ -31,6 +31,7 @@ from corpus.reading import Skipped, parse_note
 from indexer import embedding, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
+from indexer.checksums import CACHES, cache_checksums, generation_checksums
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
 from indexer.embedding import Progress
@@ -38,21 +39,17 @@ from indexer.errors import MissingFolder, NoIndex, NoNotes, UnknownFolder
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
-    MANIFEST,
-    FileEntry,
-    Manifest,
     check_folder,
     commit,
     committed_generations,
-    generation_folder,
-    holds_index,
     next_generation,
-    open_newest,
     read_manifest,
     remove_generations,
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.manifest import MANIFEST, FileEntry, Manifest, generation_folder, holds_index
+from indexer.repair import check_caches, inspect
 from indexer.scan import Scan, scan
 
 
@@ -125,8 +122,12 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
     with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
             private_files(directory):
-        current, warnings = _base_generation(directory)
-        roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
+        state = inspect(directory)
+        current, recorded, warnings = state.base, state.recorded, state.warnings
+        if paths is None and recorded is None and holds_index(directory):
+            raise NoNotes(directory, lost=True)  # never the bundled notes, nor nothing, in place of its folders
+        check_caches(directory, state)
+        roots, model, exclude = _settings(directory, recorded, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
@@ -136,21 +137,22 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
         settled = current is not None and (current.roots, current.exclude) == (roots, exclude) \
             and before == {s.path: s.reason for s in found.skipped}
-        if current and current.model == model and settled and not (reread or stale_model or found.changed):
+        if current and current.model == model and settled and not (reread or stale_model or found.changed
+                                                                   or state.repair):
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
         else:
             try:
                 report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder,
-                                           started)
+                                           started, state.caches)
             except BaseException:
                 # A full disk, Ctrl-C, a cancelled served run: the half-written generation goes at once.
                 _discard_uncommitted(directory)
                 raise
-        old_roots = current.roots if current else ()
+        old_roots = recorded.roots if recorded else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
-                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if recorded else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
 
 
@@ -170,30 +172,10 @@ def _discard_uncommitted(directory: str) -> None:
         pass
 
 
-def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
-    """The newest committed generation that is intact, and what was wrong with newer ones.
-
-    Folders of runs that never committed are removed here (under the writer lock).
-    """
-    survey = open_newest(directory)
-    warnings = list(survey.problems)
-    base = survey.opened.manifest if survey.opened else None
-    if survey.opened:
-        survey.opened.close()
-        if warnings:
-            warnings.append(f"building on generation {base.generation}")
-    # Keep what a reader may open: the committed generation and the one before it (or the intact
-    # one we build on). A run killed after its commit may have left an older one behind.
-    keep = {m.generation for m in survey.candidates[:2]} | ({base.generation} if base else set())
-    remove_generations(directory, keep)
-    if base is None and warnings:
-        warnings.append("rebuilding the index from scratch")
-    return base, warnings
-
-
 def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, remove: Sequence[str],
               model: str | None, exclude: Iterable[str] | None) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """The folders, model and exclusions of this run: those given, else those of the committed index."""
+    """The folders, model and exclusions of this run: those given, else those of the index (as its newest readable
+    manifest says)."""
     recorded = current.roots if current else ()
     roots = folders_after(recorded, paths or (), remove)
     if not roots:
@@ -240,13 +222,19 @@ def _inside(path: str, folder: str) -> bool:
 
 def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
-                      started: float) -> BuildReport:
+                      started: float, caches: dict[str, tuple[str, tuple]]) -> BuildReport:
     generation = next_generation(directory, current)
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
     checkpoint = Checkpoint(directory)
     manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
                                          progress, embedder, checkpoint)
+    # Every file of the generation with its checksum, and jieba's caches as they are now (written by this run's
+    # load of the dictionary when they were missing or removed as damaged).
+    if not all(os.path.exists(os.path.join(directory, name)) for name in CACHES):
+        load_dictionary(directory)
+    manifest = replace(manifest, caches=cache_checksums(directory, caches), checksums=generation_checksums(
+        folder, os.path.join(directory, current.folder) if current else None, current.checksums if current else None))
     commit(directory, manifest, current.generation if current else None)
     checkpoint.clear()
     report.timings["total"] = time.perf_counter() - started
@@ -330,5 +318,5 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     return manifest, BuildReport(
         generation, added=len(scan.added), updated=len(scan.updated), removed=len(scan.removed),
         unchanged=len(scan.unchanged), renamed=len(scan.renamed), passages=passage_count, embedded=embedded,
-        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
+        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=(*checkpoint.problems, *notices),
     )

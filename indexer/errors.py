@@ -70,14 +70,20 @@ class MissingFolder(NotesearchError):
 
 
 class NoNotes(NotesearchError):
-    """No files or folders were given to index into `directory`, and it has none recorded (a new index);
-    or removing the folders `removed` would leave it none (nothing was changed)."""
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index, or `lost`:
+    one whose every manifest is damaged or gone); or removing the folders `removed` would leave it none (nothing
+    was changed)."""
 
-    def __init__(self, directory: str, removed: tuple[str, ...] = ()):
-        self.directory, self.removed = directory, tuple(removed)
-        super().__init__(f"removing {', '.join(removed)} would leave the index at {directory} no folder "
-                         "(nothing was changed)" if removed
-                         else f"no notes to index into {directory}: no files or folders were given")
+    def __init__(self, directory: str, removed: tuple[str, ...] = (), lost: bool = False):
+        self.directory, self.removed, self.lost = directory, tuple(removed), lost
+        if removed:
+            message = f"removing {', '.join(removed)} would leave the index at {directory} no folder (nothing was changed)"
+        elif lost:
+            message = (f"the index at {directory} has no readable manifest left to say which folders it was built from "
+                       "(nothing was changed)")
+        else:
+            message = f"no notes to index into {directory}: no files or folders were given"
+        super().__init__(message)
 
 
 class UnknownFolder(NotesearchError):

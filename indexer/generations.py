@@ -26,26 +26,22 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
-import pickle
 import shutil
 import stat
-import struct
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from indexer import vectors
-from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, UntrustedIndex, VectorIndexError
+from indexer.checksums import generation_problem
+from indexer.errors import IndexBusy, NoIndex, UntrustedIndex, echo
 from indexer.files import atomic_write, fsync_dir
 from indexer.keyword.reading import KeywordIndex
+from indexer.manifest import MANIFEST, Manifest, generation_names
 
-MANIFEST = "manifest.json"
 LOCK = "lock"
-MANIFEST_VERSION = 1
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
@@ -56,124 +52,18 @@ MANIFEST_VERSION = 1
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
-INDEX_FORMAT = "9"
-# How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
-# numpy reads the lengths (a zip file) and the vectors.
-_DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
-           pickle.UnpicklingError, zipfile.BadZipFile, KeywordIndexError, VectorIndexError)
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """A note file as committed: its content hash and the words and glossary learned from it."""
-
-    sha256: str
-    words: tuple[str, ...] = ()
-    passages: int = 0
-    glossary: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Folder:
-    """A folder (or note file) an index was built from: how many of its note files and passages it holds."""
-
-    path: str
-    files: int
-    passages: int
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What one committed generation holds."""
-
-    generation: int
-    model: str
-    fingerprint: str
-    files: dict[str, FileEntry]
-    words: tuple[str, ...]
-    vectors_sha256: str
-    whoosh_generation: int
-    passages: int
-    roots: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    skipped: dict[str, str] = field(default_factory=dict)
-    created: float = 0.0
-    format: str = ""
-    glossary: tuple[tuple[str, str], ...] = ()
-    # The real paths of `roots` when the generation was built: notes are read only from under them.
-    resolved_roots: tuple[str, ...] = ()
-
-    @property
-    def folder(self) -> str:
-        return generation_folder(self.generation)
-
-    def folders(self) -> tuple[Folder, ...]:
-        """The folders the index was built from, in order, with the note files and passages of each."""
-        out = []
-        for root in self.roots:
-            inside = [entry for path, entry in self.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
-        return tuple(out)
-
-    def to_json(self) -> str:
-        data = {
-            "version": MANIFEST_VERSION, "generation": self.generation, "model": self.model, "fingerprint": self.fingerprint,
-            "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages,
-                              "glossary": [list(pair) for pair in e.glossary]} for path, e in self.files.items()},
-            "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
-            "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
-            "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
-            "resolved_roots": list(self.resolved_roots),
-        }
-        # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
-        return json.dumps(data, indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        d = json.loads(text)
-        if d.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"manifest version {d.get('version')!r} is not {MANIFEST_VERSION}")
-        return cls(
-            generation=int(d["generation"]), model=d["model"], fingerprint=d["fingerprint"],
-            files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0)),
-                                   tuple((en, zh) for en, zh in e.get("glossary", ()))) for path, e in d["files"].items()},
-            words=tuple(d["words"]), vectors_sha256=d["vectors_sha256"], whoosh_generation=int(d["whoosh_generation"]),
-            passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
-            skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
-            glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
-            resolved_roots=tuple(d.get("resolved_roots", ())),
-        )
-
-
-def _generation_names(directory: str) -> list[str]:
-    return sorted((name for name in os.listdir(directory) if name.startswith("gen-") and name[4:].isdigit()),
-                  reverse=True)
-
-
-def holds_index(directory: str) -> bool:
-    """Whether `directory` holds an index, intact or not: a manifest, or a generation folder."""
-    try:
-        return os.path.exists(os.path.join(directory, MANIFEST)) or bool(_generation_names(directory))
-    except OSError:
-        return False
-
-
+# 10: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
+INDEX_FORMAT = "10"
 def committed_generations(directory: str) -> list[Manifest]:
     """The manifests of every generation folder that has one, newest first."""
     found = []
-    for name in _generation_names(directory):
+    for name in generation_names(directory):
         try:
             with open(os.path.join(directory, name, MANIFEST), encoding="utf-8") as f:
                 found.append(Manifest.from_json(f.read()))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError):
             continue
     return found
-
-
-def generation_folder(generation: int) -> str:
-    """The folder name of a generation number."""
-    return f"gen-{generation:06d}"
 
 
 def read_manifest(directory: str) -> Manifest:
@@ -184,8 +74,8 @@ def read_manifest(directory: str) -> Manifest:
             return Manifest.from_json(f.read())
     except FileNotFoundError as error:
         raise NoIndex(directory) from error
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise NoIndex(directory, (f"the index manifest {path} is damaged ({error})",)) from error
+    except (OSError, ValueError) as error:
+        raise NoIndex(directory, (f"the index manifest {path} is damaged ({echo(str(error), 160)})",)) from error
 
 
 @dataclass
@@ -226,21 +116,28 @@ class Survey:
 
 
 class _Mismatch(Exception):
-    """A generation's files open but do not match its manifest."""
+    """A generation's files do not match its manifest."""
 
 
 def open_generation(directory: str, manifest: Manifest) -> Generation:
-    """A committed generation, opened and checked; raises one of _DAMAGE (or _Mismatch) when it is damaged."""
+    """A committed generation, opened and checked; raises _Mismatch, or what reading a damaged file raised.
+
+    A generation of this version's format is checked against the checksums of
+    its manifest before any of its files is parsed (indexer/checksums.py).
+    """
     folder = os.path.join(directory, manifest.folder)
     keyword = None
     try:
         if manifest.format == INDEX_FORMAT:
+            problem = generation_problem(folder, manifest.checksums)
+            if problem:
+                raise _Mismatch(problem)
             keyword = KeywordIndex(folder)
             if keyword.generation != manifest.whoosh_generation or keyword.live != manifest.passages:
                 raise _Mismatch("its keyword index does not match its manifest")
             if not keyword.read_lengths():
                 raise _Mismatch("its field lengths do not match its keyword index")
-        stored = vectors.load(folder)
+        stored = vectors.load(folder, verify=manifest.format != INDEX_FORMAT)  # else checked with the rest
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")
     except BaseException:
@@ -250,10 +147,15 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
 
 
 def open_newest(directory: str) -> Survey:
-    """The newest committed generation of the index in `directory` that is intact, and what was wrong with newer ones.
+    """The newest committed generation of the index in `directory` that is intact, and what was wrong.
 
     The generation manifest.json names is tried first, then the others that
-    keep a copy of their manifest, newest first.
+    keep a copy of their manifest, newest first. Any error opening one (a
+    file that does not match its checksum, or what parsing a damaged file
+    raises) makes it damaged, never a failure of the caller. The copy of the
+    manifest in the generation opened must be manifest.json's: a damaged copy
+    is a problem too (the generation still opens). Raises UntrustedIndex for a
+    folder others could have written (check_folder).
     """
     if not os.path.isdir(directory):
         return Survey(None, (), None, ())
@@ -266,13 +168,29 @@ def open_newest(directory: str) -> Survey:
         problems.extend(error.problems)  # none when there is no manifest.json at all
     candidates = ([newest] if newest else []) + [m for m in committed_generations(directory)
                                                  if newest is None or m.generation < newest.generation]
+    if newest is None and not problems and candidates:
+        problems.append(f"the index manifest {os.path.join(directory, MANIFEST)} is missing")
     for manifest in candidates:
         try:
-            return Survey(open_generation(directory, manifest), tuple(problems), newest, tuple(candidates))
-        except (_Mismatch, *_DAMAGE) as error:
+            opened = open_generation(directory, manifest)
+        except Exception as error:  # noqa: BLE001 (whatever a damaged file makes a parser raise)
             reason = str(error) if isinstance(error, _Mismatch) else f"{type(error).__name__}: {error}"
-            problems.append(f"index generation {manifest.generation} is damaged ({reason})")
+            problems.append(f"index generation {manifest.generation} is damaged ({echo(reason, 160)})")
+            continue
+        if manifest is newest and not _same_copy(directory, manifest):
+            problems.append(f"the copy of the manifest in {manifest.folder} is damaged")
+        return Survey(opened, tuple(problems), newest, tuple(candidates))
     return Survey(None, tuple(problems), newest, tuple(candidates))
+
+
+def _same_copy(directory: str, manifest: Manifest) -> bool:
+    """Whether the generation folder's copy of the manifest is manifest.json's, byte for byte."""
+    try:
+        with open(os.path.join(directory, MANIFEST), "rb") as top, \
+                open(os.path.join(directory, manifest.folder, MANIFEST), "rb") as copy:
+            return top.read() == copy.read()
+    except OSError:
+        return False
 
 
 def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
@@ -290,7 +208,7 @@ def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
 
 def remove_generations(directory: str, keep: set[int]) -> None:
     """Delete every generation folder not in `keep`, and leftovers of earlier deletions."""
-    for name in _generation_names(directory):
+    for name in generation_names(directory):
         if int(name[4:]) not in keep:
             trash = os.path.join(directory, f".trash-{name}-{os.getpid()}")
             os.replace(os.path.join(directory, name), trash)
@@ -310,7 +228,7 @@ def remove_generations(directory: str, keep: set[int]) -> None:
 def next_generation(directory: str, current: Manifest | None) -> int:
     """A generation number above the committed one and above any leftover folder."""
     numbers = [current.generation if current else 0]
-    numbers += [int(name[4:]) for name in _generation_names(directory)]
+    numbers += [int(name[4:]) for name in generation_names(directory)]
     return max(numbers) + 1
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from corpus.decoding import Decoded, decode
 from corpus.reading import Skipped, find_note_files, read_bytes, resolved_roots
-from indexer.generations import Manifest
+from indexer.manifest import Manifest
 
 
 @dataclass

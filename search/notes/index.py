@@ -18,7 +18,8 @@ from corpus.reading import display_path, source_path
 from indexer import vectors
 from indexer.analysis import Analyzer
 from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
-from indexer.generations import INDEX_FORMAT, Manifest, open_newest
+from indexer.generations import INDEX_FORMAT, open_newest
+from indexer.manifest import Manifest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
 from search.rank.scorer import ArrayScorer
@@ -46,14 +47,15 @@ class NoteIndex:
         if not generation.current:
             generation.close()
             raise OutdatedIndex(self.directory, generation.manifest.format, INDEX_FORMAT)
-        self.warnings: list[str] = []
-        if generation.manifest is not survey.newest:
-            self.warnings.append("the newest index generation is damaged; "
-                                 f"answering from generation {generation.manifest.generation}")
+        self._warnings: list[str] = []
+        if survey.problems:  # one line: what is wrong, and what is done about it
+            fallback = f"answering from generation {generation.manifest.generation}; " \
+                if generation.manifest is not survey.newest else ""
+            self._warnings.append(f"{'; '.join(survey.problems)}: {fallback}the next index run repairs it")
         self._manifest = generation.manifest
         self._keyword = generation.keyword
         self._vectors = generation.vectors
-        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True)
+        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True, caches=self._manifest.caches)
         self.glossary = Glossary(self._manifest.glossary)
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
@@ -65,6 +67,12 @@ class NoteIndex:
     def manifest(self) -> Manifest:
         """What the opened generation holds: its number, model, folders, note files and counts (a frozen value)."""
         return self._manifest
+
+    @property
+    def warnings(self) -> list[str]:
+        """What is wrong with the index, one line each: a damaged generation answered past, a damaged cache of
+        jieba's dictionary read past (found when a query first needs it)."""
+        return [*self._warnings, *self.analyzer.problems]
 
     @property
     def scorer(self) -> ArrayScorer:

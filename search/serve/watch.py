@@ -29,7 +29,8 @@ from collections.abc import Callable
 
 from corpus.reading import NOTE_SUFFIXES
 from indexer.errors import NoIndex
-from indexer.generations import Manifest, read_manifest
+from indexer.generations import read_manifest
+from indexer.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 
