@@ -280,15 +280,19 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def report_notices(report: dict) -> list[str]:
+    """The warnings of a build and the files it skipped, one line each, as `index` says them on stderr."""
+    notices = [*report["warnings"], *(f"skipped {path}: {reason}" for path, reason in report["skipped"])]
+    if report["skipped_before"]:
+        notices.append(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+                       "('notesearch stats' lists them)")
+    return notices
+
+
 def print_report(report: dict) -> None:
     """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
+    for message in report_notices(report):
         warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    if report["skipped_before"]:
-        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
-             "('notesearch stats' lists them)")
     for folder in report["folders_added"]:
         print(f"folder added: {shown(folder)}")
     for folder in report["folders_removed"]:
@@ -356,7 +360,7 @@ def tell_run(index: str, run: Run) -> None:
     if run.error is not None:
         warn(f"watch: the update failed: {describe(run.error, index)}")
         return
-    for message in run.report["warnings"]:
+    for message in report_notices(run.report):  # skipped files too, as `index` reports them
         warn(f"watch: {message}")
     warn(f"watch: {report_line(run.report)}")
 

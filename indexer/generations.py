@@ -78,6 +78,16 @@ def read_manifest(directory: str) -> Manifest:
         raise NoIndex(directory, (f"the index manifest {path} is damaged ({echo(str(error), 160)})",)) from error
 
 
+def newest_manifest(directory: str) -> Manifest | None:
+    """The newest manifest that can be read: manifest.json, else the newest copy in a generation folder; None when
+    there is none (what the index was built from, for a caller that only needs its folders)."""
+    try:
+        return read_manifest(directory)
+    except NoIndex:
+        found = committed_generations(directory) if os.path.isdir(directory) else []
+        return found[0] if found else None
+
+
 @dataclass
 class Generation:
     """A committed generation, opened and checked against its manifest.
