@@ -33,7 +33,7 @@ from cli_render import (
     warn,
 )
 from cli_served import INTERRUPTED, served_answers, served_index
-from indexer.errors import Cancelled, NoIndex, NotesearchError
+from indexer.errors import Cancelled, NoIndex, NotesearchError, echo
 from search.query.syntax import EMPTY_QUERY, has_words
 from search.results import MODES, excerpt_data, related_data, report_data, result_data
 
@@ -243,7 +243,7 @@ def cmd_related(args) -> int:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):
             if result.anchor is None and not result.candidates:
-                warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
+                warn(f"no paper matches {echo(result.query)!r}: try words of its title or an author's name")
                 status = 1
             if args.json:
                 print(json.dumps(related_data(result), ensure_ascii=False), flush=True)

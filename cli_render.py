@@ -32,6 +32,7 @@ from indexer.errors import (
     OutsideIndex,
     UnknownFolder,
     VectorIndexError,
+    echo,
 )
 from search.results import RelatedResult, display_path
 
@@ -104,7 +105,7 @@ def paper_line(passage, links: str | None = None) -> str:
 
 def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines = [f"{echo(result.query)!r} could mean {len(result.candidates)} papers; give more of the title:"]
         lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
     lines = [f"related to {paper_line(result.anchor, links)}"]

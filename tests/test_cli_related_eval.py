@@ -78,6 +78,18 @@ def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir, 
     assert code == 1 and says in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("location", ["note.md:²", "note.md:١", "a/" * 300_000 + "x.md:1"])
+def test_a_passage_that_is_no_location_is_one_short_line_not_a_traceback(capsys, bundled_index_dir, location):
+    code, out, err = run(capsys, "related", "--passage", location, "--index", bundled_index_dir)
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and len(err) < 300
+    assert "PATH:LINE" in err
+
+
+def test_a_huge_paper_name_is_answered_at_once_and_echoed_short(capsys, bundled_index_dir):
+    code, _out, err = run(capsys, "related", "attention " * 60_000, "--index", bundled_index_dir)
+    assert code == 1 and "no paper matches" in err and len(err) < 300
+
+
 @pytest.mark.slow
 def test_search_explain_json_keeps_the_contract_and_adds_the_why(capsys, bundled_index_dir):
     code, out, _ = run(capsys, "search", "Transformer 长序列", "--index", bundled_index_dir, "--json", "--explain")

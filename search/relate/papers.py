@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from corpus.markdown import MAX_ROW
 from corpus.model import Passage
 from corpus.text import fold
 from search.notes.index import NoteIndex
@@ -35,6 +36,8 @@ from search.results import Hit, RelatedResult
 WEIGHTS = {"reference": 1.0, "together": 1.0, "similar": 2.0, "terms": 2.0, "authors": 0.25, "year": 0.6}
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
+# The longest paper name looked for: a table row longer than this is no paper record (corpus/markdown.py MAX_ROW).
+MAX_PAPER_NAME = MAX_ROW
 # A paper goes by a name when its note and title hold this share of the name's uses in all the papers' notes.
 GOES_BY = 2 / 3
 # A capitalised word or acronym in a note: a name, a model, an organisation.
@@ -290,8 +293,13 @@ def rank_related(graph: PaperGraph, anchor: Passage, candidates: list[Passage], 
 
 def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None = None,
             weights: Mapping[str, float] = WEIGHTS) -> RelatedResult:
-    """The `k` paper records most related to the paper `paper` names (a title, a fragment, an author)."""
+    """The `k` paper records most related to the paper `paper` names (a title, a fragment, an author).
+
+    A name longer than MAX_PAPER_NAME names no paper (no record holds one that long): it is answered at once.
+    """
     started = time.perf_counter()
+    if len(paper) > MAX_PAPER_NAME:
+        return RelatedResult(paper, None, (), (), (time.perf_counter() - started) * 1000)
     graph = graph or PaperGraph(index)
     found = graph.find(paper)
     if len(found) != 1:

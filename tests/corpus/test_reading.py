@@ -51,6 +51,14 @@ def test_a_stray_byte_in_a_long_chinese_note_keeps_the_note():
     assert decoded.encoding == "utf-8" and decoded.text.count("\ufffd") == 1
 
 
+@pytest.mark.parametrize("data", ["扩散模型".encode() + b"\xff", "# 笔记\n\n掩码".encode() + b"\x80" + "学习。\n".encode(),
+                                  b"\xfe" + "自监督".encode()])
+def test_a_short_chinese_note_with_one_stray_byte_is_that_note_not_a_binary_file(data):
+    decoded = decode(data)
+    assert decoded.encoding == "utf-8" and "\ufffd" in decoded.text
+    assert decoded.warnings == ("1 byte is not valid UTF-8 (shown as \ufffd)",)
+
+
 def test_latin1_with_one_accent_is_not_read_as_broken_utf8():
     data = ("plain English text " * 200 + "café").encode("latin-1")
     assert decode(data).text.endswith("café")
