@@ -7,21 +7,26 @@ import fnmatch
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.decoding import decode
+from corpus.errors import OutsideFolders
 from corpus.frontmatter import read_front_matter, tags_of, text_of
+from corpus.kinds import MAX_BYTES, SUFFIXES, kind_of, other_suffix
 from corpus.model import Note
+from corpus.paths import display_path, inside_any
 from corpus.text import FENCE
 
-NOTE_SUFFIXES = (".md", ".markdown", ".txt")
-# A byte that is not UTF-8, as display_path writes it.
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
-# A larger file is skipped with its size as the reason: it is an export or a log,
-# not a note, and embedding it would take minutes (2 MB of Chinese is ~2,000 passages).
-MAX_NOTE_BYTES = 2 * 1024 * 1024
+NOTE_SUFFIXES = SUFFIXES
+# A larger Markdown file is skipped with its size as the reason (other kinds: corpus/kinds.py).
+MAX_NOTE_BYTES = MAX_BYTES["markdown"]
+# Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
+# autosave files, backups, JetBrains' safe-write copies. Neither counted among the files of other kinds nor
+# watched (search/serve/watch.py).
+EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,30 +55,12 @@ class NoteFile:
         return self.os_path or self.path
 
 
-def display_path(path: str) -> str:
-    """`path` as valid Unicode: the bytes of a name that are not UTF-8 written as `\\xff`.
-
-    Python holds such bytes as lone surrogates, which no index, JSON file or
-    terminal accepts. The result is what the index stores and shows, and what
-    a user may type back (`related --passage 'bad\\xff.md:1'`).
-    """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
-    return path
-
-
-def source_path(shown: str) -> str:
-    """The path on disk of the note the index names `shown`: display_path undone (`\\xff` back to its byte)."""
-    if "\\x" not in shown or os.path.lexists(shown):
-        return shown
-    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match.group(1), 16)), shown)
-    return raw if display_path(raw) == shown else shown
-
-
-def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> tuple[list[NoteFile], list[Skipped]]:
+def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), others: Counter | None = None
+                    ) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
+
+    Files of kinds that are not read (corpus/kinds.py) are counted by suffix
+    into `others` (hidden files and editor temp files are not counted).
 
     A glob matches the path relative to its root, or the file name. Hidden
     folders are skipped; symbolic links to folders are not followed (no loops),
@@ -98,27 +85,26 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) ->
             base = root
         for file in candidates:
             rel = os.path.relpath(file, base)
-            if _excluded(rel, patterns):
+            if excluded(rel, patterns):
                 continue
-            if not file.name.lower().endswith(NOTE_SUFFIXES):
+            if kind_of(file.name) is None:
+                if others is not None and not file.name.startswith(".") and not EDITOR_TEMP.search(file.name):
+                    others[other_suffix(file.name)] += 1
                 continue
             absolute = os.path.abspath(file)
-            shown = display_path(absolute)
-            if file is not root and file.is_symlink() and not inside(os.path.realpath(file), folders):
-                skipped.append(Skipped(shown, "symbolic link to a file outside the indexed folders: not followed"))
+            name = display_path(absolute)
+            if file is not root and file.is_symlink() and not inside_any(os.path.realpath(file), folders):
+                skipped.append(Skipped(name, "symbolic link to a file outside the indexed folders: not followed"))
                 continue
-            if shown in found and found[shown].source != absolute:
-                skipped.append(Skipped(shown, "two files have this name once bytes that are not UTF-8 are "
-                                              "written as \\xNN: one is not indexed"))
+            if name in found and found[name].source != absolute:
+                skipped.append(Skipped(name, "two files have this name once bytes that are not UTF-8 are "
+                                             "written as \\xNN: one is not indexed"))
                 continue
-            found.setdefault(shown, NoteFile(shown, display_path(os.path.abspath(base)),
-                                             absolute if shown != absolute else ""))
+            found.setdefault(name, NoteFile(name, display_path(os.path.abspath(base)),
+                                            absolute if name != absolute else ""))
     return [found[key] for key in sorted(found)], skipped
 
 
-def inside(path: str, folders: Iterable[str]) -> bool:
-    """Whether the absolute `path` is one of `folders` or lies under one (compared as given: no link resolved)."""
-    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
 
 
 def resolved_roots(paths: Iterable[str | Path]) -> tuple[str, ...]:
@@ -129,10 +115,6 @@ def resolved_roots(paths: Iterable[str | Path]) -> tuple[str, ...]:
     by a link later does not widen what can be read.
     """
     return tuple(os.path.realpath(Path(path).expanduser()) for path in paths)
-
-
-class OutsideFolders(ValueError):
-    """The file opened for a note lies outside the folders it may be read from (a link out, swapped in)."""
 
 
 def open_inside(path: str, folders: Iterable[str]) -> int:
@@ -148,7 +130,7 @@ def open_inside(path: str, folders: Iterable[str]) -> int:
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        if not inside(_opened_path(fd, path), tuple(folders)):
+        if not inside_any(_opened_path(fd, path), tuple(folders)):
             raise OutsideFolders("a symbolic link to a file outside the indexed folders: not read")
     except BaseException:
         os.close(fd)
@@ -179,7 +161,9 @@ def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """Whether a file is left out by the --exclude globs `patterns`: one matches its path `rel` relative to the
+    folder it was found in, or its name (the watcher of a served index asks the same)."""
     rel = rel.replace(os.sep, "/")
     name = rel.rsplit("/", 1)[-1]
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
@@ -189,10 +173,12 @@ def read_bytes(file: NoteFile, folders: Iterable[str] | None = None) -> bytes:
     """The raw content of a note file; raises OSError or ValueError with a reason.
 
     Only regular files are read (a FIFO named like a note would block forever),
-    and never more than MAX_NOTE_BYTES + 1 bytes, whatever size stat reported.
-    With `folders` (resolved_roots), only a file that lies in them is read
-    (`open_inside`; OutsideFolders otherwise).
+    and never more than its kind's largest size + 1 bytes (corpus/kinds.py
+    MAX_BYTES), whatever size stat reported. With `folders` (resolved_roots),
+    only a file that lies in them is read (`open_inside`; OutsideFolders
+    otherwise).
     """
+    limit = MAX_BYTES.get(kind_of(file.path) or "markdown", MAX_NOTE_BYTES)
     try:
         if folders is None:
             fd = os.open(file.source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -208,10 +194,10 @@ def read_bytes(file: NoteFile, folders: Iterable[str] | None = None) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file")
-        data = f.read(MAX_NOTE_BYTES + 1)
-    if len(data) > MAX_NOTE_BYTES:
+        data = f.read(limit + 1)
+    if len(data) > limit:
         size = max(info.st_size, len(data))
-        raise ValueError(f"larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MB ({size / (1024 * 1024):.0f} MB): "
                          "not indexed as a note")
     return data
 
@@ -235,6 +221,7 @@ def parse_note(path: str, text: str, warnings: Iterable[str] = ()) -> Note:
         tags=tags_of(header.meta.get("tags")),
         body_line=header.body_line,
         warnings=(*warnings, *([f"{header.problem}; the body is indexed"] if header.problem else [])),
+        meta=header.meta,
     )
 
 

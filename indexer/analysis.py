@@ -28,6 +28,7 @@ import jieba
 
 from corpus.text import HAN, HAN_CHAR, HAN_RUN, MULTIPLICATION_SIGN, TIMES_AS_X
 from indexer.by_char import BY_CHAR_CACHE, ByCharDictionary, read_by_char, write_by_char
+from indexer.caches import ForgetfulCache
 from indexer.files import atomic_write, file_sha256
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
@@ -57,18 +58,15 @@ class Token:
     part: bool = False  # a word inside a longer token at the same position
 
 
-class _Folded(dict):
+class _Folded(ForgetfulCache):
     """Each character (by code point) → its NFKC form, lower-cased, `×` as `x` (corpus/text.py); worked out on
-    first sight (for str.translate)."""
+    first sight (for str.translate), and forgotten past 65,536 characters (text of every script)."""
 
     def __missing__(self, code: int) -> str:
-        if len(self) >= 1 << 16:
-            self.clear()  # text of every script: forget rather than grow
-        folded = self[code] = TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower()
-        return folded
+        return self.keep(code, TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower())
 
 
-_FOLDED = _Folded()
+_FOLDED = _Folded(1 << 16)
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
@@ -209,7 +207,7 @@ class Segmenter:
         self._reader: ByCharDictionary | None = None  # when the dictionary is read by first character
         self._ready = False
         self._lock = threading.Lock()
-        self._inner: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._inner: ForgetfulCache[str, tuple[tuple[str, int], ...]] = ForgetfulCache(_INNER_CACHE)
 
     def _initialize(self) -> None:
         with self._lock:
@@ -255,9 +253,7 @@ class Segmenter:
             freq = self._dictionary(word)
             found = tuple((word[i:i + n], i) for n in range(2, min(len(word), MAX_INNER_WORD + 1))
                           for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
-            if len(self._inner) >= _INNER_CACHE:
-                self._inner.clear()
-            self._inner[word] = found
+            self._inner.keep(word, found)
         return found
 
     def known(self, word: str) -> bool:
@@ -267,6 +263,24 @@ class Segmenter:
     def frequency(self, word: str) -> tuple[int, int]:
         """jieba's count of `word` (learned words have the count jieba suggested for them) and the total count."""
         return self._dictionary(word).get(word, 0), self._jieba.total
+
+    @staticmethod
+    def part_of_speech(word: str) -> str:
+        """The part of speech jieba's dictionary gives `word` (`n` a noun, `v` a verb, `d` an adverb, …), or ""
+        for a word it does not list (a word learned from the notes)."""
+        return _parts_of_speech().get(word, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _parts_of_speech() -> dict[str, str]:
+    """Each word of jieba's dictionary → its part of speech (read once per process, when first asked)."""
+    tags: dict[str, str] = {}
+    with jieba.Tokenizer().get_dict_file() as f:
+        for line in f:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
 
 
 _SEGMENTERS: dict[tuple, Segmenter] = {}

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from indexer.errors import IndexWriteError
+from corpus.errors import IndexWriteError
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700

@@ -3,7 +3,8 @@
 Layout of an index folder:
 
     manifest.json      the committed generation (written atomically, last)
-    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json
+    gen-000007/        keyword/ (Whoosh, through indexer/keyword/), lengths.npz, vectors.npy, vectors.json,
+                       the paper graph (indexer/paper_graph.py)
     gen-000006/        the previous generation, kept until the next commit
     lock               held (flock) by the one indexer at work
     jieba.cache        jieba's prefix dictionary cache
@@ -34,9 +35,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from corpus.errors import IndexBusy, NoIndex, UntrustedIndex, echo
 from indexer import vectors
 from indexer.checksums import generation_problem
-from indexer.errors import IndexBusy, NoIndex, UntrustedIndex, echo
 from indexer.files import atomic_write, fsync_dir
 from indexer.keyword.reading import KeywordIndex
 from indexer.manifest import MANIFEST, Manifest, generation_names
@@ -52,8 +53,11 @@ LOCK = "lock"
 # 8: `×` indexed as `x` (`3×3` is the term `3x3`); lists of numbered references are kind "reference";
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
-# 10: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
-INDEX_FORMAT = "10"
+# 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
+# 11: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
+INDEX_FORMAT = "11"
+
+
 def committed_generations(directory: str) -> list[Manifest]:
     """The manifests of every generation folder that has one, newest first."""
     found = []
@@ -147,6 +151,10 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
                 raise _Mismatch("its keyword index does not match its manifest")
             if not keyword.read_lengths():
                 raise _Mismatch("its field lengths do not match its keyword index")
+            from indexer.paper_graph import FILES  # here: reading a generation needs none of the graph's code
+
+            if not all(os.path.isfile(os.path.join(folder, name)) for name in FILES):
+                raise _Mismatch("its paper graph is missing")
         stored = vectors.load(folder, verify=manifest.format != INDEX_FORMAT)  # else checked with the rest
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")

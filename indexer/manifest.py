@@ -17,10 +17,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from corpus.kinds import kind_of
+from corpus.paths import inside
+
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 # The index format from which a manifest carries a checksum of itself (older ones are read without).
-CHECKSUMMED_FORMAT = 10
+CHECKSUMMED_FORMAT = 11
 
 
 def generation_folder(generation: int) -> str:
@@ -65,10 +68,14 @@ class Folder:
 class Manifest:
     """What one committed generation holds.
 
-    `checksums` are the SHA-256 of each file of its folder and `caches` of
-    jieba's caches in the index folder, when it was committed
-    (indexer/checksums.py); `resolved_roots` the real paths of `roots` then:
-    notes are read only from under them.
+    `skipped` are the files not indexed, with the reason; `unreadable` the
+    content hash of those among them whose content could not be read
+    (indexer/scan.py skips them again unread while it is the same); `others`
+    counts the files of kinds that are not read, by suffix. `checksums` are the
+    SHA-256 of each file of its folder and `caches` of jieba's caches in the
+    index folder, when it was committed (indexer/checksums.py);
+    `resolved_roots` the real paths of `roots` then: notes are read only from
+    under them.
     """
 
     generation: int
@@ -88,6 +95,8 @@ class Manifest:
     resolved_roots: tuple[str, ...] = ()
     checksums: dict[str, str] = field(default_factory=dict)
     caches: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    others: dict[str, int] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:
@@ -97,10 +106,17 @@ class Manifest:
         """The folders the index was built from, in order, with the note files and passages of each."""
         out = []
         for root in self.roots:
-            inside = [entry for path, entry in self.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
+            entries = [entry for path, entry in self.files.items() if inside(path, root)]
+            out.append(Folder(root, len(entries), sum(entry.passages for entry in entries)))
         return tuple(out)
+
+    def kinds(self) -> dict[str, int]:
+        """How many of its files are of each kind (`{"markdown": 2, "pdf": 1}`, corpus/kinds.py), by kind."""
+        counts: dict[str, int] = {}
+        for path in self.files:
+            kind = kind_of(path) or "markdown"
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items()))
 
     def to_json(self) -> str:
         data = {
@@ -111,6 +127,7 @@ class Manifest:
             "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
             "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
             "resolved_roots": list(self.resolved_roots), "checksums": self.checksums, "caches": self.caches,
+            "unreadable": self.unreadable, "others": self.others,
         }
         # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
         data["checksum"] = _checksum(data)
@@ -144,6 +161,8 @@ class Manifest:
                 resolved_roots=_texts(d.get("resolved_roots", []), "resolved_roots"),
                 checksums=_text_mapping(d.get("checksums", {}), "checksums"),
                 caches=_text_mapping(d.get("caches", {}), "caches"),
+                unreadable=_text_mapping(d.get("unreadable", {}), "unreadable"),
+                others=_counts(d.get("others", {}), "others"),
             )
         except KeyError as error:
             raise ValueError(f"the manifest has no {error.args[0]!r}") from error
@@ -189,6 +208,13 @@ def _mapping(value: object, name: str) -> Mapping:
 def _text_mapping(value: object, name: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
         raise _wrong(name, "an object of strings", value)
+    return dict(value)
+
+
+def _counts(value: object, name: str) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(isinstance(item, int) and not isinstance(item, bool)
+                                              for item in value.values()):
+        raise _wrong(name, "an object of counts", value)
     return dict(value)
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from corpus.model import Passage
-from corpus.reading import display_path, source_path
-from indexer import vectors
+from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
+from corpus.model import Paper, Passage
+from corpus.paths import display_path, source_path
+from indexer import paper_graph, vectors
 from indexer.analysis import Analyzer
-from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
+from indexer.caches import ForgetfulCache
 from indexer.generations import INDEX_FORMAT, open_newest
 from indexer.manifest import Manifest
 from search.query.glossary import Glossary
@@ -60,8 +61,11 @@ class NoteIndex:
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
-        self._passages: dict[str, Passage | None] = {}
+        self._passages: ForgetfulCache[str, Passage | None] = ForgetfulCache(PASSAGE_CACHE)
         self._by_real_path: dict[str, str] | None = None
+        self._papers: int | None = None
+        self._paper_graph: paper_graph.StoredGraph | None = None
+        self._paper_notes: dict[str, Paper] | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -89,6 +93,24 @@ class NoteIndex:
         """The vectors of the opened generation (memory-mapped, checked when the index opened)."""
         return self._vectors
 
+    def paper_graph(self) -> paper_graph.StoredGraph:
+        """The paper graph of the opened generation (read on first use); raises OSError or ValueError when it
+        cannot be read."""
+        if self._paper_graph is None:
+            self._paper_graph = paper_graph.load(self.folder)
+        return self._paper_graph
+
+    def paper_of(self, passage: Passage) -> Paper | None:
+        """The paper a passage belongs to: its own record's, or the paper its note is about; None for neither."""
+        if passage.paper is not None:
+            return passage.paper
+        if self._paper_notes is None:
+            try:
+                self._paper_notes = paper_graph.load_paper_notes(self.folder)
+            except (OSError, ValueError, KeyError, TypeError):
+                self._paper_notes = {}
+        return self._paper_notes.get(passage.path)
+
     def embedder(self) -> Embedder:
         """The index's embedder, checked once against the fingerprint its vectors were made with.
 
@@ -107,9 +129,7 @@ class NoteIndex:
     def passage(self, passage_id: str) -> Passage | None:
         """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
         if passage_id not in self._passages:
-            if len(self._passages) >= PASSAGE_CACHE:
-                self._passages.clear()
-            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
+            return self._passages.keep(passage_id, self._keyword.passage_by_id(passage_id))
         return self._passages[passage_id]
 
     def stored_passage(self, number: int) -> Passage:
@@ -140,6 +160,12 @@ class NoteIndex:
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
         return self._keyword.passages()
+
+    def paper_count(self) -> int:
+        """How many passages are paper records (counted once: an opened generation does not change)."""
+        if self._papers is None:
+            self._papers = sum(1 for passage in self.passages() if passage.paper)
+        return self._papers
 
     def close(self) -> None:
         """Close the keyword index (the vectors are a memory map, freed with the object)."""

@@ -1,8 +1,8 @@
 """The query language: free words, "quoted phrases", field:value, -exclude, OR, ( ).
 
-Fields: `title:`, `author:` (or `authors:`), `year:2015`, `year:2012..2017`,
+Fields: `title:`, `author:` (or `authors:`), `venue:`, `year:2015`, `year:2012..2017`,
 `date:2024`, `date:2024-03`, `date:2024-01..2024-06` (a note's front-matter
-date, see corpus/dates.py), `section:`, `tags:`, `path:`. A query that does not parse (unbalanced quotes or
+date, see corpus/dates.py), `section:`, `tags:` (or `tag:`), `path:`. A query that does not parse (unbalanced quotes or
 parentheses, `NOT NOT x`, nesting deeper than MAX_DEPTH) or is longer than
 MAX_QUERY_CHARS falls back to its plain words, and `warnings` says so.
 Parsing never raises.
@@ -15,13 +15,13 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from corpus.dates import date_range
-from indexer.errors import echo
+from corpus.errors import echo
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
 # Years beyond this match no paper (the index holds four-digit years; its field is 32 bits).
 MAX_YEAR = 9999
-FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year",
+FIELDS = {"title": "title", "author": "authors", "authors": "authors", "year": "year", "venue": "venue",
           "section": "section", "tags": "tags", "tag": "tags", "path": "path", "date": "date"}
 # What a search of the empty query, or of one without words, says (search/rank/engine.py says the same).
 EMPTY_QUERY = "empty query: nothing to search for"
@@ -35,7 +35,9 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Quoted:
+    """Words in double quotes: found next to each other, in order (the keyword query's nodes.Phrase)."""
+
     text: str
 
 
@@ -91,7 +93,7 @@ class ParsedQuery:
                     walk(child, positive)
             elif isinstance(node, Not):
                 walk(node.node, False)
-            elif positive and (isinstance(node, (Word, Phrase)) or isinstance(node, FieldTerm) and node.field != "path"):
+            elif positive and (isinstance(node, (Word, Quoted)) or isinstance(node, FieldTerm) and node.field != "path"):
                 out.append(node.text)
 
         walk(self.root)
@@ -256,7 +258,7 @@ class _Parser:
             raise _ParseError("unbalanced quote")
         if token.startswith('"'):
             inner = token[1:-1].strip()
-            return Phrase(inner) if inner else Group("AND", ())
+            return Quoted(inner) if inner else Group("AND", ())
         name, sep, value = token.partition(":")
         if sep and name.lower() in FIELDS and (value or self.peek_phrase()):
             return self.field(FIELDS[name.lower()], value)

@@ -35,11 +35,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NotesearchError, echo
-from search.notes.excerpts import MAX_LOCATION, excerpt, locate, parse_location
+from corpus.errors import NoIndex, NotesearchError, echo
+from search.notes.excerpts import excerpt
+from search.notes.locations import MAX_LOCATION, parse_location
 from search.query.syntax import EMPTY_QUERY, MAX_QUERY_CHARS, has_words, plain_query, readable
 from search.relate.papers import MAX_PAPER_NAME
-from search.results import Mode, excerpt_data, related_data, result_data
+from search.results import Mode, excerpt_data, related_data, result_data, stats_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.serve.updates import IndexRuns, Run
 from search.serve.warm import WarmIndex
@@ -67,8 +68,6 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._graphs: dict[str, tuple[object, object]] = {}  # "papers"/"passages" → (index, PaperGraph)
-        self._papers: tuple[object, int] | None = None
 
     def close(self) -> None:
         self.stop.set()
@@ -82,15 +81,6 @@ class NoteTools:
         except (NotesearchError, ValueError, OSError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
-    def _graph(self, index, kind: str):
-        from search.relate.papers import PaperGraph
-
-        cached = self._graphs.get(kind)
-        if cached is None or cached[0] is not index:
-            cached = (index, PaperGraph(index))
-            self._graphs[kind] = cached
-        return cached[1]
-
     def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
         from search import search
 
@@ -99,56 +89,36 @@ class NoteTools:
             raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
         with self._index() as index:
             result = search(index, text, mode=mode, k=k)
-        answer = _absolute(result_data(result), result.hits)
-        return {**answer, "warnings": list(result.warnings)}
+        return {**result_data(result), "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
-        from search import more_like, related
+        from search.relate.papers import related, related_passage
 
         if (paper is None) == (passage is None):
             raise ToolError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
         with self._index() as index:
             if passage is not None:
-                anchor = locate(index, passage)  # as `get` reads PATH:LINE
-                result = more_like(index, anchor, k=k, graph=self._graph(index, "passages"))
+                where = parse_location(passage)
+                result = related_passage(index, where.path, where.line, k=k, region=where.region)
             else:
-                result = related(index, paper, k=k, graph=self._graph(index, "papers"))
+                result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
             raise ToolError(f"no paper matches {echo(paper)!r}: try words of its title or an author's name")
-        data = related_data(result)
-        data = _absolute(data, result.hits)
-        if result.anchor is not None:
-            data["anchor"]["path"] = result.anchor.path
-        for shown, candidate in zip(data["candidates"], result.candidates):
-            shown["path"] = candidate.path
-        return data
+        return related_data(result)
 
     def get(self, location: str, context: int) -> dict:
         with self._index() as index:
-            path, line = parse_location(location)
-            found = excerpt(index, path, line, context=context)
-        data = excerpt_data(found)
-        data["path"] = found.passage.path
-        return data
+            where = parse_location(location)
+            found = excerpt(index, where.path, where.line, context=context, region=where.region)
+        return excerpt_data(found)
 
     def status(self) -> dict:
-        with self._index() as index:
-            m = index.manifest
-            if self._papers is None or self._papers[0] is not index:
-                self._papers = (index, sum(1 for p in index.passages() if p.paper))
-            papers = self._papers[1]
-            warnings = list(index.warnings)
-        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
-        return {
-            "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
-            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "passages": m.passages,
-            "papers": papers,
-            "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
-            "watching": self.watching, "updating": self.runs.running,
-            "last_run": self._run_data(self.runs.last),
-            "warnings": warnings,
-        }
+        from search import stats
 
+        with self._index() as index:
+            held = stats(index)
+        return {**stats_data(held), "index": self.directory, "watching": self.watching,
+                "updating": self.runs.running, "last_run": self._run_data(self.runs.last)}
 
     def _run_data(self, run: Run | None) -> dict | None:
         if run is None:
@@ -190,15 +160,6 @@ def _with_filters(query: str, filters: dict[str, str | None]) -> str:
     return f"{head} {tail}".strip()
 
 
-def _absolute(data: dict, hits) -> dict:
-    """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
-    for shown, hit in zip(data["hits"], hits):
-        shown["path"] = hit.passage.path
-        for place, (path, _first, _last) in zip(shown["also"], hit.also):
-            place["path"] = path
-    return data
-
-
 class _Server(MCPServer):
     """MCPServer whose argument errors are one line (pydantic's own span several)."""
 
@@ -230,6 +191,7 @@ def build_server(tools: NoteTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
         title: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers whose title has this word")] = None,
         author: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers published at this venue (CVPR, NeurIPS)")] = None,
         section: Annotated[str | None, Field(max_length=MAX_FILTER, description="only passages under a heading with this word")] = None,
         tags: Annotated[str | None, Field(max_length=MAX_FILTER, description="only notes with this front-matter tag")] = None,
         path: Annotated[str | None, Field(max_length=MAX_FILTER, description="only notes whose path has this word")] = None,
@@ -243,19 +205,20 @@ def build_server(tools: NoteTools) -> MCPServer:
 
         Returns the hits as `notesearch search --json` prints them (rank, path, line_start, line_end, title,
         section, score, keyword_rank, vector_rank, snippet, text), paths absolute, plus warnings about the query.
-        Pass a hit's `path:line_start` to `get` to read it in its note.
+        Pass a hit's `path:line_start` (`path:region:line_start` when it has a region) to `get` to read it.
         """
-        filters = {"title": title, "author": author, "section": section, "tags": tags, "path": path, "year": year,
-                   "date": date}
+        filters = {"title": title, "author": author, "venue": venue, "section": section, "tags": tags, "path": path,
+                   "year": year, "date": date}
         return tools.search(query, mode, k, filters)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
         paper: Annotated[str | None, Field(max_length=MAX_PAPER_NAME,
-                                           description="a paper: its title, a fragment of it, or an author")] = None,
-        passage: Annotated[str | None, Field(max_length=MAX_LOCATION, description="instead of a paper, any "
-                                                                                  "passage: PATH:LINE as a search "
-                                                                                  "hit gives it")] = None,
+                                           description="a paper: its title, a fragment of it, a name it goes by, an "
+                                                       "author, or the path of its note")] = None,
+        passage: Annotated[str | None, Field(max_length=MAX_LOCATION,
+                                             description="instead of a paper, any passage: PATH:LINE (or "
+                                                         "PATH:REGION:LINE) as a search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
     ) -> RelatedAnswer:
         """Papers to read with a paper, or passages like a passage, each with the reasons it was chosen.
@@ -270,7 +233,9 @@ def build_server(tools: NoteTools) -> MCPServer:
     def get(
         location: Annotated[str, Field(max_length=MAX_LOCATION,
                                        description="PATH:LINE of a note of the index, as a search hit gives it "
-                                                   "(path, line_start)")],
+                                                   "(path, line_start), or PATH:REGION:LINE for a hit with a region "
+                                                   "(a notebook's cell, a PDF's page: nb.ipynb:c5:3, "
+                                                   "paper.pdf:p3:12); PATH:REGION opens a whole page")],
         context: Annotated[int, Field(ge=0, le=200, description="lines of the note before and after the "
                                                                 "passage")] = 3,
     ) -> Excerpt:

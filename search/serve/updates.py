@@ -25,10 +25,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import Cancelled, IndexBusy
+from corpus.errors import Cancelled, IndexBusy
 
 if TYPE_CHECKING:
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
     from search.serve.warm import WarmIndex
 
 logger = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ class Job:
         self.stopping.set()
         self.future.cancel()
 
-    def expired(self) -> bool:
-        """True when the run has not begun by its deadline; it is cancelled then (the caller says it was busy)."""
+    def cancel_if_late(self) -> bool:
+        """Cancel the run when it has not begun by its deadline; True when it was cancelled (the caller says it was
+        busy)."""
         if self.started.is_set() or time.monotonic() < self.deadline or not self.future.cancel():
             return False
         self.stopping.set()
@@ -114,7 +115,7 @@ class IndexRuns:
     def run(self, arguments: dict, wait: float, by: Literal["request", "watch"] = "request") -> dict:
         """Queue one run and wait for it: {"report": ...}, or its exception raised here."""
         job = self.submit(arguments, wait, by)
-        if not job.started.wait(wait) and job.expired():
+        if not job.started.wait(wait) and job.cancel_if_late():
             raise IndexBusy(self.notes.directory, wait)
         return job.future.result()
 
@@ -134,7 +135,7 @@ class IndexRuns:
             except queue.Empty:
                 if gone():
                     job.cancel()
-                elif job.expired():
+                elif job.cancel_if_late():
                     raise IndexBusy(self.notes.directory, wait) from None
                 continue
             if not send({"progress": {"stage": stage, "done": done, "total": total}}):

@@ -15,15 +15,15 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from corpus.errors import NoIndex
 from indexer.embedders import load_embedder, query_form
-from indexer.errors import NoIndex
 from indexer.generations import read_manifest
 from indexer.manifest import MANIFEST
 from search.results import report_data, result_data
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
     from search.notes.index import NoteIndex
 
 
@@ -50,10 +50,10 @@ class SerialEmbedder:
         with self._lock:
             return self.inner.encode_query(text)
 
-    def encode_query_as(self, text: str, typed: str):
+    def encode_query_as(self, text: str, typed: str, mixed_shares=None):
         """`text`, a form of the query `typed`, read as the inner embedder reads such forms (Combined)."""
         with self._lock:
-            return query_form(self.inner, text, typed)
+            return query_form(self.inner, text, typed, mixed_shares)
 
 
 class WarmIndex:

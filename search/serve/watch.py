@@ -3,7 +3,8 @@
     watch_notes(index_dir, changed=run_an_update, stop=threading.Event())
 
 The folders and exclusions are the index's own (its manifest). Only changes
-that an `index` run would see count: a note file (.md, .markdown, .txt) added,
+that an `index` run would see count: a note file of a kind it reads (corpus/kinds.py: Markdown, text,
+notebooks, Org files, PDFs) added,
 changed, moved or deleted, a folder of notes moved in or deleted; not editor
 temp files (`.x.swp`, `x~`, `.#x`, `4913`), hidden folders, excluded files, or
 the index folder itself when it lies among the notes. A burst of changes makes
@@ -19,23 +20,19 @@ to check `stop` and costs no measurable CPU.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 
-from corpus.reading import NOTE_SUFFIXES
+from corpus.paths import inside
+from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES, excluded
 from indexer.generations import newest_manifest
 from indexer.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 
-# Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
-# autosave files, backups, JetBrains' safe-write copies.
-EDITOR_TEMP = re.compile(r"^\.#|^#.*#$|~$|\.sw[a-p]$|^4913$|\.tmp$|\.bak$|___jb_(?:tmp|old)___$", re.IGNORECASE)
 ADDED = 1  # watchfiles.Change.added
 QUIET = 0.5  # seconds without changes that end a burst
 LONGEST = 5.0  # seconds after its first change that a burst is cut off anyway
@@ -59,9 +56,9 @@ class NoteChanges:
 
     def __call__(self, change: object, path: str) -> bool:
         path = os.path.abspath(path)
-        if path == self.directory or path.startswith(self.directory + os.sep):
+        if inside(path, self.directory):
             return False
-        root = next((r for r in self.roots if path == r or path.startswith(r.rstrip(os.sep) + os.sep)), None)
+        root = next((r for r in self.roots if inside(path, r)), None)
         if root is None:
             return False
         rel = os.path.relpath(path, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
@@ -69,8 +66,8 @@ class NoteChanges:
         name = parts[-1]
         if any(part.startswith(".") for part in parts[:-1]) or EDITOR_TEMP.search(name):
             return False
-        if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in self.exclude):
-            return False  # as corpus.reading.find_note_files matches them
+        if excluded(rel, self.exclude):
+            return False
         if name.lower().endswith(NOTE_SUFFIXES):
             return True
         if os.path.isdir(path):  # a folder of notes moved in (a folder merely touched is not a change)

@@ -9,7 +9,8 @@ import pytest
 
 from corpus.decoding import decode
 from corpus.frontmatter import MAX_TAGS, MAX_TITLE_CHARS
-from corpus.reading import MAX_NOTE_BYTES, NoteFile, display_path, find_note_files, parse_note, read_bytes
+from corpus.paths import display_path
+from corpus.reading import MAX_NOTE_BYTES, NoteFile, find_note_files, parse_note, read_bytes
 
 CHINESE = "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"
 LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la crêpe.\n"
@@ -229,7 +230,8 @@ def test_front_matter_escapes_give_no_lone_surrogates():
 
 
 def test_a_note_is_read_only_when_the_file_opened_lies_in_the_folders(tmp_path):
-    from corpus.reading import OutsideFolders, resolved_roots
+    from corpus.errors import OutsideFolders
+    from corpus.reading import resolved_roots
 
     notes, outside = tmp_path / "notes", tmp_path / "outside"
     notes.mkdir()
@@ -263,5 +265,5 @@ def test_a_note_swapped_for_a_link_out_after_it_was_found_is_skipped_not_indexed
 
     monkeypatch.setattr(scanning, "find_note_files", swap_after_finding)
     result = scanning.scan([str(notes)], (), None)
-    assert result.texts == {} and [(s.path, s.reason) for s in result.skipped] == [
+    assert result.files == {} and [(s.path, s.reason) for s in result.skipped] == [
         (str(notes / "a.md"), "a symbolic link to a file outside the indexed folders: not read")]

@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, counts
 
 from indexer import build, checkpoint
-from indexer.embedding import EMBED_BATCH
 from indexer.generations import read_manifest
+from indexer.passage_vectors import EMBED_BATCH
 from search import open_index
 
 PARAGRAPHS = 150  # two batches and a part

@@ -8,9 +8,9 @@ import os
 import pytest
 from conftest import counts
 
+from corpus.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer import build
 from indexer.builder import folders_after
-from indexer.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer.generations import read_manifest
 from indexer.manifest import Folder
 from search import open_index, search

@@ -11,8 +11,8 @@ import sys
 import pytest
 from conftest import ROOT
 
+from corpus.errors import UntrustedIndex
 from indexer import build
-from indexer.errors import UntrustedIndex
 from indexer.generations import writer_lock
 from search import open_index
 

@@ -16,8 +16,8 @@ from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.analysis import Tokenizer
 
+from corpus.errors import OutdatedIndex
 from indexer import build
-from indexer.errors import OutdatedIndex
 from indexer.generations import INDEX_FORMAT, read_manifest
 from search import open_index, search
 

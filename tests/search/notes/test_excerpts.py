@@ -8,8 +8,8 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
-from search import NoPassage, OutsideIndex, excerpt, open_index
-from search.notes.excerpts import parse_location
+from search import BadArgument, NoPassage, OutsideIndex, excerpt, open_index
+from search.notes.locations import parse_location
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -42,15 +42,22 @@ def fresh_garden(tmp_path, embedder):
 
 
 @pytest.mark.parametrize("location, expected", [
-    ("notes/garden.md:3", ("notes/garden.md", 3)),
-    ("C:/x.md:12", ("C:/x.md", 12)),
-    (" a b.md:1 ", ("a b.md", 1)),
+    ("notes/garden.md:3", ("notes/garden.md", "", 3)),
+    ("C:/x.md:12", ("C:/x.md", "", 12)),
+    (" a b.md:1 ", ("a b.md", "", 1)),
+    ("papers/mae.pdf:p3:12", ("papers/mae.pdf", "p3", 12)),
+    ("nb.ipynb:c5:3", ("nb.ipynb", "c5", 3)),
+    ("papers/mae.pdf:p3", ("papers/mae.pdf", "p3", None)),
+    ("C:/mae.pdf:p12:4", ("C:/mae.pdf", "p12", 4)),
+    ("notes/p3:4", ("notes/p3", "", 4)),  # a file named like a region, with one colon: a path and a line
 ])
-def test_a_location_is_a_path_and_a_line(location, expected):
-    assert parse_location(location) == expected
+def test_a_location_is_a_path_a_region_and_a_line(location, expected):
+    found = parse_location(location)
+    assert (found.path, found.region, found.line) == expected
 
 
-@pytest.mark.parametrize("location", ["garden.md", "garden.md:", ":3", "garden.md:0", "garden.md:-2", "garden.md:x"])
+@pytest.mark.parametrize("location", ["garden.md", "garden.md:", ":3", "garden.md:0", "garden.md:-2", "garden.md:x",
+                                      "mae.pdf:q3", ":p3"])
 def test_a_location_without_a_line_from_1_is_refused(location):
     with pytest.raises(ValueError, match="PATH:LINE"):
         parse_location(location)
@@ -126,9 +133,13 @@ def test_a_deleted_note_is_a_clear_error(fresh_garden):
         excerpt(index, str(folder / "garden.md"), 3)
 
 
-@pytest.mark.parametrize("line, context", [(0, 3), (3, -1), (3, 10_000)])
-def test_a_bad_line_or_context_is_refused(garden, line, context):
+@pytest.mark.parametrize("line, context, name", [(0, 3, "line"), (3, -1, "context"), (3, 10_000, "context"),
+                                                 (2.5, 3, "line")])
+def test_a_bad_line_or_context_is_refused_before_the_note_is_looked_up(garden, line, context, name):
     folder, index = garden
+    with pytest.raises(BadArgument) as error:
+        excerpt(index, str(folder / "nowhere.md"), line, context=context)
+    assert error.value.name == name and "\n" not in str(error.value)
     with pytest.raises(ValueError):
         excerpt(index, str(folder / "garden.md"), line, context=context)
 
@@ -169,7 +180,7 @@ def test_a_folder_replaced_by_a_link_since_indexing_widens_nothing(fresh_garden,
 
 
 def test_a_relative_path_names_the_note_under_the_callers_folder_not_any_note_of_that_name(tmp_path, embedder):
-    from search.notes.excerpts import locate
+    from search import locate
 
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -198,4 +209,4 @@ def test_a_huge_location_is_refused_at_once_quoting_only_its_start():
     with pytest.raises(ValueError) as refused:
         parse_location(location)
     assert time.perf_counter() - started < 0.1
-    assert len(str(refused.value)) < 300 and "600,006 characters" in str(refused.value)
+    assert len(str(refused.value)) < 400 and "of at most 4,106 characters" in str(refused.value)

@@ -12,7 +12,7 @@ from indexer.keyword.documents import TEXT_FIELDS
 from search.query.compiler import compile_query
 from search.query.nodes import leaf_terms
 from search.query.plan import plan_query
-from search.query.syntax import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
+from search.query.syntax import MAX_QUERY_CHARS, FieldTerm, Group, Not, Quoted, Word, YearRange, parse
 
 
 def children(query: str) -> tuple:
@@ -27,8 +27,8 @@ def children(query: str) -> tuple:
     ("author:hinton", (FieldTerm("authors", "hinton"),)),
     ('author:"Geoffrey Hinton"', (FieldTerm("authors", "Geoffrey Hinton", phrase=True),)),
     ("path:papers", (FieldTerm("path", "papers"),)),
-    ('"quoted phrase"', (Phrase("quoted phrase"),)),
-    ('"机器翻译"', (Phrase("机器翻译"),)),
+    ('"quoted phrase"', (Quoted("quoted phrase"),)),
+    ('"机器翻译"', (Quoted("机器翻译"),)),
     ("-exclude keep", (Not(Word("exclude")), Word("keep"))),
     ("NOT exclude keep", (Not(Word("exclude")), Word("keep"))),
     ("gan OR vae", (Group("OR", (Word("gan"), Word("vae"))),)),

@@ -47,6 +47,11 @@ def indexed(notes_dir, embedder) -> tuple[Path, str]:
     (Change.added, "a.md.tmp", False),
     (Change.added, "a.md___jb_tmp___", False),
     (Change.added, "notes.py", False),
+    (Change.added, "paper.pdf", True),  # every kind an index run reads
+    (Change.modified, "sub/nb.ipynb", True),
+    (Change.added, "todo.ORG", True),
+    (Change.added, "report.docx", False),
+    (Change.added, "figure.png", False),
     (Change.modified, "index/manifest.json", False),
     (Change.added, "index/gen-000002/x.md", False),
     (Change.added, ".git/x.md", False),

@@ -1,4 +1,4 @@
-"""Embedding a generation's passages: rows, reuse, and the memory it takes (indexer/embedding.py)."""
+"""Embedding a generation's passages: rows, reuse, and the memory it takes (indexer/passage_vectors.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import tracemalloc
 import numpy as np
 
 from corpus.model import Passage
-from indexer import embedding, vectors
+from indexer import passage_vectors, vectors
 
 DIM = 1024
 
@@ -43,7 +43,7 @@ def passages(count: int) -> list[Passage]:
 def test_each_row_holds_its_texts_vector_and_a_repeated_text_is_embedded_once():
     given = passages(150)
     embedder = Counting()
-    index, embedded = embedding.embed(given, None, [], "counting", "test:counting", embedder, None)
+    index, embedded = passage_vectors.embed(given, None, [], "counting", "test:counting", embedder, None)
     texts = [text for passage in given for text in (passage.embed_texts() or ("",))]
     assert embedded == len(set(texts) - {""}) == len(embedder.encoded) == len(set(embedder.encoded))
     assert index.ids == tuple(passage.id for passage in given for _ in (passage.embed_texts() or ("",)))
@@ -57,7 +57,7 @@ def test_embedding_holds_the_vectors_once_not_beside_a_copy_of_them():
     given = passages(3000)
     tracemalloc.start()
     try:
-        index, _embedded = embedding.embed(given, None, [], "counting", "test:counting", Counting(), None)
+        index, _embedded = passage_vectors.embed(given, None, [], "counting", "test:counting", Counting(), None)
         _now, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

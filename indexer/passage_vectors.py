@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from corpus.errors import VectorIndexError
 from corpus.model import Passage
 from indexer import vectors
 from indexer.checkpoint import Checkpoint
 from indexer.embedders import Embedder, known_fingerprint, load_embedder
-from indexer.errors import VectorIndexError
 
 # Told (stage, done, total) as the work goes: stage is "read" (notes), "keyword" or "embed" (passages).
 # It may raise to stop the run: nothing is committed, and the vectors embedded so far are kept (checkpoint.py).
