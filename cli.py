@@ -35,7 +35,7 @@ try:
         warn,
     )
     from cli_served import INTERRUPTED, served_answers, served_index
-    from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError
+    from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError, echo
     from search.notes.locations import parse_location
     from search.query.syntax import EMPTY_QUERY, has_words
     from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
@@ -98,8 +98,11 @@ def cmd_index(args) -> int:
 
 
 def has_index(directory: str) -> bool:
-    """True when `directory` holds a committed index (its manifest)."""
-    return os.path.exists(os.path.join(directory, "manifest.json"))
+    """True when `directory` holds an index, intact or not (a manifest, or a generation folder): `index` without
+    PATH then updates or repairs it, and never adds the bundled notes to it."""
+    from indexer.manifest import holds_index
+
+    return holds_index(directory)
 
 
 def ensure_index(args) -> None:
@@ -251,7 +254,7 @@ def cmd_related(args) -> int:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):
             if result.anchor is None and not result.candidates:
-                warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
+                warn(f"no paper matches {echo(result.query)!r}: try words of its title or an author's name")
                 status = 1
             if args.json:
                 print(json.dumps(related_data(result, os.getcwd()), ensure_ascii=False), flush=True)

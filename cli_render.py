@@ -32,6 +32,7 @@ from corpus.errors import (
     OutsideIndex,
     UnknownFolder,
     VectorIndexError,
+    echo,
 )
 from corpus.paths import inside
 from search.results import RelatedResult, relative_path
@@ -112,7 +113,7 @@ def paper_line(passage, links: str | None = None) -> str:
 
 def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines = [f"{echo(result.query)!r} could mean {len(result.candidates)} papers; give more of the title:"]
         lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
     lines = [f"related to {paper_line(result.anchor, links)}"]
@@ -314,17 +315,21 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def report_notices(report: dict) -> list[str]:
+    """The warnings of a build and the files it skipped, one line each, as `index` says them on stderr."""
+    notices = [*report["warnings"], *(f"skipped {path}: {reason}" for path, reason in report["skipped"])]
+    if report.get("not_indexed") and report.get("not_indexed_changed"):
+        notices.append(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
+    if report["skipped_before"]:
+        notices.append(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+                       "('notesearch stats' lists them)")
+    return notices
+
+
 def print_report(report: dict) -> None:
     """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
+    for message in report_notices(report):
         warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    if report.get("not_indexed") and report.get("not_indexed_changed"):
-        warn(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
-    if report["skipped_before"]:
-        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
-             "('notesearch stats' lists them)")
     for folder in report["folders_added"]:
         print(f"folder added: {shown(folder)}")
     for folder in report["folders_removed"]:
@@ -392,7 +397,7 @@ def tell_run(index: str, run: Run) -> None:
     if run.error is not None:
         warn(f"watch: the update failed: {describe(run.error, index)}")
         return
-    for message in run.report["warnings"]:
+    for message in report_notices(run.report):  # skipped files too, as `index` reports them
         warn(f"watch: {message}")
     warn(f"watch: {report_line(run.report)}")
 
@@ -419,6 +424,8 @@ def describe(error: Exception, index: str) -> str:
     again = f"run 'notesearch index --index {index}'"
     if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
         return f"no index at {index} (a file, not a folder): give --index a folder"
+    if isinstance(error, NoIndex) and error.problems:
+        return f"{error}: 'notesearch index --index {index}' rebuilds it"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):
@@ -437,6 +444,8 @@ def describe(error: Exception, index: str) -> str:
                 f"'notesearch index --remove {error.path} --index {index}'")
     if isinstance(error, UnknownFolder) and any(inside(error.path, root) and error.path != root for root in error.roots):
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.lost:
+        return f"{error}: give them again ('notesearch index PATH… --index {index}')"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"
     if isinstance(error, OutsideIndex):

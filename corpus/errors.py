@@ -17,6 +17,13 @@ import reprlib
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist = 60, 60, 4
+# How much of a caller's input an error message quotes: a hostile location or query may be 600 KB.
+ECHO_CHARS = 80
+
+
+def echo(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` as a message may quote it: whole when short, else its start and how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 class NotesearchError(Exception):
@@ -65,6 +72,15 @@ class OutdatedIndex(NotesearchError):
                          f"(index format {found or '1'}; this version reads format {wanted})")
 
 
+class UntrustedIndex(NotesearchError):
+    """The index folder `directory` is refused before anything in it is read or written: `reason` says why
+    (another user's, writable by others, a lock that is a link), and what to do."""
+
+    def __init__(self, directory: str, reason: str):
+        self.directory, self.reason = directory, reason
+        super().__init__(f"refusing the index at {directory}: {reason}")
+
+
 class IndexBusy(NotesearchError):
     """Another indexer held the index in `directory` for all of `waited` seconds."""
 
@@ -87,14 +103,20 @@ class MissingFolder(NotesearchError):
 
 
 class NoNotes(NotesearchError):
-    """No files or folders were given to index into `directory`, and it has none recorded (a new index);
-    or removing the folders `removed` would leave it none (nothing was changed)."""
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index, or `lost`:
+    one whose every manifest is damaged or gone); or removing the folders `removed` would leave it none (nothing
+    was changed)."""
 
-    def __init__(self, directory: str, removed: tuple[str, ...] = ()):
-        self.directory, self.removed = directory, tuple(removed)
-        super().__init__(f"removing {', '.join(removed)} would leave the index at {directory} no folder "
-                         "(nothing was changed)" if removed
-                         else f"no notes to index into {directory}: no files or folders were given")
+    def __init__(self, directory: str, removed: tuple[str, ...] = (), lost: bool = False):
+        self.directory, self.removed, self.lost = directory, tuple(removed), lost
+        if removed:
+            message = f"removing {', '.join(removed)} would leave the index at {directory} no folder (nothing was changed)"
+        elif lost:
+            message = (f"the index at {directory} has no readable manifest left to say which folders it was built from "
+                       "(nothing was changed)")
+        else:
+            message = f"no notes to index into {directory}: no files or folders were given"
+        super().__init__(message)
 
 
 class UnknownFolder(NotesearchError):
@@ -189,7 +211,12 @@ class OutsideIndex(NotesearchError):
 
     def __init__(self, path: str):
         self.path = path
-        super().__init__(f"{path} is not in the indexed folders")
+        super().__init__(f"{echo(path)} is not in the indexed folders")
+
+
+class OutsideFolders(NotesearchError, ValueError):
+    """A note file opened to be read lies outside the folders it may be read from (a link out, swapped in since it
+    was found or checked): nothing of it was read. Also a ValueError, as a file that cannot be read."""
 
 
 class NoPassage(NotesearchError):
@@ -202,11 +229,12 @@ class NoPassage(NotesearchError):
 
     def __init__(self, path: str, line: int | None = None, unreadable: str = "", region: str = ""):
         self.path, self.line, self.unreadable, self.region = path, line, unreadable, region
+        shown = echo(path)
         if unreadable:
-            message = f"cannot read {path}: {unreadable}"
+            message = f"cannot read {shown}: {unreadable}"
         elif line is None and not region:
-            message = f"{path} is not a note of the index (excluded, skipped, or new since it was indexed)"
+            message = f"{shown} is not a note of the index (excluded, skipped, or new since it was indexed)"
         else:
-            where = ":".join(str(part) for part in (path, region, line) if part)
+            where = ":".join(str(part) for part in (shown, region, line) if part)
             message = f"no passage of the index holds {where} (a blank line, a heading or front matter?)"
         super().__init__(message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 # A byte that is not UTF-8, as display_path writes it.
 _ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
@@ -39,3 +40,8 @@ def inside(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or lies under it (both absolute and normalised alike: both real paths, or both
     as given)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def inside_any(path: str, folders: Iterable[str]) -> bool:
+    """Whether `path` is one of `folders` or lies under one (compared as given: no link resolved)."""
+    return any(inside(path, folder) for folder in folders)

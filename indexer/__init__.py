@@ -25,6 +25,7 @@ from corpus.errors import (
     NotesearchError,
     OutdatedIndex,
     UnknownFolder,
+    UntrustedIndex,
     VectorIndexError,
 )
 from indexer.keyword import whoosh_imports
@@ -39,7 +40,7 @@ _LAZY = {"build": "indexer.builder", "BuildReport": "indexer.builder"}
 # The errors `build` raises (corpus/errors.py holds every error; `search` exports them all).
 __all__ = ["BadArgument", "BuildReport", "EmbedderError", "IndexBusy", "IndexWriteError", "MissingFolder",
            "ModelMismatch", "NoIndex", "NoNotes", "NotesearchError", "OutdatedIndex", "UnknownFolder",
-           "VectorIndexError", "build"]
+           "UntrustedIndex", "VectorIndexError", "build"]
 
 
 def __getattr__(name: str) -> object:

@@ -32,26 +32,25 @@ from corpus.reading import Skipped, read_bytes
 from indexer import paper_graph, passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
+from indexer.checksums import CACHES, cache_checksums, generation_checksums
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
-    MANIFEST,
-    FileEntry,
-    Manifest,
+    check_folder,
     commit,
     committed_generations,
-    generation_folder,
     next_generation,
-    open_newest,
     read_manifest,
     remove_generations,
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.manifest import MANIFEST, FileEntry, Manifest, generation_folder, holds_index
 from indexer.paper_material import file_material
 from indexer.passage_vectors import Progress
+from indexer.repair import check_caches, inspect
 from indexer.scan import Scan, reason_of, scan
 
 # A path as build takes it.
@@ -113,8 +112,9 @@ def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, mode
     when nothing would be left. IndexBusy when another indexer holds the index
     for more than `wait` seconds; IndexWriteError when the index cannot be
     written (a full disk, a read-only folder, a file in its place), after
-    removing what the run half wrote. The index is its owner's alone (see
-    files.private_files).
+    removing what the run half wrote; UntrustedIndex for an index folder others
+    could have written (another user's, writable by others). The index is its
+    owner's alone (see files.private_files).
     """
     paths = None if paths is None else _path_list("paths", paths)
     remove = _path_list("remove", remove)
@@ -140,11 +140,17 @@ def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, mode
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
+    if holds_index(directory):
+        check_folder(directory)  # before private_files would make a folder others could write to look like ours
     # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
     with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
             private_files(directory):
-        current, warnings = _base_generation(directory)
-        roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
+        state = inspect(directory)
+        current, recorded, warnings = state.base, state.recorded, state.warnings
+        if paths is None and recorded is None and holds_index(directory):
+            raise NoNotes(directory, lost=True)  # never the bundled notes, nor nothing, in place of its folders
+        check_caches(directory, state)
+        roots, model, exclude = _settings(directory, recorded, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
@@ -154,22 +160,23 @@ def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, mode
         seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
         settled = current is not None and (current.roots, current.exclude, current.others) == \
             (roots, exclude, found.others) and before == {s.path: s.reason for s in found.skipped}
-        if current and current.model == model and settled and not (reread or stale_model or found.changed):
+        if current and current.model == model and settled and not (reread or stale_model or found.changed
+                                                                   or state.repair):
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
         else:
             try:
                 report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder,
-                                           started)
+                                           started, state.caches)
             except BaseException:
                 # A full disk, Ctrl-C, a cancelled served run: the half-written generation goes at once.
                 _discard_uncommitted(directory)
                 raise
-        old_roots = current.roots if current else ()
+        old_roots = recorded.roots if recorded else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
                        others=found.others, others_changed=found.others != (current.others if current else {}),
-                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if recorded else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
 
 
@@ -222,30 +229,10 @@ def _discard_uncommitted(directory: str) -> None:
         pass
 
 
-def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
-    """The newest committed generation that is intact, and what was wrong with newer ones.
-
-    Folders of runs that never committed are removed here (under the writer lock).
-    """
-    survey = open_newest(directory)
-    warnings = list(survey.problems)
-    base = survey.opened.manifest if survey.opened else None
-    if survey.opened:
-        survey.opened.close()
-        if warnings:
-            warnings.append(f"building on generation {base.generation}")
-    # Keep what a reader may open: the committed generation and the one before it (or the intact
-    # one we build on). A run killed after its commit may have left an older one behind.
-    keep = {m.generation for m in survey.candidates[:2]} | ({base.generation} if base else set())
-    remove_generations(directory, keep)
-    if base is None and warnings:
-        warnings.append("rebuilding the index from scratch")
-    return base, warnings
-
-
 def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, remove: Sequence[str],
               model: str | None, exclude: Iterable[str] | None) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """The folders, model and exclusions of this run: those given, else those of the committed index."""
+    """The folders, model and exclusions of this run: those given, else those of the index (as its newest readable
+    manifest says)."""
     recorded = current.roots if current else ()
     roots = folders_after(recorded, paths or (), remove)
     if not roots:
@@ -287,13 +274,19 @@ def _same(root: str, path: str) -> bool:
 
 def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
-                      started: float) -> BuildReport:
+                      started: float, caches: dict[str, tuple[str, tuple]]) -> BuildReport:
     generation = next_generation(directory, current)
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
     checkpoint = Checkpoint(directory)
     manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
                                          progress, embedder, checkpoint)
+    # Every file of the generation with its checksum, and jieba's caches as they are now (written by this run's
+    # load of the dictionary when they were missing or removed as damaged).
+    if not all(os.path.exists(os.path.join(directory, name)) for name in CACHES):
+        load_dictionary(directory)
+    manifest = replace(manifest, caches=cache_checksums(directory, caches), checksums=generation_checksums(
+        folder, os.path.join(directory, current.folder) if current else None, current.checksums if current else None))
     commit(directory, manifest, current.generation if current else None)
     checkpoint.clear()
     report.timings["total"] = time.perf_counter() - started
@@ -306,7 +299,7 @@ def _read(scan: Scan, path: str) -> tuple[Document | None, str]:
     the scan's skipped files instead, and when its content is to blame, to its unreadable ones: the next run
     skips it unread while that content stays."""
     try:
-        data = read_bytes(scan.files[path])
+        data = read_bytes(scan.files[path], scan.folders)
     except (OSError, ValueError) as error:
         scan.skipped.append(Skipped(path, reason_of(error)))
         return None, ""
@@ -395,7 +388,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
-        roots=roots, exclude=exclude,
+        roots=roots, exclude=exclude, resolved_roots=scan.folders,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
         unreadable=dict(sorted(scan.unreadable.items())), others=scan.others,
@@ -407,5 +400,5 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         updated=sum(path in parsed for path in scan.updated), removed=len(scan.removed) + lost,
         unchanged=len(scan.unchanged), renamed=sum(path in parsed for path in scan.renamed),
         passages=passage_count, embedded=embedded,
-        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
+        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=(*checkpoint.problems, *notices),
     )

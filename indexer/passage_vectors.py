@@ -90,16 +90,18 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
     if old is not None:
         rows = {key: i for i, key in enumerate(old.keys) if key}
         reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    elif embedder is None:
+        embedder = load_embedder(model)  # its width, and (no committed vectors) surely something to embed
+    dim = old.vectors.shape[1] if old is not None else embedder.dim
     if checkpoint is not None:
-        reuse.update(checkpoint.load(key for key in keys if key and key not in reuse))
+        reuse.update(checkpoint.load((key for key in keys if key and key not in reuse), dim))
     first_row: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key and key not in reuse:
             first_row.setdefault(key, i)
     missing = list(first_row.values())
-    if embedder is None and (missing or old is None):
+    if embedder is None and missing:
         embedder = load_embedder(model)
-    dim = old.vectors.shape[1] if old is not None else embedder.dim
     matrix = np.zeros((start + len(keys), dim), dtype=np.float32)
     if kept:
         matrix[:start] = old.vectors[kept]

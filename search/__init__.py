@@ -34,9 +34,11 @@ from corpus.errors import (
     NoPassage,
     NotesearchError,
     OutdatedIndex,
+    OutsideFolders,
     OutsideIndex,
     StateFileError,
     UnknownFolder,
+    UntrustedIndex,
     VectorIndexError,
 )
 from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
@@ -62,7 +64,7 @@ _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", 
 __all__ = ["MODES", "BadArgument", "Cancelled", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "IndexBusy",
            "IndexStats", "IndexWriteError", "KeywordIndexError", "Location", "MissingFolder", "Mode",
            "ModelMismatch", "NoIndex", "NoNotes", "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex",
-           "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "StateFileError", "UnknownFolder", "VectorIndexError",
+           "OutsideFolders", "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "StateFileError", "UnknownFolder", "UntrustedIndex", "VectorIndexError",
            "excerpt", "locate", "more_like", "open_index", "related", "related_passage", "search", "stats"]
 
 

@@ -10,7 +10,11 @@ region="p3")`, the location `mae.pdf:p3:12`); the lines around it are those of
 its region (a cell's lines, a page's text). The note is found as every location
 is (search/notes/locations.py): only notes of the index are opened, and a path
 outside every indexed folder is refused before anything is read (OutsideIndex),
-so a caller such as an MCP client cannot use this to read other files.
+so a caller such as an MCP client cannot use this to read other files. Reading
+opens first and decides after: the file actually opened must lie under the
+folders as they were when the index was built (corpus.reading.open_inside), so a
+note swapped for a link out, or a folder replaced by a link since, is refused
+rather than read.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpus.documents import region_lines
-from corpus.errors import BadArgument, NoPassage, whole_number
+from corpus.errors import BadArgument, NoPassage, OutsideFolders, OutsideIndex, whole_number
 from corpus.model import Passage
 from corpus.paths import source_path
 from corpus.reading import NoteFile, read_bytes
-from search.notes.locations import passage_at, resolve_note
+from search.notes.locations import folders_of, passage_at, resolve_note
 
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
@@ -68,8 +72,10 @@ def excerpt(index: NoteIndex, path: str, line: int | None, context: int = 3, cwd
     if passage is None:
         raise NoPassage(path, line, region=region)
     try:
-        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)))
+        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)), folders_of(index))
         all_lines = region_lines(stored, data, region)
+    except OutsideFolders as error:
+        raise OutsideIndex(path) from error
     except (OSError, ValueError) as error:
         raise NoPassage(path, line, unreadable=getattr(error, "strerror", None) or str(error)) from error
     first = max(1, passage.line_start - context)

@@ -14,7 +14,11 @@ means it: relative to the asker's folder (`cwd`), `~` expanded, through
 symbolic links, and it must name a note of the index (one whose name is not
 UTF-8 may be given by its bytes or as the index shows it, `bad\\xff.md`).
 Only notes inside the index's folders are resolved: any other path is refused
-before anything is read (OutsideIndex).
+before anything is read (OutsideIndex). A note of the index is found by its
+own name, any other path through symbolic links, against the folders as they
+were when the index was built; reading the note then checks the file actually
+opened (corpus.reading.open_inside), so a note swapped for a link out between
+the two is refused. A location is bounded before any work (MAX_LOCATION).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from typing import TYPE_CHECKING
 
 from corpus.errors import BadArgument, NoPassage, OutsideIndex
 from corpus.model import Passage
-from corpus.paths import display_path, inside, source_path
+from corpus.paths import display_path, inside_any
+from corpus.reading import resolved_roots
 from corpus.text import CJK_TEXT_CHAR
 
 if TYPE_CHECKING:
@@ -34,7 +39,9 @@ if TYPE_CHECKING:
 
 # What follows the path: a region (a notebook's cell, a PDF's page), then a line, a span of lines, or a line and
 # a column (all from 1); a region or a line at least.
-_TAIL = re.compile(r"(?::([cp][1-9][0-9]{0,6}))?(?::([1-9][0-9]*)(?:-([1-9][0-9]*)|:([1-9][0-9]*))?)?\s*$")
+_TAIL = re.compile(r"(?::([cp][1-9][0-9]{0,6}))?(?::([1-9][0-9]{0,8})(?:-([1-9][0-9]{0,8})|:([1-9][0-9]{0,8}))?)?\s*$")
+# The longest location read: a path of PATH_MAX and a line of nine digits (a hostile 600 KB one is refused at once).
+MAX_LOCATION = 4096 + 1 + 9
 WANTED = ("PATH:LINE (a note and a line from 1; PATH:FIRST-LAST and PATH:LINE:COLUMN as the tool prints them, "
           "PATH:REGION:LINE for a notebook's cell or a PDF's page: nb.ipynb:c5:3, paper.pdf:p3:12)")
 
@@ -55,6 +62,8 @@ def parse_location(location: str) -> Location:
     ends before it begins)."""
     if not isinstance(location, str):
         raise BadArgument("location", location, WANTED)
+    if len(location) > MAX_LOCATION:
+        raise BadArgument("location", location, f"PATH:LINE of at most {MAX_LOCATION:,} characters")
     text = location.strip()
     found = _TAIL.search(text)
     region, line, last = found.group(1) or "", found.group(2), found.group(3)
@@ -64,21 +73,33 @@ def parse_location(location: str) -> Location:
     return Location(path, int(line) if line else None, region)
 
 
+def folders_of(index: NoteIndex) -> tuple[str, ...]:
+    """The real paths of the index's folders as they were when it was built (older indexes: as they are now)."""
+    return index.manifest.resolved_roots or resolved_roots(index.manifest.roots)
+
+
 def resolve_note(index: NoteIndex, path: str, cwd: str | None = None) -> str:
     """The indexed note `path` names (relative to `cwd`, default the working folder), as the index stores it.
 
-    Raises OutsideIndex for a path outside every indexed folder (symbolic links
-    resolved), NoPassage for a file inside them that the index does not hold.
+    A note of the index is found by its own name, any other path through
+    symbolic links. Raises OutsideIndex for a path outside every indexed folder
+    (as they were when the index was built), NoPassage for a file inside them
+    that the index does not hold.
     """
-    given = os.path.join(cwd or os.getcwd(), os.path.expanduser(path))
-    # Compared as the index names files: bytes of a name that are not UTF-8 written as `\\xff`.
-    real = display_path(os.path.realpath(given))
-    if not any(inside(real, display_path(os.path.realpath(root))) for root in index.manifest.roots):
+    if len(path) > MAX_LOCATION:
         raise OutsideIndex(path)
-    by_real = {display_path(os.path.realpath(source_path(stored))): stored for stored in index.manifest.files}
-    if real not in by_real:
+    given = os.path.normpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(path)))
+    # Compared as the index names files: bytes of a name that are not UTF-8 written as `\\xff`.
+    shown = display_path(given)
+    if shown in index.manifest.files:
+        return shown  # a note of the index by its own name (reading it checks the file actually opened)
+    real = display_path(os.path.realpath(given))
+    if not inside_any(real, map(display_path, folders_of(index))):
+        raise OutsideIndex(path)
+    stored = index.notes_by_real_path().get(real)
+    if stored is None:
         raise NoPassage(path)
-    return by_real[real]
+    return stored
 
 
 def passage_at(index: NoteIndex, stored_path: str, line: int | None, region: str = "") -> Passage | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from indexer.generations import Folder
+from indexer.manifest import Folder
 from indexer.paper_graph import Counts
 
 if TYPE_CHECKING:

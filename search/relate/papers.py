@@ -30,12 +30,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from corpus.errors import BadArgument, NoPassage, OutsideIndex, whole_number
+from corpus.markdown import MAX_ROW
 from corpus.model import Passage
 from search.notes.index import NoteIndex
 from search.notes.locations import passage_at, resolve_note
 from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.relate.graph import MAX_CANDIDATES, SHOWN_TERMS, WEIGHTS, Node, PaperGraph, by_initials, paper_graph
 from search.results import Hit, RelatedResult
+
+# The longest paper name looked for: a table row longer than this is no paper record (corpus/markdown.py MAX_ROW).
+MAX_PAPER_NAME = MAX_ROW
 
 __all__ = ["WEIGHTS", "PaperGraph", "by_initials", "more_like", "paper_graph", "related", "related_passage",
            "related_to_note"]
@@ -47,13 +51,16 @@ def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None 
     it goes by, an author, or the path of its note (relative to `cwd`); the signals weighed by
     `settings.related_weights`.
 
-    Raises BadArgument, before any work, for a `k` below 1 or a `paper` that is not a str.
+    Raises BadArgument, before any work, for a `k` below 1 or a `paper` that is not a str. A name longer than
+    MAX_PAPER_NAME names no paper (no record holds one that long): it is answered at once.
     """
     if not isinstance(paper, str):
         raise BadArgument("paper", paper, "a str (a title, a fragment of one, or an author)")
     k = whole_number("k", k)
     weights = settings.related_weights
     started = time.perf_counter()
+    if len(paper) > MAX_PAPER_NAME:
+        return RelatedResult(paper, None, (), (), (time.perf_counter() - started) * 1000)
     graph = graph or paper_graph(index)
     stored = _indexed_note(index, paper, cwd)
     if stored is not None:

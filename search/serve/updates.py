@@ -4,7 +4,7 @@
     job = runs.submit({"paths": None}, wait=30, progress=show)  # queued; show(stage, done, total) as it goes
     job.cancel()  # stops it: before it starts, or at its next step (nothing is committed)
     report = runs.run({}, wait=30)  # queue one and wait for it
-    runs.watch(stop)  # runs an update after each burst of note changes, until `stop` is set
+    runs.watch(stop)  # runs an update now, then after each burst of note changes, until `stop` is set
     runs.last  # the last run that finished (a Run: who asked, when, its report or its error)
 
 A search never waits for a run: runs write a new generation beside the
@@ -176,7 +176,8 @@ class IndexRuns:
         return told
 
     def watch(self, stop: threading.Event, force_polling: bool | None = None) -> threading.Thread:
-        """Watch the index's folders in a thread and run an update after each burst of note changes."""
+        """Watch the index's folders in a thread and run an update after each burst of note changes, and once at
+        the start (a catch-up: notes may have changed while nothing watched)."""
         from search.serve.watch import watch_notes
 
         def changed() -> None:
@@ -188,6 +189,7 @@ class IndexRuns:
             self.watched(Run("watch", time.time(), report=report))
 
         thread = threading.Thread(target=watch_notes, args=(self.notes.directory, changed, stop),
-                                  kwargs={"force_polling": force_polling}, name="watch", daemon=True)
+                                  kwargs={"force_polling": force_polling, "catch_up": True}, name="watch",
+                                  daemon=True)
         thread.start()
         return thread

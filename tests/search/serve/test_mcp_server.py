@@ -108,6 +108,39 @@ def test_field_filters_are_the_query_languages_fields(tools, bundled_index):
     assert {hit["path"] for hit in result.structured_content["hits"]} == {str(PAPERS)}
 
 
+@pytest.mark.parametrize("arguments, filtered_by", [
+    ({"query": "", "author": "goodfellow)"}, "author:goodfellow"),
+    ({"query": "generative (", "year": "2014"}, "year:2014"),
+    ({"query": "adversarial", "author": "(goodfellow"}, "author:goodfellow"),
+    ({"query": '"networks', "year": "2014"}, "year:2014"),
+    ({"query": "nets " * 400, "year": "2014"}, "year:2014"),  # a query too long to be read whole
+    ({"query": "nets", "title": "-adversarial"}, "title:adversarial"),
+])
+def test_a_filter_holds_whatever_its_value_or_the_query_holds(tools, bundled_index, arguments, filtered_by):
+    (result,) = call(tools, ("search", {**arguments, "mode": "keyword", "k": 50}))
+    allowed = {(hit.passage.path, hit.passage.line_start)
+               for hit in search(bundled_index, filtered_by, mode="keyword", k=500).hits}
+    hits = result.structured_content["hits"]
+    assert hits and all((hit["path"], hit["line_start"]) in allowed for hit in hits), result.structured_content
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("get", {"location": "a/" * 300_000 + "x.md:1"}),
+    ("related", {"passage": "a/" * 300_000 + "x.md:1"}),
+    ("related", {"paper": "attention " * 60_000}),
+    ("search", {"query": "attention " * 60_000}),
+    ("search", {"query": "x", "author": "y" * 600_000}),
+])
+def test_an_argument_of_600_kb_is_refused_at_once_in_one_short_line(tools, name, arguments):
+    import time
+
+    started = time.perf_counter()
+    (result,) = call(tools, (name, arguments))
+    assert time.perf_counter() - started < 5
+    (text,) = [block.text for block in result.content]
+    assert result.is_error and "\n" not in text and len(text) < 400, text[:500]
+
+
 def test_related_gives_papers_and_passages_with_their_reasons(tools, bundled_index):
     paper, passage, ambiguous = call(tools, ("related", {"paper": "Attention is All You Need", "k": 3}),
                                      ("related", {"passage": f"{TRENDS}:{MAE_LINE}", "k": 3}),
