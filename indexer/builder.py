@@ -369,12 +369,15 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     try:
-        vector_index, embedded = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder, progress,
-                                                 checkpoint)
+        vector_index, embedded, cut = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder,
+                                                            progress, checkpoint)
     except BaseException:
         with contextlib.suppress(OSError):
             checkpoint.flush()  # the vectors embedded so far: the next run goes on from them
         raise
+    notices.extend(f"{path}: {count:,} of its texts not embedded (at most {passage_vectors.MAX_TEXTS_PER_NOTE:,} a note "
+                   f"and {passage_vectors.MAX_TEXTS_PER_LINE} a line): keyword search still finds all of it"
+                   for path, count in sorted(cut.items()))
     if vector_index.passage_count != passage_count:
         raise RuntimeError(f"vectors for {vector_index.passage_count} passages, not {passage_count}, in {folder}")
     checksum = vectors.save(folder, vector_index)
