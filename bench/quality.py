@@ -15,8 +15,9 @@ cross-validation: for each corpus, the value that scores best on the other
 corpora is scored on the one left out. It prints the left-out figures beside
 the fitted ones (the value best over all corpora), so a constant that only
 fits one corpus shows as a gap between the two; and the same for
-indexer/vectors.py's FIRST_SHARE and indexer/embedders.py's
-MIXED_SCRIPT_SHARES (each value ranks the queries again). It also
+the vector ranking's first_share and mixed_script_shares (each value ranks the
+queries again). Each value tried is passed in a search Settings
+(search/rank/settings.py); no module's globals change. It also
 fits the weights of the related-papers signals by leave-one-query-out over the
 related judgements.
 `--cv-models` chooses among embedding models (or the shares of a combination)
@@ -48,10 +49,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # its sibling layouts.py, however this module was loaded
 
-from indexer import build, embedders, vectors
+import layouts
+
+from indexer import build, embedders
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
-from search import FusionConfig, open_index, related, search
+from search import FusionConfig, Settings, open_index, related, search
 from search.eval.evaluation import (
     KINDS,
     Judgement,
@@ -63,11 +67,13 @@ from search.eval.evaluation import (
 )
 from search.rank.engine import Rankings, fuse, rankings
 from search.rank.fusion import keyword_weight_for
-from search.relate.papers import WEIGHTS, PaperGraph
+from search.rank.settings import DEFAULT_SETTINGS, RELATED_WEIGHTS
+from search.relate.papers import paper_graph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
 CACHE = ROOT / "bench" / "results" / "quality"
+LAYOUTS = layouts.OUT
 MODES = ("keyword", "semantic", "hybrid")
 K = 10
 # The tuned constants of hybrid search and the values cross-validation tries for each.
@@ -104,6 +110,13 @@ CORPORA = {
     "d2l-zh": Corpus("d2l-zh", (SHARED / "corpora" / "d2l-zh",), SHARED / "corpora" / "d2l-zh", ("*_origin.md",)),
     "cmrc2018": Corpus("cmrc2018", (SHARED / "corpora" / "cmrc2018" / "passages",),
                        SHARED / "corpora" / "cmrc2018" / "passages"),
+    "paperNotes": Corpus("paperNotes", (SHARED / "corpora" / "paperNotes" / "docs" / "contents",),
+                         SHARED / "corpora" / "paperNotes"),
+    # Other layouts of the same papers (bench/layouts.py makes them): a BibTeX library alone, beside the notes,
+    # and paperNotes as a folder per paper.
+    "bib": Corpus("bib", (LAYOUTS / "bib",), LAYOUTS / "bib"),
+    "notes_bib": Corpus("notes_bib", (LAYOUTS / "notes_bib",), LAYOUTS / "notes_bib"),
+    "folders": Corpus("folders", (LAYOUTS / "folders" / "docs" / "contents",), LAYOUTS / "folders"),
 }
 SETS = {
     "seed": JudgementSet("seed", "notes", EVAL / "seed_queries.jsonl"),
@@ -111,7 +124,14 @@ SETS = {
     "dl500": JudgementSet("dl500", "dl500", EVAL / "dl500_queries.jsonl"),
     "d2l": JudgementSet("d2l", "d2l-zh", EVAL / "d2l_crosslingual_queries.jsonl"),
     "cmrc": JudgementSet("cmrc", "cmrc2018", EVAL / "cmrc2018_dev_queries.jsonl"),
+    "papernotes": JudgementSet("papernotes", "paperNotes", EVAL / "papernotes_related.jsonl"),
+    "bib": JudgementSet("bib", "bib", LAYOUTS / "bib.jsonl"),
+    "notes_bib": JudgementSet("notes_bib", "notes_bib", LAYOUTS / "notes_bib.jsonl"),
+    "folders": JudgementSet("folders", "folders", LAYOUTS / "folders.jsonl"),
 }
+# The judgements each set's are made from: a weighting is chosen without every set of the same family.
+FAMILIES = {"seed": "notes", "seed_more": "notes", "bib": "notes", "notes_bib": "notes",
+            "papernotes": "paperNotes", "folders": "paperNotes"}
 
 
 # ---------------------------------------------------------------- indexes
@@ -240,18 +260,18 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
             config: FusionConfig, places: dict) -> SetRun:
     """Score every judgement of a set in each mode; related judgements through `related`."""
     scores: dict[str, list[QueryScore]] = {}
-    for mode in modes:
+    for mode in (mode for mode in modes if mode in MODES):
         rows = []
         for j in judgements:
             if j.kind == "related":
                 continue
-            hits = search(index, j.query, mode=mode, k=K, fusion=config).hits
+            hits = search(index, j.query, mode=mode, k=K, settings=Settings(fusion=config)).hits
             rows.append(score_query(j, [_span(h) for h in hits], places, K))
         if rows:
             scores[mode] = rows
     wanted = [j for j in judgements if j.kind == "related"]
     if wanted:
-        graph = PaperGraph(index)
+        graph = paper_graph(index)
         scores["related"] = [score_query(j, [_span(h) for h in related(index, j.query, K, graph).hits], places, K)
                              for j in wanted]
     return SetRun(judgement_set.name, judgement_set.corpus, scores)
@@ -324,42 +344,42 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
     return out
 
 
-# Constants read at search time that change the vector ranking itself, so each value ranks every query again:
-# indexer/vectors.py FIRST_SHARE, the share of a passage's first row in its score, and indexer/embedders.py
-# MIXED_SCRIPT_SHARES, the models' shares for a query that mixes Chinese and English; the values tried, by label.
+# Settings that change the vector ranking itself, so each value ranks every query again: first_share, the share
+# of a passage's first row in its score, and mixed_script_shares, the models' shares for a query that mixes
+# Chinese and English; the values tried, by label.
 FIRST_SHARES = (0.0, 0.3, 0.5, 1.0)
 MIXED_SCRIPT_VALUES = {"use-m3 0": {"use-m3": 0.0}, "use-m3 0.1": {"use-m3": 0.1}, "its own share": {}}
 
 
 def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
-    """Leave-one-corpus-out choice of indexer/vectors.py's FIRST_SHARE (hybrid nDCG@10)."""
-    return cross_validate_constant(prepared, config, log, vectors, "FIRST_SHARE", {v: v for v in FIRST_SHARES})
+    """Leave-one-corpus-out choice of Settings.first_share (hybrid nDCG@10)."""
+    return cross_validate_setting(prepared, config, log, "first_share", {v: v for v in FIRST_SHARES})
 
 
 def cross_validate_mixed_script(prepared: list[tuple], config: FusionConfig, log) -> dict:
-    """Leave-one-corpus-out choice of indexer/embedders.py's MIXED_SCRIPT_SHARES (hybrid nDCG@10)."""
-    return cross_validate_constant(prepared, config, log, embedders, "MIXED_SCRIPT_SHARES", MIXED_SCRIPT_VALUES)
+    """Leave-one-corpus-out choice of Settings.mixed_script_shares (hybrid nDCG@10); the current value is
+    indexer/embedders.py MIXED_SCRIPT_SHARES, which a search reads when its Settings give none."""
+    return cross_validate_setting(prepared, config, log, "mixed_script_shares", MIXED_SCRIPT_VALUES,
+                                  current=embedders.MIXED_SCRIPT_SHARES)
 
 
-def cross_validate_constant(prepared: list[tuple], config: FusionConfig, log, module, name: str,
-                            values: dict[object, object]) -> dict:
-    """Leave-one-corpus-out choice of a module's constant read at search time, among `values` ({label: value});
-    the constant is put back afterwards."""
-    current = getattr(module, name)
-    table: dict[object, dict[str, float]] = {}
-    try:
-        for label, value in values.items():
-            setattr(module, name, value)
-            table[label] = hybrid_by_corpus(ranked_queries(prepared), config, f"{name}={label}", log)
-    finally:
-        setattr(module, name, current)
+def cross_validate_setting(prepared: list[tuple], config: FusionConfig, log, name: str,
+                           values: dict[object, object], current: object = None) -> dict:
+    """Leave-one-corpus-out choice of a Settings field read when the rankings are made, among `values`
+    ({label: value}); `current` is the value a search takes by default (default: the Settings default)."""
+    current = getattr(Settings(), name) if current is None else current
+    table = {label: hybrid_by_corpus(ranked_queries(prepared, Settings(**{name: value})), config,
+                                     f"{name}={label}", log)
+             for label, value in values.items()}
     now = next((label for label, value in values.items() if value == current), current)
     return {"current_value": now, **leave_one_out(table)}
 
 
-def ranked_queries(prepared: list[tuple]) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:
-    """Each set with its snippet places and the hybrid rankings of its search queries (related ones aside)."""
-    return [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K))
+def ranked_queries(prepared: list[tuple], settings: Settings = DEFAULT_SETTINGS
+                   ) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:
+    """Each set with its snippet places and the hybrid rankings of its search queries (related ones aside),
+    the vector ranking as `settings` say."""
+    return [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K, settings))
                                      for j in judgements if j.kind != "related"])
             for index, judgement_set, judgements, places in prepared]
 
@@ -375,43 +395,96 @@ def hybrid_by_corpus(ranked: list[tuple], config: FusionConfig, label: str, log)
 def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings]], config: FusionConfig,
               places: dict) -> SetRun:
     """The hybrid scores of a set's queries, their rankings fused under `config` (as search() would)."""
-    rows = [score_query(j, [Span(*key) for key, _score in fuse(ranked, config).order[:K]], places, K)
+    # A span is (path, region, first line, last line); the judgements name lines of plain notes.
+    rows = [score_query(j, [Span(path, first, last) for (path, _region, first, last), _score
+                            in fuse(ranked, config).order[:K]], places, K)
             for j, ranked in lists]
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
-# The weights of the related-papers signals and the values tried for each (search/relate/papers.py WEIGHTS).
+# The weights of the related-papers signals and the values tried for each (Settings.related_weights).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
-    "reference": (1.0, 1.5, 2.5), "together": (0.25, 0.5, 1.0), "similar": (0.5, 1.0, 2.0),
-    "terms": (0.5, 1.0, 2.0), "authors": (0.25, 0.5), "year": (0.3, 0.6),
+    "link": (1.0, 2.0, 4.0), "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
+    "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0),
+    "year": (0.3, 0.6, 1.0), "topic": (0.0, 0.5, 0.8, 1.0),
 }
+# No judgement's papers have tags or keywords: their weight is held at its value, not fitted.
+RELATED_HELD = ("tags",)
+
+
+def related_signals(prepared: list[tuple]) -> list[tuple]:
+    """(set name, judgement, snippet places, signals or None, each node's span) for every related judgement: the
+    signals of the nodes to its anchor, computed once, so that any weighting ranks them again in microseconds."""
+    rows = []
+    for index, judgement_set, judgements, places in prepared:
+        graph = paper_graph(index)
+        spans = [_span_of(graph.passage(node)) for node in graph.nodes]
+        for j in judgements:
+            if j.kind != "related":
+                continue
+            found = graph.find(j.query)
+            rows.append((judgement_set.name, j, places, graph.signals(found[0]) if len(found) == 1 else None, spans))
+    return rows
+
+
+def _span_of(passage) -> Span:
+    return Span(passage.path, passage.line_start, passage.line_end)
+
+
+def related_score(row: tuple, weights: dict) -> float:
+    """nDCG@10 of one related judgement whose nodes are ranked by `weights`."""
+    _set, j, places, signals, spans = row
+    if signals is None:
+        return score_query(j, [], places, K).ndcg
+    score = signals.scores(weights)
+    candidates = signals.candidates(weights)
+    order = [n for n in np.lexsort((np.arange(len(score)), -score)) if candidates[n]][:K]
+    return score_query(j, [spans[n] for n in order], places, K).ndcg
 
 
 def cross_validate_related(prepared: list[tuple], log) -> dict | None:
-    """Leave-one-query-out choice of the related-papers weights over every related judgement.
+    """The related-papers weights chosen by leave-one-query-out and by leave-one-family-out cross-validation.
 
-    Each weighting of RELATED_GRID scores every related query; for each query,
-    the weighting best on the others is scored on it. Reports the mean of those
-    left-out scores beside the current weights' mean and the weights best on all.
+    Each weighting of RELATED_GRID scores every related query. Leaving one query
+    out leaves out its copies in the other layouts too (the same id); leaving a
+    family out leaves out every set made from the same judgements (FAMILIES).
+    The weighting best on what is left is scored on what was left out; the means
+    of those scores are reported beside the current weights' and the fitted ones.
     """
-    rows = [(index, j, places) for index, _s, judgements, places in prepared for j in judgements if j.kind == "related"]
+    rows = related_signals(prepared)
     if not rows:
         return None
-    graphs = {id(index): PaperGraph(index) for index, _j, _p in rows}
-    combos = [dict(zip(RELATED_GRID, values)) for values in itertools.product(*RELATED_GRID.values())]
-
-    def scores(weights: dict) -> list[float]:
-        return [score_query(j, [_span(h) for h in related(index, j.query, K, graphs[id(index)], weights).hits],
-                            places, K).ndcg for index, j, places in rows]
-
-    table = [scores(weights) for weights in combos]
+    held = {name: RELATED_WEIGHTS[name] for name in RELATED_HELD}
+    combos = [{**dict(zip(RELATED_GRID, values)), **held} for values in itertools.product(*RELATED_GRID.values())]
+    table = np.array([[related_score(row, weights) for row in rows] for weights in combos])
     log(f"  related: {len(combos)} weightings × {len(rows)} queries")
-    best = max(range(len(combos)), key=lambda i: statistics.fmean(table[i]))
-    left_out = [table[max(range(len(combos)), key=lambda i: statistics.fmean(s for n, s in enumerate(table[i]) if n != q))][q]
-                for q in range(len(rows))]
-    return {"current_weights": dict(WEIGHTS), "current_mean": statistics.fmean(scores(dict(WEIGHTS))),
-            "fitted_weights": combos[best], "fitted_mean": statistics.fmean(table[best]),
-            "left_out_mean": statistics.fmean(left_out)}
+    sets = list(dict.fromkeys(row[0] for row in rows))
+    member = {name: np.array([row[0] == name for row in rows]) for name in sets}
+
+    def mean_over_sets(columns: np.ndarray, names: list[str]) -> np.ndarray:
+        """Each weighting's mean of its sets' means (each set counting alike), over `columns` of the table."""
+        return np.mean([table[:, member[name] & columns].mean(axis=1) for name in names
+                        if (member[name] & columns).any()], axis=0)
+
+    everything = np.ones(len(rows), dtype=bool)
+    best = int(np.argmax(mean_over_sets(everything, sets)))
+    current = np.array([related_score(row, dict(RELATED_WEIGHTS)) for row in rows])
+    left_out = np.zeros(len(rows))
+    for query in {row[1].id for row in rows}:
+        out = np.array([row[1].id == query for row in rows])
+        left_out[out] = table[int(np.argmax(mean_over_sets(~out, sets))), out]
+    by_set = {}
+    for name in sets:
+        family = [other for other in sets if FAMILIES.get(other) == FAMILIES.get(name)]
+        rest = [other for other in sets if other not in family] or sets
+        chosen = int(np.argmax(mean_over_sets(everything, rest)))
+        by_set[name] = {"chosen": combos[chosen], "left_out": float(table[chosen, member[name]].mean()),
+                        "fitted": float(table[best, member[name]].mean()),
+                        "current": float(current[member[name]].mean()),
+                        "left_out_by_query": float(left_out[member[name]].mean())}
+    return {"current_weights": dict(RELATED_WEIGHTS), "current_mean": float(np.mean([current[member[n]].mean() for n in sets])),
+            "fitted_weights": combos[best], "fitted_mean": float(mean_over_sets(everything, sets)[best]),
+            "left_out_mean": float(np.mean([left_out[member[n]].mean() for n in sets])), "sets": by_set}
 
 
 def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
@@ -434,6 +507,8 @@ def leave_one_out(table: dict[object, dict[str, float]]) -> dict:
 
 
 def render_cv(cv: dict) -> str:
+    if not cv:
+        return ""
     lines = ["", "leave-one-corpus-out (hybrid nDCG@10): value chosen without the corpus → its score there"]
     for name, result in cv.items():
         folds = "; ".join(f"{c}: {f['chosen']} → {f['left_out']:.3f} (fitted {f['fitted']:.3f})"
@@ -462,8 +537,13 @@ def render_models(result: dict) -> str:
 def render_cv_related(cv: dict | None) -> str:
     if not cv:
         return ""
-    return (f"\nrelated (nDCG@10, leave-one-query-out): current weights {cv['current_mean']:.3f}; "
-            f"weights fitted on all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; left out {cv['left_out_mean']:.3f}")
+    lines = [(f"\nrelated (nDCG@10, mean over sets): current weights {cv['current_mean']:.3f}; weights fitted on "
+              f"all {cv['fitted_mean']:.3f} {cv['fitted_weights']}; each query left out {cv['left_out_mean']:.3f}"),
+             ("related by set: current; each query left out; its family left out (fitted on all) — weights chosen "
+             "without the family")]
+    lines += [f"  {name}: {fold['current']:.3f}; {fold['left_out_by_query']:.3f}; {fold['left_out']:.3f} "
+              f"({fold['fitted']:.3f}) {fold['chosen']}" for name, fold in cv["sets"].items()]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
@@ -474,6 +554,8 @@ def prepare(model: str, set_names: Sequence[str], cmrc_sample: int | None, log) 
     embedder = cached_embedder(model)
     prepared = []
     indexes = {}
+    if any(SETS[name].file.is_relative_to(LAYOUTS) for name in set_names) and not LAYOUTS.is_dir():
+        layouts.make()
     for name in set_names:
         judgement_set = SETS[name]
         corpus = CORPORA[judgement_set.corpus]
@@ -567,6 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="embedding model (default: the product's default)")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--cv", action="store_true", help="cross-validate the tuned constants across corpora")
+    ap.add_argument("--cv-related", action="store_true",
+                    help="cross-validate the related-papers weights only (by query and by set)")
     ap.add_argument("--cv-models", metavar="M1,M2,…",
                     help="cross-validate the choice among these embedding models (e.g. shares of a combination)")
     ap.add_argument("--costs", action="store_true",
@@ -616,12 +700,14 @@ def main(argv: list[str] | None = None) -> int:
     means = corpus_means(runs)
     result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means,
               "seconds": round(time.perf_counter() - started, 1)}
-    if args.cv:
-        result["cv"] = cross_validate(prepared, config, log)
+    if args.cv or args.cv_related:
+        search_sets = [p for p in prepared if any(j.kind != "related" for j in p[2])]
+        result["cv"] = cross_validate(search_sets, config, log) if args.cv and search_sets else {}
         result["cv_related"] = cross_validate_related(prepared, log)
         save_cache(embedder)
     if not args.json:
-        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"]) if args.cv else ""))
+        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"])
+                                     if args.cv or args.cv_related else ""))
     else:
         print(json.dumps(result, ensure_ascii=False))
     if args.out:

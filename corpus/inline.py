@@ -21,6 +21,8 @@ _LABEL = r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"
 _TARGET = r"\(((?:[^()]|\([^()]*\))*)\)"
 IMAGE = re.compile("!" + _LABEL + _TARGET)
 LINK = re.compile(_LABEL + _TARGET)
+# A wikilink, `[[Note]]`, `[[Note#Heading|label]]` (Obsidian, Foam, Logseq); `![[file]]` embeds a file.
+WIKILINK = re.compile(r"(!?)\[\[([^\[\]|#\n]{1,300})(?:#[^\[\]|\n]{0,300})?(?:\|([^\[\]\n]{0,300}))?\]\]")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _EMPHASIS = re.compile(r"\\?\*+|(?<![\w\\])__?(?=\S)|(?<=\S)__?(?!\w)")
 _CODE_TICKS = re.compile(r"`+")
@@ -43,7 +45,9 @@ def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
 
     A link keeps its label in the text; its target (a URL whose words often
     name the linked page, e.g. `…/self-supervised-learning-trends#:~:text=…`)
-    is returned apart, for the index to search.
+    is returned apart, for the index to search. A wikilink's target is
+    returned as written, in its brackets (`[[Note]]`); an embed (`![[x.png]]`)
+    leaves nothing.
     """
     targets: list[str] = []
 
@@ -51,8 +55,15 @@ def strip_inline_links(line: str) -> tuple[str, list[tuple[int, str]]]:
         targets.append(link_target(match.group(2)))
         return match.group(1) + _MARK
 
+    def mark_wiki(match: re.Match) -> str:
+        if match.group(1):
+            return ""
+        targets.append(f"[[{match.group(2).strip()}]]")
+        return (match.group(3) or match.group(2)).strip() + _MARK
+
     line = _ROLE.sub("", line)
-    line = IMAGE.sub(r"\1", line.replace(_MARK, ""))
+    line = WIKILINK.sub(mark_wiki, line.replace(_MARK, ""))
+    line = IMAGE.sub(r"\1", line)
     line = LINK.sub(mark, line)
     line = _HTML_TAG.sub("", line)
     line = _EMPHASIS.sub("", line)
@@ -78,7 +89,8 @@ def _character(match: re.Match) -> str:
 
 
 def link_labels(text: str) -> str:
-    """`text` with each image and link replaced by its label."""
+    """`text` with each image and link replaced by its label (a wikilink by its label, else its target)."""
+    text = WIKILINK.sub(lambda m: "" if m.group(1) else (m.group(3) or m.group(2)).strip(), text)
     return LINK.sub(r"\1", IMAGE.sub(r"\1", text))
 
 

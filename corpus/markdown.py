@@ -50,14 +50,16 @@ class _Block:
     lines: list[str]
 
 
-def passages_of(note: Note) -> list[Passage]:
+def passages_of(note: Note, keep_headings: bool = False) -> list[Passage]:
     """All passages of a note, in reading order.
 
     A note of headings only gives a passage for each heading with nothing
     under it (no subheading either), so it is found by them; a note of front
     matter only is one passage of its title (with its tags). (In a note with
     text, an empty heading is left out: short heading passages crowd out the
-    text in semantic results — hybrid nDCG on seed_more fell 0.012.)
+    text in semantic results — hybrid nDCG on seed_more fell 0.012.) With
+    `keep_headings` they are kept whatever the note holds: a notebook's
+    closing `### 结论：…` cell is a heading with nothing under it, and all it says.
     """
     out: list[Passage] = []
     empty_headings: list[Passage] = []
@@ -105,7 +107,7 @@ def passages_of(note: Note) -> list[Passage]:
             items.clear()
             out.extend(_text_passages(note, block, section()))
     close(0)
-    out = out or empty_headings
+    out = out + empty_headings if keep_headings else out or empty_headings
     if not out and note.body_line > 1:
         out.append(Passage(path=note.path, line_start=1, line_end=note.body_line - 1, section="", title=note.title,
                            text=note.title, kind="title", tags=note.tags))
@@ -208,10 +210,23 @@ def _heading_text(rest: str) -> str:
     return bare.rstrip(" \t") if bare != text and bare[-1] in " \t" else text
 
 
-def _text_passages(note: Note, block: _Block, section: str, parent: str = "") -> list[Passage]:
+def plain_passages(note: Note, first: int, lines: list[str], section: str, kind: str = "paragraph"
+                   ) -> list[Passage]:
+    """Passages of a block of plain text (no markdown to strip: a paragraph of a PDF's page), lines `first`..
+    joined as a reader reads them (nothing between Chinese characters, else a space), and pieces of a long one
+    cut at sentence ends, each with its lines."""
+    return _text_passages(note, _Block(kind, first, lines), section, markup=False)
+
+
+def _text_passages(note: Note, block: _Block, section: str, parent: str = "", markup: bool = True
+                   ) -> list[Passage]:
     if block.kind == "code":
         texts = [line.rstrip() for line in block.lines]
         joiner = "\n"
+    elif not markup:
+        stripped = [(line.strip(), []) for line in block.lines]
+        texts = [text for text, _links in stripped]
+        joiner = None
     else:
         stripped = [strip_inline_links(_ITEM.sub("", line, count=1) if n == 0 and block.kind == "item"
                                        else _QUOTE.sub("", line))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from corpus.text import sentence_runs
 
@@ -21,7 +21,9 @@ class Note:
 
     `body_line` is the 1-based line where the body starts (after front matter),
     so passages keep the line numbers of the file itself. `warnings` say what
-    could not be read as written (bad bytes, a skipped front matter).
+    could not be read as written (bad bytes, a skipped front matter). `meta` is
+    the front matter as YAML gave it (a note about one paper gives its authors,
+    year, DOI there: corpus/paper_notes.py reads them).
     """
 
     path: str
@@ -31,23 +33,51 @@ class Note:
     tags: tuple[str, ...] = ()
     body_line: int = 1
     warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict, compare=False)
+
+
+# Where a paper record was read from: a row of a table of papers, a note about one paper (or the README of a
+# folder of one paper), an entry of a BibTeX file. A reader of another kind of file that finds one paper in it (a
+# PDF of the paper) may name its own source: a record of any source but a row or an entry is its file's whole.
+PAPER_SOURCES = ("row", "note", "bib", "pdf")
+RECORD_SOURCES = ("row", "bib")
 
 
 @dataclass(frozen=True)
 class Paper:
-    """A paper record parsed from a row of a table of papers."""
+    """A paper record: a row of a table of papers, a note about one paper, or a BibTeX entry.
+
+    `note` is what the record says of the paper (a row's note, an entry's
+    abstract; empty for a note, whose passages say it). `arxiv` is an arXiv id
+    without version (`1810.04805`), `doi` lower-cased (`10.18653/v1/n19-1423`);
+    corpus/paper_ids.py reads and compares them. `source` is one of PAPER_SOURCES.
+    """
 
     year: int | None
     authors: tuple[str, ...]
     title: str
     note: str
+    venue: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    url: str = ""
+    keywords: tuple[str, ...] = ()
+    citekey: str = ""
+    source: str = "row"
+
+    @property
+    def whole_file(self) -> bool:
+        """Whether the paper is its file's whole (a note about it), not one record among many (a row, an entry)."""
+        return self.source not in RECORD_SOURCES
 
 
 @dataclass(frozen=True)
 class Passage:
     """The unit of retrieval: a paragraph, list item, table row or piece of one.
 
-    `line_start`/`line_end` are 1-based and inclusive, in the source file.
+    `line_start`/`line_end` are 1-based and inclusive, in the source file, or in its `region` when it has one:
+    a part of the file that has lines of its own (`c5`, the fifth cell of a notebook; `p3`, the third page of a
+    PDF; empty for a plain text file), so a location reads `paper.pdf:p3:12`.
     `text` has the markdown syntax stripped; it is what is indexed and shown.
     `piece` numbers the pieces a long block was split into (0 for a whole block).
     `links` are the targets of the markdown links in the passage (not part of `text`).
@@ -70,10 +100,16 @@ class Passage:
     parts: tuple[str, ...] = ()
     parent: str = ""
     date: str = ""
+    region: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.path}:{self.line_start}-{self.line_end}#{self.piece}"
+        return f"{self.path}:{self.place}-{self.line_end}#{self.piece}"
+
+    @property
+    def place(self) -> str:
+        """Where the passage starts, as a location shows it after the path: `12`, or `p3:12` in a region."""
+        return f"{self.region}:{self.line_start}" if self.region else str(self.line_start)
 
     @property
     def display_title(self) -> str:

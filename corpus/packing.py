@@ -56,12 +56,13 @@ _REFERENCE = re.compile(r"^\[\d{1,4}\]")
 _REFERENCE_NUMBER = re.compile(r"\[(\d{1,4})\]")
 
 
-def answers(passages: list[Passage]) -> list[Passage]:
-    """A note's passages (corpus/markdown.py, in reading order) as answers: each run of one section packed."""
+def pack_sections(passages: list[Passage]) -> list[Passage]:
+    """A note's passages (corpus/markdown.py, in reading order) as answers: each run of one section packed
+    (and of one region: two cells of a notebook, or two pages of a PDF, are never one answer)."""
     out: list[Passage] = []
     run: list[Passage] = []
     for passage in passages:
-        if run and passage.section != run[-1].section:
+        if run and (passage.section, passage.region) != (run[-1].section, run[-1].region):
             out.extend(pack(run))
             run = []
         run.append(passage)

@@ -29,6 +29,9 @@ _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _ITALIC = re.compile(r"(?<![*\w])(\*\*|\*|_)(?!\s)((?:(?!\1).)+?)(?<!\s)\1(?![*\w])")
 _AUTHOR_SEPARATOR = re.compile(r"\s*(?:、|，|,|;|；|&|\band\b|和|与|及)\s*")
 _TRAILING = " ，,:：;；.。"
+# Four capitalised words or more with nothing between them are several names, not one.
+MIN_RUN_OF_NAMES = 4
+_CAPITALISED = re.compile(r"^[A-Z\u00c0-\u00de][\w'\u2019-]*[\W\d]*$")
 _PIPE = re.compile(r"(?<!\\)\|")
 _MARKUP = re.compile(r"\\?\*+|`+")
 
@@ -107,10 +110,19 @@ class PaperTable:
 
 
 def split_authors(text: str) -> tuple[str, ...]:
-    """Author names from `A、B和C` or `A, B and C`."""
+    """Author names from `A、B和C` or `A, B and C`; names in a row with nothing between them
+    (`Gongfan Fang Xinyin Ma Xinchao Wang`) two words a name (an odd last word joins the name before it)."""
     text = _plain(text).strip(_TRAILING)
-    names = (name.strip(_TRAILING) for name in _AUTHOR_SEPARATOR.split(text))
-    return tuple(name for name in names if name)
+    names = [name.strip(_TRAILING) for name in _AUTHOR_SEPARATOR.split(text)]
+    names = [name for name in names if name]
+    if len(names) == 1:
+        words = names[0].split()
+        if len(words) >= MIN_RUN_OF_NAMES and all(_CAPITALISED.match(word) for word in words):
+            pairs = [" ".join(words[i:i + 2]) for i in range(0, len(words) - len(words) % 2, 2)]
+            if len(words) % 2:
+                pairs[-1] += " " + words[-1]
+            return tuple(pairs)
+    return tuple(names)
 
 
 def _plain(text: str) -> str:

@@ -10,7 +10,11 @@ guess (corpus/reading.py).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+
+from corpus.radicals import ideographs
 
 # CJK Unified Ideographs, Extension A and the compatibility ideographs.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -33,10 +37,31 @@ SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.:])(?=\s)|\n")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 _SPACE_OR_PUNCT = re.compile(r"[\s\W_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+_RADICAL = re.compile("[\u2e80-\u2fdf\ufb00-\ufb06]")
+# Letters and digits NFKC writes otherwise: full-width (`ＧＰＴ`), circled, superscript, compatibility ideographs.
+_COMPATIBLE = re.compile("[\u00aa-\u00be\u2070-\u24ff\u3200-\u33ff\uf900-\ufaff\uff00-\uffef]")
 # The multiplication sign reads as the letter x: notes write a size `3×3` as often as `3x3`, and a query types
 # the letter. For str.translate, here (fold) and in the analyzer's normalisation.
 MULTIPLICATION_SIGN = "×"
 TIMES_AS_X = {ord(MULTIPLICATION_SIGN): "x"}
+
+
+@functools.lru_cache(maxsize=65536)
+def comparable(text: str) -> str:
+    """`text` as two copies of one passage compare: NFKC, case folded, letters and digits only.
+
+    The same paragraph read from a note and from a PDF of it differs in its
+    spaces and line breaks, its punctuation's width, ligatures (`ﬁ`) and the
+    radicals a PDF's fonts name for ideographs, never in its letters. (Kept for
+    the texts seen last: a search compares the same passages again and again.)
+    """
+    if _RADICAL.search(text):
+        text = ideographs(text)
+    text = _NOT_WORD.sub("", text)  # first: most of what NFKC would change is punctuation, dropped here
+    if _COMPATIBLE.search(text):
+        text = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text))
+    return text.casefold()
 
 
 def mixes_scripts(text: str) -> bool:

@@ -1,30 +1,42 @@
 """What a search returns: plain frozen values, the modes a search runs in, and their JSON form.
 
-The JSON form (`result_data`, `related_data`, `excerpt_data`, `report_data`) is
+The JSON form (`result_data`, `related_data`, `excerpt_data`, `report_data`,
+`stats_data`) is
 built here and only here: it is what `search --json` prints, what the server
 sends and what the MCP tools answer, and the CLI renders its human output from
 these same dicts (cli_render.py), so an answer from a warm server prints
-exactly as one computed in process. Paths are shown relative to the asker's
-working directory (`cwd`), which for a server is not its own.
+exactly as one computed in process. Paths are absolute, or with `cwd` relative
+to the asker's working directory (which for a server is not its own) when they
+lie below it.
 
-Standard library only (and corpus.model): a caller that only reads results,
+Standard library only (and corpus.model, corpus.errors): a caller that only reads results,
 or the command line asking a warm server, need not load the search stage.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
-from corpus.model import Passage
+from corpus.errors import BadArgument
+from corpus.model import Paper, Passage
 
 if TYPE_CHECKING:
     from indexer import BuildReport
     from search.notes.excerpts import Excerpt
+    from search.notes.stats import IndexStats
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+def checked_mode(mode: object) -> Mode:
+    """`mode` when it is one of MODES; else BadArgument."""
+    if not isinstance(mode, str) or mode not in MODES:
+        raise BadArgument("mode", mode, f"one of {', '.join(MODES)}")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,9 @@ class Hit:
     `score` is the fused score in hybrid mode, else the score of the one ranking;
     `vector_score` is a cosine similarity; `exact` says the passage holds the whole query;
     `reasons` say why a related paper was chosen; `also` are the other places
-    (path, first line, last line) that hold the same text, shown as this one hit.
+    (path, region, first line, last line) that hold the same text, or the same paper,
+    shown as this one hit. `paper` is the paper the passage belongs to: its
+    record's, or the paper its note is about.
     """
 
     passage: Passage
@@ -48,7 +62,8 @@ class Hit:
     matched: tuple[str, ...] = ()
     exact: bool = False
     reasons: tuple[str, ...] = ()
-    also: tuple[tuple[str, int, int], ...] = ()
+    also: tuple[tuple[str, str, int, int], ...] = ()
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)
@@ -65,20 +80,24 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class RelatedResult:
-    """The papers related to `anchor`; when the name was ambiguous, `anchor` is None and
-    `candidates` lists the papers it could mean."""
+    """The papers related to `anchor` (the passage its hit points at; `paper` is its paper, merged from all its
+    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean."""
 
     query: str
     anchor: Passage | None
     hits: tuple[Hit, ...]
     candidates: tuple[Passage, ...]
     took_ms: float
+    paper: Paper | None = None
 
 
 # ---------------------------------------------------------------- the JSON form
 
-def display_path(path: str, cwd: str | None = None) -> str:
-    """`path` relative to `cwd` (default: the working directory) when it lies below it, else absolute."""
+def relative_path(path: str, cwd: str | None) -> str:
+    """`path` (absolute, as the index stores it) relative to `cwd` when it lies below it, else as it is; with no
+    `cwd`, as it is."""
+    if cwd is None:
+        return path
     try:
         relative = os.path.relpath(path, cwd)
     except ValueError:
@@ -90,18 +109,28 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
     """One hit in the results format of ../shared/eval/README.md (plus scores when `explain`)."""
     p = hit.passage
     data = {
-        "rank": hit.rank, "path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
+        "rank": hit.rank, "path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+        "line_end": p.line_end,
         "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
         "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
-        "also": [{"path": display_path(path, cwd), "line_start": first, "line_end": last}
-                 for path, first, last in hit.also],
+        "also": [{"path": relative_path(path, cwd), "region": region, "line_start": first, "line_end": last}
+                 for path, region, first, last in hit.also],
     }
     if explain:
         data.update(keyword_score=hit.keyword_score, vector_similarity=hit.vector_score, fused_score=hit.score,
                     exact_match=hit.exact, matched=list(hit.matched))
     if hit.reasons:
         data["reasons"] = list(hit.reasons)
+    if hit.paper is not None:
+        data["paper"] = paper_object(hit.paper)
     return data
+
+
+def paper_object(paper: Paper) -> dict:
+    """A paper as `--json` shows it: title, authors, year, venue, its ids (DOI, arXiv, citekey, URL) and keywords."""
+    ids = {name: getattr(paper, name) for name in ("doi", "arxiv", "citekey", "url") if getattr(paper, name)}
+    return {"title": paper.title, "authors": list(paper.authors), "year": paper.year, "venue": paper.venue,
+            "ids": ids, "keywords": list(paper.keywords)}
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
@@ -113,24 +142,29 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
     return data
 
 
-def paper_data(passage: Passage, cwd: str | None = None) -> dict:
-    """A paper record: where it is, its title, year and authors."""
+def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = None) -> dict:
+    """A paper record: where it is, its title, year and authors (and the paper object when `paper` is given)."""
     p = passage
-    return {"path": display_path(p.path, cwd), "line_start": p.line_start, "line_end": p.line_end,
-            "title": p.display_title, "year": p.paper.year if p.paper else None,
+    data = {"path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+            "line_end": p.line_end, "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
+    paper = paper or p.paper
+    if paper is not None:
+        data["paper"] = paper_object(paper)
+    return data
 
 
 def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
     """The papers related to one paper (or the candidates when its name was ambiguous)."""
     return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
-            "anchor": paper_data(result.anchor, cwd) if result.anchor else None,
+            "anchor": paper_data(result.anchor, cwd, result.paper) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
             "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
 
 
 def report_data(report: BuildReport) -> dict:
-    """One build: what it did to the note files, the generation it committed, its warnings and skipped files."""
+    """One build: what it did to the note files, the generation it committed, its warnings and skipped files,
+    and the files of other kinds it found (`not_indexed`: count by suffix)."""
     return {"generation": report.generation, "changed": report.changed, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "renamed": report.renamed, "passages": report.passages, "embedded": report.embedded,
@@ -138,13 +172,30 @@ def report_data(report: BuildReport) -> dict:
             "seconds": round(report.timings.get("total", 0.0), 3), "warnings": list(report.warnings),
             "skipped": [[skipped.path, skipped.reason] for skipped in report.skipped],
             "skipped_before": report.skipped_before, "folders": list(report.folders),
-            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed)}
+            "folders_added": list(report.folders_added), "folders_removed": list(report.folders_removed),
+            "not_indexed": dict(report.others), "not_indexed_changed": report.others_changed}
+
+
+def stats_data(held: IndexStats) -> dict:
+    """What an index holds (search.notes.stats.IndexStats): what `stats --json` prints and the MCP `status` tool
+    answers (with the server's own state beside it); `updated` is when its generation was committed (ISO 8601,
+    local time)."""
+    return {"index": held.directory, "generation": held.generation, "model": held.model,
+            "fingerprint": held.fingerprint,
+            "folders": [{"path": f.path, "files": f.files, "passages": f.passages} for f in held.folders],
+            "exclude": list(held.exclude), "files": held.files, "kinds": dict(held.kinds),
+            "not_indexed": dict(held.not_indexed), "passages": held.passages, "papers": held.papers,
+            "paper_notes": held.paper_counts.notes,
+            "words": held.words, "skipped": [[path, reason] for path, reason in held.skipped],
+            "updated": datetime.datetime.fromtimestamp(held.created).astimezone().isoformat(timespec="seconds"),
+            "warnings": list(held.warnings)}
 
 
 def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
-    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now."""
+    """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now (a
+    notebook's: its cell's; a PDF's: its page's)."""
     p = found.passage
-    return {"path": display_path(p.path, cwd), "line": found.line, "line_start": p.line_start,
+    return {"path": relative_path(p.path, cwd), "region": p.region, "line": found.line, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}

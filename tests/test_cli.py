@@ -15,8 +15,7 @@ from conftest import BUNDLED_NOTES, ROOT, line_of
 import cli
 import cli_render
 from cli_render import describe
-from indexer.embedders import DEFAULT_MODEL
-from indexer.errors import (
+from corpus.errors import (
     IndexBusy,
     MissingFolder,
     ModelMismatch,
@@ -27,11 +26,12 @@ from indexer.errors import (
     OutsideIndex,
     UnknownFolder,
 )
+from indexer.embedders import DEFAULT_MODEL
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
 HIT_TYPES = {
-    "rank": int, "path": str, "line_start": int, "line_end": int, "title": str, "section": str,
+    "rank": int, "path": str, "region": str, "line_start": int, "line_end": int, "title": str, "section": str,
     "score": float, "keyword_rank": (int, type(None)), "vector_rank": (int, type(None)),
     "snippet": str, "text": str, "also": list,
 }
@@ -59,7 +59,9 @@ def check_contract(line: str) -> dict:
     assert isinstance(answer["took_ms"], (int, float)) and answer["took_ms"] >= 0
     assert isinstance(answer["hits"], list)
     for rank, hit in enumerate(answer["hits"], 1):
-        assert list(hit) == list(HIT_TYPES)
+        assert [key for key in hit if key != "paper"] == list(HIT_TYPES)  # `paper` when the hit is a paper's
+        if "paper" in hit:
+            assert set(hit["paper"]) == {"title", "authors", "year", "venue", "ids", "keywords"}
         for key, kind in HIT_TYPES.items():
             assert isinstance(hit[key], kind) and not isinstance(hit[key], bool), (key, hit[key])
         assert hit["rank"] == rank

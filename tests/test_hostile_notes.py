@@ -30,11 +30,10 @@ import pytest
 from conftest import ROOT
 
 from cli_render import shown
-from corpus.reading import display_path
+from corpus.paths import display_path
 from indexer.generations import read_manifest
-from search import open_index, search
+from search import locate, open_index, search
 from search.notes.excerpts import excerpt
-from search.relate.papers import find_passage
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
 ROOT_USER = os.geteuid() == 0
@@ -228,7 +227,9 @@ CASES = [
     Case("unlistable", unlistable, "inside" if ROOT_USER else "skipped: cannot list folder"),
     Case("dir.md", lambda p: p.mkdir(), "absent"),
     Case(".hidden", lambda p: (p.mkdir(), (p / "hidden.md").write_text("hiddenfolder\n")), "absent"),
-    Case("notes.pdf", text("not a note suffix\n"), "absent"),
+    Case("notes.docx", text("not a note suffix\n"), "absent"),
+    Case("notes.pdf", text("text that is no PDF\n"), "skipped: not a PDF pypdf can read"),
+    Case("notes.ipynb", text("{ not json\n"), "skipped: not a notebook nbformat can read"),
     # Odd file names.
     Case(b"bad\xff\xfename.md", text("badbytesname words\n"), "indexed", "badbytesname"),
     Case("new\nline.md", text("newlinename words\n"), "indexed", "newlinename"),
@@ -391,8 +392,8 @@ def test_a_name_that_is_not_utf8_round_trips_through_path_line(hostile, embedder
     with open_index(str(index), embedder=embedder) as opened:
         shown_path = search(opened, "badbytesname", mode="keyword").hits[0].passage.path
         assert shown_path == f"{notes}/bad\\xff\\xfename.md"
-        for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):
-            found = find_passage(opened, given, 1)
-            assert found is not None and found.path == shown_path, given
+        for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):  # the last relative to the notes folder
+            found = locate(opened, f"{given}:1", cwd=str(notes))
+            assert found.path == shown_path, given
         for given in (shown_path, raw_path):  # `get PATH:LINE` reads the note from disk
             assert excerpt(opened, given, 1).lines == ("badbytesname words",), given

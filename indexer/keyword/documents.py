@@ -1,9 +1,10 @@
 """Passages as the keyword index's documents: the schema, each passage's analysed fields and stored record,
 and the field lengths written beside the index.
 
-Fields: title (paper title), authors, year (numeric), date (numeric, the
+Fields: title (paper title), authors, venue, year (numeric), date (numeric, the
 note's front-matter date as corpus/dates.py numbers it), section (note title and
-heading path), tags, body, links (the words of link targets), path, and
+heading path), tags (a paper's keywords too), body, links (the words of link targets, and a paper's URL,
+arXiv id and DOI), path, and
 `grams` (each Chinese character with the next one, of everything: the
 fallback when jieba cuts a word differently). Every stored field needed to show a hit is stored
 here, so a hit never needs the notes.
@@ -39,13 +40,14 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from corpus.dates import date_number
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, gram_terms, path_tokens
+from indexer.caches import ForgetfulCache
 from indexer.files import atomic_write
 
 # A term never holds a space or this character (the analyzer yields words, digits and a few joiners).
 _POSITION_MARK = "\x1f"
 _READY_MADE = RegexTokenizer(r"[^ ]+") | DelimitedAttributeFilter(_POSITION_MARK, "pos", default=0, type=int)
 # The text fields, each analysed as words (learned words included), character grams or path words.
-WORD_FIELDS = ("title", "authors", "section", "tags", "body", "links")
+WORD_FIELDS = ("title", "authors", "venue", "section", "tags", "body", "links")
 TEXT_FIELDS = (*WORD_FIELDS, "grams", "path")
 LENGTHS = "lengths.npz"
 # Texts up to this many characters are analysed once per build: a section heading or a file's tags
@@ -73,6 +75,7 @@ def schema() -> fields.Schema:
         path=text(phrase=False),
         title=text(),
         authors=text(),
+        venue=text(),
         section=text(),
         tags=text(),
         body=text(),
@@ -116,7 +119,7 @@ class Documents:
 
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
-        self._cache: dict[str, tuple[list[str], list[int], int]] = {}
+        self._cache: ForgetfulCache[str, tuple[list[str], list[int], int]] = ForgetfulCache(_CACHE_SIZE)
 
     def _words(self, text: str) -> tuple[list[str], list[int], int]:
         if len(text) > _CACHED_LENGTH:
@@ -124,22 +127,22 @@ class Documents:
             return terms, positions, len(terms)
         found = self._cache.get(text)
         if found is None:
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
             terms, positions = self.analyzer.index_terms(text)
-            found = self._cache[text] = terms, positions, len(terms)
+            found = self._cache.keep(text, (terms, positions, len(terms)))
         return found
 
     def document(self, passage: Passage) -> tuple[Analysed, dict[str, object]]:
         """The analysed text fields of a passage, and its other fields."""
         paper = passage.paper
+        ids = (paper.url, paper.arxiv and f"arxiv {paper.arxiv}", paper.doi) if paper else ()
         texts = {
             "title": paper.title if paper else "",
             "authors": " ; ".join(paper.authors) if paper else "",
+            "venue": paper.venue if paper else "",
             "section": " ".join(part for part in (passage.title, passage.section, passage.parent) if part),
-            "tags": " ".join(passage.tags),
+            "tags": " ".join((*passage.tags, *(paper.keywords if paper else ()))),
             "body": passage.text,
-            "links": " ".join(link_words(link) for link in passage.links),
+            "links": " ".join(link_words(link) for link in (*passage.links, *ids) if link),
         }
         analysed = {name: self._words(text) for name, text in texts.items()}
         grams, positions = gram_terms(" ".join(part for part in (paper.title if paper else "", passage.section,
@@ -190,6 +193,10 @@ def link_words(url: str) -> str:
     return " ".join(word for word in words if word.strip("-") and not _URL_NOISE.match(word))
 
 
+# The fields of a Paper stored by name in a passage's record (besides year, authors, title, note and keywords).
+_PAPER_EXTRAS = ("venue", "doi", "arxiv", "url", "citekey", "source")
+
+
 def to_record(passage: Passage) -> str:
     """A passage as compact JSON (what the index stores to rebuild it)."""
     data = {"p": passage.path, "a": passage.line_start, "b": passage.line_end, "s": passage.section,
@@ -202,9 +209,12 @@ def to_record(passage: Passage) -> str:
         data["r"] = passage.parent
     if passage.date:
         data["d"] = passage.date
+    if passage.region:
+        data["z"] = passage.region
     if passage.paper:
         p = passage.paper
-        data["paper"] = [p.year, list(p.authors), p.title, p.note]
+        extra = {name: getattr(p, name) for name in _PAPER_EXTRAS if getattr(p, name)}
+        data["paper"] = [p.year, list(p.authors), p.title, p.note, {**extra, "keywords": list(p.keywords)}]
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -213,8 +223,8 @@ def from_record(record: str) -> Passage:
     d = json.loads(record)
     paper = None
     if "paper" in d:
-        year, authors, title, note = d["paper"]
-        paper = Paper(year, tuple(authors), title, note)
+        year, authors, title, note, extra = d["paper"]
+        paper = Paper(year, tuple(authors), title, note, **{**extra, "keywords": tuple(extra["keywords"])})
     return Passage(path=d["p"], line_start=d["a"], line_end=d["b"], section=d["s"], title=d["t"],
                    text=d["x"], kind=d["k"], tags=tuple(d["g"]), paper=paper, piece=d["n"], links=tuple(d.get("l", ())),
-                   parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""))
+                   parts=tuple(d.get("q", ())), parent=d.get("r", ""), date=d.get("d", ""), region=d.get("z", ""))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from corpus.text import HAN_CHAR, mixes_scripts
 from search.notes.index import NoteIndex
 from search.rank.engine import search
-from search.relate.papers import PaperGraph, related
+from search.relate.papers import related
 from search.results import MODES
 
 MAX_SPAN = 12
@@ -215,13 +215,9 @@ def evaluate_index(index: NoteIndex, judgements: Sequence[Judgement], corpus_dir
 
     `corpus_dir` is where snippets are looked up; by default the folder the index was built from.
     """
-    graph: list[PaperGraph] = []
-
     def answer(judgement: Judgement, mode: str) -> list[Span]:
         if mode == "related":
-            if not graph:
-                graph.append(PaperGraph(index))
-            hits = related(index, judgement.query, k, graph[0]).hits
+            hits = related(index, judgement.query, k).hits
         else:
             hits = search(index, judgement.query, mode, k).hits
         return [Span(h.passage.path, h.passage.line_start, h.passage.line_end) for h in hits]

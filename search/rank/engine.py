@@ -16,11 +16,15 @@ each setting.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
+from corpus.errors import BadArgument, whole_number
 from corpus.model import Passage
+from corpus.paper_ids import paper_keys
+from corpus.text import comparable
 from search.notes.index import NoteIndex
 from search.query.compiler import compile_query
 from search.query.plan import QueryPlan
@@ -36,8 +40,15 @@ from search.rank.fusion import (
     weigh,
 )
 from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.rank.snippets import match_spans, snippet
-from search.results import MODES, Hit, Mode, SearchResult
+from search.results import Hit, Mode, SearchResult, checked_mode
+
+# A text shorter than this (letters and digits) is the same as another only when it is equal to it.
+MIN_SHARED = 40
+# A text is looked for inside the first this many distinct texts of the order only (the hits an answer shows:
+# each look is a substring search, and an order holds hundreds), beyond them only an equal text is the same.
+CONTAINED_AMONG = 30
 
 
 @dataclass(frozen=True)
@@ -70,11 +81,12 @@ def pool_size(k: int) -> int:
     return max(100, 5 * k)
 
 
-def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rankings:
-    """The keyword and/or vector ranking of a plan, each `pool_size(k)` spans deep."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    pool = pool_size(k)
+def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10,
+             settings: Settings = DEFAULT_SETTINGS) -> Rankings:
+    """The keyword and/or vector ranking of a plan, each `pool_size(k)` spans deep (the vector ranking as
+    `settings` say)."""
+    mode = checked_mode(mode)
+    pool = pool_size(whole_number("k", k))
     # A plain semantic search needs no keyword query (phrases, fields and exclusions filter vector hits).
     compiled = compile_query(plan) if mode != "semantic" or not plan.plain else None
     lists = []
@@ -86,7 +98,7 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rank
             # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
             allowed = ({index.passage_id(int(doc)) for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
-        lists.append(vector_ranking(index, plan, pool, allowed))
+        lists.append(vector_ranking(index, plan, pool, allowed, settings))
     return Rankings(plan, mode, tuple(lists))
 
 
@@ -128,17 +140,34 @@ def supported(lists: tuple[Ranking, ...]) -> set[Hashable]:
 
 def _distinct(order: list[tuple[Hashable, float]], passages: Mapping[Hashable, Passage]
               ) -> tuple[tuple[tuple[Hashable, float], ...], dict[Hashable, tuple[Hashable, ...]]]:
-    """`order` without the spans whose text a span above holds word for word (the same note copied into two
-    folders), and for each span kept, the spans it stands for."""
-    first: dict[str, Hashable] = {}
+    """`order` without the spans whose text a span above holds too, or whose paper record names a paper a
+    record above names (its row, note and BibTeX entry: one paper, one hit), and for each span kept, the
+    spans it stands for.
+
+    Two texts are the same when they are equal as corpus.text.comparable reads them (the same note
+    copied into two folders; a paragraph of a note and of a PDF printed from it, whose spaces, line breaks and
+    punctuation differ), or when one of them is in a region (a PDF's page) and holds all of the other, which is
+    at least half of it (a paragraph a page break cut in two; looked for among the first CONTAINED_AMONG texts).
+    """
+    first: dict[str, Hashable] = {}  # a kept span's text and the keys of its paper → the span
+    texts: dict[str, Hashable] = {}  # a kept span's text → the span
     also: dict[Hashable, list[Hashable]] = {}
     kept = []
     for key, score in order:
-        text = "".join(passages[key].text.split())
-        if text in first:
-            also[first[text]].append(key)
+        passage = passages[key]
+        text = comparable(passage.text)
+        names = [text, *(paper_keys(passage.paper) if passage.kind == "paper" and passage.paper is not None else ())]
+        same = next((first[name] for name in names if name in first), None)
+        if same is None and len(text) >= MIN_SHARED:
+            same = next((held for seen, held in itertools.islice(texts.items(), CONTAINED_AMONG)
+                         if (passage.region or passages[held].region) and len(seen) >= MIN_SHARED
+                         and 2 * min(len(seen), len(text)) >= max(len(seen), len(text))
+                         and (text in seen or seen in text)), None)
+        if same is not None:
+            also[same].append(key)
             continue
-        first[text] = key
+        texts[text] = key
+        first.update((name, key) for name in names)
         also[key] = []
         kept.append((key, score))
     return tuple(kept), {key: tuple(spans) for key, spans in also.items() if spans}
@@ -160,25 +189,30 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
             keyword_rank=kr.rank if kr else None, vector_rank=vr.rank if vr else None,
             keyword_score=kr.score if kr else None, vector_score=vr.score if vr else None,
             snippet=snippet(passage.text, spans), matched=matched, exact=key in fused.exact,
-            also=fused.also.get(key, ()),
+            also=fused.also.get(key, ()), paper=index.paper_of(passage),
         ))
     return tuple(out)
 
 
 def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
-           fusion: FusionConfig = DEFAULT_FUSION, every: bool = False) -> SearchResult:
-    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic).
+           settings: Settings = DEFAULT_SETTINGS, every: bool = False) -> SearchResult:
+    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic), ranked with the tuned values of
+    `settings` (search/rank/settings.py; the defaults are the chosen ones).
 
     Hybrid hits that no ranking supports, or far below the best, are left out
     (FusionConfig.floor), so an answer may hold fewer than `k`; `every` keeps them.
+    Raises BadArgument, before any work, for a `k` below 1, an unknown `mode`
+    or a `query` that is not a str.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if not isinstance(query, str):
+        raise BadArgument("query", query, "a str")
+    mode, k = checked_mode(mode), whole_number("k", k)
     started = time.perf_counter()
+    fusion = settings.fusion
     if fusion.keyword_weight is None:
         fusion = replace(fusion, keyword_weight=keyword_weight_for(index.manifest.model))
     plan = index.plan(query)
-    ranked = rankings(index, plan, mode, k)
+    ranked = rankings(index, plan, mode, k, settings)
     fused = fuse(ranked, replace(fusion, floor=0.0) if every else fusion)
     found = hits(index, ranked, fused, k)
     warnings = [*index.warnings, *plan.warnings]

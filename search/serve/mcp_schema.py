@@ -12,11 +12,33 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
+REGION = ("the part of the file the lines count in: 'c5' the fifth cell of a notebook, 'p3' the third page of a "
+          "PDF; empty for a plain note, whose lines are the file's")
+
 
 class PlaceData(TypedDict):
     path: str
+    region: str
     line_start: int
     line_end: int
+
+
+class PaperIds(TypedDict):
+    doi: NotRequired[str]
+    arxiv: NotRequired[Annotated[str, Field(description="the arXiv id, without version")]]
+    citekey: NotRequired[str]
+    url: NotRequired[str]
+
+
+class PaperObject(TypedDict):
+    """The paper a hit belongs to: its record's, or the one its note is about."""
+
+    title: str
+    authors: list[str]
+    year: int | None
+    venue: str
+    ids: PaperIds
+    keywords: list[str]
 
 
 class HitData(TypedDict):
@@ -24,7 +46,8 @@ class HitData(TypedDict):
 
     rank: int
     path: Annotated[str, Field(description="the note (absolute path)")]
-    line_start: Annotated[int, Field(description="first line of the passage in the note, from 1")]
+    region: Annotated[str, Field(description=REGION)]
+    line_start: Annotated[int, Field(description="first line of the passage in the note (in its region), from 1")]
     line_end: int
     title: Annotated[str, Field(description="the paper title for a paper record, else the note title")]
     section: Annotated[str, Field(description="the headings above the passage, ' > '-separated")]
@@ -35,6 +58,7 @@ class HitData(TypedDict):
     text: Annotated[str, Field(description="the passage's whole text")]
     also: Annotated[list[PlaceData], Field(description="other places that hold the very same text")]
     reasons: NotRequired[Annotated[list[str], Field(description="why a related result was chosen")]]
+    paper: NotRequired[Annotated[PaperObject, Field(description="the paper the passage belongs to, if any")]]
 
 
 class SearchAnswer(TypedDict):
@@ -47,11 +71,13 @@ class SearchAnswer(TypedDict):
 
 class PaperData(TypedDict):
     path: str
+    region: str
     line_start: int
     line_end: int
     title: str
     year: int | None
     authors: list[str]
+    paper: NotRequired[PaperObject]
 
 
 class RelatedAnswer(TypedDict):
@@ -66,6 +92,7 @@ class RelatedAnswer(TypedDict):
 
 class Excerpt(TypedDict):
     path: str
+    region: Annotated[str, Field(description=REGION)]
     line: int
     line_start: Annotated[int, Field(description="the passage's first line")]
     line_end: int
@@ -74,7 +101,8 @@ class Excerpt(TypedDict):
     text: Annotated[str, Field(description="the passage's text as indexed (markdown removed)")]
     first_line: Annotated[int, Field(description="the line number of lines[0]")]
     last_line: int
-    lines: Annotated[list[str], Field(description="the note's lines first_line..last_line, as on disk now")]
+    lines: Annotated[list[str], Field(description="the note's lines first_line..last_line (of its region), as on "
+                                                  "disk now")]
     changed: Annotated[bool, Field(description="the note changed since it was indexed: lines may have moved")]
 
 
@@ -122,8 +150,13 @@ class Status(TypedDict):
     folders: list[Folder]
     exclude: list[str]
     files: int
+    kinds: Annotated[dict[str, int], Field(description="the files of each kind read: markdown, notebook, org, pdf")]
+    not_indexed: Annotated[dict[str, int], Field(description="files of kinds that are not read, by suffix")]
     passages: int
-    papers: int
+    papers: Annotated[int, Field(description="paper records: table rows, notes about one paper, BibTeX entries")]
+    paper_notes: Annotated[int, Field(description="notes that are about one paper (each one paper)")]
+    words: Annotated[int, Field(description="words the index learned from the notes (bold terms, names)")]
+    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed")]
     updated: Annotated[str, Field(description="when the generation was committed (ISO 8601, local time)")]
     watching: bool
     updating: Annotated[bool, Field(description="an index run is going on now")]

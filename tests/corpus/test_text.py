@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpus.text import CHINESE_TEXT_CHAR, CJK_TEXT_CHAR, HAN_CHAR, chinese_share, fold, sentence_runs
+from corpus.text import CHINESE_TEXT_CHAR, CJK_TEXT_CHAR, HAN_CHAR, chinese_share, comparable, fold, sentence_runs
 
 
 @pytest.mark.parametrize("text, low, high", [
@@ -61,3 +61,14 @@ def test_sentence_runs_keep_every_character_in_order(pieces, shortest):
     if runs:
         assert "".join("".join(run.split()) for run in runs) == "".join(text.split())
         assert all(run == run.strip() and run for run in runs)
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("对比学习（SimCLR、MoCo）", "对比学习simclrmoco"),
+    ("对比学习\n(SimCLR, MoCo)", "对比学习simclrmoco"),
+    ("ＧＰＴ-４ 模型", "gpt4模型"),
+    ("⾃监督 ⻅解", "自监督见解"),  # a Kangxi radical and one of the supplement, as a PDF's CJK font names them
+    ("ﬁne-tuning", "finetuning"),
+])
+def test_a_text_compares_without_case_width_spaces_punctuation_or_radicals(text, folded):
+    assert comparable(text) == folded

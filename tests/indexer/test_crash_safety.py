@@ -50,7 +50,7 @@ def top10(index_dir: str, embedder) -> list[tuple]:
         for query in QUERIES:
             for mode in ("keyword", "semantic"):
                 hits = search(index, query, mode=mode, k=10).hits
-                out.append(sorted((-round(h.score, 4), sorted([(h.passage.path, h.passage.line_start,
+                out.append(sorted((-round(h.score, 4), sorted([(h.passage.path, h.passage.region, h.passage.line_start,
                                                                 h.passage.line_end), *h.also])) for h in hits))
     return out
 

@@ -48,7 +48,7 @@ def test_a_document_has_every_text_field_analysed_and_the_passage_in_its_record(
     from corpus.model import Paper, Passage
 
     passage = Passage("notes/famous-papers.md", 3, 3, "论文 > 视觉", "笔记", "自监督学习 ResNet-50", tags=("cv",),
-                      paper=Paper(2016, ("Kaiming He",), "Deep Residual Learning", "残差"),
+                      paper=Paper(2016, ("Kaiming He",), "Deep Residual Learning", "残差", venue="CVPR"),
                       links=("https://arxiv.org/abs/1512.03385",), date="2024-03-01")
     analysed, values = keyword.Documents(analyzer).document(passage)
     assert set(analysed) == set(keyword.TEXT_FIELDS)

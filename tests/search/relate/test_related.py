@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.relate.papers import PaperGraph, by_initials, find_passage, more_like, related
+from search import locate
+from search.relate.papers import PaperGraph, by_initials, more_like, related
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_title_is_matched_whatever_its_case_and_spacing(bundled_index, graph):
 def test_the_anchor_is_never_its_own_result(bundled_index, graph):
     result = related(bundled_index, "Long Short-Term Memory", k=50, graph=graph)
     assert result.anchor.id not in {hit.passage.id for hit in result.hits}
-    assert all(hit.passage.paper is not None for hit in result.hits)
+    assert all(hit.passage.paper is not None for hit in result.hits if hit.passage.kind != "note")
     assert [hit.rank for hit in result.hits] == list(range(1, len(result.hits) + 1))
 
 
@@ -66,7 +67,7 @@ def test_a_name_many_notes_use_lists_candidates(bundled_index, graph):
 def test_a_paper_is_found_by_the_name_it_goes_by(bundled_index, graph, name, title):
     result = related(bundled_index, name, graph=graph)
     assert result.anchor is not None and result.anchor.paper.title == title
-    assert result.hits and all(hit.passage.paper.title != title for hit in result.hits)
+    assert result.hits and all(hit.passage.display_title != title for hit in result.hits)
 
 
 def test_a_chinese_word_finds_papers_by_their_notes(bundled_index, graph):
@@ -82,8 +83,8 @@ def test_an_unknown_name_finds_nothing(bundled_index, graph):
 
 def test_more_like_a_paragraph_skips_its_own_lines_and_repeats_no_span(bundled_index, bundled_index_dir):
     paragraph = next(p for p in bundled_index.passages() if p.paper is None and "扩散模型" in p.text)
-    anchor = find_passage(bundled_index, paragraph.path, paragraph.line_start)
-    assert anchor is not None and anchor.line_start == paragraph.line_start
+    anchor = locate(bundled_index, f"{paragraph.path}:{paragraph.line_start}")
+    assert anchor.line_start == paragraph.line_start
     result = more_like(bundled_index, anchor, k=8)
     spans = [(h.passage.path, h.passage.line_start, h.passage.line_end) for h in result.hits]
     assert len(spans) == len(set(spans)) == 8
@@ -117,4 +118,4 @@ def test_an_acronym_no_title_spells_still_lists_what_it_could_mean(bundled_index
     ("LS TM", []),
 ])
 def test_by_initials(graph, name, titles):
-    assert [p.paper.title for p in by_initials(graph.papers, name)] == titles
+    assert [node.title for node in by_initials(graph.papers, name)] == titles

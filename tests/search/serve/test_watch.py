@@ -47,6 +47,11 @@ def indexed(notes_dir, embedder) -> tuple[Path, str]:
     (Change.added, "a.md.tmp", False),
     (Change.added, "a.md___jb_tmp___", False),
     (Change.added, "notes.py", False),
+    (Change.added, "paper.pdf", True),  # every kind an index run reads
+    (Change.modified, "sub/nb.ipynb", True),
+    (Change.added, "todo.ORG", True),
+    (Change.added, "report.docx", False),
+    (Change.added, "figure.png", False),
     (Change.modified, "index/manifest.json", False),
     (Change.added, "index/gen-000002/x.md", False),
     (Change.added, ".git/x.md", False),
@@ -149,4 +154,33 @@ def test_a_folder_added_to_the_index_is_watched_too(indexed, tmp_path, embedder,
         time.sleep(2.5)  # the watcher looks at the manifest every RECHECK seconds
         (second / "new.md").write_text("# New\n\nNew note.\n", encoding="utf-8")
         wait_for(calls, 1)
+        assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_a_folder_deleted_and_made_again_is_watched_again(tmp_path, embedder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nApples.\n", encoding="utf-8")
+    directory = str(tmp_path / "index")
+    build([str(folder)], directory, embedder=embedder)
+    with watching(directory) as calls:
+        shutil.rmtree(folder)
+        time.sleep(1.5)
+        folder.mkdir()
+        (folder / "a.md").write_text("# A\n\nApples again.\n", encoding="utf-8")
+        time.sleep(3.0)  # the folder is watched again, and looked at once
+        settled = len(calls)
+        assert settled >= 1
+        (folder / "b.md").write_text("# B\n\nBananas.\n", encoding="utf-8")  # an edit in the folder made again
+        wait_for(calls, settled + 1)
+        assert len(calls) == settled + 1
+
+
+@pytest.mark.slow
+def test_a_catch_up_runs_once_at_the_start(indexed):
+    _folder, directory = indexed
+    with watching(directory, catch_up=True) as calls:
+        wait_for(calls, 1)
+        time.sleep(1.5)
         assert len(calls) == 1
