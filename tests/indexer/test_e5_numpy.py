@@ -10,8 +10,9 @@ import subprocess
 import numpy as np
 import pytest
 
+from corpus.errors import EmbedderError
 from indexer.e5_numpy import E5Numpy
-from indexer.e5_weights import FORMAT_VERSION, E5FormatError, e5_arrays, e5_source
+from indexer.e5_weights import FORMAT_VERSION, e5_arrays, e5_source
 
 TEXTS = ["残差连接让很深的网络也能训练。", "  two  spaces\tand ＦＵＬＬ width", "émoji 🙂 and ﬁ ligature", "",
          "Transformer 出现之前怎么做注意力？", "self-supervised vision (自监督视觉) 2021–2023", "a\u3000b\u00a0c",
@@ -79,13 +80,13 @@ def _with_header(tmp_path, version: int | None = None, length: int | None = None
 
 def test_e5_weights_of_another_format_version_are_refused(tmp_path):
     assert FORMAT_VERSION == 1
-    with pytest.raises(E5FormatError, match=f"version {FORMAT_VERSION + 1}; this notesearch reads version 1"):
+    with pytest.raises(EmbedderError, match=f"version {FORMAT_VERSION + 1}; this notesearch reads version 1"):
         e5_arrays(_with_header(tmp_path, version=FORMAT_VERSION + 1))
 
 
 @pytest.mark.parametrize("length", [3, 200, 5_000_000])
 def test_a_truncated_e5_weights_file_is_refused(tmp_path, length):
-    with pytest.raises(E5FormatError):
+    with pytest.raises(EmbedderError):
         e5_arrays(_with_header(tmp_path, length=length))
 
 
