@@ -3,7 +3,6 @@ one embedder for the whole session, and access to ../shared (skipped when absent
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -93,15 +92,14 @@ def counts(report) -> tuple[int, int, int, int, int]:
 
 def edit_manifests(index: str, **changes) -> None:
     """Rewrite the committed manifest (top and generation copy) as an older notesearch would have left it."""
+    from dataclasses import replace
+
     from indexer.generations import read_manifest
 
-    folder = read_manifest(index).folder
-    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json")):
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        data.update(changes)
+    manifest = read_manifest(index)
+    for path in (os.path.join(index, "manifest.json"), os.path.join(index, manifest.folder, "manifest.json")):
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f)
+            f.write(replace(manifest, **changes).to_json())
 
 
 def line_of(path: Path, snippet: str) -> int:

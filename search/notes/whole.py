@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpus.documents import region_lines
-from corpus.reading import NoteFile, read_bytes, source_path
-from indexer.errors import NoPassage
-from search.notes.excerpts import resolve_note
+from corpus.errors import BadArgument, NoPassage, OutsideFolders, OutsideIndex
+from corpus.paths import source_path
+from corpus.reading import NoteFile, read_bytes
+from search.notes.locations import folders_of, resolve_note
 
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
@@ -42,13 +43,20 @@ def read_note(index: NoteIndex, path: str, cwd: str | None = None, region: str =
     """The note `path` (relative to `cwd`) of the index, every line of it (of its `region`).
 
     Raises OutsideIndex, NoPassage (not a note of the index, or it can no
-    longer be read) or ValueError (a region the file does not have).
+    longer be read) or BadArgument (a region the file does not have).
     """
+    if not isinstance(region, str):
+        raise BadArgument("region", region, "a notebook's cell (c5) or a PDF's page (p3), or empty")
     stored = resolve_note(index, path, cwd)
     try:
-        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)))
+        data = read_bytes(NoteFile(stored, os.path.dirname(stored), source_path(stored)), folders_of(index))
+    except OutsideFolders as error:
+        raise OutsideIndex(path) from error
     except (OSError, ValueError) as error:
         raise NoPassage(path, unreadable=getattr(error, "strerror", None) or str(error)) from error
-    lines = region_lines(stored, data, region)
+    try:
+        lines = region_lines(stored, data, region)
+    except ValueError as error:
+        raise BadArgument("region", region, "a cell or a page this file has") from error
     changed = hashlib.sha256(data).hexdigest() != index.manifest.files[stored].sha256
     return NoteText(stored, region, tuple(lines), changed)

@@ -4,6 +4,7 @@
     GET  /api/related?paper=ResNet&k=10 | ?passage=PATH:LINE          what `related --json` prints
     GET  /api/get?location=PATH:LINE&context=3                        what `get --json` prints
     GET  /api/note?path=PATH[&region=p3]                              the whole note: {path, region, lines, changed}
+    GET  /api/stats                                                   what `stats --json` prints
     GET  /api/ping                                                    {pid, index, generation, answered}
     GET  /api/events                                                  server-sent events (search/serve/events.py)
     POST /api/index  {"paths", "exclude", "remove", "model", "wait"}  the run's steps, then its report (JSON lines)
@@ -52,8 +53,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from indexer.errors import IndexBusy, NotesearchError
-from search.results import MODES, excerpt_data, note_data, related_data
+from corpus.errors import BadArgument, Cancelled, IndexBusy, NotesearchError
+from search.results import MODES, excerpt_data, note_data, related_data, stats_data
 
 if TYPE_CHECKING:
     from search.serve.served import ServedIndex
@@ -111,7 +112,7 @@ def answers(handler: Callable[[ServedIndex, Request], Awaitable[Response]], serv
 def text(request: Request, name: str, default: str | None = None) -> str:
     value = request.query_params.get(name, default)
     if value is None:
-        raise ValueError(f"give the parameter {name!r}")
+        raise BadArgument(name, None, "given (a parameter of this call)")
     return value
 
 
@@ -120,14 +121,14 @@ def number(request: Request, name: str, default: int, low: int, high: int) -> in
     if value is None:
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
-        raise ValueError(f"{name!r} must be a whole number from {low} to {high}, not {value[:40]!r}")
+        raise BadArgument(name, value, f"a whole number from {low} to {high}")
     return int(value)
 
 
 def flag(request: Request, name: str) -> bool:
     value = request.query_params.get(name, "0").lower()
     if value not in ("0", "1", "false", "true", ""):
-        raise ValueError(f"{name!r} must be 0 or 1, not {value[:40]!r}")
+        raise BadArgument(name, value, "0 or 1")
     return value in ("1", "true")
 
 
@@ -135,41 +136,42 @@ def asker_folder(request: Request) -> str | None:
     """The asker's folder (`cwd`), which paths are shown relative to; None: as the index stores them."""
     cwd = request.query_params.get("cwd")
     if cwd is not None and not os.path.isabs(cwd):
-        raise ValueError("'cwd' must be an absolute path: paths are shown relative to it")
+        raise BadArgument("cwd", cwd, "an absolute path (paths are shown relative to it)")
     return cwd
 
 
 def index_arguments(body: object) -> tuple[dict, float]:
     """The arguments of WarmIndex.update and the `wait` of an index request, checked as the command line's
-    options are: absolute paths, glob strings, a model name, a number of seconds. Raises ValueError."""
+    options are: absolute paths, glob strings, a model name, a number of seconds. Raises BadArgument."""
     if not isinstance(body, dict):
-        raise TypeError(f"an index request is a JSON object with any of {', '.join(INDEX_FIELDS)}")
+        raise BadArgument("an index request", body, f"a JSON object with any of {', '.join(INDEX_FIELDS)}")
     unknown = sorted(set(body) - set(INDEX_FIELDS))
     if unknown:
-        raise ValueError(f"unknown field {unknown[0][:40]!r}: an index request has {', '.join(INDEX_FIELDS)}")
+        raise BadArgument("a field", unknown[0], f"one of {', '.join(INDEX_FIELDS)}")
 
     def paths(name: str, value: object, none: bool) -> list[str] | None:
         if value is None and none:
             return None
         if not isinstance(value, list) or not all(isinstance(p, str) and os.path.isabs(p) and "\0" not in p
                                                   for p in value):
-            raise ValueError(f"{name!r} must be a list of absolute paths{' or null' if none else ''}")
+            raise BadArgument(name, value, f"a list of absolute paths{' or null' if none else ''}")
         return list(value)
 
     exclude = body.get("exclude")
     if exclude is not None and (not isinstance(exclude, list)
                                 or not all(isinstance(g, str) and g and "\0" not in g for g in exclude)):
-        raise ValueError("'exclude' must be a list of glob patterns (non-empty strings), or null for the index's own")
+        raise BadArgument("exclude", exclude, "a list of glob patterns (non-empty strings), or null for the index's own")
     model = body.get("model")
     if model is not None and not isinstance(model, str):
-        raise ValueError("'model' must be a model name (a string), or null for the index's own")
+        raise BadArgument("model", model, "a model name (a string), or null for the index's own")
     wait = body.get("wait", 30.0)
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= MAX_WAIT \
             or math.isnan(wait):
-        raise ValueError(f"'wait' must be a number of seconds from 0 to {MAX_WAIT:.0f}")
+        raise BadArgument("wait", wait, f"a number of seconds from 0 to {MAX_WAIT:.0f}")
     new = paths("paths", body.get("paths"), none=True)
     if new == []:
-        raise ValueError("'paths' must not be empty (that would remove every note): give null for the index's own")
+        raise BadArgument("paths", new, "a list of folders or files (an empty one would remove every note), or null "
+                          "for the index's own")
     arguments = {"paths": new, "exclude": exclude, "remove": paths("remove", body.get("remove", []), none=False),
                  "model": model or None}
     return arguments, float(wait)
@@ -181,7 +183,7 @@ async def search_route(server: ServedIndex, request: Request) -> Response:
     query = text(request, "q")
     mode = text(request, "mode", "hybrid")
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
+        raise BadArgument("mode", mode, f"one of {', '.join(MODES)}")
     response = await run_in_threadpool(server.notes.search, query, mode, number(request, "k", 10, 1, MAX_K),
                                        flag(request, "explain"), asker_folder(request), flag(request, "all"))
     server.count_answer()
@@ -192,11 +194,12 @@ async def search_route(server: ServedIndex, request: Request) -> Response:
 async def related_route(server: ServedIndex, request: Request) -> Response:
     paper, passage = request.query_params.get("paper"), request.query_params.get("passage")
     if (paper is None) == (passage is None):
-        raise ValueError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
+        raise BadArgument("paper or passage", None, "exactly one of them: a paper (a title, a fragment of one, or an "
+                          "author) or a passage (PATH:LINE)")
     k, cwd = number(request, "k", 10, 1, MAX_K), asker_folder(request)
 
     def work() -> dict:
-        from search.notes.excerpts import parse_location
+        from search.notes.locations import parse_location
         from search.relate.papers import related, related_passage
 
         with server.notes.reading() as index:
@@ -215,7 +218,8 @@ async def get_route(server: ServedIndex, request: Request) -> Response:
     context = number(request, "context", 3, 0, 200)
 
     def work() -> dict:
-        from search.notes.excerpts import excerpt, parse_location
+        from search.notes.excerpts import excerpt
+        from search.notes.locations import parse_location
 
         where = parse_location(location)
         with server.notes.reading() as index:
@@ -237,22 +241,32 @@ async def note_route(server: ServedIndex, request: Request) -> Response:
     return json_response(await run_in_threadpool(work))
 
 
+async def stats_route(server: ServedIndex, request: Request) -> Response:
+    def work() -> dict:
+        from search.notes.stats import stats
+
+        with server.notes.reading() as index:
+            return stats_data(stats(index))
+
+    return json_response(await run_in_threadpool(work))
+
+
 async def ping_route(server: ServedIndex, request: Request) -> Response:
     return json_response(server.ping())  # on the event loop: answered at once, however busy the workers are
 
 
 async def index_route(server: ServedIndex, request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise ValueError("an index request is sent as application/json")
+        raise BadArgument("Content-Type", request.headers.get("content-type"), "application/json")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise ValueError(f"an index request is at most {MAX_BODY} bytes")
+            raise BadArgument("an index request", f"{len(body)} bytes or more", f"at most {MAX_BODY} bytes")
     try:
         request_body = json.loads(body)
-    except ValueError as error:
-        raise ValueError(f"an index request is a JSON object: {error}") from None
+    except ValueError:
+        raise BadArgument("an index request", bytes(body[:80]), "a JSON object") from None
     arguments, wait = index_arguments(request_body)
     loop = asyncio.get_running_loop()
     steps: asyncio.Queue = asyncio.Queue()
@@ -269,7 +283,7 @@ async def index_route(server: ServedIndex, request: Request) -> Response:
             if await request.is_disconnected():
                 job.cancel()
                 return Response(status_code=400)
-            if job.expired():
+            if job.cancel_if_late():
                 raise IndexBusy(server.directory, wait)
             await asyncio.sleep(0.05)
         if job.future.done() and steps.qsize() == 1:  # ended before its first step
@@ -292,8 +306,6 @@ async def _run_lines(server: ServedIndex, job, steps: asyncio.Queue, number_of_r
             stage, done, total = step
             yield json.dumps({"progress": {"stage": stage, "done": done, "total": total}}).encode() + b"\n"
         if job.future.cancelled():
-            from indexer.errors import Cancelled
-
             last = error_data(Cancelled(server.directory))
         elif job.future.exception() is not None:
             last = error_data(job.future.exception())
@@ -380,6 +392,7 @@ def build_app(server: ServedIndex) -> Starlette:
         Route("/api/related", route(related_route)),
         Route("/api/get", route(get_route)),
         Route("/api/note", route(note_route)),
+        Route("/api/stats", route(stats_route)),
         Route("/api/ping", route(ping_route)),
         Route("/api/events", route(events_route)),
         Route("/api/index", route(index_route), methods=["POST"]),

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from corpus.errors import StateFileError
 from indexer.files import atomic_write
 from search.serve.app import build_app
 from search.serve.client import HOST, STATE_FILE, remove_state
@@ -44,13 +45,6 @@ from search.serve.served import ServedIndex
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
     from search.serve.updates import Run
-
-
-class StateFileError(OSError):
-    """serve.json could not be written into the index folder (so no search would find the server)."""
-
-    def __str__(self) -> str:
-        return f"cannot write {STATE_FILE} into {self.filename}: {self.strerror}"
 
 
 class _Uvicorn(uvicorn.Server):
@@ -162,7 +156,7 @@ class NoteServer(ServedIndex):
         try:
             atomic_write(os.path.join(self.directory, STATE_FILE), write)
         except OSError as error:
-            raise StateFileError(error.errno, error.strerror or str(error), self.directory) from error
+            raise StateFileError(self.directory, STATE_FILE, error) from error
         self.published = True
 
     def close(self) -> None:

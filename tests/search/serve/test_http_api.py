@@ -65,7 +65,7 @@ def error_kind(answer: tuple[int, dict, bytes]) -> tuple[int, str]:
 
 
 API_CALLS = ["/api/search?q=Hinton", "/api/related?paper=ResNet", f"/api/get?location={NOTE}:37",
-             f"/api/note?path={NOTE}", "/api/ping"]
+             f"/api/note?path={NOTE}", "/api/stats", "/api/ping"]
 
 
 @pytest.mark.parametrize("path", API_CALLS)
@@ -166,13 +166,19 @@ def test_the_first_hit_of_a_search_opens_at_its_line(server):
         encoding="utf-8").splitlines()
 
 
+def test_stats_answers_what_stats_json_prints(server, index_dir, capsys):
+    status, _headers, body = call(server, "/api/stats")
+    assert cli.main(["stats", "--json", "--index", index_dir]) == 0
+    assert status == 200 and json.loads(body) == json.loads(capsys.readouterr().out)
+
+
 def test_related_answers_papers_and_passages(server):
     papers = json.loads(call(server, "/api/related?" + query(paper="Deep Residual Learning", k=5))[2])
     assert papers["anchor"]["title"] == "Deep Residual Learning for Image Recognition" and papers["hits"]
     assert all(hit["reasons"] for hit in papers["hits"])
     passages = json.loads(call(server, "/api/related?" + query(passage=f"{os.path.abspath(NOTE)}:37", k=3))[2])
     assert passages["anchor"]["line_start"] == 37 and passages["hits"]
-    assert error_kind(call(server, "/api/related?" + query(paper="x", passage=f"{NOTE}:37"))) == (400, "ValueError")
+    assert error_kind(call(server, "/api/related?" + query(paper="x", passage=f"{NOTE}:37"))) == (400, "BadArgument")
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../../../../etc/passwd", "/tmp"])
@@ -189,16 +195,16 @@ def test_a_file_inside_the_folders_that_is_no_note_is_not_read(server, tmp_path)
 
 
 @pytest.mark.parametrize("path, kind", [
-    ("/api/search", "ValueError"),  # no q
-    ("/api/search?q=x&mode=fuzzy", "ValueError"),
-    ("/api/search?q=x&k=0", "ValueError"),
-    ("/api/search?q=x&k=3.5", "ValueError"),
-    ("/api/search?q=x&k=1001", "ValueError"),
-    ("/api/search?q=x&explain=yes", "ValueError"),
-    ("/api/search?q=x&cwd=relative", "ValueError"),
-    ("/api/get?location=nowhere", "ValueError"),
-    ("/api/get?location=x.md:3&context=-1", "ValueError"),
-    ("/api/related", "ValueError"),
+    ("/api/search", "BadArgument"),  # no q
+    ("/api/search?q=x&mode=fuzzy", "BadArgument"),
+    ("/api/search?q=x&k=0", "BadArgument"),
+    ("/api/search?q=x&k=3.5", "BadArgument"),
+    ("/api/search?q=x&k=1001", "BadArgument"),
+    ("/api/search?q=x&explain=yes", "BadArgument"),
+    ("/api/search?q=x&cwd=relative", "BadArgument"),
+    ("/api/get?location=nowhere", "BadArgument"),
+    ("/api/get?location=x.md:3&context=-1", "BadArgument"),
+    ("/api/related", "BadArgument"),
 ])
 def test_bad_arguments_are_400_with_the_errors_kind(server, path, kind):
     assert error_kind(call(server, path)) == (400, kind)
@@ -221,15 +227,15 @@ def index_call(server: NoteServer, fields: object, content_type: str = "applicat
 def test_bad_index_requests_are_refused_before_any_work(server, index_dir, fields):
     before = Path(index_dir, "manifest.json").read_bytes()
     status, kind = error_kind(index_call(server, fields))
-    assert status == 400 and kind in ("ValueError", "TypeError")
+    assert (status, kind) == (400, "BadArgument")
     assert Path(index_dir, "manifest.json").read_bytes() == before
     assert server.runs.done == 0
 
 
 def test_an_index_request_must_be_json(server):
-    assert error_kind(index_call(server, {}, content_type="text/plain")) == (400, "ValueError")
+    assert error_kind(index_call(server, {}, content_type="text/plain")) == (400, "BadArgument")
     status, _h, body = call(server, "/api/index", method="POST", body=b"{not json", Content_Type="application/json")
-    assert status == 400 and json.loads(body)["error"]["kind"] == "ValueError"
+    assert status == 400 and json.loads(body)["error"]["kind"] == "BadArgument"
 
 
 def test_an_index_run_streams_its_steps_then_its_report(notes_dir, tmp_path, embedder):
