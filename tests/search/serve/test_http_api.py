@@ -298,3 +298,21 @@ def test_the_page_and_its_files_are_served_to_a_signed_in_browser_only(server, t
         assert call(server, f"/static/{name}", token=None)[0] == 401
     for name in ["missing.js", "sub", "sub/x.js", "..%2Fapp.py", ".hidden", "%2E%2E"]:
         assert call(server, f"/static/{name}", token=None, Cookie=session)[0] == 404, name
+
+
+@pytest.mark.parametrize("bound, host, allowed", [
+    ("127.0.0.1", "127.0.0.1:8000", True),
+    ("127.0.0.1", "192.168.1.5:8000", False),
+    ("192.168.1.5", "192.168.1.5:8000", True),  # `serve --host 192.168.1.5`: its own address too
+    ("192.168.1.5", "evil.example:8000", False),
+    ("0.0.0.0", "localhost:8000", True),  # every address: loopback names only (a name could be anyone's)
+    ("0.0.0.0", "0.0.0.0:8000", False),
+    ("::1", "[::1]:8000", True),
+    ("127.0.0.1", "localhost:8001", False),
+])
+def test_the_hosts_a_server_answers_for(bound, host, allowed):
+    from search.serve.guard import Access
+
+    access = Access(8000, bound)
+    assert access.host_allowed(host) is allowed
+    assert access.url.startswith("http://") and ":8000/?token=" in access.url

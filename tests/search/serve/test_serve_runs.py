@@ -3,6 +3,8 @@ committed, the embedded vectors kept), and `--wait` bounds how long one waits to
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -173,6 +175,28 @@ def test_wait_bounds_how_long_a_served_run_waits_behind_another(garden, embedder
         first.join(120)
         assert server.runs.done == 1  # the second one never ran
     assert build(None, directory, embedder=embedder).changed is False
+
+
+@pytest.mark.slow
+def test_a_client_that_goes_away_stops_its_served_run(garden, embedder):
+    folder, directory = garden
+    write_notes(folder, 300)  # ten batches at 0.5 s each at least: it cannot commit before the client leaves
+    generation = read_manifest(directory).generation
+    slow = SlowEmbedder(embedder, 0.5)
+    with serving(directory, slow) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        connection.request("POST", "/api/index", body=json.dumps(index_request()),
+                           headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.readline())["progress"]
+        while slow.batches < 1:
+            time.sleep(0.02)
+        connection.close()  # gone, without a word
+        deadline = time.monotonic() + 30
+        while server.runs.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert isinstance(server.runs.last.error, Cancelled) and slow.batches < 10
+        assert ping(directory)["generation"] == generation and server.updates == 0
 
 
 def test_progress_on_a_terminal_is_one_line_redrawn(capsys):
