@@ -120,3 +120,27 @@ def numpy_blas_threads() -> int:
     blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
     own = [lib for lib in blas if Path(lib["filepath"]).parent.name.startswith("numpy")]
     return max(lib["num_threads"] for lib in own or blas)
+
+
+def mae_pdf() -> bytes:
+    """A PDF whose first page is a paper's: title, authors, affiliation, abstract, a section, and its arXiv stamp."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.setFont("Helvetica-Bold", 17)
+    page.drawString(72, 740, "Masked Autoencoders Are Scalable")
+    page.drawString(72, 720, "Vision Learners")
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 690, "Kaiming He*, Xinlei Chen*, Saining Xie, Yanghao Li, Piotr Dollar, Ross Girshick")
+    page.drawString(72, 675, "Facebook AI Research (FAIR)")
+    page.drawString(72, 640, "Abstract")
+    page.drawString(72, 622, "This paper shows that masked autoencoders (MAE) are scalable self-supervised")
+    page.drawString(72, 608, "learners for computer vision. We mask random patches of the input image.")
+    page.drawString(72, 560, "1. Introduction")
+    page.drawString(20, 300, "arXiv:2111.06377v3 [cs.CV] 19 Dec 2021")
+    page.showPage()
+    page.save()
+    return out.getvalue()
