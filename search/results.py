@@ -22,6 +22,7 @@ from corpus.model import Paper, Passage
 if TYPE_CHECKING:
     from indexer import BuildReport
     from search.notes.excerpts import Excerpt
+    from search.notes.whole import NoteText
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -169,3 +170,10 @@ def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}
+
+
+def note_data(note: NoteText, cwd: str | None = None) -> dict:
+    """A whole note as the served page reads it: its path, region (a notebook's cell, a PDF's page; "" for the
+    whole file), its lines as on disk now, and whether it changed since it was indexed."""
+    return {"path": display_path(note.path, cwd), "region": note.region, "lines": list(note.lines),
+            "changed": note.changed}
