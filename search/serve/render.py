@@ -167,9 +167,9 @@ def render_lines(lines: list[str], first: int = 1) -> str:
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
 
 
-def render_note(path: str, lines: list[str], first: int = 1) -> str:
-    """A note as the page shows it: Markdown rendered when the note is Markdown (its lines from line 1), any
-    other text (a notebook's cell, a PDF's page, an Org file) line by line from `first`."""
-    if path.lower().endswith(MARKDOWN_SUFFIXES) and first == 1:
+def render_note(path: str, lines: list[str], region: str = "") -> str:
+    """A note as the page shows it: Markdown rendered when the note is Markdown, any other text (a notebook's
+    cell, a PDF's page: a `region`; an Org file) line by line."""
+    if path.lower().endswith(MARKDOWN_SUFFIXES) and not region:
         return render_markdown(lines)
-    return render_lines(lines, first)
+    return render_lines(lines)

@@ -37,7 +37,8 @@ async function api(path, params = {}, options = {}) {
   }
   let response;
   try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, ...options });
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" },
+      signal: options.signal });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     serverState("stopped");
@@ -52,10 +53,12 @@ async function api(path, params = {}, options = {}) {
     data = null;
   }
   if (!response.ok) {
-    if (response.status === 401 || response.status === 403) serverState("login");
-    const message = (data && data.error) || `${response.status} ${response.statusText}`;
-    throw new ApiError(message, (data && data.kind) || "HttpError", response.status);
+    if (response.status === 401) serverState("login");
+    const error = (data && data.error) || {};
+    throw new ApiError(error.message || `${response.status} ${response.statusText}`, error.kind || "HttpError",
+      response.status);
   }
+  if (options.withHeaders) return { data, headers: response.headers };
   return data;
 }
 
@@ -141,11 +144,13 @@ async function runSearch() {
   }
   searchAbort = new AbortController();
   const papersOnly = filters.papers.checked;
-  let answer;
+  let answer, warnings = [];
   try {
-    answer = await api("/api/search", {
+    const found = await api("/api/search", {
       q: query, mode: $("mode").value, k: papersOnly ? K * 3 : K, explain: $("explain").checked ? "1" : "",
-    }, { signal: searchAbort.signal });
+    }, { signal: searchAbort.signal, withHeaders: true });
+    answer = found.data;
+    warnings = JSON.parse(found.headers.get("Notesearch-Warnings") || "[]");
   } catch (error) {
     if (error.name === "AbortError" || seq !== searchSeq) return;
     showHits([], describe(error), "error");
@@ -154,7 +159,6 @@ async function runSearch() {
   if (seq !== searchSeq) return; // a newer query was typed meanwhile: this answer is stale
   let found = answer.hits || [];
   if (papersOnly) found = found.filter((hit) => hit.paper).slice(0, K);
-  const warnings = answer.warnings || [];
   const empty = papersOnly ? `No paper matches ${query}.` : `No results for ${query}.`;
   showHits(found, found.length ? "" : empty, found.length ? "" : "empty", warnings);
   const route = $("route");
@@ -172,9 +176,18 @@ function marked(snippet) {
   return span;
 }
 
-function where(item) {
+let folders = []; // the index's folders, longest first: paths are shown from the folder's name on
+
+function shownPath(path) {
+  for (const folder of folders) {
+    if (path.startsWith(folder + "/")) return folder.split("/").pop() + path.slice(folder.length);
+  }
+  return path;
+}
+
+function where(item, full = false) {
   const end = item.line_end && item.line_end !== item.line_start ? `-${item.line_end}` : "";
-  return [item.path, item.region, `${item.line_start}${end}`].filter(Boolean).join(":");
+  return [full ? item.path : shownPath(item.path), item.region, `${item.line_start}${end}`].filter(Boolean).join(":");
 }
 
 function hitTitle(hit) {
@@ -198,7 +211,7 @@ function hitElement(hit, n, extra) {
   el("div", { class: "hit-head" }, el("span", { class: "rank", text: `${n + 1}.` }),
     el("span", { class: "hit-title", text: hitTitle(hit) + year }),
     hit.paper ? el("span", { class: "badge", text: "paper" }) : null),
-  el("div", { class: "where", text: where(hit) }),
+  el("div", { class: "where", text: where(hit), title: where(hit, true) }),
   marked(hit.snippet || ""));
   if (extra) item.append(extra);
   return item;
@@ -234,11 +247,6 @@ function select(n) {
 
 let current = null; // the hit whose note is open
 
-function lineNumbered(lines, first) {
-  return el("div", { class: "plain" }, ...lines.map((line, n) =>
-    el("div", { class: "line", "data-line": first + n, "data-line-end": first + n, text: line || "\u200b" })));
-}
-
 async function openHit(hit) {
   current = hit;
   $("reader").hidden = false;
@@ -249,27 +257,18 @@ async function openHit(hit) {
   showTab("note");
   const note = $("note");
   note.replaceChildren(el("p", { class: "state", text: "Opening the note…" }));
-  let first = hit.line_start;
   try {
-    if (hit.region) {
-      // A notebook's cell or a PDF's page: its lines, as text.
-      const found = await api("/api/get", { location: `${hit.path}:${hit.region}:${hit.line_start}`, context: 200 });
-      if (current !== hit) return;
-      note.replaceChildren(lineNumbered(found.lines, found.first_line));
-      $("note-changed").hidden = !found.changed;
-    } else {
-      const found = await api("/api/note", { path: hit.path });
-      if (current !== hit) return;
-      note.innerHTML = found.html; // rendered inert by the server (search/serve/render.py)
-      $("note-changed").hidden = !found.changed;
-      first = hit.line_start;
-    }
+    // The whole note (a notebook's cell, a PDF's page: that region), as HTML the server rendered inert.
+    const found = await api("/api/note", { path: hit.path, region: hit.region || "" });
+    if (current !== hit) return;
+    note.innerHTML = found.html;
+    $("note-changed").hidden = !found.changed;
   } catch (error) {
     if (current !== hit) return;
     note.replaceChildren(el("p", { class: "state error", text: describe(error) }));
     return;
   }
-  markPassage(first, hit.line_end || hit.line_start);
+  markPassage(hit.line_start, hit.line_end || hit.line_start);
   updateEditorLink(hit);
   loadRelated(hit);
 }
@@ -324,7 +323,7 @@ $("note").addEventListener("click", (event) => {
 
 async function copyLocation() {
   if (!current) return;
-  const text = `${current.path}:${current.region ? current.region + ":" : ""}${current.line_start}`;
+  const text = [current.path, current.region, current.line_start].filter(Boolean).join(":");
   const button = $("copy");
   try {
     await navigator.clipboard.writeText(text);
@@ -501,12 +500,10 @@ async function recentre(hit) {
   await loadRelated(hit);
   // Its note, marked at its passage, is there when the reader goes back to the note tab.
   try {
-    if (!hit.region) {
-      const found = await api("/api/note", { path: hit.path });
-      if (current !== hit) return;
-      $("note").innerHTML = found.html;
-      markPassage(hit.line_start, hit.line_end || hit.line_start);
-    }
+    const found = await api("/api/note", { path: hit.path, region: hit.region || "" });
+    if (current !== hit) return;
+    $("note").innerHTML = found.html;
+    markPassage(hit.line_start, hit.line_end || hit.line_start);
   } catch (error) {
     $("note").replaceChildren(el("p", { class: "state error", text: describe(error) }));
   }
@@ -525,30 +522,43 @@ async function loadStats() {
   try {
     stats = await api("/api/stats");
   } catch (error) {
-    $("index-summary").textContent = describe(error);
-    return null;
+    if (error.status !== 404) {
+      $("index-summary").textContent = describe(error);
+      return null;
+    }
+    try {
+      stats = await api("/api/ping"); // a server without /api/stats: its index and generation only
+    } catch (second) {
+      $("index-summary").textContent = describe(second);
+      return null;
+    }
   }
-  const folders = (stats.folders || []).map((f) => `${f.path} (${plural(f.files, "file")}, ${plural(f.passages, "passage")})`);
-  const updated = stats.updated ? new Date(stats.updated).toLocaleString() : "?";
-  $("index-summary").textContent = `${folders.join(" · ") || "no folders"} — ${plural(stats.passages, "passage")}, `
-    + `${plural(stats.papers, "paper record")}; model ${stats.model}; generation ${stats.generation}, updated ${updated}`
-    + (stats.watching ? "; watching for changes" : "");
+  folders = (stats.folders || []).map((f) => f.path.replace(/\/+$/, "")).sort((a, b) => b.length - a.length);
+  const listed = (stats.folders || []).map((f) =>
+    `${f.path} (${plural(f.files, "file")}, ${plural(f.passages, "passage")})`);
+  const parts = [listed.join(" · ") || `index ${stats.index}`];
+  if (stats.passages !== undefined) parts.push(plural(stats.passages, "passage"));
+  if (stats.papers !== undefined) parts.push(plural(stats.papers, "paper"));
+  if (stats.model) parts.push(`model ${stats.model}`);
+  parts.push(`generation ${stats.generation}`);
+  if (stats.updated) parts.push(`updated ${new Date(stats.updated).toLocaleString()}`);
+  if (stats.watching) parts.push("watching for changes");
+  $("index-summary").textContent = parts.join(" — ");
   const select = filters.folder;
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "", text: "any" }),
-    ...(stats.folders || []).map((f) => {
-      const name = f.path.replace(/\/+$/, "").split("/").pop();
-      return el("option", { value: name, text: f.path });
-    }));
+    ...(stats.folders || []).map((f) => el("option", { value: f.path.replace(/\/+$/, "").split("/").pop(), text: f.path })));
   select.value = chosen;
   if (lastGeneration !== null && stats.generation !== lastGeneration) {
     $("index-updates").textContent = `index updated to generation ${stats.generation} at ${new Date().toLocaleTimeString()}`;
     if (hasWords($("q").value)) runSearch();
   }
   lastGeneration = stats.generation;
-  const run = $("index-run");
-  run.hidden = !stats.updating;
-  if (stats.updating) run.textContent = "an index run is going on…";
+  if (stats.updating !== undefined && !following) {
+    const run = $("index-run");
+    run.hidden = !stats.updating;
+    if (stats.updating) run.textContent = "an index run is going on…";
+  }
   return stats;
 }
 
@@ -565,27 +575,24 @@ function showProgress(progress) {
   run.textContent = `index run: ${label} ${progress.done}/${progress.total} ${unit}`;
 }
 
-// Index runs and the watcher's updates as they happen: server-sent events, else a look every few seconds.
-function followIndex() {
-  if (!window.EventSource) return poll();
+// Index runs and the watcher's updates as they happen: server-sent events where the server sends them
+// (`events` in /api/stats), else a look at /api/stats every few seconds.
+let following = false;
+
+function followIndex(stats) {
+  if (!stats || !stats.events || !window.EventSource) return poll();
+  following = true;
   const events = new EventSource("/api/events");
-  let opened = false;
-  events.addEventListener("open", () => { opened = true; serverState("up"); });
+  events.addEventListener("open", () => serverState("up"));
   events.addEventListener("progress", (event) => showProgress(JSON.parse(event.data)));
   events.addEventListener("generation", () => { showProgress(null); loadStats(); });
-  events.addEventListener("run", () => { showProgress(null); loadStats(); });
   events.addEventListener("error", () => {
-    if (!opened) {
-      events.close();
-      poll();
-    } else if (events.readyState === EventSource.CONNECTING) {
-      serverState("stopped");
-    }
+    if (events.readyState === EventSource.CONNECTING) serverState("stopped");
   });
 }
 
 function poll() {
-  $("index-updates").dataset.polling = String(POLL_MS / 1000);
+  $("index-updates").title = `the page looks at the index every ${POLL_MS / 1000} s`;
   setInterval(loadStats, POLL_MS);
 }
 

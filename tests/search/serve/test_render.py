@@ -109,7 +109,7 @@ def test_images_are_never_loaded():
 
 
 def test_text_that_is_not_markdown_is_shown_line_by_line():
-    html = render_note("paper.pdf", ["第一行 <b>", "# not a heading"], first=4)
+    html = render_lines(["第一行 <b>", "# not a heading"], first=4)
     assert lines_of(html, "div") == [(4, 4), (5, 5)]
     assert "&lt;b&gt;" in html and "<h1" not in html
     assert render_lines([""]).count("data-line=") == 1
@@ -121,3 +121,10 @@ def test_text_that_is_not_markdown_is_shown_line_by_line():
 ])
 def test_safe_link(url, kept):
     assert safe_link(url) is kept
+
+
+def test_a_region_of_a_notebook_or_a_pdf_and_an_org_file_are_shown_line_by_line():
+    assert "<h1" not in render_note("nb.ipynb", ["# 计算H", "H = X.T @ X"], region="c5")
+    assert "<h1" not in render_note("notes.md", ["# title"], region="p1")
+    assert "<h1" not in render_note("vit.org", ["* ViT"])
+    assert "<h1" in render_note("vit.markdown", ["# ViT"])
