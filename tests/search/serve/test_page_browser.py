@@ -35,6 +35,7 @@ if not CHROMIUM or not CHROMEDRIVER:
 
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -159,16 +160,19 @@ def test_typing_a_query_shows_the_golden_hit_and_opens_its_note_at_the_line(serv
 def test_keyboard_slash_focuses_the_box_and_arrows_and_enter_open_a_hit(served, browser, tmp_path):
     browser.get(served)
     search(browser, "生成对抗")
-    browser.find_element(By.TAG_NAME, "body").click()
-    body = browser.switch_to.active_element
-    body.send_keys("/")
+    browser.find_element(By.ID, "index-info").click()  # the box loses the focus
+    assert browser.switch_to.active_element.get_attribute("id") != "q"
+    ActionChains(browser).send_keys("/").perform()
     assert browser.switch_to.active_element.get_attribute("id") == "q"
-    browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER)
+    ActionChains(browser).send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN).perform()
     second = browser.find_elements(By.CSS_SELECTOR, "#hits .hit")[1]
     assert "selected" in second.get_attribute("class")
+    assert browser.switch_to.active_element.get_attribute("data-rank") == "2"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
     line = second.get_attribute("data-line")
     until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#note .passage[data-line="{line}"]'),
           message="Enter did not open the selected hit")
+    browser.save_screenshot(str(tmp_path / "keyboard.png"))
 
 
 def test_the_graph_of_a_paper_names_its_links_and_recentres_on_a_click(served, browser, tmp_path):
