@@ -294,9 +294,27 @@ function markPassage(first, last) {
   }
 }
 
+// "open in editor": the target NOTESEARCH_HYPERLINK gives the command line (cli_render.link), filled the same way:
+// {path} the absolute path URL-quoted, {host} the server's host name, {line} the line (1 in a cell or a page),
+// {page} a PDF's page. The server tells the template (`hyperlink` in /api/stats); without one there is no link:
+// a browser will not open file:// from a page.
+let hyperlink = null;
+
+function editorTarget(hit) {
+  if (!hyperlink || !hyperlink.template) return null;
+  // A path the server showed relative to its working folder is made absolute with that folder.
+  const absolute = hit.path.startsWith("/") ? hit.path : hyperlink.cwd && `${hyperlink.cwd.replace(/\/+$/, "")}/${hit.path}`;
+  if (!absolute) return null;
+  const page = hit.region && hit.region.startsWith("p") ? hit.region.slice(1) : "";
+  const path = absolute.split("/").map(encodeURIComponent).join("/");
+  const target = hyperlink.template.replaceAll("{host}", hyperlink.host || "").replaceAll("{path}", path)
+    .replaceAll("{line}", String(hit.region ? 1 : hit.line_start)).replaceAll("{page}", page || "1");
+  return page && !hyperlink.template.includes("{page}") && target.startsWith("file://") ? `${target}#page=${page}` : target;
+}
+
 function updateEditorLink(hit) {
   const link = $("editor");
-  const target = hit.editor || (current && current.editorUrl);
+  const target = editorTarget(hit);
   link.hidden = !target;
   if (target) link.href = target;
 }
@@ -533,6 +551,7 @@ async function loadStats() {
       return null;
     }
   }
+  if (stats.hyperlink) hyperlink = { template: stats.hyperlink, host: stats.host, cwd: stats.cwd };
   folders = (stats.folders || []).map((f) => f.path.replace(/\/+$/, "")).sort((a, b) => b.length - a.length);
   const listed = (stats.folders || []).map((f) =>
     `${f.path} (${plural(f.files, "file")}, ${plural(f.passages, "passage")})`);
