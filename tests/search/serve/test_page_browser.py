@@ -38,7 +38,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # A note that tries every way in: each would set window.pwned (or alert) if it ran.
 HOSTILE = """# 恶意笔记 hostile note
@@ -236,3 +236,28 @@ def test_a_narrow_window_shows_the_note_below_the_hits(served, browser, tmp_path
     finally:
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                 {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+
+
+def test_no_results_and_a_stopped_server_are_said_in_words(served, browser, tmp_path):
+    browser.get(served)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("keyword")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("qxzvjk wqpfhg")
+    until(browser, lambda d: d.find_element(By.ID, "message").text.startswith("No results for"),
+          message="an empty answer is not said")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#hits .hit")
+    browser.save_screenshot(str(tmp_path / "no-results.png"))
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions",
+                            {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        box.send_keys(" transformer")
+        until(browser, lambda d: "stopped" in d.find_element(By.ID, "server-state").text,
+              message="a server that does not answer is not said")
+        browser.save_screenshot(str(tmp_path / "stopped.png"))
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions",
+                                {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    box.send_keys(" 视觉")
+    until(browser, lambda d: not d.find_element(By.ID, "server-state").is_displayed()
+          and d.find_elements(By.CSS_SELECTOR, "#hits .hit"), message="the page did not come back with the server")
