@@ -6,6 +6,7 @@
     GET  /api/note?path=PATH[&region=p3]                              the whole note: {path, region, lines, changed,
                                                                       html} (html: search/serve/render.py)
     GET  /api/ping                                                    {pid, index, generation, answered}
+    GET  /api/events                                                  server-sent events (search/serve/events.py)
     POST /api/index  {"paths", "exclude", "remove", "model", "wait"}  the run's steps, then its report (JSON lines)
     DELETE /api/index/RUN                                             stops the run whose answer said Notesearch-Run
     GET  /                                                            the page (search/serve/page/index.html)
@@ -309,6 +310,12 @@ async def _run_lines(server: NoteServer, job, steps: asyncio.Queue, number_of_ru
         server.forget_run(number_of_run)
 
 
+async def events_route(server: NoteServer, request: Request) -> Response:
+    first = await run_in_threadpool(server.state_event)
+    return StreamingResponse(server.events.stream(first), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
 async def cancel_route(server: NoteServer, request: Request) -> Response:
     job = server.runs_followed.get(request.path_params["run"])
     if job is None:
@@ -377,6 +384,7 @@ def build_app(server: NoteServer) -> Starlette:
         Route("/api/get", route(get_route)),
         Route("/api/note", route(note_route)),
         Route("/api/ping", route(ping_route)),
+        Route("/api/events", route(events_route)),
         Route("/api/index", route(index_route), methods=["POST"]),
         Route("/api/index/{run:int}", route(cancel_route), methods=["DELETE"]),
     ])

@@ -38,6 +38,7 @@ from indexer.files import atomic_write
 from search.serve.app import build_app
 from search.serve.client import HOST, STATE_FILE, remove_state
 from search.serve.connections import guarded_protocol
+from search.serve.events import Events
 from search.serve.guard import Access, Guard
 from search.serve.warm import WarmIndex
 
@@ -55,7 +56,16 @@ class StateFileError(OSError):
 
 class _Uvicorn(uvicorn.Server):
     """uvicorn's server, stopping on SIGINT or SIGTERM without raising the signal again once stopped (uvicorn's
-    own does, which would end the process before `serve` says it stopped)."""
+    own does, which would end the process before `serve` says it stopped); `stopping()` is called when it is
+    asked to stop (to end the answers that never end by themselves: the event streams)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: Callable[[], None]):
+        super().__init__(config)
+        self.stopping = stopping
+
+    def handle_exit(self, sig: int, frame) -> None:
+        super().handle_exit(sig, frame)
+        self.stopping()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -107,7 +117,8 @@ class NoteServer:
         self.answered = 0  # searches answered
         self.updates = 0  # index runs asked for and done
         self._count = threading.Lock()
-        self.runs = IndexRuns(self.notes, watched)
+        self.events = Events()
+        self.runs = IndexRuns(self.notes, watched, stepped=self._stepped, ended=self.events.told_run)
         self.runs_followed: dict[int, Job] = {}  # runs asked for over HTTP and not yet answered, by number
         self._run_numbers = itertools.count(1)
         self.stop_watching = threading.Event()
@@ -125,7 +136,8 @@ class NoteServer:
                                 timeout_keep_alive=self.keep_alive, limit_concurrency=self.max_connections,
                                 timeout_graceful_shutdown=2, h11_max_incomplete_event_size=1 << 20,
                                 server_header=False, date_header=False)
-        self.http = _Uvicorn(config)
+        self.http = _Uvicorn(config, self.events.close)
+        self.watching = watch
         if watch:
             self.runs.watch(self.stop_watching)
 
@@ -144,6 +156,7 @@ class NoteServer:
 
     def shutdown(self) -> None:
         """Ask `serve_forever` to stop (it returns once open answers are done, or after two seconds)."""
+        self.events.close()
         self.http.should_exit = True
 
     def ping(self) -> dict:
@@ -151,6 +164,14 @@ class NoteServer:
         index = self.notes.refresh()
         return {"pid": os.getpid(), "index": self.directory, "generation": index.manifest.generation,
                 "answered": self.answered}
+
+    def state_event(self) -> dict:
+        """The first event a page listening to /api/events hears: where the index is, and whether it is updating."""
+        index = self.notes.refresh()
+        return {"generation": index.manifest.generation, "watching": self.watching, "updating": self.runs.running}
+
+    def _stepped(self, by: str, stage: str, done: int, total: int) -> None:
+        self.events.tell("progress", {"by": by, "stage": stage, "done": done, "total": total})
 
     def count_answer(self) -> None:
         with self._count:

@@ -89,12 +89,18 @@ def _logged(run: Run) -> None:
 class IndexRuns:
     """One background thread that runs the updates of a warm index in the order they were asked for.
 
-    `watched(run)` hears of each run the watcher started (default: the log).
+    `watched(run)` hears of each run the watcher started (default: the log);
+    `stepped(by, stage, done, total)` of each step of every run, and `ended(run)`
+    of the end of every run (a served page follows them: search/serve/events.py).
     """
 
-    def __init__(self, notes: WarmIndex, watched: Callable[[Run], None] | None = None):
+    def __init__(self, notes: WarmIndex, watched: Callable[[Run], None] | None = None,
+                 stepped: Callable[[str, str, int, int], None] | None = None,
+                 ended: Callable[[Run], None] | None = None):
         self.notes = notes
         self.watched = watched or _logged
+        self.stepped = stepped
+        self.ended = ended
         self.running = False
         self.done = 0  # runs finished, failed ones included
         self.last: Run | None = None
@@ -162,6 +168,11 @@ class IndexRuns:
             finally:
                 self.running = False
                 self.done += 1
+            if self.ended is not None:
+                try:
+                    self.ended(self.last)
+                except Exception:  # the runs go on
+                    logger.exception("telling of the end of an index run failed")
 
     def _told(self, job: Job) -> Progress:
         """The progress callback of a job's run: stops the run once the job is cancelled."""
@@ -171,6 +182,8 @@ class IndexRuns:
                 raise Cancelled(self.notes.directory)
             if job.progress is not None:
                 job.progress(stage, done, total)
+            if self.stepped is not None:
+                self.stepped(job.by, stage, done, total)
 
         return told
 

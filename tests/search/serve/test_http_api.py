@@ -258,15 +258,38 @@ def test_an_index_run_streams_its_steps_then_its_report(notes_dir, tmp_path, emb
     for n in range(5):
         (folder / f"note{n}.md").write_text(f"# Note {n}\n\nCucumber variety {n}.\n", encoding="utf-8")
     with http_serving(directory, embedder) as running:
+        listener = http.client.HTTPConnection("127.0.0.1", running.port, timeout=60)
+        listener.request("GET", "/api/events", headers={"Authorization": f"Bearer {running.token}"})
+        events = listener.getresponse()
+        assert events.getheader("content-type").startswith("text/event-stream")
+        assert next_event(events) == ("state", {"generation": 1, "watching": False, "updating": False})
         status, headers, body = index_call(running, {"paths": None, "wait": 5})
         assert status == 200 and headers["content-type"] == "application/x-ndjson"
         lines = [json.loads(line) for line in body.splitlines()]
         assert [line["progress"]["stage"] for line in lines[:-1]].count("read") == 5
         assert lines[-1]["report"]["added"] == 5 and running.updates == 1
+        # A page listening heard the same steps, then the end of the run.
+        heard = [next_event(events) for _ in lines]
+        assert [data for event, data in heard[:-1]] == [{"by": "request", **line["progress"]} for line in lines[:-1]]
+        assert heard[-1][0] == "run" and heard[-1][1]["report"] == lines[-1]["report"]
+        listener.close()
         hits = json.loads(call(running, "/api/search?q=cucumber&mode=keyword")[2])["hits"]
         assert len(hits) == 5
         assert error_kind(index_call(running, {"paths": [str(tmp_path / "gone")]})) == (404, "MissingFolder")
         assert error_kind(index_call(running, {"remove": [str(tmp_path)]})) == (404, "UnknownFolder")
+
+
+def next_event(response: http.client.HTTPResponse) -> tuple[str, dict]:
+    """The next server-sent event of a stream: its name and data (comment lines skipped)."""
+    event, data = "", ""
+    while True:
+        line = response.readline().decode().rstrip("\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data = line[6:]
+        elif not line and event:
+            return event, json.loads(data)
 
 
 def test_the_page_and_its_files_are_served_to_a_signed_in_browser_only(server, tmp_path, monkeypatch):
