@@ -569,8 +569,10 @@ async function loadStats() {
     ...(stats.folders || []).map((f) => el("option", { value: f.path.replace(/\/+$/, "").split("/").pop(), text: f.path })));
   select.value = chosen;
   if (lastGeneration !== null && stats.generation !== lastGeneration) {
-    $("index-updates").textContent = `index updated to generation ${stats.generation} at ${new Date().toLocaleTimeString()}`;
-    if (hasWords($("q").value)) runSearch();
+    if (!following) {
+      $("index-updates").textContent = `index updated to generation ${stats.generation} at ${new Date().toLocaleTimeString()}`;
+    }
+    if (hasWords($("q").value)) runSearch(); // the hits of the new generation
   }
   lastGeneration = stats.generation;
   if (stats.updating !== undefined && !following) {
@@ -591,26 +593,58 @@ function showProgress(progress) {
   }
   const [label, unit] = STAGES[progress.stage] || [progress.stage, "items"];
   run.hidden = false;
-  run.textContent = `index run: ${label} ${progress.done}/${progress.total} ${unit}`;
+  const who = progress.by === "watch" ? "the watcher's index run" : "index run";
+  run.textContent = `${who}: ${label} ${progress.done}/${progress.total} ${unit}`;
 }
 
-// Index runs and the watcher's updates as they happen: server-sent events where the server sends them
-// (`events` in /api/stats), else a look at /api/stats every few seconds.
+// Index runs and the watcher's updates as they happen, from the server's events (GET /api/events: `state`
+// first, then each run's `progress` steps and its `run` end); where they cannot be had, a look at the index
+// every few seconds.
 let following = false;
 
-function followIndex(stats) {
-  if (!stats || !stats.events || !window.EventSource) return poll();
-  following = true;
+function runAccount(run) {
+  const who = run.by === "watch" ? "the watcher's index run" : "an index run";
+  const at = run.finished ? new Date(run.finished).toLocaleTimeString() : "";
+  if (run.error) return `${who} failed at ${at}: ${run.error.message}`;
+  const r = run.report || {};
+  if (!r.changed && r.changed !== undefined) return `${who} at ${at}: no change`;
+  return `${who} at ${at}: added ${r.added}, updated ${r.updated}, removed ${r.removed} — `
+    + `${plural(r.passages, "passage")}, generation ${r.generation}`;
+}
+
+function followIndex() {
+  if (!window.EventSource) return poll();
   const events = new EventSource("/api/events");
-  events.addEventListener("open", () => serverState("up"));
+  let opened = false;
+  events.addEventListener("open", () => {
+    opened = following = true;
+    serverState("up");
+  });
+  events.addEventListener("state", (event) => {
+    const state = JSON.parse(event.data);
+    if (lastGeneration !== null && state.generation !== lastGeneration) loadStats();
+    const run = $("index-run");
+    run.hidden = !state.updating;
+    if (state.updating) run.textContent = "an index run is going on…";
+  });
   events.addEventListener("progress", (event) => showProgress(JSON.parse(event.data)));
-  events.addEventListener("generation", () => { showProgress(null); loadStats(); });
+  events.addEventListener("run", (event) => {
+    showProgress(null);
+    $("index-updates").textContent = runAccount(JSON.parse(event.data));
+    loadStats();
+  });
   events.addEventListener("error", () => {
-    if (events.readyState === EventSource.CONNECTING) serverState("stopped");
+    if (!opened) {
+      events.close();
+      poll();
+    } else if (events.readyState !== EventSource.OPEN) {
+      serverState("stopped"); // it reconnects by itself, and `open` says when it is back
+    }
   });
 }
 
 function poll() {
+  following = false;
   $("index-updates").title = `the page looks at the index every ${POLL_MS / 1000} s`;
   setInterval(loadStats, POLL_MS);
 }

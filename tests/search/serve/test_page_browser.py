@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,9 @@ HOSTILE = """# 恶意笔记 hostile note
 """
 
 
+served_urls: dict[str, tuple[Path, str]] = {}
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, embedder):
     """`notesearch serve` on an index of the bundled notes and a folder with a hostile note: (base URL with its
@@ -85,6 +89,7 @@ def served(tmp_path_factory, embedder):
             server.kill()
             log.seek(0)
             pytest.fail(f"notesearch serve gave no url in {state}: {log.read()[-2000:]}")
+        served_urls[str(root)] = (hostile, json.loads(state.read_text(encoding="utf-8"))["token"])
         yield url
         server.send_signal(signal.SIGTERM)
         try:
@@ -261,3 +266,21 @@ def test_no_results_and_a_stopped_server_are_said_in_words(served, browser, tmp_
     box.send_keys(" 视觉")
     until(browser, lambda d: not d.find_element(By.ID, "server-state").is_displayed()
           and d.find_elements(By.CSS_SELECTOR, "#hits .hit"), message="the page did not come back with the server")
+
+
+def test_an_index_run_shows_on_the_page_without_a_reload(served, browser, tmp_path):
+    browser.get(served)
+    search(browser, "自监督 视觉")
+    (hostile, token), = served_urls.values()
+    (hostile / "live.md").write_text("# 新笔记 live note\n\n刚刚写下的笔记：zebrafish 斑马鱼 实验。\n", encoding="utf-8")
+    base = served.split("/?")[0]
+    request = urllib.request.Request(f"{base}/api/index", data=b"{}", method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        last = json.loads(answer.read().decode("utf-8").strip().splitlines()[-1])
+    assert last.get("report", {}).get("added") == 1, last
+    until(browser, lambda d: "added 1" in d.find_element(By.ID, "index-updates").text,
+          message="the index run does not show on the page")
+    hits = search(browser, "zebrafish 斑马鱼")
+    assert hits[0].get_attribute("data-path").endswith("live.md")
+    browser.save_screenshot(str(tmp_path / "updated.png"))
