@@ -57,7 +57,7 @@ from indexer.errors import IndexBusy, NotesearchError
 from search.results import MODES, excerpt_data, note_data, related_data
 
 if TYPE_CHECKING:
-    from search.serve.http_server import NoteServer
+    from search.serve.served import ServedIndex
 
 PAGE = Path(__file__).parent / "page"
 MAX_K = 1000  # hits a call may ask for
@@ -93,7 +93,7 @@ def error_response(error: BaseException) -> Response:
     return json_response(error_data(error), STATUS.get(type(error).__name__, 500))
 
 
-def answers(handler: Callable[[NoteServer, Request], Awaitable[Response]], server: NoteServer):
+def answers(handler: Callable[[ServedIndex, Request], Awaitable[Response]], server: ServedIndex):
     """A route's endpoint: `handler(server, request)`, its errors answered as JSON with their status."""
 
     async def endpoint(request: Request) -> Response:
@@ -178,7 +178,7 @@ def index_arguments(body: object) -> tuple[dict, float]:
 
 # ---------------------------------------------------------------- the API
 
-async def search_route(server: NoteServer, request: Request) -> Response:
+async def search_route(server: ServedIndex, request: Request) -> Response:
     query = text(request, "q")
     mode = text(request, "mode", "hybrid")
     if mode not in MODES:
@@ -190,7 +190,7 @@ async def search_route(server: NoteServer, request: Request) -> Response:
     return json_response(response["answer"], headers={"Notesearch-Warnings": warnings})
 
 
-async def related_route(server: NoteServer, request: Request) -> Response:
+async def related_route(server: ServedIndex, request: Request) -> Response:
     paper, passage = request.query_params.get("paper"), request.query_params.get("passage")
     if (paper is None) == (passage is None):
         raise ValueError("give either 'paper' (a title, a fragment of one, or an author) or 'passage' (PATH:LINE)")
@@ -211,7 +211,7 @@ async def related_route(server: NoteServer, request: Request) -> Response:
     return json_response(await run_in_threadpool(work))
 
 
-async def get_route(server: NoteServer, request: Request) -> Response:
+async def get_route(server: ServedIndex, request: Request) -> Response:
     location, cwd = text(request, "location"), asker_folder(request)
     context = number(request, "context", 3, 0, 200)
 
@@ -226,7 +226,7 @@ async def get_route(server: NoteServer, request: Request) -> Response:
     return json_response(await run_in_threadpool(work))
 
 
-async def note_route(server: NoteServer, request: Request) -> Response:
+async def note_route(server: ServedIndex, request: Request) -> Response:
     path, region, cwd = text(request, "path"), text(request, "region", ""), asker_folder(request)
 
     def work() -> dict:
@@ -240,11 +240,11 @@ async def note_route(server: NoteServer, request: Request) -> Response:
     return json_response(await run_in_threadpool(work))
 
 
-async def ping_route(server: NoteServer, request: Request) -> Response:
+async def ping_route(server: ServedIndex, request: Request) -> Response:
     return json_response(await run_in_threadpool(server.ping))
 
 
-async def index_route(server: NoteServer, request: Request) -> Response:
+async def index_route(server: ServedIndex, request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise ValueError("an index request is sent as application/json")
     body = bytearray()
@@ -288,7 +288,7 @@ async def index_route(server: NoteServer, request: Request) -> Response:
                              headers={"Notesearch-Run": str(number_of_run)})
 
 
-async def _run_lines(server: NoteServer, job, steps: asyncio.Queue, number_of_run: int) -> AsyncIterator[bytes]:
+async def _run_lines(server: ServedIndex, job, steps: asyncio.Queue, number_of_run: int) -> AsyncIterator[bytes]:
     """The JSON lines of a run's answer; the run is stopped when its client goes away (this is cancelled)."""
     try:
         while (step := await steps.get()) is not None:
@@ -310,13 +310,13 @@ async def _run_lines(server: NoteServer, job, steps: asyncio.Queue, number_of_ru
         server.forget_run(number_of_run)
 
 
-async def events_route(server: NoteServer, request: Request) -> Response:
+async def events_route(server: ServedIndex, request: Request) -> Response:
     first = await run_in_threadpool(server.state_event)
     return StreamingResponse(server.events.stream(first), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
 
 
-async def cancel_route(server: NoteServer, request: Request) -> Response:
+async def cancel_route(server: ServedIndex, request: Request) -> Response:
     job = server.runs_followed.get(request.path_params["run"])
     if job is None:
         return json_response({"error": {"kind": "NoRun", "message": "no such run goes on"}}, 404)
@@ -332,7 +332,7 @@ NO_LOGIN = """<!doctype html>
 """
 
 
-async def page_route(server: NoteServer, request: Request) -> Response:
+async def page_route(server: ServedIndex, request: Request) -> Response:
     signed_in = request.scope["state"].get("authenticated", False)
     token = request.query_params.get("token")
     if token is not None:
@@ -340,14 +340,14 @@ async def page_route(server: NoteServer, request: Request) -> Response:
             return RedirectResponse("/", 303)
         session = server.access.use_login(token)
         if session is None:
-            return _no_login("This login link was used already, or it is not this server's. Open the URL in "
-                             "serve.json in the index folder (each works once), or start 'notesearch serve' again.")
+            return _no_login("This login link was used already, or it is not this server's: open the url in "
+                             "serve.json in the index folder (each link works once).")
         response = RedirectResponse("/", 303)
         response.raw_headers.append((b"set-cookie", server.access.set_cookie(session)))
         return response
     if not signed_in:
-        return _no_login("Open the URL that 'notesearch serve' printed (it holds a one-time login token); it is "
-                         "also the url in serve.json in the index folder.")
+        return _no_login("Open the URL the server printed when it started (it holds a one-time login token); "
+                         "the next one is the url in serve.json in the index folder.")
     index = PAGE / "index.html"
     if not index.is_file():
         return HTMLResponse(NO_LOGIN.format(message="This install of notesearch has no page: use the API."), 404)
@@ -358,7 +358,7 @@ def _no_login(message: str) -> Response:
     return HTMLResponse(NO_LOGIN.format(message=message), 401, headers={"Connection": "close"})
 
 
-async def static_route(server: NoteServer, request: Request) -> Response:
+async def static_route(server: ServedIndex, request: Request) -> Response:
     name = request.path_params["name"]
     path = PAGE / name
     if not _PAGE_FILE.match(name) or name not in os.listdir(PAGE) or not path.is_file():
@@ -367,7 +367,7 @@ async def static_route(server: NoteServer, request: Request) -> Response:
     return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-cache"})
 
 
-def build_app(server: NoteServer) -> Starlette:
+def build_app(server: ServedIndex) -> Starlette:
     """The Starlette app of `server` (without its gate: search/serve/guard.py wraps it)."""
     route = partial(answers, server=server)
 

@@ -150,8 +150,8 @@ class Guard:
         scope.setdefault("state", {})["authenticated"] = self.authenticated(scope)
         if not scope["state"]["authenticated"] and scope["path"] not in self.public:
             await _refuse(secured, 401, "Unauthorized",
-                          "this call needs the token: open the URL 'notesearch serve' printed (it is also in "
-                          "serve.json in the index folder), or send 'Authorization: Bearer <token>'")
+                          "this call needs the token: send 'Authorization: Bearer <token>' (the token in "
+                          "serve.json in the index folder), or open the page's one-time url from there")
             return
         await self.app(scope, receive, secured)
 

@@ -124,31 +124,6 @@ class IndexRuns:
             raise IndexBusy(self.notes.directory, wait)
         return job.future.result()
 
-    def follow(self, arguments: dict, wait: float, send: Callable[[dict], bool], gone: Callable[[], bool]) -> dict:
-        """Queue one run for an asker and wait for it: {"report": ...}, or its error raised here.
-
-        Each step of the run is sent as {"progress": {"stage", "done", "total"}}
-        through `send` (False: the asker is gone). The run is cancelled when the
-        asker goes away (`gone()`; Cancelled is raised), and when it has not
-        begun by the end of `wait` (IndexBusy).
-        """
-        steps: queue.SimpleQueue = queue.SimpleQueue()
-        job = self.submit(arguments, wait, progress=lambda *step: steps.put(step))
-        while not job.future.done():
-            try:
-                stage, done, total = steps.get(timeout=0.1)
-            except queue.Empty:
-                if gone():
-                    job.cancel()
-                elif job.expired():
-                    raise IndexBusy(self.notes.directory, wait) from None
-                continue
-            if not send({"progress": {"stage": stage, "done": done, "total": total}}):
-                job.cancel()
-        if job.future.cancelled():
-            raise Cancelled(self.notes.directory)
-        return job.future.result()
-
     def _work(self) -> None:
         while True:
             job = self._jobs.get()

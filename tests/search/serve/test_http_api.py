@@ -9,36 +9,20 @@ import json
 import os
 import re
 import shutil
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from test_server import serving
 
 import cli
 from search.serve import app
 from search.serve.client import STATE_FILE
 from search.serve.guard import CSP
-from search.serve.http_server import NoteServer
+from search.serve.server import NoteServer
 
 NOTE = "corpus/notes/dl-research-trends-2022-2024.md"
-
-
-@contextmanager
-def http_serving(directory: str, embedder, **options) -> Iterator[NoteServer]:
-    """A real HTTP server for `directory` answering in a thread, its serve.json written."""
-    server = NoteServer(directory, embedder=embedder, **options)
-    server.publish()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        thread.join(30)
-        server.close()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +34,7 @@ def index_dir(bundled_index_dir, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def server(index_dir, embedder) -> Iterator[NoteServer]:
-    with http_serving(index_dir, embedder) as running:
+    with serving(index_dir, embedder) as running:
         yield running
 
 
@@ -133,7 +117,7 @@ def test_every_answer_carries_the_security_headers_and_no_cors(server, path, tok
 def test_the_page_without_a_login_says_to_open_the_printed_url(server):
     status, headers, body = call(server, "/", token=None)
     assert status == 401 and headers["content-type"].startswith("text/html")
-    assert b"Open the URL that 'notesearch serve' printed" in body
+    assert b"Open the URL the server printed" in body
 
 
 def test_the_login_url_works_once_and_gives_a_cookie_for_the_api(server, index_dir):
@@ -257,7 +241,7 @@ def test_an_index_run_streams_its_steps_then_its_report(notes_dir, tmp_path, emb
     build([str(folder)], directory, embedder=embedder)
     for n in range(5):
         (folder / f"note{n}.md").write_text(f"# Note {n}\n\nCucumber variety {n}.\n", encoding="utf-8")
-    with http_serving(directory, embedder) as running:
+    with serving(directory, embedder) as running:
         listener = http.client.HTTPConnection("127.0.0.1", running.port, timeout=60)
         listener.request("GET", "/api/events", headers={"Authorization": f"Bearer {running.token}"})
         events = listener.getresponse()

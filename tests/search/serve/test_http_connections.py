@@ -10,9 +10,9 @@ import socket
 import time
 
 import pytest
-from test_http_api import http_serving
+from test_server import serving
 
-from search.serve.http_server import NoteServer
+from search.serve.server import NoteServer
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def closed(sock: socket.socket, within: float) -> bool:
 
 def test_a_connection_that_sends_nothing_is_closed_at_its_deadline(index_dir, embedder, monkeypatch):
     monkeypatch.setattr(NoteServer, "client_timeout", 1.0)
-    with http_serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as idle:
+    with serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as idle:
         started = time.monotonic()
         assert timed_search(server) < 1.0  # the idle connection delays nobody
         assert closed(idle, 5)
@@ -59,7 +59,7 @@ def test_a_connection_that_sends_nothing_is_closed_at_its_deadline(index_dir, em
 @pytest.mark.slow
 def test_a_slow_sender_is_cut_off_at_its_deadline_and_delays_nobody(index_dir, embedder, monkeypatch):
     monkeypatch.setattr(NoteServer, "client_timeout", 1.0)
-    with http_serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as slow:
+    with serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as slow:
         request = (f"GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {server.token}\r\n\r\n"
                    .encode())
         started = time.monotonic()
@@ -82,7 +82,7 @@ def test_a_slow_sender_is_cut_off_at_its_deadline_and_delays_nobody(index_dir, e
 def test_many_slow_strangers_cannot_starve_a_token_holder(index_dir, embedder, monkeypatch):
     monkeypatch.setattr(NoteServer, "client_timeout", 3.0)
     monkeypatch.setattr(NoteServer, "max_waiting", 16)
-    with http_serving(index_dir, embedder) as server:
+    with serving(index_dir, embedder) as server:
         strangers = []
         try:
             for _ in range(200):  # each sends the start of a request, and never the rest
@@ -100,7 +100,7 @@ def test_many_slow_strangers_cannot_starve_a_token_holder(index_dir, embedder, m
 
 
 def test_a_refused_stranger_keeps_no_connection(index_dir, embedder):
-    with http_serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
+    with serving(index_dir, embedder) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(b"GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         sock.settimeout(5)
         answer = b""

@@ -22,7 +22,7 @@ from indexer import build, checkpoint
 from indexer.embedding import EMBED_BATCH
 from indexer.errors import Cancelled
 from indexer.generations import read_manifest
-from search.serve.client import ask, ask_run
+from search.serve.client import connect, ping
 
 
 class SlowEmbedder:
@@ -60,7 +60,17 @@ def garden(notes_dir, tmp_path, embedder):
 
 
 def index_request(**fields) -> dict:
-    return {"op": "index", "paths": None, "exclude": None, "model": "", "wait": 30, **fields}
+    return {"paths": None, "exclude": None, "model": None, "wait": 30, **fields}
+
+
+def run_served(directory: str, request: dict, progress=None) -> dict | None:
+    """The end of an index run asked of the running server ({"report": ...} or {"error": ...})."""
+    served = connect(directory)
+    assert served is not None
+    try:
+        return served.index(request, progress)
+    finally:
+        served.close()
 
 
 def test_a_served_run_tells_its_steps_then_its_report(garden, embedder):
@@ -68,7 +78,7 @@ def test_a_served_run_tells_its_steps_then_its_report(garden, embedder):
     write_notes(folder, 40)
     steps: list[tuple[str, int, int]] = []
     with serving(directory, embedder):
-        response = ask_run(directory, index_request(), lambda *step: steps.append(step))
+        response = run_served(directory, index_request(), lambda *step: steps.append(step))
     assert response["report"]["added"] == 40 and response["report"]["embedded"] == 80
     assert [stage for stage, _d, _t in steps if stage == "read"] == ["read"] * 40
     embedded = [(done, total) for stage, done, total in steps if stage == "embed"]
@@ -123,7 +133,7 @@ def test_ctrl_c_on_the_client_stops_the_served_run_and_keeps_its_vectors(garden,
                                f"{directory} is as it was; the passages embedded so far are kept, and the next "
                                f"'notesearch index --index {directory}' goes on from them")
         assert isinstance(server.runs.last.error, Cancelled)
-        assert ask(directory, {"op": "ping"})["generation"] == generation
+        assert ping(directory)["generation"] == generation
         assert server.runs.done == 1 and not server.runs.running
     assert not [name for name in os.listdir(directory) if name.startswith(("gen-", ".trash-"))
                 and name != f"gen-{generation:06d}"]
@@ -138,7 +148,7 @@ def test_wait_bounds_how_long_a_served_run_waits_behind_another(garden, embedder
     folder, directory = garden
     write_notes(folder, 100)
     with serving(directory, SlowEmbedder(embedder, 0.5)) as server:
-        first = threading.Thread(target=ask_run, args=(directory, index_request()))
+        first = threading.Thread(target=run_served, args=(directory, index_request()))
         first.start()
         while not server.runs.running:
             time.sleep(0.02)
