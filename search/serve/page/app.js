@@ -191,7 +191,7 @@ function where(item, full = false) {
 }
 
 function hitTitle(hit) {
-  return hit.section && !hit.paper ? `${hit.title} › ${hit.section}` : hit.title;
+  return hit.section && !hit.paper && hit.section !== hit.title ? `${hit.title} › ${hit.section}` : hit.title;
 }
 
 function explainLine(hit) {
