@@ -1,86 +1,13 @@
 // notesearch's page: search as you type, the hit read in place, related papers as a graph and a timeline.
-// Plain JavaScript, no build step, nothing from the network. Everything a note or an answer holds is put on
-// the page as text (textContent); the one exception is a note's HTML, which the server renders inert
+// Plain JavaScript modules, no build step, nothing from the network. Everything a note or an answer holds is
+// put on the page as text (textContent); the one exception is a note's HTML, which the server renders inert
 // (search/serve/render.py: raw HTML escaped, links checked, no images), under a CSP without inline script.
-"use strict";
+import { $, api, describe, el, serverState } from "/static/api.js";
+import { drawPapers } from "/static/graph.js";
+import { followIndex } from "/static/status.js";
 
 const DEBOUNCE_MS = 150;
 const K = 20;
-const POLL_MS = 5000;
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-};
-
-// ------------------------------------------------------------------ talking to the server
-
-class ApiError extends Error {
-  constructor(message, kind, status) {
-    super(message);
-    this.kind = kind;
-    this.status = status;
-  }
-}
-
-async function api(path, params = {}, options = {}) {
-  const url = new URL(path, location.origin);
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
-  }
-  let response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" },
-      signal: options.signal });
-  } catch (error) {
-    if (error.name === "AbortError") throw error;
-    serverState("stopped");
-    throw new ApiError("The server does not answer: it has stopped. Start it again with `notesearch serve`.",
-      "ServerStopped", 0);
-  }
-  serverState("up");
-  let data = null;
-  try {
-    data = await response.json();
-  } catch (error) {
-    data = null;
-  }
-  if (!response.ok) {
-    if (response.status === 401) serverState("login");
-    const error = (data && data.error) || {};
-    throw new ApiError(error.message || `${response.status} ${response.statusText}`, error.kind || "HttpError",
-      response.status);
-  }
-  if (options.withHeaders) return { data, headers: response.headers };
-  return data;
-}
-
-function serverState(state) {
-  const box = $("server-state");
-  if (state === "up") {
-    box.hidden = true;
-    document.body.classList.remove("stopped");
-    return;
-  }
-  box.hidden = false;
-  document.body.classList.toggle("stopped", state === "stopped");
-  box.textContent = state === "stopped"
-    ? "The server has stopped: nothing can be searched until it runs again (notesearch serve). This page reconnects by itself."
-    : "Not logged in: open the page from the URL with its token that `notesearch serve` printed (also in serve.json).";
-}
-
-// Words for an error, with what to do.
-function describe(error) {
-  if (error.kind === "NoIndex") return `No index yet. ${error.message}. Build one with \`notesearch index PATH\`.`;
-  return error.message;
-}
 
 // ------------------------------------------------------------------ the query and its filters
 
@@ -379,22 +306,24 @@ async function loadRelated(hit) {
   showRelated(answer);
 }
 
+// A related paper or passage in a list, with all its reasons; a click opens it.
+function relatedItem(hit, n) {
+  const item = hitElement(hit, n, el("div", { class: "why", text: `why: ${(hit.reasons || []).join("; ")}` }));
+  item.addEventListener("click", () => openHit(hit));
+  return item;
+}
+
 function showRelated(answer) {
   const anchor = answer.anchor;
   const found = answer.hits || [];
   if (anchor && anchor.paper) {
     $("related-message").textContent = found.length ? "" : "No related papers.";
     $("paper-view").hidden = false;
-    drawPapers(anchor, found);
+    drawPapers(anchor, found, { item: relatedItem, recentre });
   } else {
     $("related-message").textContent = found.length ? "" : "No related passages.";
     $("passage-view").hidden = false;
-    const list = $("related-passages");
-    list.replaceChildren(...found.map((hit, n) => {
-      const item = hitElement(hit, n, el("div", { class: "why", text: `why: ${(hit.reasons || []).join("; ")}` }));
-      item.addEventListener("click", () => openHit(hit));
-      return item;
-    }));
+    $("related-passages").replaceChildren(...found.map(relatedItem));
     const papers = found.filter((hit) => hit.paper);
     $("named-papers").replaceChildren(...(papers.length ? papers.map((hit) => {
       const item = el("li", { class: "paper-link", tabindex: "0", "data-paper": hit.paper.title },
@@ -403,110 +332,6 @@ function showRelated(answer) {
       return item;
     }) : [el("li", { class: "muted", text: "none" })]));
   }
-}
-
-// The kind of link an edge stands for, from a related paper's reasons (search/relate/graph.py words them).
-const KINDS = [
-  ["link", (r) => r.startsWith("link:"), () => "linked"],
-  ["predecessor", (r) => r.startsWith("reference: the anchor's note names"), () => "predecessor the note names"],
-  ["reference", (r) => r.startsWith("reference:"), () => "its note names this one"],
-  ["author", (r) => r.startsWith("shared authors:"), (r) => `shared author: ${r.slice(16).split(",")[0].trim()}`],
-  ["together", (r) => r.startsWith("named together"), () => "named together"],
-  ["tag", (r) => r.startsWith("shared tags:"), (r) => `shared tag: ${r.slice(12).split(",")[0].trim()}`],
-  ["method", (r) => r.startsWith("shared terms:"), (r) => `shared method/task: ${r.slice(13).split(",")[0].trim()}`],
-  ["similar", (r) => r.startsWith("similar text"), () => "similar text"],
-];
-
-function linkKind(reasons) {
-  for (const [kind, test, label] of KINDS) {
-    const reason = (reasons || []).find(test);
-    if (reason) return { kind, label: label(reason) };
-  }
-  return { kind: "other", label: (reasons || [])[0] || "related" };
-}
-
-const SVG = "http://www.w3.org/2000/svg";
-const svg = (tag, attrs = {}, text) => {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
-
-function short(title, size) {
-  return title.length > size ? `${title.slice(0, size - 1).trimEnd()}…` : title;
-}
-
-function paperNode(paper, x, y, centre, onClick) {
-  const group = svg("g", {
-    class: centre ? "paper centre" : "paper", "data-paper": paper.title, tabindex: "0", role: "button",
-    transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
-  });
-  group.append(svg("title", {}, `${paper.title}${paper.year ? ` (${paper.year})` : ""}`));
-  group.append(svg("circle", { r: centre ? 14 : 9 }));
-  const label = svg("text", { y: centre ? 30 : 22, "text-anchor": "middle" });
-  label.append(svg("tspan", { x: 0, class: "year" }, paper.year ? String(paper.year) : "—"));
-  label.append(svg("tspan", { x: 0, dy: "1.2em" }, short(paper.title, centre ? 40 : 26)));
-  group.append(label);
-  if (onClick) {
-    group.addEventListener("click", onClick);
-    group.addEventListener("keydown", (event) => { if (event.key === "Enter") onClick(); });
-  }
-  return group;
-}
-
-// A radial graph: the paper in the middle, its related papers around it, each edge named by its kind of link.
-function drawPapers(anchor, found) {
-  const centrePaper = { title: anchor.paper.title || anchor.title, year: anchor.paper.year || anchor.year };
-  $("graph-anchor").textContent = `of ${centrePaper.title}`;
-  const graph = $("graph");
-  graph.replaceChildren();
-  graph.dataset.centre = centrePaper.title;
-  const cx = 360, cy = 220, rx = 270, ry = 170;
-  const edges = svg("g", { class: "edges" });
-  const nodes = svg("g", { class: "nodes" });
-  const kinds = new Map();
-  found.forEach((hit, n) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * n) / found.length;
-    const x = cx + rx * Math.cos(angle), y = cy + ry * Math.sin(angle);
-    const link = linkKind(hit.reasons);
-    kinds.set(link.kind, link.kind);
-    edges.append(svg("line", { x1: cx, y1: cy, x2: x, y2: y, class: `edge ${link.kind}` }));
-    const lx = cx + (x - cx) * 0.6, ly = cy + (y - cy) * 0.6 - 3;
-    edges.append(svg("text", { x: lx.toFixed(1), y: ly.toFixed(1), class: `edge-label ${link.kind}`, "text-anchor": "middle" },
-      short(link.label, 34)));
-    const paper = { title: hit.paper ? hit.paper.title : hit.title, year: hit.paper ? hit.paper.year : null };
-    nodes.append(paperNode(paper, x, y, false, () => recentre(hit)));
-  });
-  nodes.append(paperNode(centrePaper, cx, cy, true, null));
-  graph.append(edges, nodes);
-  $("legend").replaceChildren(...Array.from(kinds.keys()).map((kind) =>
-    el("span", { class: `key ${kind}`, text: KINDS.find((k) => k[0] === kind) ? kindName(kind) : kind })));
-  drawTimeline(centrePaper, found);
-  const list = $("related-papers");
-  list.replaceChildren(...found.map((hit, n) => {
-    const item = hitElement(hit, n, el("div", { class: "why", text: `why: ${(hit.reasons || []).join("; ")}` }));
-    item.addEventListener("click", () => openHit(hit));
-    return item;
-  }));
-}
-
-function kindName(kind) {
-  return { link: "linked", predecessor: "predecessor the note names", reference: "its note names this one", author: "shared author",
-    together: "named together", tag: "shared tag", method: "shared method/task", similar: "similar text" }[kind];
-}
-
-function drawTimeline(centre, found) {
-  const papers = [{ ...centre, centre: true, hit: null },
-    ...found.map((hit) => ({ title: hit.paper ? hit.paper.title : hit.title, year: hit.paper && hit.paper.year, hit }))];
-  papers.sort((a, b) => (a.year || 99999) - (b.year || 99999));
-  $("timeline").replaceChildren(...papers.map((paper) => {
-    const item = el("li", { class: paper.centre ? "centre" : "", "data-year": paper.year || "" },
-      el("span", { class: "year", text: paper.year ? String(paper.year) : "—" }),
-      el("span", { class: "title", text: paper.title }));
-    if (paper.hit) item.addEventListener("click", () => recentre(paper.hit));
-    return item;
-  }));
 }
 
 // Re-centre the graph on a related paper: its related papers, and its note opened beside.
@@ -529,124 +354,17 @@ async function recentre(hit) {
 
 // ------------------------------------------------------------------ the index
 
-let lastGeneration = null;
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-async function loadStats() {
-  let stats;
-  try {
-    stats = await api("/api/stats");
-  } catch (error) {
-    if (error.status !== 404) {
-      $("index-summary").textContent = describe(error);
-      return null;
-    }
-    try {
-      stats = await api("/api/ping"); // a server without /api/stats: its index and generation only
-    } catch (second) {
-      $("index-summary").textContent = describe(second);
-      return null;
-    }
-  }
+// What the page takes from each look at the index: its folders (to shorten paths, and for the folder filter),
+// the editor link's template, and a new generation's hits.
+function indexSeen(stats, newer) {
   if (stats.hyperlink) hyperlink = { template: stats.hyperlink, host: stats.host, cwd: stats.cwd };
   folders = (stats.folders || []).map((f) => f.path.replace(/\/+$/, "")).sort((a, b) => b.length - a.length);
-  const listed = (stats.folders || []).map((f) =>
-    `${f.path} (${plural(f.files, "file")}, ${plural(f.passages, "passage")})`);
-  const parts = [listed.join(" · ") || `index ${stats.index}`];
-  if (stats.passages !== undefined) parts.push(plural(stats.passages, "passage"));
-  if (stats.papers !== undefined) parts.push(plural(stats.papers, "paper"));
-  if (stats.model) parts.push(`model ${stats.model}`);
-  parts.push(`generation ${stats.generation}`);
-  if (stats.updated) parts.push(`updated ${new Date(stats.updated).toLocaleString()}`);
-  if (stats.watching) parts.push("watching for changes");
-  $("index-summary").textContent = parts.join(" — ");
   const select = filters.folder;
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "", text: "any" }),
-    ...(stats.folders || []).map((f) => el("option", { value: f.path.replace(/\/+$/, "").split("/").pop(), text: f.path })));
+    ...folders.map((path) => el("option", { value: path.split("/").pop(), text: path })));
   select.value = chosen;
-  if (lastGeneration !== null && stats.generation !== lastGeneration) {
-    if (!following) {
-      $("index-updates").textContent = `index updated to generation ${stats.generation} at ${new Date().toLocaleTimeString()}`;
-    }
-    if (hasWords($("q").value)) runSearch(); // the hits of the new generation
-  }
-  lastGeneration = stats.generation;
-  if (stats.updating !== undefined && !following) {
-    const run = $("index-run");
-    run.hidden = !stats.updating;
-    if (stats.updating) run.textContent = "an index run is going on…";
-  }
-  return stats;
-}
-
-const STAGES = { read: ["reading", "notes"], keyword: ["indexing", "passages"], embed: ["embedding", "passages"] };
-
-function showProgress(progress) {
-  const run = $("index-run");
-  if (!progress) {
-    run.hidden = true;
-    return;
-  }
-  const [label, unit] = STAGES[progress.stage] || [progress.stage, "items"];
-  run.hidden = false;
-  const who = progress.by === "watch" ? "the watcher's index run" : "index run";
-  run.textContent = `${who}: ${label} ${progress.done}/${progress.total} ${unit}`;
-}
-
-// Index runs and the watcher's updates as they happen, from the server's events (GET /api/events: `state`
-// first, then each run's `progress` steps and its `run` end); where they cannot be had, a look at the index
-// every few seconds.
-let following = false;
-
-function runAccount(run) {
-  const who = run.by === "watch" ? "the watcher's index run" : "an index run";
-  const at = run.finished ? new Date(run.finished).toLocaleTimeString() : "";
-  if (run.error) return `${who} failed at ${at}: ${run.error.message}`;
-  const r = run.report || {};
-  if (!r.changed && r.changed !== undefined) return `${who} at ${at}: no change`;
-  return `${who} at ${at}: added ${r.added}, updated ${r.updated}, removed ${r.removed} — `
-    + `${plural(r.passages, "passage")}, generation ${r.generation}`;
-}
-
-function followIndex() {
-  if (!window.EventSource) return poll();
-  const events = new EventSource("/api/events");
-  let opened = false;
-  events.addEventListener("open", () => {
-    opened = following = true;
-    serverState("up");
-  });
-  events.addEventListener("state", (event) => {
-    const state = JSON.parse(event.data);
-    if (lastGeneration !== null && state.generation !== lastGeneration) loadStats();
-    const run = $("index-run");
-    run.hidden = !state.updating;
-    if (state.updating) run.textContent = "an index run is going on…";
-  });
-  events.addEventListener("progress", (event) => showProgress(JSON.parse(event.data)));
-  events.addEventListener("run", (event) => {
-    showProgress(null);
-    $("index-updates").textContent = runAccount(JSON.parse(event.data));
-    loadStats();
-  });
-  events.addEventListener("error", () => {
-    if (!opened) {
-      events.close();
-      poll();
-    } else if (events.readyState !== EventSource.OPEN) {
-      serverState("stopped"); // it reconnects by itself, and `open` says when it is back
-    }
-  });
-}
-
-function poll() {
-  following = false;
-  $("index-updates").title = `the page looks at the index every ${POLL_MS / 1000} s`;
-  setInterval(loadStats, POLL_MS);
+  if (newer && hasWords($("q").value)) runSearch(); // the hits of the new generation
 }
 
 // ------------------------------------------------------------------ keyboard and wiring
@@ -701,5 +419,5 @@ $("copy").addEventListener("click", copyLocation);
 $("show-note").addEventListener("click", () => showTab("note"));
 $("show-related").addEventListener("click", () => showTab("related"));
 
-loadStats().then(followIndex);
+followIndex(indexSeen);
 if (hasWords($("q").value)) runSearch();
