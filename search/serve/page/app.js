@@ -266,6 +266,8 @@ $("note").addEventListener("click", (event) => {
   openHit({ path, region: "", line_start: 1, line_end: 1, title: path.split("/").pop(), section: "" });
 });
 
+// Copy `path:line` (`path:region:line` in a cell or a page) as `get` and an editor take it. Where the clipboard
+// is refused, the text is selected on the page for the reader to copy.
 async function copyLocation() {
   if (!current) return;
   const text = [current.path, current.region, current.line_start].filter(Boolean).join(":");
@@ -274,9 +276,12 @@ async function copyLocation() {
     await navigator.clipboard.writeText(text);
     button.textContent = "copied";
   } catch (error) {
-    window.prompt("Copy path:line", text);
+    const shown = $("note-location");
+    shown.textContent = text;
+    window.getSelection().selectAllChildren(shown);
+    button.textContent = "selected: press Ctrl+C";
   }
-  setTimeout(() => { button.textContent = "copy path:line"; }, 1500);
+  setTimeout(() => { button.textContent = "copy path:line"; }, 2000);
 }
 
 // ------------------------------------------------------------------ related papers and passages

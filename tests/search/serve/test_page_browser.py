@@ -159,6 +159,11 @@ def test_typing_a_query_shows_the_golden_hit_and_opens_its_note_at_the_line(serv
         "return p.top >= n.top && p.top < n.bottom", marked[0])
     assert shown, "the passage is not scrolled into view"
     browser.save_screenshot(str(tmp_path / "note.png"))
+    browser.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.find_element(By.ID, "copy").click()
+    until(browser, lambda d: d.find_element(By.ID, "copy").text == "copied", message="path:line was not copied")
+    copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], () => arguments[0](null))")
+    assert copied == "corpus/notes/dl-research-trends-2022-2024.md:37"
     assert not csp_violations(browser)
 
 
