@@ -55,10 +55,11 @@ class ServedIndex:
             self.runs.watch(self.stop_watching)
 
     def ping(self) -> dict:
-        """Whether this server answers, and from which generation."""
-        index = self.notes.refresh()
-        return {"pid": os.getpid(), "index": self.directory, "generation": index.manifest.generation,
-                "answered": self.answered}
+        """Whether this server answers, and the generation it answers from (the one open now: a ping does no
+        work, so that it is answered at once however busy the searches are)."""
+        index = self.notes.index
+        return {"pid": os.getpid(), "index": self.directory,
+                "generation": None if index is None else index.manifest.generation, "answered": self.answered}
 
     def state_event(self) -> dict:
         """The first event a page listening to /api/events hears: the generation, and whether it is updating."""

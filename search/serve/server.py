@@ -82,7 +82,9 @@ class _Uvicorn(uvicorn.Server):
 def listening_socket(host: str, port: int) -> socket.socket:
     """A socket listening on `host`:`port` (0: any free port); raises OSError."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without it the body of
+    # each answer waits ~40 ms for the client's delayed ACK of its headers (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -102,8 +104,8 @@ class NoteServer(ServedIndex):
     """
 
     client_timeout = 2.0
-    max_waiting = 32
-    max_connections = 256
+    max_waiting = 128  # well below max_connections, so that strangers alone never reach it
+    max_connections = 512
     keep_alive = 5.0  # seconds an idle connection of a token holder stays open
 
     def __init__(self, directory: str, port: int = 0, embedder: Embedder | None = None, watch: bool = False,
