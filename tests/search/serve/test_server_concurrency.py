@@ -141,5 +141,6 @@ def test_searches_survive_generations_committed_under_them(notes_dir, tmp_path, 
             stop.set()
             for thread in threads:
                 thread.join(60)
+        assert search(directory, "tomatoes")["answer"]["hits"]  # the next search opens the newest generation
         assert ping(directory)["generation"] == 7
     assert problems == []
