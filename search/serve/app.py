@@ -3,7 +3,8 @@
     GET  /api/search?q=自监督+视觉&mode=hybrid&k=10&all=0&explain=0   what `search --json` prints
     GET  /api/related?paper=ResNet&k=10 | ?passage=PATH:LINE          what `related --json` prints
     GET  /api/get?location=PATH:LINE&context=3                        what `get --json` prints
-    GET  /api/note?path=PATH[&region=p3]                              the whole note: {path, region, lines, changed}
+    GET  /api/note?path=PATH[&region=p3]                              the whole note: {path, region, lines, changed,
+                                                                      html} (html: search/serve/render.py)
     GET  /api/stats                                                   what `stats --json` prints
     GET  /api/ping                                                    {pid, index, generation, answered}
     GET  /api/events                                                  server-sent events (search/serve/events.py)
@@ -234,9 +235,11 @@ async def note_route(server: ServedIndex, request: Request) -> Response:
 
     def work() -> dict:
         from search.notes.whole import read_note
+        from search.serve.render import render_note
 
         with server.notes.reading() as index:
-            return note_data(read_note(index, path, cwd, region), cwd)
+            note = read_note(index, path, cwd, region)
+        return note_data(note, cwd) | {"html": render_note(note.path, list(note.lines), region=note.region)}
 
     return json_response(await run_in_threadpool(work))
 

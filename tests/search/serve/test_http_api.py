@@ -160,7 +160,8 @@ def test_the_first_hit_of_a_search_opens_at_its_line(server):
     found = json.loads(call(server, "/api/get?" + query(location=f"{hit['path']}:{hit['line_start']}", context=1))[2])
     assert found["line_start"] == 37 and found["first_line"] == 36 and len(found["lines"]) == 3
     note = json.loads(call(server, "/api/note?" + query(path=hit["path"]))[2])
-    assert set(note) == {"path", "region", "lines", "changed"} and note["changed"] is False
+    assert set(note) == {"path", "region", "lines", "changed", "html"} and note["changed"] is False
+    assert '<p data-line="37" data-line-end="37">' in note["html"]  # the page marks the passage by its lines
     assert note["lines"][36] == found["lines"][1]
     assert note["lines"] == Path(cli.corpus.BUNDLED_NOTES, os.path.basename(NOTE)).read_text(
         encoding="utf-8").splitlines()
