@@ -80,9 +80,11 @@ def chinese_share(text: str) -> float:
 
 
 def fold(text: str) -> str:
-    """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`): how titles and query
-    words are compared."""
-    return _SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower()
+    """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`), Traditional characters
+    as Simplified (corpus/script.py): how titles and query words are compared."""
+    from corpus.script import simplified  # it reads this module's classes of characters
+
+    return simplified(_SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower())
 
 
 def sentence_runs(text: str, shortest: int) -> list[str]:

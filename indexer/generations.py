@@ -57,7 +57,8 @@ MANIFEST_VERSION = 1
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
 # 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
-INDEX_FORMAT = "10"
+# 11: Traditional characters indexed as Simplified, zero-width characters as nothing (corpus/script.py).
+INDEX_FORMAT = "11"
 # How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
 # numpy reads the lengths (a zip file) and the vectors.
 _DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,

@@ -13,10 +13,12 @@ goes back to the query text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from corpus import script
 from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
@@ -105,8 +107,10 @@ class QueryPlan:
 
     @cached_property
     def embed_text(self) -> str:
-        """What the embedder reads: the positive words and phrases (fields, exclusions and operators aside)."""
-        return " ".join(self.words)
+        """What the embedder reads: the positive words and phrases (fields, exclusions and operators aside), folded
+        as the index reads text (corpus/script.py: Traditional characters as Simplified, nothing invisible, full-width
+        letters as half-width), so a question ranks the same whichever way it was typed."""
+        return unicodedata.normalize("NFKC", script.folded(" ".join(self.words)))
 
     @cached_property
     def translated_text(self) -> str:
@@ -147,8 +151,11 @@ class QueryPlan:
 
 
 def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None) -> QueryPlan:
-    """Parse and analyse a query once; never raises (see search/query/syntax.py for the fallback)."""
-    parsed = parse(text)
+    """Parse and analyse a query once; never raises (see search/query/syntax.py for the fallback).
+
+    Invisible characters (a zero-width space pasted inside a word) are dropped first: they mean nothing in a query.
+    """
+    parsed = parse(script.visible(text))
     glossary = glossary or Glossary()
     texts: list[str] = []
     paths: list[str] = []
