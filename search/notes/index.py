@@ -61,7 +61,8 @@ class NoteIndex:
         self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True)
         self.glossary = Glossary(self._manifest.glossary)
         self.vocabulary = Vocabulary(self._latin_terms, self._han_terms, self._commonness,
-                                     lambda: self._keyword.lexicon("authors"), self._held_terms)
+                                     lambda: self._keyword.lexicon("authors"), self._held_terms,
+                                     lambda bigram: self._commonness(bigram, "grams"))
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
@@ -156,10 +157,10 @@ class NoteIndex:
     def _han_terms(self) -> list[str]:
         return [term for name in SPELLED_FIELDS for term in self._keyword.lexicon(name) if HAN_RUN.fullmatch(term)]
 
-    def _commonness(self, term: str) -> float:
-        """How many passages' bodies hold `term`, as Whoosh's idf tells it (higher: more of them)."""
-        stored = self._keyword.term_bytes("body", term)
-        return -self._keyword.idf("body", stored) if stored is not None else float("-inf")
+    def _commonness(self, term: str, field: str = "body") -> float:
+        """How many passages hold `term` in a field, as Whoosh's idf tells it (higher: more of them)."""
+        stored = self._keyword.term_bytes(field, term)
+        return -self._keyword.idf(field, stored) if stored is not None else float("-inf")
 
     def passages(self) -> list[Passage]:
         """Every passage of the index."""

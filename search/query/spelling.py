@@ -103,14 +103,16 @@ class Vocabulary:
     `commonness` ranks a term (higher: more passages hold it); `authors` gives
     the words of the papers' author names (for names written in Chinese);
     `held` every term a query word may match as typed (default: `latin`'s),
-    which is never respelled.
+    which is never respelled; `pair` how common two characters in a row are
+    (higher: more passages hold them).
     """
 
     def __init__(self, latin: Callable[[], Iterable[str]], han: Callable[[], Iterable[str]],
                  commonness: Callable[[str], float], authors: Callable[[], Iterable[str]] = tuple,
-                 held: Callable[[], Iterable[str]] | None = None):
+                 held: Callable[[], Iterable[str]] | None = None, pair: Callable[[str], float] | None = None):
         self._latin_source, self._han_source, self._commonness = latin, han, commonness
         self._authors_source, self._held_source = authors, held or latin
+        self._pair = pair or (lambda bigram: 0.0)
         self._ordered: set[str] = set()
 
     @functools.cached_property
@@ -263,14 +265,28 @@ class Vocabulary:
                 piece = typed[start:end]
                 terms = self._read_as(piece)
                 if terms:
-                    candidate = (before[0] + 1, before[1] - self._commonness(terms[0]), [*before[2], terms[0]])
+                    candidate = (before[0] + 1, before[1] - self._commonness(terms[0]), [*before[2], piece])
                 elif piece in syllables:
                     candidate = (before[0] + GAP_COST, before[1], [*before[2], ""])
                 else:
                     continue
                 if best[end] is None or candidate[:2] < best[end][:2]:
                     best[end] = candidate
-        return best[-1][2] if best[-1] is not None else None
+        return self._chosen(best[-1][2]) if best[-1] is not None else None
+
+    def _chosen(self, spelled: list[str]) -> list[str]:
+        """The index word for each reading in a row ("" for none): the most common, unless another that reads
+        so meets the word before it in a bigram the notes hold (子监督 or 自监督: the notes write 自监)."""
+        options = [self._read_as(piece)[:MAX_RESPELLINGS] if piece else [] for piece in spelled]
+        out: list[str] = []
+        for n, terms in enumerate(options):
+            previous = out[-1] if out else ""
+            following = options[n + 1][0] if n + 1 < len(options) and options[n + 1] else ""
+            if len(terms) > 1 and (previous or following):
+                terms = sorted(terms, key=lambda t: -((self._pair(previous[-1] + t[0]) if previous else 0.0)
+                                                      + (self._pair(t[-1] + following[0]) if following else 0.0)))
+            out.append(terms[0] if terms else "")
+        return out
 
 
 # A syllable that spells no index word costs this many words (so words are preferred, and few syllables left).

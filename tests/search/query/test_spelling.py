@@ -119,3 +119,11 @@ def test_a_word_held_in_any_field_is_never_respelled():
                             held=lambda: ["transformer", "transforme"])  # a link's word
     assert vocabulary.respellings("transforme") == []
     assert vocabulary.holds("transforme")
+
+
+def test_of_characters_that_read_alike_the_one_the_notes_write_beside_the_next_is_chosen():
+    common = {"子": 5, "自": 3, "监督": 4}
+    pairs = {"自监": 2}
+    vocabulary = Vocabulary(list, lambda: ["子", "自", "监督"], lambda term: common.get(term, 0),
+                            pair=lambda bigram: pairs.get(bigram, float("-inf")))
+    assert vocabulary.readings("zijiandu") == ["自监督"]  # 子 is the more common word alone
