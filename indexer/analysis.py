@@ -92,7 +92,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
         if len(folded) == len(text):  # lower() never shortens, so each character stayed one character
             return simplified(folded), None
     folded = text.translate(_FOLDED)
-    if len(folded) == len(text):  # no character folds to nothing or to several, so each stayed one
+    if len(folded) == len(text) and not INVISIBLE_CHAR.search(text):  # none folds to several (nor to nothing)
         return simplified(folded), None
     origin = [i for i, ch in enumerate(text) for _ in range(len(_FOLDED[ord(ch)]))]
     return simplified(folded), origin

@@ -125,7 +125,8 @@ def test_offsets_point_into_the_original_text(analyzer):
         assert normalize(text[token.start:token.end])[0] == token.text or token.part
 
 
-@pytest.mark.parametrize("text", ["自監督學習與對比學習", "注意力掩\u200b码和卷積", "\ufeffＧＰＴ\u200d模型"])
+@pytest.mark.parametrize("text", ["自監督學習與對比學習", "注意力掩\u200b码和卷積", "\ufeffＧＰＴ\u200d模型",
+                                  "\xad0¯"])  # one character dropped, one that becomes two
 def test_folded_tokens_point_at_the_notes_own_characters(analyzer, text):
     for token in analyzer.tokens(text):
         shown = text[token.start:token.end]
