@@ -100,7 +100,10 @@ class QueryPlan:
     of a free word the index does not hold to the index words found for it
     (search/query/spelling.py: one typo away, or read as its pinyin), each
     with its weight; `read_as` says so in words (`tranformer → transformer`);
-    `embedded_as` what the embedder reads instead of such a word.
+    `embedded_as` what the embedder reads instead of such a word (pinyin: the
+    words read; a name: the word and the name; a typo: the word as typed, which
+    the embedder reads well, while a respelling of a word the notes lack may
+    change what an English question means).
     """
 
     text: str
@@ -275,18 +278,12 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
             embedded[free[n]] = " ".join((free[n], *names))
             continue
         found: dict[str, float] = {}
-        typos: dict[str, str] = {}  # a term of the word → its closest respelling
         for term in unheld[n]:
             for respelled, distance in vocabulary.respellings(term):
                 found[respelled] = max(found.get(respelled, 0.0), TYPO_WEIGHTS[distance])
-                typos.setdefault(term, respelled)
         if found:
             out[n] = tuple(found.items())
             said.append(f"{free[n]} → {' / '.join(found)}")
-            text = free[n]
-            for typo, respelled in typos.items():  # the term is the written word's start, a plural aside
-                text = re.sub(re.escape(typo), respelled, text, count=1, flags=re.IGNORECASE)
-            embedded[free[n]] = text
         elif any(len(term) >= MIN_TYPO for term in unheld[n]):
             said.append(f"{free[n]} → no good match")
     return out, said, embedded

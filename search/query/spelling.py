@@ -234,7 +234,8 @@ class Vocabulary:
         Typed words run together (`zijiandu`) read as the fewest index words
         whose readings spell them in a row: as one text when they spell all of
         it (自监督, when the index cuts it 自 + 监督), else (with `gaps`) the words
-        of two characters or more among the syllables that spell no index word.
+        of two characters or more among the syllables that spell no index word;
+        never single characters alone (English words spell them: `more`, `due`).
         """
         if not could_be_pinyin(typed):
             return []
@@ -243,7 +244,8 @@ class Vocabulary:
         if whole:
             return whole[:MAX_RESPELLINGS]
         pieces = self._spelled_by(typed)
-        if pieces is None or len(pieces) < 2:
+        # Syllables read as single characters only are no word (`more` is not 莫热, `due` not 度饿).
+        if pieces is None or len(pieces) < 2 or not any(len(piece) > 1 for piece in pieces):
             return []
         if all(pieces):
             return ["".join(pieces)]

@@ -127,3 +127,9 @@ def test_of_characters_that_read_alike_the_one_the_notes_write_beside_the_next_i
     vocabulary = Vocabulary(list, lambda: ["子", "自", "监督"], lambda term: common.get(term, 0),
                             pair=lambda bigram: pairs.get(bigram, float("-inf")))
     assert vocabulary.readings("zijiandu") == ["自监督"]  # 子 is the more common word alone
+
+
+def test_an_english_word_that_spells_single_characters_is_not_read_as_pinyin():
+    vocabulary = Vocabulary(list, lambda: ["莫", "热", "度", "饿", "自", "监督"], lambda term: 0)
+    assert vocabulary.readings("more") == [] and vocabulary.readings("due") == []
+    assert vocabulary.readings("zijiandu") == ["自监督"]
