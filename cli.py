@@ -14,28 +14,34 @@ import sys
 from functools import partial
 from pathlib import Path
 
-import corpus
-from cli_render import (
-    HYPERLINK,
-    Progress,
-    Style,
-    VersionAction,
-    describe,
-    print_answer,
-    print_report,
-    render_excerpt,
-    render_related,
-    render_report,
-    render_stats,
-    report_json,
-    report_line,
-    tell_run,
-    warn,
-)
-from cli_served import INTERRUPTED, served_answers, served_index
-from indexer.errors import Cancelled, NoIndex, NotesearchError
-from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import MODES, excerpt_data, related_data, report_data, result_data
+try:
+    import corpus
+    from cli_render import (
+        HYPERLINK,
+        Progress,
+        Style,
+        VersionAction,
+        describe,
+        missing_module,
+        print_answer,
+        print_report,
+        render_excerpt,
+        render_related,
+        render_report,
+        render_stats,
+        report_json,
+        report_line,
+        tell_run,
+        warn,
+    )
+    from cli_served import INTERRUPTED, served_answers, served_index
+    from corpus.errors import Cancelled, NoIndex, NotesearchError, StateFileError, echo
+    from search.notes.locations import parse_location
+    from search.query.syntax import EMPTY_QUERY, has_words
+    from search.results import MODES, SearchResult, excerpt_data, related_data, report_data, result_data, stats_data
+except ImportError as missing:  # a broken install: one line that says what to do, not a traceback
+    sys.exit(f"notesearch: this install of notesearch is incomplete ({missing.name} is missing): install it again "
+             "(pip install --force-reinstall notesearch, or pip install -e . in a checkout)")
 
 # The search stage (whoosh, numpy, jieba, the embedder) is imported inside the commands that run it:
 # a search answered by a warm server never loads it.
@@ -46,17 +52,33 @@ class UserError(Exception):
 
 
 def default_index_dir() -> str:
-    """The index of the bundled notes in the user's cache directory."""
+    """The demo index of the bundled notes in the user's cache directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "notesearch", "index")
+
+
+# The environment variable that names the index every command uses when --index is not given.
+INDEX_VARIABLE = "NOTESEARCH_INDEX"
+NO_INDEX_GIVEN = (f"no index given: name the index folder with --index DIR, or once for every command with "
+                  f"{INDEX_VARIABLE}=DIR (your notes never go into the demo index of the bundled notes)")
+
+
+def chosen_index(args) -> tuple[str, bool]:
+    """The index folder a command uses, and whether it is the demo index chosen because none was given:
+    --index, else NOTESEARCH_INDEX, else the demo index of the bundled notes."""
+    given = args.index or os.environ.get(INDEX_VARIABLE, "").strip()
+    if given:
+        return os.path.abspath(os.path.expanduser(given)), False
+    return default_index_dir(), True
 
 
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    # No PATH: the folders the index was built from, or for a new index the bundled notes. A PATH is added.
-    default = None if has_index(args.index) or args.remove else [str(corpus.BUNDLED_NOTES)]
-    paths = [os.path.abspath(path) for path in args.paths] or default
+    # No PATH: the folders the index was built from, or for a new index (the demo index named by its folder)
+    # the bundled notes. A PATH is added.
+    demo = args.index == default_index_dir() and not has_index(args.index) and not args.remove
+    paths = [os.path.abspath(path) for path in args.paths] or ([str(corpus.BUNDLED_NOTES)] if demo else None)
     remove = [os.path.abspath(path) for path in args.remove]
     # No --exclude: the index's own patterns (--no-exclude drops them).
     exclude = [] if args.no_exclude else args.exclude
@@ -76,8 +98,11 @@ def cmd_index(args) -> int:
 
 
 def has_index(directory: str) -> bool:
-    """True when `directory` holds a committed index (its manifest)."""
-    return os.path.exists(os.path.join(directory, "manifest.json"))
+    """True when `directory` holds an index, intact or not (a manifest, or a generation folder): `index` without
+    PATH then updates or repairs it, and never adds the bundled notes to it."""
+    from indexer.manifest import holds_index
+
+    return holds_index(directory)
 
 
 def ensure_index(args) -> None:
@@ -152,9 +177,8 @@ def cmd_search(args) -> int:
                 if args.debug:
                     raise
                 warn(f"query {n + 1} failed ({type(error).__name__}: {error}); its answer is empty")
-                answer = {"query": queries[n], "mode": args.mode, "took_ms": 0.0, "hits": []}
-                answer.update({"route": ""} if args.explain else {})
-                print_answer(queries, n, answer, [], style)
+                print_answer(queries, n, result_data(SearchResult(queries[n], args.mode, (), 0.0), args.explain, cwd),
+                             [], style)
                 status = 1
                 continue
             print_answer(queries, n, result_data(result, args.explain, cwd), list(result.warnings), style)
@@ -162,20 +186,16 @@ def cmd_search(args) -> int:
 
 
 def cmd_get(args) -> int:
+    where = parse_location(args.location)  # a location that is none is refused before the index opens
     ensure_index(args)
     from search import excerpt, open_index
-    from search.notes.excerpts import parse_location
 
     with open_index(args.index) as index:
-        try:
-            where = parse_location(args.location)
-            found = excerpt(index, where.path, where.line, context=args.context, region=where.region)
-        except ValueError as error:
-            raise UserError(str(error)) from error
+        found = excerpt(index, where.path, where.line, context=args.context, region=where.region)
     if found.changed:
         warn(f"{where.path} has changed since it was indexed (its lines may have moved): "
              f"run 'notesearch index --index {args.index}'")
-    print(json.dumps(excerpt_data(found), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
+    print(json.dumps(excerpt_data(found, os.getcwd()), ensure_ascii=False) if args.json else render_excerpt(found, terminal_links()))
     return 0
 
 
@@ -195,7 +215,7 @@ def cmd_serve(args) -> int:
 
     try:
         server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index))
-    except server.StateFileError as error:
+    except StateFileError as error:
         raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
         raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
@@ -210,20 +230,15 @@ def cmd_mcp(args) -> int:
         from search.serve import mcp_server
     except ImportError as error:
         raise UserError(f"'notesearch mcp' needs the MCP SDK ({error.name} is missing): "
-                        'pip install -e ".[mcp]"') from error
+                        'pip install "notesearch[mcp]" (in a checkout: pip install -e ".[mcp]")') from error
     mcp_server.run(args.index, watch=args.watch, watched=partial(tell_run, args.index),
                    describe=partial(describe, index=args.index))
     return 0
 
 
 def cmd_related(args) -> int:
-    from search.notes.excerpts import parse_location
-
     if args.passage:
-        try:
-            where = parse_location(args.passage)
-        except ValueError as error:
-            raise UserError(f"--passage wants PATH:LINE (or PATH:REGION:LINE), not {args.passage!r}") from error
+        where = parse_location(args.passage)  # refused before the index opens
     else:
         queries = read_queries(args)
     ensure_index(args)
@@ -239,10 +254,10 @@ def cmd_related(args) -> int:
             results = (related(index, query, k=args.k, graph=graph) for query in queries)
         for n, result in enumerate(results):
             if result.anchor is None and not result.candidates:
-                warn(f"no paper matches {result.query!r}: try words of its title or an author's name")
+                warn(f"no paper matches {echo(result.query)!r}: try words of its title or an author's name")
                 status = 1
             if args.json:
-                print(json.dumps(related_data(result), ensure_ascii=False), flush=True)
+                print(json.dumps(related_data(result, os.getcwd()), ensure_ascii=False), flush=True)
             elif result.anchor or result.candidates:
                 print(("\n" if n else "") + render_related(result, terminal_links()))
     return status if args.passage or not args.queries else 0
@@ -266,10 +281,12 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from search import open_index
+    ensure_index(args)
+    from search import open_index, stats
 
     with open_index(args.index) as index:
-        print(render_stats(index))
+        held = stats(index)
+    print(json.dumps(stats_data(held), ensure_ascii=False) if args.json else render_stats(held))
     return 0
 
 
@@ -281,7 +298,8 @@ def global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """
     unset = argparse.SUPPRESS
     parser.add_argument("--index", default=None if defaults else unset, metavar="DIR",
-                        help="index folder (default: an index of the bundled notes in the user cache)")
+                        help=f"index folder (default: ${INDEX_VARIABLE}; without it, `index` asks for one and the "
+                             "other commands answer from a demo index of the bundled notes)")
     parser.add_argument("--quiet", action="store_true", default=False if defaults else unset,
                         help="no progress on stderr")
     parser.add_argument("--debug", action="store_true", default=False if defaults else unset,
@@ -366,15 +384,20 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
+    p.add_argument("--json", action="store_true", help="what it holds as one JSON object (as MCP's status tool)")
     p.set_defaults(run=cmd_stats)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.index is None:
-        args.index = default_index_dir()
-    args.index = os.path.abspath(os.path.expanduser(args.index))
+    args.index, demo = chosen_index(args)
+    if demo and args.command == "index":
+        print(f"notesearch: {NO_INDEX_GIVEN}", file=sys.stderr)
+        return 2
+    if demo and not args.quiet:
+        warn(f"answering from the demo index of the bundled notes: give --index DIR, or set {INDEX_VARIABLE}, "
+             "for your own")
     if getattr(args, "k", 1) < 1:
         print("notesearch: -k must be at least 1", file=sys.stderr)
         return 2
@@ -385,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return 0
+    except ImportError as error:  # a broken install: a dependency, or a module of notesearch itself, is missing
+        if args.debug:
+            raise
+        warn(missing_module(error))
+        return 1
     except (UserError, NotesearchError) as error:
         if args.debug:
             raise

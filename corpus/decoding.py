@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from corpus.text import CHINESE_TEXT_CHAR
 
-# Decoded as UTF-8 with replacement when it has this many valid non-ASCII characters per invalid byte:
-# a GB18030 or Latin-1 file read as UTF-8 has fewer than one (their bytes rarely form valid sequences).
-UTF8_VALID_PER_INVALID = 10
+# Decoded as UTF-8 with replacement when it has more valid non-ASCII characters than invalid bytes: a GB18030 or
+# Latin-1 file read as UTF-8 has far fewer (their bytes rarely form valid sequences: about one GB18030 character
+# in twelve), while a short Chinese note with one stray byte has a few valid characters to its one bad byte.
 # What is looked at to tell text from binary.
 SAMPLE_BYTES = 8192
 _CUT = "the file ends in the middle of a character (shown as \ufffd)"
@@ -79,7 +79,7 @@ def _utf8(data: bytes) -> Decoded | None:
         # the file was cut in the middle of it (a Latin-1 file ending in `é` has no valid one before).
         return Decoded(data[:first_error.start].decode("utf-8") + "\ufffd", "utf-8", (_CUT,))
     invalid = len(_ESCAPED_BYTE.findall(escaped))
-    if valid < UTF8_VALID_PER_INVALID * invalid:
+    if valid <= invalid:
         return None
     plural = "s are" if invalid > 1 else " is"
     return Decoded(data.decode("utf-8", errors="replace"), "utf-8",

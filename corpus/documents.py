@@ -1,6 +1,6 @@
 """A note file's bytes → its Note and passages, whatever its kind: the one place that reads by kind.
 
-    document = read_document("notes/vit.org", data)   # Note + answers (corpus/packing.py), dated
+    document = read_document("notes/vit.org", data)   # Note + passages packed (corpus/packing.py), dated
     lines = region_lines("papers/mae.pdf", data, "p3")  # what `get` shows of page 3
 
 Markdown and text files are read by corpus/reading.py and corpus/markdown.py
@@ -22,7 +22,7 @@ from corpus.decoding import decode
 from corpus.kinds import kind_of
 from corpus.markdown import passages_of
 from corpus.model import Note, Passage
-from corpus.packing import answers
+from corpus.packing import pack_sections
 from corpus.paper_notes import with_paper_record
 from corpus.reading import parse_note
 
@@ -64,7 +64,7 @@ def read_document(path: str, data: bytes) -> Document:
         note = parse_note(path, decoded.text, decoded.warnings)
         passages = with_paper_record(note, passages_of(note))
     date = note_date(note.date)
-    passages = answers(passages)
+    passages = pack_sections(passages)
     return Document(note, [replace(p, date=date) for p in passages] if date else passages)
 
 

@@ -56,7 +56,7 @@ _REFERENCE = re.compile(r"^\[\d{1,4}\]")
 _REFERENCE_NUMBER = re.compile(r"\[(\d{1,4})\]")
 
 
-def answers(passages: list[Passage]) -> list[Passage]:
+def pack_sections(passages: list[Passage]) -> list[Passage]:
     """A note's passages (corpus/markdown.py, in reading order) as answers: each run of one section packed
     (and of one region: two cells of a notebook, or two pages of a PDF, are never one answer)."""
     out: list[Passage] = []

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.decoding import decode
+from corpus.errors import OutsideFolders
 from corpus.frontmatter import read_front_matter, tags_of, text_of
 from corpus.kinds import MAX_BYTES, SUFFIXES, kind_of, other_suffix
 from corpus.model import Note
+from corpus.paths import display_path, inside_any
 from corpus.text import FENCE
 
 NOTE_SUFFIXES = SUFFIXES
-# A byte that is not UTF-8, as display_path writes it.
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 # A larger Markdown file is skipped with its size as the reason (other kinds: corpus/kinds.py).
 MAX_NOTE_BYTES = MAX_BYTES["markdown"]
 # Files editors write beside a note while saving it: vim's swap files and its write test, emacs' lock and
@@ -55,28 +55,6 @@ class NoteFile:
         return self.os_path or self.path
 
 
-def display_path(path: str) -> str:
-    """`path` as valid Unicode: the bytes of a name that are not UTF-8 written as `\\xff`.
-
-    Python holds such bytes as lone surrogates, which no index, JSON file or
-    terminal accepts. The result is what the index stores and shows, and what
-    a user may type back (`related --passage 'bad\\xff.md:1'`).
-    """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
-    return path
-
-
-def source_path(shown: str) -> str:
-    """The path on disk of the note the index names `shown`: display_path undone (`\\xff` back to its byte)."""
-    if "\\x" not in shown or os.path.lexists(shown):
-        return shown
-    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match.group(1), 16)), shown)
-    return raw if display_path(raw) == shown else shown
-
-
 def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), others: Counter | None = None
                     ) -> tuple[list[NoteFile], list[Skipped]]:
     """Every note file under `paths` (recursively), sorted, minus `exclude` globs.
@@ -107,28 +85,70 @@ def find_note_files(paths: Iterable[str | Path], exclude: Iterable[str] = (), ot
             base = root
         for file in candidates:
             rel = os.path.relpath(file, base)
-            if _excluded(rel, patterns):
+            if excluded(rel, patterns):
                 continue
             if kind_of(file.name) is None:
                 if others is not None and not file.name.startswith(".") and not EDITOR_TEMP.search(file.name):
                     others[other_suffix(file.name)] += 1
                 continue
             absolute = os.path.abspath(file)
-            shown = display_path(absolute)
-            if file is not root and file.is_symlink() and not _inside(os.path.realpath(file), folders):
-                skipped.append(Skipped(shown, "symbolic link to a file outside the indexed folders: not followed"))
+            name = display_path(absolute)
+            if file is not root and file.is_symlink() and not inside_any(os.path.realpath(file), folders):
+                skipped.append(Skipped(name, "symbolic link to a file outside the indexed folders: not followed"))
                 continue
-            if shown in found and found[shown].source != absolute:
-                skipped.append(Skipped(shown, "two files have this name once bytes that are not UTF-8 are "
-                                              "written as \\xNN: one is not indexed"))
+            if name in found and found[name].source != absolute:
+                skipped.append(Skipped(name, "two files have this name once bytes that are not UTF-8 are "
+                                             "written as \\xNN: one is not indexed"))
                 continue
-            found.setdefault(shown, NoteFile(shown, display_path(os.path.abspath(base)),
-                                             absolute if shown != absolute else ""))
+            found.setdefault(name, NoteFile(name, display_path(os.path.abspath(base)),
+                                            absolute if name != absolute else ""))
     return [found[key] for key in sorted(found)], skipped
 
 
-def _inside(path: str, folders: list[str]) -> bool:
-    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
+def resolved_roots(paths: Iterable[str | Path]) -> tuple[str, ...]:
+    """The real paths (symbolic links resolved) of the folders and note files `paths`, as they are now.
+
+    An index keeps them as it was built: a note is read only when the file
+    actually opened lies under one of them (`open_inside`), so a root replaced
+    by a link later does not widen what can be read.
+    """
+    return tuple(os.path.realpath(Path(path).expanduser()) for path in paths)
+
+
+def open_inside(path: str, folders: Iterable[str]) -> int:
+    """A descriptor of the file at `path`, opened for reading, once the file opened is known to lie in `folders`.
+
+    Open first, then decide: the file is opened (links followed), and the path
+    of what was opened, not of what the name pointed at a moment before, is
+    checked against `folders` (real paths, as `resolved_roots` gives them).
+    A note swapped for a link out between a check and the open (as git or a
+    sync tool swaps files) is refused: OutsideFolders. Where the system cannot
+    say what a descriptor names, the opened file must be the one its resolved
+    path names now (same device and inode).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not inside_any(_opened_path(fd, path), tuple(folders)):
+            raise OutsideFolders("a symbolic link to a file outside the indexed folders: not read")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _opened_path(fd: int, path: str) -> str:
+    """The real path of the file open as `fd` (opened from `path`)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")  # Linux: what the descriptor names
+    except OSError:
+        pass
+    real = os.path.realpath(path)
+    opened, named = os.fstat(fd), os.stat(real)
+    if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+        raise OutsideFolders("the file changed while it was opened: not read")
+    return real
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
@@ -141,22 +161,29 @@ def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """Whether a file is left out by the --exclude globs `patterns`: one matches its path `rel` relative to the
+    folder it was found in, or its name (the watcher of a served index asks the same)."""
     rel = rel.replace(os.sep, "/")
     name = rel.rsplit("/", 1)[-1]
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def read_bytes(file: NoteFile) -> bytes:
+def read_bytes(file: NoteFile, folders: Iterable[str] | None = None) -> bytes:
     """The raw content of a note file; raises OSError or ValueError with a reason.
 
     Only regular files are read (a FIFO named like a note would block forever),
     and never more than its kind's largest size + 1 bytes (corpus/kinds.py
-    MAX_BYTES), whatever size stat reported.
+    MAX_BYTES), whatever size stat reported. With `folders` (resolved_roots),
+    only a file that lies in them is read (`open_inside`; OutsideFolders
+    otherwise).
     """
     limit = MAX_BYTES.get(kind_of(file.path) or "markdown", MAX_NOTE_BYTES)
     try:
-        fd = os.open(file.source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        if folders is None:
+            fd = os.open(file.source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        else:
+            fd = open_inside(file.source, folders)
     except OSError as error:
         if error.errno == errno.ENOENT and os.path.islink(file.source):
             raise ValueError("broken symbolic link") from error

@@ -3,7 +3,8 @@
     from indexer import build
     report = build(["~/notes"], "~/notes-index")   # again later: only what changed is redone
 
-`build` and `BuildReport` load on first use (PEP 562): importing the errors,
+`build` and `BuildReport` load on first use (PEP 562): importing the errors (those
+`build` raises; corpus/errors.py holds them all),
 or any light module of the package, does not load Whoosh, jieba or numpy.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from indexer.errors import (
+from corpus.errors import (
+    BadArgument,
     EmbedderError,
     IndexBusy,
     IndexWriteError,
@@ -22,6 +24,8 @@ from indexer.errors import (
     NoNotes,
     NotesearchError,
     OutdatedIndex,
+    UnknownFolder,
+    UntrustedIndex,
     VectorIndexError,
 )
 from indexer.keyword import whoosh_imports
@@ -33,8 +37,10 @@ whoosh_imports.install()  # before any module of either stage imports Whoosh
 
 _LAZY = {"build": "indexer.builder", "BuildReport": "indexer.builder"}
 
-__all__ = ["BuildReport", "EmbedderError", "IndexBusy", "IndexWriteError", "MissingFolder", "ModelMismatch", "NoIndex", "NoNotes",
-           "NotesearchError", "OutdatedIndex", "VectorIndexError", "build"]
+# The errors `build` raises (corpus/errors.py holds every error; `search` exports them all).
+__all__ = ["BadArgument", "BuildReport", "EmbedderError", "IndexBusy", "IndexWriteError", "MissingFolder",
+           "ModelMismatch", "NoIndex", "NoNotes", "NotesearchError", "OutdatedIndex", "UnknownFolder",
+           "UntrustedIndex", "VectorIndexError", "build"]
 
 
 def __getattr__(name: str) -> object:

@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -31,7 +31,8 @@ from corpus import script
 from corpus.script import INVISIBLE, INVISIBLE_CHAR, simplified
 from corpus.text import HAN, HAN_CHAR, HAN_RUN, MULTIPLICATION_SIGN, TIMES_AS_X
 from indexer.by_char import BY_CHAR_CACHE, ByCharDictionary, read_by_char, write_by_char
-from indexer.files import atomic_write
+from indexer.caches import ForgetfulCache
+from indexer.files import atomic_write, file_sha256
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 jieba.setLogLevel(logging.WARNING)
@@ -60,21 +61,18 @@ class Token:
     part: bool = False  # a word inside a longer token at the same position
 
 
-class _Folded(dict):
+class _Folded(ForgetfulCache):
     """Each character (by code point) → its NFKC form, lower-cased, `×` as `x` (corpus/text.py), an invisible
-    character as nothing; worked out on first sight (for str.translate)."""
+    character as nothing; worked out on first sight (for str.translate), and forgotten past 65,536 characters
+    (text of every script)."""
 
     def __missing__(self, code: int) -> str:
-        if len(self) >= 1 << 16:
-            self.clear()  # text of every script: forget rather than grow
         if chr(code) in INVISIBLE:
-            folded = self[code] = ""
-        else:
-            folded = self[code] = TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower()
-        return folded
+            return self.keep(code, "")
+        return self.keep(code, TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower())
 
 
-_FOLDED = _Folded()
+_FOLDED = _Folded(1 << 16)
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
@@ -162,17 +160,38 @@ def _write_cache(path: str, write: Callable[[BinaryIO], object]) -> None:
         pass  # a read-only index (or a full disk): the cache only saves the next process a second
 
 
-def _by_char_dictionary(cache_dir: str | None) -> tuple[ByCharDictionary, int] | None:
-    """jieba's dictionary read by first character from `cache_dir`, or None when it has no such cache.
+def _by_char_dictionary(cache_dir: str | None, sha256: str | None,
+                        problems: list[str]) -> tuple[ByCharDictionary, int] | None:
+    """jieba's dictionary read by first character from `cache_dir`, or None when it has no such cache, or one that
+    does not match its checksum `sha256` (then said in `problems`).
 
     A process that has loaded the dictionary whole already (it indexed) gets None: it has no need of a second.
     """
     if not cache_dir or _DICTIONARY is not None:
         return None
+    path = os.path.join(cache_dir, BY_CHAR_CACHE)
     try:
-        return read_by_char(os.path.join(cache_dir, BY_CHAR_CACHE))
-    except (OSError, ValueError):
+        return read_by_char(path, sha256)
+    except OSError:
         return None
+    except ValueError:
+        problems.append(_damaged_cache(path))
+        return None
+
+
+def _damaged_cache(path: str) -> str:
+    return (f"jieba's dictionary cache {path} is damaged (it does not match its checksum): reading jieba's own "
+            "dictionary instead, more slowly, until the next index run writes it again")
+
+
+def _cache_matches(path: str, sha256: str | None) -> bool:
+    """Whether a cache file is what the index recorded (True when it recorded nothing, or there is no file)."""
+    if sha256 is None or not os.path.exists(path):
+        return True
+    try:
+        return file_sha256(path) == sha256
+    except OSError:
+        return False
 
 
 class Segmenter:
@@ -184,24 +203,34 @@ class Segmenter:
     time. The words found are the same either way.
     """
 
-    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False):
+    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False,
+                 caches: tuple[tuple[str, str], ...] = ()):
+        """`caches`: the checksums of jieba's caches in `cache_dir` as the index recorded them (name, SHA-256);
+        a cache that does not match is not read (`problems` says so)."""
         self._jieba = jieba.Tokenizer()
         self._cache_dir = cache_dir
         # A learned word is looked for as the text is read: in Simplified characters, with nothing invisible.
         self._words = tuple(dict.fromkeys(script.folded(word) for word in words))
         self._by_char = by_char
+        self._caches = dict(caches)
+        self.problems: list[str] = []
         self._reader: ByCharDictionary | None = None  # when the dictionary is read by first character
         self._ready = False
         self._lock = threading.Lock()
-        self._inner: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._inner: ForgetfulCache[str, tuple[tuple[str, int], ...]] = ForgetfulCache(_INNER_CACHE)
 
     def _initialize(self) -> None:
         with self._lock:
             if self._ready:
                 return
-            found = _by_char_dictionary(self._cache_dir) if self._by_char else None
+            found = _by_char_dictionary(self._cache_dir, self._caches.get(BY_CHAR_CACHE), self.problems) \
+                if self._by_char else None
             if found is None:
-                freq, total = load_dictionary(self._cache_dir)
+                cache_dir = self._cache_dir
+                if cache_dir and not _cache_matches(os.path.join(cache_dir, JIEBA_CACHE), self._caches.get(JIEBA_CACHE)):
+                    self.problems.append(_damaged_cache(os.path.join(cache_dir, JIEBA_CACHE)))
+                    cache_dir = None  # jieba's own dictionary, built in memory
+                freq, total = load_dictionary(cache_dir)
                 self._jieba.FREQ, self._jieba.total = (dict(freq) if self._words else freq), total
             else:
                 self._reader, self._jieba.total = found
@@ -234,9 +263,7 @@ class Segmenter:
             freq = self._dictionary(word)
             found = tuple((word[i:i + n], i) for n in range(2, min(len(word), MAX_INNER_WORD + 1))
                           for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
-            if len(self._inner) >= _INNER_CACHE:
-                self._inner.clear()
-            self._inner[word] = found
+            self._inner.keep(word, found)
         return found
 
     def known(self, word: str) -> bool:
@@ -266,25 +293,46 @@ def _parts_of_speech() -> dict[str, str]:
     return tags
 
 
-_SEGMENTERS: dict[tuple[tuple[str, ...], str | None, bool], Segmenter] = {}
+_SEGMENTERS: dict[tuple, Segmenter] = {}
 _SEGMENTERS_LOCK = threading.Lock()
 
 
-def segmenter(words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False) -> Segmenter:
-    """The shared Segmenter for this word list (jieba's dictionary loads once per process)."""
-    key = (tuple(words), cache_dir, by_char)
+def segmenter(words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False,
+              caches: Mapping[str, str] | None = None) -> Segmenter:
+    """The shared Segmenter for this word list (jieba's dictionary loads once per process).
+
+    With `caches`, a cache written again since (a repair) makes a new one: what it found wrong is past.
+    """
+    key = (tuple(words), cache_dir, by_char, tuple(sorted((caches or {}).items())))
+    stamps = tuple(_stamp(os.path.join(cache_dir, name)) for name in (JIEBA_CACHE, BY_CHAR_CACHE)) \
+        if caches and cache_dir else ()
     with _SEGMENTERS_LOCK:
-        if key not in _SEGMENTERS:
-            _SEGMENTERS[key] = Segmenter(*key)
-        return _SEGMENTERS[key]
+        if (key, stamps) not in _SEGMENTERS:
+            _SEGMENTERS[key, stamps] = Segmenter(*key)
+        return _SEGMENTERS[key, stamps]
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 class Analyzer:
     """Turns text into index or query terms; see the module docstring."""
 
-    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False):
-        """`by_char`: read jieba's dictionary by first character as the text needs it (see Segmenter)."""
-        self.segmenter = segmenter(words, cache_dir, by_char)
+    def __init__(self, words: Iterable[str] = (), cache_dir: str | None = None, by_char: bool = False,
+                 caches: Mapping[str, str] | None = None):
+        """`by_char`: read jieba's dictionary by first character as the text needs it (see Segmenter); `caches`:
+        the checksums of jieba's caches in `cache_dir` that the index recorded."""
+        self.segmenter = segmenter(words, cache_dir, by_char, caches)
+
+    @property
+    def problems(self) -> list[str]:
+        """What was wrong with jieba's caches when the dictionary loaded (one line each)."""
+        return self.segmenter.problems
 
     def tokens(self, text: str, *, subwords: bool = True, stop: bool = True) -> list[Token]:
         """Word tokens of `text`; `subwords` adds the parts of compounds at the same positions."""

@@ -25,33 +25,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.documents import Document, read_document
+from corpus.errors import BadArgument, MissingFolder, NoIndex, NoNotes, UnknownFolder
 from corpus.model import Passage
+from corpus.paths import inside
 from corpus.reading import Skipped, read_bytes
-from indexer import embedding, paper_graph, vectors
+from indexer import paper_graph, passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
+from indexer.checksums import CACHES, cache_checksums, generation_checksums
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
 from indexer.embedders import DEFAULT_MODEL, Embedder, canonical_model, known_fingerprint
-from indexer.embedding import Progress
-from indexer.errors import MissingFolder, NoIndex, NoNotes, UnknownFolder
 from indexer.files import private_files, write_errors
 from indexer.generations import (
     INDEX_FORMAT,
-    MANIFEST,
-    FileEntry,
-    Manifest,
+    check_folder,
     commit,
     committed_generations,
-    generation_folder,
     next_generation,
-    open_newest,
     read_manifest,
     remove_generations,
     writer_lock,
 )
 from indexer.keyword import writing as keyword
+from indexer.manifest import MANIFEST, FileEntry, Manifest, generation_folder, holds_index
 from indexer.paper_material import file_material
+from indexer.passage_vectors import Progress
+from indexer.repair import check_caches, inspect
 from indexer.scan import Scan, reason_of, scan
+
+# A path as build takes it.
+PathArg = str | os.PathLike
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,9 @@ class BuildReport:
     others_changed: bool = False
 
 
-def build(paths: Sequence[str] | None, directory: str, *, model: str | None = None,
-          exclude: Iterable[str] | None = None, progress: Progress | None = None, wait: float = 30.0,
-          embedder: Embedder | None = None, remove: Sequence[str] = ()) -> BuildReport:
+def build(paths: Sequence[PathArg] | PathArg | None, directory: PathArg, *, model: str | None = None,
+          exclude: Iterable[str] | str | None = None, progress: Progress | None = None, wait: float = 30.0,
+          embedder: Embedder | None = None, remove: Sequence[PathArg] | PathArg = ()) -> BuildReport:
     """Index the notes under `paths` into `directory`, incrementally; returns what was done.
 
     `paths` are added to the folders the index was built from (for a new index
@@ -99,16 +102,31 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
     notes. `paths`, `model` and `exclude` left as None are what the index was
     built with (a new index: no default paths, the default model, no
     exclusions), so updating an index needs none of them again.
-    Raises, before anything is touched: MissingFolder when a path (given, or
+    A path is a str or an os.PathLike (a pathlib.Path); one path may be given
+    alone for `paths` or `remove` (`build("~/notes", d)` indexes ~/notes), and
+    one glob alone for `exclude`: a string is never read as its characters.
+    Raises, before anything is touched: BadArgument when an argument is of the
+    wrong kind (a path that is neither, a `wait` below 0); MissingFolder when a path (given, or
     one the index keeps) does not exist; UnknownFolder when a folder to remove
     is not one of the index's; NoNotes when a new index is given no paths, or
     when nothing would be left. IndexBusy when another indexer holds the index
     for more than `wait` seconds; IndexWriteError when the index cannot be
     written (a full disk, a read-only folder, a file in its place), after
-    removing what the run half wrote. The index is its owner's alone (see
-    files.private_files).
+    removing what the run half wrote; UntrustedIndex for an index folder others
+    could have written (another user's, writable by others). The index is its
+    owner's alone (see files.private_files).
     """
-    directory = os.path.abspath(directory)
+    paths = None if paths is None else _path_list("paths", paths)
+    remove = _path_list("remove", remove)
+    directory = os.path.abspath(_path("directory", directory))
+    if exclude is not None:
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        if not all(isinstance(glob, str) for glob in exclude):
+            raise BadArgument("exclude", exclude, "a glob or a list of globs (str)")
+    if model is not None and not isinstance(model, str):
+        raise BadArgument("model", model, "a model name (str)")
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not wait >= 0:
+        raise BadArgument("wait", wait, "a number of seconds from 0")
     started = time.perf_counter()
     if not os.path.isdir(directory):
         if remove:
@@ -122,11 +140,17 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
             if not os.path.exists(os.path.expanduser(path)):
                 # Indexing the rest would drop every note of the missing path from the index: a typo must not.
                 raise MissingFolder(path)
+    if holds_index(directory):
+        check_folder(directory)  # before private_files would make a folder others could write to look like ours
     # The umask private_files sets is per process: set under the lock, no other build in it can interleave.
     with write_errors(directory, os.path.join(directory, MANIFEST)), writer_lock(directory, wait), \
             private_files(directory):
-        current, warnings = _base_generation(directory)
-        roots, model, exclude = _settings(directory, current, paths, remove, model, exclude)
+        state = inspect(directory)
+        current, recorded, warnings = state.base, state.recorded, state.warnings
+        if paths is None and recorded is None and holds_index(directory):
+            raise NoNotes(directory, lost=True)  # never the bundled notes, nor nothing, in place of its folders
+        check_caches(directory, state)
+        roots, model, exclude = _settings(directory, recorded, paths, remove, model, exclude)
         reread = current is not None and current.format != INDEX_FORMAT
         if reread:
             warnings.append("the index was made by another version of notesearch: re-reading every note")
@@ -136,23 +160,41 @@ def build(paths: Sequence[str] | None, directory: str, *, model: str | None = No
         seen = {s.path for s in found.skipped if before.get(s.path) == s.reason}
         settled = current is not None and (current.roots, current.exclude, current.others) == \
             (roots, exclude, found.others) and before == {s.path: s.reason for s in found.skipped}
-        if current and current.model == model and settled and not (reread or stale_model or found.changed):
+        if current and current.model == model and settled and not (reread or stale_model or found.changed
+                                                                   or state.repair):
             report = BuildReport(current.generation, unchanged=len(found.unchanged), passages=current.passages,
                                  changed=False, timings={"total": time.perf_counter() - started})
         else:
             try:
                 report = _build_generation(directory, current, found, model, roots, exclude, progress, embedder,
-                                           started)
+                                           started, state.caches)
             except BaseException:
                 # A full disk, Ctrl-C, a cancelled served run: the half-written generation goes at once.
                 _discard_uncommitted(directory)
                 raise
-        old_roots = current.roots if current else ()
+        old_roots = recorded.roots if recorded else ()
         return replace(report, warnings=(*warnings, *report.warnings),
                        skipped=tuple(s for s in found.skipped if s.path not in seen), skipped_before=len(seen),
                        others=found.others, others_changed=found.others != (current.others if current else {}),
-                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if current else (),
+                       folders=roots, folders_added=tuple(r for r in roots if r not in old_roots) if recorded else (),
                        folders_removed=tuple(r for r in old_roots if r not in roots))
+
+
+def _path(name: str, value: object) -> str:
+    """A path given as a str or an os.PathLike, as a str; else BadArgument."""
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(path, str) or not path:
+        raise BadArgument(name, value, "a path (a non-empty str or an os.PathLike)")
+    return path
+
+
+def _path_list(name: str, value: object) -> list[str]:
+    """One path, or a sequence of them, as a list of str; else BadArgument."""
+    if isinstance(value, (str, os.PathLike)):
+        return [_path(name, value)]
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        raise BadArgument(name, value, "a path or a list of paths (str or os.PathLike)")
+    return [_path(name, path) for path in value]
 
 
 def _write_paper_graph(folder: str, previous_folder: str | None, paths: list[str], additions: list[Passage],
@@ -187,30 +229,10 @@ def _discard_uncommitted(directory: str) -> None:
         pass
 
 
-def _base_generation(directory: str) -> tuple[Manifest | None, list[str]]:
-    """The newest committed generation that is intact, and what was wrong with newer ones.
-
-    Folders of runs that never committed are removed here (under the writer lock).
-    """
-    survey = open_newest(directory)
-    warnings = list(survey.problems)
-    base = survey.opened.manifest if survey.opened else None
-    if survey.opened:
-        survey.opened.close()
-        if warnings:
-            warnings.append(f"building on generation {base.generation}")
-    # Keep what a reader may open: the committed generation and the one before it (or the intact
-    # one we build on). A run killed after its commit may have left an older one behind.
-    keep = {m.generation for m in survey.candidates[:2]} | ({base.generation} if base else set())
-    remove_generations(directory, keep)
-    if base is None and warnings:
-        warnings.append("rebuilding the index from scratch")
-    return base, warnings
-
-
 def _settings(directory: str, current: Manifest | None, paths: Sequence[str] | None, remove: Sequence[str],
               model: str | None, exclude: Iterable[str] | None) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """The folders, model and exclusions of this run: those given, else those of the committed index."""
+    """The folders, model and exclusions of this run: those given, else those of the index (as its newest readable
+    manifest says)."""
     recorded = current.roots if current else ()
     roots = folders_after(recorded, paths or (), remove)
     if not roots:
@@ -239,9 +261,9 @@ def folders_after(recorded: Sequence[str], added: Sequence[str], removed: Sequen
         roots.remove(found[0])
     for path in added:
         path = os.path.abspath(os.path.expanduser(path))
-        if any(_inside(path, root) for root in roots):
+        if any(inside(path, root) for root in roots):
             continue
-        roots = [root for root in roots if not _inside(root, path)] + [path]
+        roots = [root for root in roots if not inside(root, path)] + [path]
     return tuple(roots)
 
 
@@ -250,20 +272,21 @@ def _same(root: str, path: str) -> bool:
     return path == root or os.path.realpath(path) == os.path.realpath(root)
 
 
-def _inside(path: str, folder: str) -> bool:
-    """Whether `path` is `folder` or lies under it (both absolute)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def _build_generation(directory: str, current: Manifest | None, scan: Scan, model: str, roots: tuple[str, ...],
                       exclude: tuple[str, ...], progress: Progress | None, embedder: Embedder | None,
-                      started: float) -> BuildReport:
+                      started: float, caches: dict[str, tuple[str, tuple]]) -> BuildReport:
     generation = next_generation(directory, current)
     folder = os.path.join(directory, generation_folder(generation))
     os.makedirs(folder)
     checkpoint = Checkpoint(directory)
     manifest, report = _write_generation(directory, folder, generation, current, scan, model, roots, exclude,
                                          progress, embedder, checkpoint)
+    # Every file of the generation with its checksum, and jieba's caches as they are now (written by this run's
+    # load of the dictionary when they were missing or removed as damaged).
+    if not all(os.path.exists(os.path.join(directory, name)) for name in CACHES):
+        load_dictionary(directory)
+    manifest = replace(manifest, caches=cache_checksums(directory, caches), checksums=generation_checksums(
+        folder, os.path.join(directory, current.folder) if current else None, current.checksums if current else None))
     commit(directory, manifest, current.generation if current else None)
     checkpoint.clear()
     report.timings["total"] = time.perf_counter() - started
@@ -276,7 +299,7 @@ def _read(scan: Scan, path: str) -> tuple[Document | None, str]:
     the scan's skipped files instead, and when its content is to blame, to its unreadable ones: the next run
     skips it unread while that content stays."""
     try:
-        data = read_bytes(scan.files[path])
+        data = read_bytes(scan.files[path], scan.folders)
     except (OSError, ValueError) as error:
         scan.skipped.append(Skipped(path, reason_of(error)))
         return None, ""
@@ -338,20 +361,23 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
 
     # Vectors: the committed rows of unchanged files are carried over, the new passages' looked up or embedded.
     t0 = time.perf_counter()
-    fingerprint, embedder = embedding.fingerprint_of(model, embedder)
-    old = embedding.previous_vectors(previous_folder, fingerprint)
+    fingerprint, embedder = passage_vectors.fingerprint_of(model, embedder)
+    old = passage_vectors.previous_vectors(previous_folder, fingerprint)
     kept: list[int] = []
     if incremental and old is not None:
-        kept = embedding.rows_kept(old, deleted)
+        kept = passage_vectors.rows_kept(old, deleted)
     elif incremental:
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     try:
-        vector_index, embedded = embedding.embed(additions, old, kept, model, fingerprint, embedder, progress,
-                                                 checkpoint)
+        vector_index, embedded, cut = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder,
+                                                            progress, checkpoint)
     except BaseException:
         with contextlib.suppress(OSError):
             checkpoint.flush()  # the vectors embedded so far: the next run goes on from them
         raise
+    notices.extend(f"{path}: {count:,} of its texts not embedded (at most {passage_vectors.MAX_TEXTS_PER_NOTE:,} a note "
+                   f"and {passage_vectors.MAX_TEXTS_PER_LINE} a line): keyword search still finds all of it"
+                   for path, count in sorted(cut.items()))
     if vector_index.passage_count != passage_count:
         raise RuntimeError(f"vectors for {vector_index.passage_count} passages, not {passage_count}, in {folder}")
     checksum = vectors.save(folder, vector_index)
@@ -365,7 +391,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
     manifest = Manifest(
         generation=generation, model=model, fingerprint=vector_index.fingerprint, files=entries, words=words,
         vectors_sha256=checksum, whoosh_generation=whoosh_generation, passages=passage_count,
-        roots=roots, exclude=exclude,
+        roots=roots, exclude=exclude, resolved_roots=scan.folders,
         skipped={s.path: s.reason for s in scan.skipped}, created=time.time(), format=INDEX_FORMAT,
         glossary=merge_glossaries(entry.glossary for entry in entries.values()),
         unreadable=dict(sorted(scan.unreadable.items())), others=scan.others,
@@ -377,5 +403,5 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         updated=sum(path in parsed for path in scan.updated), removed=len(scan.removed) + lost,
         unchanged=len(scan.unchanged), renamed=sum(path in parsed for path in scan.renamed),
         passages=passage_count, embedded=embedded,
-        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=tuple(notices),
+        resumed=checkpoint.resumed, changed=True, timings=timings, warnings=(*checkpoint.problems, *notices),
     )

@@ -16,6 +16,7 @@ which cuts all of the notes, keeps loading the dict whole
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import threading
 from collections import defaultdict
@@ -44,10 +45,13 @@ def write_by_char(f: BinaryIO, freq: dict[str, int], total: int) -> None:
         f.write(blob)
 
 
-def read_by_char(path: str) -> tuple[ByCharDictionary, int]:
-    """The dictionary in the file at `path` and its total count; raises OSError or ValueError when unreadable."""
+def read_by_char(path: str, sha256: str | None = None) -> tuple[ByCharDictionary, int]:
+    """The dictionary in the file at `path` and its total count; raises OSError or ValueError when unreadable, or
+    when it does not match the checksum `sha256` (when given)."""
     with open(path, "rb") as f:
         data = f.read()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"{path} does not match its checksum")
     if not data.startswith(_MAGIC):
         raise ValueError(f"{path} is not a dictionary by first character")
     start = len(_MAGIC) + 8

@@ -8,13 +8,16 @@ adds each batch it embeds here, writing a part every FLUSH_VECTORS vectors or
 FLUSH_SECONDS, and when it stops on an error or Ctrl-C; the next run reads
 them and embeds only what no part holds. A content key names the model and
 the text (indexer.vectors.content_key), so a vector is reused only for the
-same text by the same model. A part cut short by a crash does not load and is
-ignored. The commit that makes the vectors part of a generation deletes the
+same text by the same model. A part that does not load (cut short by a crash,
+damaged), or whose vectors are not what the model makes (another width, a
+NaN, a zero vector), is removed and named in `problems`: its texts are
+embedded again. The commit that makes the vectors part of a generation deletes the
 folder. Only the indexer holding the index's lock reads or writes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -40,18 +43,28 @@ class Checkpoint:
         self._vectors: list[np.ndarray] = []
         self._flushed = time.monotonic()
         self._parts = 0
+        self.problems: list[str] = []  # one line per part removed by `load`, and why
 
-    def load(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
-        """The vectors that earlier runs embedded for `keys` (those found; damaged parts are skipped)."""
+    def load(self, keys: Iterable[str], dim: int) -> dict[str, np.ndarray]:
+        """The vectors that earlier runs embedded for `keys` (those found), each of width `dim`.
+
+        A damaged part, or one that is not unit vectors of width `dim`, is removed (and named in `problems`).
+        """
         wanted = set(keys)
         found: dict[str, np.ndarray] = {}
         for name in self._part_names():
+            path = os.path.join(self.folder, name)
             try:
-                with np.load(os.path.join(self.folder, name), allow_pickle=False) as part:
+                with np.load(path, allow_pickle=False) as part:
                     stored_keys, stored = part["keys"], part["vectors"]
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-                continue
-            if stored.ndim != 2 or len(stored) != len(stored_keys) or stored.dtype != np.float32:
+                problem = _problem(stored_keys, stored, dim)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                problem = f"it cannot be read ({type(error).__name__})"
+            if problem:
+                self.problems.append(f"the checkpoint part {path} is damaged ({problem}): removed, its passages "
+                                     "are embedded again")
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
                 continue
             for key, vector in zip(stored_keys.tolist(), stored):
                 if key in wanted:
@@ -92,3 +105,17 @@ class Checkpoint:
             return sorted(name for name in os.listdir(self.folder) if name.startswith("part-") and name.endswith(".npz"))
         except OSError:
             return []
+
+
+def _problem(keys: np.ndarray, stored: np.ndarray, dim: int) -> str:
+    """What is wrong with a part's keys and vectors for a model of width `dim` ("" when nothing)."""
+    if stored.ndim != 2 or keys.ndim != 1 or len(stored) != len(keys) or stored.dtype != np.float32:
+        return "its keys and vectors do not match"
+    if stored.shape[1] != dim:
+        return f"vectors of width {stored.shape[1]}, not {dim}"
+    if not np.isfinite(stored).all():
+        return "vectors that are not finite numbers"
+    norms = np.linalg.norm(stored, axis=1)
+    if len(norms) and not (norms > 0.5).all():
+        return "zero vectors"
+    return ""

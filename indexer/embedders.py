@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 
+from corpus.errors import EmbedderError
 from corpus.text import mixes_scripts
-from indexer.errors import EmbedderError
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
 INSTALL_ST = 'pip install "notesearch[st]"'
@@ -145,7 +145,8 @@ class Combined:
     USE-m3 aligns Chinese and English (an English paragraph finds its Chinese
     section); e5-small reads Chinese closely (a paraphrased question finds its
     answer). Together each covers what the other misses. A query that mixes
-    the two scripts weighs the parts by MIXED_SCRIPT_SHARES instead: the
+    the two scripts weighs the parts by MIXED_SCRIPT_SHARES (or the shares a
+    search's Settings give) instead: the
     query's part of share s' against a passage's part of share s is scaled
     by s' / √s, so their product is s' × the part's cosine.
     """
@@ -156,11 +157,10 @@ class Combined:
         self.dim = sum(embedder.dim for embedder, _share in self.parts)
         self._scales = [float(np.sqrt(share)) for _embedder, share in self.parts]
 
-    def _mixed_scales(self) -> list[float] | None:
-        """The scales of the parts of a query that mixes scripts (MIXED_SCRIPT_SHARES by model name; the other
-        models keep their shares, and all are brought back to a sum of 1); None when that changes nothing or
-        leaves nothing."""
-        wanted = [MIXED_SCRIPT_SHARES.get(embedder.name, share) for embedder, share in self.parts]
+    def _mixed_scales(self, shares: Mapping[str, float]) -> list[float] | None:
+        """The scales of the parts of a query that mixes scripts (`shares` by model name; the other models keep
+        their shares, and all are brought back to a sum of 1); None when that changes nothing or leaves nothing."""
+        wanted = [shares.get(embedder.name, share) for embedder, share in self.parts]
         total = sum(wanted)
         if total <= 0 or wanted == [share for _embedder, share in self.parts]:
             return None
@@ -177,11 +177,13 @@ class Combined:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_query_as(text, text)
 
-    def encode_query_as(self, text: str, typed: str) -> np.ndarray:
+    def encode_query_as(self, text: str, typed: str, mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
         """The vector of `text`, a form of the query `typed` (the query with its translations), its models
         weighed as for `typed`: an English question does not become one that mixes scripts by the Chinese of
-        its translations."""
-        mixed = self._mixed_scales() if mixes_scripts(typed) else None
+        its translations. A `typed` that mixes scripts weighs them by `mixed_shares` (default
+        MIXED_SCRIPT_SHARES)."""
+        shares = MIXED_SCRIPT_SHARES if mixed_shares is None else mixed_shares
+        mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
         scales = mixed or self._scales
         vector = np.concatenate([scale * embedder.encode_query(text)
                                  for (embedder, _share), scale in zip(self.parts, scales)])
@@ -191,11 +193,13 @@ class Combined:
         return vector / norm if norm > 0 else vector
 
 
-def query_form(embedder: Embedder, text: str, typed: str) -> np.ndarray:
+def query_form(embedder: Embedder, text: str, typed: str, mixed_shares: Mapping[str, float] | None = None
+               ) -> np.ndarray:
     """The vector of `text`, a form of the query `typed` (the query with its translations): read as `typed` is
-    by an embedder that weighs its models by the query (Combined.encode_query_as), else as any query."""
+    by an embedder that weighs its models by the query (Combined.encode_query_as, with `mixed_shares`), else
+    as any query."""
     read_as = getattr(embedder, "encode_query_as", None)
-    return read_as(text, typed) if read_as is not None else embedder.encode_query(text)
+    return read_as(text, typed, mixed_shares) if read_as is not None else embedder.encode_query(text)
 
 
 def model_parts(name: str) -> list[tuple[str, float]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from indexer.errors import IndexWriteError
+from corpus.errors import IndexWriteError
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
@@ -55,15 +55,38 @@ def private_files(directory: str) -> Iterator[None]:
 
 
 def make_private(directory: str) -> None:
-    """chmod `directory` and every folder under it 0700, every file 0600 (skipping what is not ours)."""
+    """chmod `directory` and every folder under it 0700, every file 0600 (skipping what is not ours).
+
+    Each is opened without following a symbolic link and changed through its
+    descriptor: a name swapped for a link meanwhile cannot turn this onto a
+    file elsewhere.
+    """
     for folder, _dirs, files in os.walk(directory):
         for path, mode in [(folder, PRIVATE_FOLDER), *((os.path.join(folder, name), PRIVATE_FILE) for name in files)]:
             try:
-                info = os.lstat(path)
-                if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
-                    os.chmod(path, mode)
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as error:
+                if error.errno == errno.EACCES:
+                    _chmod_unreadable(path, mode)
+                continue  # a symbolic link, or gone
+            try:
+                info = os.fstat(fd)
+                if stat.S_IMODE(info.st_mode) != mode and (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                    os.fchmod(fd, mode)
             except OSError:
                 continue
+            finally:
+                os.close(fd)
+
+
+def _chmod_unreadable(path: str, mode: int) -> None:
+    """chmod a file or folder of ours that we cannot open (mode 0200, 0000…), unless it is a symbolic link."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+            os.chmod(path, mode)
+    except OSError:
+        pass
 
 
 def fsync_dir(directory: str) -> None:

@@ -27,25 +27,22 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
-import pickle
 import shutil
-import struct
+import stat
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from corpus.kinds import kind_of
+from corpus.errors import IndexBusy, NoIndex, UntrustedIndex, echo
 from indexer import vectors
-from indexer.errors import IndexBusy, KeywordIndexError, NoIndex, VectorIndexError
+from indexer.checksums import generation_problem
 from indexer.files import atomic_write, fsync_dir
 from indexer.keyword.reading import KeywordIndex
+from indexer.manifest import MANIFEST, Manifest, generation_names
 
-MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+LOCK = "lock"
 # Bump when parsing, analysis or the files of a generation change: an index of
 # another format re-reads every note (vectors are still reused by content).
 # 3: ready-made tokens (no notesearch class in Whoosh's schema), lengths.npz.
@@ -57,130 +54,21 @@ MANIFEST_VERSION = 1
 #    HTML entities read as their characters.
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
 # 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
-# 11: Traditional characters indexed as Simplified, zero-width characters as nothing (corpus/script.py).
-INDEX_FORMAT = "11"
-# How a damaged generation fails to open: Whoosh unpickles and unpacks its table of contents and segments,
-# numpy reads the lengths (a zip file) and the vectors.
-_DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError, struct.error,
-           pickle.UnpicklingError, zipfile.BadZipFile, KeywordIndexError, VectorIndexError)
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """A note file as committed: its content hash and the words and glossary learned from it."""
-
-    sha256: str
-    words: tuple[str, ...] = ()
-    passages: int = 0
-    glossary: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Folder:
-    """A folder (or note file) an index was built from: how many of its note files and passages it holds."""
-
-    path: str
-    files: int
-    passages: int
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What one committed generation holds.
-
-    `skipped` are the files not indexed, with the reason; `unreadable` the content hash of those among them
-    whose content could not be read (indexer/scan.py skips them again unread while it is the same); `others`
-    counts the files of kinds that are not read, by suffix.
-    """
-
-    generation: int
-    model: str
-    fingerprint: str
-    files: dict[str, FileEntry]
-    words: tuple[str, ...]
-    vectors_sha256: str
-    whoosh_generation: int
-    passages: int
-    roots: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    skipped: dict[str, str] = field(default_factory=dict)
-    created: float = 0.0
-    format: str = ""
-    glossary: tuple[tuple[str, str], ...] = ()
-    unreadable: dict[str, str] = field(default_factory=dict)
-    others: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def folder(self) -> str:
-        return generation_folder(self.generation)
-
-    def folders(self) -> tuple[Folder, ...]:
-        """The folders the index was built from, in order, with the note files and passages of each."""
-        out = []
-        for root in self.roots:
-            inside = [entry for path, entry in self.files.items()
-                      if path == root or path.startswith(root.rstrip(os.sep) + os.sep)]
-            out.append(Folder(root, len(inside), sum(entry.passages for entry in inside)))
-        return tuple(out)
-
-    def kinds(self) -> dict[str, int]:
-        """How many of its files are of each kind (`{"markdown": 2, "pdf": 1}`, corpus/kinds.py), by kind."""
-        counts: dict[str, int] = {}
-        for path in self.files:
-            kind = kind_of(path) or "markdown"
-            counts[kind] = counts.get(kind, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def to_json(self) -> str:
-        data = {
-            "version": MANIFEST_VERSION, "generation": self.generation, "model": self.model, "fingerprint": self.fingerprint,
-            "files": {path: {"sha256": e.sha256, "words": list(e.words), "passages": e.passages,
-                              "glossary": [list(pair) for pair in e.glossary]} for path, e in self.files.items()},
-            "words": list(self.words), "vectors_sha256": self.vectors_sha256, "whoosh_generation": self.whoosh_generation,
-            "passages": self.passages, "roots": list(self.roots), "exclude": list(self.exclude), "skipped": self.skipped,
-            "created": self.created, "format": self.format, "glossary": [list(pair) for pair in self.glossary],
-            "unreadable": self.unreadable, "others": self.others,
-        }
-        # ASCII: a path whose name is not UTF-8 (held as lone surrogates) round-trips as a \udcXX escape.
-        return json.dumps(data, indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        d = json.loads(text)
-        if d.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"manifest version {d.get('version')!r} is not {MANIFEST_VERSION}")
-        return cls(
-            generation=int(d["generation"]), model=d["model"], fingerprint=d["fingerprint"],
-            files={path: FileEntry(e["sha256"], tuple(e["words"]), int(e.get("passages", 0)),
-                                   tuple((en, zh) for en, zh in e.get("glossary", ()))) for path, e in d["files"].items()},
-            words=tuple(d["words"]), vectors_sha256=d["vectors_sha256"], whoosh_generation=int(d["whoosh_generation"]),
-            passages=int(d["passages"]), roots=tuple(d.get("roots", ())), exclude=tuple(d.get("exclude", ())),
-            skipped=dict(d.get("skipped", {})), created=float(d.get("created", 0.0)), format=str(d.get("format", "")),
-            glossary=tuple((en, zh) for en, zh in d.get("glossary", ())),
-            unreadable=dict(d.get("unreadable", {})), others={str(k): int(v) for k, v in d.get("others", {}).items()},
-        )
-
-
-def _generation_names(directory: str) -> list[str]:
-    return sorted((name for name in os.listdir(directory) if name.startswith("gen-") and name[4:].isdigit()),
-                  reverse=True)
+# 11: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
+# 12: Traditional characters indexed as Simplified, zero-width characters as nothing (corpus/script.py).
+INDEX_FORMAT = "12"
 
 
 def committed_generations(directory: str) -> list[Manifest]:
     """The manifests of every generation folder that has one, newest first."""
     found = []
-    for name in _generation_names(directory):
+    for name in generation_names(directory):
         try:
             with open(os.path.join(directory, name, MANIFEST), encoding="utf-8") as f:
                 found.append(Manifest.from_json(f.read()))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError):
             continue
     return found
-
-
-def generation_folder(generation: int) -> str:
-    """The folder name of a generation number."""
-    return f"gen-{generation:06d}"
 
 
 def read_manifest(directory: str) -> Manifest:
@@ -191,8 +79,18 @@ def read_manifest(directory: str) -> Manifest:
             return Manifest.from_json(f.read())
     except FileNotFoundError as error:
         raise NoIndex(directory) from error
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise NoIndex(directory, (f"the index manifest {path} is damaged ({error})",)) from error
+    except (OSError, ValueError) as error:
+        raise NoIndex(directory, (f"the index manifest {path} is damaged ({echo(str(error), 160)})",)) from error
+
+
+def newest_manifest(directory: str) -> Manifest | None:
+    """The newest manifest that can be read: manifest.json, else the newest copy in a generation folder; None when
+    there is none (what the index was built from, for a caller that only needs its folders)."""
+    try:
+        return read_manifest(directory)
+    except NoIndex:
+        found = committed_generations(directory) if os.path.isdir(directory) else []
+        return found[0] if found else None
 
 
 @dataclass
@@ -233,15 +131,22 @@ class Survey:
 
 
 class _Mismatch(Exception):
-    """A generation's files open but do not match its manifest."""
+    """A generation's files do not match its manifest."""
 
 
 def open_generation(directory: str, manifest: Manifest) -> Generation:
-    """A committed generation, opened and checked; raises one of _DAMAGE (or _Mismatch) when it is damaged."""
+    """A committed generation, opened and checked; raises _Mismatch, or what reading a damaged file raised.
+
+    A generation of this version's format is checked against the checksums of
+    its manifest before any of its files is parsed (indexer/checksums.py).
+    """
     folder = os.path.join(directory, manifest.folder)
     keyword = None
     try:
         if manifest.format == INDEX_FORMAT:
+            problem = generation_problem(folder, manifest.checksums)
+            if problem:
+                raise _Mismatch(problem)
             keyword = KeywordIndex(folder)
             if keyword.generation != manifest.whoosh_generation or keyword.live != manifest.passages:
                 raise _Mismatch("its keyword index does not match its manifest")
@@ -251,7 +156,7 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
 
             if not all(os.path.isfile(os.path.join(folder, name)) for name in FILES):
                 raise _Mismatch("its paper graph is missing")
-        stored = vectors.load(folder)
+        stored = vectors.load(folder, verify=manifest.format != INDEX_FORMAT)  # else checked with the rest
         if stored.passage_count != manifest.passages:
             raise _Mismatch("its vectors do not match its manifest")
     except BaseException:
@@ -261,13 +166,19 @@ def open_generation(directory: str, manifest: Manifest) -> Generation:
 
 
 def open_newest(directory: str) -> Survey:
-    """The newest committed generation of the index in `directory` that is intact, and what was wrong with newer ones.
+    """The newest committed generation of the index in `directory` that is intact, and what was wrong.
 
     The generation manifest.json names is tried first, then the others that
-    keep a copy of their manifest, newest first.
+    keep a copy of their manifest, newest first. Any error opening one (a
+    file that does not match its checksum, or what parsing a damaged file
+    raises) makes it damaged, never a failure of the caller. The copy of the
+    manifest in the generation opened must be manifest.json's: a damaged copy
+    is a problem too (the generation still opens). Raises UntrustedIndex for a
+    folder others could have written (check_folder).
     """
     if not os.path.isdir(directory):
         return Survey(None, (), None, ())
+    check_folder(directory)
     problems: list[str] = []
     try:
         newest: Manifest | None = read_manifest(directory)
@@ -276,13 +187,29 @@ def open_newest(directory: str) -> Survey:
         problems.extend(error.problems)  # none when there is no manifest.json at all
     candidates = ([newest] if newest else []) + [m for m in committed_generations(directory)
                                                  if newest is None or m.generation < newest.generation]
+    if newest is None and not problems and candidates:
+        problems.append(f"the index manifest {os.path.join(directory, MANIFEST)} is missing")
     for manifest in candidates:
         try:
-            return Survey(open_generation(directory, manifest), tuple(problems), newest, tuple(candidates))
-        except (_Mismatch, *_DAMAGE) as error:
+            opened = open_generation(directory, manifest)
+        except Exception as error:  # noqa: BLE001 (whatever a damaged file makes a parser raise)
             reason = str(error) if isinstance(error, _Mismatch) else f"{type(error).__name__}: {error}"
-            problems.append(f"index generation {manifest.generation} is damaged ({reason})")
+            problems.append(f"index generation {manifest.generation} is damaged ({echo(reason, 160)})")
+            continue
+        if manifest is newest and not _same_copy(directory, manifest):
+            problems.append(f"the copy of the manifest in {manifest.folder} is damaged")
+        return Survey(opened, tuple(problems), newest, tuple(candidates))
     return Survey(None, tuple(problems), newest, tuple(candidates))
+
+
+def _same_copy(directory: str, manifest: Manifest) -> bool:
+    """Whether the generation folder's copy of the manifest is manifest.json's, byte for byte."""
+    try:
+        with open(os.path.join(directory, MANIFEST), "rb") as top, \
+                open(os.path.join(directory, manifest.folder, MANIFEST), "rb") as copy:
+            return top.read() == copy.read()
+    except OSError:
+        return False
 
 
 def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
@@ -300,7 +227,7 @@ def commit(directory: str, manifest: Manifest, previous: int | None) -> None:
 
 def remove_generations(directory: str, keep: set[int]) -> None:
     """Delete every generation folder not in `keep`, and leftovers of earlier deletions."""
-    for name in _generation_names(directory):
+    for name in generation_names(directory):
         if int(name[4:]) not in keep:
             trash = os.path.join(directory, f".trash-{name}-{os.getpid()}")
             os.replace(os.path.join(directory, name), trash)
@@ -320,16 +247,54 @@ def remove_generations(directory: str, keep: set[int]) -> None:
 def next_generation(directory: str, current: Manifest | None) -> int:
     """A generation number above the committed one and above any leftover folder."""
     numbers = [current.generation if current else 0]
-    numbers += [int(name[4:]) for name in _generation_names(directory)]
+    numbers += [int(name[4:]) for name in generation_names(directory)]
     return max(numbers) + 1
+
+
+def check_folder(directory: str) -> None:
+    """Refuse (UntrustedIndex) an index folder that is not its user's alone to write, as ssh refuses a key.
+
+    The index decides what a search reads and what `get` opens: a folder of
+    another user's, or one others may write to, could have been made to say
+    anything. A folder that does not exist yet passes (a build creates it).
+    """
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        return  # not a folder: the caller says there is no index there
+    if info.st_uid != os.geteuid():
+        raise UntrustedIndex(directory, f"it belongs to another user (uid {info.st_uid}): "
+                                        "index your notes into a folder of your own")
+    if info.st_mode & 0o022:
+        raise UntrustedIndex(directory, f"others can write to it (mode {stat.S_IMODE(info.st_mode):03o}): "
+                                        f"make it yours alone with 'chmod go-w {directory}'")
 
 
 @contextmanager
 def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
-    """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy."""
+    """Hold the index's writer lock, waiting up to `wait` seconds; raises IndexBusy.
+
+    The lock file is opened without following a symbolic link and must be a
+    plain file of the user's own with no other name (UntrustedIndex otherwise):
+    an index folder from elsewhere may hold a `lock` that points at another
+    file. It is never written to: the flock is the lock.
+    """
     os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.join(directory, LOCK)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UntrustedIndex(directory, f"its lock file {path} is a symbolic link: remove it") from error
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_uid != os.geteuid():
+            raise UntrustedIndex(directory, f"its lock file {path} is not a plain file of yours with one name "
+                                            "(a hard link to another file?): remove it")
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -341,8 +306,6 @@ def writer_lock(directory: str, wait: float = 30.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(directory, wait) from error
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         yield
     finally:
         os.close(fd)

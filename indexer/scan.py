@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from corpus.reading import NoteFile, Skipped, find_note_files, read_bytes
-from indexer.generations import Manifest
+from corpus.reading import NoteFile, Skipped, find_note_files, read_bytes, resolved_roots
+from indexer.manifest import Manifest
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Scan:
     renamed: dict[str, str]  # new path → old path
     others: dict[str, int] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)  # skipped again: path → content hash
+    folders: tuple[str, ...] = ()  # the real paths of the folders and files scanned (corpus.reading.resolved_roots)
 
     @property
     def changed(self) -> bool:
@@ -48,6 +49,7 @@ def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | Non
     """The note files under `paths` (without those `exclude` matches), compared with `current`'s files."""
     others: Counter = Counter()
     found, skipped = find_note_files(paths, exclude, others)
+    folders = resolved_roots(paths)  # a note swapped for a link out after it was found is not read
     old = current.files if current else {}
     unreadable_before = current.unreadable if current else {}
     hashes: dict[str, str] = {}
@@ -55,7 +57,7 @@ def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | Non
     unreadable: dict[str, str] = {}
     for file in found:
         try:
-            digest = hashlib.sha256(read_bytes(file)).hexdigest()
+            digest = hashlib.sha256(read_bytes(file, folders)).hexdigest()
         except (OSError, ValueError) as error:
             skipped.append(Skipped(file.path, reason_of(error)))
             continue
@@ -81,7 +83,7 @@ def scan(paths: Sequence[str], exclude: tuple[str, ...], current: Manifest | Non
     added = [path for path in fresh if path not in renamed]
     removed = [path for path in removed if path not in renamed.values()]
     return Scan(hashes, files, skipped, added, updated, removed, unchanged, renamed, dict(sorted(others.items())),
-                unreadable)
+                unreadable, folders)
 
 
 def reason_of(error: Exception) -> str:

@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from indexer.errors import VectorIndexError
+from corpus.errors import VectorIndexError
 from indexer.files import atomic_write, file_sha256
 from indexer.threads import one_blas_thread
 
@@ -69,10 +69,10 @@ class VectorIndex:
         _unique, first, owner = np.unique(ids, return_index=True, return_inverse=True)
         return owner, self._embedded[first], first
 
-    def top(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def top(self, query: np.ndarray, k: int, first_share: float = FIRST_SHARE) -> list[tuple[int, float]]:
         """(row, cosine) of the k passages most similar to the unit vector `query`, best first.
 
-        A passage with several rows counts once: FIRST_SHARE × its first row's
+        A passage with several rows counts once: `first_share` × its first row's
         cosine + the rest × its best row's. Rows without a vector (empty key)
         are never returned.
         """
@@ -84,7 +84,7 @@ class VectorIndex:
         owner, first, position = self._owners
         best = np.full(len(first), -np.inf, dtype=np.float32)
         np.maximum.at(best, owner, cosines)
-        best = FIRST_SHARE * cosines[position] + (1 - FIRST_SHARE) * best
+        best = first_share * cosines[position] + (1 - first_share) * best
         k = min(k, len(best))
         chosen = np.argpartition(-best, k - 1)[:k]
         chosen = chosen[np.argsort(-best[chosen], kind="stable")]

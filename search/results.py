@@ -1,30 +1,42 @@
 """What a search returns: plain frozen values, the modes a search runs in, and their JSON form.
 
-The JSON form (`result_data`, `related_data`, `excerpt_data`, `report_data`) is
+The JSON form (`result_data`, `related_data`, `excerpt_data`, `report_data`,
+`stats_data`) is
 built here and only here: it is what `search --json` prints, what the server
 sends and what the MCP tools answer, and the CLI renders its human output from
 these same dicts (cli_render.py), so an answer from a warm server prints
-exactly as one computed in process. Paths are shown relative to the asker's
-working directory (`cwd`), which for a server is not its own.
+exactly as one computed in process. Paths are absolute, or with `cwd` relative
+to the asker's working directory (which for a server is not its own) when they
+lie below it.
 
-Standard library only (and corpus.model): a caller that only reads results,
+Standard library only (and corpus.model, corpus.errors): a caller that only reads results,
 or the command line asking a warm server, need not load the search stage.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
+from corpus.errors import BadArgument
 from corpus.model import Paper, Passage
 
 if TYPE_CHECKING:
     from indexer import BuildReport
     from search.notes.excerpts import Excerpt
+    from search.notes.stats import IndexStats
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+def checked_mode(mode: object) -> Mode:
+    """`mode` when it is one of MODES; else BadArgument."""
+    if not isinstance(mode, str) or mode not in MODES:
+        raise BadArgument("mode", mode, f"one of {', '.join(MODES)}")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,11 @@ class RelatedResult:
 
 # ---------------------------------------------------------------- the JSON form
 
-def display_path(path: str, cwd: str | None = None) -> str:
-    """`path` relative to `cwd` (default: the working directory) when it lies below it, else absolute."""
+def relative_path(path: str, cwd: str | None) -> str:
+    """`path` (absolute, as the index stores it) relative to `cwd` when it lies below it, else as it is; with no
+    `cwd`, as it is."""
+    if cwd is None:
+        return path
     try:
         relative = os.path.relpath(path, cwd)
     except ValueError:
@@ -96,11 +111,11 @@ def hit_data(hit: Hit, explain: bool = False, cwd: str | None = None) -> dict:
     """One hit in the results format of ../shared/eval/README.md (plus scores when `explain`)."""
     p = hit.passage
     data = {
-        "rank": hit.rank, "path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+        "rank": hit.rank, "path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
         "line_end": p.line_end,
         "title": p.display_title, "section": p.section, "score": round(hit.score, 6),
         "keyword_rank": hit.keyword_rank, "vector_rank": hit.vector_rank, "snippet": hit.snippet, "text": p.text,
-        "also": [{"path": display_path(path, cwd), "region": region, "line_start": first, "line_end": last}
+        "also": [{"path": relative_path(path, cwd), "region": region, "line_start": first, "line_end": last}
                  for path, region, first, last in hit.also],
     }
     if explain:
@@ -134,7 +149,7 @@ def result_data(result: SearchResult, explain: bool = False, cwd: str | None = N
 def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = None) -> dict:
     """A paper record: where it is, its title, year and authors (and the paper object when `paper` is given)."""
     p = passage
-    data = {"path": display_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
+    data = {"path": relative_path(p.path, cwd), "region": p.region, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "year": p.paper.year if p.paper else None,
             "authors": list(p.paper.authors) if p.paper else []}
     paper = paper or p.paper
@@ -165,11 +180,26 @@ def report_data(report: BuildReport) -> dict:
             "not_indexed": dict(report.others), "not_indexed_changed": report.others_changed}
 
 
+def stats_data(held: IndexStats) -> dict:
+    """What an index holds (search.notes.stats.IndexStats): what `stats --json` prints and the MCP `status` tool
+    answers (with the server's own state beside it); `updated` is when its generation was committed (ISO 8601,
+    local time)."""
+    return {"index": held.directory, "generation": held.generation, "model": held.model,
+            "fingerprint": held.fingerprint,
+            "folders": [{"path": f.path, "files": f.files, "passages": f.passages} for f in held.folders],
+            "exclude": list(held.exclude), "files": held.files, "kinds": dict(held.kinds),
+            "not_indexed": dict(held.not_indexed), "passages": held.passages, "papers": held.papers,
+            "paper_notes": held.paper_counts.notes,
+            "words": held.words, "skipped": [[path, reason] for path, reason in held.skipped],
+            "updated": datetime.datetime.fromtimestamp(held.created).astimezone().isoformat(timespec="seconds"),
+            "warnings": list(held.warnings)}
+
+
 def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
     """What `get --json` prints: the passage holding a line, and the note's lines around it as on disk now (a
     notebook's: its cell's; a PDF's: its page's)."""
     p = found.passage
-    return {"path": display_path(p.path, cwd), "region": p.region, "line": found.line, "line_start": p.line_start,
+    return {"path": relative_path(p.path, cwd), "region": p.region, "line": found.line, "line_start": p.line_start,
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}

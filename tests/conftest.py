@@ -3,7 +3,6 @@ one embedder for the whole session, and access to ../shared (skipped when absent
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -93,15 +92,14 @@ def counts(report) -> tuple[int, int, int, int, int]:
 
 def edit_manifests(index: str, **changes) -> None:
     """Rewrite the committed manifest (top and generation copy) as an older notesearch would have left it."""
+    from dataclasses import replace
+
     from indexer.generations import read_manifest
 
-    folder = read_manifest(index).folder
-    for path in (os.path.join(index, "manifest.json"), os.path.join(index, folder, "manifest.json")):
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        data.update(changes)
+    manifest = read_manifest(index)
+    for path in (os.path.join(index, "manifest.json"), os.path.join(index, manifest.folder, "manifest.json")):
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f)
+            f.write(replace(manifest, **changes).to_json())
 
 
 def line_of(path: Path, snippet: str) -> int:
@@ -122,3 +120,27 @@ def numpy_blas_threads() -> int:
     blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
     own = [lib for lib in blas if Path(lib["filepath"]).parent.name.startswith("numpy")]
     return max(lib["num_threads"] for lib in own or blas)
+
+
+def mae_pdf() -> bytes:
+    """A PDF whose first page is a paper's: title, authors, affiliation, abstract, a section, and its arXiv stamp."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.setFont("Helvetica-Bold", 17)
+    page.drawString(72, 740, "Masked Autoencoders Are Scalable")
+    page.drawString(72, 720, "Vision Learners")
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 690, "Kaiming He*, Xinlei Chen*, Saining Xie, Yanghao Li, Piotr Dollar, Ross Girshick")
+    page.drawString(72, 675, "Facebook AI Research (FAIR)")
+    page.drawString(72, 640, "Abstract")
+    page.drawString(72, 622, "This paper shows that masked autoencoders (MAE) are scalable self-supervised")
+    page.drawString(72, 608, "learners for computer vision. We mask random patches of the input image.")
+    page.drawString(72, 560, "1. Introduction")
+    page.drawString(20, 300, "arXiv:2111.06377v3 [cs.CV] 19 Dec 2021")
+    page.showPage()
+    page.save()
+    return out.getvalue()

@@ -22,9 +22,26 @@ def test_quick_bench_measures_every_figure_against_its_floor_quiet_busy_and_besi
     assert bundled["files"] == 2 and bundled["passages"] > 0
     assert bundled["incremental"]["updated"] == 1
     assert bundled["model_alone_texts"] == bundled["embedded"] > bundled["passages"]  # the same texts: a part each
-    ratios = [bundled["keyword_vs_jieba"], bundled["embed_vs_model"], bundled["rss_vs_model"],
-              bundled["incremental"]["vs_bare"], *(bundled["cold"][f"{m}_vs_bare"] for m in ("keyword", "hybrid"))]
-    assert all(ratio > 0 and math.isfinite(ratio) for ratio in ratios)
+    # Each ratio is what it says: its measured figure over its floor, both in the results, and printed.
+    cold, rounds = bundled["cold"], bundled["keyword_rounds"]
+    ratios = {
+        "keyword_vs_jieba": (rounds[0]["keyword_s"], rounds[0]["jieba_s"]),  # one round: the median is its ratio
+        "embed_vs_model": (bundled["timings"]["embed"], bundled["model_alone_s"]),
+        "rss_vs_model": (bundled["peak_rss_mb"], bundled["model_alone_rss_mb"]),
+    }
+    cold_ratios = {"keyword_vs_bare": (cold["modes"]["keyword"]["p50"], cold["bare_jieba"]["p50"]),
+                   "hybrid_vs_bare": (cold["modes"]["hybrid"]["p50"], cold["bare_jieba_model"]["p50"])}
+    for name, (measured, floor) in [*ratios.items(), *cold_ratios.items(),
+                                    ("vs_bare", (bundled["incremental"]["cli_s"], cold["bare_jieba_model"]["p50"]))]:
+        assert measured > 0 and floor > 0 and math.isfinite(measured / floor), name
+    assert all(bundled[name] == pytest.approx(measured / floor) for name, (measured, floor) in ratios.items())
+    assert all(cold[name] == pytest.approx(measured / floor) for name, (measured, floor) in cold_ratios.items())
+    assert bundled["incremental"]["vs_bare"] == pytest.approx(bundled["incremental"]["cli_s"]
+                                                              / cold["bare_jieba_model"]["p50"])
+    assert f"**{bundled['keyword_vs_jieba']:.2f}×**" in run.stdout and f"**{bundled['embed_vs_model']:.2f}×**" in run.stdout
+    # A floor is the lesser part of its figure: a search process loads what a bare one loads, and more.
+    assert cold["modes"]["keyword"]["p50"] > bundled["served"]["bare_python"]["p50"]
+    assert bundled["timings"]["embed"] > 0 and bundled["model_alone_texts"] > 0
     assert {"keyword", "semantic", "hybrid", "encode"} <= set(bundled["warm"])
     assert all(bundled["warm"][mode]["n"] == 10 for mode in ("keyword", "semantic", "hybrid"))
     assert all(bundled["served"]["modes"][mode]["n"] == 1 for mode in ("keyword", "semantic", "hybrid"))

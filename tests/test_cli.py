@@ -15,8 +15,7 @@ from conftest import BUNDLED_NOTES, ROOT, line_of
 import cli
 import cli_render
 from cli_render import describe
-from indexer.embedders import DEFAULT_MODEL
-from indexer.errors import (
+from corpus.errors import (
     IndexBusy,
     MissingFolder,
     ModelMismatch,
@@ -27,6 +26,7 @@ from indexer.errors import (
     OutsideIndex,
     UnknownFolder,
 )
+from indexer.embedders import DEFAULT_MODEL
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")

@@ -21,8 +21,8 @@ from conftest import ROOT
 import indexer.files
 import indexer.generations
 import indexer.vectors
+from corpus.errors import IndexWriteError
 from indexer import build
-from indexer.errors import IndexWriteError
 from indexer.generations import read_manifest
 from search import open_index, search
 

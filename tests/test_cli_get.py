@@ -46,7 +46,7 @@ def test_get_json_is_one_object_with_the_passage_and_the_lines(bundled_index_dir
     ("/etc/passwd:1", "/etc/passwd is not in the indexed folders: only notes of the index can be opened"),
     ("README.md:1", "README.md is not in the indexed folders"),
     (f"{TRENDS}:2", "no passage of the index holds"),
-    ("nothing", "expected PATH:LINE"),
+    ("nothing", "location must be PATH:LINE"),
 ])
 def test_get_errors_are_one_line_and_exit_1(bundled_index_dir, capsys, location, says):
     code, out, err = output(capsys, "get", location, "--index", bundled_index_dir)
@@ -56,4 +56,19 @@ def test_get_errors_are_one_line_and_exit_1(bundled_index_dir, capsys, location,
 
 def test_get_with_a_negative_context_is_refused(bundled_index_dir, capsys):
     code, _out, err = output(capsys, "get", f"{TRENDS}:{MAE_LINE}", "-C", "-1", "--index", bundled_index_dir)
-    assert code == 1 and "context must be 0 to" in err
+    assert code == 1 and "context must be a whole number from 0 to 200, not -1" in err
+
+
+@pytest.mark.parametrize("form", ["text", "vimgrep"])
+def test_get_opens_the_location_search_prints_in_each_format(bundled_index_dir, capsys, form):
+    # The summary's lines are one passage: text prints its span (`path:first-last`), vimgrep `path:line:column:`.
+    first = line_of(TRENDS, "近三年的深度学习研究在核心方法和应用上")
+    code, out, _err = output(capsys, "search", "蓬勃的发展态势", "--mode", "keyword", "-k", "1", "--format", form,
+                             "--index", bundled_index_dir)
+    assert code == 0
+    printed = out.splitlines()[1].strip() if form == "text" else ":".join(out.splitlines()[0].split(":")[:3])
+    assert printed.startswith(f"corpus/notes/{TRENDS.name}:{first}" + ("-" if form == "text" else ""))
+    code, out, err = output(capsys, "get", printed, "-C", "0", "--json", "--index", bundled_index_dir)
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["line_start"] == first < data["line_end"] and data["path"] == f"corpus/notes/{TRENDS.name}"

@@ -68,9 +68,26 @@ def test_more_like_this_passage(capsys, bundled_index_dir):
     assert all(hit["line_start"] != line or not hit["path"].endswith(TRENDS.name) for hit in data["hits"])
 
 
-def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir):
-    code, _, err = run(capsys, "related", "--passage", "nowhere.md:3", "--index", bundled_index_dir)
-    assert code == 1 and "not in the indexed folders" in err
+@pytest.mark.parametrize("location, says", [
+    ("nowhere.md:3", "nowhere.md is not in the indexed folders: only notes of the index can be opened"),
+    (f"{TRENDS.parent}/nowhere.md:3", "nowhere.md is not a note of the index"),
+    (f"{TRENDS}:2", "no passage of the index holds"),
+])
+def test_passage_that_is_not_indexed_is_a_user_error(capsys, bundled_index_dir, location, says):
+    code, _, err = run(capsys, "related", "--passage", location, "--index", bundled_index_dir)
+    assert code == 1 and says in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("location", ["note.md:²", "note.md:١", "a/" * 300_000 + "x.md:1"])
+def test_a_passage_that_is_no_location_is_one_short_line_not_a_traceback(capsys, bundled_index_dir, location):
+    code, out, err = run(capsys, "related", "--passage", location, "--index", bundled_index_dir)
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and len(err) < 300
+    assert "PATH:LINE" in err
+
+
+def test_a_huge_paper_name_is_answered_at_once_and_echoed_short(capsys, bundled_index_dir):
+    code, _out, err = run(capsys, "related", "attention " * 60_000, "--index", bundled_index_dir)
+    assert code == 1 and "no paper matches" in err and len(err) < 300
 
 
 @pytest.mark.slow

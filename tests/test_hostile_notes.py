@@ -30,10 +30,10 @@ import pytest
 from conftest import ROOT
 
 from cli_render import shown
-from corpus.reading import display_path
+from corpus.paths import display_path
 from indexer.generations import read_manifest
-from search import open_index, search
-from search.notes.excerpts import excerpt, passage_at, resolve_note
+from search import locate, open_index, search
+from search.notes.excerpts import excerpt
 
 CHINESE = "# 扩散模型笔记\n\n扩散模型通过逐步去噪生成图像，代表工作是 DDPM。\n"
 ROOT_USER = os.geteuid() == 0
@@ -392,8 +392,8 @@ def test_a_name_that_is_not_utf8_round_trips_through_path_line(hostile, embedder
     with open_index(str(index), embedder=embedder) as opened:
         shown_path = search(opened, "badbytesname", mode="keyword").hits[0].passage.path
         assert shown_path == f"{notes}/bad\\xff\\xfename.md"
-        for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):  # as `related --passage` resolves it
-            found = passage_at(opened, resolve_note(opened, given, cwd=str(notes)), 1)
-            assert found is not None and found.path == shown_path, given
+        for given in (shown_path, raw_path, "bad\\xff\\xfename.md"):  # the last relative to the notes folder
+            found = locate(opened, f"{given}:1", cwd=str(notes))
+            assert found.path == shown_path, given
         for given in (shown_path, raw_path):  # `get PATH:LINE` reads the note from disk
             assert excerpt(opened, given, 1).lines == ("badbytesname words",), given

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 import subprocess
@@ -55,8 +57,46 @@ def test_exported_names_stay_the_functions_after_their_modules_are_imported():
     assert search.open_index is search.notes.index.open_index
     assert search.excerpt is search.notes.excerpts.excerpt
     assert indexer.build is indexer.builder.build
-    for name in (*search.__all__, *indexer.__all__):
-        assert getattr(search if name in search.__all__ else indexer, name) is not None
+
+
+@pytest.mark.parametrize("package", ["search", "indexer"])
+def test_every_exported_name_imports_and_is_what_the_type_checker_is_told(package):
+    # `from package import *` resolves every name of __all__ (a fresh process: nothing loaded before).
+    subprocess.run([sys.executable, "-c", f"from {package} import *"], cwd=ROOT, check=True, timeout=60)
+    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
+    told = {alias.name: node.module for block in ast.walk(tree) if isinstance(block, ast.If)
+            and ast.unparse(block.test) == "TYPE_CHECKING" for node in block.body for alias in node.names}
+    module = importlib.import_module(package)
+    assert told and {name: told.get(name) for name in module._LAZY} == module._LAZY
+
+
+def error_classes(tree: ast.Module) -> list[str]:
+    """The classes a module defines that derive from an exception (by their bases' names)."""
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)
+            and any(ast.unparse(base).endswith(("Error", "Exception", "Cancelled")) for base in node.bases)]
+
+
+def test_every_error_of_the_library_is_in_corpus_errors_and_the_facade_exports_it():
+    import corpus.errors
+
+    elsewhere = {path.relative_to(ROOT).as_posix(): found for package in ("corpus", "indexer", "search")
+                 for path in sorted((ROOT / package).rglob("*.py")) if path.name != "errors.py"
+                 if (found := [name for name in error_classes(ast.parse(path.read_text(encoding="utf-8")))
+                               if not name.startswith("_")])}
+    assert elsewhere == {}
+    errors = error_classes(ast.parse((ROOT / "corpus" / "errors.py").read_text(encoding="utf-8")))
+    assert "BadArgument" in errors and "NoPassage" in errors
+    assert [name for name in errors if name not in search.__all__] == []
+    assert all(getattr(search, name) is getattr(corpus.errors, name) for name in errors)
+
+
+def test_indexer_exports_every_error_build_says_it_raises():
+    import indexer
+    import indexer.builder
+
+    said = set(re.findall(r"\b([A-Z][A-Za-z]+(?:Error|Folder|Notes|Busy|Argument))\b", indexer.builder.build.__doc__))
+    assert {"BadArgument", "MissingFolder", "UnknownFolder", "NoNotes", "IndexBusy", "IndexWriteError"} <= said
+    assert [name for name in said if name not in indexer.__all__] == []
 
 
 def readme_example() -> str:
@@ -71,7 +111,7 @@ def readme_example() -> str:
 def test_the_readme_example_builds_searches_and_finds_related_papers(tmp_path, monkeypatch, capsys, embedder):
     # The example loads the default model itself; here it gets the session's copy instead of a second one.
     # (search.notes.index looks it up in indexer.embedders when a search first needs it.)
-    for module in ("indexer.embedding", "indexer.embedders"):
+    for module in ("indexer.passage_vectors", "indexer.embedders"):
         monkeypatch.setattr(f"{module}.load_embedder", lambda name="use-m3": embedder)
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 (the README's example)

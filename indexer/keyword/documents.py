@@ -40,6 +40,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from corpus.dates import date_number
 from corpus.model import Paper, Passage
 from indexer.analysis import Analyzer, gram_terms, path_tokens
+from indexer.caches import ForgetfulCache
 from indexer.files import atomic_write
 
 # A term never holds a space or this character (the analyzer yields words, digits and a few joiners).
@@ -118,7 +119,7 @@ class Documents:
 
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
-        self._cache: dict[str, tuple[list[str], list[int], int]] = {}
+        self._cache: ForgetfulCache[str, tuple[list[str], list[int], int]] = ForgetfulCache(_CACHE_SIZE)
 
     def _words(self, text: str) -> tuple[list[str], list[int], int]:
         if len(text) > _CACHED_LENGTH:
@@ -126,10 +127,8 @@ class Documents:
             return terms, positions, len(terms)
         found = self._cache.get(text)
         if found is None:
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
             terms, positions = self.analyzer.index_terms(text)
-            found = self._cache[text] = terms, positions, len(terms)
+            found = self._cache.keep(text, (terms, positions, len(terms)))
         return found
 
     def document(self, passage: Passage) -> tuple[Analysed, dict[str, object]]:

@@ -21,10 +21,13 @@ from whoosh import index
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from corpus.errors import KeywordIndexError
 from corpus.model import Passage
-from indexer.errors import KeywordIndexError
+from indexer.keyword import pickles
 from indexer.keyword.documents import BYTE_LENGTHS, NUMBER_BITS, from_record, load_lengths, number_field
 from indexer.keyword.segment import reader as segment
+
+pickles.install()  # before any index is opened: Whoosh's pickles build Whoosh's classes and nothing else
 
 KEYWORD = "keyword"  # the keyword index's folder in a generation folder
 

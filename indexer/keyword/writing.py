@@ -27,7 +27,7 @@ from indexer.keyword.reading import KEYWORD, KeywordIndex
 from indexer.keyword.segment.writer import SegmentPostings
 
 if TYPE_CHECKING:
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
 
 # The class every file of a keyword index is written through: crash tests (tests/indexer/test_crash_safety.py,
 # scripts/kill_loop.py) fail or kill its writes.

@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
 from corpus.model import Paper, Passage
+from corpus.paths import display_path, source_path
 from corpus.text import HAN_CHAR, HAN_RUN
 from indexer import paper_graph, vectors
 from indexer.analysis import Analyzer
-from indexer.errors import ModelMismatch, NoIndex, OutdatedIndex
-from indexer.generations import INDEX_FORMAT, Manifest, open_newest
+from indexer.caches import ForgetfulCache
+from indexer.generations import INDEX_FORMAT, open_newest
+from indexer.manifest import Manifest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
 from search.query.spelling import Vocabulary
@@ -51,14 +54,15 @@ class NoteIndex:
         if not generation.current:
             generation.close()
             raise OutdatedIndex(self.directory, generation.manifest.format, INDEX_FORMAT)
-        self.warnings: list[str] = []
-        if generation.manifest is not survey.newest:
-            self.warnings.append("the newest index generation is damaged; "
-                                 f"answering from generation {generation.manifest.generation}")
+        self._warnings: list[str] = []
+        if survey.problems:  # one line: what is wrong, and what is done about it
+            fallback = f"answering from generation {generation.manifest.generation}; " \
+                if generation.manifest is not survey.newest else ""
+            self._warnings.append(f"{'; '.join(survey.problems)}: {fallback}the next index run repairs it")
         self._manifest = generation.manifest
         self._keyword = generation.keyword
         self._vectors = generation.vectors
-        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True)
+        self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True, caches=self._manifest.caches)
         self.glossary = Glossary(self._manifest.glossary)
         self.vocabulary = Vocabulary(self._latin_terms, self._han_terms, self._commonness,
                                      lambda: self._keyword.lexicon("authors"), self._held_terms,
@@ -66,7 +70,9 @@ class NoteIndex:
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
-        self._passages: dict[str, Passage | None] = {}
+        self._passages: ForgetfulCache[str, Passage | None] = ForgetfulCache(PASSAGE_CACHE)
+        self._by_real_path: dict[str, str] | None = None
+        self._papers: int | None = None
         self._paper_graph: paper_graph.StoredGraph | None = None
         self._paper_notes: dict[str, Paper] | None = None
 
@@ -74,6 +80,12 @@ class NoteIndex:
     def manifest(self) -> Manifest:
         """What the opened generation holds: its number, model, folders, note files and counts (a frozen value)."""
         return self._manifest
+
+    @property
+    def warnings(self) -> list[str]:
+        """What is wrong with the index, one line each: a damaged generation answered past, a damaged cache of
+        jieba's dictionary read past (found when a query first needs it)."""
+        return [*self._warnings, *self.analyzer.problems]
 
     @property
     def scorer(self) -> ArrayScorer:
@@ -126,9 +138,7 @@ class NoteIndex:
     def passage(self, passage_id: str) -> Passage | None:
         """The stored passage with this id, or None (remembered: a warm index answers from memory)."""
         if passage_id not in self._passages:
-            if len(self._passages) >= PASSAGE_CACHE:
-                self._passages.clear()
-            self._passages[passage_id] = self._keyword.passage_by_id(passage_id)
+            return self._passages.keep(passage_id, self._keyword.passage_by_id(passage_id))
         return self._passages[passage_id]
 
     def stored_passage(self, number: int) -> Passage:
@@ -143,6 +153,14 @@ class NoteIndex:
         """The passages of the note file `path` (as the index stores it), in the keyword index's order."""
         found = (self.passage(self._keyword.passage_id(number)) for number in self._keyword.numbers_of(path))
         return [passage for passage in found if passage is not None]
+
+    def notes_by_real_path(self) -> dict[str, str]:
+        """Each note file of the index by its real path (symbolic links resolved, as display_path writes it): how
+        a path given through a link finds the note the index names otherwise. Resolved once per opened index."""
+        if self._by_real_path is None:
+            self._by_real_path = {display_path(os.path.realpath(source_path(stored))): stored
+                                  for stored in self._manifest.files}
+        return self._by_real_path
 
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""
@@ -165,6 +183,12 @@ class NoteIndex:
     def passages(self) -> list[Passage]:
         """Every passage of the index."""
         return self._keyword.passages()
+
+    def paper_count(self) -> int:
+        """How many passages are paper records (counted once: an opened generation does not change)."""
+        if self._papers is None:
+            self._papers = sum(1 for passage in self.passages() if passage.paper)
+        return self._papers
 
     def close(self) -> None:
         """Close the keyword index (the vectors are a memory map, freed with the object)."""

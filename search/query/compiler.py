@@ -20,7 +20,6 @@ from corpus.dates import year_range
 from corpus.text import HAN_RUN
 from indexer.analysis import char_grams
 from search.query.nodes import (
-    And,
     AndMaybe,
     AndNot,
     BestField,
@@ -35,10 +34,11 @@ from search.query.nodes import (
     Term,
     Unit,
     Years,
+    all_of,
+    any_of,
 )
 from search.query.plan import QueryPlan
-from search.query.syntax import DateRange, FieldTerm, Group, Not, Word, YearRange
-from search.query.syntax import Phrase as QuotedPhrase
+from search.query.syntax import DateRange, FieldTerm, Group, Not, Quoted, Word, YearRange
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
 GRAM_BOOST = 0.4
@@ -97,7 +97,7 @@ class _Compiler:
         analysis = self.plan.analysis(text)
         clauses = [BestField(tuple(Term(name, term, boost=boost * field_boost) for name, field_boost in BOOSTS.items()),
                              tiebreak=FIELD_TIEBREAK) for term in dict.fromkeys(analysis.whole)]
-        words = And(tuple(clauses)) if len(clauses) > 1 else clauses[0] if clauses else None
+        words = all_of(clauses)
         if analysis.all_han and len(clauses) != 1:
             # A term jieba splits (not one learned word) is also looked for as its characters in a row.
             grams = _grams(text, GRAM_BOOST * boost)
@@ -128,13 +128,9 @@ class _Compiler:
         if group.op == "OR":
             positive = Or(tuple(required + optional)) if required or optional else None
         elif required and optional:
-            positive = AndMaybe(And(tuple(required)) if len(required) > 1 else required[0], Or(tuple(optional)))
-        elif required:
-            positive = And(tuple(required)) if len(required) > 1 else required[0]
-        elif optional:
-            positive = Or(tuple(optional)) if len(optional) > 1 else optional[0]
+            positive = AndMaybe(all_of(required), Or(tuple(optional)))
         else:
-            positive = None
+            positive = all_of(required) if required else any_of(optional)
         if excluded:
             positive = AndNot(positive if positive is not None else Every(), Or(tuple(excluded)))
         return positive
@@ -144,7 +140,7 @@ class _Compiler:
             return self._group(node)
         if isinstance(node, Word):
             return self.word(node.text)
-        if isinstance(node, QuotedPhrase):
+        if isinstance(node, Quoted):
             return self.phrase(node.text)
         if isinstance(node, FieldTerm):
             return self.field(node)
@@ -165,9 +161,7 @@ class _Compiler:
             # A short Chinese run found as written scores above its words found apart.
             parts.extend(_grams(run, GRAM_BOOST) for run in self.plan.analysis(text).han_runs
                          if 2 < len(run) <= MAX_GRAM_PHRASE)
-        if not parts:
-            return None
-        return Or(tuple(parts)) if len(parts) > 1 else parts[0]
+        return any_of(parts)
 
     def units(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[Node] = ()) -> list[Unit]:
         """One unit per main term of `text`: the term (or its parts) in any field, or its characters in a row.
@@ -225,35 +219,28 @@ class _Compiler:
                              else Term(name, terms[0], boost=BOOSTS[name]))
         if analysis.all_han:
             runs = [_grams(run, GRAM_BOOST) for run in analysis.han_runs]
-            parts.append(And(tuple(runs)) if len(runs) > 1 else runs[0])
-        if not parts:
-            return None
-        return Or(tuple(parts)) if len(parts) > 1 else parts[0]
+            parts.append(all_of(runs))
+        return any_of(parts)
 
     def field(self, node: FieldTerm) -> Node | None:
         if node.field == "path":
             words = self.plan.path_words[node.text]
             if not words:
                 return None
-            terms = [Term("path", w) for w in words]
-            return And(tuple(terms)) if len(terms) > 1 else terms[0]
+            return all_of([Term("path", w) for w in words])
         fields = ("title", "section") if node.field == "title" else (node.field,)
         if node.phrase:
             return self.phrase(node.text, fields)
         analysis = self.plan.analysis(node.text)
         per_field = []
         for name in fields:
-            clauses = [Term(name, term) for term in analysis.phrase]
-            if clauses:
-                per_field.append(And(tuple(clauses)) if len(clauses) > 1 else clauses[0])
+            if analysis.phrase:
+                per_field.append(all_of([Term(name, term) for term in analysis.phrase]))
             if analysis.han_runs:
                 # Chinese is not split at spaces: the value may be part of a longer word of the field (自监督 of
                 # 自监督学习), which free text finds through its characters.
-                inside = [Contains(name, run) for run in analysis.han_runs]
-                per_field.append(And(tuple(inside)) if len(inside) > 1 else inside[0])
-        if not per_field:
-            return None
-        return Or(tuple(per_field)) if len(per_field) > 1 else per_field[0]
+                per_field.append(all_of([Contains(name, run) for run in analysis.han_runs]))
+        return any_of(per_field)
 
 
 def _grams(run: str, boost: float) -> Node:

@@ -8,7 +8,7 @@ Years, Dates and Every, which the keyword index answers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -132,7 +132,7 @@ class Unit:
     @property
     def query(self) -> Node:
         """The unit as one query: its clauses ORed."""
-        return Or(self.clauses) if len(self.clauses) > 1 else self.clauses[0]
+        return any_of(self.clauses)
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,16 @@ class Coordinated:
 
 
 Node = Term | Phrase | Character | Contains | Years | Dates | Every | Or | And | AndMaybe | AndNot | BestField | Coordinated
+
+
+def all_of(nodes: Sequence[Node]) -> Node | None:
+    """A node matching where every one of `nodes` does: one node is itself, several an And (none: None)."""
+    return And(tuple(nodes)) if len(nodes) > 1 else nodes[0] if nodes else None
+
+
+def any_of(nodes: Sequence[Node]) -> Node | None:
+    """A node matching where any of `nodes` does: one node is itself, several an Or (none: None)."""
+    return Or(tuple(nodes)) if len(nodes) > 1 else nodes[0] if nodes else None
 
 
 def leaf_terms(node: Node) -> Iterator[tuple[str, str]]:

@@ -24,7 +24,7 @@ from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
 from search.query.glossary import Glossary
 from search.query.spelling import MIN_TYPO, Vocabulary, could_be_pinyin, toneless
-from search.query.syntax import FieldTerm, Group, Not, Phrase, Word, parse
+from search.query.syntax import FieldTerm, Group, Not, Quoted, Word, parse
 
 # Code in a query: a call `f(`, an attribute `np.dot`, snake_case or camelCase, an operator, a keyword of code.
 _CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|==|!=|<=|>=|->|::|\+=|"
@@ -190,7 +190,7 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
                 walk(child)
         elif isinstance(node, Not):
             walk(node.node)
-        elif isinstance(node, (Word, Phrase)):
+        elif isinstance(node, (Word, Quoted)):
             texts.append(node.text)
         elif isinstance(node, FieldTerm):
             (paths if node.field == "path" else texts).append(node.text)

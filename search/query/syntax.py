@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from corpus.dates import date_range
+from corpus.errors import echo
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 32
@@ -34,7 +35,9 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Quoted:
+    """Words in double quotes: found next to each other, in order (the keyword query's nodes.Phrase)."""
+
     text: str
 
 
@@ -90,7 +93,7 @@ class ParsedQuery:
                     walk(child, positive)
             elif isinstance(node, Not):
                 walk(node.node, False)
-            elif positive and (isinstance(node, (Word, Phrase)) or isinstance(node, FieldTerm) and node.field != "path"):
+            elif positive and (isinstance(node, (Word, Quoted)) or isinstance(node, FieldTerm) and node.field != "path"):
                 out.append(node.text)
 
         walk(self.root)
@@ -138,7 +141,7 @@ def parse(text: str) -> ParsedQuery:
         # Too long to be a real query (1000 nested parentheses, a pasted page): its first words, plainly.
         warnings.append(f"query longer than {MAX_QUERY_CHARS} characters: searching its first words as plain words")
         text = " ".join(_plain_words(text))[:MAX_QUERY_CHARS].strip()
-        return ParsedQuery(Group("AND", tuple(Word(w) for w in text.split())), text, tuple(warnings))
+        return ParsedQuery(_plain_group(text.split()), text, tuple(warnings))
     try:
         tokens = [t for t in _TOKEN.findall(text) if not t.isspace()]
         parser = _Parser(tokens)
@@ -146,13 +149,39 @@ def parse(text: str) -> ParsedQuery:
         warnings.extend(parser.warnings)
     except (_ParseError, RecursionError) as error:
         warnings.append(f"could not parse the query ({error}); searching its words instead")
-        root = Group("AND", tuple(Word(w) for w in _plain_words(text)))
+        root = _plain_group(_plain_words(text))
     return ParsedQuery(root, text, tuple(warnings))
 
 
+def readable(text: str) -> bool:
+    """Whether the query parses as written (no fallback to its plain words, not over MAX_QUERY_CHARS)."""
+    text = unicodedata.normalize("NFKC", clean(text))
+    if len(text) > MAX_QUERY_CHARS:
+        return False
+    try:
+        _Parser([t for t in _TOKEN.findall(text) if not t.isspace()]).parse()
+    except (_ParseError, RecursionError):
+        return False
+    return True
+
+
+def plain_query(text: str) -> str:
+    """The query's words as a query that always parses, meaning what the parser falls back to: no quotes,
+    parentheses or operators, each excluded word once `-word`."""
+    return " ".join("-" + word.lstrip("-") if word.startswith("-") else word
+                    for word in _plain_words(unicodedata.normalize("NFKC", clean(text))))
+
+
 def _plain_words(text: str) -> list[str]:
+    """The words of a query that does not parse, without quotes, parentheses and operators; an excluded word
+    keeps its `-` (`-word` still leaves out what holds the word)."""
     words = re.sub(r'["()]', " ", text).split()
-    return [w.lstrip("-") for w in words if w.lstrip("-") and w not in ("OR", "AND", "NOT")]
+    return [w for w in words if w.lstrip("-") and w not in ("OR", "AND", "NOT")]
+
+
+def _plain_group(words: list[str]) -> Group:
+    """Plain words joined by AND; `-word` (one dash or more) excludes the word."""
+    return Group("AND", tuple(Not(Word(w.lstrip("-"))) if w.startswith("-") else Word(w) for w in words))
 
 
 class _Parser:
@@ -229,7 +258,7 @@ class _Parser:
             raise _ParseError("unbalanced quote")
         if token.startswith('"'):
             inner = token[1:-1].strip()
-            return Phrase(inner) if inner else Group("AND", ())
+            return Quoted(inner) if inner else Group("AND", ())
         name, sep, value = token.partition(":")
         if sep and name.lower() in FIELDS and (value or self.peek_phrase()):
             return self.field(FIELDS[name.lower()], value)
@@ -253,12 +282,12 @@ class _Parser:
         """A YearRange; a value that is not a year is left out of the query, with a warning."""
         found = _year(value.strip())
         if found is None:
-            self.warnings.append(f"year:{value} is not a year or a range like 2012..2017: left out of the query")
+            self.warnings.append(f"year:{echo(value)} is not a year or a range like 2012..2017: left out of the query")
             return Group("AND", ())
         if found.low is not None and found.low > MAX_YEAR:
-            self.warnings.append(f"year:{value} is past {MAX_YEAR}: no paper has such a year")
+            self.warnings.append(f"year:{echo(value)} is past {MAX_YEAR}: no paper has such a year")
         elif found.low is not None and found.high is not None and found.low > found.high:
-            self.warnings.append(f"year:{value} runs backwards: no year is in it")
+            self.warnings.append(f"year:{echo(value)} runs backwards: no year is in it")
         return found
 
     def date(self, value: str):
@@ -266,8 +295,8 @@ class _Parser:
         try:
             return DateRange(*date_range(value))
         except ValueError as error:
-            self.warnings.append(f"date:{value} is not a date like 2024, 2024-03 or 2024-03-01, or a range like "
-                                 f"2024-01..2024-06 ({error}): left out of the query")
+            self.warnings.append(f"date:{echo(value)} is not a date like 2024, 2024-03 or 2024-03-01, or a range "
+                                 f"like 2024-01..2024-06 ({echo(str(error))}): left out of the query")
             return Group("AND", ())
 
 

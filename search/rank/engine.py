@@ -21,6 +21,7 @@ import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
+from corpus.errors import BadArgument, whole_number
 from corpus.model import Passage
 from corpus.paper_ids import paper_keys
 from corpus.text import comparable
@@ -39,8 +40,9 @@ from search.rank.fusion import (
     weigh,
 )
 from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.rank.snippets import match_spans, snippet
-from search.results import MODES, Hit, Mode, SearchResult
+from search.results import Hit, Mode, SearchResult, checked_mode
 
 # A text shorter than this (letters and digits) is the same as another only when it is equal to it.
 MIN_SHARED = 40
@@ -79,11 +81,12 @@ def pool_size(k: int) -> int:
     return max(100, 5 * k)
 
 
-def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rankings:
-    """The keyword and/or vector ranking of a plan, each `pool_size(k)` spans deep."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    pool = pool_size(k)
+def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10,
+             settings: Settings = DEFAULT_SETTINGS) -> Rankings:
+    """The keyword and/or vector ranking of a plan, each `pool_size(k)` spans deep (the vector ranking as
+    `settings` say)."""
+    mode = checked_mode(mode)
+    pool = pool_size(whole_number("k", k))
     # A plain semantic search needs no keyword query (phrases, fields and exclusions filter vector hits).
     compiled = compile_query(plan) if mode != "semantic" or not plan.plain else None
     lists = []
@@ -95,7 +98,7 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10) -> Rank
             # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
             allowed = ({index.passage_id(int(doc)) for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
-        lists.append(vector_ranking(index, plan, pool, allowed))
+        lists.append(vector_ranking(index, plan, pool, allowed, settings))
     return Rankings(plan, mode, tuple(lists))
 
 
@@ -192,19 +195,24 @@ def hits(index: NoteIndex, ranked: Rankings, fused: Fusion, k: int = 10) -> tupl
 
 
 def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
-           fusion: FusionConfig = DEFAULT_FUSION, every: bool = False) -> SearchResult:
-    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic).
+           settings: Settings = DEFAULT_SETTINGS, every: bool = False) -> SearchResult:
+    """The top `k` hits for `query` in `mode` (hybrid, keyword or semantic), ranked with the tuned values of
+    `settings` (search/rank/settings.py; the defaults are the chosen ones).
 
     Hybrid hits that no ranking supports, or far below the best, are left out
     (FusionConfig.floor), so an answer may hold fewer than `k`; `every` keeps them.
+    Raises BadArgument, before any work, for a `k` below 1, an unknown `mode`
+    or a `query` that is not a str.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if not isinstance(query, str):
+        raise BadArgument("query", query, "a str")
+    mode, k = checked_mode(mode), whole_number("k", k)
     started = time.perf_counter()
+    fusion = settings.fusion
     if fusion.keyword_weight is None:
         fusion = replace(fusion, keyword_weight=keyword_weight_for(index.manifest.model))
     plan = index.plan(query)
-    ranked = rankings(index, plan, mode, k)
+    ranked = rankings(index, plan, mode, k, settings)
     fused = fuse(ranked, replace(fusion, floor=0.0) if every else fusion)
     found = hits(index, ranked, fused, k)
     warnings = [*index.warnings, *plan.warnings]

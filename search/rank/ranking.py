@@ -8,6 +8,7 @@ result list never shows the same lines twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, reduce
 from typing import TYPE_CHECKING, Literal
@@ -18,6 +19,7 @@ from corpus.model import Passage
 from search.query.nodes import And, Character, Coordinated, Node, Or, Phrase, Unit, leaf_terms
 from search.query.plan import QueryPlan
 from search.rank.scorer import ArrayScorer
+from search.rank.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
     from search.notes.index import NoteIndex
@@ -106,14 +108,16 @@ def keyword_ranking(index: NoteIndex, compiled: Node | None, limit: int) -> Rank
     return collapse("keyword", [hit for hit in hits if hit[0].kind != "toc"], OTHER_PIECES)
 
 
-def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[str] | None = None) -> Ranking:
+def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[str] | None = None,
+                   settings: Settings = DEFAULT_SETTINGS) -> Ranking:
     """Best-first spans by cosine similarity to the plan's query vector (query_vector); `allowed` (passage ids)
-    filters them."""
+    filters them. `settings` give the first row's share of a passage's score and the models' shares for a query
+    that mixes scripts."""
     if not plan.embed_text.strip():
         return Ranking("vector", ())
     store = index.vector_index()
-    query = query_vector(index.embedder(), plan)
-    rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids))
+    query = query_vector(index.embedder(), plan, settings.mixed_script_shares)
+    rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids), settings.first_share)
     items = []
     for row, score in rows:
         passage_id = store.ids[row]
@@ -127,20 +131,22 @@ def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[s
     return collapse("vector", items)
 
 
-def query_vector(embedder, plan: QueryPlan) -> np.ndarray:
+def query_vector(embedder, plan: QueryPlan, mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
     """The unit vector a query is searched by: its words' vector, or, when the notes' glossary translates some
     of them, the mean of that vector and the vector of the words with their translations (plan.translated_text).
 
     The mean keeps the query as typed at half weight: a translation helps a question in one language find notes
     in the other (dl500 0.620 → 0.632 semantic, d2l-zh 0.859 → 0.860) and cannot take the query over. The
-    translation is read as the query it translates (indexer/embedders.py query_form).
+    translation is read as the query it translates (indexer/embedders.py query_form). A query that mixes scripts
+    weighs the models by `mixed_shares` (None: the embedder's own).
     """
     from indexer.embedders import query_form  # a keyword search never loads the embedder's module
 
-    query = np.asarray(embedder.encode_query(plan.embed_text), dtype=np.float32)
+    query = np.asarray(query_form(embedder, plan.embed_text, plan.embed_text, mixed_shares), dtype=np.float32)
     if not plan.translated_text:
         return query
-    both = query + np.asarray(query_form(embedder, plan.translated_text, plan.embed_text), dtype=np.float32)
+    both = query + np.asarray(query_form(embedder, plan.translated_text, plan.embed_text, mixed_shares),
+                              dtype=np.float32)
     norm = float(np.linalg.norm(both))
     return both / norm if norm > 0 else query
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer.caches import ForgetfulCache
 from search.query.nodes import (
     And,
     AndMaybe,
@@ -78,10 +79,12 @@ class ArrayScorer:
         self.size = keyword.size
         self.alive = keyword.alive()
         self._lengths: dict[str, np.ndarray] = {}
-        self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
-        self._held = 0  # postings kept in self._postings
+        # A warm server asks for new terms for as long as it runs: these start over rather than grow.
+        self._postings: ForgetfulCache[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = ForgetfulCache(
+            MAX_HELD_POSTINGS, weigh=lambda found: len(found[0]))
         self._lexicons: dict[str, list[str]] = {}
-        self._starting: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._starting: ForgetfulCache[tuple[str, str], tuple[np.ndarray, np.ndarray]] = ForgetfulCache(
+            MAX_HELD_PREFIXES)
 
     # ---------------------------------------------------------------- posting lists
 
@@ -89,13 +92,7 @@ class ArrayScorer:
         """Document numbers (live documents only) and term frequencies of a term (its indexed bytes)."""
         key = (fieldname, btext)
         if key not in self._postings:
-            found = self.keyword.postings(fieldname, btext)
-            if self._held + len(found[0]) > MAX_HELD_POSTINGS:
-                # A warm server asks for new terms for as long as it runs: start over rather than grow.
-                self._postings.clear()
-                self._held = 0
-            self._postings[key] = found
-            self._held += len(found[0])
+            return self._postings.keep(key, self.keyword.postings(fieldname, btext))
         return self._postings[key]
 
     def starting(self, fieldname: str, prefix: str) -> tuple[np.ndarray, np.ndarray]:
@@ -110,9 +107,7 @@ class ArrayScorer:
                 found = docs, np.bincount(inverse, weights=np.concatenate([tf for _d, tf in lists]), minlength=len(docs))
             else:
                 found = _EMPTY
-            if len(self._starting) >= MAX_HELD_PREFIXES:
-                self._starting.clear()
-            self._starting[key] = found
+            return self._starting.keep(key, found)
         return self._starting[key]
 
     def term_bytes(self, fieldname: str, text: str) -> bytes | None:

@@ -21,15 +21,11 @@ from corpus.model import RECORD_SOURCES, Paper, Passage
 from corpus.text import fold
 from indexer.paper_graph import paper_of
 from search.notes.index import NoteIndex
+from search.rank.settings import RELATED_WEIGHTS
 from search.rank.snippets import snippet
 from search.results import Hit
 
-# Fitted on the related judgements of six sets — the bundled notes (seed, seed_more), paperNotes, and the same papers
-# as a BibTeX library, beside the notes and as a folder per paper (bench/layouts.py) — the mean over sets 0.830;
-# cross-validated (bench/quality.py --cv-related), each query left out (with its copies in other layouts): 0.819.
-# A topic note's weight is 0: no fold gains by answering with one. Tags are held (no judged paper has any).
-WEIGHTS = {"link": 4.0, "reference": 2.0, "together": 1.0, "similar": 3.0, "terms": 3.0, "authors": 0.5,
-           "tags": 0.25, "year": 1.0, "topic": 0.0}
+WEIGHTS = RELATED_WEIGHTS  # the default related_weights of search.Settings
 YEAR_SCALE = 5.0
 MAX_CANDIDATES = 5
 # A paper goes by a name when its material holds this share of the name's uses in all the papers' material.

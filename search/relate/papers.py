@@ -16,7 +16,7 @@ each 0..1, and says why:
 - **shared terms**: tf-idf cosine of their terms (the specific ones: a method, a model, a task);
 - **shared authors**, **shared tags or keywords**, and **nearness in time**.
 
-A topic note's score is its signals' times WEIGHTS["topic"]. The signals are
+A topic note's score is its signals' times the weight `topic` (Settings.related_weights). The signals are
 computed by search/relate/graph.py, in time linear in the number of papers, so a
 library of thousands of papers answers in milliseconds.
 """
@@ -29,22 +29,38 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 
+from corpus.errors import BadArgument, NoPassage, OutsideIndex, whole_number
+from corpus.markdown import MAX_ROW
 from corpus.model import Passage
-from indexer.errors import NoPassage, OutsideIndex
-from search.notes.excerpts import passage_at, resolve_note
 from search.notes.index import NoteIndex
+from search.notes.locations import passage_at, resolve_note
+from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.relate.graph import MAX_CANDIDATES, SHOWN_TERMS, WEIGHTS, Node, PaperGraph, by_initials, paper_graph
 from search.results import Hit, RelatedResult
+
+# The longest paper name looked for: a table row longer than this is no paper record (corpus/markdown.py MAX_ROW).
+MAX_PAPER_NAME = MAX_ROW
 
 __all__ = ["WEIGHTS", "PaperGraph", "by_initials", "more_like", "paper_graph", "related", "related_passage",
            "related_to_note"]
 
 
 def related(index: NoteIndex, paper: str, k: int = 10, graph: PaperGraph | None = None,
-            weights: Mapping[str, float] = WEIGHTS, cwd: str | None = None) -> RelatedResult:
+            settings: Settings = DEFAULT_SETTINGS, cwd: str | None = None) -> RelatedResult:
     """The `k` papers (and topic notes) most related to the paper `paper` names: a title, a fragment of one, a name
-    it goes by, an author, or the path of its note (relative to `cwd`)."""
+    it goes by, an author, or the path of its note (relative to `cwd`); the signals weighed by
+    `settings.related_weights`.
+
+    Raises BadArgument, before any work, for a `k` below 1 or a `paper` that is not a str. A name longer than
+    MAX_PAPER_NAME names no paper (no record holds one that long): it is answered at once.
+    """
+    if not isinstance(paper, str):
+        raise BadArgument("paper", paper, "a str (a title, a fragment of one, or an author)")
+    k = whole_number("k", k)
+    weights = settings.related_weights
     started = time.perf_counter()
+    if len(paper) > MAX_PAPER_NAME:
+        return RelatedResult(paper, None, (), (), (time.perf_counter() - started) * 1000)
     graph = graph or paper_graph(index)
     stored = _indexed_note(index, paper, cwd)
     if stored is not None:
@@ -68,7 +84,7 @@ def _indexed_note(index: NoteIndex, path: str, cwd: str | None) -> str | None:
 
 def related_to_note(index: NoteIndex, stored_path: str, line: int | None = None, k: int = 10,
                     graph: PaperGraph | None = None, weights: Mapping[str, float] = WEIGHTS,
-                    region: str = "") -> RelatedResult | None:
+                    region: str = "") -> RelatedResult | None:  # weights: Settings.related_weights
     """The papers most related to the paper of an indexed note (`stored_path` as the index names it): the paper
     the note is about, or the record holding `line` (of `region`: a PDF's page, a notebook's cell) in a list of
     papers or a library. None when the file (or its line) belongs to no paper."""
@@ -91,20 +107,21 @@ def related_to_note(index: NoteIndex, stored_path: str, line: int | None = None,
 
 
 def related_passage(index: NoteIndex, path: str, line: int | None, k: int = 10, graph: PaperGraph | None = None,
-                    weights: Mapping[str, float] = WEIGHTS, cwd: str | None = None,
+                    settings: Settings = DEFAULT_SETTINGS, cwd: str | None = None,
                     region: str = "") -> RelatedResult:
     """What to read with the passage at `path`:`line` (resolved as `get` resolves it; in `region`, a PDF's page or a
     notebook's cell, whose first passage a missing `line` means): the papers related to its paper when it belongs
     to one (any line of a paper's note, its heading included), else the passages most like it. Raises OutsideIndex
-    or NoPassage when the index holds no such note, or nothing at that line."""
+    or NoPassage when the index holds no such note, or nothing at that line; BadArgument for a `k` below 1."""
+    k = whole_number("k", k)
     stored = resolve_note(index, path, cwd)
-    result = related_to_note(index, stored, line, k, graph, weights, region)
+    result = related_to_note(index, stored, line, k, graph, settings.related_weights, region)
     if result is not None:
         return result
     anchor = passage_at(index, stored, line, region)
     if anchor is None:
-        raise NoPassage(path, line)
-    return more_like(index, anchor, k)
+        raise NoPassage(path, line, region=region)
+    return more_like(index, anchor, k, settings)
 
 
 def _answer(graph: PaperGraph, query: str, found: list[Node], k: int, weights: Mapping[str, float],
@@ -118,13 +135,21 @@ def _answer(graph: PaperGraph, query: str, found: list[Node], k: int, weights: M
                          paper=anchor.paper)
 
 
-def more_like(index: NoteIndex, anchor: Passage, k: int = 10) -> RelatedResult:
-    """The `k` passages most like `anchor` (any passage; its own lines excluded): a hybrid search of its text."""
+def more_like(index: NoteIndex, anchor: Passage, k: int = 10, settings: Settings = DEFAULT_SETTINGS) -> RelatedResult:
+    """The `k` passages most like `anchor` (any passage; its own lines excluded): a hybrid search of its text,
+    with `settings`.
+
+    Raises BadArgument, before any work, for a `k` below 1 or an `anchor` that is not a Passage.
+    """
     from search.rank.engine import search
+
+    if not isinstance(anchor, Passage):
+        raise BadArgument("anchor", anchor, "a Passage (search.locate finds the one at a PATH:LINE)")
+    k = whole_number("k", k)
 
     started = time.perf_counter()
     span = (anchor.path, anchor.line_start, anchor.line_end)
-    found = search(index, _example(anchor.text), mode="hybrid", k=k + 5).hits
+    found = search(index, _example(anchor.text), mode="hybrid", k=k + 5, settings=settings).hits
     hits = []
     for hit in found:
         p = hit.passage

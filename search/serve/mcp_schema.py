@@ -155,6 +155,8 @@ class Status(TypedDict):
     passages: int
     papers: Annotated[int, Field(description="paper records: table rows, notes about one paper, BibTeX entries")]
     paper_notes: Annotated[int, Field(description="notes that are about one paper (each one paper)")]
+    words: Annotated[int, Field(description="words the index learned from the notes (bold terms, names)")]
+    skipped: Annotated[list[list[str]], Field(description="[path, reason] of each note file not indexed")]
     updated: Annotated[str, Field(description="when the generation was committed (ISO 8601, local time)")]
     watching: bool
     updating: Annotated[bool, Field(description="an index run is going on now")]

@@ -35,15 +35,21 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from indexer.errors import NoIndex, NotesearchError
-from search.notes.excerpts import excerpt, parse_location
-from search.query.syntax import EMPTY_QUERY, has_words
-from search.results import Mode, excerpt_data, related_data, result_data
+from corpus.errors import NoIndex, NotesearchError, echo
+from search.notes.excerpts import excerpt
+from search.notes.locations import MAX_LOCATION, parse_location
+from search.query.syntax import EMPTY_QUERY, MAX_QUERY_CHARS, has_words, plain_query, readable
+from search.relate.papers import MAX_PAPER_NAME
+from search.results import Mode, excerpt_data, related_data, result_data, stats_data
 from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.serve.updates import IndexRuns, Run
 from search.serve.warm import WarmIndex
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# Every argument is bounded before any work (the SDK refuses a longer one in one line): a query is searched by
+# its first MAX_QUERY_CHARS characters anyway, a filter value or a paper name is far shorter.
+MAX_QUERY_ARGUMENT = 10 * MAX_QUERY_CHARS
+MAX_FILTER = 200
 
 
 class NoteTools:
@@ -62,7 +68,6 @@ class NoteTools:
         self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
-        self._papers: tuple[object, int, object] | None = None
 
     def close(self) -> None:
         self.stop.set()
@@ -73,7 +78,7 @@ class NoteTools:
         try:
             with self.notes.reading() as index:
                 yield index
-        except (NotesearchError, ValueError) as error:
+        except (NotesearchError, ValueError, OSError) as error:
             raise ToolError(" ".join(self.describe(error).split())) from error
 
     def search(self, query: str, mode: Mode, k: int, filters: dict[str, str | None]) -> dict:
@@ -84,8 +89,7 @@ class NoteTools:
             raise ToolError(f"{EMPTY_QUERY}: give words to search for, or a field filter")
         with self._index() as index:
             result = search(index, text, mode=mode, k=k)
-        answer = _absolute(result_data(result), result.hits)
-        return {**answer, "warnings": list(result.warnings)}
+        return {**result_data(result), "warnings": list(result.warnings)}
 
     def related(self, paper: str | None, passage: str | None, k: int) -> dict:
         from search.relate.papers import related, related_passage
@@ -99,41 +103,22 @@ class NoteTools:
             else:
                 result = related(index, paper, k=k)
         if result.anchor is None and not result.candidates:
-            raise ToolError(f"no paper matches {paper!r}: try words of its title or an author's name")
-        data = related_data(result)
-        data = _absolute(data, result.hits)
-        if result.anchor is not None:
-            data["anchor"]["path"] = result.anchor.path
-        for shown, candidate in zip(data["candidates"], result.candidates):
-            shown["path"] = candidate.path
-        return data
+            raise ToolError(f"no paper matches {echo(paper)!r}: try words of its title or an author's name")
+        return related_data(result)
 
     def get(self, location: str, context: int) -> dict:
         with self._index() as index:
             where = parse_location(location)
             found = excerpt(index, where.path, where.line, context=context, region=where.region)
-        data = excerpt_data(found)
-        data["path"] = found.passage.path
-        return data
+        return excerpt_data(found)
 
     def status(self) -> dict:
+        from search import stats
+
         with self._index() as index:
-            m = index.manifest
-            if self._papers is None or self._papers[0] is not index:
-                self._papers = (index, sum(1 for p in index.passages() if p.paper), index.paper_graph().counts)
-            papers, counts = self._papers[1], self._papers[2]
-            warnings = list(index.warnings)
-        folders = [{"path": f.path, "files": f.files, "passages": f.passages} for f in m.folders()]
-        return {
-            "index": self.directory, "generation": m.generation, "model": m.model, "fingerprint": m.fingerprint,
-            "folders": folders, "exclude": list(m.exclude), "files": len(m.files), "kinds": m.kinds(),
-            "not_indexed": dict(m.others), "passages": m.passages,
-            "papers": papers, "paper_notes": counts.notes,
-            "updated": datetime.datetime.fromtimestamp(m.created).astimezone().isoformat(timespec="seconds"),
-            "watching": self.watching, "updating": self.runs.running,
-            "last_run": self._run_data(self.runs.last),
-            "warnings": warnings,
-        }
+            held = stats(index)
+        return {**stats_data(held), "index": self.directory, "watching": self.watching,
+                "updating": self.runs.running, "last_run": self._run_data(self.runs.last)}
 
     def _run_data(self, run: Run | None) -> dict | None:
         if run is None:
@@ -148,24 +133,31 @@ def _one_line(error: Exception) -> str:
 
 
 def _with_filters(query: str, filters: dict[str, str | None]) -> str:
-    """The query with each field filter added in the query language (`author:"geoffrey hinton"`)."""
+    """The query with each field filter added in the query language (`author:"geoffrey hinton"`).
+
+    Nothing in a value or in the query can drop a filter: a value is quoted
+    whenever it holds anything but a plain word (a parenthesis, a space, a
+    leading `-`), and a query that would not parse as written (an unbalanced
+    parenthesis or quote) goes in as the plain words the parser would fall
+    back to, cut so that the whole stays within MAX_QUERY_CHARS.
+    """
     parts = []
     for name, value in filters.items():
         value = " ".join((value or "").replace('"', " ").split())
         if value:
-            parts.append(f'{name}:"{value}"' if " " in value else f"{name}:{value}")
+            plain = not any(ch in value for ch in " ()") and not value.startswith("-")
+            parts.append(f"{name}:{value}" if plain else f'{name}:"{value}"')
     if not parts:
         return query
-    return " ".join(([f"({query})"] if query.strip() else []) + parts)
-
-
-def _absolute(data: dict, hits) -> dict:
-    """Answer data with each hit's path absolute: an assistant does not share the server's folder."""
-    for shown, hit in zip(data["hits"], hits):
-        shown["path"] = hit.passage.path
-        for place, (path, _region, _first, _last) in zip(shown["also"], hit.also):
-            place["path"] = path
-    return data
+    tail = " ".join(parts)
+    room = MAX_QUERY_CHARS - len(tail) - 3
+    if not query.strip():
+        return tail
+    if readable(query) and len(query) <= room:
+        return f"({query}) {tail}"
+    head = plain_query(query)[:max(0, room)].rpartition(" ")[0] if len(plain_query(query)) > room \
+        else plain_query(query)
+    return f"{head} {tail}".strip()
 
 
 class _Server(MCPServer):
@@ -191,20 +183,21 @@ def build_server(tools: NoteTools) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def search(
-        query: Annotated[str, Field(description="words or a question, in Chinese or English; the query language "
+        query: Annotated[str, Field(max_length=MAX_QUERY_ARGUMENT,
+                                    description="words or a question, in Chinese or English; the query language "
                                                 "works too: \"exact phrase\", -excluded, a OR b, field:value")],
         mode: Annotated[Mode, Field(description="hybrid: keyword and meaning fused (best in general); keyword: "
                                                 "the words themselves; semantic: meaning only")] = "hybrid",
         k: Annotated[int, Field(ge=1, le=100, description="how many hits")] = 10,
-        title: Annotated[str | None, Field(description="only papers whose title has this word")] = None,
-        author: Annotated[str | None, Field(description="only papers by this author (a name)")] = None,
-        venue: Annotated[str | None, Field(description="only papers published at this venue (CVPR, NeurIPS)")] = None,
-        section: Annotated[str | None, Field(description="only passages under a heading with this word")] = None,
-        tags: Annotated[str | None, Field(description="only notes with this front-matter tag")] = None,
-        path: Annotated[str | None, Field(description="only notes whose path has this word")] = None,
-        year: Annotated[str | None, Field(description="only papers of this year or range, or notes dated in it: "
+        title: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers whose title has this word")] = None,
+        author: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers by this author (a name)")] = None,
+        venue: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers published at this venue (CVPR, NeurIPS)")] = None,
+        section: Annotated[str | None, Field(max_length=MAX_FILTER, description="only passages under a heading with this word")] = None,
+        tags: Annotated[str | None, Field(max_length=MAX_FILTER, description="only notes with this front-matter tag")] = None,
+        path: Annotated[str | None, Field(max_length=MAX_FILTER, description="only notes whose path has this word")] = None,
+        year: Annotated[str | None, Field(max_length=MAX_FILTER, description="only papers of this year or range, or notes dated in it: "
                                                        "2015, 2012..2017")] = None,
-        date: Annotated[str | None, Field(description="only notes whose front-matter date is in this day, month, "
+        date: Annotated[str | None, Field(max_length=MAX_FILTER, description="only notes whose front-matter date is in this day, month, "
                                                        "year or range: 2024-03-01, 2024-03, 2024, "
                                                        "2024-01..2024-06")] = None,
     ) -> SearchAnswer:
@@ -220,9 +213,11 @@ def build_server(tools: NoteTools) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def related(
-        paper: Annotated[str | None, Field(description="a paper: its title, a fragment of it, a name it goes by, an "
+        paper: Annotated[str | None, Field(max_length=MAX_PAPER_NAME,
+                                           description="a paper: its title, a fragment of it, a name it goes by, an "
                                                        "author, or the path of its note")] = None,
-        passage: Annotated[str | None, Field(description="instead of a paper, any passage: PATH:LINE (or "
+        passage: Annotated[str | None, Field(max_length=MAX_LOCATION,
+                                             description="instead of a paper, any passage: PATH:LINE (or "
                                                          "PATH:REGION:LINE) as a search hit gives it")] = None,
         k: Annotated[int, Field(ge=1, le=100, description="how many results")] = 10,
     ) -> RelatedAnswer:
@@ -236,7 +231,8 @@ def build_server(tools: NoteTools) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def get(
-        location: Annotated[str, Field(description="PATH:LINE of a note of the index, as a search hit gives it "
+        location: Annotated[str, Field(max_length=MAX_LOCATION,
+                                       description="PATH:LINE of a note of the index, as a search hit gives it "
                                                    "(path, line_start), or PATH:REGION:LINE for a hit with a region "
                                                    "(a notebook's cell, a PDF's page: nb.ipynb:c5:3, "
                                                    "paper.pdf:p3:12); PATH:REGION opens a whole page")],

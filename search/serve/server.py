@@ -50,7 +50,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from indexer.errors import IndexBusy, NotesearchError
+from corpus.errors import IndexBusy, NotesearchError, StateFileError
 from indexer.files import atomic_write
 from search.serve.client import HOST, STATE_FILE, remove_state, same_folder
 from search.serve.warm import WarmIndex
@@ -60,13 +60,6 @@ if TYPE_CHECKING:
     from search.serve.updates import Run
 
 MAX_REQUEST = 4 << 20  # bytes; a 100 000-character Chinese query is 600 kB once JSON-escaped
-
-
-class StateFileError(OSError):
-    """serve.json could not be written into the index folder (so no search would find the server)."""
-
-    def __str__(self) -> str:
-        return f"cannot write {STATE_FILE} into {self.filename}: {self.strerror}"
 
 
 def _check(request: dict, key: str, kind: type | tuple[type, ...], default: object = None) -> object:
@@ -210,11 +203,9 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 cwd = _check(request, "cwd", str)
                 if not os.path.isabs(cwd):
                     raise ValueError("'cwd' must be an absolute path: paths are shown relative to it")
-                k = _check(request, "k", int, 10)
-                if k < 1:
-                    raise ValueError("'k' must be at least 1")
+                # The search itself refuses a k below 1 or an unknown mode (BadArgument).
                 response = self.notes.search(_check(request, "query", str), _check(request, "mode", str, "hybrid"),
-                                             k, _check(request, "explain", bool, False), cwd,
+                                             _check(request, "k", int, 10), _check(request, "explain", bool, False), cwd,
                                              _check(request, "all", bool, False))
                 with self._count:
                     self.answered += 1
@@ -253,7 +244,7 @@ class NoteServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         try:
             atomic_write(os.path.join(self.directory, STATE_FILE), write)
         except OSError as error:
-            raise StateFileError(error.errno, error.strerror or str(error), self.directory) from error
+            raise StateFileError(self.directory, STATE_FILE, error) from error
 
     def close(self) -> None:
         """Stop watching and listening, remove serve.json if it is still this server's, close the index."""

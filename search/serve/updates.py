@@ -4,7 +4,7 @@
     job = runs.submit({"paths": None}, wait=30, progress=show)  # queued; show(stage, done, total) as it goes
     job.cancel()  # stops it: before it starts, or at its next step (nothing is committed)
     report = runs.run({}, wait=30)  # queue one and wait for it
-    runs.watch(stop)  # runs an update after each burst of note changes, until `stop` is set
+    runs.watch(stop)  # runs an update now, then after each burst of note changes, until `stop` is set
     runs.last  # the last run that finished (a Run: who asked, when, its report or its error)
 
 A search never waits for a run: runs write a new generation beside the
@@ -25,10 +25,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from indexer.errors import Cancelled, IndexBusy
+from corpus.errors import Cancelled, IndexBusy
 
 if TYPE_CHECKING:
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
     from search.serve.warm import WarmIndex
 
 logger = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ class Job:
         self.stopping.set()
         self.future.cancel()
 
-    def expired(self) -> bool:
-        """True when the run has not begun by its deadline; it is cancelled then (the caller says it was busy)."""
+    def cancel_if_late(self) -> bool:
+        """Cancel the run when it has not begun by its deadline; True when it was cancelled (the caller says it was
+        busy)."""
         if self.started.is_set() or time.monotonic() < self.deadline or not self.future.cancel():
             return False
         self.stopping.set()
@@ -114,7 +115,7 @@ class IndexRuns:
     def run(self, arguments: dict, wait: float, by: Literal["request", "watch"] = "request") -> dict:
         """Queue one run and wait for it: {"report": ...}, or its exception raised here."""
         job = self.submit(arguments, wait, by)
-        if not job.started.wait(wait) and job.expired():
+        if not job.started.wait(wait) and job.cancel_if_late():
             raise IndexBusy(self.notes.directory, wait)
         return job.future.result()
 
@@ -134,7 +135,7 @@ class IndexRuns:
             except queue.Empty:
                 if gone():
                     job.cancel()
-                elif job.expired():
+                elif job.cancel_if_late():
                     raise IndexBusy(self.notes.directory, wait) from None
                 continue
             if not send({"progress": {"stage": stage, "done": done, "total": total}}):
@@ -175,7 +176,8 @@ class IndexRuns:
         return told
 
     def watch(self, stop: threading.Event, force_polling: bool | None = None) -> threading.Thread:
-        """Watch the index's folders in a thread and run an update after each burst of note changes."""
+        """Watch the index's folders in a thread and run an update after each burst of note changes, and once at
+        the start (a catch-up: notes may have changed while nothing watched)."""
         from search.serve.watch import watch_notes
 
         def changed() -> None:
@@ -187,6 +189,7 @@ class IndexRuns:
             self.watched(Run("watch", time.time(), report=report))
 
         thread = threading.Thread(target=watch_notes, args=(self.notes.directory, changed, stop),
-                                  kwargs={"force_polling": force_polling}, name="watch", daemon=True)
+                                  kwargs={"force_polling": force_polling, "catch_up": True}, name="watch",
+                                  daemon=True)
         thread.start()
         return thread

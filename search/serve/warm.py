@@ -15,14 +15,15 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from corpus.errors import NoIndex
 from indexer.embedders import load_embedder, query_form
-from indexer.errors import NoIndex
-from indexer.generations import MANIFEST, read_manifest
+from indexer.generations import read_manifest
+from indexer.manifest import MANIFEST
 from search.results import report_data, result_data
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
-    from indexer.embedding import Progress
+    from indexer.passage_vectors import Progress
     from search.notes.index import NoteIndex
 
 
@@ -49,10 +50,10 @@ class SerialEmbedder:
         with self._lock:
             return self.inner.encode_query(text)
 
-    def encode_query_as(self, text: str, typed: str):
+    def encode_query_as(self, text: str, typed: str, mixed_shares=None):
         """`text`, a form of the query `typed`, read as the inner embedder reads such forms (Combined)."""
         with self._lock:
-            return query_form(self.inner, text, typed)
+            return query_form(self.inner, text, typed, mixed_shares)
 
 
 class WarmIndex:
@@ -87,7 +88,8 @@ class WarmIndex:
     def refresh(self) -> NoteIndex:
         """The open index, reopened first if manifest.json changed (one stat when it did not).
 
-        Raises NoIndex when the index is gone; the old generation stays open until a new one opens.
+        Raises NoIndex when the index has no intact generation; the old generation stays open until a new one
+        opens. A damaged manifest.json or newest generation is answered past, as the command line does.
         """
         stamp = self._manifest_stamp()
         if self.index is not None and stamp == self._seen:
@@ -106,12 +108,15 @@ class WarmIndex:
         stamp = self._manifest_stamp()
         if self.index is not None and stamp == self._seen:
             return self.index
-        manifest = read_manifest(self.directory)
-        if self.index is not None and manifest.generation == self.index.manifest.generation:
+        try:
+            manifest = read_manifest(self.directory)
+        except NoIndex:
+            manifest = None  # damaged or gone: open_index falls back to the newest intact generation, and says so
+        if self.index is not None and manifest is not None and manifest.generation == self.index.manifest.generation:
             self._seen = stamp
             return self.index
-        known = self.embedders.get(manifest.model)
-        if known is None:
+        known = self.embedders.get(manifest.model) if manifest else None
+        if known is None and manifest is not None:
             # Load the model now, not at the first query (its first encode loads the weights). A model that
             # fails to load fails each semantic search with its own message instead.
             with contextlib.suppress(Exception):

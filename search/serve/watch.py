@@ -20,16 +20,16 @@ to check `stop` and costs no measurable CPU.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 
-from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES
-from indexer.errors import NoIndex
-from indexer.generations import Manifest, read_manifest
+from corpus.paths import inside
+from corpus.reading import EDITOR_TEMP, NOTE_SUFFIXES, excluded
+from indexer.generations import newest_manifest
+from indexer.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ ADDED = 1  # watchfiles.Change.added
 QUIET = 0.5  # seconds without changes that end a burst
 LONGEST = 5.0  # seconds after its first change that a burst is cut off anyway
 RECHECK = 10.0  # seconds between looks at the manifest for other folders (an `index PATH` elsewhere)
+REAPPEAR = 1.0  # seconds between looks for the index's folders when none of them exists
 STEP = 100  # milliseconds: how often watchfiles looks at what it has gathered (and at `stop`)
 
 
@@ -55,9 +56,9 @@ class NoteChanges:
 
     def __call__(self, change: object, path: str) -> bool:
         path = os.path.abspath(path)
-        if path == self.directory or path.startswith(self.directory + os.sep):
+        if inside(path, self.directory):
             return False
-        root = next((r for r in self.roots if path == r or path.startswith(r.rstrip(os.sep) + os.sep)), None)
+        root = next((r for r in self.roots if inside(path, r)), None)
         if root is None:
             return False
         rel = os.path.relpath(path, root if os.path.isdir(root) else os.path.dirname(root)).replace(os.sep, "/")
@@ -65,8 +66,8 @@ class NoteChanges:
         name = parts[-1]
         if any(part.startswith(".") for part in parts[:-1]) or EDITOR_TEMP.search(name):
             return False
-        if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in self.exclude):
-            return False  # as corpus.reading.find_note_files matches them
+        if excluded(rel, self.exclude):
+            return False
         if name.lower().endswith(NOTE_SUFFIXES):
             return True
         if os.path.isdir(path):  # a folder of notes moved in (a folder merely touched is not a change)
@@ -83,30 +84,51 @@ def _holds_notes(folder: str) -> bool:
     return False
 
 
+def _identities(roots: tuple[str, ...]) -> dict[str, tuple[int, int] | None]:
+    """Which file or folder each root is now (device and inode), or None when it does not exist."""
+    found = {}
+    for root in roots:
+        try:
+            info = os.stat(root)
+            found[root] = (info.st_dev, info.st_ino)
+        except OSError:
+            found[root] = None
+    return found
+
+
 def watch_notes(directory: str, changed: Callable[[], None], stop: threading.Event, *, quiet: float = QUIET,
-                longest: float = LONGEST, force_polling: bool | None = None) -> None:
+                longest: float = LONGEST, force_polling: bool | None = None, catch_up: bool = False) -> None:
     """Call `changed()` after each burst of note changes under the folders of the index in `directory`,
     until `stop` is set.
 
     Waits for the index when there is none yet. `changed()` runs in this
-    thread; an exception from it is logged and watching goes on.
+    thread; an exception from it is logged and watching goes on. With
+    `catch_up`, `changed()` runs once as soon as the folders are watched, for
+    what changed while nothing watched. A folder that is deleted and made
+    again (or replaced: another inode), or that appears after watching began,
+    is watched again, and `changed()` runs for it.
     """
     from watchfiles import watch
 
+    pending = catch_up
     while not stop.is_set():
-        try:
-            manifest = read_manifest(directory)
-        except NoIndex:
+        manifest = newest_manifest(directory)  # a damaged manifest.json is no reason to stop watching
+        if manifest is None:
             stop.wait(RECHECK)
             continue
-        roots = [root for root in manifest.roots if os.path.exists(root)]
+        identities = _identities(manifest.roots)
+        roots = [root for root, identity in identities.items() if identity is not None]
         if not roots:
             logger.warning("none of the folders of %s exists: waiting for them", directory)
-            stop.wait(RECHECK)
+            stop.wait(REAPPEAR)
+            pending = True  # whatever comes back is looked at as soon as it is watched
             continue
         notes = NoteChanges(manifest, directory)
         watched = (manifest.roots, manifest.exclude)
-        first = last = 0.0  # when the pending burst began and when it last grew (0: none pending)
+        # When the pending burst began and when it last grew (0: none pending). A catch-up is a burst that is
+        # already over: it runs at the watcher's first look.
+        first = last = time.monotonic() - quiet if pending else 0.0
+        pending = False
         checked = time.monotonic()
         try:
             # watchfiles yields a batch once its set of changes stops growing for `step`; a note saved
@@ -119,6 +141,9 @@ def watch_notes(directory: str, changed: Callable[[], None], stop: threading.Eve
                 if changes:
                     first, last = first or now, now
                     logger.info("%d note changes under %s", len(changes), ", ".join(roots))
+                if _identities(manifest.roots) != identities:
+                    pending = True  # a folder deleted, made again or replaced: watched again, then looked at
+                    break
                 if first and (now - last >= quiet or now - first >= longest):
                     first = last = 0.0
                     try:
@@ -128,13 +153,13 @@ def watch_notes(directory: str, changed: Callable[[], None], stop: threading.Eve
                 elif first or now - checked < RECHECK:
                     continue
                 checked = time.monotonic()
-                try:
-                    manifest = read_manifest(directory)
-                except NoIndex:
+                manifest = newest_manifest(directory)
+                if manifest is None:
                     break
                 if (manifest.roots, manifest.exclude) != watched:
                     break  # watch the index's new folders
                 notes.update(manifest)
         except (OSError, RuntimeError) as error:  # a watched folder vanished, or the watcher could not start
             logger.warning("watching %s stopped (%s); starting again", ", ".join(roots), error)
+            pending = True
             stop.wait(1.0)

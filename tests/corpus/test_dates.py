@@ -30,21 +30,29 @@ def test_note_date(text, date):
     assert note_date(text) == date
 
 
-@pytest.mark.parametrize("value, numbers", [
-    ("2024", (20240000, 20249999)),
-    ("2024-03", (20240300, 20240399)),
-    ("2024/3", (20240300, 20240399)),
-    ("2024-03-01", (20240301, 20240301)),
-    ("2024-01..2024-06", (20240100, 20240699)),
-    ("2024-03..", (20240300, None)),
-    ("..2024-06", (None, 20240699)),
-    (">2024-03", (20240400, None)),
-    (">=2024-03", (20240300, None)),
-    ("<2024", (None, 20239999)),
-    ("<=2024-03-05", (None, 20240305)),
+def holds(low: int | None, high: int | None, date: str) -> bool:
+    """Whether the note date `date` (as a note's front matter gives it) lies in the range low..high."""
+    number = date_number(note_date(date))
+    return (low is None or low <= number) and (high is None or number <= high)
+
+
+@pytest.mark.parametrize("value, inside, outside", [
+    ("2024", ["2024-01-01", "2024-12-31", "2024-03", "2024"], ["2023-12-31", "2025-01-01", "2025"]),
+    ("2024-03", ["2024-03-01", "2024-03-31", "2024-03"], ["2024-02-29", "2024-04-01", "2024"]),
+    ("2024/3", ["2024-03-15"], ["2024-04-01"]),
+    ("2024-03-01", ["2024-03-01"], ["2024-02-29", "2024-03-02", "2024-03", "2024"]),
+    ("2024-01..2024-06", ["2024-01-01", "2024-06-30", "2024-04"], ["2023-12-31", "2024-07-01", "2024"]),
+    ("2024-03..", ["2024-03-01", "2031-01-01", "2025"], ["2024-02-29"]),
+    ("..2024-06", ["1999-01-01", "2024-06-30"], ["2024-07-01"]),
+    (">2024-03", ["2024-04-01"], ["2024-03-31", "2024-03"]),
+    (">=2024-03", ["2024-03-01", "2024-03"], ["2024-02-29"]),
+    ("<2024", ["2023-12-31", "2023"], ["2024-01-01", "2024"]),
+    ("<=2024-03-05", ["2024-03-05"], ["2024-03-06"]),
 ])
-def test_date_range(value, numbers):
-    assert date_range(value) == numbers
+def test_a_date_value_holds_the_note_dates_it_names(value, inside, outside):
+    low, high = date_range(value)
+    assert [date for date in inside if not holds(low, high, date)] == []
+    assert [date for date in outside if holds(low, high, date)] == []
 
 
 @pytest.mark.parametrize("value", ["2024-13", "2024-02-30", "x", "..", "2024-06..2024-01", "24", "2024-03-01x"])
@@ -75,9 +83,15 @@ def test_a_note_dated_by_year_or_month_is_only_in_ranges_that_hold_all_of_it(not
     assert (low <= month <= high) == (note.year == query.year)
 
 
-def test_year_range_covers_every_date_of_those_years():
-    assert year_range(2012, 2017) == (20120000, 20179999)
-    assert year_range(None, 2014) == (None, 20149999) and year_range(2015, None) == (20150000, None)
+@pytest.mark.parametrize("first, last, inside, outside", [
+    (2012, 2017, ["2012-01-01", "2017-12-31", "2014", "2015-06"], ["2011-12-31", "2018-01-01", "2018"]),
+    (None, 2014, ["1990-01-01", "2014-12-31", "2014"], ["2015-01-01"]),
+    (2015, None, ["2015-01-01", "2030"], ["2014-12-31", "2014"]),
+])
+def test_year_range_covers_every_date_of_those_years(first, last, inside, outside):
+    low, high = year_range(first, last)
+    assert [date for date in inside if not holds(low, high, date)] == []
+    assert [date for date in outside if holds(low, high, date)] == []
 
 
 @given(st.sampled_from(range(1930, 2030, 10)),

@@ -7,12 +7,12 @@ import pytest
 from conftest import BUNDLED_NOTES
 
 from corpus.markdown import passages_of
-from corpus.packing import MAX_SPAN, MIN_ANSWER, PACK_CHARS, answers, pack
+from corpus.packing import MAX_SPAN, MIN_ANSWER, PACK_CHARS, pack, pack_sections
 from corpus.reading import parse_note
 
 
 def note_answers(text: str, path: str = "/notes/n.md"):
-    return answers(passages_of(parse_note(path, text)))
+    return pack_sections(passages_of(parse_note(path, text)))
 
 
 def test_short_items_of_one_section_are_one_answer_with_their_parts():

@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import mae_pdf
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 from reportlab.pdfbase import pdfmetrics
@@ -94,22 +95,7 @@ def test_a_table_rows_cells_stay_one_paragraph_and_a_new_column_does_not():
 
 
 def test_a_paper_gives_a_paper_record_from_its_first_page():
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    page.setFont("Helvetica-Bold", 17)
-    page.drawString(72, 740, "Masked Autoencoders Are Scalable")
-    page.drawString(72, 720, "Vision Learners")
-    page.setFont("Helvetica", 11)
-    page.drawString(72, 690, "Kaiming He*, Xinlei Chen*, Saining Xie, Yanghao Li, Piotr Dollar, Ross Girshick")
-    page.drawString(72, 675, "Facebook AI Research (FAIR)")
-    page.drawString(72, 640, "Abstract")
-    page.drawString(72, 622, "This paper shows that masked autoencoders (MAE) are scalable self-supervised")
-    page.drawString(72, 608, "learners for computer vision. We mask random patches of the input image.")
-    page.drawString(72, 560, "1. Introduction")
-    page.drawString(20, 300, "arXiv:2111.06377v3 [cs.CV] 19 Dec 2021")
-    page.showPage()
-    page.save()
-    _note, passages = read_pdf("mae.pdf", out.getvalue())
+    _note, passages = read_pdf("mae.pdf", mae_pdf())
     record = next(p for p in passages if p.paper)
     assert record.paper.title == "Masked Autoencoders Are Scalable Vision Learners"
     assert record.paper.authors[:2] == ("Kaiming He", "Xinlei Chen") and len(record.paper.authors) == 6

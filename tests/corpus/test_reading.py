@@ -9,7 +9,8 @@ import pytest
 
 from corpus.decoding import decode
 from corpus.frontmatter import MAX_TAGS, MAX_TITLE_CHARS
-from corpus.reading import MAX_NOTE_BYTES, NoteFile, display_path, find_note_files, parse_note, read_bytes
+from corpus.paths import display_path
+from corpus.reading import MAX_NOTE_BYTES, NoteFile, find_note_files, parse_note, read_bytes
 
 CHINESE = "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n"
 LATIN = "# Café\n\nLe café était très noir, déjà froid à côté de la crêpe.\n"
@@ -49,6 +50,14 @@ def test_nearly_valid_text_is_decoded_with_replacement_and_a_warning(data, text,
 def test_a_stray_byte_in_a_long_chinese_note_keeps_the_note():
     decoded = decode((CHINESE * 25).encode("utf-8") + b"\xff" + (CHINESE * 25).encode("utf-8"))
     assert decoded.encoding == "utf-8" and decoded.text.count("\ufffd") == 1
+
+
+@pytest.mark.parametrize("data", ["扩散模型".encode() + b"\xff", "# 笔记\n\n掩码".encode() + b"\x80" + "学习。\n".encode(),
+                                  b"\xfe" + "自监督".encode()])
+def test_a_short_chinese_note_with_one_stray_byte_is_that_note_not_a_binary_file(data):
+    decoded = decode(data)
+    assert decoded.encoding == "utf-8" and "\ufffd" in decoded.text
+    assert decoded.warnings == ("1 byte is not valid UTF-8 (shown as \ufffd)",)
 
 
 def test_latin1_with_one_accent_is_not_read_as_broken_utf8():
@@ -218,3 +227,43 @@ def test_front_matter_escapes_give_no_lone_surrogates():
     note = parse_note("n.md", '---\ntitle: "a\\udcff b"\ntags: ["\\ud800", ok]\ndate: 2024-13-45\n---\nbody\n')
     assert (note.title, note.tags, note.date) == ("a\ufffd b", ("\ufffd", "ok"), "2024-13-45")
     note.title.encode("utf-8")
+
+
+def test_a_note_is_read_only_when_the_file_opened_lies_in_the_folders(tmp_path):
+    from corpus.errors import OutsideFolders
+    from corpus.reading import resolved_roots
+
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    notes.mkdir()
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret\n", encoding="utf-8")
+    (notes / "a.md").write_text("mine\n", encoding="utf-8")
+    (notes / "inner.md").symlink_to(notes / "a.md")
+    (notes / "out.md").symlink_to(outside / "secret.md")
+    folders = resolved_roots([notes])
+    assert read_bytes(NoteFile(str(notes / "a.md"), str(notes)), folders) == b"mine\n"
+    assert read_bytes(NoteFile(str(notes / "inner.md"), str(notes)), folders) == b"mine\n"  # a link inside is fine
+    with pytest.raises(OutsideFolders, match="outside the indexed folders"):
+        read_bytes(NoteFile(str(notes / "out.md"), str(notes)), folders)
+
+
+def test_a_note_swapped_for_a_link_out_after_it_was_found_is_skipped_not_indexed(tmp_path, monkeypatch):
+    from indexer import scan as scanning
+
+    notes, outside = tmp_path / "notes", tmp_path / "outside"
+    notes.mkdir()
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret\n", encoding="utf-8")
+    (notes / "a.md").write_text("mine\n", encoding="utf-8")
+    found = scanning.find_note_files
+
+    def swap_after_finding(*args):
+        files, skipped = found(*args)
+        (notes / "a.md").unlink()
+        (notes / "a.md").symlink_to(outside / "secret.md")
+        return files, skipped
+
+    monkeypatch.setattr(scanning, "find_note_files", swap_after_finding)
+    result = scanning.scan([str(notes)], (), None)
+    assert result.files == {} and [(s.path, s.reason) for s in result.skipped] == [
+        (str(notes / "a.md"), "a symbolic link to a file outside the indexed folders: not read")]

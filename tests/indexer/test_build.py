@@ -8,9 +8,9 @@ import os
 import pytest
 from conftest import counts, edit_manifests
 
-import indexer.embedding
+import indexer.passage_vectors
+from corpus.errors import MissingFolder, ModelMismatch
 from indexer import build
-from indexer.errors import MissingFolder, ModelMismatch
 from indexer.generations import read_manifest
 from indexer.keyword.reading import KeywordIndex
 from indexer.keyword.writing import MAX_SEGMENTS
@@ -188,7 +188,7 @@ def test_an_update_with_nothing_to_embed_never_loads_the_model(notes_dir, tmp_pa
     def no_model(name):
         raise AssertionError(f"loaded {name} with nothing to embed")
 
-    monkeypatch.setattr(indexer.embedding, "load_embedder", no_model)
+    monkeypatch.setattr(indexer.passage_vectors, "load_embedder", no_model)
     (notes / "c.md").unlink()
     (notes / "b.md").rename(notes / "moved.md")  # it has a heading: its context text is unchanged
     (notes / "a.md").write_text(NOTES["a.md"] + "\n```python\nprint(1)\n```\n", encoding="utf-8")  # code: no vector

@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, counts
 
 from indexer import build, checkpoint
-from indexer.embedding import EMBED_BATCH
 from indexer.generations import read_manifest
+from indexer.passage_vectors import EMBED_BATCH
 from search import open_index
 
 PARAGRAPHS = 150  # two batches and a part
@@ -91,7 +91,7 @@ def test_vectors_of_another_model_or_text_are_not_taken(tmp_path):
     saved = checkpoint.Checkpoint(str(tmp_path))
     saved.add(["use-m3:a", "use-m3:b"], np.ones((2, 4), dtype=np.float32))
     saved.flush()
-    found = checkpoint.Checkpoint(str(tmp_path)).load(["use-m3:b", "st:other:a"])
+    found = checkpoint.Checkpoint(str(tmp_path)).load(["use-m3:b", "st:other:a"], 4)
     assert list(found) == ["use-m3:b"] and found["use-m3:b"].tolist() == [1.0] * 4
 
 
@@ -118,3 +118,33 @@ def test_a_run_killed_mid_embedding_keeps_what_it_had_written(tmp_path, embedder
     assert report.resumed == 2 * EMBED_BATCH
     assert report.embedded == report.passages - 2 * EMBED_BATCH
     assert read_manifest(index).passages == PARAGRAPHS
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    (lambda vectors: vectors[:, :3], "vectors of width 3, not "),
+    pytest.param(lambda vectors: np.where(np.arange(len(vectors))[:, None] == 1, np.nan, vectors).astype(np.float32),
+                 "vectors that are not finite numbers", marks=pytest.mark.slow),
+    pytest.param(lambda vectors: np.where(np.arange(len(vectors))[:, None] == 2, 0.0, vectors).astype(np.float32),
+                 "zero vectors", marks=pytest.mark.slow),
+    pytest.param(lambda vectors: vectors[:5], "its keys and vectors do not match", marks=pytest.mark.slow),
+])
+def test_a_part_that_is_not_the_models_vectors_is_removed_and_named_not_committed(tmp_path, embedder, spoil,
+                                                                                    problem):
+    notes, index = tmp_path / "notes", str(tmp_path / "index")
+    many_notes(notes)
+    with pytest.raises(KeyboardInterrupt):
+        build([str(notes)], index, embedder=embedder, progress=StopAfter(1))
+    folder = os.path.join(index, checkpoint.FOLDER)
+    (part,) = os.listdir(folder)
+    with np.load(os.path.join(folder, part)) as stored:
+        keys, vectors = stored["keys"], stored["vectors"]
+    np.savez(os.path.join(folder, part), keys=keys, vectors=spoil(vectors))
+    report = build([str(notes)], index, embedder=embedder)
+    assert report.resumed == 0 and report.embedded == report.passages
+    (line,) = [w for w in report.warnings if "checkpoint part" in w]
+    assert line == (f"the checkpoint part {folder}/{part} is damaged ({problem}{embedder.dim})" if problem.endswith(
+        "not ") else f"the checkpoint part {folder}/{part} is damaged ({problem})") + \
+        ": removed, its passages are embedded again"
+    with open_index(index, embedder=embedder) as opened:
+        stored = np.asarray(opened.vector_index().vectors)
+        assert np.isfinite(stored).all() and (np.linalg.norm(stored, axis=1) > 0.5).all()

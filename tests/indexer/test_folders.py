@@ -8,10 +8,11 @@ import os
 import pytest
 from conftest import counts
 
+from corpus.errors import MissingFolder, NoNotes, UnknownFolder
 from indexer import build
 from indexer.builder import folders_after
-from indexer.errors import MissingFolder, NoNotes, UnknownFolder
-from indexer.generations import Folder, read_manifest
+from indexer.generations import read_manifest
+from indexer.manifest import Folder
 from search import open_index, search
 
 NOTES = {"a.md": "# 扩散模型\n\n扩散模型通过逐步去噪生成图像。\n", "b.md": "# Transformer\n\nSelf-attention everywhere.\n"}

@@ -4,6 +4,7 @@ leftovers of crashed runs are removed; damaged generations are survived; one wri
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -11,7 +12,8 @@ import pytest
 from conftest import counts
 
 from indexer import build
-from indexer.generations import IndexBusy, Manifest, read_manifest, writer_lock
+from indexer.generations import IndexBusy, read_manifest, writer_lock
+from indexer.manifest import Manifest
 from search import open_index, search
 
 NOTES = {
@@ -72,8 +74,9 @@ def test_damaged_newest_generation_falls_back_for_readers_and_writers(notes_dir,
         assert result.hits and any("generation 1" in w for w in result.warnings)
     report = build([notes], index, embedder=embedder)
     assert report.generation == 3 and counts(report) == (1, 0, 0, 2, 0)
-    assert any("generation 2 is damaged" in w for w in report.warnings)
-    assert any("building on generation 1" in w for w in report.warnings)
+    assert len(report.warnings) == 1 and re.fullmatch(
+        r"index generation 2 is damaged \(keyword/_MAIN_\d+\.toc does not match its checksum\): "
+        r"building a new generation on generation 1", report.warnings[0])
     with open_index(index, embedder=embedder) as opened:
         assert (opened.manifest.generation, opened.warnings) == (3, [])
 
@@ -86,7 +89,8 @@ def test_every_generation_damaged_rebuilds_from_scratch_with_a_message(notes_dir
             f.write(b"\xff" * 16)
     report = build([notes], index, embedder=embedder)
     assert counts(report) == (3, 0, 0, 0, 0)
-    assert report.warnings[-1] == "rebuilding the index from scratch"
+    assert report.warnings == tuple(f"index generation {n} is damaged (vectors.npy does not match its checksum): "
+                                    "rebuilding the index" for n in (2, 1))
 
 
 def test_second_writer_waits_then_says_busy(tmp_path):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import numpy_blas_threads
 
+from corpus.errors import ModelMismatch, NoIndex, VectorIndexError
 from indexer import build, vectors
 from indexer.embedders import INSTALL_ST
-from indexer.errors import ModelMismatch, NoIndex, VectorIndexError
 from indexer.files import file_sha256
 from indexer.generations import read_manifest
 from indexer.vectors import FIRST_SHARE, VectorIndex, content_key

@@ -31,6 +31,8 @@ from whoosh import formats
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from indexer.keyword import pickles
+
 # How protocol 2 starts pickling the first bytes value of a block (the values come after the ids and weights).
 _FIRST_VALUE = b"c_codecs\nencode\n"
 # The opcode where the values start: the MARK of a tuple of more than three, or the GLOBAL itself.
@@ -109,9 +111,9 @@ def _head(data: bytes, count: int, compression: int, tuple_values: bool) -> tupl
         at -= 1  # the MARK of a tuple of more than three items
     if at <= 0 or head[at] != (_MARK if tuple_values and count > 3 else _GLOBAL):
         whole = head + stream.decompress(stream.unconsumed_tail) + stream.flush() if stream else data
-        ids, weights, _values = pickle.loads(whole)
+        ids, weights, _values = pickles.loads(whole)
         return ids, weights
-    ids, weights, _values = pickle.loads(head[:at] + _NO_VALUES)
+    ids, weights, _values = pickles.loads(head[:at] + _NO_VALUES)
     return ids, weights
 
 
@@ -137,7 +139,7 @@ def positions(reader, fieldname: str, btext: bytes, docs: np.ndarray) -> tuple[n
     while leaf.is_active() and i < len(wanted):
         if wanted[i] <= leaf._maxid:  # the block holds documents up to its _maxid
             data = get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-            deltas, _weights, values = pickle.loads(zlib.decompress(data) if leaf._compression else data)
+            deltas, _weights, values = pickles.loads(zlib.decompress(data) if leaf._compression else data)
             ids = np.cumsum(deltas)
             here = []
             while i < len(wanted) and wanted[i] <= leaf._maxid:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from whoosh_reference import whoosh_searcher
 
-from indexer.errors import KeywordIndexError
+from corpus.errors import KeywordIndexError
 from indexer.keyword.documents import from_record
 from indexer.keyword.reading import KeywordIndex
 

@@ -61,14 +61,14 @@ def test_deleted_documents_equal_the_public_answer(index, monkeypatch):
 
 def test_posting_blocks_are_read_without_unpickling_their_values(index, monkeypatch):
     # Every block of a field with positions is cut where its values start: none is unpickled whole.
-    loads = postings.pickle.loads
+    loads = postings.pickles.loads
     streams = []
 
     def recording(data):
         streams.append(data)
         return loads(data)
 
-    monkeypatch.setattr(postings.pickle, "loads", recording)
+    monkeypatch.setattr(postings.pickles, "loads", recording)
     for reader in _segments(index):
         for name, term in _terms(reader):
             if name in ("body", "grams"):

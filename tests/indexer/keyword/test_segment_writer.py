@@ -11,7 +11,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from corpus import BUNDLED_NOTES
 from corpus.markdown import passages_of
 from corpus.model import Paper, Passage
-from corpus.packing import answers
+from corpus.packing import pack_sections
 from corpus.reading import parse_note
 from indexer.analysis import Analyzer
 from indexer.keyword.documents import Documents, ready_made, schema
@@ -33,7 +33,7 @@ def documents(tmp_path_factory) -> list[tuple[dict, dict]]:
     """Analysed documents: the bundled notes' passages, then 300 synthetic ones."""
     passages = []
     for path in sorted(BUNDLED_NOTES.glob("*.md")):
-        passages += answers(passages_of(parse_note(str(path), path.read_text(encoding="utf-8"))))
+        passages += pack_sections(passages_of(parse_note(str(path), path.read_text(encoding="utf-8"))))
     passages += [_synthetic(n) for n in range(300)]
     made = Documents(Analyzer(["卷积神经网络"], str(tmp_path_factory.mktemp("jieba"))))
     documents = []

@@ -16,7 +16,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer.keyword.reading import KEYWORD
-from search.query.nodes import And, AndMaybe, AndNot, Dates, Every, Node, Or, Phrase, Term, Years
+from search.query.nodes import And, AndMaybe, AndNot, Every, Node, Or, Phrase, Term
 from search.rank.scorer import K1, B
 
 
@@ -34,17 +34,12 @@ def whoosh_searcher(folder: str) -> Iterator[Searcher]:
 
 def whoosh_query(node: Node) -> wq.Query:
     """The Whoosh query of a node Whoosh scores as notesearch does (all but BestField, Character, Contains and
-    Coordinated, which Whoosh has no query for)."""
+    Coordinated, which Whoosh has no query for, and Years and Dates, which the keyword index answers through
+    Whoosh itself: their reference is the years and dates the passages hold)."""
     if isinstance(node, Term):
         return wq.Term(node.field, node.text, boost=node.boost)
     if isinstance(node, Phrase):
         return wq.Phrase(node.field, list(node.words), boost=node.boost)
-    if isinstance(node, (Years, Dates)):
-        top = (1 << 32) - 1
-        low = max(0, node.low if node.low is not None else 0)
-        high = min(top, node.high if node.high is not None else top)
-        name = "year" if isinstance(node, Years) else "date"
-        return wq.ConstantScoreQuery(wq.NumericRange(name, low, high), 1.0) if low <= high else wq.NullQuery
     if isinstance(node, Every):
         return wq.Every()
     if isinstance(node, Or):

@@ -8,8 +8,8 @@ import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from indexer import build
-from search import NoPassage, OutsideIndex, excerpt, open_index
-from search.notes.excerpts import parse_location
+from search import BadArgument, NoPassage, OutsideIndex, excerpt, open_index
+from search.notes.locations import parse_location
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
 MAE_LINE = line_of(TRENDS, "两大范式在这段时间都有所发展")
@@ -133,8 +133,80 @@ def test_a_deleted_note_is_a_clear_error(fresh_garden):
         excerpt(index, str(folder / "garden.md"), 3)
 
 
-@pytest.mark.parametrize("line, context", [(0, 3), (3, -1), (3, 10_000)])
-def test_a_bad_line_or_context_is_refused(garden, line, context):
+@pytest.mark.parametrize("line, context, name", [(0, 3, "line"), (3, -1, "context"), (3, 10_000, "context"),
+                                                 (2.5, 3, "line")])
+def test_a_bad_line_or_context_is_refused_before_the_note_is_looked_up(garden, line, context, name):
     folder, index = garden
+    with pytest.raises(BadArgument) as error:
+        excerpt(index, str(folder / "nowhere.md"), line, context=context)
+    assert error.value.name == name and "\n" not in str(error.value)
     with pytest.raises(ValueError):
         excerpt(index, str(folder / "garden.md"), line, context=context)
+
+
+SECRET = "# Secret\n\nsecret line of another folder\n"
+
+
+def test_a_note_swapped_for_a_link_out_after_the_check_is_not_read(fresh_garden, tmp_path, monkeypatch):
+    # The race of git checkout or a sync tool: the note is checked, then swapped for a link before it is opened.
+    from search.notes import excerpts
+
+    folder, index = fresh_garden
+    (tmp_path / "secret.md").write_text(SECRET * 4, encoding="utf-8")
+    checked = excerpts.passage_at
+
+    def swap_after_the_check(*args):
+        found = checked(*args)
+        (folder / "garden.md").unlink()
+        os.symlink(tmp_path / "secret.md", folder / "garden.md")
+        return found
+
+    monkeypatch.setattr(excerpts, "passage_at", swap_after_the_check)
+    with pytest.raises(OutsideIndex):
+        excerpt(index, str(folder / "garden.md"), 3)
+
+
+def test_a_folder_replaced_by_a_link_since_indexing_widens_nothing(fresh_garden, tmp_path):
+    folder, index = fresh_garden
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "garden.md").write_text(SECRET * 4, encoding="utf-8")
+    (elsewhere / "other.md").write_text(SECRET, encoding="utf-8")
+    os.rename(folder, tmp_path / "moved")
+    os.symlink(elsewhere, folder)
+    for name in ("garden.md", "other.md"):
+        with pytest.raises(OutsideIndex):
+            excerpt(index, str(folder / name), 3)
+
+
+def test_a_relative_path_names_the_note_under_the_callers_folder_not_any_note_of_that_name(tmp_path, embedder):
+    from search import locate
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "README.md").write_text(f"# {name}\n\nThe notes of folder {name} are here.\n",
+                                                   encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build([str(tmp_path / "a"), str(tmp_path / "b")], index_dir, embedder=embedder)
+    with open_index(index_dir, embedder) as index:
+        for name in ("b", "a"):
+            assert locate(index, "README.md:3", cwd=str(tmp_path / name)).path == str(tmp_path / name / "README.md")
+        with pytest.raises(OutsideIndex):
+            locate(index, "README.md:3", cwd=str(tmp_path))
+
+
+@pytest.mark.parametrize("location", ["note.md:²", "note.md:١٢", "note.md:1234567890123", "note.md:３"])
+def test_a_line_that_is_not_ascii_digits_or_too_long_is_refused(location):
+    with pytest.raises(ValueError, match="PATH:LINE"):
+        parse_location(location)
+
+
+def test_a_huge_location_is_refused_at_once_quoting_only_its_start():
+    import time
+
+    location = "a/" * 300_000 + "x.md:1"
+    started = time.perf_counter()
+    with pytest.raises(ValueError) as refused:
+        parse_location(location)
+    assert time.perf_counter() - started < 0.1
+    assert len(str(refused.value)) < 400 and "of at most 4,106 characters" in str(refused.value)

@@ -12,7 +12,7 @@ from indexer.keyword.documents import TEXT_FIELDS
 from search.query.compiler import compile_query
 from search.query.nodes import leaf_terms
 from search.query.plan import plan_query
-from search.query.syntax import MAX_QUERY_CHARS, FieldTerm, Group, Not, Phrase, Word, YearRange, parse
+from search.query.syntax import MAX_QUERY_CHARS, FieldTerm, Group, Not, Quoted, Word, YearRange, parse
 
 
 def children(query: str) -> tuple:
@@ -27,8 +27,8 @@ def children(query: str) -> tuple:
     ("author:hinton", (FieldTerm("authors", "hinton"),)),
     ('author:"Geoffrey Hinton"', (FieldTerm("authors", "Geoffrey Hinton", phrase=True),)),
     ("path:papers", (FieldTerm("path", "papers"),)),
-    ('"quoted phrase"', (Phrase("quoted phrase"),)),
-    ('"机器翻译"', (Phrase("机器翻译"),)),
+    ('"quoted phrase"', (Quoted("quoted phrase"),)),
+    ('"机器翻译"', (Quoted("机器翻译"),)),
     ("-exclude keep", (Not(Word("exclude")), Word("keep"))),
     ("NOT exclude keep", (Not(Word("exclude")), Word("keep"))),
     ("gan OR vae", (Group("OR", (Word("gan"), Word("vae"))),)),
@@ -48,15 +48,27 @@ def test_parse(query, expected):
     ("(a b", ["a", "b"]),
     ("a b)", ["a", "b"]),
     ("NOT NOT x", ["x"]),
-    ("--x", ["x"]),
+    ("--x", [Not(Word("x"))]),
     ("a OR", ["a"]),
     ("OR", []),
     ("(" * 1000 + "x" + ")" * 1000, ["x"]),
+    ("transformer -bert (", ["transformer", Not(Word("bert"))]),  # an exclusion stays one in the fallback
+    ('"attention -rnn', ["attention", Not(Word("rnn"))]),
 ])
 def test_malformed_query_falls_back_to_its_words_with_a_warning(query, words):
     parsed = parse(query)
-    assert parsed.root == Group("AND", tuple(Word(w) for w in words))
+    assert parsed.root == Group("AND", tuple(Word(w) if isinstance(w, str) else w for w in words))
     assert parsed.warnings
+
+
+@pytest.mark.parametrize("query", ["a (b", 'x --y "z', 'title:"BERT (large)" ok', "OR a", "a -b", "((((x", "-"])
+def test_the_plain_words_of_any_query_parse_as_written_and_mean_its_fallback(query):
+    from search.query.syntax import plain_query, readable
+
+    plain = plain_query(query)
+    assert readable(plain) and parse(plain).warnings == ()
+    if not readable(query):
+        assert parse(plain).root == parse(query).root
 
 
 @pytest.mark.parametrize("query, expected, warning", [

@@ -3,11 +3,13 @@ on synthetic rankings, then on the bundled index."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import BUNDLED_NOTES, line_of
 
 from corpus.text import fold
-from search import search
+from search import Settings, search
 from search.query.plan import looks_like_code
 from search.rank.fusion import (
     FusionConfig,
@@ -21,6 +23,7 @@ from search.rank.fusion import (
     prose_first,
     weigh,
 )
+from search.rank.ranking import span as ranking_span
 
 
 def test_keyword_scores_are_read_against_the_best_one():
@@ -116,7 +119,8 @@ def test_cross_lingual_hybrid_follows_the_vectors(bundled_index):
     semantic = search(bundled_index, query, mode="semantic", k=3)
     span = lambda hit: (hit.passage.path, hit.passage.line_start, hit.passage.line_end)
     # A stray English word or two in Chinese notes: the vectors lead, and the answer is one of their best two.
-    assert "keyword weight 0.2" in hybrid.route
+    keyword, vector = map(float, re.search(r"keyword weight ([\d.]+), vector weight ([\d.]+)", hybrid.route).groups())
+    assert keyword < vector
     assert span(hybrid.hits[0]) in {span(hit) for hit in semantic.hits[:2]}
 
 
@@ -129,26 +133,33 @@ def test_short_english_query_the_notes_spell_out_follows_the_keywords(bundled_in
     assert result.hits[0].keyword_rank == 1
 
 
-def test_hybrid_explains_each_hit(bundled_index):
+def test_hybrid_explains_each_hit_by_its_place_in_each_ranking_and_the_words_it_holds(bundled_index):
+    from search.rank.engine import rankings
+
     result = search(bundled_index, "扩散模型 采样效率", mode="hybrid", k=5)
-    assert "keyword weight" in result.route
+    ranked = rankings(bundled_index, bundled_index.plan("扩散模型 采样效率"), "hybrid", k=5)
+    assert "keyword weight" in result.route and len(result.hits) == 5
     for hit in result.hits:
-        assert hit.keyword_rank is not None or hit.vector_rank is not None
-        if hit.keyword_rank is not None:
-            assert hit.keyword_score > 0
+        span = ranking_span(hit.passage)
+        for kind, rank, score in (("keyword", hit.keyword_rank, hit.keyword_score),
+                                  ("vector", hit.vector_rank, hit.vector_score)):
+            entry = ranked.of(kind).get(span)
+            assert (rank, score) == ((entry.rank, entry.score) if entry else (None, None)), (kind, span)
+        assert all(word in hit.passage.text for word in hit.matched)
+        assert {part for part in hit.snippet.split("**")[1::2]} <= set(hit.matched)
     assert any(hit.matched for hit in result.hits)
 
 
 def test_floor_drops_hybrid_hits_far_below_the_best(bundled_index):
     everything = search(bundled_index, "扩散模型 采样效率", k=50, every=True)
-    floored = search(bundled_index, "扩散模型 采样效率", k=50, fusion=FusionConfig(floor=0.5))
+    floored = search(bundled_index, "扩散模型 采样效率", k=50, settings=Settings(fusion=FusionConfig(floor=0.5)))
     assert 0 < len(floored.hits) < len(everything.hits)
     assert [hit.passage.id for hit in floored.hits] == [hit.passage.id for hit in everything.hits[:len(floored.hits)]]
     best = max(hit.score for hit in everything.hits)
     assert all(hit.exact or hit.score >= 0.5 * best for hit in floored.hits)
     # One ranking alone is never floored: a keyword or vector hit is supported by its own ranking.
     for mode in ("keyword", "semantic"):
-        floored_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, fusion=FusionConfig(floor=0.5))
+        floored_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, settings=Settings(fusion=FusionConfig(floor=0.5)))
         every_alone = search(bundled_index, "扩散模型 采样效率", mode=mode, k=50, every=True)
         assert [hit.passage.id for hit in floored_alone.hits] == [hit.passage.id for hit in every_alone.hits]
 
@@ -161,15 +172,19 @@ def test_a_hit_no_ranking_supports_is_left_out_unless_it_holds_the_whole_query()
     assert above_floor(order, 0.0, supported) == order  # `search --all`
 
 
-def test_supported_spans_hold_a_query_word_or_sit_above_cosine_zero(bundled_index):
-    from search.rank.engine import rankings, supported
+def test_supported_spans_hold_a_query_word_or_sit_above_cosine_zero():
+    from corpus.model import Passage
+    from search.rank.engine import supported
+    from search.rank.ranking import Ranked, Ranking
 
-    ranked = rankings(bundled_index, bundled_index.plan("扩散模型 采样效率"), "hybrid", k=10)
-    keyword, vector = ranked.of("keyword"), ranked.of("vector")
-    spans = supported(ranked.lists)
-    assert set(keyword.keys()) <= spans
-    assert {item.key for item in vector.items if item.score > 0} <= spans
-    assert not {item.key for item in vector.items if item.score <= 0 and item.key not in set(keyword.keys())} & spans
+    def ranking(kind, scores):
+        return Ranking(kind, tuple(Ranked(key, Passage(key, 1, 1, "", "", key), n, score)
+                                   for n, (key, score) in enumerate(scores.items(), 1)))
+
+    keyword = ranking("keyword", {"words": 3.0, "words at cosine 0": 1.0})
+    vector = ranking("vector", {"near": 0.4, "faint": 0.01, "words at cosine 0": 0.0, "unrelated": -0.008})
+    assert supported((keyword, vector)) == {"words", "words at cosine 0", "near", "faint"}
+    assert supported((vector,)) == {"near", "faint"}
 
 
 def test_rrf_method_fuses_ranks_with_the_same_weights():

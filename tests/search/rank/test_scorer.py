@@ -81,8 +81,8 @@ def test_the_postings_kept_stay_within_their_bound(bundled_index, monkeypatch):
         assert len(vocabulary) > 40
         for name, text in vocabulary:
             scorer.scores(Term(name, text))
-            assert scorer._held == sum(len(docs) for docs, _tf in scorer._postings.values())
-            assert scorer._held <= 100 or len(scorer._postings) == 1
+            assert scorer._postings.held == sum(len(docs) for docs, _tf in scorer._postings.values())
+            assert scorer._postings.held <= 100 or len(scorer._postings) == 1
         assert _array_scores(scorer, query) == first
 
 

@@ -3,12 +3,11 @@ One paper, one record with all its places; `related` answers from any of them.""
 
 from __future__ import annotations
 
-import io
 import json
 
 import nbformat
 import pytest
-from reportlab.pdfgen import canvas
+from conftest import mae_pdf
 
 from indexer import build
 from search import open_index, search
@@ -33,25 +32,6 @@ VIT_NOTE = """# An Image is Worth 16x16 Words: Transformers for Image Recognitio
 
 ViT 把图像切成 16x16 的块，当作词序列送入标准的 Transformer 编码器。MAE 的编码器就是 ViT。
 """
-
-
-def mae_pdf() -> bytes:
-    """A first page as a paper's: title, authors, affiliation, abstract, and its arXiv stamp."""
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    page.setFont("Helvetica-Bold", 17)
-    page.drawString(72, 740, "Masked Autoencoders Are Scalable")
-    page.drawString(72, 720, "Vision Learners")
-    page.setFont("Helvetica", 11)
-    page.drawString(72, 690, "Kaiming He*, Xinlei Chen*, Saining Xie, Yanghao Li, Piotr Dollar, Ross Girshick")
-    page.drawString(72, 675, "Facebook AI Research (FAIR)")
-    page.drawString(72, 640, "Abstract")
-    page.drawString(72, 622, "This paper shows that masked autoencoders (MAE) are scalable self-supervised")
-    page.drawString(72, 608, "learners for computer vision. We mask random patches of the input image.")
-    page.drawString(20, 300, "arXiv:2111.06377v3 [cs.CV] 19 Dec 2021")
-    page.showPage()
-    page.save()
-    return out.getvalue()
 
 
 def notebook() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.notes.excerpts import passage_at
+from search import locate
 from search.relate.papers import PaperGraph, by_initials, more_like, related
 
 
@@ -83,8 +83,8 @@ def test_an_unknown_name_finds_nothing(bundled_index, graph):
 
 def test_more_like_a_paragraph_skips_its_own_lines_and_repeats_no_span(bundled_index, bundled_index_dir):
     paragraph = next(p for p in bundled_index.passages() if p.paper is None and "扩散模型" in p.text)
-    anchor = passage_at(bundled_index, paragraph.path, paragraph.line_start)
-    assert anchor is not None and anchor.line_start == paragraph.line_start
+    anchor = locate(bundled_index, f"{paragraph.path}:{paragraph.line_start}")
+    assert anchor.line_start == paragraph.line_start
     result = more_like(bundled_index, anchor, k=8)
     spans = [(h.passage.path, h.passage.line_start, h.passage.line_end) for h in result.hits]
     assert len(spans) == len(set(spans)) == 8

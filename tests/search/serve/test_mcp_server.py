@@ -3,6 +3,7 @@ and one-line tool errors. (tests/search/serve/test_mcp_stdio.py runs `cli.py mcp
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,6 @@ from mcp import Client
 from cli_render import describe
 from indexer import build
 from search import excerpt, related, search
-from search.results import excerpt_data, related_data, result_data
 from search.serve.mcp_server import NoteTools, build_server
 
 TRENDS = BUNDLED_NOTES / "dl-research-trends-2022-2024.md"
@@ -43,12 +43,14 @@ def tools(bundled_index_dir, embedder, tmp_path_factory):
     notes.close()
 
 
-def absolute(data: dict, hits) -> dict:
-    for shown, hit in zip(data["hits"], hits):
-        shown["path"] = hit.passage.path
-        for place, (path, _region, _first, _last) in zip(shown["also"], hit.also):
-            place["path"] = path
-    return data
+def places(answer: dict) -> list[str]:
+    """Every path an answer names: its hits', the places that hold the same text, its anchor's and candidates'."""
+    found = [hit["path"] for hit in answer["hits"]] + [place["path"] for hit in answer["hits"] for place in hit["also"]]
+    return found + [paper["path"] for paper in [answer.get("anchor"), *answer.get("candidates", [])] if paper]
+
+
+def on_disk_absolute(paths: list[str]) -> bool:
+    return bool(paths) and all(os.path.isabs(path) and os.path.isfile(path) for path in paths)
 
 
 def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
@@ -74,15 +76,16 @@ def test_the_four_tools_are_listed_with_descriptions_and_schemas(tools):
 
 @pytest.mark.parametrize("query, mode", [("自监督 视觉", "hybrid"), ("masked autoencoders", "keyword"),
                                          ("self-supervised vision", "semantic"), ('"扩散模型', "hybrid")])
-def test_search_answers_as_the_library_does_with_absolute_paths(tools, bundled_index, query, mode):
+def test_search_answers_as_the_library_does_with_absolute_paths(tools, bundled_index, query, mode, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the notes lie below this folder: `search --json` run here prints them relative
     (result,) = call(tools, ("search", {"query": query, "mode": mode, "k": 5}))
     assert not result.is_error
     expected = search(bundled_index, query, mode=mode, k=5)
-    data = {**absolute(result_data(expected), expected.hits), "warnings": list(expected.warnings)}
     got = result.structured_content
-    assert got["took_ms"] >= 0
-    got["took_ms"] = data["took_ms"]
-    assert got == data
+    assert [(hit["rank"], hit["path"], hit["line_start"], hit["line_end"], hit["snippet"], hit["score"])
+            for hit in got["hits"]] == [(hit.rank, hit.passage.path, hit.passage.line_start, hit.passage.line_end,
+                                         hit.snippet, round(hit.score, 6)) for hit in expected.hits]
+    assert on_disk_absolute(places(got)) and got["warnings"] == list(expected.warnings) and got["took_ms"] >= 0
 
 
 def test_the_mae_paragraph_is_found_with_its_path_and_line(tools):
@@ -105,26 +108,63 @@ def test_field_filters_are_the_query_languages_fields(tools, bundled_index):
     assert {hit["path"] for hit in result.structured_content["hits"]} == {str(PAPERS)}
 
 
+@pytest.mark.parametrize("arguments, filtered_by", [
+    ({"query": "", "author": "goodfellow)"}, "author:goodfellow"),
+    ({"query": "generative (", "year": "2014"}, "year:2014"),
+    ({"query": "adversarial", "author": "(goodfellow"}, "author:goodfellow"),
+    ({"query": '"networks', "year": "2014"}, "year:2014"),
+    ({"query": "nets " * 400, "year": "2014"}, "year:2014"),  # a query too long to be read whole
+    ({"query": "nets", "title": "-adversarial"}, "title:adversarial"),
+])
+def test_a_filter_holds_whatever_its_value_or_the_query_holds(tools, bundled_index, arguments, filtered_by):
+    (result,) = call(tools, ("search", {**arguments, "mode": "keyword", "k": 50}))
+    allowed = {(hit.passage.path, hit.passage.line_start)
+               for hit in search(bundled_index, filtered_by, mode="keyword", k=500).hits}
+    hits = result.structured_content["hits"]
+    assert hits and all((hit["path"], hit["line_start"]) in allowed for hit in hits), result.structured_content
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("get", {"location": "a/" * 300_000 + "x.md:1"}),
+    ("related", {"passage": "a/" * 300_000 + "x.md:1"}),
+    ("related", {"paper": "attention " * 60_000}),
+    ("search", {"query": "attention " * 60_000}),
+    ("search", {"query": "x", "author": "y" * 600_000}),
+])
+def test_an_argument_of_600_kb_is_refused_at_once_in_one_short_line(tools, name, arguments):
+    import time
+
+    started = time.perf_counter()
+    (result,) = call(tools, (name, arguments))
+    assert time.perf_counter() - started < 5
+    (text,) = [block.text for block in result.content]
+    assert result.is_error and "\n" not in text and len(text) < 400, text[:500]
+
+
 def test_related_gives_papers_and_passages_with_their_reasons(tools, bundled_index):
     paper, passage, ambiguous = call(tools, ("related", {"paper": "Attention is All You Need", "k": 3}),
                                      ("related", {"passage": f"{TRENDS}:{MAE_LINE}", "k": 3}),
                                      ("related", {"paper": "Hinton"}))
     expected = related(bundled_index, "Attention is All You Need", k=3)
-    data = absolute(related_data(expected), expected.hits)
-    data["anchor"]["path"] = expected.anchor.path
     got = paper.structured_content
-    got["took_ms"] = data["took_ms"]
-    assert got == data and all(hit["reasons"] for hit in got["hits"])
+    assert (got["anchor"]["path"], got["anchor"]["line_start"]) == (expected.anchor.path, expected.anchor.line_start)
+    assert [(hit["path"], hit["line_start"], hit["reasons"]) for hit in got["hits"]] == \
+           [(hit.passage.path, hit.passage.line_start, list(hit.reasons)) for hit in expected.hits]
+    assert all(hit["reasons"] for hit in got["hits"]) and on_disk_absolute(places(got))
     assert passage.structured_content["anchor"]["line_start"] == MAE_LINE
-    assert len(passage.structured_content["hits"]) == 3
+    assert len(passage.structured_content["hits"]) == 3 and on_disk_absolute(places(passage.structured_content))
     assert ambiguous.structured_content["anchor"] is None and len(ambiguous.structured_content["candidates"]) > 1
+    assert on_disk_absolute(places(ambiguous.structured_content))
 
 
-def test_get_reads_the_passage_and_its_lines_from_disk(tools, bundled_index):
+def test_get_reads_the_passage_and_its_lines_from_disk(tools, monkeypatch):
+    monkeypatch.chdir(ROOT)
     (result,) = call(tools, ("get", {"location": f"{TRENDS}:{MAE_LINE}", "context": 2}))
-    data = excerpt_data(excerpt(bundled_index, str(TRENDS), MAE_LINE, context=2))
-    data["path"] = str(TRENDS)
-    assert result.structured_content == data and len(data["lines"]) == 5
+    got = result.structured_content
+    note = TRENDS.read_text(encoding="utf-8").split("\n")
+    assert got["path"] == str(TRENDS) and (got["line"], got["first_line"], got["last_line"]) == \
+           (MAE_LINE, MAE_LINE - 2, MAE_LINE + 2)
+    assert got["lines"] == note[MAE_LINE - 3:MAE_LINE + 2] and "MAE" in got["text"] and not got["changed"]
 
 
 def test_status_says_what_the_index_holds(tools, bundled_index):
@@ -142,7 +182,7 @@ def test_status_says_what_the_index_holds(tools, bundled_index):
 @pytest.mark.parametrize("name, arguments, says", [
     ("get", {"location": "/etc/passwd:1"}, "/etc/passwd is not in the indexed folders"),
     ("get", {"location": f"{TRENDS}:2"}, "no passage of the index holds"),
-    ("get", {"location": "nowhere"}, "expected PATH:LINE"),
+    ("get", {"location": "nowhere"}, "location must be PATH:LINE"),
     ("related", {"passage": "/etc/shadow:1"}, "/etc/shadow is not in the indexed folders"),
     ("related", {"paper": "zyxwvut qqq"}, "no paper matches"),
     ("related", {}, "give either 'paper'"),
@@ -205,3 +245,23 @@ def test_while_the_index_loads_prints_to_stdout_go_to_stderr():
     assert run.returncode == 0, run.stderr
     assert run.stdout == "protocol\n"
     assert "from python" in run.stderr and "from a library in C" in run.stderr
+
+
+def test_the_published_schemas_name_the_fields_the_answers_hold(tools, bundled_index):
+    # The schemas mirror search/results.py's JSON, the one place it is built: a field added there shows here.
+    from search import stats
+    from search.results import excerpt_data, hit_data, paper_data, stats_data
+    from search.serve import mcp_schema
+
+    hit = search(bundled_index, "title:Attention", k=1).hits[0]  # a paper's hit: its JSON carries the paper
+    assert hit.paper is not None
+    assert set(hit_data(hit)) | {"reasons"} == set(mcp_schema.HitData.__annotations__)  # reasons: related hits
+    paper = next(p for p in bundled_index.passages() if p.paper)
+    assert set(paper_data(paper)) == set(mcp_schema.PaperData.__annotations__)
+    assert set(stats_data(stats(bundled_index))) | {"watching", "updating", "last_run"} == \
+           set(mcp_schema.Status.__annotations__)
+    (status,) = call(tools, ("status", {}))
+    assert set(status.structured_content) == set(mcp_schema.Status.__annotations__)
+    (got,) = call(tools, ("get", {"location": f"{TRENDS}:{MAE_LINE}"}))
+    assert set(got.structured_content) == set(mcp_schema.Excerpt.__annotations__) == \
+           set(excerpt_data(excerpt(bundled_index, str(TRENDS), MAE_LINE)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
                              cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert serve.stdout.readline().startswith("serving "), serve.stderr.read()
-        time.sleep(1.0)  # the watcher is set up
+        time.sleep(3.0)  # the watcher is set up, and its catch-up run (nothing changed) is over
         before = ask(index, {"op": "ping"})["generation"]
 
         # Idle: no change, no run, and (nearly) no CPU over 10 s.
@@ -91,7 +92,42 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
         serve.send_signal(signal.SIGTERM)
         out, err = serve.communicate(timeout=60)
     assert serve.returncode == 0, err
-    assert "Traceback" not in err and err.count("watch: ") == 5, err  # one account per run, on stderr
+    # One account per run, on stderr: the catch-up at the start (no change), then one per change.
+    assert "Traceback" not in err and err.count("watch: ") == 6, err
+    assert "notesearch: watch: no change: added 0, updated 0, removed 0, unchanged 1" in err, err
     assert "notesearch: watch: added 1, updated 0, removed 0, unchanged 1 — 2 passages" in err, err
     assert out.strip().endswith("stopped")
     print(json.dumps({"idle_cpu_seconds_in_10s": round(idle_cpu, 3), "follow_seconds": took}))
+
+
+@pytest.mark.slow
+def test_watch_catches_up_on_start_and_follows_a_folder_deleted_and_made_again(tmp_path, embedder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "garden.md").write_text("# Garden\n\nTomatoes need full sun.\n", encoding="utf-8")
+    (folder / "skipped.md").write_bytes(b"\x00\x01binary\x00" * 10)
+    index = str(tmp_path / "index")
+    build([str(folder)], index, embedder=embedder)
+    # Edited while nothing watched: the server's first run catches up without another save.
+    (folder / "garden.md").write_text("# Garden\n\nPumpkins need full sun.\n", encoding="utf-8")
+    serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--watch", "--index", index],
+                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert serve.stdout.readline().startswith("serving "), serve.stderr.read()
+        took = {"caught up": follows(index, "pumpkins", {"garden.md"}, timeout=FOLLOW + 5)}
+        # The folder deleted and made again (a git checkout of another branch, a sync tool): watched again.
+        shutil.rmtree(folder)
+        time.sleep(1.5)
+        folder.mkdir()
+        (folder / "garden.md").write_text("# Garden\n\nMelons need full sun.\n", encoding="utf-8")
+        took["made again"] = follows(index, "melons", {"garden.md"}, timeout=FOLLOW + 5)
+        time.sleep(1.0)
+        (folder / "kitchen.md").write_text("# Kitchen\n\nCucumbers pickled in brine.\n", encoding="utf-8")
+        took["written after"] = follows(index, "cucumbers", {"kitchen.md"})
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        _out, err = serve.communicate(timeout=60)
+    assert serve.returncode == 0 and "Traceback" not in err, err
+    # Skipped files are told as `index` tells them (the catch-up run skipped the binary file as the build did).
+    assert "notesearch: watch: 1 file skipped as in the last run, for the same reasons" in err, err
+    print(json.dumps({"follow_seconds": took}))

@@ -155,3 +155,32 @@ def test_a_folder_added_to_the_index_is_watched_too(indexed, tmp_path, embedder,
         (second / "new.md").write_text("# New\n\nNew note.\n", encoding="utf-8")
         wait_for(calls, 1)
         assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_a_folder_deleted_and_made_again_is_watched_again(tmp_path, embedder):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nApples.\n", encoding="utf-8")
+    directory = str(tmp_path / "index")
+    build([str(folder)], directory, embedder=embedder)
+    with watching(directory) as calls:
+        shutil.rmtree(folder)
+        time.sleep(1.5)
+        folder.mkdir()
+        (folder / "a.md").write_text("# A\n\nApples again.\n", encoding="utf-8")
+        time.sleep(3.0)  # the folder is watched again, and looked at once
+        settled = len(calls)
+        assert settled >= 1
+        (folder / "b.md").write_text("# B\n\nBananas.\n", encoding="utf-8")  # an edit in the folder made again
+        wait_for(calls, settled + 1)
+        assert len(calls) == settled + 1
+
+
+@pytest.mark.slow
+def test_a_catch_up_runs_once_at_the_start(indexed):
+    _folder, directory = indexed
+    with watching(directory, catch_up=True) as calls:
+        wait_for(calls, 1)
+        time.sleep(1.5)
+        assert len(calls) == 1

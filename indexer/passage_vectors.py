@@ -5,24 +5,65 @@ per part of a joined passage), or one empty row when it has none (code).
 A context text already embedded by the same model keeps its vector, so an
 update embeds only passages whose text (with its headings) is new; the model
 is loaded only when something must be embedded.
+
+Embedding is bounded for any note under the size cap: a note embeds at most
+MAX_TEXTS_PER_NOTE texts and one line of it at most MAX_TEXTS_PER_LINE (a
+passage's own text before the runs of its sentences, in reading order). The
+largest notes of the corpora at hand make 1,133 texts, and 17 on one line; a
+2 MB note of one line made 19,449, one of 100,000 table rows 100,000. What is
+cut gets no vector (keyword search still finds it), and the run says how much
+(`cut`, told as a warning by the builder).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from corpus.errors import VectorIndexError
 from corpus.model import Passage
 from indexer import vectors
 from indexer.checkpoint import Checkpoint
 from indexer.embedders import Embedder, known_fingerprint, load_embedder
-from indexer.errors import VectorIndexError
 
 # Told (stage, done, total) as the work goes: stage is "read" (notes), "keyword" or "embed" (passages).
 # It may raise to stop the run: nothing is committed, and the vectors embedded so far are kept (checkpoint.py).
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
+MAX_TEXTS_PER_NOTE = 4_000
+MAX_TEXTS_PER_LINE = 64
+
+
+def texts_to_embed(passages: Sequence[Passage]) -> tuple[list[tuple[int, ...]], dict[str, int]]:
+    """Which texts of each passage (indexes into its embed_texts()) are embedded, and how many were cut, by note.
+
+    Each note's texts are granted in two passes, each in reading order: every
+    passage's own text first, then the runs of its sentences, while the note has
+    fewer than MAX_TEXTS_PER_NOTE and the passage's first line fewer than
+    MAX_TEXTS_PER_LINE. A note's grant depends on its own passages only, so an
+    update embeds what a rebuild would.
+    """
+    counts = [len(passage.embed_texts()) for passage in passages]
+    granted: list[list[int]] = [[] for _ in passages]
+    by_note: Counter = Counter()
+    by_line: Counter = Counter()
+    for first_pass in (True, False):
+        for n, passage in enumerate(passages):
+            parts = range(min(counts[n], 1)) if first_pass else range(1, counts[n])
+            for part in parts:
+                line = (passage.path, passage.region, passage.line_start)
+                if by_note[passage.path] >= MAX_TEXTS_PER_NOTE or by_line[line] >= MAX_TEXTS_PER_LINE:
+                    break
+                granted[n].append(part)
+                by_note[passage.path] += 1
+                by_line[line] += 1
+    cut: Counter = Counter()
+    for n, passage in enumerate(passages):
+        if len(granted[n]) < counts[n]:
+            cut[passage.path] += counts[n] - len(granted[n])
+    return [tuple(parts) for parts in granted], dict(cut)
 
 
 def fingerprint_of(model: str, embedder: Embedder | None) -> tuple[str, Embedder | None]:
@@ -59,8 +100,9 @@ def _path_of(passage_id: str) -> str:
 
 def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str,
           fingerprint: str, embedder: Embedder | None, progress: Progress | None,
-          checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int]:
-    """The vectors of rows `kept` of `old`, then of `passages`; and how many distinct texts were embedded now.
+          checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int, dict[str, int]]:
+    """The vectors of rows `kept` of `old`, then of `passages`; how many distinct texts were embedded now; and how
+    many texts of each note were cut (texts_to_embed).
 
     A context text already embedded by the same model (a row of `old`, or in
     the `checkpoint` of a run that never committed) keeps its vector; each
@@ -74,14 +116,15 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
     ids: list[str] = []
     keys: list[str] = []
     where: list[tuple[int, int]] = []  # each new row's passage (index in `passages`) and text (index in it)
+    granted, cut = texts_to_embed(passages)
     for n, passage in enumerate(passages):
         passage_id = passage.id
         texts = passage.embed_texts()
-        for part, text in enumerate(texts):
+        for part in granted[n]:
             ids.append(passage_id)
-            keys.append(vectors.content_key(fingerprint, text))
+            keys.append(vectors.content_key(fingerprint, texts[part]))
             where.append((n, part))
-        if not texts:
+        if not granted[n]:
             ids.append(passage_id)
             keys.append("")
             where.append((n, -1))
@@ -90,16 +133,18 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
     if old is not None:
         rows = {key: i for i, key in enumerate(old.keys) if key}
         reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
+    elif embedder is None:
+        embedder = load_embedder(model)  # its width, and (no committed vectors) surely something to embed
+    dim = old.vectors.shape[1] if old is not None else embedder.dim
     if checkpoint is not None:
-        reuse.update(checkpoint.load(key for key in keys if key and key not in reuse))
+        reuse.update(checkpoint.load((key for key in keys if key and key not in reuse), dim))
     first_row: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key and key not in reuse:
             first_row.setdefault(key, i)
     missing = list(first_row.values())
-    if embedder is None and (missing or old is None):
+    if embedder is None and missing:
         embedder = load_embedder(model)
-    dim = old.vectors.shape[1] if old is not None else embedder.dim
     matrix = np.zeros((start + len(keys), dim), dtype=np.float32)
     if kept:
         matrix[:start] = old.vectors[kept]
@@ -120,4 +165,4 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
                 matrix[start + i] = matrix[start + first_row[key]]
     all_ids = tuple(old.ids[row] for row in kept) + tuple(ids)
     all_keys = tuple(old.keys[row] for row in kept) + tuple(keys)
-    return vectors.VectorIndex(all_ids, all_keys, matrix, model, fingerprint), len(missing)
+    return vectors.VectorIndex(all_ids, all_keys, matrix, model, fingerprint), len(missing), cut

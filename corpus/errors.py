@@ -1,15 +1,56 @@
-"""The errors the library raises: each carries the data a caller needs, and says what happened.
+"""Every error the library raises, in one place: each carries the data a caller needs, and says what happened.
+
+They live in the first stage so that every later stage (indexer, search) and
+every caller (cli.py, a program) imports them from here, and so that catching
+one loads nothing: this module is standard library only (with `whole_number`,
+the check of a count that the library calls make). `indexer` exports the
+ones `build` raises and `search` exports them all.
 
 What a user should do about one (which command to run, which option to give)
 is for the caller to say: cli.py turns these into one line with a hint.
-Standard library only, so a caller can catch them without loading the index.
 """
 
 from __future__ import annotations
 
+import operator
+import reprlib
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist = 60, 60, 4
+# How much of a caller's input an error message quotes: a hostile location or query may be 600 KB.
+ECHO_CHARS = 80
+
+
+def echo(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` as a message may quote it: whole when short, else its start and how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
 
 class NotesearchError(Exception):
     """A problem the caller can fix (as opposed to a bug)."""
+
+
+class BadArgument(NotesearchError, ValueError):
+    """A library call was given `value` for its argument `name`, which must be `wanted`: refused, nothing was done.
+
+    Also a ValueError. The message is one line (a long value is shortened).
+    """
+
+    def __init__(self, name: str, value: object, wanted: str):
+        self.name, self.value, self.wanted = name, value, wanted
+        super().__init__(f"{name} must be {wanted}, not {_SHORT.repr(value)}")
+
+
+def whole_number(name: str, value: object, least: int = 1, most: int | None = None) -> int:
+    """`value` as an int when it is a whole number (an int, or a numpy integer) from `least` (to `most`); else
+    BadArgument."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, bool) or number < least or (most is not None and number > most):
+        raise BadArgument(name, value, f"a whole number from {least}" + (f" to {most}" if most is not None else ""))
+    return number
 
 
 class NoIndex(NotesearchError):
@@ -29,6 +70,15 @@ class OutdatedIndex(NotesearchError):
         self.directory, self.found, self.wanted = directory, found, wanted
         super().__init__(f"the index at {directory} was built by another version of notesearch "
                          f"(index format {found or '1'}; this version reads format {wanted})")
+
+
+class UntrustedIndex(NotesearchError):
+    """The index folder `directory` is refused before anything in it is read or written: `reason` says why
+    (another user's, writable by others, a lock that is a link), and what to do."""
+
+    def __init__(self, directory: str, reason: str):
+        self.directory, self.reason = directory, reason
+        super().__init__(f"refusing the index at {directory}: {reason}")
 
 
 class IndexBusy(NotesearchError):
@@ -53,14 +103,20 @@ class MissingFolder(NotesearchError):
 
 
 class NoNotes(NotesearchError):
-    """No files or folders were given to index into `directory`, and it has none recorded (a new index);
-    or removing the folders `removed` would leave it none (nothing was changed)."""
+    """No files or folders were given to index into `directory`, and it has none recorded (a new index, or `lost`:
+    one whose every manifest is damaged or gone); or removing the folders `removed` would leave it none (nothing
+    was changed)."""
 
-    def __init__(self, directory: str, removed: tuple[str, ...] = ()):
-        self.directory, self.removed = directory, tuple(removed)
-        super().__init__(f"removing {', '.join(removed)} would leave the index at {directory} no folder "
-                         "(nothing was changed)" if removed
-                         else f"no notes to index into {directory}: no files or folders were given")
+    def __init__(self, directory: str, removed: tuple[str, ...] = (), lost: bool = False):
+        self.directory, self.removed, self.lost = directory, tuple(removed), lost
+        if removed:
+            message = f"removing {', '.join(removed)} would leave the index at {directory} no folder (nothing was changed)"
+        elif lost:
+            message = (f"the index at {directory} has no readable manifest left to say which folders it was built from "
+                       "(nothing was changed)")
+        else:
+            message = f"no notes to index into {directory}: no files or folders were given"
+        super().__init__(message)
 
 
 class UnknownFolder(NotesearchError):
@@ -73,7 +129,7 @@ class UnknownFolder(NotesearchError):
 
 
 class Cancelled(NotesearchError):
-    """An index run on `directory` was stopped before it committed: the index is as it was.
+    """An index run on `directory` that a warm server ran was stopped before it committed: the index is as it was.
 
     The vectors it embedded are kept, and the next run goes on from them.
     """
@@ -138,12 +194,29 @@ class IndexWriteError(NotesearchError, OSError):
         return f"cannot write the index at {self.directory}: {self.strerror}{after}"
 
 
+class StateFileError(NotesearchError, OSError):
+    """A warm server could not write its state file `name` into the index folder `directory` (so no search
+    would find it): it stops. Also an OSError, with the errno of the failure."""
+
+    def __init__(self, directory: str, name: str, error: OSError):
+        OSError.__init__(self, error.errno, error.strerror or str(error), directory)
+        self.directory, self.name = directory, name
+
+    def __str__(self) -> str:
+        return f"cannot write {self.name} into {self.directory}: {self.strerror}"
+
+
 class OutsideIndex(NotesearchError):
     """`path` (as the caller gave it) lies outside every folder of the index: refused, nothing was read."""
 
     def __init__(self, path: str):
         self.path = path
-        super().__init__(f"{path} is not in the indexed folders")
+        super().__init__(f"{echo(path)} is not in the indexed folders")
+
+
+class OutsideFolders(NotesearchError, ValueError):
+    """A note file opened to be read lies outside the folders it may be read from (a link out, swapped in since it
+    was found or checked): nothing of it was read. Also a ValueError, as a file that cannot be read."""
 
 
 class NoPassage(NotesearchError):
@@ -156,11 +229,12 @@ class NoPassage(NotesearchError):
 
     def __init__(self, path: str, line: int | None = None, unreadable: str = "", region: str = ""):
         self.path, self.line, self.unreadable, self.region = path, line, unreadable, region
+        shown = echo(path)
         if unreadable:
-            message = f"cannot read {path}: {unreadable}"
+            message = f"cannot read {shown}: {unreadable}"
         elif line is None and not region:
-            message = f"{path} is not a note of the index (excluded, skipped, or new since it was indexed)"
+            message = f"{shown} is not a note of the index (excluded, skipped, or new since it was indexed)"
         else:
-            where = ":".join(str(part) for part in (path, region, line) if part)
+            where = ":".join(str(part) for part in (shown, region, line) if part)
             message = f"no passage of the index holds {where} (a blank line, a heading or front matter?)"
         super().__init__(message)
