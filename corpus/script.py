@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 import re
 
-from corpus.text import HAN, HAN_SUPPLEMENTARY
-
 # Characters that are not seen: soft hyphen, Mongolian vowel separator, zero-width space, non-joiner and joiner,
 # word joiner, and the byte-order mark used as a zero-width no-break space.
 INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
 INVISIBLE_CHAR = re.compile(f"[{INVISIBLE}]")
-_HAN_CHAR = re.compile(f"[{HAN}{HAN_SUPPLEMENTARY}]")
+# The blocks of Chinese characters OpenCC converts (CJK extension A, the unified ideographs, compatibility ones).
+_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_HAN_CHAR = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in _BLOCKS) + "]")
 _DROP_INVISIBLE = {ord(ch): None for ch in INVISIBLE}
 
 
@@ -37,8 +37,7 @@ def _converter():
 @functools.lru_cache(maxsize=1)
 def _by_character() -> dict[int, str]:
     """Each Chinese character OpenCC converts alone → its Simplified form (one character each)."""
-    chars = [chr(code) for start, end in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
-             for code in range(start, end + 1)]
+    chars = [chr(code) for start, end in _BLOCKS for code in range(start, end + 1)]
     converted = _converter().convert("\n".join(chars)).split("\n")
     return {ord(a): b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
 
