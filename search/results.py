@@ -77,6 +77,8 @@ class SearchResult:
     took_ms: float
     warnings: tuple[str, ...] = field(default=())
     route: str = ""
+    # Query words the index does not hold, read as words it does: `tranformer → transformer`, `zijiandu → 自监督`.
+    read_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,13 @@ def paper_object(paper: Paper) -> dict:
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
-    """The answer to one query: query, mode, took_ms, hits (and the route when `explain`)."""
+    """The answer to one query: query, mode, took_ms, hits (and the route and the words read as others when
+    `explain`)."""
     data = {"query": result.query, "mode": result.mode, "took_ms": round(result.took_ms, 2),
             "hits": [hit_data(h, explain, cwd) for h in result.hits]}
     if explain:
         data["route"] = result.route
+        data["read_as"] = list(result.read_as)
     return data
 
 
