@@ -212,24 +212,34 @@ def cmd_get(args) -> int:
 
 def cmd_serve(args) -> int:
     from search.serve import server
-    from search.serve.client import ask
+    from search.serve.client import ping
 
-    running = ask(args.index, {"op": "ping"})
-    if running and running.get("pong"):
+    running = ping(args.index)
+    if running:
         raise UserError(f"a server already answers for {args.index} (pid {running['pid']})")
     ensure_index(args)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        warn(f"listening on {args.host}, not only on this computer: others on the network can reach the server "
+             "(it answers only requests that name localhost, and only with the token, but they travel unencrypted)")
 
     def ready(served: server.NoteServer) -> None:
         watching = ", indexing its notes as they change" if args.watch else ""
-        print(f"serving {served.directory} on {server.HOST}:{served.port} (pid {os.getpid()}){watching}; "
+        print(f"serving {served.directory} on {served.host}:{served.port} (pid {os.getpid()}){watching}; "
               "stop with Ctrl-C", flush=True)
+        warn(f"the page: {served.access.url} (a one-time link: serve.json in the index folder holds the next one)")
+        if args.open:
+            import webbrowser
+
+            if not webbrowser.open(served.access.url):
+                warn("no browser could be opened: open the link above")
 
     try:
-        server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index))
+        server.run(args.index, port=args.port, ready=ready, watch=args.watch, watched=partial(tell_run, args.index),
+                   host=args.host)
     except StateFileError as error:
         raise UserError(f"{error}: searches could not find the server, so it stopped") from error
     except OSError as error:
-        raise UserError(f"cannot serve on {server.HOST}:{args.port}: {error.strerror or error}") from error
+        raise UserError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from error
     print("stopped", flush=True)
     return 0
 
@@ -368,8 +378,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the passage and its lines as one JSON object")
     p.set_defaults(run=cmd_get)
 
-    p = sub.add_parser("serve", parents=[common], help="keep the index loaded and answer searches fast (localhost)")
-    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    p = sub.add_parser("serve", parents=[common],
+                       help="keep the index loaded: answer searches fast, and serve a page to search in (localhost)")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this computer only; any other is warned about)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
     p.add_argument("--watch", action="store_true",
                    help="index notes added, changed, moved or deleted under the index's folders as they change")
     p.set_defaults(run=cmd_serve)

@@ -247,6 +247,8 @@ def render_text(answer: dict, explain: bool, color: bool, links: str | None = No
                          f"matched: {shown(', '.join(hit['matched'])) or '-'}")
     if explain and answer["route"]:
         lines.append(f"({answer['route']})")
+    if explain and answer.get("read_as"):
+        lines.append(f"(read as: {shown('; '.join(answer['read_as']))})")
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 A search is answered there, and an index run runs there (jieba and the model
 are loaded); what either prints is printed here, exactly as if it had run in
 this process. An index run's progress shows here as it goes, and Ctrl-C here
-stops it there. Standard library only, with search/serve/client.py: a served search
+stops it there. Standard library only, with search/serve/client.py (HTTP): a served search
 never loads the search stage.
 """
 
@@ -26,11 +26,16 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None, remov
     build() would raise them; on another error the caller runs the update
     itself (and meets the error with all its data).
     """
-    from search.serve.client import ask_run
+    from search.serve.client import connect
 
-    request = {"op": "index", "paths": paths, "exclude": exclude, "remove": remove, "model": args.model or "",
-               "wait": args.wait}
-    response = ask_run(args.index, request, Progress(args.quiet))
+    served = connect(args.index)
+    if served is None:
+        return None
+    request = {"paths": paths, "exclude": exclude, "remove": remove, "model": args.model, "wait": args.wait}
+    try:
+        response = served.index(request, Progress(args.quiet))
+    finally:
+        served.close()
     if response is None:
         return None
     if response.get("interrupted"):
@@ -40,13 +45,14 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None, remov
         else:
             warn(describe(Cancelled(args.index), args.index))
         return INTERRUPTED
-    if response.get("kind") == "IndexBusy":
-        raise IndexBusy(args.index, float(response.get("waited", args.wait)))
-    if response.get("kind") == "Cancelled":
+    error = response.get("error") or {}
+    if error.get("kind") == "IndexBusy":
+        raise IndexBusy(args.index, float(error.get("waited", args.wait)))
+    if error.get("kind") == "Cancelled":
         raise Cancelled(args.index)
     if "report" not in response:
         if args.debug:
-            warn(f"the server did not index: {response.get('error')}")
+            warn(f"the server did not index: {error.get('message')}")
         return None
     print_report(response["report"])
     return 0
@@ -54,13 +60,23 @@ def served_index(args, paths: list[str] | None, exclude: list[str] | None, remov
 
 def served_answers(args, queries: list[str], cwd: str) -> Iterator[tuple[dict, list[str]]]:
     """(answer, warnings) of each query from a warm server for this index, until one is not answered."""
-    from search.serve.client import ask
+    from search.serve.client import Answer, connect
 
-    for query in queries:
-        response = ask(args.index, {"op": "search", "query": query, "mode": args.mode, "k": args.k,
-                                    "explain": args.explain, "cwd": cwd, "all": args.all})
-        if not response or "answer" not in response:
-            if response and args.debug:
-                warn(f"the server did not answer: {response.get('error')}")
-            return
-        yield response["answer"], response.get("warnings", [])
+    served = connect(args.index)
+    if served is None:
+        return
+    try:
+        for query in queries:
+            try:
+                answered = served.search(query, args.mode, args.k, args.explain, args.all, cwd)
+            except Exception as error:  # noqa: BLE001 (the server went away: the rest is searched in process)
+                if args.debug:
+                    warn(f"the server did not answer: {error}")
+                return
+            if isinstance(answered, Answer):
+                if args.debug:
+                    warn(f"the server did not answer: {(answered.error or {}).get('message')}")
+                return
+            yield answered
+    finally:
+        served.close()

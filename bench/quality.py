@@ -42,7 +42,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # its sibling layouts.py, however this module was loaded
 
 import layouts
+import variants as typed
 
 from indexer import build, embedders
 from indexer.embedders import Combined, known_fingerprint, load_embedder, model_parts
@@ -254,12 +255,16 @@ class SetRun:
     name: str
     corpus: str
     scores: dict[str, list[QueryScore]]
+    # (kind of variant, mode) → the scores of the set's questions rewritten so (bench/variants.py).
+    variants: dict[tuple[str, str], list[QueryScore]] = field(default_factory=dict)
 
 
 def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], modes: Sequence[str],
-            config: FusionConfig, places: dict) -> SetRun:
-    """Score every judgement of a set in each mode; related judgements through `related`."""
+            config: FusionConfig, places: dict, variant_kinds: Sequence[str] = ()) -> SetRun:
+    """Score every judgement of a set in each mode; related judgements through `related`; and each kind of
+    variant of its questions (bench/variants.py) in each mode but semantic."""
     scores: dict[str, list[QueryScore]] = {}
+    found: dict[tuple[str, str], list[QueryScore]] = {}
     for mode in (mode for mode in modes if mode in MODES):
         rows = []
         for j in judgements:
@@ -269,12 +274,18 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
             rows.append(score_query(j, [_span(h) for h in hits], places, K))
         if rows:
             scores[mode] = rows
+        for kind in variant_kinds:
+            if mode == "semantic":
+                continue
+            found[kind, mode] = [score_query(j, [_span(h) for h in search(index, j.query, mode=mode, k=K,
+                                                                          fusion=config).hits], places, K)
+                                 for j in typed.variants(judgements, kind)]
     wanted = [j for j in judgements if j.kind == "related"]
     if wanted:
         graph = paper_graph(index)
         scores["related"] = [score_query(j, [_span(h) for h in related(index, j.query, K, graph).hits], places, K)
                              for j in wanted]
-    return SetRun(judgement_set.name, judgement_set.corpus, scores)
+    return SetRun(judgement_set.name, judgement_set.corpus, scores, found)
 
 
 def _span(hit) -> Span:
@@ -295,6 +306,41 @@ def summarise(run: SetRun) -> list[dict]:
 
 def _mean(scores: Sequence[QueryScore], metric: str) -> float:
     return statistics.fmean(getattr(s, metric) for s in scores)
+
+
+def summarise_variants(run: SetRun) -> list[dict]:
+    """Per kind of variant and mode: nDCG@10 of the rewritten questions beside their originals' (the same
+    judgements: the questions as judged, or for pinyin the same keywords in characters)."""
+    rows = []
+    for (kind, mode), scores in run.variants.items():
+        if not scores:
+            continue
+        original_kind = typed.ORIGINAL_OF[kind]
+        if original_kind == "original":
+            by_id = {s.id: s for s in run.scores.get(mode, ())}
+        else:
+            by_id = {s.id: s for s in run.variants.get((original_kind, mode), ())}
+        originals = [by_id[s.id] for s in scores if s.id in by_id]
+        if len(originals) != len(scores):
+            continue
+        before, after = _mean(originals, "ndcg"), _mean(scores, "ndcg")
+        rows.append({"set": run.name, "corpus": run.corpus, "mode": mode, "variant": kind, "queries": len(scores),
+                     "original": original_kind, "ndcg_original": before, "ndcg": after,
+                     "ratio": after / before if before else None})
+    return rows
+
+
+def render_variants(rows: list[dict]) -> str:
+    """The variant rows: each figure beside its original's, with their ratio and difference."""
+    if not rows:
+        return ""
+    lines = ["", (f"{'set':<10}{'mode':<9}{'variant':<13}{'queries':>8}{'original':>10}{'nDCG@10':>10}"
+                  f"{'ratio':>8}{'diff':>8}  compared with")]
+    for r in rows:
+        ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "-"
+        lines.append(f"{r['set']:<10}{r['mode']:<9}{r['variant']:<13}{r['queries']:>8}{r['ndcg_original']:>10.3f}"
+                     f"{r['ndcg']:>10.3f}{ratio:>8}{r['ndcg'] - r['ndcg_original']:>+8.3f}  {r['original']}")
+    return "\n".join(lines)
 
 
 def corpus_means(runs: Sequence[SetRun]) -> dict[str, dict[str, float]]:
@@ -656,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--costs", action="store_true",
                     help="with --cv-models: also measure each model's embedding speed, query latency and memory")
     ap.add_argument("--measure-model", help=argparse.SUPPRESS)
+    ap.add_argument("--variants", default="", metavar="K1,K2,…",
+                    help=f"also ask each set's questions rewritten (bench/variants.py): of {', '.join(typed.KINDS)}")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--out", help="also write the JSON figures to this file")
     args = ap.parse_args(argv)
@@ -690,15 +738,19 @@ def main(argv: list[str] | None = None) -> int:
     config = replace(config, keyword_weight=keyword_weight_for(model))  # the weight search() takes for it
     prepared, embedder = prepare(model, set_names, args.cmrc_sample, log)
     modes = tuple(args.modes.split(","))
+    variant_kinds = [kind for kind in args.variants.split(",") if kind]
+    if "pinyin" in variant_kinds and "keywords" not in variant_kinds:
+        variant_kinds.insert(variant_kinds.index("pinyin"), "keywords")  # what pinyin is compared with
     runs = []
     for index, judgement_set, judgements, places in prepared:
         t0 = time.perf_counter()
-        runs.append(run_set(index, judgement_set, judgements, modes, config, places))
+        runs.append(run_set(index, judgement_set, judgements, modes, config, places, variant_kinds))
         log(f"ran {judgement_set.name}: {len(judgements)} judgements in {time.perf_counter() - t0:.0f} s")
     save_cache(embedder)
     rows = [row for run in runs for row in summarise(run)]
     means = corpus_means(runs)
-    result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means,
+    variant_rows = [row for run in runs for row in summarise_variants(run)]
+    result = {"model": model, "cmrc_sample": args.cmrc_sample, "rows": rows, "means": means, "variants": variant_rows,
               "seconds": round(time.perf_counter() - started, 1)}
     if args.cv or args.cv_related:
         search_sets = [p for p in prepared if any(j.kind != "related" for j in p[2])]
@@ -706,8 +758,8 @@ def main(argv: list[str] | None = None) -> int:
         result["cv_related"] = cross_validate_related(prepared, log)
         save_cache(embedder)
     if not args.json:
-        print(render(rows, means) + (render_cv(result["cv"]) + render_cv_related(result["cv_related"])
-                                     if args.cv or args.cv_related else ""))
+        print(render(rows, means) + render_variants(variant_rows)
+              + (render_cv(result["cv"]) + render_cv_related(result["cv_related"]) if args.cv or args.cv_related else ""))
     else:
         print(json.dumps(result, ensure_ascii=False))
     if args.out:

@@ -5,9 +5,10 @@
 
 Starts `cli.py serve` on an index of the bundled notes (built in a temporary
 folder unless --index is given), then runs `--clients` threads for `--seconds`,
-each asking one search after another through search.serve.client.ask, the client
-`notesearch search` uses, with its real 0.2 s connect timeout. A request that
-ask() returns None for is a fallback: the CLI would have searched in process.
+each asking one search after another through search.serve.client (connect, then
+search over HTTP), the client `notesearch search` uses, with its real timeouts
+(0.2 s to connect, 1 s for the ping). A request that finds no server is a
+fallback: the CLI would have searched in process.
 `--idle N` also holds N connections open without sending anything, for the
 whole run. Prints requests, answered, fallbacks, errors and latency
 percentiles (ms), and exits 1 unless every request was answered.
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.serve.client import CONNECT_TIMEOUT, HOST, ask, read_state
+from search.serve.client import HOST, Answer, connect, read_state
 
 QUERIES = ["自监督 视觉", "masked autoencoders", "year:2014 author:goodfellow", "扩散模型 采样效率",
            "transformer -bert", "self-supervised vision", "注意力机制", "生成对抗网络", "reinforcement learning",
@@ -68,13 +69,19 @@ def load(index: str, clients: int, seconds: float, mode: str) -> dict:
             query = QUERIES[i % len(QUERIES)]
             i += 1
             began = time.perf_counter()
-            response = ask(index, {"op": "search", "query": query, "mode": mode, "k": 10, "explain": False,
-                                   "cwd": str(ROOT)}, connect_timeout=CONNECT_TIMEOUT)
+            served = connect(index)
+            try:
+                answered = served and served.search(query, mode, 10, False, False, str(ROOT))
+            except OSError:
+                answered = None
+            finally:
+                if served is not None:
+                    served.close()
             took = (time.perf_counter() - began) * 1000
             with lock:
-                if response is None:
+                if answered is None:
                     fallbacks += 1
-                elif "answer" not in response:
+                elif isinstance(answered, Answer):
                     errors += 1
                 else:
                     latencies.append(took)

@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from corpus.radicals import ideographs
+from corpus.script import simplified
 
 # CJK Unified Ideographs, Extension A and the compatibility ideographs.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -80,9 +81,9 @@ def chinese_share(text: str) -> float:
 
 
 def fold(text: str) -> str:
-    """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`): how titles and query
-    words are compared."""
-    return _SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower()
+    """`text` lower-cased without spaces or punctuation, `×` read as `x` (`3×3` is `3x3`), Traditional characters
+    as Simplified (corpus/script.py): how titles and query words are compared."""
+    return simplified(_SPACE_OR_PUNCT.sub("", text.translate(TIMES_AS_X)).lower())
 
 
 def sentence_runs(text: str, shortest: int) -> list[str]:

@@ -1,7 +1,8 @@
 """The mixed Chinese/English analyzer: text → tokens with positions and exact offsets.
 
-Text is NFKC-normalised and lower-cased; offsets always point into the original
-text. Chinese runs are segmented by jieba (the main words get positions 1, 2,
+Text is NFKC-normalised and lower-cased, Traditional characters read as
+Simplified and zero-width characters as nothing (corpus/script.py), before
+jieba segments it; offsets always point into the original text. Chinese runs are segmented by jieba (the main words get positions 1, 2,
 3…; the shorter dictionary words inside a long word share its position, so
 phrases match either way). Latin runs are kept whole and also split at `-`,
 `/`, `.`, `_` (`resnet-50` → `resnet-50`, `resnet`, `50`). English words get a
@@ -26,6 +27,8 @@ from typing import BinaryIO
 
 import jieba
 
+from corpus import script
+from corpus.script import INVISIBLE, INVISIBLE_CHAR, simplified
 from corpus.text import HAN, HAN_CHAR, HAN_RUN, MULTIPLICATION_SIGN, TIMES_AS_X
 from indexer.by_char import BY_CHAR_CACHE, ByCharDictionary, read_by_char, write_by_char
 from indexer.caches import ForgetfulCache
@@ -59,10 +62,13 @@ class Token:
 
 
 class _Folded(ForgetfulCache):
-    """Each character (by code point) → its NFKC form, lower-cased, `×` as `x` (corpus/text.py); worked out on
-    first sight (for str.translate), and forgotten past 65,536 characters (text of every script)."""
+    """Each character (by code point) → its NFKC form, lower-cased, `×` as `x` (corpus/text.py), an invisible
+    character as nothing; worked out on first sight (for str.translate), and forgotten past 65,536 characters
+    (text of every script)."""
 
     def __missing__(self, code: int) -> str:
+        if chr(code) in INVISIBLE:
+            return self.keep(code, "")
         return self.keep(code, TIMES_AS_X.get(code) or unicodedata.normalize("NFKC", chr(code)).lower())
 
 
@@ -70,21 +76,24 @@ _FOLDED = _Folded(1 << 16)
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
-    """NFKC + lower case, and the map from each normalised character to its original offset.
+    """NFKC + lower case, Traditional characters as Simplified, invisible characters dropped, and the map from
+    each normalised character to its original offset.
 
     Characters are normalised one by one (a combining mark stays apart from
-    its letter, so offsets map back). The map is None when every character
-    stayed one character (the usual case: `，` → `,` keeps its place).
+    its letter, so offsets map back); the script folding keeps each character
+    in its place. The map is None when every character stayed one character
+    (the usual case: `，` → `,` keeps its place).
     """
-    if unicodedata.is_normalized("NFKC", text) and MULTIPLICATION_SIGN not in text:
+    if (unicodedata.is_normalized("NFKC", text) and MULTIPLICATION_SIGN not in text
+            and not INVISIBLE_CHAR.search(text)):
         folded = text.lower()
         if len(folded) == len(text):  # lower() never shortens, so each character stayed one character
-            return folded, None
+            return simplified(folded), None
     folded = text.translate(_FOLDED)
-    if len(folded) == len(text):  # no character folds to nothing, so each stayed one
-        return folded, None
+    if len(folded) == len(text) and not INVISIBLE_CHAR.search(text):  # none folds to several (nor to nothing)
+        return simplified(folded), None
     origin = [i for i, ch in enumerate(text) for _ in range(len(_FOLDED[ord(ch)]))]
-    return folded, origin
+    return simplified(folded), origin
 
 
 def stem(word: str) -> str:
@@ -200,7 +209,8 @@ class Segmenter:
         a cache that does not match is not read (`problems` says so)."""
         self._jieba = jieba.Tokenizer()
         self._cache_dir = cache_dir
-        self._words = tuple(words)
+        # A learned word is looked for as the text is read: in Simplified characters, with nothing invisible.
+        self._words = tuple(dict.fromkeys(script.folded(word) for word in words))
         self._by_char = by_char
         self._caches = dict(caches)
         self.problems: list[str] = []

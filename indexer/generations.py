@@ -55,7 +55,8 @@ LOCK = "lock"
 # 9: a passage of several sentences gets a vector for each run of them too, after its own.
 # 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
 # 11: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
-INDEX_FORMAT = "11"
+# 12: Traditional characters indexed as Simplified, zero-width characters as nothing (corpus/script.py).
+INDEX_FORMAT = "12"
 
 
 def committed_generations(directory: str) -> list[Manifest]:

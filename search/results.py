@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from indexer import BuildReport
     from search.notes.excerpts import Excerpt
     from search.notes.stats import IndexStats
+    from search.notes.whole import NoteText
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = get_args(Mode)
@@ -76,6 +77,8 @@ class SearchResult:
     took_ms: float
     warnings: tuple[str, ...] = field(default=())
     route: str = ""
+    # Query words the index does not hold, read as words it does: `tranformer → transformer`, `zijiandu → 自监督`.
+    read_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,13 @@ def paper_object(paper: Paper) -> dict:
 
 
 def result_data(result: SearchResult, explain: bool = False, cwd: str | None = None) -> dict:
-    """The answer to one query: query, mode, took_ms, hits (and the route when `explain`)."""
+    """The answer to one query: query, mode, took_ms, hits (and the route and the words read as others when
+    `explain`)."""
     data = {"query": result.query, "mode": result.mode, "took_ms": round(result.took_ms, 2),
             "hits": [hit_data(h, explain, cwd) for h in result.hits]}
     if explain:
         data["route"] = result.route
+        data["read_as"] = list(result.read_as)
     return data
 
 
@@ -199,3 +204,10 @@ def excerpt_data(found: Excerpt, cwd: str | None = None) -> dict:
             "line_end": p.line_end, "title": p.display_title, "section": p.section, "text": p.text,
             "first_line": found.first, "last_line": found.first + len(found.lines) - 1,
             "lines": list(found.lines), "changed": found.changed}
+
+
+def note_data(note: NoteText, cwd: str | None = None) -> dict:
+    """A whole note as the served page reads it: its path, region (a notebook's cell, a PDF's page; "" for the
+    whole file), its lines as on disk now, and whether it changed since it was indexed."""
+    return {"path": relative_path(note.path, cwd), "region": note.region, "lines": list(note.lines),
+            "changed": note.changed}

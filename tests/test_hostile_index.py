@@ -223,8 +223,16 @@ def _cli_answers(index: str, cwd: Path) -> tuple[list, list[str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_through_the_command_line_serve_and_mcp(built, tmp_path, embedder, kind):
-    from search.serve.client import ask
+    from search.serve.client import connect
     from search.serve.mcp_server import NoteTools
+
+    def ask(index: str, query: str) -> dict:
+        served = connect(index)
+        try:
+            answer, warnings = served.search(query, "keyword", 10, False, False, str(tmp_path))
+        finally:
+            served.close()
+        return {"answer": answer, "warnings": warnings}
 
     _notes, pristine, generations = built
     how = DAMAGES[KINDS.index(kind) % len(DAMAGES)]
@@ -245,16 +253,13 @@ def test_through_the_command_line_serve_and_mcp(built, tmp_path, embedder, kind)
     with serving(index, embedder) as server:
         served = []
         for query in QUERIES:
-            response = ask(index, {"op": "search", "query": query, "mode": "keyword", "k": 10, "explain": False,
-                                   "cwd": str(tmp_path)})
-            assert "answer" in response, response
+            response = ask(index, query)
             assert one_line(response["warnings"])
             served.append([(Path(h["path"]).name, h["line_start"]) for h in response["answer"]["hits"]])
         assert served == want
         report = server.runs.run({}, wait=60)["report"]
         assert report["changed"] and one_line(report["warnings"])
-        response = ask(index, {"op": "search", "query": QUERIES[3], "mode": "keyword", "k": 10, "explain": False,
-                               "cwd": str(tmp_path)})
+        response = ask(index, QUERIES[3])
         assert response["warnings"] == [] and [(Path(h["path"]).name, h["line_start"])
                                                for h in response["answer"]["hits"]] == generations[2][3]
 

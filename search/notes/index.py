@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from corpus.errors import ModelMismatch, NoIndex, OutdatedIndex
 from corpus.model import Paper, Passage
 from corpus.paths import display_path, source_path
+from corpus.text import HAN_CHAR, HAN_RUN
 from indexer import paper_graph, vectors
 from indexer.analysis import Analyzer
 from indexer.caches import ForgetfulCache
@@ -23,11 +24,16 @@ from indexer.generations import INDEX_FORMAT, open_newest
 from indexer.manifest import Manifest
 from search.query.glossary import Glossary
 from search.query.plan import QueryPlan, plan_query
+from search.query.spelling import Vocabulary
 from search.rank.scorer import ArrayScorer
 
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
 
+# The fields whose words a query word the index does not hold is respelled to (search/query/spelling.py).
+SPELLED_FIELDS = ("title", "authors", "section", "body")
+# The fields a query word searches: a word any of them holds is never respelled (a link's words, a tag).
+HELD_FIELDS = (*SPELLED_FIELDS, "tags", "links")
 # Passages an open index keeps after reading them (about 1 KB each).
 PASSAGE_CACHE = 20_000
 
@@ -58,6 +64,9 @@ class NoteIndex:
         self._vectors = generation.vectors
         self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True, caches=self._manifest.caches)
         self.glossary = Glossary(self._manifest.glossary)
+        self.vocabulary = Vocabulary(self._latin_terms, self._han_terms, self._commonness,
+                                     lambda: self._keyword.lexicon("authors"), self._held_terms,
+                                     lambda bigram: self._commonness(bigram, "grams"))
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
@@ -155,7 +164,21 @@ class NoteIndex:
 
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""
-        return plan_query(query, self.analyzer, self.glossary)
+        return plan_query(query, self.analyzer, self.glossary, self.vocabulary)
+
+    def _latin_terms(self) -> list[str]:
+        return [term for name in SPELLED_FIELDS for term in self._keyword.lexicon(name) if not HAN_CHAR.match(term)]
+
+    def _held_terms(self) -> list[str]:
+        return [term for name in HELD_FIELDS for term in self._keyword.lexicon(name) if not HAN_CHAR.match(term)]
+
+    def _han_terms(self) -> list[str]:
+        return [term for name in SPELLED_FIELDS for term in self._keyword.lexicon(name) if HAN_RUN.fullmatch(term)]
+
+    def _commonness(self, term: str, field: str = "body") -> float:
+        """How many passages hold `term` in a field, as Whoosh's idf tells it (higher: more of them)."""
+        stored = self._keyword.term_bytes(field, term)
+        return -self._keyword.idf(field, stored) if stored is not None else float("-inf")
 
     def passages(self) -> list[Passage]:
         """Every passage of the index."""

@@ -73,7 +73,8 @@ class _Compiler:
         return Coordinated(query, found) if len(found) > 1 else query
 
     def glossary_clauses(self) -> dict[int, list[Node]]:
-        """For each free word, the searches for the glossary terms it stands for.
+        """For each free word, the searches for the glossary terms it stands for, and for the index words found
+        for it (a typo's, its pinyin's: QueryPlan.respelled) at their weight.
 
         A term that stands for k query words is searched by each of them at 1/k
         weight, so a passage holding only the term matches all k words once.
@@ -82,6 +83,11 @@ class _Compiler:
         for n, terms in self.plan.expansions.items():
             for term, shared in terms:
                 clause = self._whole(term, GLOSSARY_WEIGHT / shared)
+                if clause is not None:
+                    out.setdefault(n, []).append(clause)
+        for n, respelled in self.plan.respelled.items():
+            for term, weight in respelled:
+                clause = self._whole(term, weight)
                 if clause is not None:
                     out.setdefault(n, []).append(clause)
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from corpus import script
 from indexer.dictionary import is_english_name
 from indexer.stopwords import ENGLISH_STOP_WORDS
 
@@ -45,6 +46,7 @@ class Glossary:
             words = tuple(_english_words(english))
             if not words or not is_english_name(english):  # an index built before names were checked
                 continue
+            chinese = script.folded(chinese)  # a term is looked up as the text is read (corpus/script.py)
             self.by_english.setdefault(words, set()).update((chinese, english))
             self.by_chinese.setdefault(chinese, set()).add(english)
             capitals = "".join(ch for ch in english if ch.isupper()).lower()
@@ -63,8 +65,9 @@ class Glossary:
         words = [*words[:-1], _CLOSING.sub("", words[-1])] if words else []
         folded = [tuple(_english_words(word)) for word in words]
         for i in range(len(words)):
-            if words[i] in self.by_chinese:
-                out.setdefault(i, []).extend((term, 1) for term in sorted(self.by_chinese[words[i]]))
+            chinese = self.by_chinese.get(script.folded(words[i]))
+            if chinese:
+                out.setdefault(i, []).extend((term, 1) for term in sorted(chinese))
             spelled = {""}
             for j in range(i, min(len(words), i + MAX_RUN)):
                 if not folded[j]:

@@ -13,20 +13,31 @@ goes back to the query text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
+from corpus import script
 from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
 from search.query.glossary import Glossary
+from search.query.spelling import MIN_TYPO, Vocabulary, could_be_pinyin, toneless
 from search.query.syntax import FieldTerm, Group, Not, Quoted, Word, parse
 
 # Code in a query: a call `f(`, an attribute `np.dot`, snake_case or camelCase, an operator, a keyword of code.
 _CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|==|!=|<=|>=|->|::|\+=|"
                    r"\b(?:import|def|return|lambda|class)\s")
 _SPACES = re.compile(r"\s+")
+# What an index word found for a query word the index does not hold weighs, beside a word typed right: one typo
+# away, two typos away (words of spelling.TWO_EDITS letters or more), read as the pinyin typed.
+TYPO_WEIGHTS = {1: 0.8, 2: 0.6}
+PINYIN_WEIGHT = 0.8
+# A Chinese name read as an author's name (`何恺明` as `kaiming he`): as much as the name typed so.
+NAME_WEIGHT = 1.0
+# The most query words (syllables typed apart: `zi jian du`) one pinyin reading spans.
+MAX_PINYIN_RUN = 8
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,14 @@ class QueryPlan:
     read; `expansions` maps the index of a free word to the glossary terms it
     stands for, each with the number of free words that share it. `analyses`
     holds every word, phrase, field value and glossary term by its text;
-    `path_words` the words of each `path:` value.
+    `path_words` the words of each `path:` value. `respelled` maps the index
+    of a free word the index does not hold to the index words found for it
+    (search/query/spelling.py: one typo away, or read as its pinyin), each
+    with its weight; `read_as` says so in words (`tranformer → transformer`);
+    `embedded_as` what the embedder reads instead of such a word (pinyin: the
+    words read; a name: the word and the name; a typo: the word as typed, which
+    the embedder reads well, while a respelling of a word the notes lack may
+    change what an English question means).
     """
 
     text: str
@@ -98,6 +116,9 @@ class QueryPlan:
     path_words: Mapping[str, tuple[str, ...]]
     expansions: Mapping[int, tuple[tuple[str, int], ...]]
     code: bool
+    respelled: Mapping[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    read_as: tuple[str, ...] = ()
+    embedded_as: Mapping[str, str] = field(default_factory=dict)
 
     def analysis(self, text: str) -> Analysis:
         """The analysis of a word, phrase, field value or glossary term of this query."""
@@ -105,8 +126,11 @@ class QueryPlan:
 
     @cached_property
     def embed_text(self) -> str:
-        """What the embedder reads: the positive words and phrases (fields, exclusions and operators aside)."""
-        return " ".join(self.words)
+        """What the embedder reads: the positive words and phrases (fields, exclusions and operators aside), folded
+        as the index reads text (corpus/script.py: Traditional characters as Simplified, nothing invisible, full-width
+        letters as half-width), so a question ranks the same whichever way it was typed."""
+        words = [self.embedded_as.get(word, word) for word in self.words]
+        return unicodedata.normalize("NFKC", script.folded(" ".join(word for word in words if word)))
 
     @cached_property
     def translated_text(self) -> str:
@@ -141,14 +165,21 @@ class QueryPlan:
         马克思 marks 马克思, never a lone 马克.
         """
         out = [term for text in self.words for term in self.analyses[text].marked]
-        out += [term for terms in self.expansions.values() for name, _shared in terms
+        out += [term for terms in (*self.expansions.values(), *self.respelled.values()) for name, _weight in terms
                 for term in self.analyses[name].whole]
         return tuple(dict.fromkeys(out))
 
 
-def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None) -> QueryPlan:
-    """Parse and analyse a query once; never raises (see search/query/syntax.py for the fallback)."""
-    parsed = parse(text)
+def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
+               vocabulary: Vocabulary | None = None) -> QueryPlan:
+    """Parse and analyse a query once; never raises (see search/query/syntax.py for the fallback).
+
+    With the index's `vocabulary`, a free word the index does not hold is looked for as the index words one
+    typo away, or as the Chinese words its pinyin reads (see QueryPlan.respelled).
+
+    Invisible characters (a zero-width space pasted inside a word) are dropped first: they mean nothing in a query.
+    """
+    parsed = parse(script.visible(text))
     glossary = glossary or Glossary()
     texts: list[str] = []
     paths: list[str] = []
@@ -170,10 +201,90 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None) 
     expansions = {n: tuple(terms) for n, terms in glossary.expansions(list(free)).items()}
     texts += [term for terms in expansions.values() for term, _shared in terms]
     analyses = {piece: analyse(piece, analyzer) for piece in dict.fromkeys(texts)}
+    respelled: dict[int, tuple[tuple[str, float], ...]] = {}
+    read_as: list[str] = []
+    embedded_as: dict[str, str] = {}
+    if vocabulary is not None and free:
+        respelled, read_as, embedded_as = respell(free, [analyses[word] for word in free], vocabulary,
+                                      analyzer.segmenter.part_of_speech)
+        for terms in respelled.values():
+            analyses.update((term, analyse(term, analyzer)) for term, _weight in terms if term not in analyses)
     return QueryPlan(
         text=parsed.text, root=parsed.root, warnings=parsed.warnings, words=tuple(parsed.words()), free=free,
         plain=parsed.is_plain(), analyses=analyses,
         path_words={value: tuple(t.text for t in path_tokens(value)) for value in dict.fromkeys(paths)},
-        expansions=expansions, code=looks_like_code(parsed.text),
+        expansions=expansions, code=looks_like_code(parsed.text), respelled=respelled, read_as=tuple(read_as),
+        embedded_as=embedded_as,
     )
+
+
+def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabulary,
+            part_of_speech: Callable[[str], str] = lambda word: "",
+            ) -> tuple[dict[int, tuple[tuple[str, float], ...]], list[str], dict[str, str]]:
+    """For each free word the index does not hold, the index words it stands for with their weights (see
+    QueryPlan.respelled), what was read so, in words, and what the embedder reads instead of a free word.
+
+    Pinyin first: a name run together (`hekaiming`), a word, or a run of up to MAX_PINYIN_RUN single syllables
+    (one of them at least not an index word), whose letters run together read as index words (a word alone
+    first, then the longest run); then a Chinese word that jieba's
+    dictionary does not list (`part_of_speech` gives "") read as an author's name; then one typo away, for each
+    Latin term of a word.
+    """
+    # The terms of each word in letters that the index does not hold: a compound's parts too, unless it holds the
+    # compound (`self-supervised` held, its `supervised` is never respelled).
+    unheld = [[] if a.whole and all(vocabulary.holds(term) for term in a.whole) else
+              [term for term in dict.fromkeys(t.text for t in a.tokens) if term.isalpha() and not HAN_RUN.search(term)
+               and not vocabulary.holds(term)] for a in analysed]
+    latin = [bool(a.whole) and could_be_pinyin(word) and not any(HAN_RUN.search(term) for term in a.whole)
+             for word, a in zip(free, analysed, strict=True)]
+    unknown = [is_latin and bool(terms) for is_latin, terms in zip(latin, unheld, strict=True)]
+    # Syllables typed apart make a run (`zi jian du`; `jian` may be an index word, an author's name).
+    joins = [is_latin and vocabulary.is_syllable(word) for word, is_latin in zip(free, latin, strict=True)]
+    out: dict[int, tuple[tuple[str, float], ...]] = {}
+    said: list[str] = []
+    embedded: dict[str, str] = {}
+    i = 0
+    while i < len(free):
+        # A word that reads as index words on its own stands alone; syllables typed apart make a run.
+        for j in (i + 1, *range(min(len(free), i + MAX_PINYIN_RUN), i + 1, -1)):
+            if not any(unknown[i:j]) or (j - i > 1 and not all(joins[i:j])) or (j - i == 1 and not latin[i]):
+                continue
+            name = vocabulary.romanised_pinyin(free[i]) if j - i == 1 and unknown[i] else ""
+            if name:
+                out[i] = ((name, NAME_WEIGHT),)
+                said.append(f"{free[i]} → {name}")
+                embedded[free[i]] = name
+                i = j
+                break
+            found = vocabulary.readings("".join(toneless(word) for word in free[i:j]), gaps=j - i == 1)
+            if found:
+                for n in range(i, j):
+                    out[n] = tuple((term, PINYIN_WEIGHT / (j - i)) for term in found)
+                said.append(f"{' '.join(free[i:j])} → {' / '.join(found)}")
+                embedded.update((word, found[0] if n == i else "") for n, word in enumerate(free[i:j], i))
+                i = j
+                break
+        else:
+            i += 1
+    for n, a in enumerate(analysed):
+        if n in out:
+            continue
+        names = [vocabulary.romanised(t.text) for t in a.tokens if not t.part and HAN_RUN.fullmatch(t.text)
+                 and not part_of_speech(t.text)]  # a word jieba's dictionary lists is no name
+        names = [name for name in names if name]
+        if names:
+            out[n] = tuple((name, NAME_WEIGHT) for name in names)
+            said.append(f"{free[n]} → {' / '.join(names)}")
+            embedded[free[n]] = " ".join((free[n], *names))
+            continue
+        found: dict[str, float] = {}
+        for term in unheld[n]:
+            for respelled, distance in vocabulary.respellings(term):
+                found[respelled] = max(found.get(respelled, 0.0), TYPO_WEIGHTS[distance])
+        if found:
+            out[n] = tuple(found.items())
+            said.append(f"{free[n]} → {' / '.join(found)}")
+        elif any(len(term) >= MIN_TYPO for term in unheld[n]):
+            said.append(f"{free[n]} → no good match")
+    return out, said, embedded
 

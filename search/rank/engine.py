@@ -219,4 +219,4 @@ def search(index: NoteIndex, query: str, mode: Mode = "hybrid", k: int = 10,
     if not plan.text:
         warnings.append("empty query: nothing to search for")
     took = (time.perf_counter() - started) * 1000
-    return SearchResult(query, mode, found, took, tuple(dict.fromkeys(warnings)), fused.route)
+    return SearchResult(query, mode, found, took, tuple(dict.fromkeys(warnings)), fused.route, plan.read_as)

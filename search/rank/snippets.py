@@ -7,18 +7,20 @@ matches overlap (马克 inside 马克思), the longest wins.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
+from corpus import script
+from corpus.script import INVISIBLE
 from corpus.text import HAN, HAN_CHAR
-from indexer.analysis import Analyzer
+from indexer.analysis import Analyzer, normalize
 from search.query.plan import QueryPlan
 
 MARK_OPEN, MARK_CLOSE = "**", "**"
 FRAGMENT_CHARS = 160
 _LATIN_OR_DIGIT = re.compile(f"[^\\W_{HAN}]")
-# Runs of Chinese characters, and stretches of anything else between spaces (no token crosses either edge).
-_PIECE = re.compile(f"[{HAN}]+|[^{HAN}\\s]+")
+# Runs of Chinese characters (an invisible character inside one reads as nothing), and stretches of anything else
+# between spaces (no token crosses either edge).
+_PIECE = re.compile(f"[{HAN}](?:[{INVISIBLE}]*[{HAN}])*|[^{HAN}\\s]+")
 
 
 def match_spans(text: str, plan: QueryPlan, analyzer: Analyzer) -> list[tuple[int, int]]:
@@ -34,16 +36,19 @@ def match_spans(text: str, plan: QueryPlan, analyzer: Analyzer) -> list[tuple[in
 def spans_of(text: str, terms: Iterable[str], phrases: Iterable[Sequence[str]], runs: Iterable[str],
              analyzer: Analyzer) -> list[tuple[int, int]]:
     """Non-overlapping [start, end) spans of `text`: tokens whose term is in `terms`, each phrase (its
-    words in order, any case and spacing) and each run of Chinese characters, longest first on overlap."""
+    words in order, any case and spacing) and each run of Chinese characters (in either script), longest first on
+    overlap."""
     spans = token_spans(text, set(terms), analyzer)
     for words in phrases:
         phrase = r"\s+".join(re.escape(part) for part in words)
         spans.extend(m.span() for m in re.finditer(phrase, text, re.IGNORECASE))
+    simplified = script.simplified(text)  # character for character, so its offsets are the text's
     for run in runs:
-        start = text.find(run)
+        run = script.folded(run)
+        start = simplified.find(run)
         while start >= 0:
             spans.append((start, start + len(run)))
-            start = text.find(run, start + 1)
+            start = simplified.find(run, start + 1)
     chosen: list[tuple[int, int]] = []
     for start, end in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(end <= a or start >= b for a, b in chosen):
@@ -71,7 +76,7 @@ def _segments(text: str, wanted: set[str]):
     for piece in _PIECE.finditer(text):
         part = piece.group()
         if HAN_CHAR.match(part):
-            if any(term in unicodedata.normalize("NFKC", part) for term in han):
+            if any(term in normalize(part)[0] for term in han):
                 yield piece.start(), part
         elif latin and _LATIN_OR_DIGIT.search(part):
             yield piece.start(), part

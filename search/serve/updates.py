@@ -90,12 +90,18 @@ def _logged(run: Run) -> None:
 class IndexRuns:
     """One background thread that runs the updates of a warm index in the order they were asked for.
 
-    `watched(run)` hears of each run the watcher started (default: the log).
+    `watched(run)` hears of each run the watcher started (default: the log);
+    `stepped(by, stage, done, total)` of each step of every run, and `ended(run)`
+    of the end of every run (a served page follows them: search/serve/events.py).
     """
 
-    def __init__(self, notes: WarmIndex, watched: Callable[[Run], None] | None = None):
+    def __init__(self, notes: WarmIndex, watched: Callable[[Run], None] | None = None,
+                 stepped: Callable[[str, str, int, int], None] | None = None,
+                 ended: Callable[[Run], None] | None = None):
         self.notes = notes
         self.watched = watched or _logged
+        self.stepped = stepped
+        self.ended = ended
         self.running = False
         self.done = 0  # runs finished, failed ones included
         self.last: Run | None = None
@@ -119,31 +125,6 @@ class IndexRuns:
             raise IndexBusy(self.notes.directory, wait)
         return job.future.result()
 
-    def follow(self, arguments: dict, wait: float, send: Callable[[dict], bool], gone: Callable[[], bool]) -> dict:
-        """Queue one run for an asker and wait for it: {"report": ...}, or its error raised here.
-
-        Each step of the run is sent as {"progress": {"stage", "done", "total"}}
-        through `send` (False: the asker is gone). The run is cancelled when the
-        asker goes away (`gone()`; Cancelled is raised), and when it has not
-        begun by the end of `wait` (IndexBusy).
-        """
-        steps: queue.SimpleQueue = queue.SimpleQueue()
-        job = self.submit(arguments, wait, progress=lambda *step: steps.put(step))
-        while not job.future.done():
-            try:
-                stage, done, total = steps.get(timeout=0.1)
-            except queue.Empty:
-                if gone():
-                    job.cancel()
-                elif job.cancel_if_late():
-                    raise IndexBusy(self.notes.directory, wait) from None
-                continue
-            if not send({"progress": {"stage": stage, "done": done, "total": total}}):
-                job.cancel()
-        if job.future.cancelled():
-            raise Cancelled(self.notes.directory)
-        return job.future.result()
-
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
@@ -163,6 +144,11 @@ class IndexRuns:
             finally:
                 self.running = False
                 self.done += 1
+            if self.ended is not None:
+                try:
+                    self.ended(self.last)
+                except Exception:  # the runs go on
+                    logger.exception("telling of the end of an index run failed")
 
     def _told(self, job: Job) -> Progress:
         """The progress callback of a job's run: stops the run once the job is cancelled."""
@@ -172,6 +158,8 @@ class IndexRuns:
                 raise Cancelled(self.notes.directory)
             if job.progress is not None:
                 job.progress(stage, done, total)
+            if self.stepped is not None:
+                self.stepped(job.by, stage, done, total)
 
         return told
 

@@ -162,8 +162,10 @@ class WarmIndex:
             raise ValueError("'paths' must be a list of absolute paths (an empty one would remove every note)")
         if not all(isinstance(path, str) and os.path.isabs(path) for path in remove or ()):
             raise ValueError("'remove' must be a list of absolute paths")
+        if exclude is not None and not all(isinstance(glob, str) and glob for glob in exclude):
+            raise ValueError("'exclude' must be a list of glob patterns (non-empty strings)")  # never saved as `1`
         model = model or self.refresh().manifest.model
-        report = build(paths, self.directory, model=model, exclude=None if exclude is None else map(str, exclude),
+        report = build(paths, self.directory, model=model, exclude=exclude,
                        wait=wait, embedder=self.embedders.get(model), remove=remove or (), progress=progress)
         self.refresh()
         return {"report": report_data(report)}

@@ -91,7 +91,13 @@ TABLE = [
     ("自监督 视觉", ["自", "监督", "视觉"]),
     ("Transformer 长序列", ["transformer", "长", "序列"]),
     ("深度学习（Deep Learning）", ["深度", "学习", "deep", "learning"]),
-    ("機器學習", ["機器", "學習"]),
+    # Traditional characters read as Simplified, before jieba cuts them (corpus/script.py)
+    ("機器學習", ["机器", "学习"]),
+    ("卷積神經網絡", ["卷积", "神经网络", "神经", "网络", "神经网"]),
+    # Invisible characters inside a word read as nothing; full-width letters and digits as half-width
+    ("掩\u200b码", ["掩码"]),
+    ("self\u00adsupervised", ["selfsupervised"]),
+    ("ＢＥＲＴ ３", ["bert", "3"]),
 ]
 
 
@@ -117,6 +123,20 @@ def test_offsets_point_into_the_original_text(analyzer):
     text = "ＧＰＴ-4 与 ﬁne-tuning：马克思主义"
     for token in analyzer.tokens(text):
         assert normalize(text[token.start:token.end])[0] == token.text or token.part
+
+
+@pytest.mark.parametrize("text", ["自監督學習與對比學習", "注意力掩\u200b码和卷積", "\ufeffＧＰＴ\u200d模型",
+                                  "\xad0¯"])  # one character dropped, one that becomes two
+def test_folded_tokens_point_at_the_notes_own_characters(analyzer, text):
+    for token in analyzer.tokens(text):
+        shown = text[token.start:token.end]
+        assert shown[0] not in "\u200b\u200d\ufeff" and shown[-1] not in "\u200b\u200d\ufeff"
+        assert normalize(shown)[0] == token.text or token.part
+
+
+def test_a_note_in_either_script_gives_the_same_terms(analyzer):
+    assert analyzer.index_terms("自監督學習的視覺表示") == analyzer.index_terms("自监督学习的视觉表示")
+    assert gram_terms("自監督學習") == gram_terms("自监督学习")
 
 
 def test_query_terms_take_one_term_per_position(analyzer):

@@ -3,6 +3,8 @@ committed, the embedded vectors kept), and `--wait` bounds how long one waits to
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +24,7 @@ from corpus.errors import Cancelled
 from indexer import build, checkpoint
 from indexer.generations import read_manifest
 from indexer.passage_vectors import EMBED_BATCH
-from search.serve.client import ask, ask_run
+from search.serve.client import connect, ping
 
 
 class SlowEmbedder:
@@ -67,7 +69,17 @@ def embedded_rows(directory: str) -> int:
 
 
 def index_request(**fields) -> dict:
-    return {"op": "index", "paths": None, "exclude": None, "model": "", "wait": 30, **fields}
+    return {"paths": None, "exclude": None, "model": None, "wait": 30, **fields}
+
+
+def run_served(directory: str, request: dict, progress=None) -> dict | None:
+    """The end of an index run asked of the running server ({"report": ...} or {"error": ...})."""
+    served = connect(directory)
+    assert served is not None
+    try:
+        return served.index(request, progress)
+    finally:
+        served.close()
 
 
 def test_a_served_run_tells_its_steps_then_its_report(garden, embedder):
@@ -76,7 +88,7 @@ def test_a_served_run_tells_its_steps_then_its_report(garden, embedder):
     before = embedded_rows(directory)
     steps: list[tuple[str, int, int]] = []
     with serving(directory, embedder):
-        response = ask_run(directory, index_request(), lambda *step: steps.append(step))
+        response = run_served(directory, index_request(), lambda *step: steps.append(step))
     new = embedded_rows(directory) - before  # the texts of the 40 notes, each embedded once
     assert response["report"]["added"] == 40 and response["report"]["embedded"] == new > 40
     assert [stage for stage, _d, _t in steps if stage == "read"] == ["read"] * 40
@@ -133,7 +145,7 @@ def test_ctrl_c_on_the_client_stops_the_served_run_and_keeps_its_vectors(garden,
                                f"{directory} is as it was; the passages embedded so far are kept, and the next "
                                f"'notesearch index --index {directory}' goes on from them")
         assert isinstance(server.runs.last.error, Cancelled)
-        assert ask(directory, {"op": "ping"})["generation"] == generation
+        assert ping(directory)["generation"] == generation
         assert server.runs.done == 1 and not server.runs.running
     assert not [name for name in os.listdir(directory) if name.startswith(("gen-", ".trash-"))
                 and name != f"gen-{generation:06d}"]
@@ -148,7 +160,7 @@ def test_wait_bounds_how_long_a_served_run_waits_behind_another(garden, embedder
     folder, directory = garden
     write_notes(folder, 100)
     with serving(directory, SlowEmbedder(embedder, 0.5)) as server:
-        first = threading.Thread(target=ask_run, args=(directory, index_request()))
+        first = threading.Thread(target=run_served, args=(directory, index_request()))
         first.start()
         while not server.runs.running:
             time.sleep(0.02)
@@ -163,6 +175,28 @@ def test_wait_bounds_how_long_a_served_run_waits_behind_another(garden, embedder
         first.join(120)
         assert server.runs.done == 1  # the second one never ran
     assert build(None, directory, embedder=embedder).changed is False
+
+
+@pytest.mark.slow
+def test_a_client_that_goes_away_stops_its_served_run(garden, embedder):
+    folder, directory = garden
+    write_notes(folder, 300)  # ten batches at 0.5 s each at least: it cannot commit before the client leaves
+    generation = read_manifest(directory).generation
+    slow = SlowEmbedder(embedder, 0.5)
+    with serving(directory, slow) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        connection.request("POST", "/api/index", body=json.dumps(index_request()),
+                           headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.readline())["progress"]
+        while slow.batches < 1:
+            time.sleep(0.02)
+        connection.close()  # gone, without a word
+        deadline = time.monotonic() + 30
+        while server.runs.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert isinstance(server.runs.last.error, Cancelled) and slow.batches < 10
+        assert ping(directory)["generation"] == generation and server.updates == 0
 
 
 def test_progress_on_a_terminal_is_one_line_redrawn(capsys):

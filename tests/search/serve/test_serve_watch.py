@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 
 from indexer import build
-from search.serve.client import ask
+from search.serve.client import Answer, connect, ping
 
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
 FOLLOW = 8.0  # seconds a change may take to become searchable (quiet period + run + reopen, on a busy machine)
@@ -24,9 +24,16 @@ FOLLOW = 8.0  # seconds a change may take to become searchable (quiet period + r
 
 def hits(index: str, query: str) -> list[dict] | None:
     """The served keyword hits for `query` (None when the server did not answer)."""
-    response = ask(index, {"op": "search", "query": query, "mode": "keyword", "k": 10, "explain": False,
-                           "cwd": "/"})
-    return response["answer"]["hits"] if response and "answer" in response else None
+    served = connect(index)
+    if served is None:
+        return None
+    try:
+        answered = served.search(query, "keyword", 10, False, False, "/")
+    except OSError:
+        return None
+    finally:
+        served.close()
+    return None if isinstance(answered, Answer) else answered[0]["hits"]
 
 
 def paths_for(index: str, query: str) -> set[str]:
@@ -59,14 +66,14 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
     try:
         assert serve.stdout.readline().startswith("serving "), serve.stderr.read()
         time.sleep(3.0)  # the watcher is set up, and its catch-up run (nothing changed) is over
-        before = ask(index, {"op": "ping"})["generation"]
+        before = ping(index)["generation"]
 
         # Idle: no change, no run, and (nearly) no CPU over 10 s.
         start_cpu = cpu_seconds(serve.pid)
         time.sleep(10)
         idle_cpu = cpu_seconds(serve.pid) - start_cpu
         assert idle_cpu < 0.2, f"an idle watching server used {idle_cpu:.2f} s of CPU in 10 s"
-        assert ask(index, {"op": "ping"})["generation"] == before
+        assert ping(index)["generation"] == before
 
         (folder / "kitchen.md").write_text("# Kitchen\n\nCucumbers pickled in brine.\n", encoding="utf-8")
         took = {"written": follows(index, "cucumbers", {"kitchen.md"})}
@@ -78,7 +85,7 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
         (folder / "pantry.md").unlink()
         took["deleted"] = follows(index, "zucchini", set())
         # An editor's temp files and a burst of saves: one run per burst, none for the temp files.
-        generation = ask(index, {"op": "ping"})["generation"]
+        generation = ping(index)["generation"]
         for name in (".#garden.md", "garden.md.swp", "garden.md~", "4913"):
             (folder / name).write_text("x", encoding="utf-8")
         for n in range(5):
@@ -86,7 +93,7 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
             time.sleep(0.05)
         follows(index, "take", {"garden.md"})
         time.sleep(2)
-        assert ask(index, {"op": "ping"})["generation"] == generation + 1
+        assert ping(index)["generation"] == generation + 1
         assert hits(index, "take")[0]["text"] == "Tomatoes need full sun, take 4."
     finally:
         serve.send_signal(signal.SIGTERM)

