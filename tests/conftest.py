@@ -4,7 +4,9 @@ one embedder for the whole session, and access to ../shared (skipped when absent
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,21 @@ def mae_pdf() -> bytes:
     page.showPage()
     page.save()
     return out.getvalue()
+
+
+@contextmanager
+def serving(directory: str, embedder, **options):
+    """A real HTTP server (search.serve.server.NoteServer) for `directory` answering in a thread, its serve.json
+    written; shut down and closed on leaving."""
+    from search.serve.server import NoteServer
+
+    server = NoteServer(directory, embedder=embedder, **options)
+    server.publish()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(30)
+        server.close()

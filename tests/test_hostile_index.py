@@ -17,12 +17,10 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, serving
 
 from indexer import build
 from indexer.checksums import CACHES
@@ -187,23 +185,6 @@ def test_an_index_with_every_manifest_lost_asks_for_its_folders(built, tmp_path)
 
 
 # ---------------------------------------------------------------- through the command line, serve and mcp
-
-@contextmanager
-def serving(directory: str, embedder):
-    """A real server for `directory` answering in a thread, its serve.json written."""
-    from search.serve.server import NoteServer
-
-    server = NoteServer(directory, embedder=embedder)
-    server.publish()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        thread.join()
-        server.close()
-
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], cwd=cwd, capture_output=True, text=True,

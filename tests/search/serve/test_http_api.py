@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_server import serving
+from conftest import serving
 
 import cli
 from search.serve import app

@@ -10,7 +10,7 @@ import socket
 import time
 
 import pytest
-from test_server import serving
+from conftest import serving
 
 from search.serve.server import NoteServer
 

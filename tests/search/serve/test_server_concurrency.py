@@ -12,8 +12,8 @@ import threading
 import time
 
 import pytest
+from conftest import serving
 from test_serve_runs import run_served
-from test_server import serving
 
 from indexer import build
 from search.serve.client import HOST, Answer, connect, ping
