@@ -5,7 +5,8 @@
     GET  /api/get?location=PATH:LINE&context=3                        what `get --json` prints
     GET  /api/note?path=PATH[&region=p3]                              the whole note: {path, region, lines, changed,
                                                                       html} (html: search/serve/render.py)
-    GET  /api/stats                                                   what `stats --json` prints
+    GET  /api/stats                                                   what `stats --json` prints (and the
+                                                                      NOTESEARCH_HYPERLINK template, when set)
     GET  /api/ping                                                    {pid, index, generation, answered}
     GET  /api/events                                                  server-sent events (search/serve/events.py)
     POST /api/index  {"paths", "exclude", "remove", "model", "wait"}  the run's steps, then its report (JSON lines)
@@ -43,6 +44,7 @@ import json
 import math
 import os
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -244,12 +246,23 @@ async def note_route(server: ServedIndex, request: Request) -> Response:
     return json_response(await run_in_threadpool(work))
 
 
+def editor_link() -> dict:
+    """The page's "open in editor" target: NOTESEARCH_HYPERLINK's template, as the command line fills it
+    (cli_render.link: {host} this machine, {path}, {line}, {page}), with the server's folder for a path it shows
+    relative. Nothing when it is unset or `none`: a browser does not follow the default `file://` link from a
+    page."""
+    template = os.environ.get("NOTESEARCH_HYPERLINK", "")
+    if template.lower() in ("", "none"):
+        return {}
+    return {"hyperlink": template, "host": socket.gethostname(), "cwd": os.getcwd()}
+
+
 async def stats_route(server: ServedIndex, request: Request) -> Response:
     def work() -> dict:
         from search.notes.stats import stats
 
         with server.notes.reading() as index:
-            return stats_data(stats(index))
+            return {**stats_data(stats(index)), **editor_link()}
 
     return json_response(await run_in_threadpool(work))
 

@@ -173,6 +173,16 @@ def test_stats_answers_what_stats_json_prints(server, index_dir, capsys):
     assert status == 200 and json.loads(body) == json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.parametrize("template", ["vscode://file{path}:{line}", "none"])
+def test_stats_tells_the_page_the_editor_link_template_when_one_is_set(server, monkeypatch, template):
+    monkeypatch.setenv("NOTESEARCH_HYPERLINK", template)
+    answer = json.loads(call(server, "/api/stats")[2])
+    if template == "none":
+        assert "hyperlink" not in answer
+    else:
+        assert (answer["hyperlink"], answer["cwd"]) == (template, os.getcwd()) and answer["host"]
+
+
 def test_related_answers_papers_and_passages(server):
     papers = json.loads(call(server, "/api/related?" + query(paper="Deep Residual Learning", k=5))[2])
     assert papers["anchor"]["title"] == "Deep Residual Learning for Image Recognition" and papers["hits"]
