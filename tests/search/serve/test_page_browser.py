@@ -147,7 +147,7 @@ def test_typing_a_query_shows_the_golden_hit_and_opens_its_note_at_the_line(serv
     hits = search(browser, "自监督 视觉")
     first = hits[0]
     assert (first.get_attribute("data-path"), first.get_attribute("data-line")) == \
-        ("corpus/notes/dl-research-trends-2022-2024.md", "37")
+        (str(corpus.BUNDLED_NOTES / "dl-research-trends-2022-2024.md"), "37")  # as the index stores it
     browser.save_screenshot(str(tmp_path / "search.png"))
     first.click()
     marked = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#note .passage"),
@@ -163,7 +163,7 @@ def test_typing_a_query_shows_the_golden_hit_and_opens_its_note_at_the_line(serv
     browser.find_element(By.ID, "copy").click()
     until(browser, lambda d: d.find_element(By.ID, "copy").text == "copied", message="path:line was not copied")
     copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], () => arguments[0](null))")
-    assert copied == "corpus/notes/dl-research-trends-2022-2024.md:37"
+    assert copied == f"{corpus.BUNDLED_NOTES / 'dl-research-trends-2022-2024.md'}:37"
     assert not csp_violations(browser)
 
 
