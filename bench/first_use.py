@@ -34,7 +34,7 @@ def bench_first_use(work: Path, runs: int, first_runs: int, warmup: bool = True)
     """Cold hybrid beside cold keyword over the bundled notes; the first search of a new user, `first_runs` times."""
     from corpus import BUNDLED_NOTES
 
-    index = str(work / "bundled.index")
+    index = str(work / "first-use.index")  # not the bundled corpus's own index (bench/run.py names it bundled.index)
     subprocess.run([sys.executable, CLI, "index", str(BUNDLED_NOTES), "--index", index, "--quiet", "--no-server"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     search = [sys.executable, CLI, "search", "--index", index, "--json", "--no-server"]
