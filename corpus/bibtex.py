@@ -12,6 +12,7 @@ warning that names its line; `@string` abbreviations are resolved.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from pathlib import PurePath
@@ -53,7 +54,7 @@ def read_library(path: str, text: str, warnings: tuple[str, ...] = ()) -> tuple[
             entry = decoder.transform_entry(entry, library)  # slow (pylatexenc): only where there is LaTeX
         entry = coauthors.transform_entry(entry, library)
         first = entry.start_line + 1
-        following = next(start for start in starts if start > entry.start_line)
+        following = starts[bisect.bisect_right(starts, entry.start_line)]  # `lines` ends the list: always one
         last = max(first, min(following, first + MAX_SPAN))
         last = min(last, first + _text(entry.raw).rstrip().count("\n"))
         paper = _paper(entry)
