@@ -246,6 +246,25 @@ def test_serve_command_end_to_end(lone_index, tmp_path):
 
 
 @pytest.mark.slow
+def test_serve_open_opens_the_browser_on_the_pages_one_time_url(lone_index, tmp_path):
+    # The standard library's webbrowser runs $BROWSER with the URL for %s: here, a command that writes it down.
+    opened = tmp_path / "opened"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1", BROWSER=f"sh -c 'echo %s > {opened}'")
+    serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--open", "--index", lone_index],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert serve.stdout.readline().startswith("serving"), serve.stderr.read()
+        url = re.search(r"the page: (\S+)", serve.stderr.readline()).group(1)
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text().strip() == url and url.startswith("http://127.0.0.1:")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=30)
+
+
+@pytest.mark.slow
 def test_a_stopped_server_is_given_up_on_within_a_second(lone_index, capsys):
     env = dict(os.environ, HF_HUB_OFFLINE="1", NO_COLOR="1")
     serve = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--index", lone_index], cwd=ROOT,
