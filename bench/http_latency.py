@@ -30,23 +30,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import load_average
+from bench.measure import load_average, percentile
 from search import open_index, search
+from search.eval.evaluation import read_judgements
 from search.serve.client import connect
 
 DEFAULT_QUERIES = ROOT.parent / "shared" / "eval" / "d2l_crosslingual_queries.jsonl"
 MODES = ("keyword", "hybrid")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def questions(path: Path) -> list[str]:
     """The search questions of a judgement file (related judgements left out)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [row["query"] for row in rows if row.get("kind", "search") != "related"]
+    return [j.query for j in read_judgements(str(path)) if j.kind != "related"]
 
 
 def timed(call, asked: list[str], rounds: int) -> list[float]:
@@ -114,11 +109,11 @@ def main() -> int:
     figures = {"queries": len(asked), "rounds": args.rounds, "busy": args.busy, "load": load}
     for mode in MODES:
         figures[mode] = {
-            "in_process_p50_ms": round(percentile(local[mode], 0.5), 1),
-            "in_process_p95_ms": round(percentile(local[mode], 0.95), 1),
-            "served_p50_ms": round(percentile(remote[mode], 0.5), 1),
-            "served_p95_ms": round(percentile(remote[mode], 0.95), 1),
-            "http_p50_ms": round(percentile(remote[mode], 0.5) - percentile(local[mode], 0.5), 1)}
+            "in_process_p50_ms": round(percentile(local[mode], 50), 1),
+            "in_process_p95_ms": round(percentile(local[mode], 95), 1),
+            "served_p50_ms": round(percentile(remote[mode], 50), 1),
+            "served_p95_ms": round(percentile(remote[mode], 95), 1),
+            "http_p50_ms": round(percentile(remote[mode], 50) - percentile(local[mode], 50), 1)}
     if args.json:
         print(json.dumps(figures))
     else:
