@@ -36,8 +36,9 @@ MAX_TEXTS_PER_NOTE = 4_000
 MAX_TEXTS_PER_LINE = 64
 
 
-def texts_to_embed(passages: Sequence[Passage]) -> tuple[list[tuple[int, ...]], dict[str, int]]:
-    """Which texts of each passage (indexes into its embed_texts()) are embedded, and how many were cut, by note.
+def texts_to_embed(passages: Sequence[Passage], counts: Sequence[int]) -> tuple[list[tuple[int, ...]], dict[str, int]]:
+    """Which texts of each passage (indexes into its embed_texts(), of which it has `counts`) are embedded, and how
+    many were cut, by note.
 
     Each note's texts are granted in two passes, each in reading order: every
     passage's own text first, then the runs of its sentences, while the note has
@@ -45,7 +46,6 @@ def texts_to_embed(passages: Sequence[Passage]) -> tuple[list[tuple[int, ...]], 
     MAX_TEXTS_PER_LINE. A note's grant depends on its own passages only, so an
     update embeds what a rebuild would.
     """
-    counts = [len(passage.embed_texts()) for passage in passages]
     granted: list[list[int]] = [[] for _ in passages]
     by_note: Counter = Counter()
     by_line: Counter = Counter()
@@ -116,13 +116,13 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
     ids: list[str] = []
     keys: list[str] = []
     where: list[tuple[int, int]] = []  # each new row's passage (index in `passages`) and text (index in it)
-    granted, cut = texts_to_embed(passages)
+    text_keys = [[vectors.content_key(fingerprint, text) for text in passage.embed_texts()] for passage in passages]
+    granted, cut = texts_to_embed(passages, [len(parts) for parts in text_keys])
     for n, passage in enumerate(passages):
         passage_id = passage.id
-        texts = passage.embed_texts()
         for part in granted[n]:
             ids.append(passage_id)
-            keys.append(vectors.content_key(fingerprint, texts[part]))
+            keys.append(text_keys[n][part])
             where.append((n, part))
         if not granted[n]:
             ids.append(passage_id)
