@@ -74,3 +74,18 @@ def test_suite_runs_the_seed_judgements_in_every_mode():
     assert rows["hybrid", "all"]["queries"] == 20 and rows["related", "all"]["queries"] == 5
     # The floor for the visible set: a change that breaks search shows here.
     assert rows["hybrid", "all"]["ndcg"] >= 0.90 and rows["related", "all"]["ndcg"] >= 0.85
+
+
+@pytest.mark.slow
+def test_suite_asks_each_variant_beside_its_original():
+    shared_path("eval", "seed_queries.jsonl")
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "quality.py"), "--sets", "seed", "--modes", "keyword",
+                          "--variants", "traditional,pinyin,typo", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    variants = {v["variant"]: v for v in json.loads(run.stdout)["variants"]}
+    assert {"traditional", "pinyin", "typo"} <= set(variants)
+    for row in variants.values():
+        assert row["queries"] > 0 and row["ratio"] == pytest.approx(row["ndcg"] / row["ndcg_original"])
+    # Folding makes the Traditional questions read as the Simplified ones.
+    assert variants["traditional"]["ratio"] >= 0.99
