@@ -278,7 +278,7 @@ def run_set(index, judgement_set: JudgementSet, judgements: list[Judgement], mod
             if mode == "semantic":
                 continue
             found[kind, mode] = [score_query(j, [_span(h) for h in search(index, j.query, mode=mode, k=K,
-                                                                          fusion=config).hits], places, K)
+                                                                          settings=Settings(fusion=config)).hits], places, K)
                                  for j in typed.variants(judgements, kind)]
     wanted = [j for j in judgements if j.kind == "related"]
     if wanted:
