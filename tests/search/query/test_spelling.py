@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search import search
+from search.query.plan import typo_weights
 from search.query.spelling import Vocabulary, damerau, reading, toneless
 
 LATIN = ["transformer", "attention", "convolutional", "network", "dropout", "learning", "kaiming", "jian", "sun",
@@ -133,3 +134,24 @@ def test_an_english_word_that_spells_single_characters_is_not_read_as_pinyin():
     vocabulary = Vocabulary(list, lambda: ["莫", "热", "度", "饿", "自", "监督"], lambda term: 0)
     assert vocabulary.readings("more") == [] and vocabulary.readings("due") == []
     assert vocabulary.readings("zijiandu") == ["自监督"]
+
+
+def test_of_the_words_one_typo_away_the_rarer_weighs_less():
+    common = {"learning": 6.0, "learnig": 1.0}  # commonness: about e**5 times as many passages
+    vocabulary = Vocabulary(lambda: list(common), list, lambda term: common.get(term, float("-inf")))
+    weights = dict(typo_weights(vocabulary.respellings("learnign"), vocabulary))
+    assert weights["learning"] == 1.0 and 0 < weights["learnig"] < 0.01
+
+
+def test_a_compound_is_respelled_whole():
+    vocabulary = Vocabulary(lambda: ["self-supervised", "supervision"], list, lambda term: 0)
+    assert vocabulary.respellings("self-dupervised") == [("self-supervised", 1)]
+
+
+def test_a_typo_in_a_compound_still_spells_the_glossary_term(bundled_index):
+    # The bundled notes write `supervised` only inside a link; `self-supervised learning` spells SSL (自监督学习).
+    plan = bundled_index.plan("self-dupervised learning for vision")
+    assert plan.read_as == ("self-dupervised → supervised",)
+    assert "自监督学习" in {term for terms in plan.expansions.values() for term, _shared in terms}
+    assert _first(bundled_index, "self-dupervised learning for vision") \
+        == _first(bundled_index, "self-supervised learning for vision")
