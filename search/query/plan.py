@@ -248,11 +248,13 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
     """For each free word the index does not hold, the index words it stands for with their weights (see
     QueryPlan.respelled), what was read so, in words, and what the embedder reads instead of a free word.
 
-    Pinyin first: a name run together (`hekaiming`), a word, or a run of up to MAX_PINYIN_RUN single syllables
-    (one of them at least not an index word), whose letters run together read as index words (a word alone
-    first, then the longest run); then a Chinese word that jieba's dictionary does not list (`part_of_speech`
-    gives "") read as an author's name; then one typo away: a compound whole, else each Latin term of a word.
-    The last mapping gives each mistyped word as respelled (what the glossary reads).
+    First two words in letters that romanise a name the notes write in characters (`Kaiming He` → 何恺明, a
+    word jieba's dictionary lists as a name or not at all), held or not. Then pinyin: a name run together
+    (`hekaiming`), a word, or a run of up to MAX_PINYIN_RUN single syllables (one of them at least not an index
+    word), whose letters run together read as index words (a word alone first, then the longest run); then a
+    Chinese word that jieba's dictionary does not list (`part_of_speech` gives "") read as an author's name; then
+    one typo away: a compound whole, else each Latin term of a word. The last mapping gives each mistyped word
+    as respelled (what the glossary reads).
     """
     # The terms of each word in letters that the index does not hold: a compound's parts too, unless it holds the
     # compound (`self-supervised` held, its `supervised` is never respelled).
@@ -268,6 +270,15 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
     said: list[str] = []
     embedded: dict[str, str] = {}
     corrected: dict[int, str] = {}
+    for n in range(len(free) - 1):
+        # A name romanised in two words (`Kaiming He`) finds the notes that write it in characters (何恺明): a
+        # word of the index that reads so and that jieba's dictionary lists as no other word than a name.
+        if n in out or n + 1 in out:
+            continue
+        written = [term for term in vocabulary.written_name(free[n], free[n + 1]) if part_of_speech(term) in ("", "nr")]
+        if written:
+            out[n] = out[n + 1] = tuple((term, NAME_WEIGHT / 2) for term in written)
+            said.append(f"{free[n]} {free[n + 1]} → {' / '.join(written)}")
     i = 0
     while i < len(free):
         if i in out:

@@ -201,6 +201,25 @@ class Vocabulary:
                     return f"{given} {surname}"
         return ""
 
+    def written_name(self, first: str, second: str) -> list[str]:
+        """The index's Chinese words that write a name romanised in two words, in either order (`Kaiming He`,
+        `He Kaiming` → 何恺明): each reads as the surname (its first character, or first two) and then the given
+        name; at most MAX_RESPELLINGS, the most common first. Whether such a word is a name is the caller's
+        question (jieba's dictionary lists most other words)."""
+        first, second = first.replace("-", ""), second.replace("-", "")  # `Fei-Fei Li`
+        if not (could_be_pinyin(first) and could_be_pinyin(second)):
+            return []
+        first, second = toneless(first), toneless(second)
+        chars, _phrases = _pinyin_tables()
+        out: list[str] = []
+        for surname, given in ((second, first), (first, second)):
+            for term in self._read_as(surname + given):
+                read = [chars.get(ord(ch), "") for ch in term]
+                if 2 <= len(term) <= 4 and any("".join(read[:cut]) == surname and "".join(read[cut:]) == given
+                                               for cut in (1, 2)) and term not in out:
+                    out.append(term)
+        return out[:MAX_RESPELLINGS]
+
     @staticmethod
     def is_syllable(typed: str) -> bool:
         """Whether `typed` is one pinyin syllable (tones aside)."""

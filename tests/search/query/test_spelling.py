@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search import search
+from indexer import build
+from search import open_index, search
 from search.query.plan import typo_weights
 from search.query.spelling import Vocabulary, damerau, reading, toneless
 
@@ -155,3 +156,34 @@ def test_a_typo_in_a_compound_still_spells_the_glossary_term(bundled_index):
     assert "自监督学习" in {term for terms in plan.expansions.values() for term, _shared in terms}
     assert _first(bundled_index, "self-dupervised learning for vision") \
         == _first(bundled_index, "self-supervised learning for vision")
+
+
+def test_a_name_romanised_reads_as_the_word_that_writes_it():
+    vocabulary = Vocabulary(list, lambda: ["何恺明", "恺明", "李飞飞", "视觉"], lambda term: 0)
+    assert vocabulary.written_name("Kaiming", "He") == vocabulary.written_name("he", "kaiming") == ["何恺明"]
+    assert vocabulary.written_name("Fei-Fei", "Li") == ["李飞飞"]
+    assert vocabulary.written_name("Kaiming", "Li") == [] and vocabulary.written_name("Kaiming", "xyz") == []
+
+
+@pytest.fixture(scope="module")
+def names_index(tmp_path_factory, embedder):
+    """Notes that write people's names in Chinese characters only."""
+    folder = tmp_path_factory.mktemp("names")
+    (folder / "people.md").write_text("# 残差网络\n\n何恺明提出了残差网络，让很深的网络也能训练。\n\n"
+                                      "# 数据集\n\n李飞飞创建了 ImageNet 数据集。\n\n# 感知\n\n视觉是感知的一种。\n",
+                                      encoding="utf-8")
+    build([str(folder)], str(folder / "index"), embedder=embedder)
+    with open_index(str(folder / "index"), embedder=embedder) as index:
+        yield index
+
+
+@pytest.mark.parametrize("query, name", [("Kaiming He", "何恺明"), ("He Kaiming", "何恺明"),
+                                         ("kaiming he resnet", "何恺明"), ("Fei-Fei Li", "李飞飞")])
+def test_a_name_romanised_finds_the_notes_that_write_it_in_characters(names_index, query, name):
+    first = _first(names_index, query)
+    assert first is not None and name in first.text
+
+
+def test_a_word_of_jiebas_dictionary_is_no_name(names_index):
+    assert names_index.vocabulary.written_name("jue", "shi") == ["视觉"]  # it reads so (surname shi, given jue)
+    assert not names_index.plan("jue shi").respelled  # but 视觉 is a noun, not a name
