@@ -30,9 +30,10 @@ from search.rank.scorer import ArrayScorer
 if TYPE_CHECKING:
     from indexer.embedders import Embedder
 
-# The fields whose words a query word the index does not hold is respelled to (search/query/spelling.py).
+# The fields whose Chinese words pinyin reads (search/query/spelling.py).
 SPELLED_FIELDS = ("title", "authors", "section", "body")
-# The fields a query word searches: a word any of them holds is never respelled (a link's words, a tag).
+# The fields a query word searches: a word any of them holds is never respelled (a link's words, a tag), and a
+# typo is respelled to their words (`dupervised` → `supervised`, which the bundled notes write only in a link).
 HELD_FIELDS = (*SPELLED_FIELDS, "tags", "links")
 # Passages an open index keeps after reading them (about 1 KB each).
 PASSAGE_CACHE = 20_000
@@ -64,9 +65,9 @@ class NoteIndex:
         self._vectors = generation.vectors
         self.analyzer = Analyzer(self._manifest.words, self.directory, by_char=True, caches=self._manifest.caches)
         self.glossary = Glossary(self._manifest.glossary)
-        self.vocabulary = Vocabulary(self._latin_terms, self._han_terms, self._commonness,
-                                     lambda: self._keyword.lexicon("authors"), self._held_terms,
-                                     lambda bigram: self._commonness(bigram, "grams"))
+        self.vocabulary = Vocabulary(self._held_terms, self._han_terms, self._commonness,
+                                     lambda: self._keyword.lexicon("authors"),
+                                     pair=lambda bigram: self._commonness(bigram, "grams"))
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False
@@ -165,9 +166,6 @@ class NoteIndex:
     def plan(self, query: str) -> QueryPlan:
         """`query` parsed and analysed once, with this index's learned words and glossary."""
         return plan_query(query, self.analyzer, self.glossary, self.vocabulary)
-
-    def _latin_terms(self) -> list[str]:
-        return [term for name in SPELLED_FIELDS for term in self._keyword.lexicon(name) if not HAN_CHAR.match(term)]
 
     def _held_terms(self) -> list[str]:
         return [term for name in HELD_FIELDS for term in self._keyword.lexicon(name) if not HAN_CHAR.match(term)]

@@ -12,6 +12,7 @@ goes back to the query text.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -31,8 +32,10 @@ _CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b
                    r"\b(?:import|def|return|lambda|class)\s")
 _SPACES = re.compile(r"\s+")
 # What an index word found for a query word the index does not hold weighs, beside a word typed right: one typo
-# away, two typos away (words of spelling.TWO_EDITS letters or more), read as the pinyin typed.
-TYPO_WEIGHTS = {1: 0.8, 2: 0.6}
+# away, two typos away (words of spelling.TWO_EDITS letters or more), each times its commonness beside the most
+# common found (typo_weights); read as the pinyin typed. The typo weights are chosen by leave-one-corpus-out
+# cross-validation over the typo variants and the original questions of the quality suite (bench/variants.py).
+TYPO_WEIGHTS = {1: 1.0, 2: 0.6}
 PINYIN_WEIGHT = 0.8
 # A Chinese name read as an author's name (`何恺明` as `kaiming he`): as much as the name typed so.
 NAME_WEIGHT = 1.0
@@ -198,17 +201,21 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
     walk(parsed.root)
     free = tuple(child.text for child in parsed.root.children if isinstance(child, Word)) \
         if parsed.root.op == "AND" else ()
-    expansions = {n: tuple(terms) for n, terms in glossary.expansions(list(free)).items()}
-    texts += [term for terms in expansions.values() for term, _shared in terms]
     analyses = {piece: analyse(piece, analyzer) for piece in dict.fromkeys(texts)}
     respelled: dict[int, tuple[tuple[str, float], ...]] = {}
     read_as: list[str] = []
     embedded_as: dict[str, str] = {}
+    corrected: dict[int, str] = {}
     if vocabulary is not None and free:
-        respelled, read_as, embedded_as = respell(free, [analyses[word] for word in free], vocabulary,
-                                      analyzer.segmenter.part_of_speech)
+        respelled, read_as, embedded_as, corrected = respell(free, [analyses[word] for word in free], vocabulary,
+                                                             analyzer.segmenter.part_of_speech)
         for terms in respelled.values():
             analyses.update((term, analyse(term, analyzer)) for term, _weight in terms if term not in analyses)
+    # The glossary reads a mistyped word as its respelling: `self-dupervised learning` still spells SSL.
+    expansions = {n: tuple(terms) for n, terms in
+                  glossary.expansions([corrected.get(n, word) for n, word in enumerate(free)]).items()}
+    analyses.update((term, analyse(term, analyzer)) for terms in expansions.values() for term, _shared in terms
+                    if term not in analyses)
     return QueryPlan(
         text=parsed.text, root=parsed.root, warnings=parsed.warnings, words=tuple(parsed.words()), free=free,
         plain=parsed.is_plain(), analyses=analyses,
@@ -218,17 +225,36 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
     )
 
 
+def _respelled(word: str, best: Mapping[str, str]) -> str:
+    """`word` with each of its mistyped terms replaced by its closest and most common respelling."""
+    for typed, meant in best.items():
+        word = re.sub(re.escape(typed), meant, word, flags=re.IGNORECASE)
+    return word
+
+
+def typo_weights(found: list[tuple[str, int]], vocabulary: Vocabulary) -> list[tuple[str, float]]:
+    """The index words a typo may stand for, each weighed by how close it is (TYPO_WEIGHTS by its distance) and
+    how common beside the most common of them: a word ten times rarer weighs a tenth (`learnig`, itself a typo
+    in the notes, beside `learning`)."""
+    common = [vocabulary.commonness(term) for term, _distance in found]
+    top = max(common, default=0.0)
+    return [(term, TYPO_WEIGHTS[distance] * (math.exp(c - top) if math.isfinite(top) else 1.0))
+            for (term, distance), c in zip(found, common, strict=True)]
+
+
 def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabulary,
             part_of_speech: Callable[[str], str] = lambda word: "",
-            ) -> tuple[dict[int, tuple[tuple[str, float], ...]], list[str], dict[str, str]]:
+            ) -> tuple[dict[int, tuple[tuple[str, float], ...]], list[str], dict[str, str], dict[int, str]]:
     """For each free word the index does not hold, the index words it stands for with their weights (see
     QueryPlan.respelled), what was read so, in words, and what the embedder reads instead of a free word.
 
-    Pinyin first: a name run together (`hekaiming`), a word, or a run of up to MAX_PINYIN_RUN single syllables
-    (one of them at least not an index word), whose letters run together read as index words (a word alone
-    first, then the longest run); then a Chinese word that jieba's
-    dictionary does not list (`part_of_speech` gives "") read as an author's name; then one typo away, for each
-    Latin term of a word.
+    First two words in letters that romanise a name the notes write in characters (`Kaiming He` → 何恺明, a
+    word jieba's dictionary lists as a name or not at all), held or not. Then pinyin: a name run together
+    (`hekaiming`), a word, or a run of up to MAX_PINYIN_RUN single syllables (one of them at least not an index
+    word), whose letters run together read as index words (a word alone first, then the longest run); then a
+    Chinese word that jieba's dictionary does not list (`part_of_speech` gives "") read as an author's name; then
+    one typo away: a compound whole, else each Latin term of a word. The last mapping gives each mistyped word
+    as respelled (what the glossary reads).
     """
     # The terms of each word in letters that the index does not hold: a compound's parts too, unless it holds the
     # compound (`self-supervised` held, its `supervised` is never respelled).
@@ -243,11 +269,25 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
     out: dict[int, tuple[tuple[str, float], ...]] = {}
     said: list[str] = []
     embedded: dict[str, str] = {}
+    corrected: dict[int, str] = {}
+    for n in range(len(free) - 1):
+        # A name romanised in two words (`Kaiming He`) finds the notes that write it in characters (何恺明): a
+        # word of the index that reads so and that jieba's dictionary lists as no other word than a name.
+        if n in out or n + 1 in out:
+            continue
+        written = [term for term in vocabulary.written_name(free[n], free[n + 1]) if part_of_speech(term) in ("", "nr")]
+        if written:
+            out[n] = out[n + 1] = tuple((term, NAME_WEIGHT / 2) for term in written)
+            said.append(f"{free[n]} {free[n + 1]} → {' / '.join(written)}")
     i = 0
     while i < len(free):
+        if i in out:
+            i += 1
+            continue
         # A word that reads as index words on its own stands alone; syllables typed apart make a run.
         for j in (i + 1, *range(min(len(free), i + MAX_PINYIN_RUN), i + 1, -1)):
-            if not any(unknown[i:j]) or (j - i > 1 and not all(joins[i:j])) or (j - i == 1 and not latin[i]):
+            if not any(unknown[i:j]) or (j - i > 1 and not all(joins[i:j])) or (j - i == 1 and not latin[i]) \
+                    or any(n in out for n in range(i, j)):
                 continue
             name = vocabulary.romanised_pinyin(free[i]) if j - i == 1 and unknown[i] else ""
             if name:
@@ -278,13 +318,24 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
             embedded[free[n]] = " ".join((free[n], *names))
             continue
         found: dict[str, float] = {}
-        for term in unheld[n]:
-            for respelled, distance in vocabulary.respellings(term):
-                found[respelled] = max(found.get(respelled, 0.0), TYPO_WEIGHTS[distance])
+        best: dict[str, str] = {}
+        # A compound the index does not hold is respelled whole first (`self-dupervised`: its `supervised` may be
+        # held only inside compounds); its parts only when that finds nothing.
+        compounds = [term for term in a.whole if "-" in term and not vocabulary.holds(term)]
+        for terms in (compounds, unheld[n]):
+            for term in terms:
+                candidates = vocabulary.respellings(term)
+                for respelled, weight in typo_weights(candidates, vocabulary):
+                    found[respelled] = max(found.get(respelled, 0.0), weight)
+                if candidates:
+                    best[term] = candidates[0][0]
+            if found:
+                break
         if found:
             out[n] = tuple(found.items())
             said.append(f"{free[n]} → {' / '.join(found)}")
+            corrected[n] = _respelled(free[n], best)
         elif any(len(term) >= MIN_TYPO for term in unheld[n]):
             said.append(f"{free[n]} → no good match")
-    return out, said, embedded
+    return out, said, embedded, corrected
 

@@ -37,6 +37,8 @@ MAX_RESPELLINGS = 3
 # A Latin word of the index shorter than this is never offered for a typo (a 5-letter query word less one letter).
 _MIN_TERM = MIN_TYPO - 1
 _LETTERS = re.compile(r"[a-z]+")
+# A word of letters, or a compound of such words joined by hyphens (`self-supervised`): what a typo is looked for in.
+_SPELLED = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _TONE_DIGITS = re.compile(r"(?<=[a-zü])[1-5]")
 
 
@@ -121,8 +123,8 @@ class Vocabulary:
 
     @functools.cached_property
     def _latin(self) -> frozenset[str]:
-        """The terms of letters only: what a typo may be respelled to."""
-        return frozenset(term for term in self._latin_source() if _LETTERS.fullmatch(term))
+        """The terms of letters only, and compounds of them (`self-supervised`): what a typo may be respelled to."""
+        return frozenset(term for term in self._latin_source() if _SPELLED.fullmatch(term))
 
     @functools.cached_property
     def _by_deletion(self) -> dict[str, list[str]]:
@@ -199,6 +201,25 @@ class Vocabulary:
                     return f"{given} {surname}"
         return ""
 
+    def written_name(self, first: str, second: str) -> list[str]:
+        """The index's Chinese words that write a name romanised in two words, in either order (`Kaiming He`,
+        `He Kaiming` → 何恺明): each reads as the surname (its first character, or first two) and then the given
+        name; at most MAX_RESPELLINGS, the most common first. Whether such a word is a name is the caller's
+        question (jieba's dictionary lists most other words)."""
+        first, second = first.replace("-", ""), second.replace("-", "")  # `Fei-Fei Li`
+        if not (could_be_pinyin(first) and could_be_pinyin(second)):
+            return []
+        first, second = toneless(first), toneless(second)
+        chars, _phrases = _pinyin_tables()
+        out: list[str] = []
+        for surname, given in ((second, first), (first, second)):
+            for term in self._read_as(surname + given):
+                read = [chars.get(ord(ch), "") for ch in term]
+                if 2 <= len(term) <= 4 and any("".join(read[:cut]) == surname and "".join(read[cut:]) == given
+                                               for cut in (1, 2)) and term not in out:
+                    out.append(term)
+        return out[:MAX_RESPELLINGS]
+
     @staticmethod
     def is_syllable(typed: str) -> bool:
         """Whether `typed` is one pinyin syllable (tones aside)."""
@@ -208,10 +229,15 @@ class Vocabulary:
         """Whether the index holds this term (not in Chinese characters: a word, a compound, a number)."""
         return term in self._held or term in self._latin
 
+    def commonness(self, term: str) -> float:
+        """How common an index term is (higher: more passages hold it; a difference of 1 is a factor of about e)."""
+        return self._commonness(term)
+
     def respellings(self, word: str) -> list[tuple[str, int]]:
         """The index's Latin words (with their distance) that `word` may be a typo of, closest and most common
-        first; none for a word the index holds, or shorter than MIN_TYPO, or not plain Latin letters."""
-        if len(word) < MIN_TYPO or not _LETTERS.fullmatch(word) or self.holds(word):
+        first; none for a word the index holds, or shorter than MIN_TYPO, or not Latin letters (a compound of
+        them joined by hyphens is respelled whole: `self-dupervised` → `self-supervised`)."""
+        if len(word) < MIN_TYPO or not _SPELLED.fullmatch(word) or self.holds(word):
             return []
         limit = 2 if len(word) >= TWO_EDITS else 1
         keys = {word} | _deletions(word)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search import search
+from indexer import build
+from search import open_index, search
+from search.query.plan import typo_weights
 from search.query.spelling import Vocabulary, damerau, reading, toneless
 
 LATIN = ["transformer", "attention", "convolutional", "network", "dropout", "learning", "kaiming", "jian", "sun",
@@ -133,3 +135,55 @@ def test_an_english_word_that_spells_single_characters_is_not_read_as_pinyin():
     vocabulary = Vocabulary(list, lambda: ["莫", "热", "度", "饿", "自", "监督"], lambda term: 0)
     assert vocabulary.readings("more") == [] and vocabulary.readings("due") == []
     assert vocabulary.readings("zijiandu") == ["自监督"]
+
+
+def test_of_the_words_one_typo_away_the_rarer_weighs_less():
+    common = {"learning": 6.0, "learnig": 1.0}  # commonness: about e**5 times as many passages
+    vocabulary = Vocabulary(lambda: list(common), list, lambda term: common.get(term, float("-inf")))
+    weights = dict(typo_weights(vocabulary.respellings("learnign"), vocabulary))
+    assert weights["learning"] == 1.0 and 0 < weights["learnig"] < 0.01
+
+
+def test_a_compound_is_respelled_whole():
+    vocabulary = Vocabulary(lambda: ["self-supervised", "supervision"], list, lambda term: 0)
+    assert vocabulary.respellings("self-dupervised") == [("self-supervised", 1)]
+
+
+def test_a_typo_in_a_compound_still_spells_the_glossary_term(bundled_index):
+    # The bundled notes write `supervised` only inside a link; `self-supervised learning` spells SSL (自监督学习).
+    plan = bundled_index.plan("self-dupervised learning for vision")
+    assert plan.read_as == ("self-dupervised → supervised",)
+    assert "自监督学习" in {term for terms in plan.expansions.values() for term, _shared in terms}
+    assert _first(bundled_index, "self-dupervised learning for vision") \
+        == _first(bundled_index, "self-supervised learning for vision")
+
+
+def test_a_name_romanised_reads_as_the_word_that_writes_it():
+    vocabulary = Vocabulary(list, lambda: ["何恺明", "恺明", "李飞飞", "视觉"], lambda term: 0)
+    assert vocabulary.written_name("Kaiming", "He") == vocabulary.written_name("he", "kaiming") == ["何恺明"]
+    assert vocabulary.written_name("Fei-Fei", "Li") == ["李飞飞"]
+    assert vocabulary.written_name("Kaiming", "Li") == [] and vocabulary.written_name("Kaiming", "xyz") == []
+
+
+@pytest.fixture(scope="module")
+def names_index(tmp_path_factory, embedder):
+    """Notes that write people's names in Chinese characters only."""
+    folder = tmp_path_factory.mktemp("names")
+    (folder / "people.md").write_text("# 残差网络\n\n何恺明提出了残差网络，让很深的网络也能训练。\n\n"
+                                      "# 数据集\n\n李飞飞创建了 ImageNet 数据集。\n\n# 感知\n\n视觉是感知的一种。\n",
+                                      encoding="utf-8")
+    build([str(folder)], str(folder / "index"), embedder=embedder)
+    with open_index(str(folder / "index"), embedder=embedder) as index:
+        yield index
+
+
+@pytest.mark.parametrize("query, name", [("Kaiming He", "何恺明"), ("He Kaiming", "何恺明"),
+                                         ("kaiming he resnet", "何恺明"), ("Fei-Fei Li", "李飞飞")])
+def test_a_name_romanised_finds_the_notes_that_write_it_in_characters(names_index, query, name):
+    first = _first(names_index, query)
+    assert first is not None and name in first.text
+
+
+def test_a_word_of_jiebas_dictionary_is_no_name(names_index):
+    assert names_index.vocabulary.written_name("jue", "shi") == ["视觉"]  # it reads so (surname shi, given jue)
+    assert not names_index.plan("jue shi").respelled  # but 视觉 is a noun, not a name
