@@ -42,16 +42,13 @@ from measure import load_average
 
 def corpus_texts(folder: Path, exclude: tuple[str, ...]) -> list[str]:
     """The distinct texts the indexer embeds for the notes under `folder`."""
-    from corpus.decoding import decode
-    from corpus.markdown import passages_of
-    from corpus.packing import answers
-    from corpus.reading import find_note_files, parse_note, read_bytes
+    from corpus.documents import read_document
+    from corpus.reading import find_note_files, read_bytes
 
     files, _skipped = find_note_files([folder], exclude)
     texts: dict[str, None] = {}
     for file in files:
-        note = parse_note(file.path, decode(read_bytes(file)).text)
-        for passage in answers(passages_of(note)):
+        for passage in read_document(file.path, read_bytes(file)).passages:
             texts.update(dict.fromkeys(passage.embed_texts()))
     return [text for text in texts if text]
 
