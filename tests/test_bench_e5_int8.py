@@ -97,3 +97,16 @@ def test_an_onnx_graph_of_one_product_computes_it():
     np.testing.assert_allclose(y, (x @ weights).T, rtol=1e-6)
     centred = x - x.mean(axis=1, keepdims=True)
     np.testing.assert_allclose(normed, centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5), rtol=1e-5)
+
+
+def test_the_engines_bench_reads_a_folder_s_texts_as_the_indexer_embeds_them(notes_dir):
+    from engines import corpus_texts
+
+    from corpus.documents import read_document
+
+    text = "# 自监督\n\n对比学习拉近同一图像的两个视图。掩码建模重建被遮住的块。两者都不需要标签。\n\n```\ncode\n```\n"
+    folder = notes_dir({"a.md": text, "skip_origin.md": "# 不读\n\n这一篇被排除。\n"})
+    expected = [t for passage in read_document(str(folder / "a.md"), text.encode()).passages
+                for t in passage.embed_texts()]
+    assert corpus_texts(folder, ("*_origin.md",)) == list(dict.fromkeys(expected))
+    assert expected and all(expected)  # the paragraph's text; nothing for the code
