@@ -37,10 +37,13 @@ from indexer.e5_numpy import E5Numpy
 
 LEVELS = 63  # 7-bit weights (see the module docstring)
 MASKED = -1e30
+PRODUCTS = ("qkv", "ao", "fi", "fo")  # a layer's four matrix products
+FEED_FORWARD = ("fi", "fo")
 
 
-def graph_arrays(e5: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """{"graph": the serialized ONNX model, as bytes} for the e5 arrays of indexer/e5_weights.py."""
+def graph_arrays(e5: dict[str, np.ndarray], int8: tuple[str, ...] = PRODUCTS) -> dict[str, np.ndarray]:
+    """{"graph": the serialized ONNX model, as bytes} for the e5 arrays of indexer/e5_weights.py; the products
+    named in `int8` (of PRODUCTS) in 8 bits, the others in float32."""
     H, layers, heads = (int(n) for n in e5["config"][:3])
     eps = float(e5["eps"][0])
     head = H // heads
@@ -52,8 +55,13 @@ def graph_arrays(e5: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return name
 
     def product(x: str, name: str, out: str) -> str:
-        """x @ W + b, W requantized to LEVELS per output column, each row of x quantized on its own scale."""
+        """x @ W + b, W requantized to LEVELS per output column, each row of x quantized on its own scale (or
+        in float32 when the product is not among `int8`)."""
         matrix = np.asarray(e5[name], dtype=np.float32)
+        if name.rpartition(".")[2] not in int8:
+            nodes.append(proto.node("MatMul", [x, const(name, matrix)], [out + ".float"]))
+            nodes.append(proto.node("Add", [out + ".float", const(name + ".b", np.asarray(e5[name + "_b"]))], [out]))
+            return out
         scale = np.abs(matrix).max(axis=0) / LEVELS
         scale[scale == 0] = 1.0
         quantized = const(name + ".q", np.clip(np.round(matrix / scale), -LEVELS, LEVELS).astype(np.int8))
@@ -152,6 +160,7 @@ class E5Int8:
         return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
 
 
-def int8_engine(e5) -> E5Int8:
-    """The int8 engine over the weights of `e5` (an indexer.embedders.E5Small), its graph built now."""
-    return E5Int8(e5._model, graph_arrays(e5._arrays())["graph"])
+def int8_engine(e5, int8: tuple[str, ...] = PRODUCTS) -> E5Int8:
+    """The int8 engine over the weights of `e5` (an indexer.embedders.E5Small), its graph built now, with the
+    products `int8` in 8 bits (FEED_FORWARD: the two of the feed-forward layer, two thirds of the work)."""
+    return E5Int8(e5._model, graph_arrays(e5._arrays(), int8)["graph"])
