@@ -110,8 +110,8 @@ def test_a_readme_example_prints_what_the_readme_shows(example, home):
     words = shlex.split(example.command, comments=True)
     if example.needs_shared:
         for word in words:
-            if word.startswith("../shared/"):
-                shared_path(*word.split("/")[2:])
+            if word.startswith("../shared/"):  # a location's line or region (`note.md:1`) is not the file's name
+                shared_path(*re.sub(r":[^/]*$", "", word).split("/")[2:])
     args = [os.path.join(str(home), word[2:]) if word.startswith("~/") else word for word in words[1:]]
     env = {key: value for key, value in os.environ.items() if key not in ("XDG_CACHE_HOME", "NO_COLOR")}
     env.update(HOME=str(home), HF_HUB_OFFLINE="1")
