@@ -29,7 +29,7 @@ from corpus.errors import BadArgument, MissingFolder, NoIndex, NoNotes, UnknownF
 from corpus.model import Passage
 from corpus.paths import inside
 from corpus.reading import Skipped, read_bytes
-from indexer import paper_graph, passage_vectors, vectors
+from indexer import bundled_vectors, paper_graph, passage_vectors, vectors
 from indexer.analysis import Analyzer, load_dictionary
 from indexer.checkpoint import Checkpoint
 from indexer.checksums import CACHES, cache_checksums, generation_checksums
@@ -370,7 +370,7 @@ def _write_generation(directory: str, folder: str, generation: int, current: Man
         additions = keyword.stored_passages(previous_folder, scan.unchanged) + additions
     try:
         vector_index, embedded, cut = passage_vectors.embed(additions, old, kept, model, fingerprint, embedder,
-                                                            progress, checkpoint)
+                                                            progress, checkpoint, bundled_vectors.serves(scan.folders))
     except BaseException:
         with contextlib.suppress(OSError):
             checkpoint.flush()  # the vectors embedded so far: the next run goes on from them

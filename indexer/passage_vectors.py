@@ -4,7 +4,9 @@ A passage has one row per text it is embedded as (Passage.embed_texts: one
 per part of a joined passage), or one empty row when it has none (code).
 A context text already embedded by the same model keeps its vector, so an
 update embeds only passages whose text (with its headings) is new; the model
-is loaded only when something must be embedded.
+is loaded only when something must be embedded. The demo index of the bundled
+notes takes their vectors under the default model from the package
+(bundled_vectors.py).
 
 Embedding is bounded for any note under the size cap: a note embeds at most
 MAX_TEXTS_PER_NOTE texts and one line of it at most MAX_TEXTS_PER_LINE (a
@@ -24,7 +26,7 @@ import numpy as np
 
 from corpus.errors import VectorIndexError
 from corpus.model import Passage
-from indexer import vectors
+from indexer import bundled_vectors, vectors
 from indexer.checkpoint import Checkpoint
 from indexer.embedders import Embedder, known_fingerprint, load_embedder
 
@@ -100,12 +102,14 @@ def _path_of(passage_id: str) -> str:
 
 def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: list[int], model: str,
           fingerprint: str, embedder: Embedder | None, progress: Progress | None,
-          checkpoint: Checkpoint | None = None) -> tuple[vectors.VectorIndex, int, dict[str, int]]:
+          checkpoint: Checkpoint | None = None, shipped: bool = False,
+          ) -> tuple[vectors.VectorIndex, int, dict[str, int]]:
     """The vectors of rows `kept` of `old`, then of `passages`; how many distinct texts were embedded now; and how
     many texts of each note were cut (texts_to_embed).
 
-    A context text already embedded by the same model (a row of `old`, or in
-    the `checkpoint` of a run that never committed) keeps its vector; each
+    A context text already embedded by the same model (a row of `old`, shipped
+    with the package when `shipped` (bundled_vectors), or in the `checkpoint` of
+    a run that never committed) keeps its vector; each
     batch embedded now is added to the checkpoint (the caller flushes it). A
     passage with no context text (a code block) gets no vector: an all-zero row
     with the empty key. The embedder is loaded only when some text must be
@@ -133,9 +137,15 @@ def embed(passages: Sequence[Passage], old: vectors.VectorIndex | None, kept: li
     if old is not None:
         rows = {key: i for i, key in enumerate(old.keys) if key}
         reuse = {key: np.array(old.vectors[rows[key]]) for key in set(keys) if key in rows}
-    elif embedder is None:
-        embedder = load_embedder(model)  # its width, and (no committed vectors) surely something to embed
-    dim = old.vectors.shape[1] if old is not None else embedder.dim
+    if shipped:
+        reuse.update(bundled_vectors.known(fingerprint, (key for key in set(keys) if key and key not in reuse)))
+    if old is not None:
+        dim = old.vectors.shape[1]
+    elif reuse:
+        dim = len(next(iter(reuse.values())))
+    else:
+        embedder = embedder or load_embedder(model)  # its width, and surely something to embed
+        dim = embedder.dim
     if checkpoint is not None:
         reuse.update(checkpoint.load((key for key in keys if key and key not in reuse), dim))
     first_row: dict[str, int] = {}
