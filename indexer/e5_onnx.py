@@ -1,4 +1,4 @@
-"""e5-small's forward pass for a query on onnxruntime: the float32 arithmetic of indexer/e5_numpy.py, half the time.
+"""e5-small's forward pass on onnxruntime: the float32 arithmetic of indexer/e5_numpy.py, in half the time for a query.
 
 A query is one short window (tens of tokens), and for so few rows numpy's
 products spend as long packing each weight matrix as multiplying by it:
@@ -10,10 +10,13 @@ arrays E5Numpy maps from the model cache: they are handed to the session as
 external initializers, not copied into the model's bytes, so making it takes
 tens of milliseconds. Its vectors agree with e5_numpy's to within 1e-5 (tests/indexer/test_e5_onnx.py).
 
-Passages stay with e5_numpy, which shares a batch among the cores. One
-thread, no spinning: a query's work is too small to share (indexer/threads.py),
-and on a busy machine a spinning thread takes a core from the server.
-Without onnxruntime (`query_forward` gives None) e5_numpy computes the query.
+`forward_pass` takes any batch of windows, as E5Numpy.encode hands them
+(sorted by length, so little padding), and may be called from several
+threads at once (onnxruntime's sessions allow it). Each call runs on the one
+thread that calls it, without spinning: a query's work is too small to share
+(indexer/threads.py), and on a busy machine a spinning thread takes a core
+from the server. Without onnxruntime (`forward_pass` gives None) e5_numpy
+computes the vectors.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def graph(model: E5Numpy) -> tuple[bytes, dict[str, np.ndarray]]:
     return serialized, weights
 
 
-def query_forward(model: E5Numpy) -> Callable[[list[list[int]]], np.ndarray] | None:
+def forward_pass(model: E5Numpy) -> Callable[[list[list[int]]], np.ndarray] | None:
     """A forward pass for E5Numpy.encode(…, forward=) on onnxruntime (windows' content token ids → their mean
     hidden states), or None when onnxruntime is not installed."""
     try:

@@ -169,9 +169,9 @@ class E5Small:
         about 0.2 s of a core (it packs the weights): for a process that answers many queries, such as a server.
         The vectors are the same to 1e-6. Without onnxruntime, nothing changes."""
         if self._query_forward is None:
-            from indexer.e5_onnx import query_forward
+            from indexer.e5_onnx import forward_pass
 
-            self._query_forward = query_forward(self._model)
+            self._query_forward = forward_pass(self._model)
 
 
 # A model's share of the cosine for a query that mixes Chinese and English (`Transformer 出现之前怎么做注意力`),

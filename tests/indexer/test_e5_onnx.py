@@ -65,3 +65,11 @@ def test_the_default_model_prepares_its_e5_part():
     assert e5._query_forward is None
     prepare_queries(combined)
     assert e5._query_forward is not None
+
+
+def test_a_batch_of_passages_of_unequal_lengths_has_the_numpy_vectors(prepared):
+    from indexer.e5_onnx import forward_pass
+
+    texts = ["短", "残差连接让很深的网络也能训练。" * 5, "attention " * 80, "", "dropout " * 300]
+    model = prepared._model
+    assert np.abs(model.encode(texts, forward=forward_pass(model)) - model.encode(texts)).max() < 1e-5
