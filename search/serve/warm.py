@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from corpus.errors import NoIndex
-from indexer.embedders import load_embedder, prepare_queries, query_form
+from indexer.embedders import load_embedder, prepare_queries, query_form, query_forms
 from indexer.generations import read_manifest
 from indexer.manifest import MANIFEST
 from search.results import report_data, result_data
@@ -49,6 +49,11 @@ class SerialEmbedder:
     def encode_query(self, text: str):
         with self._lock:
             return self.inner.encode_query(text)
+
+    def encode_queries_as(self, texts, typed: str, mixed_shares=None):
+        """Several forms of the query `typed` at once (indexer/embedders.py query_forms)."""
+        with self._lock:
+            return query_forms(self.inner, texts, typed, mixed_shares)
 
     def prepare_queries(self) -> None:
         """Make the inner embedder's later queries faster (indexer/embedders.py prepare_queries)."""
