@@ -31,8 +31,8 @@ Vectors stay within a cosine of about 0.998 of the float32 engine's
 from __future__ import annotations
 
 import numpy as np
-import onnx_proto as proto
 
+from indexer import onnx_proto as proto
 from indexer.e5_numpy import E5Numpy
 
 LEVELS = 63  # 7-bit weights (see the module docstring)

@@ -178,8 +178,11 @@ class CachedEmbedder:
         return self._encode("encode", self._embedder().encode, texts)
 
     def encode_query(self, text: str) -> np.ndarray:
+        return self.encode_queries([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         inner = self._embedder()
-        return self._encode("encode_query", lambda texts: np.stack([inner.encode_query(t) for t in texts]), [text])[0]
+        return self._encode("encode_query", lambda texts: np.stack([inner.encode_query(t) for t in texts]), texts)
 
     def _encode(self, method: str, encode: Callable, texts: Sequence[str]) -> np.ndarray:
         # The key format of earlier runs (method, arguments, text), so that their cache still serves.

@@ -109,12 +109,14 @@ class E5Numpy:
     # -------------------------------------------------------------- forward
 
     def encode(self, texts: Sequence[str], query: bool = False,
-               forward: Callable[[list[list[int]]], np.ndarray] | None = None) -> np.ndarray:
+               forward: Callable[[list[list[int]]], np.ndarray] | None = None, threads: int | None = None
+               ) -> np.ndarray:
         """Unit vectors of `texts`, read with the `query: ` or `passage: ` prefix; a text longer than the
         model's window is read in windows whose mean vectors are averaged by their token counts.
 
         `forward` (windows' content token ids → their mean hidden states) is the numpy forward pass unless
-        given: bench/e5_int8.py gives its own, and shares the rest.
+        given: bench/e5_int8.py gives its own, and shares the rest. `threads` (default: the model's) run batches at
+        once.
         """
         forward_pass = forward or self._forward
         prefix = "query: " if query else "passage: "
@@ -129,7 +131,8 @@ class E5Numpy:
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         # A batch per thread at least, of BATCH_TOKENS at most.
         total = sum(len(content) + 2 for _text, content in windows)
-        budget = min(BATCH_TOKENS, -(-total // self.threads))
+        threads = threads or self.threads
+        budget = min(BATCH_TOKENS, -(-total // threads))
         batches: list[list[int]] = [[]]
         tokens = 0
         for w in order:
@@ -146,10 +149,10 @@ class E5Numpy:
             return forward_pass([windows[b][1] for b in batch])
 
         with one_blas_thread():
-            if len(batches) == 1 or self.threads == 1:
+            if len(batches) == 1 or threads == 1:
                 results = [run(batch) for batch in batches]
             else:
-                with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                with ThreadPoolExecutor(min(threads, len(batches))) as pool:
                     results = list(pool.map(run, batches))
         for batch, means in zip(batches, results):
             for b, mean in zip(batch, means):

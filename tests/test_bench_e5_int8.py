@@ -13,8 +13,9 @@ from indexer.embedders import E5Small, load_embedder
 
 sys.path.insert(0, str(ROOT / "bench"))
 onnxruntime = pytest.importorskip("onnxruntime")
-import onnx_proto
 from e5_int8 import FEED_FORWARD, int8_engine
+
+from indexer import onnx_proto
 
 
 @pytest.fixture(scope="module")

@@ -140,13 +140,13 @@ def query_vector(embedder, plan: QueryPlan, mixed_shares: Mapping[str, float] | 
     translation is read as the query it translates (indexer/embedders.py query_form). A query that mixes scripts
     weighs the models by `mixed_shares` (None: the embedder's own).
     """
-    from indexer.embedders import query_form  # a keyword search never loads the embedder's module
+    from indexer.embedders import query_forms  # a keyword search never loads the embedder's module
 
-    query = np.asarray(query_form(embedder, plan.embed_text, plan.embed_text, mixed_shares), dtype=np.float32)
     if not plan.translated_text:
-        return query
-    both = query + np.asarray(query_form(embedder, plan.translated_text, plan.embed_text, mixed_shares),
-                              dtype=np.float32)
+        return query_forms(embedder, [plan.embed_text], plan.embed_text, mixed_shares)[0]
+    # Both forms in one call: each model reads them together (one pass over its weights).
+    query, translated = query_forms(embedder, [plan.embed_text, plan.translated_text], plan.embed_text, mixed_shares)
+    both = query + translated
     norm = float(np.linalg.norm(both))
     return both / norm if norm > 0 else query
 

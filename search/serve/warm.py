@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from corpus.errors import NoIndex
-from indexer.embedders import load_embedder, query_form
+from indexer.embedders import load_embedder, prepare_queries, query_form, query_forms
 from indexer.generations import read_manifest
 from indexer.manifest import MANIFEST
 from search.results import report_data, result_data
@@ -50,6 +50,16 @@ class SerialEmbedder:
         with self._lock:
             return self.inner.encode_query(text)
 
+    def encode_queries_as(self, texts, typed: str, mixed_shares=None):
+        """Several forms of the query `typed` at once (indexer/embedders.py query_forms)."""
+        with self._lock:
+            return query_forms(self.inner, texts, typed, mixed_shares)
+
+    def prepare_queries(self) -> None:
+        """Make the inner embedder's later queries faster (indexer/embedders.py prepare_queries)."""
+        with self._lock:
+            prepare_queries(self.inner)
+
     def encode_query_as(self, text: str, typed: str, mixed_shares=None):
         """`text`, a form of the query `typed`, read as the inner embedder reads such forms (Combined)."""
         with self._lock:
@@ -68,7 +78,8 @@ class WarmIndex:
     """
 
     def __init__(self, directory: str, embedder: Embedder | None = None, lazy: bool = False):
-        """Opens the index now (raising NoIndex), or with `lazy` at first use."""
+        """Opens the index now (raising NoIndex), or with `lazy` at first use. A given `embedder` is used as given;
+        one loaded here is prepared for many queries (indexer/embedders.py prepare_queries)."""
         self.directory = os.path.abspath(directory)
         self.embedders: dict[str, Embedder] = {embedder.name: SerialEmbedder(embedder)} if embedder else {}
         self.index: NoteIndex | None = None
@@ -122,6 +133,7 @@ class WarmIndex:
             with contextlib.suppress(Exception):
                 loaded = SerialEmbedder(load_embedder(manifest.model))
                 loaded.encode(["warm"])
+                loaded.prepare_queries()  # a server answers many queries: a one-time cost for each one's speed
                 self.embedders[manifest.model] = known = loaded
         index = open_index(self.directory, known)
         index.analyzer.tokens("预热")  # loads jieba's dictionary now, not at the first Chinese query or update

@@ -18,7 +18,8 @@ import pytest
 from conftest import BUNDLED_NOTES, ROOT, numpy_blas_threads
 
 import cli
-from indexer.embedders import INSTALL_ST, EmbedderError, available_cores, load_embedder
+from indexer.embedders import EmbedderError, available_cores, load_embedder
+from indexer.st_embedder import INSTALL_ST
 
 requires_st = pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None,
                                  reason=f"sentence-transformers is not installed ({INSTALL_ST})")

@@ -11,9 +11,9 @@ from conftest import numpy_blas_threads
 
 from corpus.errors import ModelMismatch, NoIndex, VectorIndexError
 from indexer import build, vectors
-from indexer.embedders import INSTALL_ST
 from indexer.files import file_sha256
 from indexer.generations import read_manifest
+from indexer.st_embedder import INSTALL_ST
 from indexer.vectors import FIRST_SHARE, VectorIndex, content_key
 from search import open_index, search
 

@@ -118,3 +118,15 @@ def test_a_query_the_glossary_does_not_translate_is_embedded_as_typed(bundled_in
         plan = plan_query(text, bundled_index.analyzer, GLOSSARY)
         assert plan.translated_text == ""
         assert np.array_equal(query_vector(embedder, plan), embedder.encode_query(plan.embed_text))
+
+
+def test_both_forms_of_a_translated_query_are_read_in_one_pass_of_the_model(bundled_index, embedder, monkeypatch):
+    from indexer.e5_numpy import E5Numpy
+
+    read = []
+    real_encode = E5Numpy.encode
+    monkeypatch.setattr(E5Numpy, "encode", lambda self, texts, *args, **kwargs:
+                        read.append(list(texts)) or real_encode(self, texts, *args, **kwargs))
+    plan = plan_query("self-supervised learning for vision", bundled_index.analyzer, GLOSSARY)
+    query_vector(embedder, plan)
+    assert read == [[plan.embed_text, plan.translated_text]]

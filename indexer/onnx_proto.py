@@ -9,11 +9,12 @@ numbers are onnx.proto3's (stable by design: ONNX never renumbers a field):
     GraphProto        node 1, name 2, initializer 5, input 11, output 12
     NodeProto         input 1, output 2, name 3, op_type 4, attribute 5, domain 7
     AttributeProto    name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7)
-    TensorProto       dims 1, data_type 2, name 8, raw_data 9
+    TensorProto       dims 1, data_type 2, name 8, raw_data 9, external_data 13, data_location 14
+    StringStringEntryProto  key 1, value 2
     ValueInfoProto    name 1, type 2 → TypeProto.tensor_type 1 → elem_type 1, shape 2
                       → TensorShapeProto.dim 1 → dim_value 1 | dim_param 2
 
-tests/indexer/test_e5_onnx.py checks the graph by what onnxruntime computes with it.
+tests/indexer/test_e5_onnx.py and tests/test_bench_e5_int8.py check the graphs by what onnxruntime computes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def tensor(name: str, array: np.ndarray) -> bytes:
     dims = b"".join(_int(1, n) for n in array.shape)
     data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
     return dims + _int(2, _DTYPES[array.dtype]) + _field(8, name) + _field(9, data)
+
+
+def external(name: str, array: np.ndarray) -> bytes:
+    """A TensorProto of `array`'s type and shape whose data lies outside the model: the session is handed the
+    array itself (onnxruntime's SessionOptions.add_external_initializers), so a memory-mapped weight is not
+    copied into the model's bytes. ("location" names no file: onnxruntime reads none for a handed-in array.)"""
+    dims = b"".join(_int(1, n) for n in array.shape)
+    location = _field(13, _field(1, "location") + _field(2, name))
+    return dims + _int(2, _DTYPES[np.dtype(array.dtype)]) + _field(8, name) + location + _int(14, 1)
 
 
 def node(op_type: str, inputs: Sequence[str], outputs: Sequence[str], domain: str = "", **attributes) -> bytes:
