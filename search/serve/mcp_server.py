@@ -225,7 +225,8 @@ def build_server(tools: NoteTools) -> MCPServer:
 
         Reasons: a note that names the other paper, both named in one paragraph, similar text, shared terms,
         shared authors, nearness in time. When a paper name fits several papers, `anchor` is null and
-        `candidates` lists them: ask again with the full title.
+        `candidates` lists them: ask again with the full title. For a passage of prose, `named` lists the papers
+        it names (by a title, or a name the paper goes by: BERT, ResNet).
         """
         return tools.related(paper, passage, k)
 
