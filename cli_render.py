@@ -117,6 +117,7 @@ def render_related(result: RelatedResult, links: str | None = None) -> str:
         lines += [f"  - {paper_line(p, links)}" for p in result.candidates]
         return "\n".join(lines)
     lines = [f"related to {paper_line(result.anchor, links)}"]
+    lines += [f"names {shown(named.name)} → {paper_line(named.passage, links)}" for named in result.named]
     for hit in result.hits:
         lines.append(f"{hit.rank:>2}. {paper_line(hit.passage, links)}")
         lines.append(f"    why: {shown('; '.join(hit.reasons[:3])) or '-'}")

@@ -41,7 +41,7 @@ from corpus.errors import (
     UntrustedIndex,
     VectorIndexError,
 )
-from search.results import MODES, Hit, Mode, RelatedResult, SearchResult
+from search.results import MODES, Hit, Mode, NamedPaper, RelatedResult, SearchResult
 
 if TYPE_CHECKING:
     from search.notes.excerpts import Excerpt, excerpt
@@ -63,7 +63,7 @@ _LAZY = {"open_index": "search.notes.index", "NoteIndex": "search.notes.index", 
 # The errors are every one the library raises (corpus/errors.py), so that a program catches them all from here.
 __all__ = ["MODES", "BadArgument", "Cancelled", "EmbedderError", "Excerpt", "FusionConfig", "Hit", "IndexBusy",
            "IndexStats", "IndexWriteError", "KeywordIndexError", "Location", "MissingFolder", "Mode",
-           "ModelMismatch", "NoIndex", "NoNotes", "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex",
+           "ModelMismatch", "NamedPaper", "NoIndex", "NoNotes", "NoPassage", "NoteIndex", "NotesearchError", "OutdatedIndex",
            "OutsideFolders", "OutsideIndex", "RelatedResult", "SearchResult", "Settings", "StateFileError", "UnknownFolder", "UntrustedIndex", "VectorIndexError",
            "excerpt", "locate", "more_like", "open_index", "related", "related_passage", "search", "stats"]
 

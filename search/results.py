@@ -82,9 +82,20 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class NamedPaper:
+    """A paper a passage names: the `name` it uses (`BERT`, a title), and the paper with the passage its hit points
+    at (its record, or its note's title line)."""
+
+    name: str
+    passage: Passage
+    paper: Paper
+
+
+@dataclass(frozen=True)
 class RelatedResult:
     """The papers related to `anchor` (the passage its hit points at; `paper` is its paper, merged from all its
-    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean."""
+    places); when the name was ambiguous, `anchor` is None and `candidates` lists the papers it could mean. For a
+    passage of prose, `hits` are the passages like it and `named` the papers it names (search/relate/naming.py)."""
 
     query: str
     anchor: Passage | None
@@ -92,6 +103,7 @@ class RelatedResult:
     candidates: tuple[Passage, ...]
     took_ms: float
     paper: Paper | None = None
+    named: tuple[NamedPaper, ...] = ()
 
 
 # ---------------------------------------------------------------- the JSON form
@@ -160,11 +172,13 @@ def paper_data(passage: Passage, cwd: str | None = None, paper: Paper | None = N
 
 
 def related_data(result: RelatedResult, cwd: str | None = None) -> dict:
-    """The papers related to one paper (or the candidates when its name was ambiguous)."""
+    """The papers related to one paper (or the candidates when its name was ambiguous); for a passage of prose, the
+    passages like it and the papers it names (`named`: each paper record with the `name` the passage uses)."""
     return {"query": result.query, "mode": "related", "took_ms": round(result.took_ms, 2),
             "anchor": paper_data(result.anchor, cwd, result.paper) if result.anchor else None,
             "candidates": [paper_data(p, cwd) for p in result.candidates],
-            "hits": [hit_data(h, cwd=cwd) for h in result.hits]}
+            "hits": [hit_data(h, cwd=cwd) for h in result.hits],
+            "named": [{"name": n.name} | paper_data(n.passage, cwd, n.paper) for n in result.named]}
 
 
 def report_data(report: BuildReport) -> dict:

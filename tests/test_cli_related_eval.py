@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from conftest import BUNDLED_NOTES, line_of
@@ -66,6 +67,22 @@ def test_more_like_this_passage(capsys, bundled_index_dir):
     data = json.loads(out)
     assert data["anchor"]["line_start"] == line and data["hits"]
     assert all(hit["line_start"] != line or not hit["path"].endswith(TRENDS.name) for hit in data["hits"])
+
+
+def test_a_prose_passage_answers_with_the_papers_it_names(capsys, bundled_index_dir):
+    line = line_of(TRENDS, "计算机视觉（CV）**: 在视觉领域")
+    code, out, _ = run(capsys, "related", "--passage", f"{TRENDS}:{line}", "--index", bundled_index_dir, "-k", "2",
+                       "--json")
+    named = json.loads(out)["named"]
+    assert code == 0 and [(n["name"], n["year"], os.path.abspath(n["path"]), n["line_start"]) for n in named] == \
+           [("CLIP", 2021, str(PAPERS), line_of(PAPERS, "Learning Transferable Visual Models")),
+            ("NeRF", 2020, str(PAPERS), line_of(PAPERS, "*NeRF: Representing Scenes"))]
+    code, out, _ = run(capsys, "related", "--passage", f"{TRENDS}:{line}", "--index", bundled_index_dir, "-k", "2")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("related to dl-research-trends-2022-2024 — ")
+    assert lines[1].startswith("names CLIP → Learning Transferable Visual Models From Natural Language Supervision "
+                               "(2021) — ") and lines[1].endswith(f"famous-deep-learning-papers.md:{named[0]['line_start']}")
+    assert lines[2].startswith("names NeRF → NeRF: Representing Scenes") and lines[3].startswith(" 1. ")
 
 
 @pytest.mark.parametrize("location, says", [

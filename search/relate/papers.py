@@ -36,6 +36,7 @@ from search.notes.index import NoteIndex
 from search.notes.locations import passage_at, resolve_note
 from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.relate.graph import MAX_CANDIDATES, SHOWN_TERMS, WEIGHTS, Node, PaperGraph, by_initials, paper_graph
+from search.relate.naming import named_papers
 from search.results import Hit, RelatedResult
 
 # The longest paper name looked for: a table row longer than this is no paper record (corpus/markdown.py MAX_ROW).
@@ -121,7 +122,7 @@ def related_passage(index: NoteIndex, path: str, line: int | None, k: int = 10, 
     anchor = passage_at(index, stored, line, region)
     if anchor is None:
         raise NoPassage(path, line, region=region)
-    return more_like(index, anchor, k, settings)
+    return more_like(index, anchor, k, settings, graph)
 
 
 def _answer(graph: PaperGraph, query: str, found: list[Node], k: int, weights: Mapping[str, float],
@@ -135,9 +136,11 @@ def _answer(graph: PaperGraph, query: str, found: list[Node], k: int, weights: M
                          paper=anchor.paper)
 
 
-def more_like(index: NoteIndex, anchor: Passage, k: int = 10, settings: Settings = DEFAULT_SETTINGS) -> RelatedResult:
+def more_like(index: NoteIndex, anchor: Passage, k: int = 10, settings: Settings = DEFAULT_SETTINGS,
+              graph: PaperGraph | None = None) -> RelatedResult:
     """The `k` passages most like `anchor` (any passage; its own lines excluded): a hybrid search of its text,
-    with `settings`.
+    with `settings`; and the papers `anchor` names (`named`: by a title or a name the paper goes by,
+    search/relate/naming.py).
 
     Raises BadArgument, before any work, for a `k` below 1 or an `anchor` that is not a Passage.
     """
@@ -163,8 +166,12 @@ def more_like(index: NoteIndex, anchor: Passage, k: int = 10, settings: Settings
                         snippet=hit.snippet, matched=hit.matched, reasons=reasons, also=hit.also, paper=hit.paper))
         if len(hits) == k:
             break
+    # A block split in pieces is one passage to its reader: the papers any of its pieces names.
+    whole = "\n".join(p.text for p in index.passages_of(anchor.path)
+                      if (p.region, p.line_start, p.line_end) == (anchor.region, anchor.line_start, anchor.line_end))
+    named = named_papers(graph or paper_graph(index), replace(anchor, text=whole or anchor.text))
     label = f"{anchor.path}:{anchor.line_start}"
-    return RelatedResult(label, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000)
+    return RelatedResult(label, anchor, tuple(hits), (), (time.perf_counter() - started) * 1000, named=named)
 
 
 def _example(text: str, limit: int = 400) -> str:

@@ -11,6 +11,7 @@
     GET  /api/events                                                  server-sent events (search/serve/events.py)
     POST /api/index  {"paths", "exclude", "remove", "model", "wait"}  the run's steps, then its report (JSON lines)
     DELETE /api/index/RUN                                             stops the run whose answer said Notesearch-Run
+    POST /mcp                                                         MCP's tools (search/serve/mcp_http.py)
     GET  /                                                            the page (search/serve/page/index.html)
     GET  /static/NAME                                                 its files
 
@@ -392,8 +393,9 @@ async def static_route(server: ServedIndex, request: Request) -> Response:
     return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-cache"})
 
 
-def build_app(server: ServedIndex) -> Starlette:
-    """The Starlette app of `server` (without its gate: search/serve/guard.py wraps it)."""
+def build_app(server: ServedIndex, more: tuple[Route, ...] = (), lifespan: Callable | None = None) -> Starlette:
+    """The Starlette app of `server` (without its gate: search/serve/guard.py wraps it), with the routes `more`
+    (MCP: search/serve/mcp_http.py) and the `lifespan` they need."""
     route = partial(answers, server=server)
 
     async def no_route(request: Request, error: Exception) -> Response:
@@ -401,7 +403,7 @@ def build_app(server: ServedIndex) -> Starlette:
         return json_response({"error": {"kind": "NotFound" if status == 404 else "MethodNotAllowed",
                                          "message": f"no {request.method} {request.url.path[:80]} here"}}, status)
 
-    return Starlette(exception_handlers={404: no_route, 405: no_route}, routes=[
+    return Starlette(exception_handlers={404: no_route, 405: no_route}, lifespan=lifespan, routes=[*more,
         Route("/", route(page_route)),
         Route("/static/{name}", route(static_route)),
         Route("/api/search", route(search_route)),

@@ -80,6 +80,11 @@ class PaperData(TypedDict):
     paper: NotRequired[PaperObject]
 
 
+class NamedPaperData(PaperData):
+    name: Annotated[str, Field(description="the name the passage names the paper by: a title, or a name it goes "
+                                           "by (BERT, ResNet)")]
+
+
 class RelatedAnswer(TypedDict):
     query: str
     mode: str
@@ -88,6 +93,7 @@ class RelatedAnswer(TypedDict):
                                                           "name fits several papers (see candidates)")]
     candidates: list[PaperData]
     hits: list[HitData]
+    named: Annotated[list[NamedPaperData], Field(description="for a passage of prose: the papers it names")]
 
 
 class Excerpt(TypedDict):

@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -45,6 +45,9 @@ from search.serve.mcp_schema import Excerpt, RelatedAnswer, SearchAnswer, Status
 from search.serve.updates import IndexRuns, Run
 from search.serve.warm import WarmIndex
 
+if TYPE_CHECKING:
+    from search.serve.served import ServedIndex
+
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 # Every argument is bounded before any work (the SDK refuses a longer one in one line): a query is searched by
 # its first MAX_QUERY_CHARS characters anyway, a filter value or a paper name is far shorter.
@@ -56,22 +59,31 @@ class NoteTools:
     """The tools' work on one warm index, callable from any thread (the SDK runs each call in a worker thread)."""
 
     def __init__(self, directory: str, watch: bool = False, watched: Callable[[Run], None] | None = None,
-                 describe: Callable[[Exception], str] | None = None, embedder=None):
-        """`watched(run)` hears of each run the watcher starts; `describe(error)` words a tool error."""
-        self.directory = os.path.abspath(directory)
+                 describe: Callable[[Exception], str] | None = None, embedder=None, served: ServedIndex | None = None):
+        """`watched(run)` hears of each run the watcher starts; `describe(error)` words a tool error. With `served`
+        (MCP over HTTP beside the API: search/serve/mcp_http.py), the tools share its warm index, runs and
+        watcher, which are its to close; `directory`, `watch`, `watched` and `embedder` are then its own."""
         self.describe = describe or _one_line
+        self.stop = threading.Event()
+        self.owned = served is None
+        if served is not None:
+            self.directory, self.notes, self.runs, self.watching = \
+                served.directory, served.notes, served.runs, served.watching
+            return
+        self.directory = os.path.abspath(directory)
         self.notes = WarmIndex(self.directory, embedder, lazy=True)
         with contextlib.suppress(NoIndex):
             self.notes.refresh()  # load now, so the first call is fast; a missing index is reported per call
         self.runs = IndexRuns(self.notes, watched)
         self.watching = watch
-        self.stop = threading.Event()
         if watch:
             self.runs.watch(self.stop)
 
     def close(self) -> None:
+        """Stop watching and close the index (when they are the tools' own)."""
         self.stop.set()
-        self.notes.close()
+        if self.owned:
+            self.notes.close()
 
     @contextlib.contextmanager
     def _index(self) -> Iterator[Any]:
@@ -225,7 +237,8 @@ def build_server(tools: NoteTools) -> MCPServer:
 
         Reasons: a note that names the other paper, both named in one paragraph, similar text, shared terms,
         shared authors, nearness in time. When a paper name fits several papers, `anchor` is null and
-        `candidates` lists them: ask again with the full title.
+        `candidates` lists them: ask again with the full title. For a passage of prose, `named` lists the papers
+        it names (by a title, or a name the paper goes by: BERT, ResNet).
         """
         return tools.related(paper, passage, k)
 

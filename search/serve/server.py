@@ -3,7 +3,7 @@
     notesearch serve --index DIR      # answers until SIGINT or SIGTERM
     GET http://127.0.0.1:PORT/api/search?q=自监督+视觉   (Authorization: Bearer TOKEN, from serve.json)
 
-The API and the page are search/serve/app.py; who may call them is
+The API and the page are search/serve/app.py, and MCP at /mcp is search/serve/mcp_http.py; who may call them is
 search/serve/guard.py; how long a connection may take to ask is
 search/serve/connections.py; what they work on (the warm index, its queue of
 index runs, the events) is search/serve/served.py. This module puts them on a
@@ -40,6 +40,7 @@ from search.serve.app import build_app
 from search.serve.client import HOST, STATE_FILE, remove_state
 from search.serve.connections import guarded_protocol
 from search.serve.guard import Access, Guard
+from search.serve.mcp_http import mcp_endpoint
 from search.serve.served import ServedIndex
 
 if TYPE_CHECKING:
@@ -113,9 +114,11 @@ class NoteServer(ServedIndex):
             raise
         self.host = host
         self.access = Access(self.port, host, changed=lambda _url: self.published and self.publish())
-        config = uvicorn.Config(Guard(build_app(self), self.access), http=guarded_protocol(self.client_timeout,
-                                                                                           self.max_waiting),
-                                ws="none", lifespan="off", log_config=None, log_level="warning", access_log=False,
+        mcp_route, lifespan = mcp_endpoint(self)
+        app = build_app(self, (mcp_route,), lifespan)
+        config = uvicorn.Config(Guard(app, self.access), http=guarded_protocol(self.client_timeout, self.max_waiting),
+                                ws="none", lifespan="on" if lifespan else "off", log_config=None, log_level="warning",
+                                access_log=False,
                                 timeout_keep_alive=self.keep_alive, limit_concurrency=self.max_connections,
                                 timeout_graceful_shutdown=2, h11_max_incomplete_event_size=1 << 20,
                                 server_header=False, date_header=False)

@@ -136,19 +136,22 @@ class IndexRuns:
                 response = self.notes.update(**job.arguments, wait=max(0.0, job.deadline - time.monotonic()),
                                              progress=self._told(job))
             except BaseException as error:  # noqa: BLE001 (handed to the one who asked)
-                self.last = Run(job.by, time.time(), error=error)
+                self._finished(Run(job.by, time.time(), error=error))
                 job.future.set_exception(error)
             else:
-                self.last = Run(job.by, time.time(), report=response["report"])
+                self._finished(Run(job.by, time.time(), report=response["report"]))
                 job.future.set_result(response)
-            finally:
-                self.running = False
-                self.done += 1
             if self.ended is not None:
                 try:
                     self.ended(self.last)
                 except Exception:  # the runs go on
                     logger.exception("telling of the end of an index run failed")
+
+    def _finished(self, run: Run) -> None:
+        """Count `run` as done, before its asker hears of it: what they ask next (status, ping) sees it over."""
+        self.last = run
+        self.running = False
+        self.done += 1
 
     def _told(self, job: Job) -> Progress:
         """The progress callback of a job's run: stops the run once the job is cancelled."""

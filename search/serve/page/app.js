@@ -329,14 +329,23 @@ function showRelated(answer) {
     $("related-message").textContent = found.length ? "" : "No related passages.";
     $("passage-view").hidden = false;
     $("related-passages").replaceChildren(...found.map(relatedItem));
-    const papers = found.filter((hit) => hit.paper);
-    $("named-papers").replaceChildren(...(papers.length ? papers.map((hit) => {
-      const item = el("li", { class: "paper-link", tabindex: "0", "data-paper": hit.paper.title },
-        `${hit.paper.title}${hit.paper.year ? ` (${hit.paper.year})` : ""}`);
-      item.addEventListener("click", () => openHit(hit));
-      return item;
-    }) : [el("li", { class: "muted", text: "none" })]));
+    const named = answer.named || [];
+    $("named-papers").replaceChildren(...(named.length ? named.map(namedItem)
+      : [el("li", { class: "muted", text: "none" })]));
   }
+}
+
+// A paper the passage names: the name it uses, the paper's title and year; a click (or Enter) shows its graph.
+function namedItem(paper) {
+  const title = paper.paper ? paper.paper.title : paper.title;
+  const item = el("li", { class: "paper-link", tabindex: "0", "data-paper": title, title: where(paper, true) },
+    el("span", { class: "named-as", text: paper.name }),
+    `${paper.name.toLowerCase() === title.toLowerCase() ? "" : `→ ${title}`}${paper.year ? ` (${paper.year})` : ""}`,
+    el("span", { class: "where", text: ` ${where(paper)}` }));
+  const open = () => recentre(paper);
+  item.addEventListener("click", open);
+  item.addEventListener("keydown", (event) => { if (event.key === "Enter") open(); });
+  return item;
 }
 
 // Re-centre the graph on a related paper: its related papers, and its note opened beside.

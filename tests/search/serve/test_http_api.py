@@ -23,6 +23,7 @@ from search.serve.guard import CSP
 from search.serve.server import NoteServer
 
 NOTE = "corpus/notes/dl-research-trends-2022-2024.md"
+BERT = "BERT: Pre - training of Deep Bidirectional Transformers for Language Understanding"
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +188,12 @@ def test_related_answers_papers_and_passages(server):
     papers = json.loads(call(server, "/api/related?" + query(paper="Deep Residual Learning", k=5))[2])
     assert papers["anchor"]["title"] == "Deep Residual Learning for Image Recognition" and papers["hits"]
     assert all(hit["reasons"] for hit in papers["hits"])
+    assert papers["named"] == []
     passages = json.loads(call(server, "/api/related?" + query(passage=f"{os.path.abspath(NOTE)}:37", k=3))[2])
     assert passages["anchor"]["line_start"] == 37 and passages["hits"]
+    # The MAE paragraph names BERT, a row of the table of papers; each named paper says where it is.
+    assert [(n["name"], n["title"], n["year"], os.path.basename(n["path"]), n["line_start"], n["paper"]["year"])
+            for n in passages["named"]] == [("BERT", BERT, 2019, "famous-deep-learning-papers.md", 58, 2019)]
     assert error_kind(call(server, "/api/related?" + query(paper="x", passage=f"{NOTE}:37"))) == (400, "BadArgument")
 
 

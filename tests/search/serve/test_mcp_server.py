@@ -152,6 +152,9 @@ def test_related_gives_papers_and_passages_with_their_reasons(tools, bundled_ind
            [(hit.passage.path, hit.passage.line_start, list(hit.reasons)) for hit in expected.hits]
     assert all(hit["reasons"] for hit in got["hits"]) and on_disk_absolute(places(got))
     assert passage.structured_content["anchor"]["line_start"] == MAE_LINE
+    assert [(n["name"], n["year"], n["line_start"]) for n in passage.structured_content["named"]] == \
+           [("BERT", 2019, line_of(PAPERS, "*BERT: Pre - training"))]
+    assert got["named"] == []
     assert len(passage.structured_content["hits"]) == 3 and on_disk_absolute(places(passage.structured_content))
     assert ambiguous.structured_content["anchor"] is None and len(ambiguous.structured_content["candidates"]) > 1
     assert on_disk_absolute(places(ambiguous.structured_content))
@@ -265,3 +268,7 @@ def test_the_published_schemas_name_the_fields_the_answers_hold(tools, bundled_i
     (got,) = call(tools, ("get", {"location": f"{TRENDS}:{MAE_LINE}"}))
     assert set(got.structured_content) == set(mcp_schema.Excerpt.__annotations__) == \
            set(excerpt_data(excerpt(bundled_index, str(TRENDS), MAE_LINE)))
+    (passage,) = call(tools, ("related", {"passage": f"{TRENDS}:{MAE_LINE}", "k": 1}))
+    assert set(passage.structured_content) == set(mcp_schema.RelatedAnswer.__annotations__)
+    assert {frozenset(named) for named in passage.structured_content["named"]} == \
+           {frozenset(mcp_schema.NamedPaperData.__annotations__)}

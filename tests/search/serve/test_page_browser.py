@@ -212,6 +212,27 @@ def test_the_graph_of_a_paper_names_its_links_and_recentres_on_a_click(served, b
     assert not csp_violations(browser)
 
 
+def test_a_prose_passage_shows_the_papers_it_names_and_a_click_opens_ones_graph(served, browser, tmp_path):
+    browser.get(served)
+    search(browser, "自监督 视觉")[0].click()  # the MAE paragraph, which names BERT
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#note .passage"), message="the note did not open")
+    browser.find_element(By.ID, "show-related").click()
+    bert = "BERT: Pre - training of Deep Bidirectional Transformers for Language Understanding"
+    named = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#named-papers [data-paper]"),
+                  message="no named paper beside the related passages")
+    assert [e.get_attribute("data-paper") for e in named] == [bert]
+    assert named[0].text.startswith("BERT") and "(2019)" in named[0].text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#related-passages .hit")) >= 3
+    browser.save_screenshot(str(tmp_path / "passage-related.png"))
+    named[0].click()
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#graph [data-paper="{bert}"].centre'),
+          message="a click on the named paper did not open its graph")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#graph .paper")) >= 4
+    assert browser.find_element(By.ID, "passage-view").get_attribute("hidden") is not None
+    browser.save_screenshot(str(tmp_path / "named-graph.png"))
+    assert not csp_violations(browser)
+
+
 def test_a_hostile_note_runs_nothing(served, browser, tmp_path):
     browser.get(served)
     hits = search(browser, "恶意笔记 quarantine")
