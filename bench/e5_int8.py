@@ -34,9 +34,9 @@ import numpy as np
 
 from indexer import onnx_proto as proto
 from indexer.e5_numpy import E5Numpy
+from indexer.e5_onnx import mean_hidden
 
 LEVELS = 63  # 7-bit weights (see the module docstring)
-MASKED = -1e30
 PRODUCTS = ("qkv", "ao", "fi", "fo")  # a layer's four matrix products
 FEED_FORWARD = ("fi", "fo")
 
@@ -146,18 +146,7 @@ class E5Int8:
 
     def _forward(self, contents: list[list[int]]) -> np.ndarray:
         """The mean hidden state (over <s>, the tokens and </s>) of each window, padded to the longest."""
-        model = self._model
-        lengths = np.array([len(c) + 2 for c in contents])
-        B, L = len(contents), int(lengths.max())
-        ids = np.full((B, L), model.eos, dtype=np.int64)
-        for row, content in enumerate(contents):
-            ids[row, 0] = model.bos
-            ids[row, 1:len(content) + 1] = content
-        valid = np.arange(L)[None, :] < lengths[:, None]
-        x = model.embeddings(ids.reshape(-1), np.tile(np.arange(L), B)).reshape(B, L, model.H)
-        mask = np.where(valid, 0.0, MASKED).astype(np.float32)[:, None, None, :]
-        hidden = self._session.run(None, {"x": x, "mask": mask})[0]
-        return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
+        return mean_hidden(self._model, contents, lambda x, mask: self._session.run(None, {"x": x, "mask": mask})[0])
 
 
 def int8_engine(e5, int8: tuple[str, ...] = PRODUCTS) -> E5Int8:

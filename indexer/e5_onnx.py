@@ -107,18 +107,24 @@ def forward_pass(model: E5Numpy) -> Callable[[list[list[int]]], np.ndarray] | No
     session = onnxruntime.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
 
     def forward(contents: list[list[int]]) -> np.ndarray:
-        lengths = np.array([len(content) + 2 for content in contents])
-        B, L = len(contents), int(lengths.max())
-        ids = np.full((B, L), model.eos, dtype=np.int64)
-        for row, content in enumerate(contents):
-            ids[row, 0] = model.bos
-            ids[row, 1:len(content) + 1] = content
-            ids[row, len(content) + 1] = model.eos
-        valid = np.arange(L)[None, :] < lengths[:, None]
-        x = model.embeddings(ids.reshape(-1), np.tile(np.arange(L), B)).reshape(B, L, model.H)
-        mask = np.where(valid, 0.0, MASKED).astype(np.float32)[:, None, None, :]
-        hidden = session.run(None, {"x": x, "mask": mask})[0]
-        return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
+        return mean_hidden(model, contents, lambda x, mask: session.run(None, {"x": x, "mask": mask})[0])
 
     forward.weights = weights  # the session reads these arrays: they live as long as the function
     return forward
+
+
+def mean_hidden(model: E5Numpy, contents: list[list[int]],
+                run: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """The mean hidden state (over <s>, the tokens and </s>) of each window of token ids, padded to the longest:
+    `run(x, mask)` is the graph, on the windows' embeddings and the attention mask (0, or MASKED for padding)."""
+    lengths = np.array([len(content) + 2 for content in contents])
+    B, L = len(contents), int(lengths.max())
+    ids = np.full((B, L), model.eos, dtype=np.int64)  # </s> after each window's tokens, and as padding
+    for row, content in enumerate(contents):
+        ids[row, 0] = model.bos
+        ids[row, 1:len(content) + 1] = content
+    valid = np.arange(L)[None, :] < lengths[:, None]
+    x = model.embeddings(ids.reshape(-1), np.tile(np.arange(L), B)).reshape(B, L, model.H)
+    mask = np.where(valid, 0.0, MASKED).astype(np.float32)[:, None, None, :]
+    hidden = run(x, mask)
+    return (hidden * valid[..., None]).sum(axis=1) / lengths[:, None]
