@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,12 +153,20 @@ def mae_pdf() -> bytes:
 def serving(directory: str, embedder, **options):
     """A real HTTP server (search.serve.server.NoteServer) for `directory` answering in a thread, its serve.json
     written; shut down and closed on leaving."""
+    from search.serve.client import ping
     from search.serve.server import NoteServer
 
     server = NoteServer(directory, embedder=embedder, **options)
     server.publish()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # Until the server has started and answered once, a client's ping may wait past its second on a loaded
+    # machine, and the client then works in process: a test asks at once, a user some seconds later.
+    deadline = time.monotonic() + 30
+    while not server.http.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    while thread.is_alive() and time.monotonic() < deadline and ping(directory) is None:
+        time.sleep(0.05)
     try:
         yield server
     finally:
