@@ -137,9 +137,15 @@ def test_ctrl_c_on_the_client_stops_the_served_run_and_keeps_its_vectors(garden,
         deadline = time.monotonic() + 60
         while slow.batches < 2 and time.monotonic() < deadline:
             time.sleep(0.02)  # once the run has embedded two batches
+        if slow.batches < 2 and server.runs.done == 0 and not server.runs.running:
+            client.communicate(timeout=60)
+            # Twice in CI's whole-suite runs (never alone or in this folder) the client found no answer to its
+            # one-second ping from this in-process server and indexed the notes itself: there was no served run
+            # to stop. A served run that ignores Ctrl-C still fails below.
+            pytest.skip("the client indexed in process (its ping went unanswered): no served run to stop")
         client.send_signal(signal.SIGINT)
         out, err = client.communicate(timeout=60)
-        assert client.returncode == 130, err
+        assert client.returncode == 130, (err, out, slow.batches, server.runs.done)
         assert out == ""
         assert err.strip() == (f"notesearch: the index run was stopped before it committed: the index at "
                                f"{directory} is as it was; the passages embedded so far are kept, and the next "
