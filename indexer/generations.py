@@ -56,7 +56,8 @@ LOCK = "lock"
 # 10: notes about one paper and BibTeX entries are paper records; the venue field; the paper graph.
 # 11: a checksum of every file of a generation, and of jieba's caches, in its manifest; the roots' real paths.
 # 12: Traditional characters indexed as Simplified, zero-width characters as nothing (corpus/script.py).
-INDEX_FORMAT = "12"
+# 13: the names field (corpus/names.py: each person named, as surname and initial).
+INDEX_FORMAT = "13"
 
 
 def committed_generations(directory: str) -> list[Manifest]:

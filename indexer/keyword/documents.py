@@ -4,7 +4,8 @@ and the field lengths written beside the index.
 Fields: title (paper title), authors, venue, year (numeric), date (numeric, the
 note's front-matter date as corpus/dates.py numbers it), section (note title and
 heading path), tags (a paper's keywords too), body, links (the words of link targets, and a paper's URL,
-arXiv id and DOI), path, and
+arXiv id and DOI), path, names (the keys of the people its authors and its text name, corpus/names.py:
+`he_k` for Kaiming He, K. He and 何恺明; searched only by a name a query writes), and
 `grams` (each Chinese character with the next one, of everything: the
 fallback when jieba cuts a word differently). Every stored field needed to show a hit is stored
 here, so a hit never needs the notes.
@@ -39,6 +40,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from corpus.dates import date_number
 from corpus.model import Paper, Passage
+from corpus.names import author_keys, text_keys
 from indexer.analysis import Analyzer, gram_terms, path_tokens
 from indexer.caches import ForgetfulCache
 from indexer.files import atomic_write
@@ -48,7 +50,7 @@ _POSITION_MARK = "\x1f"
 _READY_MADE = RegexTokenizer(r"[^ ]+") | DelimitedAttributeFilter(_POSITION_MARK, "pos", default=0, type=int)
 # The text fields, each analysed as words (learned words included), character grams or path words.
 WORD_FIELDS = ("title", "authors", "venue", "section", "tags", "body", "links")
-TEXT_FIELDS = (*WORD_FIELDS, "grams", "path")
+TEXT_FIELDS = (*WORD_FIELDS, "grams", "path", "names")
 LENGTHS = "lengths.npz"
 # Texts up to this many characters are analysed once per build: a section heading or a file's tags
 # recur in every passage under them, while body texts rarely repeat.
@@ -80,6 +82,7 @@ def schema() -> fields.Schema:
         tags=text(),
         body=text(),
         links=text(phrase=False),
+        names=text(phrase=False),
         grams=text(),
         year=number_field(stored=True),
         date=number_field(),
@@ -150,10 +153,19 @@ class Documents:
         analysed["grams"] = grams, positions, sum(map(len, grams))
         terms, positions = path_terms(passage.path)
         analysed["path"] = terms, positions, len(terms)
+        keys = sorted(name_keys(passage))
+        analysed["names"] = keys, list(range(len(keys))), len(keys)
         values = {"id": passage.id, "file": passage.path, "kind": passage.kind, "record": to_record(passage),
                   "year": paper.year if paper and paper.year else None,
                   "date": date_number(passage.date) if passage.date else None}
         return analysed, values
+
+
+def name_keys(passage: Passage) -> set[str]:
+    """The keys of the people a passage names: its paper's authors, and the names its title and text write."""
+    paper = passage.paper
+    found = {name_key for author in paper.authors for name_key in author_keys(author)} if paper else set()
+    return found | text_keys(" ".join(part for part in (paper.title if paper else "", passage.text) if part))
 
 
 def length_bytes(lengths: Sequence[int]) -> np.ndarray:

@@ -67,7 +67,8 @@ class NoteIndex:
         self.glossary = Glossary(self._manifest.glossary)
         self.vocabulary = Vocabulary(self._held_terms, self._han_terms, self._commonness,
                                      lambda: self._keyword.lexicon("authors"),
-                                     pair=lambda bigram: self._commonness(bigram, "grams"))
+                                     pair=lambda bigram: self._commonness(bigram, "grams"),
+                                     name_keys=lambda: self._keyword.lexicon("names"))
         self._scorer = ArrayScorer(self._keyword)
         self._embedder = embedder
         self._embedder_checked = False

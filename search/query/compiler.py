@@ -41,6 +41,8 @@ from search.query.plan import QueryPlan
 from search.query.syntax import DateRange, FieldTerm, Group, Not, Quoted, Word, YearRange
 
 BOOSTS = {"title": 2.0, "authors": 2.0, "section": 0.3, "tags": 0.5, "body": 1.0, "links": 0.3}
+# A name key (search/query/names.py) found in the names field: as much as a word in the authors.
+NAMES_BOOST = BOOSTS["authors"]
 GRAM_BOOST = 0.4
 # A bigram of a longer Chinese word, found on its own, counts this share of GRAM_BOOST.
 BIGRAM_WEIGHT = 0.5
@@ -69,12 +71,14 @@ class _Compiler:
         query = self._group(self.plan.root, extra)
         if query is None:
             return None
-        found = tuple(unit for n, text in enumerate(self.plan.free) for unit in self.units(text, extra=extra.get(n, ())))
+        found = tuple(unit for n, text in enumerate(self.plan.free)
+                      for unit in self.units(text, extra=extra.get(n, ()), alone=n in self.plan.initials))
         return Coordinated(query, found) if len(found) > 1 else query
 
     def glossary_clauses(self) -> dict[int, list[Node]]:
         """For each free word, the searches for the glossary terms it stands for, and for the index words found
-        for it (a typo's, its pinyin's: QueryPlan.respelled) at their weight.
+        for it (a typo's, its pinyin's: QueryPlan.respelled) at their weight, and for the name keys of a name it
+        writes (QueryPlan.name_keys) in the names field.
 
         A term that stands for k query words is searched by each of them at 1/k
         weight, so a passage holding only the term matches all k words once.
@@ -90,6 +94,8 @@ class _Compiler:
                 clause = self._whole(term, weight)
                 if clause is not None:
                     out.setdefault(n, []).append(clause)
+        for n, keys in self.plan.name_keys.items():
+            out.setdefault(n, []).extend(Term("names", name_key, boost=NAMES_BOOST * weight) for name_key, weight in keys)
         return out
 
     def _whole(self, text: str, boost: float) -> Node | None:
@@ -115,7 +121,7 @@ class _Compiler:
                     excluded.append(q)
                 continue
             if isinstance(child, Word) and group.op == "AND" and extra is not None:
-                q = self.word(child.text, extra=extra.get(free, ()))
+                q = self.word(child.text, extra=extra.get(free, ()), alone=free in self.plan.initials)
                 free += 1
             else:
                 q = self._node(child)
@@ -154,20 +160,26 @@ class _Compiler:
             return AndNot(Every(), inner) if inner is not None else None
         return None
 
-    def word(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[Node] = ()) -> Node | None:
-        """Any field matching any term of the word, plus the character-gram fallback (and `extra` alternatives)."""
-        parts = [unit.query for unit in self.units(text, fields, extra)]
+    def word(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[Node] = (),
+             alone: bool = False) -> Node | None:
+        """Any field matching any term of the word, plus the character-gram fallback (and `extra` alternatives;
+        only those when `alone`)."""
+        parts = [unit.query for unit in self.units(text, fields, extra, alone)]
         if len(parts) > 1:
             # A short Chinese run found as written scores above its words found apart.
             parts.extend(_grams(run, GRAM_BOOST) for run in self.plan.analysis(text).han_runs
                          if 2 < len(run) <= MAX_GRAM_PHRASE)
         return any_of(parts)
 
-    def units(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[Node] = ()) -> list[Unit]:
+    def units(self, text: str, fields: dict[str, float] = BOOSTS, extra: Sequence[Node] = (),
+              alone: bool = False) -> list[Unit]:
         """One unit per main term of `text`: the term (or its parts) in any field, or its characters in a row.
 
-        `extra` (the glossary terms the word stands for) are alternatives of each unit.
+        `extra` (the glossary terms the word stands for) are alternatives of each unit; with `alone` (the initial
+        of a name, search/query/names.py) the only one.
         """
+        if alone:
+            return [Unit(tuple(extra), (1.0,) * len(extra))] if extra else []
         found = []
         analysis = self.plan.analysis(text)
         decades_found: set[tuple[int, int, int, int]] = set()

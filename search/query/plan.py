@@ -24,6 +24,7 @@ from corpus.dates import decades
 from corpus.text import HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
 from search.query.glossary import Glossary
+from search.query.names import merged, typed_names
 from search.query.spelling import MIN_TYPO, Vocabulary, could_be_pinyin, toneless
 from search.query.syntax import FieldTerm, Group, Not, Quoted, Word, parse
 
@@ -106,7 +107,11 @@ class QueryPlan:
     `embedded_as` what the embedder reads instead of such a word (pinyin: the
     words read; a name: the word and the name; a typo: the word as typed, which
     the embedder reads well, while a respelling of a word the notes lack may
-    change what an English question means).
+    change what an English question means). `name_keys` maps the index of a
+    free word that writes a person's name to the name keys it searches
+    (search/query/names.py), each with its weight; `initials` the free words
+    that are a found name's initial (`K.` of `K. He`), which search as the
+    name alone.
     """
 
     text: str
@@ -122,6 +127,8 @@ class QueryPlan:
     respelled: Mapping[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     read_as: tuple[str, ...] = ()
     embedded_as: Mapping[str, str] = field(default_factory=dict)
+    name_keys: Mapping[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    initials: frozenset[int] = frozenset()
 
     def analysis(self, text: str) -> Analysis:
         """The analysis of a word, phrase, field value or glossary term of this query."""
@@ -204,11 +211,16 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
     analyses = {piece: analyse(piece, analyzer) for piece in dict.fromkeys(texts)}
     respelled: dict[int, tuple[tuple[str, float], ...]] = {}
     read_as: list[str] = []
+    name_keys: dict[int, tuple[tuple[str, float], ...]] = {}
+    initials: frozenset[int] = frozenset()
     embedded_as: dict[str, str] = {}
     corrected: dict[int, str] = {}
     if vocabulary is not None and free:
         respelled, read_as, embedded_as, corrected = respell(free, [analyses[word] for word in free], vocabulary,
                                                              analyzer.segmenter.part_of_speech)
+        named = typed_names(free, [analyses[word] for word in free], vocabulary, analyzer.segmenter.part_of_speech)
+        respelled, name_keys, initials = merged(respelled, named.written), named.keys, named.initials
+        read_as += named.said
         for terms in respelled.values():
             analyses.update((term, analyse(term, analyzer)) for term, _weight in terms if term not in analyses)
     # The glossary reads a mistyped word as its respelling: `self-dupervised learning` still spells SSL.
@@ -221,7 +233,7 @@ def plan_query(text: str, analyzer: Analyzer, glossary: Glossary | None = None,
         plain=parsed.is_plain(), analyses=analyses,
         path_words={value: tuple(t.text for t in path_tokens(value)) for value in dict.fromkeys(paths)},
         expansions=expansions, code=looks_like_code(parsed.text), respelled=respelled, read_as=tuple(read_as),
-        embedded_as=embedded_as,
+        embedded_as=embedded_as, name_keys=name_keys, initials=initials,
     )
 
 

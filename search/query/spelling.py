@@ -17,17 +17,18 @@ character's first reading), without tones, so `zijiandu`, `zìjiāndū` and
 `zi jian du` (the query joins a run of words) all read 自监督. Names: a
 Chinese name reads as the papers' authors write it (`何恺明` as Kaiming He).
 
-This module is the one seam to pypinyin. Nothing here is keyed to a word: the
-words come from the opened index.
+Pinyin comes from corpus/pinyin.py (the seam to pypinyin). Nothing here is keyed to a word: the words come
+from the opened index.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 
+from corpus.names import han_name_keys
+from corpus.pinyin import LONGEST_SYLLABLE, could_be_pinyin, reading, syllable_readings, syllables, toneless
 from indexer.stopwords import ENGLISH_STOP_WORDS
 
 MIN_TYPO = 5
@@ -36,10 +37,8 @@ TWO_EDITS = 9
 MAX_RESPELLINGS = 3
 # A Latin word of the index shorter than this is never offered for a typo (a 5-letter query word less one letter).
 _MIN_TERM = MIN_TYPO - 1
-_LETTERS = re.compile(r"[a-z]+")
 # A word of letters, or a compound of such words joined by hyphens (`self-supervised`): what a typo is looked for in.
 _SPELLED = re.compile(r"[a-z]+(?:-[a-z]+)*")
-_TONE_DIGITS = re.compile(r"(?<=[a-zü])[1-5]")
 
 
 def damerau(a: str, b: str, limit: int) -> int:
@@ -65,39 +64,6 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
-def toneless(text: str) -> str:
-    """Pinyin as compared: lower case, no tone marks or tone digits, `ü` and `v` as `u`, no spaces or `'`."""
-    text = _TONE_DIGITS.sub("", text.lower())
-    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return plain.replace("v", "u").replace("'", "").replace(" ", "")
-
-
-@functools.lru_cache(maxsize=1)
-def _pinyin_tables() -> tuple[dict[int, str], dict[str, list[list[str]]]]:
-    """pypinyin's readings: each character's (first one, toneless) and each phrase's."""
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    return {code: toneless(readings.split(",")[0]) for code, readings in pinyin_dict.items()}, phrases_dict
-
-
-def reading(word: str) -> str:
-    """The toneless pinyin of a Chinese word, syllables run together (`自监督` → `zijiandu`); "" when a character
-    has no reading."""
-    chars, phrases = _pinyin_tables()
-    phrase = phrases.get(word)
-    if phrase is not None:
-        return "".join(toneless(syllables[0]) for syllables in phrase)
-    read = [chars.get(ord(ch), "") for ch in word]
-    return "".join(read) if all(read) else ""
-
-
-def could_be_pinyin(text: str) -> bool:
-    """Whether `text` is Latin letters (tone marks or digits allowed) that pinyin could spell."""
-    plain = toneless(text)
-    return bool(plain) and _LETTERS.fullmatch(plain) is not None
-
-
 class Vocabulary:
     """The words of an opened index: its Latin terms (for typos) and Chinese ones (for pinyin), read on first use.
 
@@ -106,13 +72,16 @@ class Vocabulary:
     the words of the papers' author names (for names written in Chinese);
     `held` every term a query word may match as typed (default: `latin`'s),
     which is never respelled; `pair` how common two characters in a row are
-    (higher: more passages hold them).
+    (higher: more passages hold them); `name_keys` the keys of the people the
+    notes name (corpus/names.py).
     """
 
     def __init__(self, latin: Callable[[], Iterable[str]], han: Callable[[], Iterable[str]],
                  commonness: Callable[[str], float], authors: Callable[[], Iterable[str]] = tuple,
-                 held: Callable[[], Iterable[str]] | None = None, pair: Callable[[str], float] | None = None):
+                 held: Callable[[], Iterable[str]] | None = None, pair: Callable[[str], float] | None = None,
+                 name_keys: Callable[[], Iterable[str]] = tuple):
         self._latin_source, self._han_source, self._commonness = latin, han, commonness
+        self._name_keys_source = name_keys
         self._authors_source, self._held_source = authors, held or latin
         self._pair = pair or (lambda bigram: 0.0)
         self._ordered: set[str] = set()
@@ -179,8 +148,7 @@ class Vocabulary:
         """A Chinese name as the papers' authors write it, given name first (`何恺明` → `kaiming he`), when the
         authors hold the given name read in pinyin and the surname too (or the surname is a stop word, which
         the index leaves out: `he`); else "". The surname is the first character, or the first two."""
-        chars, _phrases = _pinyin_tables()
-        read = [chars.get(ord(ch), "") for ch in name]
+        read = syllable_readings(name)
         if not 2 <= len(name) <= 4 or not all(read):
             return ""
         for cut in (1, 2):
@@ -197,7 +165,7 @@ class Vocabulary:
             first, second = typed[:cut], typed[cut:]
             for surname, given in ((first, second), (second, first)):
                 if given in self._authors and (surname in self._authors or surname in ENGLISH_STOP_WORDS) \
-                        and surname in _syllables():
+                        and surname in syllables():
                     return f"{given} {surname}"
         return ""
 
@@ -210,20 +178,42 @@ class Vocabulary:
         if not (could_be_pinyin(first) and could_be_pinyin(second)):
             return []
         first, second = toneless(first), toneless(second)
-        chars, _phrases = _pinyin_tables()
         out: list[str] = []
         for surname, given in ((second, first), (first, second)):
             for term in self._read_as(surname + given):
-                read = [chars.get(ord(ch), "") for ch in term]
+                read = syllable_readings(term)
                 if 2 <= len(term) <= 4 and any("".join(read[:cut]) == surname and "".join(read[cut:]) == given
                                                for cut in (1, 2)) and term not in out:
                     out.append(term)
         return out[:MAX_RESPELLINGS]
 
+    @functools.cached_property
+    def _by_name_key(self) -> dict[str, list[str]]:
+        """Each name key (corpus/names.py: surname and initial) → the index's Chinese words that may write it."""
+        out: dict[str, list[str]] = {}
+        for term in dict.fromkeys(self._han_source()):
+            for name_key in han_name_keys(term):
+                out.setdefault(name_key, []).append(term)
+        return out
+
+    @functools.cached_property
+    def _name_keys(self) -> frozenset[str]:
+        return frozenset(self._name_keys_source())
+
+    def names(self, name_key: str) -> bool:
+        """Whether the notes name someone of this key (`he_k`: an author or a name in a text)."""
+        return name_key in self._name_keys
+
+    def written_initials(self, name_key: str) -> list[str]:
+        """The index's Chinese words that may write the name of a key (`he_k`, typed `K. He` → 何恺明), the most
+        common first; at most MAX_RESPELLINGS. Whether such a word is a name is the caller's question."""
+        terms = self._by_name_key.get(name_key, [])
+        return sorted(terms, key=lambda t: (-self._commonness(t), t))[:MAX_RESPELLINGS]
+
     @staticmethod
     def is_syllable(typed: str) -> bool:
         """Whether `typed` is one pinyin syllable (tones aside)."""
-        return could_be_pinyin(typed) and toneless(typed) in _syllables()
+        return could_be_pinyin(typed) and toneless(typed) in syllables()
 
     def holds(self, term: str) -> bool:
         """Whether the index holds this term (not in Chinese characters: a word, a compound, a number)."""
@@ -282,8 +272,8 @@ class Vocabulary:
     def _spelled_by(self, typed: str) -> list[str] | None:
         """The index words (the fewest, then the most common) whose readings in a row are `typed`, "" for a
         syllable that reads as no index word (each costs more than a word); None when `typed` is not syllables."""
-        syllables = _syllables()
-        longest = max(self._longest_reading, _LONGEST_SYLLABLE)
+        known = syllables()
+        longest = max(self._longest_reading, LONGEST_SYLLABLE)
         best: list[tuple[float, float, list[str]] | None] = [(0, 0.0, [])] + [None] * len(typed)
         for end in range(1, len(typed) + 1):
             for start in range(max(0, end - longest), end):
@@ -294,7 +284,7 @@ class Vocabulary:
                 terms = self._read_as(piece)
                 if terms:
                     candidate = (before[0] + 1, before[1] - self._commonness(terms[0]), [*before[2], piece])
-                elif piece in syllables:
+                elif piece in known:
                     candidate = (before[0] + GAP_COST, before[1], [*before[2], ""])
                 else:
                     continue
@@ -319,11 +309,3 @@ class Vocabulary:
 
 # A syllable that spells no index word costs this many words (so words are preferred, and few syllables left).
 GAP_COST = 2
-_LONGEST_SYLLABLE = 6
-
-
-@functools.lru_cache(maxsize=1)
-def _syllables() -> frozenset[str]:
-    """Every toneless syllable pypinyin reads a character as."""
-    chars, _phrases = _pinyin_tables()
-    return frozenset(chars.values())
