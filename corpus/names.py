@@ -41,9 +41,9 @@ def key(surname: str, given: str) -> str:
 
 
 def shown(name_key: str) -> str:
-    """A key as a name is written with it: `he_k` → `K. He`."""
+    """A key as a name, surname first: `he_k` → `He, K.`."""
     surname, _, initial = name_key.partition("_")
-    return f"{initial.upper()}. {surname.capitalize()}"
+    return f"{surname.capitalize()}, {initial.upper()}."
 
 
 def han_name_keys(name: str) -> set[str]:

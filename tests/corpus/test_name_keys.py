@@ -29,7 +29,7 @@ def test_a_typed_initial_is_a_dot_or_a_capital():
     assert initials_key("a", "transformer") == initials_key("top", "k") == ""
     assert full_name_keys("Kaiming", "He") == ["he_k", "kaiming_h"]
     assert full_name_keys("deep", "learning") == []
-    assert shown("he_k") == "K. He"
+    assert shown("he_k") == "He, K."
 
 
 @given(st.text(alphabet=_CHARACTERS, min_size=2, max_size=3))
