@@ -77,10 +77,22 @@ def author_keys(author: str) -> set[str]:
 def text_keys(text: str) -> set[str]:
     """The keys of the names a text writes in letters: initials and a surname, or two words that read as pinyin
     (in either order)."""
-    found = {key(surname, initials) for initials, surname in _INITIALS_NAME.findall(text)}
-    for first, second in _TWO_WORDS.findall(text):
+    return {name_key for _span, keys in _written_names(text) for name_key in keys}
+
+
+def name_spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """The [start, end) spans of the names `text` writes in letters whose keys are wanted (`Kaiming He` for
+    `he_k`): what a snippet marks for a name found by its key."""
+    return [span for span, keys in _written_names(text) if wanted.intersection(keys)]
+
+
+def _written_names(text: str) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
+    """Each name `text` writes in letters (text_keys): its span and its keys."""
+    found = [(m.span(), (key(m.group(2), m.group(1)),)) for m in _INITIALS_NAME.finditer(text)]
+    for m in _TWO_WORDS.finditer(text):
+        first, second = m.groups()
         if all(spelled_in_syllables(word.replace("-", "").lower()) for word in (first, second)):
-            found.update((key(second, first), key(first, second)))
+            found.append((m.span(), (key(second, first), key(first, second))))
     return found
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from corpus import script
+from corpus.names import name_spans
 from corpus.script import INVISIBLE
 from corpus.text import HAN, HAN_CHAR
 from indexer.analysis import Analyzer, normalize
@@ -28,9 +29,12 @@ def match_spans(text: str, plan: QueryPlan, analyzer: Analyzer) -> list[tuple[in
 
     A token of the text matches when its term is one the plan marks; the
     Chinese runs of the query's words match as substrings, and a phrase of
-    several words matches whole (any case, any spacing).
+    several words matches whole (any case, any spacing); a name the query
+    writes matches as the text writes it (`Kaiming He` for `K. He`).
     """
-    return spans_of(text, plan.marked, plan.spaced_words, plan.han_runs, analyzer)
+    spans = spans_of(text, plan.marked, plan.spaced_words, plan.han_runs, analyzer)
+    keys = {name_key for found in plan.name_keys.values() for name_key, _weight in found}
+    return longest_first([*spans, *name_spans(text, keys)]) if keys else spans
 
 
 def spans_of(text: str, terms: Iterable[str], phrases: Iterable[Sequence[str]], runs: Iterable[str],
@@ -49,6 +53,11 @@ def spans_of(text: str, terms: Iterable[str], phrases: Iterable[Sequence[str]], 
         while start >= 0:
             spans.append((start, start + len(run)))
             start = simplified.find(run, start + 1)
+    return longest_first(spans)
+
+
+def longest_first(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Of overlapping spans the longest (then the first), in order of position."""
     chosen: list[tuple[int, int]] = []
     for start, end in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(end <= a or start >= b for a, b in chosen):

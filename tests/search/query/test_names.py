@@ -51,6 +51,12 @@ def test_a_full_name_finds_it_written_with_initials(names_index):
     assert set(_files(names_index, "Kaiming He")) == {"resnet.md", "mae.md", "people.md"}
 
 
+@pytest.mark.parametrize("query", ["K. He", "何恺明"])
+def test_a_name_found_by_its_key_is_marked_as_the_note_writes_it(names_index, query):
+    matched = {hit.passage.path.rsplit("/", 1)[-1]: hit.matched for hit in search(names_index, query, k=3).hits}
+    assert matched["resnet.md"] == ("K. He",) and matched["mae.md"] == ("Kaiming He",)
+
+
 def test_explain_says_how_a_name_was_read(names_index):
     assert search(names_index, "K. He", mode="keyword", k=3).read_as == ("K. He → 何恺明 / He, K.",)
     assert "何恺明 → He, K." in search(names_index, "何恺明", mode="keyword", k=3).read_as
