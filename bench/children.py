@@ -34,8 +34,8 @@ def child_build(args: dict) -> dict:
     part's floor loads the dictionary too, so the keyword part is compared with `keyword + dictionary`.
     """
     from indexer import build
-    from indexer.analysis import load_dictionary
     from indexer.generations import read_manifest
+    from indexer.segmenter import load_dictionary
 
     embedder = _NoVectors() if args.get("keyword_only") else None
     started = time.perf_counter()

@@ -30,7 +30,7 @@ from corpus.model import Passage
 from corpus.paths import inside
 from corpus.reading import Skipped, read_bytes
 from indexer import bundled_vectors, paper_graph, passage_vectors, vectors
-from indexer.analysis import Analyzer, load_dictionary
+from indexer.analysis import Analyzer
 from indexer.checkpoint import Checkpoint
 from indexer.checksums import CACHES, cache_checksums, generation_checksums
 from indexer.dictionary import learn_glossary, learn_words, merge, merge_glossaries
@@ -52,6 +52,7 @@ from indexer.paper_material import file_material
 from indexer.passage_vectors import Progress
 from indexer.repair import check_caches, inspect
 from indexer.scan import Scan, reason_of, scan
+from indexer.segmenter import load_dictionary
 
 # A path as build takes it.
 PathArg = str | os.PathLike

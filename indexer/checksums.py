@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 from indexer.files import file_sha256
 
-# jieba's caches in an index folder (indexer/analysis.py's JIEBA_CACHE and indexer/by_char.py's BY_CHAR_CACHE).
+# jieba's caches in an index folder (indexer/segmenter.py's JIEBA_CACHE and indexer/by_char.py's BY_CHAR_CACHE).
 CACHES = ("jieba.cache", "jieba.bychar")
 _MANIFEST = "manifest.json"
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 
 from corpus.text import HAN
-from indexer.analysis import segmenter
+from indexer.segmenter import segmenter
 from indexer.stopwords import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS
 
 MAX_WORD = 8

@@ -21,12 +21,12 @@ NOT_LOADED = ["urllib.request", "http", "ssl", "email", "asyncio", "cached_prope
 CHILD = """
 import contextlib, io, json, sys
 import cli
-import indexer.analysis
+import indexer.segmenter
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     status = cli.main(sys.argv[1:])
 print(json.dumps({"status": status, "answer": out.getvalue(), "modules": sorted(sys.modules),
-                  "whole_dictionary": indexer.analysis._DICTIONARY is not None}))
+                  "whole_dictionary": indexer.segmenter._DICTIONARY is not None}))
 """
 
 

@@ -228,9 +228,9 @@ def test_jieba_writes_its_cache_only_into_the_cache_dir_and_prints_nothing(tmp_p
 
 
 def test_a_cache_dir_that_cannot_be_written_goes_without_a_cache_and_prints_nothing(tmp_path):
-    code = ("import errno, indexer.analysis as a\n"
+    code = ("import errno, indexer.analysis as a, indexer.segmenter as s\n"
             "def fail(*args): raise OSError(errno.EROFS, 'Read-only file system')\n"
-            "a.atomic_write = fail\n"
+            "s.atomic_write = fail\n"
             f"print(a.Analyzer(['掩码自编码器'], {str(tmp_path)!r}).tokens('掩码自编码器')[0].text)\n")
     done = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True)
     assert (done.returncode, done.stdout, done.stderr) == (0, "掩码自编码器\n", "")

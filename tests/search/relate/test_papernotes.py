@@ -6,7 +6,7 @@ import pytest
 from conftest import shared_path
 
 from indexer import build
-from indexer.analysis import Segmenter
+from indexer.segmenter import Segmenter
 from search import open_index
 from search.eval.evaluation import evaluate_index, read_judgements
 from search.relate.papers import related
