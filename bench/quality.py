@@ -390,14 +390,17 @@ def cross_validate(prepared: list[tuple], config: FusionConfig, log) -> dict:
         out[name] = {"current_value": getattr(config, name), **leave_one_out(table)}
     out["first_share"] = cross_validate_first_share(prepared, config, log)
     out["mixed_script_shares"] = cross_validate_mixed_script(prepared, config, log)
+    out["translation_share"] = cross_validate_translation_share(prepared, config, log)
     return out
 
 
 # Settings that change the vector ranking itself, so each value ranks every query again: first_share, the share
-# of a passage's first row in its score, and mixed_script_shares, the models' shares for a query that mixes
-# Chinese and English; the values tried, by label.
+# of a passage's first row in its score; mixed_script_shares, the models' shares for a query that mixes
+# Chinese and English; and translation_share, the least share of a query's translated form that its
+# translations make for the form to be read; the values tried, by label.
 FIRST_SHARES = (0.0, 0.3, 0.5, 1.0)
 MIXED_SCRIPT_VALUES = {"use-m3 0": {"use-m3": 0.0}, "use-m3 0.1": {"use-m3": 0.1}, "its own share": {}}
+TRANSLATION_SHARES = {0.0: 0.0, 0.05: 0.05, 0.1: 0.1, 0.15: 0.15, 0.2: 0.2, 0.3: 0.3, 0.5: 0.5, "never": 1.01}
 
 
 def cross_validate_first_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
@@ -410,6 +413,12 @@ def cross_validate_mixed_script(prepared: list[tuple], config: FusionConfig, log
     indexer/embedders.py MIXED_SCRIPT_SHARES, which a search reads when its Settings give none."""
     return cross_validate_setting(prepared, config, log, "mixed_script_shares", MIXED_SCRIPT_VALUES,
                                   current=embedders.MIXED_SCRIPT_SHARES)
+
+
+def cross_validate_translation_share(prepared: list[tuple], config: FusionConfig, log) -> dict:
+    """Leave-one-corpus-out choice of Settings.translation_share (hybrid nDCG@10): 0 reads every query's
+    translated form, "never" none."""
+    return cross_validate_setting(prepared, config, log, "translation_share", TRANSLATION_SHARES)
 
 
 def cross_validate_setting(prepared: list[tuple], config: FusionConfig, log, name: str,

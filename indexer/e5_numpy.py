@@ -85,11 +85,16 @@ class E5Numpy:
         start_of = [0] * (n + 1)
         best[0] = 0.0
         pieces, scores, longest, unk_score = self._pieces, self._scores, self._longest, self._unk_score
+        # No piece holds a metaspace but at its start, so none ends past the next one: the candidates stop
+        # there (the same pieces found, a word's few letters tried instead of `longest`).
+        word_end = 0
         for i in range(n):
+            if word_end <= i:
+                word_end = chars.find(META, i + 1) % (n + 1)  # n when there is none
             here = best[i]
             if here <= -1e29:
                 continue
-            for end in range(i + 1, min(n, i + longest) + 1):
+            for end in range(i + 1, min(word_end, i + longest) + 1):
                 found = pieces.get(chars[i:end])
                 if found is not None:
                     score = here + scores[found]

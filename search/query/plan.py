@@ -21,7 +21,7 @@ from functools import cached_property
 
 from corpus import script
 from corpus.dates import decades
-from corpus.text import HAN_RUN, fold
+from corpus.text import HAN, HAN_CHAR, HAN_RUN, fold
 from indexer.analysis import Analyzer, Token, path_tokens, phrase_terms
 from search.query.glossary import Glossary
 from search.query.names import merged, typed_names
@@ -32,6 +32,11 @@ from search.query.syntax import FieldTerm, Group, Not, Quoted, Word, parse
 _CODE = re.compile(r"[A-Za-z_]\w*\(|\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|==|!=|<=|>=|->|::|\+=|"
                    r"\b(?:import|def|return|lambda|class)\s")
 _SPACES = re.compile(r"\s+")
+# A text's length as an embedder reads it, in words: a run of letters or digits other than Chinese (a word, a
+# number) is one; a Chinese character HAN_CHAR_WORDS of one. e5-small's tokenizer reads the bundled notes' Chinese
+# at 1.6 characters a token and their other words at 1.6 tokens a word.
+_WORD = re.compile(f"[^\\W{HAN}]+")
+HAN_CHAR_WORDS = 0.4
 # What an index word found for a query word the index does not hold weighs, beside a word typed right: one typo
 # away, two typos away (words of spelling.TWO_EDITS letters or more), each times its commonness beside the most
 # common found (typo_weights); read as the pinyin typed. The typo weights are chosen by leave-one-corpus-out
@@ -150,6 +155,16 @@ class QueryPlan:
         said = self.embed_text.lower()
         terms = [name for terms in self.expansions.values() for name, _shared in terms if name.lower() not in said]
         return f"{self.embed_text} ({', '.join(dict.fromkeys(terms))})" if terms else ""
+
+    @cached_property
+    def translation_share(self) -> float:
+        """The share of translated_text that its translations add (0 when there are none), its length counted
+        as an embedder's tokens go (_length): a long question with one term added is barely changed by it
+        (search/rank/ranking.py query_vector)."""
+        if not self.translated_text:
+            return 0.0
+        whole = _length(self.translated_text)
+        return (whole - _length(self.embed_text)) / whole
 
     @cached_property
     def folded_words(self) -> tuple[str, ...]:
@@ -351,3 +366,7 @@ def respell(free: tuple[str, ...], analysed: list[Analysis], vocabulary: Vocabul
             said.append(f"{free[n]} → no good match")
     return out, said, embedded, corrected
 
+
+def _length(text: str) -> float:
+    """The length of `text` in words, a Chinese character counting HAN_CHAR_WORDS of one."""
+    return len(_WORD.findall(text)) + HAN_CHAR_WORDS * len(HAN_CHAR.findall(text))

@@ -116,7 +116,7 @@ def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[s
     if not plan.embed_text.strip():
         return Ranking("vector", ())
     store = index.vector_index()
-    query = query_vector(index.embedder(), plan, settings.mixed_script_shares)
+    query = query_vector(index.embedder(), plan, settings.mixed_script_shares, settings.translation_share)
     rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids), settings.first_share)
     items = []
     for row, score in rows:
@@ -131,18 +131,21 @@ def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[s
     return collapse("vector", items)
 
 
-def query_vector(embedder, plan: QueryPlan, mixed_shares: Mapping[str, float] | None = None) -> np.ndarray:
+def query_vector(embedder, plan: QueryPlan, mixed_shares: Mapping[str, float] | None = None,
+                 translation_share: float = DEFAULT_SETTINGS.translation_share) -> np.ndarray:
     """The unit vector a query is searched by: its words' vector, or, when the notes' glossary translates some
-    of them, the mean of that vector and the vector of the words with their translations (plan.translated_text).
+    of them, the mean of that vector and the vector of the words with their translations (plan.translated_text)
+    when the translations make at least `translation_share` of that form (plan.translation_share).
 
     The mean keeps the query as typed at half weight: a translation helps a question in one language find notes
     in the other (dl500 0.620 → 0.632 semantic, d2l-zh 0.859 → 0.860) and cannot take the query over. The
     translation is read as the query it translates (indexer/embedders.py query_form). A query that mixes scripts
-    weighs the models by `mixed_shares` (None: the embedder's own).
+    weighs the models by `mixed_shares` (None: the embedder's own). The second form is a second reading of the
+    whole query, so a long question that one term translates is read once: the term barely moves its vector.
     """
     from indexer.embedders import query_forms  # a keyword search never loads the embedder's module
 
-    if not plan.translated_text:
+    if not plan.translated_text or plan.translation_share < translation_share:
         return query_forms(embedder, [plan.embed_text], plan.embed_text, mixed_shares)[0]
     # Both forms in one call: each model reads them together (one pass over its weights).
     query, translated = query_forms(embedder, [plan.embed_text, plan.translated_text], plan.embed_text, mixed_shares)

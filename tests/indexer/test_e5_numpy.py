@@ -96,3 +96,10 @@ def test_e5_arrays_keep_the_word_embeddings_in_the_package_file(model):
     # float32) are read a row at a time from the package's file.
     assert sum(array.nbytes for array in arrays.values()) < 105e6
     assert isinstance(model._word, np.memmap) and str(model._word.filename) == str(e5_source())
+
+
+def test_no_piece_holds_a_metaspace_but_at_its_start(model):
+    # E5Numpy.tokens tries no piece past the next metaspace (a word's letters, not `longest`): exact only so.
+    meta = "\u2581".encode()
+    model.tokens("x")
+    assert not any(meta in key[1:] for key in model._pieces._keys.tolist())

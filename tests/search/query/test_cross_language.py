@@ -8,7 +8,7 @@ from conftest import BUNDLED_NOTES, line_of
 
 from indexer.dictionary import learn_glossary
 from indexer.embedders import query_form
-from search import search
+from search import Settings, search
 from search.query.glossary import Glossary
 from search.query.plan import plan_query
 from search.rank.ranking import query_vector
@@ -130,3 +130,40 @@ def test_both_forms_of_a_translated_query_are_read_in_one_pass_of_the_model(bund
     plan = plan_query("self-supervised learning for vision", bundled_index.analyzer, GLOSSARY)
     query_vector(embedder, plan)
     assert read == [[plan.embed_text, plan.translated_text]]
+
+
+LONG_QUESTION = ("how does self-supervised learning on unlabeled images compare with supervised pretraining when the "
+                 "labelled data set is small and the model is a large vision transformer trained for many epochs")
+
+
+def test_the_translation_share_counts_a_chinese_character_as_part_of_a_word(bundled_index):
+    # `self-supervised learning for vision (SSL, 自监督学习)`: 5 words typed; 1 word and 5 characters added, that
+    # an embedder reads as about 2 words.
+    plan = plan_query("self-supervised learning for vision", bundled_index.analyzer, GLOSSARY)
+    assert plan.translation_share == pytest.approx(3 / 8)
+    # A short Chinese query with an acronym added is changed by it: its 5 characters are not 5 words.
+    assert plan_query("长短期记忆", bundled_index.analyzer, GLOSSARY).translation_share == pytest.approx(1 / 3)
+    assert plan_query("dropout 为什么有效", bundled_index.analyzer, GLOSSARY).translation_share == 0.0
+
+
+def test_a_long_question_that_one_term_translates_is_read_once(bundled_index, embedder, monkeypatch):
+    from indexer.e5_numpy import E5Numpy
+
+    read = []
+    real_encode = E5Numpy.encode
+    monkeypatch.setattr(E5Numpy, "encode", lambda self, texts, *args, **kwargs:
+                        read.append(list(texts)) or real_encode(self, texts, *args, **kwargs))
+    plan = plan_query(LONG_QUESTION, bundled_index.analyzer, GLOSSARY)
+    assert plan.translated_text.endswith("(SSL, 自监督学习)")
+    assert 0 < plan.translation_share < Settings().translation_share
+    vector = query_vector(embedder, plan)
+    assert read == [[plan.embed_text]]
+    assert np.array_equal(vector, embedder.encode_query(plan.embed_text))
+    # A search reads it as its settings say: with a share of 0, every translation is read.
+    indexed = bundled_index.plan(LONG_QUESTION)
+    assert indexed.translated_text and indexed.translation_share < Settings().translation_share
+    for share, forms in ((Settings().translation_share, [indexed.embed_text]),
+                         (0.0, [indexed.embed_text, indexed.translated_text])):
+        read.clear()
+        search(bundled_index, LONG_QUESTION, mode="semantic", settings=Settings(translation_share=share))
+        assert read == [forms]
