@@ -17,6 +17,10 @@ printed beside every figure):
   onnxruntime's kernels give at the numpy engine's arithmetic);
 - `int8 feed-forward`: only the feed-forward layer's two products in 8 bits
   (two thirds of the work), attention's in float32;
+- `int8 smoothed (batch N)`: every product in 8 bits after SmoothQuant's
+  per-channel scales (α = --alpha, from the bundled notes' texts:
+  bench/e5_int8.py), and `int8 smoothed, fo float32`: the same with the
+  feed-forward layer's output product in float32;
 - `use-m3`: USE v3 on the same texts, the floor the issue measures against.
 
 Vectors: the cosine of each onnxruntime vector to the numpy one (min, 1st
@@ -42,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from e5_int8 import FEED_FORWARD, int8_engine
+from e5_int8 import FEED_FORWARD, calibration_texts, input_maxima, int8_engine, smoothing_scales
 from measure import load_average
 
 
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--texts", type=int, default=2000, help="sample size (default 2000)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batches", default="64,256,1024", help="int8 batch sizes to time (default 64,256,1024)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="the smoothed candidates' α (default 0.5)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "engines.json"))
     args = ap.parse_args(argv)
 
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = texts[:args.texts]
     e5, use = E5Small(), UseM3()
     int8, onnx_float, int8_ff = int8_engine(e5), int8_engine(e5, ()), int8_engine(e5, FEED_FORWARD)
+    smooth = smoothing_scales(e5, input_maxima(e5, calibration_texts()), args.alpha)
+    smoothed, smoothed_no_fo = int8_engine(e5, smooth=smooth), int8_engine(e5, ("qkv", "ao", "fi"), smooth)
     numpy_model = e5._model
 
     def in_batches(encode, size: int) -> np.ndarray:
@@ -84,10 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     candidates = {"numpy": lambda: in_batches(numpy_model.encode, 64),
                   **{f"int8 (batch {n})": (lambda n=n: in_batches(int8.encode, n))
                      for n in (int(b) for b in args.batches.split(","))},
+                  **{f"int8 smoothed (batch {n})": (lambda n=n: in_batches(smoothed.encode, n))
+                     for n in (int(b) for b in args.batches.split(","))},
+                  "int8 smoothed, fo float32 (batch 64)": lambda: in_batches(smoothed_no_fo.encode, 64),
                   "onnx float32 (batch 64)": lambda: in_batches(onnx_float.encode, 64),
                   "int8 feed-forward (batch 64)": lambda: in_batches(int8_ff.encode, 64),
                   "use-m3": lambda: in_batches(use.encode, 64)}
-    for encode in (use.encode, int8.encode, onnx_float.encode, int8_ff.encode, numpy_model.encode):  # warm: maps the weights, starts the session
+    for encode in (use.encode, int8.encode, smoothed.encode, smoothed_no_fo.encode, onnx_float.encode, int8_ff.encode,
+                   numpy_model.encode):  # warm: maps the weights, starts the session
         encode(texts[:8])
     seconds: dict[str, list[float]] = {name: [] for name in candidates}
     cpu: dict[str, list[float]] = {name: [] for name in candidates}
