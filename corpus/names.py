@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from corpus.pinyin import spelled_in_syllables, syllable_readings
+from corpus.text import HAN
 
 _WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
 _INITIALS = r"(?:[A-Z]\.\s?-?)+"
@@ -29,7 +30,7 @@ _INITIALS = r"(?:[A-Z]\.\s?-?)+"
 _INITIALS_NAME = re.compile(rf"\b({_INITIALS})\s*({_WORD})\b")
 # `Jian Sun`, `Fei-Fei Li`: two capitalised words (a name only when both read as pinyin).
 _TWO_WORDS = re.compile(rf"\b({_WORD})\s+({_WORD})\b")
-_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_HAN_NAME = re.compile(f"[{HAN}]{{2,4}}")
 # A typed initial: a letter with a dot (`k.`, `K.-M.`), or a capital letter alone (`K`).
 _TYPED_INITIAL = re.compile(r"(?:[A-Za-z]\.-?)+|[A-Z]")
 _TYPED_SURNAME = re.compile(r"[A-Za-z][a-z]+(?:-[A-Za-z][a-z]+)?|[A-Z]+(?:-[A-Z]+)?")
