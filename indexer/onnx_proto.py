@@ -14,7 +14,7 @@ numbers are onnx.proto3's (stable by design: ONNX never renumbers a field):
     ValueInfoProto    name 1, type 2 → TypeProto.tensor_type 1 → elem_type 1, shape 2
                       → TensorShapeProto.dim 1 → dim_value 1 | dim_param 2
 
-tests/indexer/test_e5_onnx.py and tests/test_bench_e5_int8.py check the graphs by what onnxruntime computes.
+tests/indexer/test_e5_int8.py and tests/test_bench_e5_int8.py check the graphs by what onnxruntime computes.
 """
 
 from __future__ import annotations

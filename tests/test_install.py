@@ -134,6 +134,7 @@ def test_a_wheel_from_a_clean_copy_holds_every_package_and_runs_from_another_fol
     assert {f"{package}/py.typed" for package in PACKAGES} <= names
     assert {f"corpus/notes/{note.name}" for note in (clean_copy / "corpus" / "notes").glob("*.md")} <= names
     assert "corpus/bundled_vectors.npz" in names  # the demo index's vectors: a new user's first search embeds nothing
+    assert "indexer/e5_maxima.npz" in names  # the 8-bit queries' smoothing: no 20 s measurement at a first query
 
     user = User(_fresh_env(tmp_path / "env", f"{wheel}[mcp]"), tmp_path / "home")
     assert all(path.startswith(str(tmp_path / "env")) for path in user.imported_from().values())
