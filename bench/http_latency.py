@@ -12,7 +12,7 @@ client the command line uses), timed from the request to the parsed answer.
 laptop: issue 30 asks for two). Prints p50 and p95 (ms) of each, the HTTP cost
 (served p50 minus in-process p50), and the load average at the start and end;
 and the CPU a search takes, which other programs on the machine do not inflate
-as they do wall times: each in-process call's thread time (p50, p95), and the
+as they do wall times: each in-process call's CPU time, all its threads (p50, p95), and the
 server's CPU time over all the served calls of a mode, per call (Linux only).
 The in-process index prepares its embedder for many queries as a server does
 (indexer/embedders.py prepare_queries), so both run the same arithmetic.
@@ -51,16 +51,17 @@ def questions(path: Path) -> list[str]:
 
 
 def timed(call, asked: list[str], rounds: int) -> tuple[list[float], list[float]]:
-    """Milliseconds of each call after one warm-up pass: wall time, and this thread's CPU time."""
+    """Milliseconds of each call after one warm-up pass: wall time, and this process's CPU time (its threads
+    included: a hybrid search reads its query's vector on another one)."""
     for query in asked:
         call(query)
     took, cpu = [], []
     for _ in range(rounds):
         for query in asked:
-            began, began_cpu = time.perf_counter(), time.thread_time()
+            began, began_cpu = time.perf_counter(), time.process_time()
             call(query)
             took.append((time.perf_counter() - began) * 1000)
-            cpu.append((time.thread_time() - began_cpu) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
     return took, cpu
 
 

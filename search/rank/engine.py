@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from corpus.errors import BadArgument, whole_number
@@ -39,7 +40,7 @@ from search.rank.fusion import (
     prose_first,
     weigh,
 )
-from search.rank.ranking import Ranking, keyword_ranking, vector_ranking
+from search.rank.ranking import Ranking, keyword_ranking, query_vector, vector_ranking
 from search.rank.settings import DEFAULT_SETTINGS, Settings
 from search.rank.snippets import match_spans, snippet
 from search.results import Hit, Mode, SearchResult, checked_mode
@@ -49,6 +50,8 @@ MIN_SHARED = 40
 # A text is looked for inside the first this many distinct texts of the order only (the hits an answer shows:
 # each look is a substring search, and an order holds hundreds), beyond them only an equal text is the same.
 CONTAINED_AMONG = 30
+# A hybrid search reads its query's vector on one of these threads while the keyword ranking runs on the caller's.
+_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-vector")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10,
     pool = pool_size(whole_number("k", k))
     # A plain semantic search needs no keyword query (phrases, fields and exclusions filter vector hits).
     compiled = compile_query(plan) if mode != "semantic" or not plan.plain else None
+    # In hybrid mode the query's vector is read meanwhile on another thread (its model loaded there, if need
+    # be): the models' products (numpy's and onnxruntime's) let go of the interpreter, so the keyword ranking
+    # (Python) runs beside them, and the wait is the longer of the two rather than their sum.
+    vector = (_READERS.submit(lambda: query_vector(index.embedder(), plan, settings.mixed_script_shares,
+                                                   settings.translation_share))
+              if mode == "hybrid" and plan.embed_text.strip() else None)
     lists = []
     if mode in ("keyword", "hybrid"):
         lists.append(keyword_ranking(index, compiled, pool))
@@ -98,7 +107,7 @@ def rankings(index: NoteIndex, plan: QueryPlan, mode: Mode, k: int = 10,
             # Phrases, fields and exclusions filter the vector hits: only which passages match counts.
             allowed = ({index.passage_id(int(doc)) for doc in index.scorer.matching(compiled)}
                        if compiled is not None else set())
-        lists.append(vector_ranking(index, plan, pool, allowed, settings))
+        lists.append(vector_ranking(index, plan, pool, allowed, settings, vector.result() if vector else None))
     return Rankings(plan, mode, tuple(lists))
 
 

@@ -109,14 +109,15 @@ def keyword_ranking(index: NoteIndex, compiled: Node | None, limit: int) -> Rank
 
 
 def vector_ranking(index: NoteIndex, plan: QueryPlan, limit: int, allowed: set[str] | None = None,
-                   settings: Settings = DEFAULT_SETTINGS) -> Ranking:
-    """Best-first spans by cosine similarity to the plan's query vector (query_vector); `allowed` (passage ids)
-    filters them. `settings` give the first row's share of a passage's score and the models' shares for a query
-    that mixes scripts."""
+                   settings: Settings = DEFAULT_SETTINGS, query: np.ndarray | None = None) -> Ranking:
+    """Best-first spans by cosine similarity to the plan's query vector (`query`, else query_vector now);
+    `allowed` (passage ids) filters them. `settings` give the first row's share of a passage's score and the
+    models' shares for a query that mixes scripts."""
     if not plan.embed_text.strip():
         return Ranking("vector", ())
     store = index.vector_index()
-    query = query_vector(index.embedder(), plan, settings.mixed_script_shares, settings.translation_share)
+    if query is None:
+        query = query_vector(index.embedder(), plan, settings.mixed_script_shares, settings.translation_share)
     rows = store.top(np.asarray(query), limit if allowed is None else len(store.ids), settings.first_share)
     items = []
     for row, score in rows:
