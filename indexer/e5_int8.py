@@ -1,14 +1,15 @@
 """e5-small's queries in 8 bits: onnxruntime's integer products after SmoothQuant's scales, twice float32's speed.
 
-A server reads each query by e5-small (E5Small.prepare_queries). In float32 a
-d2l-zh question took 35 ms of a core (p95 61 ms: they run to 130 tokens), most
-of it a layer's four matrix products. This graph multiplies 8-bit activations
-(each token's row on its own scale, so a vector depends on its text alone) by
-7-bit weights (per output column, ±63: AVX2's 16-bit pair sums of bytes cannot
-saturate, so every CPU computes the same integers) with onnxruntime's
-MatMulInteger (VNNI, AVX2 or SSE kernels, chosen at run time: no AVX2-only
-path); attention and the layer norms stay float32, GELU in its erf form. The
-same questions take 15 ms (p95 27).
+Every query e5-small reads, in a command or a server alike, runs through this
+graph (E5Small.encode_queries). In float32 a d2l-zh question took 34 ms of a
+core (p95 61 ms: they run to 130 tokens), most of it a layer's four matrix
+products. This graph multiplies 8-bit activations (each token's row on its own
+scale, so a vector depends on its text alone) by 7-bit weights (per output
+column, ±63: AVX2's 16-bit pair sums of bytes cannot saturate, so every CPU
+computes the same integers) with onnxruntime's MatMulInteger (VNNI, AVX2 or
+SSE kernels, chosen at run time: no AVX2-only path); attention and the layer
+norms stay float32, GELU in e5_numpy's tanh form. The same questions take
+14 ms (p95 24).
 
 Before rounding, each product's input channel j is divided by
 s_j = max|X_j|^α / max|W_j|^(1−α) and the weights' row j multiplied by it
@@ -21,11 +22,11 @@ version it names); under another version it is measured once into the model
 cache (indexer/model_cache.py: about 20 s of a core).
 
 A query's vector stays within a cosine of 0.999 of float32's
-(tests/indexer/test_e5_int8.py), and the quality suite read this way moves by
-at most 0.0056 (`bench/quality.py --prepared`; README). Passages stay float32:
-in 8 bits they moved the suite past 0.005 (bench/e5_int8.py measures them).
-The graph is built from the weights at first use, about 0.4 s of a core: a
-server pays it, a command that answers one query reads it in numpy.
+(tests/indexer/test_e5_int8.py), and the quality suite moved by 0.005 at
+most (README). Passages stay float32: in 8 bits they moved the suite past
+0.005 (bench/e5_int8.py measures them). The graph is converted once into the
+model cache (about 0.6 s of a core) and mapped from it, its weights handed to
+the session without a copy: a session takes about 55 ms to make.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from indexer.e5_numpy import E5Numpy
 ALPHA = 0.5  # by the mean cosine to float32 on 300 d2l-zh passages: 0.3–0.7 tried (README)
 MAXIMA = Path(__file__).resolve().parent / "e5_maxima.npz"
 MAXIMA_LAYOUT = 1  # what input_maxima makes (indexer/model_cache.py)
-QUERY_LAYOUT = 2  # what query_graph makes (1: the weights inside the graph)
+QUERY_LAYOUT = 2  # what query_graph makes
 MASKED = -1e30  # a padded position's score before the softmax (e5_numpy's)
 EXTERNAL_SIZE = 4096  # a graph's weight of this many values or more is handed to its session apart
 
@@ -308,7 +309,7 @@ def query_graph(e5) -> dict[str, np.ndarray]:
 
 def forward_pass(e5) -> Callable[[list[list[int]]], np.ndarray] | None:
     """A forward pass for E5Numpy.encode(…, forward=) in 8 bits (windows' content token ids → their mean hidden
-    states) for `e5` (an indexer.embedders.E5Small), its session made now (about 70 ms of a core); None without
+    states) for `e5` (an indexer.embedders.E5Small), its session made now (about 55 ms of a core); None without
     onnxruntime."""
     try:
         import onnxruntime  # noqa: F401

@@ -188,7 +188,7 @@ class E5Small:
 
     def prepare_queries(self) -> None:
         """Make the session that reads queries in 8 bits (indexer/e5_int8.py) now rather than at the first
-        query: about 70 ms of a core (0.6 s more once, to convert its graph into the model cache)."""
+        query: about 55 ms of a core (0.6 s more once, to convert its graph into the model cache)."""
         if not self._prepared:
             from indexer.e5_int8 import forward_pass
 
