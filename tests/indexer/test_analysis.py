@@ -256,3 +256,23 @@ def test_analyzer_on_any_text_gives_tokens_inside_the_text(text):
     for token in grams:
         assert 0 <= token.start < token.end <= len(text)
     assert gram_terms(text) == ([g.text for g in grams], [g.pos - 1 for g in grams])
+
+
+def test_a_words_part_of_speech_is_its_line_in_jiebas_dictionary():
+    """Found in the dictionary file's bytes word by word (a cold query asks for a few), as a table of every line
+    would give it."""
+    import random
+
+    import jieba
+
+    from indexer.segmenter import Segmenter
+
+    table = {}
+    with jieba.Tokenizer().get_dict_file() as f:
+        for line in f:
+            word, _count, tag = line.decode("utf-8").split()
+            table[word] = tag
+    asked = random.Random(7).sample(sorted(table), 300) + ["注意力", "何恺明", "不是一个词语的词语", "Transformer", "",
+                                                           "AT&T", "AT&T 3", "n"]
+    assert {word: Segmenter.part_of_speech(word) for word in asked} == {
+        word: "" if " " in word else table.get(word, "") for word in asked}
