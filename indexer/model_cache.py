@@ -11,8 +11,8 @@ embedding rows of its tokens).
 The conversion is checked each time before it is trusted: its manifest names
 the format of this module and the layout of the converter, the source package and version, and each source
 file's size, modification time and SHA-256 (a source whose size or time changed
-is hashed again: a reinstall of the same version keeps the conversion, another
-file redoes it); the arrays file's size and checksum (a sum of its words) are checked as it is mapped.
+is hashed again: a reinstall of the same version keeps the conversion, and its
+new size and time are recorded so that it is hashed once; another file redoes it); the arrays file's size and checksum (a sum of its words) are checked as it is mapped.
 Anything that does not match (a damaged or foreign file, another version, a
 missing file) is converted again. A cache that cannot be written (read-only,
 full) is not an error: the arrays converted in memory are used.
@@ -92,6 +92,9 @@ def _load(where: Path, expected: dict, sources: Sequence[Path]) -> Arrays | None
             manifest = json.load(f)
         if not _same_source(manifest, expected, sources):
             return None
+        if manifest["sources"] != [{**now, "sha256": was["sha256"]}
+                                   for was, now in zip(manifest["sources"], expected["sources"])]:
+            _remember_times(where, manifest, expected)
         path = where / ARRAYS
         if os.path.getsize(path) != manifest["size"] or _checksum(path) != manifest["checksum"]:
             return None
@@ -123,6 +126,18 @@ def _same_source(manifest: dict, expected: dict, sources: Sequence[Path]) -> boo
         if (was["size"], was["mtime_ns"]) != (source["size"], source["mtime_ns"]) and file_sha256(str(path)) != was["sha256"]:
             return False
     return True
+
+
+def _remember_times(where: Path, manifest: dict, expected: dict) -> None:
+    """Record the sources' size and time now, after their bytes were found the same (a reinstall of the same
+    version, another environment's copy): the next load trusts them without hashing them again (71 MB of
+    e5-small's weights: 60 ms of every cold search). A cache that cannot be written is left as it is."""
+    manifest = {**manifest, "sources": [{**now, "sha256": was["sha256"]}
+                                        for was, now in zip(manifest["sources"], expected["sources"])]}
+    try:
+        atomic_write(str(where / MANIFEST), lambda f: f.write(json.dumps(manifest, indent=1).encode("utf-8")))
+    except OSError:
+        pass
 
 
 def _write(where: Path, expected: dict, sources: Sequence[Path], arrays: Arrays) -> None:
