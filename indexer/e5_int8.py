@@ -9,7 +9,7 @@ column, ±63: AVX2's 16-bit pair sums of bytes cannot saturate, so every CPU
 computes the same integers) with onnxruntime's MatMulInteger (VNNI, AVX2 or
 SSE kernels, chosen at run time: no AVX2-only path); attention and the layer
 norms stay float32, GELU in e5_numpy's tanh form. The same questions take
-14 ms (p95 24).
+12 ms (p95 20).
 
 Before rounding, each product's input channel j is divided by
 s_j = max|X_j|^α / max|W_j|^(1−α) and the weights' row j multiplied by it
@@ -26,7 +26,7 @@ A query's vector stays within a cosine of 0.999 of float32's
 most (README). Passages stay float32: in 8 bits they moved the suite past
 0.005 (bench/e5_int8.py measures them). The graph is converted once into the
 model cache (about 0.6 s of a core) and mapped from it, its weights handed to
-the session without a copy: a session takes about 55 ms to make.
+the session without a copy: a session takes about 40 ms to make.
 """
 
 from __future__ import annotations
@@ -243,16 +243,17 @@ def smoothing_scales(e5, maxima: dict[str, np.ndarray], alpha: float) -> dict[st
 
 def inference_session(arrays: dict[str, np.ndarray]):
     """An onnxruntime session of graph_arrays' arrays, run on the one thread that calls it, never spinning (on a
-    busy machine a spinning thread takes a core from the server), with the basic optimizations only (the
-    extended ones fuse Add + LayerNormalization into SkipLayerNormalization, slower here: 0.59 s of 200 d2l-zh
-    passages where the two took 0.24 s; and 17 ms a d2l-zh question where the basic ones take 14)."""
+    busy machine a spinning thread takes a core from the server), the graph as written: onnxruntime's basic
+    optimizations gave the same vectors, a session in 55 ms instead of 40 and a d2l-zh question in 14 ms of a
+    core instead of 12; its extended ones fuse Add + LayerNormalization into SkipLayerNormalization, slower
+    here (17 ms a question; 0.59 s of 200 d2l-zh passages where the two took 0.24 s)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # no warnings on stderr
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     names = [name for name in arrays if name.startswith("w.")]
     options.add_external_initializers([name[2:] for name in names],
@@ -309,7 +310,7 @@ def query_graph(e5) -> dict[str, np.ndarray]:
 
 def forward_pass(e5) -> Callable[[list[list[int]]], np.ndarray] | None:
     """A forward pass for E5Numpy.encode(…, forward=) in 8 bits (windows' content token ids → their mean hidden
-    states) for `e5` (an indexer.embedders.E5Small), its session made now (about 55 ms of a core); None without
+    states) for `e5` (an indexer.embedders.E5Small), its session made now (about 40 ms of a core); None without
     onnxruntime."""
     try:
         import onnxruntime  # noqa: F401

@@ -181,14 +181,14 @@ class E5Small:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """The vectors of several forms of one query (as typed, with its translations): one forward pass over
         them all, on one thread (their windows share each weight matrix's reading; the vectors are each text's
-        own). A query is read in 8 bits on onnxruntime (indexer/e5_int8.py: twice float32's speed), or in
+        own). A query is read in 8 bits on onnxruntime (indexer/e5_int8.py: 2.5× float32's speed), or in
         float32 numpy without onnxruntime."""
         self.prepare_queries()
         return self._model.encode(list(texts), query=True, forward=self._query_forward, threads=1)
 
     def prepare_queries(self) -> None:
         """Make the session that reads queries in 8 bits (indexer/e5_int8.py) now rather than at the first
-        query: about 55 ms of a core (0.6 s more once, to convert its graph into the model cache)."""
+        query: about 40 ms of a core (0.6 s more once, to convert its graph into the model cache)."""
         if not self._prepared:
             from indexer.e5_int8 import forward_pass
 
