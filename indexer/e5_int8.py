@@ -1,15 +1,15 @@
-"""e5-small's queries in 8 bits: onnxruntime's integer products after SmoothQuant's scales, twice float32's speed.
+"""e5-small's queries in 8 bits: onnxruntime's integer products after SmoothQuant's scales, 3× float32's speed.
 
 Every query e5-small reads, in a command or a server alike, runs through this
 graph (E5Small.encode_queries). In float32 a d2l-zh question took 34 ms of a
-core (p95 61 ms: they run to 130 tokens), most of it a layer's four matrix
-products. This graph multiplies 8-bit activations (each token's row on its own
-scale, so a vector depends on its text alone) by 7-bit weights (per output
-column, ±63: AVX2's 16-bit pair sums of bytes cannot saturate, so every CPU
-computes the same integers) with onnxruntime's MatMulInteger (VNNI, AVX2 or
-SSE kernels, chosen at run time: no AVX2-only path); attention and the layer
-norms stay float32, GELU in e5_numpy's tanh form. The same questions take
-12 ms (p95 20).
+core on onnxruntime, 48 in numpy (p95 61 and 72: they run to 130 tokens), most
+of it a layer's four matrix products. This graph multiplies 8-bit activations
+(each token's row on its own scale, so a vector depends on its text alone) by
+7-bit weights (per output column, ±63: AVX2's 16-bit pair sums of bytes
+cannot saturate, so every CPU computes the same integers) with onnxruntime's
+MatMulInteger (VNNI, AVX2 or SSE kernels, chosen at run time: no AVX2-only
+path); attention and the layer norms stay float32, GELU in e5_numpy's tanh
+form. The same questions take 11 ms (p95 21).
 
 Before rounding, each product's input channel j is divided by
 s_j = max|X_j|^α / max|W_j|^(1−α) and the weights' row j multiplied by it
@@ -245,7 +245,7 @@ def inference_session(arrays: dict[str, np.ndarray]):
     """An onnxruntime session of graph_arrays' arrays, run on the one thread that calls it, never spinning (on a
     busy machine a spinning thread takes a core from the server), the graph as written: onnxruntime's basic
     optimizations gave the same vectors, a session in 55 ms instead of 40 and a d2l-zh question in 14 ms of a
-    core instead of 12; its extended ones fuse Add + LayerNormalization into SkipLayerNormalization, slower
+    core instead of 12 (a run of 40); its extended ones fuse Add + LayerNormalization into SkipLayerNormalization, slower
     here (17 ms a question; 0.59 s of 200 d2l-zh passages where the two took 0.24 s)."""
     import onnxruntime
 

@@ -181,7 +181,7 @@ class E5Small:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """The vectors of several forms of one query (as typed, with its translations): one forward pass over
         them all, on one thread (their windows share each weight matrix's reading; the vectors are each text's
-        own). A query is read in 8 bits on onnxruntime (indexer/e5_int8.py: 2.5× float32's speed), or in
+        own). A query is read in 8 bits on onnxruntime (indexer/e5_int8.py: 3× float32's speed), or in
         float32 numpy without onnxruntime."""
         self.prepare_queries()
         return self._model.encode(list(texts), query=True, forward=self._query_forward, threads=1)
