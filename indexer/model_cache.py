@@ -12,7 +12,8 @@ The conversion is checked each time before it is trusted: its manifest names
 the format of this module and the layout of the converter, the source package and version, and each source
 file's size, modification time and SHA-256 (a source whose size or time changed
 is hashed again: a reinstall of the same version keeps the conversion, and its
-new size and time are recorded so that it is hashed once; another file redoes it); the arrays file's size and checksum (a sum of its words) are checked as it is mapped.
+new size and time are recorded so that it is hashed once; another file redoes
+it); the arrays file's size and checksum (a sum of its words) are checked as it is mapped.
 Anything that does not match (a damaged or foreign file, another version, a
 missing file) is converted again. A cache that cannot be written (read-only,
 full) is not an error: the arrays converted in memory are used.
