@@ -93,9 +93,9 @@ def _load(where: Path, expected: dict, sources: Sequence[Path]) -> Arrays | None
             manifest = json.load(f)
         if not _same_source(manifest, expected, sources):
             return None
-        if manifest["sources"] != [{**now, "sha256": was["sha256"]}
-                                   for was, now in zip(manifest["sources"], expected["sources"])]:
-            _remember_times(where, manifest, expected)
+        current = [{**now, "sha256": was["sha256"]} for was, now in zip(manifest["sources"], expected["sources"])]
+        if manifest["sources"] != current:
+            _remember_times(where, {**manifest, "sources": current})
         path = where / ARRAYS
         if os.path.getsize(path) != manifest["size"] or _checksum(path) != manifest["checksum"]:
             return None
@@ -129,12 +129,11 @@ def _same_source(manifest: dict, expected: dict, sources: Sequence[Path]) -> boo
     return True
 
 
-def _remember_times(where: Path, manifest: dict, expected: dict) -> None:
-    """Record the sources' size and time now, after their bytes were found the same (a reinstall of the same
-    version, another environment's copy): the next load trusts them without hashing them again (71 MB of
-    e5-small's weights: 60 ms of every cold search). A cache that cannot be written is left as it is."""
-    manifest = {**manifest, "sources": [{**now, "sha256": was["sha256"]}
-                                        for was, now in zip(manifest["sources"], expected["sources"])]}
+def _remember_times(where: Path, manifest: dict) -> None:
+    """Write `manifest`, which records the sources' size and time now, after their bytes were found the same (a
+    reinstall of the same version, another environment's copy): the next load trusts them without hashing them
+    again (71 MB of e5-small's weights: 60 ms of every cold search). A cache that cannot be written is left as
+    it is."""
     try:
         atomic_write(str(where / MANIFEST), lambda f: f.write(json.dumps(manifest, indent=1).encode("utf-8")))
     except OSError:
